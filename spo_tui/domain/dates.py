@@ -1,0 +1,173 @@
+"""Dates as the SPO types and reads them: working days, "tomorrow", "3d", "2d overdue".
+
+Working days skip weekends and England & Wales bank holidays (from the ``holidays`` package).
+Timestamps are stored as ISO-8601 UTC text; dates as ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+from spo_tui.domain.errors import ValidationError
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    # England and Wales share one set of bank holidays.
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    """True on Monday to Friday when it is not an England & Wales bank holiday."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (before it, for a negative count)."""
+    step = 1 if days >= 0 else -1
+    remaining = abs(days)
+    current = start
+    while remaining:
+        current += timedelta(days=step)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative if end is earlier)."""
+    if end < start:
+        return -working_days_between(end, start)
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count += 1
+    return count
+
+
+# --- Parsing dates the way people type them ------------------------------------------------------
+
+_WEEKDAYS = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
+    "sun": 6, "sunday": 6,
+}  # fmt: skip
+_OFFSET = re.compile(r"^\+?(\d{1,3})\s*(d|day|days|w|wk|week|weeks|m|month|months|wd|working days?)$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_when(text: str, today: date) -> date:
+    """Parse a date as an SPO types it, relative to ``today``.
+
+    Accepts ``today``, ``tomorrow`` (``tmw``), a weekday (``mon``, ``friday``: the next one after
+    today), ``next mon``, an offset (``3d``, ``2w``, ``1m``, ``5wd`` for working days), a UK day and
+    month (``25/12``: the next such date, this year or next), ``25/12/2026`` or ISO ``2026-12-25``.
+    Raises ValidationError with an example of what works.
+    """
+    raw = (text or "").strip()
+    value = raw.lower()
+    if not value:
+        raise ValidationError("type a date, e.g. tomorrow, mon, 3d or 25/12", field="date")
+    if value in ("today", "tod"):
+        return today
+    if value in ("tomorrow", "tmw", "tom", "tmrw"):
+        return today + timedelta(days=1)
+    if value in ("next week", "nw"):
+        return today + relativedelta(weekday=0, days=1)
+    words = value.split()
+    if len(words) == 2 and words[0] == "next" and words[1] in _WEEKDAYS:
+        value = words[1]
+    if value in _WEEKDAYS:
+        return today + relativedelta(days=1, weekday=_WEEKDAYS[value])
+    if m := _OFFSET.match(value):
+        n, unit = int(m.group(1)), m.group(2)
+        if unit.startswith("wd") or unit.startswith("working"):
+            return add_working_days(today, n)
+        if unit.startswith("w"):
+            return today + timedelta(weeks=n)
+        if unit.startswith("m"):
+            return today + relativedelta(months=n)
+        return today + timedelta(days=n)
+    if m := _ISO.match(value):
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    if m := _DAY_MONTH.match(value):
+        day, month, year = int(m.group(1)), int(m.group(2)), m.group(3)
+        if year is not None:
+            full_year = int(year) + (2000 if len(year) == 2 else 0)
+            return _make_date(full_year, month, day, raw)
+        candidate = _make_date(today.year, month, day, raw, leap_ok=True)
+        if candidate is None or candidate < today:
+            candidate = _make_date(today.year + 1, month, day, raw)
+        return candidate
+    raise ValidationError(
+        f"cannot read '{raw}' as a date: try tomorrow, mon, 3d, 2w, 25/12 or 2026-12-25", field="date"
+    )
+
+
+def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        if leap_ok and month == 2 and day == 29:
+            return None
+        raise ValidationError(f"'{raw}' is not a real date", field="date") from None
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """Parse a stored or imported date: ISO ``YYYY-MM-DD`` or UK ``dd/mm/yyyy``."""
+    raw = (text or "").strip()
+    if m := _ISO.match(raw):
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    elif m := re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", raw):
+        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        raise ValidationError(f"'{raw}' is not a date: use dd/mm/yyyy or yyyy-mm-dd", field=field)
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        raise ValidationError(f"'{raw}' is not a real date", field=field) from None
+
+
+# --- Showing dates -------------------------------------------------------------------------------
+
+
+def relative_due(due: date | None, today: date) -> str:
+    """How a due date reads in the queue: ``today``, ``tomorrow``, ``in 3d``, ``2d overdue``."""
+    if due is None:
+        return ""
+    delta = (due - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta > 1:
+        return f"in {delta}d"
+    return f"{-delta}d overdue"
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(moment: datetime) -> str:
+    """ISO-8601 UTC text with a ``Z``, as every timestamp is stored."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str) -> datetime:
+    """Read a stored timestamp back as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def local_time(text: str) -> datetime:
+    """A stored UTC timestamp in the machine's local time, for display."""
+    return from_iso(text).astimezone()

@@ -1,0 +1,23 @@
+"""Errors the domain and services raise for the user to read."""
+
+from __future__ import annotations
+
+
+class SpoError(Exception):
+    """Base for every error with a message meant for the user."""
+
+
+class ValidationError(SpoError):
+    """Bad input: the message says what was wrong; ``field`` names the input it came from."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(SpoError):
+    """The thing asked for does not exist (an unknown CRN, item or staff member)."""
+
+
+class NotAllowed(SpoError):
+    """The acting user's role does not allow this action, or the item's state does not."""

@@ -1,0 +1,365 @@
+"""The fixed vocabularies of the domain: roles, risk levels, item kinds, oversight types.
+
+Every value stored in the database is one of these, spelled as the national systems spell it
+where there is a national spelling (RoSH ``VERY_HIGH``, countersign ``AWAITING_COUNTERSIGN``).
+Plain Python, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spo_tui.domain.errors import ValidationError
+
+CRN_PATTERN = re.compile(r"^[A-Z][0-9]{6}$")
+
+
+def normalise_crn(text: str) -> str:
+    """Return the CRN in canonical form (upper case, trimmed) or raise ValidationError."""
+    crn = (text or "").strip().upper()
+    if not CRN_PATTERN.match(crn):
+        raise ValidationError(
+            f"'{(text or '').strip()}' is not a CRN: expected one letter and six digits, e.g. X123456",
+            field="crn",
+        )
+    return crn
+
+
+class Role(StrEnum):
+    SPO = "SPO"
+    PO = "PO"
+    PSO = "PSO"
+    PQIP = "PQiP"
+    NQO = "NQO"
+    CASPO = "CASPO"
+    SAO = "SAO"
+    QDO = "QDO"
+    BUSINESS_MANAGER = "business manager"
+    PDU_HEAD = "PDU head"
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self in PRACTITIONER_ROLES
+
+
+PRACTITIONER_ROLES = frozenset({Role.PO, Role.PSO, Role.PQIP, Role.NQO})
+#: Roles a non-operational task can be delegated to with one keystroke.
+DELEGATE_ROLES = (Role.CASPO, Role.SAO, Role.BUSINESS_MANAGER)
+
+
+class RoSH(StrEnum):
+    """Risk of serious harm, lowest first."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    VERY_HIGH = "VERY_HIGH"
+
+    @property
+    def rank(self) -> int:
+        return list(RoSH).index(self)
+
+    @property
+    def label(self) -> str:
+        return {"LOW": "Low", "MEDIUM": "Medium", "HIGH": "High", "VERY_HIGH": "Very high"}[self.value]
+
+    @property
+    def short(self) -> str:
+        return {"LOW": "L", "MEDIUM": "M", "HIGH": "H", "VERY_HIGH": "VH"}[self.value]
+
+
+class Likelihood(StrEnum):
+    """Likelihood of reoffending, lowest first."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    VERY_HIGH = "VERY_HIGH"
+
+
+class SentenceType(StrEnum):
+    COMMUNITY_ORDER = "COMMUNITY_ORDER"
+    SUSPENDED_SENTENCE_ORDER = "SUSPENDED_SENTENCE_ORDER"
+    LICENCE = "LICENCE"
+    POST_SENTENCE_SUPERVISION = "POST_SENTENCE_SUPERVISION"
+
+
+class ItemKind(StrEnum):
+    """The kinds of work in the SPO's one queue, in their display order."""
+
+    ALERT = "alert"
+    SBAR = "sbar"
+    TOUCH_POINT = "touch_point"
+    COUNTERSIGN = "countersign"
+    TASK = "task"
+    ACTION = "action"
+    SUPERVISION = "supervision"
+
+    @property
+    def label(self) -> str:
+        return ITEM_KIND_LABELS[self]
+
+
+ITEM_KIND_LABELS = {
+    ItemKind.ALERT: "Alert",
+    ItemKind.SBAR: "SBAR",
+    ItemKind.TOUCH_POINT: "Touch point",
+    ItemKind.COUNTERSIGN: "Countersign",
+    ItemKind.TASK: "Task",
+    ItemKind.ACTION: "Action",
+    ItemKind.SUPERVISION: "Supervision",
+}
+
+
+class ItemStatus(StrEnum):
+    """Where an item stands in the queue.
+
+    ``open`` items are in the queue; ``waiting`` items wait on someone else (more information
+    asked of the practitioner, a task delegated) and stay out of it; ``closed`` items are done.
+    """
+
+    OPEN = "open"
+    WAITING = "waiting"
+    CLOSED = "closed"
+
+
+class SbarUrgency(StrEnum):
+    """The practitioner's own view of how soon the SPO is needed."""
+
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class SbarState(StrEnum):
+    RAISED = "raised"
+    AWAITING_INFO = "awaiting_info"
+    BOOKED = "booked"
+    DECIDED = "decided"
+    ESCALATED = "escalated"
+
+
+class CountersignKind(StrEnum):
+    OASYS = "OASYS"
+    PAROLE_REPORT = "PAROLE_REPORT"
+    PSR = "PSR"
+    DANGEROUSNESS = "DANGEROUSNESS"
+    HVRA = "HVRA"
+
+    @property
+    def label(self) -> str:
+        return {
+            "OASYS": "OASys assessment",
+            "PAROLE_REPORT": "Parole report",
+            "PSR": "PSR gatekeeping",
+            "DANGEROUSNESS": "Dangerousness assessment",
+            "HVRA": "Home-visit risk assessment",
+        }[self.value]
+
+
+class CountersignState(StrEnum):
+    """Countersigning states as the national assessment services name them."""
+
+    AWAITING_COUNTERSIGN = "AWAITING_COUNTERSIGN"
+    COUNTERSIGNED = "COUNTERSIGNED"
+    REJECTED = "REJECTED"
+    AWAITING_DOUBLE_COUNTERSIGN = "AWAITING_DOUBLE_COUNTERSIGN"
+    DOUBLE_COUNTERSIGNED = "DOUBLE_COUNTERSIGNED"
+
+
+#: Allowed countersigning transitions, old -> new.
+COUNTERSIGN_TRANSITIONS = {
+    CountersignState.AWAITING_COUNTERSIGN: {
+        CountersignState.COUNTERSIGNED,
+        CountersignState.REJECTED,
+        CountersignState.AWAITING_DOUBLE_COUNTERSIGN,
+    },
+    CountersignState.AWAITING_DOUBLE_COUNTERSIGN: {
+        CountersignState.DOUBLE_COUNTERSIGNED,
+        CountersignState.REJECTED,
+    },
+}
+
+
+class TouchPointReason(StrEnum):
+    COMMENCEMENT = "commencement"
+    QUARTERLY = "quarterly"
+    RELEASE = "release"
+    ROSH_RISE = "rosh_rise"
+    MAPPA_RISE = "mappa_rise"
+    TERMINATION = "termination"
+    FLAG_REVIEW = "flag_review"
+    MANUAL = "manual"
+
+    @property
+    def label(self) -> str:
+        return {
+            "commencement": "First touch point after commencement",
+            "quarterly": "Quarterly review (high/very high RoSH)",
+            "release": "Release on licence",
+            "rosh_rise": "RoSH has risen",
+            "mappa_rise": "MAPPA level has risen",
+            "termination": "Before termination",
+            "flag_review": "Registration review due",
+            "manual": "Touch point",
+        }[self.value]
+
+
+class AlertSource(StrEnum):
+    ARREST = "arrest"
+    CHARGE = "charge"
+    CALL_OUT = "call_out"
+    COURT = "court"
+    SCREENING = "screening"
+    RISK_CLASSIFICATION = "risk_classification"
+
+    @property
+    def label(self) -> str:
+        return {
+            "arrest": "Police arrest",
+            "charge": "Charged",
+            "call_out": "Police call-out",
+            "court": "Further court appearance",
+            "screening": "Screening shows raised risk",
+            "risk_classification": "Risk classification needs management",
+        }[self.value]
+
+
+class TaskCategory(StrEnum):
+    BUILDINGS = "buildings"
+    HEALTH_SAFETY = "health_safety"
+    HR_SICKNESS = "hr_sickness"
+    HR_PERFORMANCE = "hr_performance"
+    HR_LEAVE = "hr_leave"
+    IT = "it"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "buildings": "Buildings and facilities",
+            "health_safety": "Health and safety",
+            "hr_sickness": "HR: sickness absence",
+            "hr_performance": "HR: performance / pay progression",
+            "hr_leave": "HR: leave request",
+            "it": "IT order",
+            "other": "Other",
+        }[self.value]
+
+
+#: Categories with a facilities target counted in working days (see rules.toml).
+FACILITIES_CATEGORIES = frozenset({TaskCategory.BUILDINGS, TaskCategory.HEALTH_SAFETY})
+
+
+class SupervisionKind(StrEnum):
+    ONE_TO_ONE = "one_to_one"
+    RPSS = "rpss"
+
+    @property
+    def label(self) -> str:
+        return {"one_to_one": "One-to-one supervision", "rpss": "Reflective practice (RPSS)"}[self.value]
+
+
+# --- Oversight entries -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OversightTypeInfo:
+    label: str
+    ndelius_code: str
+    ndelius_label: str
+    outcomes: tuple[str, ...]
+
+
+class OversightType(StrEnum):
+    """The small fixed set of oversight entry types, each mapped to an nDelius contact type."""
+
+    MANAGEMENT_OVERSIGHT = "management_oversight"
+    HOME_VISIT = "home_visit"
+    RECALL = "recall"
+
+    @property
+    def info(self) -> OversightTypeInfo:
+        return OVERSIGHT_TYPES[self]
+
+    @property
+    def label(self) -> str:
+        return self.info.label
+
+
+class OversightOutcome(StrEnum):
+    """Outcomes of an oversight entry. Recall decisions map to nDelius outcomes MO10/MO11."""
+
+    AGREED = "agreed"
+    GUIDANCE_GIVEN = "guidance_given"
+    ACTIONS_SET = "actions_set"
+    ESCALATED = "escalated"
+    MORE_INFO = "more_info"
+    SIGNED_OFF = "signed_off"
+    RETURNED = "returned"
+    WAIVED = "waived"
+    RECALL = "recall"
+    NO_RECALL = "no_recall"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+    @property
+    def ndelius_code(self) -> str | None:
+        return {"recall": "MO10", "no_recall": "MO11"}.get(self.value)
+
+
+OUTCOME_LABELS = {
+    OversightOutcome.AGREED: "Plan agreed",
+    OversightOutcome.GUIDANCE_GIVEN: "Guidance given",
+    OversightOutcome.ACTIONS_SET: "Actions set",
+    OversightOutcome.ESCALATED: "Escalated",
+    OversightOutcome.MORE_INFO: "More information needed",
+    OversightOutcome.SIGNED_OFF: "Signed off",
+    OversightOutcome.RETURNED: "Returned with guidance",
+    OversightOutcome.WAIVED: "Touch point waived",
+    OversightOutcome.RECALL: "Decision to recall",
+    OversightOutcome.NO_RECALL: "Decision not to recall",
+    OversightOutcome.WITHDRAWN: "Withdrawn (correction)",
+}
+
+_GENERAL_OUTCOMES = (
+    "agreed",
+    "guidance_given",
+    "actions_set",
+    "escalated",
+    "more_info",
+    "signed_off",
+    "returned",
+    "waived",
+    "withdrawn",
+)
+
+OVERSIGHT_TYPES = {
+    OversightType.MANAGEMENT_OVERSIGHT: OversightTypeInfo(
+        "Management oversight", "MO1", "Management Oversight", _GENERAL_OUTCOMES
+    ),
+    OversightType.HOME_VISIT: OversightTypeInfo(
+        "Home-visit risk assessment", "MO8", "Management Oversight - HVRA", _GENERAL_OUTCOMES
+    ),
+    OversightType.RECALL: OversightTypeInfo(
+        "Recall decision", "MO5", "Management Oversight - Recall", ("recall", "no_recall", "withdrawn")
+    ),
+}
+
+
+def parse_enum(enum_cls: type[StrEnum], value: object, field: str):
+    """Return ``enum_cls(value)`` accepting any case and spaces for underscores, or raise."""
+    text = str(value if value is not None else "").strip()
+    for member in enum_cls:
+        if text.lower().replace(" ", "_").replace("-", "_") in (
+            member.value.lower().replace(" ", "_"),
+            member.name.lower(),
+        ):
+            return member
+    allowed = ", ".join(m.value for m in enum_cls)
+    raise ValidationError(f"unknown {field.replace('_', ' ')} '{text}': expected one of {allowed}", field=field)

@@ -1,0 +1,1 @@
+"""Services: one function per user action (validate, one transaction, audit). Screens and CLI call these."""

@@ -1,0 +1,71 @@
+"""The one way a service changes an item: validate first, then one transaction with its audit row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from spo_tui.domain.errors import NotAllowed
+from spo_tui.services.context import Context
+from spo_tui.store import queries, writes
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a service did: a message for the user and the audit row that can undo it."""
+
+    message: str
+    item_id: str | None = None
+    audit_id: int | None = None
+    oversight_id: str | None = None
+    created_ids: tuple[str, ...] = field(default=())
+
+
+def load_open_item(ctx: Context, item_id: str, kind: str | tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The item, refusing one that is closed or of the wrong kind."""
+    item = queries.get_item(ctx.db, item_id)
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds and item["kind"] not in kinds:
+        raise NotAllowed(f"this is a {item['kind'].replace('_', ' ')}, not a {' or '.join(k.replace('_', ' ') for k in kinds)}")
+    if item["status"] == "closed":
+        raise NotAllowed(f"'{item['title']}' is already closed")
+    return item
+
+
+def change_item(
+    ctx: Context,
+    action: str,
+    item: dict[str, Any],
+    *,
+    item_changes: dict[str, Any] | None = None,
+    detail_changes: dict[str, Any] | None = None,
+    extra_new: dict[str, Any] | None = None,
+) -> int:
+    """Apply changes to an item and its detail row and audit them old → new. Call inside atomic()."""
+    item_changes = dict(item_changes or {})
+    detail_changes = dict(detail_changes or {})
+    if item_changes:
+        item_changes["updated_at"] = ctx.now_iso
+    old = {
+        "item": {k: item.get(k) for k in item_changes},
+        "detail": {k: item["detail"].get(k) for k in detail_changes},
+    }
+    new = {"item": item_changes, "detail": detail_changes, **(extra_new or {})}
+    writes.update_item(ctx.db, item["id"], item_changes)
+    writes.update_detail(ctx.db, item["kind"], item["id"], detail_changes)
+    return writes.audit(
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action=action,
+        entity="item",
+        entity_id=item["id"],
+        old=old,
+        new=new,
+    )
+
+
+def closing(ctx: Context, note: str) -> dict[str, Any]:
+    """The item fields that close it now with ``note``."""
+    return {"status": "closed", "closed_at": ctx.now_iso, "closed_note": note}

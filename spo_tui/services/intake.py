@@ -1,0 +1,328 @@
+"""Putting work and people into the store: staff, cases, SBARs, countersign items, tasks, alerts.
+
+Each function validates everything before writing, then writes in one transaction with its audit
+row, and returns an ActionResult whose ``item_id`` is the new row's id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from spo_tui.domain import rules as domain_rules
+from spo_tui.domain.dates import parse_date
+from spo_tui.domain.errors import NotFound, ValidationError
+from spo_tui.domain.vocab import (
+    AlertSource,
+    CountersignKind,
+    CountersignState,
+    ItemKind,
+    Likelihood,
+    Role,
+    RoSH,
+    SbarState,
+    SbarUrgency,
+    SentenceType,
+    TaskCategory,
+    TouchPointReason,
+    normalise_crn,
+    parse_enum,
+)
+from spo_tui.services.base import ActionResult
+from spo_tui.services.context import Context
+from spo_tui.store import queries, writes
+
+
+def require_text(value: str | None, field: str, label: str | None = None) -> str:
+    """The trimmed text, or ValidationError naming the empty field."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{label or field.replace('_', ' ')} is required", field=field)
+    return text
+
+
+def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A staff member by name (case-insensitive) or id, optionally of given roles."""
+    name = require_text(who, field)
+    staff = queries.find_staff(ctx.db, name)
+    if staff is None:
+        try:
+            staff = queries.get_staff(ctx.db, name)
+        except NotFound:
+            raise ValidationError(f"no staff member called '{name}'", field=field) from None
+    if roles and staff["role"] not in roles:
+        raise ValidationError(f"{staff['name']} is {staff['role']}, not {' or '.join(roles)}", field=field)
+    return staff
+
+
+def _date(value: date | str | None, field: str, required: bool = True) -> date | None:
+    if value is None or value == "":
+        if required:
+            raise ValidationError(f"{field.replace('_', ' ')} is required", field=field)
+        return None
+    return value if isinstance(value, date) else parse_date(value, field)
+
+
+def _existing_case(ctx: Context, crn: str) -> str:
+    crn = normalise_crn(crn)
+    if not queries.case_exists(ctx.db, crn):
+        raise ValidationError(f"no case with CRN {crn}", field="crn")
+    return crn
+
+
+def _audit_created(ctx: Context, action: str, entity: str, entity_id: str, new: dict[str, Any]) -> int:
+    return writes.audit(
+        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+        action=action, entity=entity, entity_id=entity_id, new=new,
+    )  # fmt: skip
+
+
+def _new_item(ctx: Context, action: str, item: dict[str, Any], detail: dict[str, Any]) -> ActionResult:
+    item = {"created_at": ctx.now_iso, "status": "open", **item}
+    with ctx.db.atomic():
+        item_id = writes.insert_item(ctx.db, item, detail)
+        audit_id = _audit_created(ctx, action, "item", item_id, {"item": item, "detail": detail})
+    return ActionResult(f"Added: {item['title']}", item_id=item_id, audit_id=audit_id)
+
+
+# --- People and cases ----------------------------------------------------------------------------
+
+
+def add_staff(
+    ctx: Context, name: str, role: str, team: str = "", fte: float = 1.0, oasys_approved: bool = False
+) -> ActionResult:
+    """Add a member of staff; names are unique."""
+    name = require_text(name, "name")
+    role_value = parse_enum(Role, role, "role")
+    try:
+        fte = float(fte)
+    except (TypeError, ValueError):
+        raise ValidationError(f"FTE must be a number, not '{fte}'", field="fte") from None
+    if not 0 < fte <= 1:
+        raise ValidationError("FTE must be more than 0 and at most 1", field="fte")
+    if queries.find_staff(ctx.db, name):
+        raise ValidationError(f"there is already a staff member called {name}", field="name")
+    row = {
+        "id": writes.new_id(), "name": name, "role": role_value.value, "team": team.strip(), "fte": fte,
+        "oasys_approved": int(bool(oasys_approved)), "created_at": ctx.now_iso,
+    }  # fmt: skip
+    with ctx.db.atomic():
+        ctx.db.table("staff").insert(row)
+        audit_id = _audit_created(ctx, "add_staff", "staff", row["id"], row)
+    return ActionResult(f"Added {role_value.value} {name}", item_id=row["id"], audit_id=audit_id)
+
+
+def add_case(
+    ctx: Context,
+    crn: str,
+    name: str,
+    practitioner: str,
+    rosh: str,
+    sentence_type: str,
+    sentence_start: date | str,
+    *,
+    sentence_end: date | str | None = None,
+    likelihood: str | None = None,
+    mappa_category: int | None = None,
+    mappa_level: int | None = None,
+    tier: str | None = None,
+    flags: list[tuple[str, date | None]] | None = None,
+) -> ActionResult:
+    """Add a case; the CRN must be new and valid, the practitioner known, end not before start."""
+    crn = normalise_crn(crn)
+    if queries.case_exists(ctx.db, crn):
+        raise ValidationError(f"a case with CRN {crn} already exists", field="crn")
+    row = validate_case_fields(
+        ctx, crn=crn, name=name, practitioner=practitioner, rosh=rosh, sentence_type=sentence_type,
+        sentence_start=sentence_start, sentence_end=sentence_end, likelihood=likelihood,
+        mappa_category=mappa_category, mappa_level=mappa_level, tier=tier,
+    )  # fmt: skip
+    row.update(created_at=ctx.now_iso, updated_at=ctx.now_iso)
+    with ctx.db.atomic():
+        ctx.db.table("cases").insert(row)
+        for code, review in flags or []:
+            ctx.db.table("case_flags").insert(
+                {"id": writes.new_id(), "crn": crn, "code": code.strip().upper(),
+                 "review_date": review.isoformat() if review else None}  # fmt: skip
+            )
+        audit_id = _audit_created(ctx, "add_case", "case", crn, row)
+    return ActionResult(f"Added case {crn} {row['name']}", item_id=crn, audit_id=audit_id)
+
+
+def validate_case_fields(
+    ctx: Context, *, crn, name, practitioner, rosh, sentence_type, sentence_start,
+    sentence_end=None, likelihood=None, mappa_category=None, mappa_level=None, tier=None,
+) -> dict[str, Any]:  # fmt: skip
+    """Check a case's fields and return the row to store (shared by add_case and import)."""
+    name = require_text(name, "name")
+    pp = resolve_staff(ctx, practitioner, "practitioner")
+    rosh_value = parse_enum(RoSH, rosh, "rosh")
+    sentence = parse_enum(SentenceType, sentence_type, "sentence_type")
+    start = _date(sentence_start, "sentence_start")
+    end = _date(sentence_end, "sentence_end", required=False)
+    if end is not None and end < start:
+        raise ValidationError(f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}", field="sentence_end")
+    likelihood_value = parse_enum(Likelihood, likelihood, "likelihood").value if likelihood else None
+    category = _small_int(mappa_category, "mappa_category", 1, 4)
+    level = _small_int(mappa_level, "mappa_level", 1, 3)
+    if level is not None and category is None:
+        raise ValidationError("a MAPPA level needs a MAPPA category", field="mappa_level")
+    return {
+        "crn": crn, "name": name, "practitioner_id": pp["id"], "rosh": rosh_value.value,
+        "likelihood": likelihood_value, "mappa_category": category, "mappa_level": level,
+        "tier": (tier or "").strip().upper() or None, "sentence_type": sentence.value,
+        "sentence_start": start.isoformat(), "sentence_end": end.isoformat() if end else None,
+    }  # fmt: skip
+
+
+def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip().upper().lstrip("M")
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValidationError(f"{field.replace('_', ' ')} must be {low} to {high}, not '{value}'", field=field)
+    return int(text)
+
+
+def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_level: int | None = None) -> ActionResult:
+    """Change a case's RoSH or MAPPA level. A rise is an event: it creates a touch point at once."""
+    crn = _existing_case(ctx, crn)
+    case = queries.get_case(ctx.db, crn)
+    changes: dict[str, Any] = {}
+    rises: list[domain_rules.DueWork] = []
+    if rosh is not None:
+        new = parse_enum(RoSH, rosh, "rosh")
+        old = RoSH(case["rosh"])
+        if new != old:
+            changes["rosh"] = new.value
+            if domain_rules.is_rise(old, new):
+                rises.append(domain_rules.risk_rise_touch_point(
+                    crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, ctx.now_iso, ctx.rules))  # fmt: skip
+    if mappa_level is not None:
+        level = _small_int(mappa_level, "mappa_level", 1, 3)
+        if case["mappa_category"] is None:
+            raise ValidationError("set a MAPPA category before a level", field="mappa_level")
+        if level != case["mappa_level"]:
+            changes["mappa_level"] = level
+            if case["mappa_level"] is not None and level > case["mappa_level"]:
+                rises.append(domain_rules.risk_rise_touch_point(
+                    crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(level), ctx.today, ctx.now_iso, ctx.rules))  # fmt: skip
+    if not changes:
+        return ActionResult(f"{crn}: nothing changed", item_id=crn)
+    old_values = {k: case[k] for k in changes}
+    with ctx.db.atomic():
+        ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
+        for work in rises:
+            writes.insert_item(
+                ctx.db,
+                {"kind": "touch_point", "crn": crn, "title": work.title, "due": work.due.isoformat(),
+                 "rule_key": work.key, "created_at": ctx.now_iso, "status": "open"},
+                {"reason": work.reason},
+            )  # fmt: skip
+        audit_id = writes.audit(
+            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+            action="update_case_risk", entity="case", entity_id=crn, old=old_values, new=changes,
+        )  # fmt: skip
+    extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
+    return ActionResult(f"{crn}: risk updated{extra}", item_id=crn, audit_id=audit_id)
+
+
+# --- Work for the queue --------------------------------------------------------------------------
+
+
+def raise_sbar(
+    ctx: Context,
+    crn: str,
+    raised_by: str,
+    situation: str,
+    background: str,
+    assessment: str,
+    recommendation: str,
+    urgency: str = "routine",
+    title: str | None = None,
+) -> ActionResult:
+    """Log an SBAR from a practitioner. All four parts are required."""
+    crn = _existing_case(ctx, crn)
+    pp = resolve_staff(ctx, raised_by, "raised_by")
+    parts = {
+        key: require_text(value, key)
+        for key, value in (("situation", situation), ("background", background),
+                           ("assessment", assessment), ("recommendation", recommendation))
+    }  # fmt: skip
+    level = parse_enum(SbarUrgency, urgency, "urgency")
+    due = ctx.today if level == SbarUrgency.URGENT else None
+    headline = (title or parts["situation"]).strip().splitlines()[0][:80]
+    return _new_item(
+        ctx, "raise_sbar",
+        {"kind": ItemKind.SBAR.value, "crn": crn, "title": headline, "raised_by": pp["id"],
+         "due": due.isoformat() if due else None},
+        {**parts, "urgency": level.value, "state": SbarState.RAISED.value, "raised_at": ctx.now_iso},
+    )  # fmt: skip
+
+
+def add_countersign(
+    ctx: Context,
+    crn: str,
+    kind: str,
+    author: str,
+    *,
+    court_date: date | str | None = None,
+    submitted: date | str | None = None,
+    title: str | None = None,
+    link: str | None = None,
+) -> ActionResult:
+    """Put an assessment or report in the countersigning queue. A PSR needs its court date."""
+    crn = _existing_case(ctx, crn)
+    cs_kind = parse_enum(CountersignKind, kind, "kind")
+    writer = resolve_staff(ctx, author, "author")
+    submitted_on = _date(submitted, "submitted", required=False) or ctx.today
+    court = _date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
+    if court is not None and court < ctx.today:
+        raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
+    due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
+    return _new_item(
+        ctx, "add_countersign",
+        {"kind": ItemKind.COUNTERSIGN.value, "crn": crn, "title": title or f"{cs_kind.label} by {writer['name']}",
+         "raised_by": writer["id"], "due": due.isoformat()},
+        {"kind": cs_kind.value, "author_id": writer["id"], "state": CountersignState.AWAITING_COUNTERSIGN.value,
+         "submitted_at": ctx.now_iso, "court_date": court.isoformat() if court else None, "link": link},
+    )  # fmt: skip
+
+
+def add_task(
+    ctx: Context, title: str, category: str, *, details: str = "", due: date | str | None = None
+) -> ActionResult:
+    """Add a non-operational task; facilities jobs get the 10-working-day target by default."""
+    title = require_text(title, "title")
+    cat = parse_enum(TaskCategory, category, "category")
+    due_on = _date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
+    return _new_item(
+        ctx, "add_task",
+        {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
+        {"category": cat.value, "details": details.strip()},
+    )  # fmt: skip
+
+
+def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult:
+    """Log an immediate-risk alert (oversight level 3): it goes to the top of the queue, due today."""
+    crn = _existing_case(ctx, crn)
+    src = parse_enum(AlertSource, source, "source")
+    details = require_text(details, "details")
+    return _new_item(
+        ctx, "add_alert",
+        {"kind": ItemKind.ALERT.value, "crn": crn, "title": f"{src.label}: {details.splitlines()[0][:60]}",
+         "due": ctx.today.isoformat()},
+        {"source": src.value, "details": details, "received_at": ctx.now_iso},
+    )  # fmt: skip
+
+
+def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> ActionResult:
+    """A touch point made by hand (new information, a concern): responsive oversight."""
+    crn = _existing_case(ctx, crn)
+    due_on = _date(due, "due")
+    return _new_item(
+        ctx, "add_touch_point",
+        {"kind": ItemKind.TOUCH_POINT.value, "crn": crn, "title": note.strip() or TouchPointReason.MANUAL.label,
+         "due": due_on.isoformat()},
+        {"reason": TouchPointReason.MANUAL.value},
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Store: the SQLite schema, migrations, reads and writes (sqlite-utils). No UI."""

@@ -1,0 +1,70 @@
+"""Opening the one database file: location, permissions, pragmas and migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from spo_tui.domain.errors import SpoError
+from spo_tui.store.schema import migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(SpoError):
+    """The database cannot be opened or is not a spo-tui database."""
+
+
+def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> Database:
+    """Open (and if asked, create) the database at ``path`` and bring its schema up to date.
+
+    A new file and its folder are created readable by the owner only. Every connection gets WAL
+    mode, foreign keys on, a busy timeout and full sync (oversight entries must survive a crash).
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"no database at {path}")
+        _create_private_file(path)
+    try:
+        db = Database(str(path))
+        conn = db.conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        if migrate:
+            migrations.apply(db)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
+    return db
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty file (and missing folders) readable and writable by the owner only."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except OSError as error:
+        raise StoreError(f"cannot create a database at {path}: {error.strerror}") from None
+
+
+def get_meta(db: Database, key: str) -> str | None:
+    """A value from the ``meta`` table (``demo``, ``demo_seed``, ...), or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def is_empty(db: Database) -> bool:
+    """True when the database holds no staff and no cases (a first run)."""
+    return db.execute("SELECT NOT EXISTS (SELECT 1 FROM staff) AND NOT EXISTS (SELECT 1 FROM cases)").fetchone()[0] == 1

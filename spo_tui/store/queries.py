@@ -1,0 +1,273 @@
+"""Reads: every SELECT the services and screens need, in one place.
+
+Functions take the database first and return plain dicts or dataclasses; none writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from spo_tui.domain.errors import NotFound
+
+
+def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], row))
+
+
+def _all(db: Database, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# --- The queue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One open item as the queue needs it: its own facts and its case's."""
+
+    id: str
+    kind: str
+    crn: str | None
+    name: str | None
+    practitioner: str | None
+    rosh: str | None
+    mappa_level: int | None
+    title: str
+    due: str | None
+    created_at: str
+    sbar_urgency: str | None
+    countersign_kind: str | None
+    court_date: str | None
+
+
+QUEUE_SQL = """
+SELECT i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
+       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date
+FROM items i
+LEFT JOIN cases c ON c.crn = i.crn
+LEFT JOIN staff pp ON pp.id = c.practitioner_id
+LEFT JOIN staff raiser ON raiser.id = i.raised_by
+LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
+LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
+WHERE i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= ?)
+  AND (i.assigned_to IS NULL OR i.assigned_to = ?)
+"""
+
+
+def queue_rows(db: Database, today: date, owner_id: str | None, kind: str | None = None) -> list[QueueRow]:
+    """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts; unordered."""
+    sql, params = QUEUE_SQL, [today.isoformat(), owner_id]
+    if kind:
+        sql += " AND i.kind = ?"
+        params.append(kind)
+    return [QueueRow(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def queue_counts(db: Database, today: date) -> dict[str, tuple[int, int]]:
+    """Per kind: (open items in the queue, of which overdue)."""
+    rows = db.execute(
+        """
+        SELECT kind, COUNT(*), SUM(due IS NOT NULL AND due < ?)
+        FROM items WHERE status = 'open' AND (snoozed_until IS NULL OR snoozed_until <= ?)
+        GROUP BY kind
+        """,
+        [today.isoformat(), today.isoformat()],
+    ).fetchall()
+    return {kind: (count, overdue or 0) for kind, count, overdue in rows}
+
+
+# --- Items ---------------------------------------------------------------------------------------
+
+_DETAIL_TABLE = {
+    "sbar": "sbars",
+    "touch_point": "touch_points",
+    "countersign": "countersigns",
+    "alert": "alerts",
+    "task": "tasks",
+    "action": "actions",
+    "supervision": "supervision",
+}
+
+
+def detail_table(kind: str) -> str:
+    """The table holding the kind's own facts."""
+    return _DETAIL_TABLE[kind]
+
+
+def get_item(db: Database, item_id: str) -> dict[str, Any]:
+    """The item with its kind's facts merged in (keys of the detail table), or NotFound."""
+    item = _one(db, "SELECT * FROM items WHERE id = ?", [item_id])
+    if item is None:
+        raise NotFound(f"no item with id {item_id}")
+    detail = _one(db, f"SELECT * FROM {detail_table(item['kind'])} WHERE item_id = ?", [item_id]) or {}
+    detail.pop("item_id", None)
+    return {**item, "detail": detail}
+
+
+def item_by_rule_key(db: Database, key: str) -> dict[str, Any] | None:
+    return _one(db, "SELECT * FROM items WHERE rule_key = ?", [key])
+
+
+def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
+    return _all(db, "SELECT * FROM items WHERE crn = ? AND kind = ? AND status != 'closed'", [crn, kind])
+
+
+def open_rule_keys(db: Database, prefix: str) -> set[str]:
+    """Rule keys of items not yet closed whose key starts with ``prefix`` (e.g. ``tp:quarterly:``)."""
+    rows = db.execute(
+        "SELECT rule_key FROM items WHERE rule_key >= ? AND rule_key < ? AND status != 'closed'",
+        [prefix, prefix + "\uffff"],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# --- Cases ---------------------------------------------------------------------------------------
+
+
+def get_case(db: Database, crn: str) -> dict[str, Any]:
+    """The case with its practitioner's name and its flags, or NotFound."""
+    case = _one(
+        db,
+        """SELECT c.*, s.name AS practitioner, s.role AS practitioner_role
+           FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?""",
+        [crn],
+    )
+    if case is None:
+        raise NotFound(f"no case with CRN {crn}")
+    case["flags"] = _all(db, "SELECT code, description, review_date FROM case_flags WHERE crn = ? ORDER BY code", [crn])
+    return case
+
+
+def case_exists(db: Database, crn: str) -> bool:
+    return db.execute("SELECT 1 FROM cases WHERE crn = ?", [crn]).fetchone() is not None
+
+
+def case_facts_rows(db: Database) -> list[dict[str, Any]]:
+    """Every case with the date of its last oversight entry, for the touch-point rules."""
+    return _all(
+        db,
+        """SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
+                  (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn) AS last_oversight
+           FROM cases c""",
+    )
+
+
+def flags_with_reviews(db: Database, until: date) -> list[dict[str, Any]]:
+    return _all(db, "SELECT crn, code, review_date FROM case_flags WHERE review_date IS NOT NULL AND review_date <= ?", [until.isoformat()])
+
+
+def recent_oversight(db: Database, crn: str, limit: int = 3) -> list[dict[str, Any]]:
+    """The case's newest oversight entries with who decided and who entered them."""
+    return _all(
+        db,
+        """SELECT o.*, d.name AS decided_by_name, e.name AS entered_by_name,
+                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
+           FROM oversight_entries o
+           JOIN staff d ON d.id = o.decided_by JOIN staff e ON e.id = o.entered_by
+           WHERE o.crn = ? ORDER BY o.created_at DESC, o.id DESC LIMIT ?""",
+        [crn, limit],
+    )
+
+
+def get_oversight(db: Database, entry_id: str) -> dict[str, Any]:
+    entry = _one(db, "SELECT * FROM oversight_entries WHERE id = ?", [entry_id])
+    if entry is None:
+        raise NotFound(f"no oversight entry with id {entry_id}")
+    return entry
+
+
+def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
+    """Everything on the case, newest first: oversight entries and items of every kind."""
+    entries = _all(
+        db,
+        """SELECT 'oversight' AS what, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
+                  o.supersedes_id, d.name AS by_name,
+                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
+           FROM oversight_entries o JOIN staff d ON d.id = o.decided_by WHERE o.crn = ?""",
+        [crn],
+    )
+    items = _all(
+        db,
+        """SELECT 'item' AS what, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note
+           FROM items i WHERE i.crn = ?""",
+        [crn],
+    )
+    return sorted(entries + items, key=lambda r: (r["at"], r["id"]), reverse=True)
+
+
+def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    like = f"%{text.strip()}%"
+    return _all(
+        db,
+        """SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id
+           WHERE c.crn LIKE ? OR c.name LIKE ? ORDER BY c.crn LIMIT ?""",
+        [like, like, limit],
+    )
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+
+def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
+    row = _one(db, "SELECT * FROM staff WHERE id = ?", [staff_id])
+    if row is None:
+        raise NotFound(f"no staff member with id {staff_id}")
+    return row
+
+
+def find_staff(db: Database, name: str) -> dict[str, Any] | None:
+    """A staff member by exact name, case-insensitively."""
+    return _one(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])
+
+
+def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    if roles:
+        marks = ",".join("?" * len(roles))
+        return _all(db, f"SELECT * FROM staff WHERE active = 1 AND role IN ({marks}) ORDER BY name", list(roles))
+    return _all(db, "SELECT * FROM staff WHERE active = 1 ORDER BY name")
+
+
+def absent_staff(db: Database, day: date) -> list[dict[str, Any]]:
+    return _all(
+        db,
+        """SELECT s.*, a.reason, a.end_date FROM absences a JOIN staff s ON s.id = a.staff_id
+           WHERE a.start_date <= ? AND a.end_date >= ? ORDER BY s.name""",
+        [day.isoformat(), day.isoformat()],
+    )
+
+
+def practitioner_supervision_rows(db: Database, year_ago: date) -> list[dict[str, Any]]:
+    """Per active practitioner: last one-to-one held and RPSS dates held since ``year_ago``."""
+    return _all(
+        db,
+        """SELECT s.id, s.name, s.role,
+                  (SELECT MAX(sv.held_on) FROM supervision sv WHERE sv.practitioner_id = s.id AND sv.kind = 'one_to_one'
+                     AND sv.held_on IS NOT NULL) AS last_one_to_one,
+                  (SELECT group_concat(sv.held_on) FROM supervision sv WHERE sv.practitioner_id = s.id AND sv.kind = 'rpss'
+                     AND sv.held_on >= ?) AS rpss_dates
+           FROM staff s WHERE s.active = 1 AND s.role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY s.name""",
+        [year_ago.isoformat()],
+    )
+
+
+def last_audit(db: Database, actor_id: str, undoable: tuple[str, ...]) -> dict[str, Any] | None:
+    marks = ",".join("?" * len(undoable))
+    return _one(
+        db,
+        f"SELECT * FROM audit_log WHERE actor_id = ? AND action IN ({marks}) ORDER BY id DESC LIMIT 1",
+        [actor_id, *undoable],
+    )
+
+
+def get_draft(db: Database, key: str) -> dict[str, Any] | None:
+    return _one(db, "SELECT * FROM drafts WHERE key = ?", [key])

@@ -1,0 +1,258 @@
+"""The schema, as forward migrations applied in order when a database is opened.
+
+Add a migration at the end; never edit one that has shipped. Identifiers of items, cases' flags,
+oversight entries and staff are UUID text so copies of a database can later exchange changes;
+times are ISO-8601 UTC text (``2026-11-21T08:45:00Z``), dates ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("spo_tui")
+
+SCHEMA_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE staff (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    team TEXT NOT NULL DEFAULT '',
+    fte REAL NOT NULL DEFAULT 1.0 CHECK (fte > 0 AND fte <= 1.0),
+    oasys_approved INTEGER NOT NULL DEFAULT 0 CHECK (oasys_approved IN (0, 1)),
+    email TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE absences (
+    id TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL REFERENCES staff(id),
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL CHECK (end_date >= start_date),
+    reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX absences_by_dates ON absences(start_date, end_date);
+
+CREATE TABLE cases (
+    crn TEXT PRIMARY KEY CHECK (crn GLOB '[A-Z][0-9][0-9][0-9][0-9][0-9][0-9]'),
+    name TEXT NOT NULL,
+    practitioner_id TEXT REFERENCES staff(id),
+    rosh TEXT NOT NULL CHECK (rosh IN ('LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH')),
+    likelihood TEXT CHECK (likelihood IN ('LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH')),
+    mappa_category INTEGER CHECK (mappa_category BETWEEN 1 AND 4),
+    mappa_level INTEGER CHECK (mappa_level BETWEEN 1 AND 3),
+    tier TEXT,
+    sentence_type TEXT NOT NULL,
+    sentence_start TEXT NOT NULL,
+    sentence_end TEXT CHECK (sentence_end IS NULL OR sentence_end >= sentence_start),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX cases_by_practitioner ON cases(practitioner_id);
+CREATE INDEX cases_by_name ON cases(name);
+
+CREATE TABLE case_flags (
+    id TEXT PRIMARY KEY,
+    crn TEXT NOT NULL REFERENCES cases(crn),
+    code TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    review_date TEXT,
+    UNIQUE (crn, code)
+);
+CREATE INDEX case_flags_by_review ON case_flags(review_date);
+
+-- Every piece of work in the SPO's queue is one row here; the kind's own facts are in the
+-- table named after the kind, keyed by the same id.
+CREATE TABLE items (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision')),
+    crn TEXT REFERENCES cases(crn),
+    title TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'waiting', 'closed')),
+    due TEXT,
+    snoozed_until TEXT,
+    assigned_to TEXT REFERENCES staff(id),
+    raised_by TEXT REFERENCES staff(id),
+    rule_key TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    closed_at TEXT,
+    closed_note TEXT
+);
+CREATE INDEX items_queue ON items(status, kind, due);
+CREATE INDEX items_by_case ON items(crn, created_at);
+CREATE INDEX items_by_assignee ON items(assigned_to, status);
+
+CREATE TABLE sbars (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    situation TEXT NOT NULL,
+    background TEXT NOT NULL,
+    assessment TEXT NOT NULL,
+    recommendation TEXT NOT NULL,
+    urgency TEXT NOT NULL CHECK (urgency IN ('routine', 'soon', 'urgent')),
+    state TEXT NOT NULL CHECK (state IN ('raised', 'awaiting_info', 'booked', 'decided', 'escalated')),
+    raised_at TEXT NOT NULL,
+    booked_for TEXT,
+    info_request TEXT,
+    escalated_to TEXT,
+    escalation_note TEXT
+);
+
+CREATE TABLE touch_points (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    reason TEXT NOT NULL,
+    arranged_for TEXT,
+    reminder_sent_at TEXT,
+    waived_reason TEXT
+);
+
+CREATE TABLE countersigns (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    kind TEXT NOT NULL CHECK (kind IN ('OASYS', 'PAROLE_REPORT', 'PSR', 'DANGEROUSNESS', 'HVRA')),
+    author_id TEXT NOT NULL REFERENCES staff(id),
+    state TEXT NOT NULL CHECK (state IN ('AWAITING_COUNTERSIGN', 'COUNTERSIGNED', 'REJECTED', 'AWAITING_DOUBLE_COUNTERSIGN', 'DOUBLE_COUNTERSIGNED')),
+    submitted_at TEXT NOT NULL,
+    court_date TEXT,
+    link TEXT
+);
+CREATE INDEX countersigns_by_author ON countersigns(author_id, state);
+
+CREATE TABLE countersign_history (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL REFERENCES countersigns(item_id),
+    old_state TEXT,
+    new_state TEXT NOT NULL,
+    verdict TEXT,
+    by_id TEXT REFERENCES staff(id),
+    at TEXT NOT NULL
+);
+
+CREATE TABLE alerts (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    source TEXT NOT NULL,
+    details TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT REFERENCES staff(id)
+);
+
+CREATE TABLE tasks (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    category TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '',
+    delegated_to TEXT REFERENCES staff(id),
+    delegated_at TEXT,
+    minutes_spent INTEGER CHECK (minutes_spent IS NULL OR minutes_spent >= 0)
+);
+
+CREATE TABLE supervision (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    practitioner_id TEXT NOT NULL REFERENCES staff(id),
+    kind TEXT NOT NULL CHECK (kind IN ('one_to_one', 'rpss')),
+    observation INTEGER NOT NULL DEFAULT 0,
+    scheduled_for TEXT,
+    held_on TEXT,
+    postponed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX supervision_by_practitioner ON supervision(practitioner_id, kind, held_on);
+
+-- Oversight entries are evidence: append-only, enforced by the triggers below. A correction is a
+-- new entry whose supersedes_id names the entry it replaces.
+CREATE TABLE oversight_entries (
+    id TEXT PRIMARY KEY,
+    crn TEXT REFERENCES cases(crn),
+    item_id TEXT REFERENCES items(id),
+    type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    discussed TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitive IN (0, 1)),
+    decided_by TEXT NOT NULL REFERENCES staff(id),
+    entered_by TEXT NOT NULL REFERENCES staff(id),
+    created_at TEXT NOT NULL,
+    minutes INTEGER,
+    supersedes_id TEXT REFERENCES oversight_entries(id)
+);
+CREATE INDEX oversight_by_case ON oversight_entries(crn, created_at);
+CREATE INDEX oversight_by_item ON oversight_entries(item_id);
+CREATE INDEX oversight_by_created ON oversight_entries(created_at);
+CREATE INDEX oversight_by_supersedes ON oversight_entries(supersedes_id);
+
+CREATE TRIGGER oversight_entries_no_update BEFORE UPDATE ON oversight_entries
+BEGIN
+    SELECT RAISE(ABORT, 'oversight entries are append-only: record a correction as a new entry');
+END;
+CREATE TRIGGER oversight_entries_no_delete BEFORE DELETE ON oversight_entries
+BEGIN
+    SELECT RAISE(ABORT, 'oversight entries are append-only: record a correction as a new entry');
+END;
+
+-- Agreed actions come from an oversight entry; the queue item carries owner (assigned_to) and due.
+CREATE TABLE actions (
+    item_id TEXT PRIMARY KEY REFERENCES items(id),
+    oversight_id TEXT REFERENCES oversight_entries(id),
+    owner_id TEXT NOT NULL REFERENCES staff(id),
+    description TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX actions_by_oversight ON actions(oversight_id);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id TEXT,
+    on_behalf_of TEXT,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT,
+    old TEXT,
+    new TEXT
+);
+CREATE INDEX audit_by_entity ON audit_log(entity, entity_id);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+
+CREATE TABLE drafts (
+    key TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    db.executescript(SCHEMA_V1)
+
+
+@migrations(name="0002_ndelius_entries")
+def m0002_ndelius_entries(db: Database) -> None:
+    """Record, as new rows, that oversight entries were copied into nDelius (never an edit)."""
+    db.executescript(
+        """
+        CREATE TABLE ndelius_entries (
+            oversight_id TEXT PRIMARY KEY REFERENCES oversight_entries(id),
+            entered_by TEXT NOT NULL REFERENCES staff(id),
+            entered_at TEXT NOT NULL
+        );
+        CREATE INDEX items_snoozed ON items(snoozed_until) WHERE snoozed_until IS NOT NULL;
+        """
+    )
+
+
+# The newest migration's name; tests use it to check an old database is brought forward.
+LATEST = migrations._migrations[-1].name

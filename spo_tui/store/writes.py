@@ -1,0 +1,87 @@
+"""Writes: the INSERTs and UPDATEs the services compose inside one transaction.
+
+None of these opens a transaction of its own: the calling service wraps them in ``db.atomic()``
+together with the audit row, so an action and its audit stand or fall together.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlite_utils import Database
+
+from spo_tui.store.queries import detail_table
+
+
+def new_id() -> str:
+    """A new identifier that stays unique across copies of the database."""
+    return str(uuid.uuid4())
+
+
+def insert_item(db: Database, item: dict[str, Any], detail: dict[str, Any]) -> str:
+    """Insert an item row and its kind's detail row; return the item id."""
+    item_id = item.setdefault("id", new_id())
+    item.setdefault("updated_at", item["created_at"])
+    db.table("items").insert(item)
+    db.table(detail_table(item["kind"])).insert({"item_id": item_id, **detail})
+    return item_id
+
+
+def update_item(db: Database, item_id: str, changes: dict[str, Any]) -> None:
+    if changes:
+        db.table("items").update(item_id, changes)
+
+
+def update_detail(db: Database, kind: str, item_id: str, changes: dict[str, Any]) -> None:
+    if changes:
+        db.table(detail_table(kind)).update(item_id, changes)
+
+
+def insert_oversight(db: Database, entry: dict[str, Any]) -> str:
+    entry_id = entry.setdefault("id", new_id())
+    db.table("oversight_entries").insert(entry)
+    return entry_id
+
+
+def audit(
+    db: Database,
+    *,
+    at: str,
+    actor_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    old: Any = None,
+    new: Any = None,
+    on_behalf_of: str | None = None,
+) -> int:
+    """Append one row to the audit log (old and new as JSON) and return its id."""
+    cursor = db.execute(
+        """INSERT INTO audit_log(at, actor_id, on_behalf_of, action, entity, entity_id, old, new)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            at,
+            actor_id,
+            on_behalf_of,
+            action,
+            entity,
+            entity_id,
+            None if old is None else json.dumps(old, sort_keys=True, default=str),
+            None if new is None else json.dumps(new, sort_keys=True, default=str),
+        ],
+    )
+    return cursor.lastrowid
+
+
+def save_draft(db: Database, key: str, body: dict[str, Any], at: str) -> None:
+    db.execute(
+        "INSERT INTO drafts(key, body, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        [key, json.dumps(body), at],
+    )
+
+
+def delete_draft(db: Database, key: str) -> None:
+    db.execute("DELETE FROM drafts WHERE key = ?", [key])
