@@ -73,15 +73,16 @@ def queue_rows(db: Database, today: date, owner_id: str | None, kind: str | None
     return [QueueRow(*row) for row in db.execute(sql, params).fetchall()]
 
 
-def queue_counts(db: Database, today: date) -> dict[str, tuple[int, int]]:
+def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
     """Per kind: (open items in the queue, of which overdue)."""
     rows = db.execute(
         """
         SELECT kind, COUNT(*), SUM(due IS NOT NULL AND due < ?)
         FROM items WHERE status = 'open' AND (snoozed_until IS NULL OR snoozed_until <= ?)
+          AND (assigned_to IS NULL OR assigned_to = ?)
         GROUP BY kind
         """,
-        [today.isoformat(), today.isoformat()],
+        [today.isoformat(), today.isoformat(), owner_id],
     ).fetchall()
     return {kind: (count, overdue or 0) for kind, count, overdue in rows}
 

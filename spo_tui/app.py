@@ -1,0 +1,104 @@
+"""The Textual application: opens the store, picks the first screen, hosts the palette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from spo_tui.config import load_rules
+from spo_tui.domain.dates import utc_now
+from spo_tui.domain.errors import SpoError
+from spo_tui.services.context import Context, make_context
+from spo_tui.store.db import is_empty, open_db
+
+
+class SpoApp(App[None]):
+    """spo-tui. Given its database path; nothing is opened until the app mounts."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "spo-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        actor: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        demo_builder: Callable[[Path], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.actor_name = actor
+        self.clock = clock
+        self.demo_builder = demo_builder
+        self.ctx: Context | None = None
+        #: Audit ids of this session's actions, newest last: what `u` undoes.
+        self.undo_stack: list[int] = []
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        db = open_db(self.db_path)
+        if is_empty(db):
+            from spo_tui.screens.first_run import FirstRunScreen
+
+            db.close()
+            self.push_screen(FirstRunScreen(self.db_path))
+            return
+        self.start(db)
+
+    def start(self, db=None) -> None:
+        """Build the acting context and show the Today screen."""
+        from spo_tui.screens.today import TodayScreen
+
+        db = db or open_db(self.db_path)
+        try:
+            self.ctx = make_context(db, load_rules(), self.actor_name, clock=self.clock)
+        except SpoError as error:
+            self.exit(message=str(error))
+            return
+        self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}"
+        if len(self.screen_stack) > 1:  # coming from the first-run screen
+            self.switch_screen(TodayScreen())
+        else:
+            self.push_screen(TodayScreen())
+
+    def action_help(self) -> None:
+        from spo_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: every key", "Show every key on every screen", self.action_help)
+        if self.ctx is not None:
+            yield SystemCommand("Go to case by CRN", "Type a CRN or name to open the case", self.action_goto_case)
+
+    def action_goto_case(self) -> None:
+        from spo_tui.screens.prompts import PromptScreen
+
+        def open_case(text: str | None) -> None:
+            if text:
+                self.open_case(text)
+
+        self.push_screen(PromptScreen("Go to case", "CRN or name, e.g. X123456"), open_case)
+
+    def open_case(self, crn_or_name: str) -> None:
+        """Open the case screen for a CRN (or the only case matching a name)."""
+        from spo_tui.screens.case import CaseScreen
+        from spo_tui.services import lookup
+
+        assert self.ctx is not None
+        matches = lookup.find_cases(self.ctx, crn_or_name, limit=2)
+        exact = [m for m in matches if m["crn"] == crn_or_name.strip().upper()]
+        if exact or len(matches) == 1:
+            self.push_screen(CaseScreen((exact or matches)[0]["crn"]))
+        elif not matches:
+            self.notify(f"No case matches '{crn_or_name}'", severity="warning", markup=False)
+        else:
+            self.notify(f"More than one case matches '{crn_or_name}': type the CRN", severity="warning", markup=False)

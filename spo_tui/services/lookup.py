@@ -1,0 +1,62 @@
+"""Reads the screens need beyond the queue: an item in full, a case, its timeline, staff lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spo_tui.domain.vocab import DELEGATE_ROLES, Role
+from spo_tui.services.context import Context
+from spo_tui.store import queries
+
+
+def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
+    """The item with its kind's facts under ``detail`` and staff names resolved."""
+    item = queries.get_item(ctx.db, item_id)
+    names = {s["id"]: s["name"] for s in queries.staff_list(ctx.db)}
+    detail = item["detail"]
+    for key in ("author_id", "owner_id", "practitioner_id", "delegated_to", "acknowledged_by"):
+        if detail.get(key):
+            detail[key.removesuffix("_id") + "_name"] = names.get(detail[key], detail[key])
+    item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
+    return item
+
+
+def case_summary(ctx: Context, crn: str) -> dict[str, Any]:
+    """The case with practitioner name and flags."""
+    return queries.get_case(ctx.db, crn)
+
+
+def recent_oversight(ctx: Context, crn: str, limit: int = 3) -> list[dict[str, Any]]:
+    return queries.recent_oversight(ctx.db, crn, limit)
+
+
+def case_timeline(ctx: Context, crn: str) -> list[dict[str, Any]]:
+    """Oversight entries and items on the case, newest first."""
+    return queries.case_timeline(ctx.db, crn)
+
+
+def find_cases(ctx: Context, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Cases whose CRN or name contains ``text``."""
+    return queries.search_cases(ctx.db, text, limit)
+
+
+def delegates(ctx: Context) -> list[dict[str, Any]]:
+    """Staff a task can be delegated to (CASPO, SAO, business manager)."""
+    return queries.staff_list(ctx.db, tuple(r.value for r in DELEGATE_ROLES))
+
+
+def staff(ctx: Context) -> list[dict[str, Any]]:
+    return queries.staff_list(ctx.db)
+
+
+def practitioners(ctx: Context) -> list[dict[str, Any]]:
+    return queries.staff_list(ctx.db, ("PO", "PSO", "PQiP", "NQO"))
+
+
+def queue_counts(ctx: Context) -> dict[str, tuple[int, int]]:
+    """Per kind: (items in the queue, of which overdue)."""
+    return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])
+
+
+def is_spo(ctx: Context) -> bool:
+    return ctx.decider["role"] == Role.SPO.value
