@@ -1,0 +1,333 @@
+"""The Today screen: the one triaged queue, a detail pane, and every action from the keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
+
+from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS
+from spo_tui.domain.errors import SpoError
+from spo_tui.services import decisions, lookup
+from spo_tui.services.base import ActionResult
+from spo_tui.services.queue import QueueEntry, build_queue
+from spo_tui.widgets.item_detail import ItemDetail
+from spo_tui.widgets.queue_summary import QueueSummary
+from spo_tui.widgets.queue_table import QueueTable
+
+_BY_ACTION = {c.action: c for c in TODAY_COMMANDS}
+
+
+class TodayScreen(Screen):
+    """Home: what needs the SPO today, most urgent first."""
+
+    CSS_PATH = "today.tcss"
+    BINDINGS = [c.binding() for c in TODAY_COMMANDS + FILTER_COMMANDS]
+
+    filter_kind: var[str | None] = var(None)
+    search_text: var[str] = var("")
+
+    class DueWorkRefreshed(Message):
+        """Rule-made work was added in the background; reload the queue."""
+
+        def __init__(self, created: int) -> None:
+            super().__init__()
+            self.created = created
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[QueueEntry] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield QueueSummary(id="summary")
+        yield Tabs(*[Tab(f"{n} {label}", id=f"tab-{name}") for n, (name, label, _k) in enumerate(FILTERS)], id="filters")
+        yield Input(placeholder="Search CRN, name or practitioner (Enter to keep, Esc to clear)", id="search")
+        with Container(id="main"):
+            yield QueueTable(id="queue")
+            yield ItemDetail(id="detail")
+        yield Footer()
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(QueueTable).focus()
+        self.refresh_due_work()
+
+    def on_screen_resume(self) -> None:
+        if self.entries or self.is_mounted:
+            self.reload()
+
+    # --- Data ------------------------------------------------------------------------------------
+
+    def reload(self, keep_row: int | None = None) -> None:
+        """Rebuild the queue from the store, keeping the cursor on the same row number."""
+        ctx = self.ctx
+        self.entries = build_queue(ctx, kind=self.filter_kind, search=self.search_text or None)
+        table = self.query_one(QueueTable)
+        table.show_entries(self.entries, ctx.today, keep_row)
+        self.query_one(QueueSummary).show(lookup.queue_counts(ctx))
+        self.show_detail()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    def refresh_due_work(self) -> None:
+        """Create rule-made touch points and supervision items on a connection of this thread's own."""
+        from spo_tui.services.context import make_context
+        from spo_tui.services.refresh import refresh_due_work
+        from spo_tui.store.db import open_db
+
+        ctx = self.ctx
+        db = open_db(self.app.db_path, migrate=False)
+        try:
+            thread_ctx = make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock)
+            created = refresh_due_work(thread_ctx)
+        finally:
+            db.close()
+        if created:
+            self.post_message(self.DueWorkRefreshed(created))
+
+    def on_today_screen_due_work_refreshed(self, message: DueWorkRefreshed) -> None:
+        self.reload()
+
+    @property
+    def current(self) -> QueueEntry | None:
+        table = self.query_one(QueueTable)
+        if not self.entries or table.cursor_row < 0 or table.cursor_row >= len(self.entries):
+            return None
+        return self.entries[table.cursor_row]
+
+    def show_detail(self) -> None:
+        entry = self.current
+        pane = self.query_one(ItemDetail)
+        if entry is None:
+            pane.show(None, None, [], None, self.ctx.today)
+        else:
+            item = lookup.item_detail(self.ctx, entry.id)
+            case = lookup.case_summary(self.ctx, entry.row.crn) if entry.row.crn else None
+            recent = lookup.recent_oversight(self.ctx, entry.row.crn) if entry.row.crn else []
+            pane.show(item, case, recent, entry.urgency, self.ctx.today)
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    @on(DataTable.RowSelected, "#queue")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter does the item's main action."""
+        entry = self.current
+        if entry is None:
+            return
+        primary = {"sbar": "decide", "touch_point": "decide", "alert": "decide", "supervision": "decide",
+                   "countersign": "sign_off", "task": "done", "action": "done"}[entry.row.kind]  # fmt: skip
+        self.run_action(primary)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show only the keys that apply to the highlighted item."""
+        command = _BY_ACTION.get(action)
+        if command is None or command.kinds is None:
+            return True
+        entry = self.current if self.is_mounted else None
+        return entry is not None and entry.row.kind in command.kinds
+
+    # --- Filters and search ----------------------------------------------------------------------
+
+    def action_filter(self, name: str) -> None:
+        self.query_one(Tabs).active = f"tab-{name}"
+
+    @on(Tabs.TabActivated, "#filters")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = event.tab.id.removeprefix("tab-")
+        self.filter_kind = dict((n, k) for n, _l, k in FILTERS)[name]
+
+    def watch_filter_kind(self, old: str | None, new: str | None) -> None:
+        if self.is_mounted:
+            self.reload(keep_row=0)
+            self.query_one(QueueTable).focus()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-visible")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+
+    def watch_search_text(self, old: str, new: str) -> None:
+        if self.is_mounted:
+            self.reload(keep_row=0)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(QueueTable).focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_class("-visible"):
+            search.value = ""
+            search.remove_class("-visible")
+            self.query_one(QueueTable).focus()
+
+    # --- Acting ----------------------------------------------------------------------------------
+
+    def _done(self, result: ActionResult | None) -> None:
+        """After any action: confirm, remember it for undo, reload with the cursor on the next item."""
+        if result is None:
+            return
+        if result.audit_id is not None:
+            self.app.undo_stack.append(result.audit_id)
+        self.notify(result.message, markup=False, timeout=4)
+        self.reload()
+
+    def _call(self, fn: Callable[[], ActionResult]) -> None:
+        """Run a service call that needs no input; show its refusal as a message."""
+        try:
+            self._done(fn())
+        except SpoError as error:
+            self.notify(str(error), severity="error", markup=False)
+
+    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
+        """Ask for one line; the service validates it while the prompt stays open."""
+        from spo_tui.screens.prompts import PromptScreen
+
+        results: list[ActionResult] = []
+
+        def submit(text: str) -> None:
+            results.append(fn(text))
+
+        self.app.push_screen(
+            PromptScreen(title, placeholder, value=value, submit=submit),
+            lambda _text: self._done(results[-1] if results else None),
+        )
+
+    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
+        from spo_tui.screens.prompts import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
+
+    def action_decide(self) -> None:
+        from spo_tui.screens.oversight_form import OversightForm
+
+        entry = self.current
+        if entry is None:
+            return
+        item = lookup.item_detail(self.ctx, entry.id)
+        self.app.push_screen(
+            OversightForm(
+                heading=f"{entry.kind.label}: {entry.row.crn or ''} {entry.row.name or ''}".strip(),
+                submit=lambda values: decisions.record_oversight(self.ctx, item_id=entry.id, **values),
+                prefill={"discussed": _discussed(item)},
+                draft_key=f"oversight:{entry.id}",
+            ),
+            self._done,
+        )
+
+    def action_book(self) -> None:
+        entry = self.current
+        if entry:
+            self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id))
+
+    def action_more_info(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt(f"Ask {entry.row.practitioner} for more information", "What do you need to know?",
+                         lambda text: decisions.request_more_information(self.ctx, entry.id, text))  # fmt: skip
+
+    def action_escalate(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+
+        def with_note(target: str) -> None:
+            self._prompt(f"Escalate to {target}: note", "Why, and what you need from them",
+                         lambda text: decisions.escalate_sbar(self.ctx, entry.id, target, text))  # fmt: skip
+
+        self._choose("Escalate to", [(t, t) for t in decisions.ESCALATION_TARGETS], with_note)
+
+    def action_sign_off(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt("Sign off: your verdict", "What you checked and found (required)",
+                         lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=True))  # fmt: skip
+
+    def action_return_item(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt("Return: deficits and guidance", "What must change before you sign (required)",
+                         lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=False))  # fmt: skip
+
+    def action_waive(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt("Waive touch point: reason", "Why no touch point is needed now (required)",
+                         lambda text: decisions.waive_touch_point(self.ctx, entry.id, text))  # fmt: skip
+
+    def action_delegate(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        people = [(s["name"], f"{s['role']}: {s['name']}") for s in lookup.delegates(self.ctx)]
+        self._choose("Delegate to", people, lambda name: self._call(lambda: decisions.delegate_task(self.ctx, entry.id, name)))
+
+    def action_done(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        if entry.row.kind == "task":
+            self._prompt("Done: minutes it took", "e.g. 30",
+                         lambda text: decisions.complete_task(self.ctx, entry.id, text))  # fmt: skip
+        else:
+            self._call(lambda: decisions.complete_action(self.ctx, entry.id))
+
+    def action_snooze(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt("Snooze until", "tomorrow, mon, 3d, 2w, 25/12",
+                         lambda text: decisions.snooze(self.ctx, entry.id, text))  # fmt: skip
+
+    def action_reassign(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        people = [(s["name"], f"{s['role']}: {s['name']}") for s in lookup.staff(self.ctx) if s["id"] != self.ctx.decider["id"]]
+        self._choose("Reassign to", people, lambda name: self._call(lambda: decisions.reassign(self.ctx, entry.id, name)))
+
+    def action_open_case(self) -> None:
+        entry = self.current
+        if entry and entry.row.crn:
+            self.app.open_case(entry.row.crn)
+
+    def action_undo(self) -> None:
+        stack = self.app.undo_stack
+        if not stack:
+            self.notify("Nothing to undo in this session", severity="warning")
+            return
+        audit_id = stack.pop()
+        try:
+            result = decisions.undo(self.ctx, audit_id)
+        except SpoError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.notify(result.message, markup=False)
+        self.reload()
+
+
+def _discussed(item: dict) -> str:
+    """What the oversight form's "discussed" starts with, from the item itself."""
+    d = item["detail"]
+    if item["kind"] == "sbar":
+        who = item.get("raised_by_name") or "the practitioner"
+        return f"SBAR from {who}. S: {d['situation']} R: {d['recommendation']}"
+    if item["kind"] == "alert":
+        return f"Immediate-risk alert: {d['details']}"
+    return item["title"]

@@ -1,0 +1,124 @@
+"""The detail pane: the item in full, its case, the last oversight entries and why it ranks here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from spo_tui.domain.dates import local_time, relative_due
+from spo_tui.domain.urgency import Urgency
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
+
+SBAR_PARTS = (("situation", "Situation"), ("background", "Background"), ("assessment", "Assessment"),
+              ("recommendation", "Recommendation"))  # fmt: skip
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+def item_section(item: dict[str, Any], today: date) -> list:
+    d = item["detail"]
+    kind = ItemKind(item["kind"])
+    parts: list = [Text.assemble((kind.label + ": ", "bold"), item["title"])]
+    if item.get("due"):
+        parts.append(Text(f"Due {date.fromisoformat(item['due']):%a %d/%m/%Y} ({relative_due(date.fromisoformat(item['due']), today)})"))
+    if item.get("raised_by_name"):
+        parts.append(Text(f"Raised by {item['raised_by_name']} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
+    if kind == ItemKind.SBAR:
+        parts.append(Text(f"Practitioner's urgency: {d['urgency']}"))
+        for key, label in SBAR_PARTS:
+            parts.append(Text.assemble((f"{label}: ", "bold"), d[key]))
+        if d.get("booked_for"):
+            parts.append(Text(f"Booked into the protected hour {d['booked_for'].replace('T', ' ')[:16]}"))
+    elif kind == ItemKind.COUNTERSIGN:
+        parts.append(Text(f"{d['kind'].replace('_', ' ')} by {d.get('author_name', '')}; state {d['state']}"))
+        if d.get("court_date"):
+            court = date.fromisoformat(d["court_date"])
+            parts.append(Text(f"Court date {court:%a %d/%m/%Y} ({relative_due(court, today)})", style="bold"))
+    elif kind == ItemKind.ALERT:
+        parts.append(Text(d["details"]))
+    elif kind == ItemKind.TASK:
+        parts.append(Text(f"Category: {d['category'].replace('_', ' ')}"))
+        if d.get("details"):
+            parts.append(Text(d["details"]))
+    elif kind == ItemKind.ACTION:
+        parts.append(Text(f"Owner: {d.get('owner_name', '')}"))
+        parts.append(Text(d["description"]))
+    elif kind == ItemKind.TOUCH_POINT:
+        parts.append(Text(f"Reason: {d['reason'].replace('_', ' ')}"))
+    elif kind == ItemKind.SUPERVISION:
+        parts.append(Text(f"{d['kind'].replace('_', ' ')} with {d.get('practitioner_name', '')}"))
+    return parts
+
+
+def case_section(case: dict[str, Any], today: date) -> list:
+    mappa = f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}" if case["mappa_category"] else "not MAPPA"
+    end = f" to {date.fromisoformat(case['sentence_end']):%d/%m/%Y}" if case["sentence_end"] else ""
+    parts: list = [
+        _heading(f"Case {case['crn']} {case['name']}"),
+        Text(f"PP {case.get('practitioner') or 'unallocated'} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {case['tier'] or '-'}"),
+        Text(f"{case['sentence_type'].replace('_', ' ').title()} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"),
+    ]
+    for flag in case["flags"]:
+        review = flag["review_date"]
+        style = "bold red" if review and review < today.isoformat() else ""
+        when = f"review {date.fromisoformat(review):%d/%m/%Y}" if review else "no review date"
+        parts.append(Text(f"  {flag['code']}: {when}", style=style))
+    return parts
+
+
+def oversight_section(entries: list[dict[str, Any]]) -> list:
+    parts: list = [_heading("Last oversight")]
+    if not entries:
+        parts.append(Text("No oversight entry on this case yet.", style="italic"))
+    for e in entries:
+        mark = " (superseded)" if e.get("superseded_by") else ""
+        parts.append(
+            Text.assemble(
+                (f"{local_time(e['created_at']):%d/%m/%Y} ", "bold"),
+                f"{OversightType(e['type']).label}: {OversightOutcome(e['outcome']).label}{mark} — {e['decided_by_name']}",
+            )
+        )
+        parts.append(Text("  " + e["decision"].splitlines()[0][:200], style="dim"))
+    return parts
+
+
+def urgency_section(urgency: Urgency) -> list:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right")
+    table.add_column()
+    for reason, points in urgency.reasons:
+        table.add_row(f"{points:+d}", reason)
+    table.add_row(Text(f"{urgency.score}", style="bold"), Text("urgency", style="bold"))
+    return [_heading("Why it ranks here"), table]
+
+
+class ItemDetail(VerticalScroll):
+    """Shows what the screen hands it; never reads the store itself."""
+
+    DEFAULT_CSS = """
+    ItemDetail > Static { width: 100%; }
+    """
+
+    def compose(self):
+        yield Static(id="detail-body")
+
+    def show(self, item: dict | None, case: dict | None, recent: list, urgency: Urgency | None, today: date) -> None:
+        body = self.query_one("#detail-body", Static)
+        if item is None:
+            body.update(Text("Nothing in this view. Press 0 for all work.", style="italic"))
+            return
+        parts: list = item_section(item, today)
+        if urgency is not None:
+            parts += [Text()] + urgency_section(urgency)
+        if case is not None:
+            parts += [Text()] + case_section(case, today) + [Text()] + oversight_section(recent)
+        body.update(Group(*parts))
+        self.scroll_home(animate=False)

@@ -1,0 +1,22 @@
+"""Counts per queue for the header line; overdue counts stand out."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from spo_tui.commands import FILTERS
+
+
+class QueueSummary(Static):
+    """One line: ``Alerts 2 · SBARs 6 · Touch points 14 (5 overdue) …``."""
+
+    def show(self, counts: dict[str, tuple[int, int]]) -> None:
+        pieces = []
+        for _name, label, kind in FILTERS[1:]:
+            count, overdue = counts.get(kind, (0, 0))
+            piece = Content.from_markup(f"[b]$label[/b] $count", label=label, count=str(count))
+            if overdue:
+                piece += Content.from_markup(" [$error b]($n overdue)[/]", n=str(overdue))
+            pieces.append(piece)
+        self.update(Content(" · ").join(pieces))
