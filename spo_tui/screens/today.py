@@ -122,14 +122,14 @@ class TodayScreen(Screen):
         self.show_detail()
 
     @on(DataTable.RowSelected, "#queue")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter does the item's main action."""
         entry = self.current
         if entry is None:
             return
         primary = {"sbar": "decide", "touch_point": "decide", "alert": "decide", "supervision": "decide",
                    "countersign": "sign_off", "task": "done", "action": "done"}[entry.row.kind]  # fmt: skip
-        self.run_action(primary)
+        await self.run_action(primary)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show only the keys that apply to the highlighted item."""

@@ -9,14 +9,16 @@ from spo_tui.commands import FILTERS
 
 
 class QueueSummary(Static):
-    """One line: ``Alerts 2 · SBARs 6 · Touch points 14 (5 overdue) …``."""
+    """One line: ``Alerts 2 · SBARs 6 · Touch points 14 (5 overdue) …``; empty queues are left out."""
 
     def show(self, counts: dict[str, tuple[int, int]]) -> None:
         pieces = []
         for _name, label, kind in FILTERS[1:]:
             count, overdue = counts.get(kind, (0, 0))
-            piece = Content.from_markup(f"[b]$label[/b] $count", label=label, count=str(count))
+            if not count:
+                continue
+            piece = Content.assemble((label, "bold"), f" {count}")
             if overdue:
-                piece += Content.from_markup(" [$error b]($n overdue)[/]", n=str(overdue))
+                piece += Content.assemble(" ", (f"({overdue} overdue)", "$error bold"))
             pieces.append(piece)
-        self.update(Content(" · ").join(pieces))
+        self.update(Content(" · ").join(pieces) if pieces else Content("Nothing waiting: the queue is clear."))

@@ -23,13 +23,14 @@ class QueueTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
+        # Most telling first, so a narrow terminal still shows what matters.
         self.add_column("Kind", key="kind", width=11)
-        self.add_column("CRN", key="crn", width=7)
-        self.add_column("Name", key="name", width=16)
-        self.add_column("PP", key="pp", width=14)
-        self.add_column("RoSH", key="rosh", width=4)
         self.add_column("Due", key="due", width=11)
-        self.add_column("Title", key="title")
+        self.add_column("RoSH", key="rosh", width=4)
+        self.add_column("CRN", key="crn", width=7)
+        self.add_column("Title", key="title", width=30)
+        self.add_column("Name", key="name", width=16)
+        self.add_column("PP", key="pp", width=16)
 
     def show_entries(self, entries: list[QueueEntry], today: date, keep_row: int | None = None) -> None:
         """Replace the rows, putting the cursor back on the same row number (the next item)."""
@@ -42,12 +43,12 @@ class QueueTable(DataTable):
             kind = ItemKind(r.kind)
             self.add_row(
                 Text(kind.label, style="bold" if kind == ItemKind.ALERT else ""),
+                Text(entry.due_text(today), style="bold red" if overdue else ""),
+                Text(RoSH(r.rosh).short if r.rosh else "", style=ROSH_STYLE.get(r.rosh or "", "")),
                 Text(r.crn or ""),
+                Text(r.title),
                 Text(r.name or ""),
                 Text(r.practitioner or ""),
-                Text(RoSH(r.rosh).short if r.rosh else "", style=ROSH_STYLE.get(r.rosh or "", "")),
-                Text(entry.due_text(today), style="bold red" if overdue else ""),
-                Text(r.title),
                 key=r.id,
             )
         if entries:

@@ -1,0 +1,369 @@
+"""The Today screen driven as an SPO drives it: keys pressed, database read back afterwards."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from spo_tui.app import SpoApp
+from spo_tui.config import load_rules
+from spo_tui.services import intake, refresh
+from spo_tui.services.context import make_context
+from spo_tui.store.db import open_db
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
+
+
+def clock():
+    return NOW
+
+
+@pytest.fixture
+def team_db(tmp_path, monkeypatch):
+    """A small team: SPO, PO, CASPO, SAO; two cases; one of each kind of work."""
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "team.db"
+    db = open_db(path)
+    db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
+    ctx = make_context(db, load_rules(), clock=clock)
+    intake.add_staff(ctx, "Pat Officer", "PO")
+    intake.add_staff(ctx, "Cas Admin", "CASPO")
+    intake.add_staff(ctx, "Sue Sao", "SAO")
+    intake.add_case(ctx, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
+                    mappa_category=2, mappa_level=1)  # fmt: skip
+    intake.add_case(ctx, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")
+    ids = {
+        "sbar": intake.raise_sbar(ctx, "X123456", "Pat Officer", "[URGENT] Partner disclosed threats",
+                                  "On licence since October", "Risk has risen", "Consider recall", "urgent").item_id,
+        "countersign": intake.add_countersign(ctx, "Y123456", "PSR", "Pat Officer", court_date="2026-11-24").item_id,
+        "alert": intake.add_alert(ctx, "X123456", "call_out", "Police call-out to home address").item_id,
+        "task": intake.add_task(ctx, "Heating broken in interview room 2", "buildings").item_id,
+        "touch_point": intake.add_touch_point(ctx, "Y123456", "2026-11-20", "Check new address").item_id,
+    }  # fmt: skip
+    refresh.refresh_due_work(ctx)
+    db.close()
+    return path, ids
+
+
+def rows(path, sql, params=()):
+    db = open_db(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def item_status(path, item_id):
+    return rows(path, "SELECT status FROM items WHERE id = ?", [item_id])[0][0]
+
+
+async def select_item(app, pilot, item_id):
+    """Put the queue cursor on ``item_id``."""
+    screen = app.screen
+    index = [e.id for e in screen.entries].index(item_id)
+    screen.query_one("#queue").move_cursor(row=index)
+    await pilot.pause()
+
+
+def make_app(path):
+    return SpoApp(path, clock=clock)
+
+
+async def test_queue_shows_alert_first_and_counts(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "TodayScreen"
+        assert screen.entries[0].id == ids["alert"]
+        assert "Alerts 1" in str(screen.query_one("#summary").render())
+
+
+async def test_decide_top_sbar_in_three_keystrokes(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")  # SBARs
+        await pilot.press("d")  # oversight form, decision field focused
+        await pilot.pause()
+        await pilot.press(*"Recall not needed; increase contact to weekly.")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+    entry = rows(path, "SELECT item_id, decision, decided_by, crn FROM oversight_entries")
+    assert entry == [(ids["sbar"], "Recall not needed; increase contact to weekly.", "spo-1", "X123456")]
+    assert item_status(path, ids["sbar"]) == "closed"
+    assert rows(path, "SELECT state FROM sbars WHERE item_id = ?", [ids["sbar"]]) == [("decided",)]
+
+
+async def test_decide_with_empty_decision_writes_nothing(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "d")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "OversightForm"
+        assert "required" in str(app.screen.query_one("#error-decision").render())
+    assert rows(path, "SELECT COUNT(*) FROM oversight_entries") == [(0,)]
+    assert item_status(path, ids["sbar"]) == "open"
+
+
+async def test_book_protected_hour(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("b")
+        await pilot.pause()
+    assert rows(path, "SELECT state, booked_for FROM sbars") == [("booked", "2026-11-23T13:00+00:00")]
+
+
+async def test_ask_for_more_information_takes_sbar_out_of_queue(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press(*"When was the last home visit?", "enter")
+        await pilot.pause()
+        assert ids["sbar"] not in [e.id for e in app.screen.entries]
+    assert rows(path, "SELECT state, info_request FROM sbars") == [("awaiting_info", "When was the last home visit?")]
+    assert item_status(path, ids["sbar"]) == "waiting"
+
+
+async def test_escalate_to_pdu_head(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("1")  # PDU head
+        await pilot.pause()
+        await pilot.press(*"Needs a recall decision today", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT escalated_to, escalation_note FROM sbars") == [("PDU head", "Needs a recall decision today")]
+    assert rows(path, "SELECT outcome FROM oversight_entries") == [("escalated",)]
+
+
+async def test_sign_off_requires_a_verdict(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")  # no verdict: refused, prompt stays
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PromptScreen"
+        assert "verdict" in str(app.screen.query_one("#prompt-error").render())
+        assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+        await pilot.press(*"Read in full; risk analysis sound", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+    assert rows(path, "SELECT old_state, new_state, verdict FROM countersign_history") == [
+        ("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Read in full; risk analysis sound")
+    ]
+
+
+async def test_return_countersign_with_guidance(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"Add the DA call-out history", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]
+    assert rows(path, "SELECT outcome, decision FROM oversight_entries") == [("returned", "Add the DA call-out history")]
+
+
+async def test_waive_touch_point_with_reason(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["touch_point"])
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press(*"Seen at MAPPA last week", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT waived_reason FROM touch_points WHERE item_id = ?", [ids["touch_point"]]) == [("Seen at MAPPA last week",)]
+    assert item_status(path, ids["touch_point"]) == "closed"
+
+
+async def test_record_touch_point_discussion(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["touch_point"])
+        await pilot.press("enter")  # the main action of a touch point: the oversight form
+        await pilot.pause()
+        await pilot.press(*"Address verified; plan stands", "ctrl+s")
+        await pilot.pause()
+    assert rows(path, "SELECT item_id, decision FROM oversight_entries") == [(ids["touch_point"], "Address verified; plan stands")]
+
+
+async def test_acknowledge_alert(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")  # the alert is on top
+        await pilot.pause()
+        await pilot.press(*"Spoke to police; PP to visit today", "ctrl+s")
+        await pilot.pause()
+    assert rows(path, "SELECT acknowledged_by FROM alerts") == [("spo-1",)]
+    assert item_status(path, ids["alert"]) == "closed"
+
+
+async def test_delegate_task_in_one_keystroke_and_a_choice(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["task"])
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("2")  # delegates listed by name: Cas Admin, Sue Sao
+        await pilot.pause()
+        assert ids["task"] not in [e.id for e in app.screen.entries]
+    delegated = rows(path, "SELECT s.name FROM tasks t JOIN staff s ON s.id = t.delegated_to")
+    assert delegated == [("Sue Sao",)]
+
+
+async def test_task_done_with_minutes_and_bad_minutes(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["task"])
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press(*"half an hour", "enter")
+        await pilot.pause()
+        assert "whole number" in str(app.screen.query_one("#prompt-error").render())
+        assert item_status(path, ids["task"]) == "open"
+        input_ = app.screen.query_one("#prompt-input")
+        input_.value = ""
+        await pilot.press(*"30", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT minutes_spent FROM tasks") == [(30,)]
+
+
+async def test_snooze_hides_until_date_and_rejects_nonsense(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["task"])
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press(*"someday", "enter")
+        await pilot.pause()
+        assert "cannot read 'someday' as a date" in str(app.screen.query_one("#prompt-error").render())
+        assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(None,)]
+        app.screen.query_one("#prompt-input").value = ""
+        await pilot.press(*"fri", "enter")
+        await pilot.pause()
+        assert ids["task"] not in [e.id for e in app.screen.entries]
+    assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(date(2026, 11, 27).isoformat(),)]
+
+
+async def test_reassign_moves_item_out_of_queue(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["touch_point"])
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("2")  # staff other than the SPO, by name: Cas Admin, Pat Officer, Sue Sao
+        await pilot.pause()
+    assert rows(path, "SELECT s.name FROM items i JOIN staff s ON s.id = i.assigned_to WHERE i.id = ?", [ids["touch_point"]]) == [("Pat Officer",)]
+
+
+async def test_undo_last_decision_supersedes_it(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"Fine", "enter")
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        assert ids["countersign"] in [e.id for e in app.screen.entries]
+    entries = rows(path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome")
+    assert sorted(entries) == [("signed_off", 0), ("withdrawn", 1)]
+    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+    assert item_status(path, ids["countersign"]) == "open"
+
+
+async def test_cursor_stays_on_next_item_after_action(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await select_item(app, pilot, ids["countersign"])
+        row = screen.query_one("#queue").cursor_row
+        following = screen.entries[row + 1].id
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"Fine", "enter")
+        await pilot.pause()
+        assert screen.current.id == following
+
+
+async def test_search_filters_by_crn_and_escape_clears(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"Y1234")
+        await pilot.pause()
+        assert {e.row.crn for e in app.screen.entries} == {"Y123456"}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len({e.row.crn for e in app.screen.entries}) > 1
+
+
+async def test_open_case_from_queue(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CaseScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+
+
+async def test_keys_that_do_not_apply_are_refused(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")  # the alert is highlighted: no sign-off
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+    assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
