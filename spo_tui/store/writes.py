@@ -20,9 +20,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+RULE_NAMESPACE = uuid.UUID("6f1f3a5e-52a4-4c1e-9d55-2b3f7a8a0c11")
+
+
+def rule_item_id(rule_key: str) -> str:
+    """The id of rule-made work: derived from its rule key, so every copy of the database that
+    makes the same touch point gives it the same id (and the same order in the queue)."""
+    return str(uuid.uuid5(RULE_NAMESPACE, rule_key))
+
+
 def insert_item(db: Database, item: dict[str, Any], detail: dict[str, Any]) -> str:
     """Insert an item row and its kind's detail row; return the item id."""
-    item_id = item.setdefault("id", new_id())
+    item_id = item.setdefault("id", rule_item_id(item["rule_key"]) if item.get("rule_key") else new_id())
     item.setdefault("updated_at", item["created_at"])
     db.table("items").insert(item)
     db.table(detail_table(item["kind"])).insert({"item_id": item_id, **detail})
