@@ -1,0 +1,118 @@
+"""Shared fixtures: rules from the shipped file only, a fresh database, and a small hand-made team.
+
+Everything lives under ``tmp_path`` so tests run in parallel (pytest-xdist) and never touch the
+developer's own database or rules file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from spo_tui.config import load_rules
+from spo_tui.services import intake
+from spo_tui.services.context import Context, make_context
+from spo_tui.store.db import open_db
+
+#: The fixed "now" of the hand-made team: Monday 23 November 2026, 09:00 (GMT = UTC in November).
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 23)
+
+SPO = "Sam Spo"
+PO = "Pat Officer"
+PSO = "Pip Services"
+CASPO = "Cas Admin"
+SAO = "Sal Senior"
+BM = "Bea Manager"
+
+HIGH_CRN = "X123456"
+LOW_CRN = "Y654321"
+
+
+def fixed_clock(moment: datetime):
+    """A clock for a Context that always says ``moment``."""
+    return lambda: moment
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the database and the user's rules file at paths under tmp_path (the rules file absent)."""
+    monkeypatch.setenv("SPO_TUI_DB", str(tmp_path / "env-spo.db"))
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-such-rules.toml"))
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The shipped rules only: SPO_TUI_RULES points at a file that does not exist."""
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "absent-rules.toml"))
+    return load_rules()
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = open_db(tmp_path / "t.db")
+    yield database
+    database.close()
+
+
+def insert_spo(db, name: str = SPO) -> str:
+    """Insert an SPO row directly (the first staff member cannot be added through a context)."""
+    staff_id = "spo-0001"
+    db.table("staff").insert(
+        {"id": staff_id, "name": name, "role": "SPO", "team": "Team A", "fte": 1.0,
+         "oasys_approved": 1, "created_at": "2026-01-05T09:00:00Z"}  # fmt: skip
+    )
+    return staff_id
+
+
+@pytest.fixture
+def ctx(db, rules) -> Context:
+    """The SPO's context over a small team: a PO, a PSO, a CASPO, an SAO, a business manager, two cases.
+
+    X123456: HIGH RoSH, on LICENCE since 1 August 2026, MAPPA category 2 level 1, with Pat Officer.
+    Y654321: LOW RoSH, community order since 10 November 2026, with Pip Services.
+    """
+    insert_spo(db)
+    context = make_context(db, rules, clock=fixed_clock(NOW))
+    intake.add_staff(context, PO, "PO", team="Team A")
+    intake.add_staff(context, PSO, "PSO", team="Team A")
+    intake.add_staff(context, CASPO, "CASPO", team="Team A")
+    intake.add_staff(context, SAO, "SAO")
+    intake.add_staff(context, BM, "business manager")
+    intake.add_case(
+        context, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01",
+        sentence_end="2027-08-01", likelihood="MEDIUM", mappa_category=2, mappa_level=1, tier="B2",
+    )  # fmt: skip
+    intake.add_case(
+        context, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10", sentence_end="2027-11-09",
+    )  # fmt: skip
+    return context
+
+
+def snapshot(db) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted, so a test can show nothing at all was written."""
+    tables = [
+        r[0]
+        for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    ]
+    return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+
+
+def staff_id(db, name: str) -> str:
+    return db.execute("SELECT id FROM staff WHERE name = ?", [name]).fetchone()[0]
+
+
+def row(db, sql: str, params=()) -> dict:
+    """One row as a dict (fails the test if there is none)."""
+    cursor = db.execute(sql, params)
+    found = cursor.fetchone()
+    assert found is not None, f"no row for {sql} {params}"
+    return dict(zip([c[0] for c in cursor.description], found))
+
+
+def rows(db, sql: str, params=()) -> list[dict]:
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
