@@ -155,11 +155,6 @@ def test_a_waived_touch_point_is_not_created_again(ctx):
     assert refresh.refresh_due_work(ctx) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: refresh_due_work treats every flag_review as one (crn, reason) pair, so a second "
-    "registration due for review on the same case gets no touch point",
-)
 def test_two_registrations_due_for_review_make_two_touch_points(ctx):
     ctx.db.execute(
         "INSERT INTO case_flags(id, crn, code, review_date) VALUES ('f1', ?, 'ADVP', '2026-11-30'), ('f2', ?, 'RCPR', '2026-12-01')",
@@ -318,11 +313,6 @@ def test_a_mistyped_number_in_the_rules_is_reported(tmp_path):
         load_rules(override=path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Rules._check calls RoSH(level) directly, so a mistyped quarterly_rosh raises a bare "
-    "ValueError instead of the ValidationError its docstring promises",
-)
 def test_a_mistyped_rosh_level_in_the_rules_is_reported(tmp_path):
     path = tmp_path / "typo.toml"
     path.write_text('[touch_points]\nquarterly_rosh = ["HIGH", "VERY HIGH"]\n')

@@ -64,7 +64,8 @@ class Rules:
             if not isinstance(value, int) or value < 0:
                 raise ValidationError(f"rules: [{section}] {key} must be a whole number, not {value!r}")
         for level in self.get("touch_points", "quarterly_rosh"):
-            RoSH(level)
+            if level not in {r.value for r in RoSH}:
+                raise ValidationError(f"rules: [touch_points] quarterly_rosh: unknown RoSH level {level!r}")
 
     def get(self, section: str, key: str) -> Any:
         try:

@@ -66,7 +66,8 @@ def explain(item: ItemFacts, today: date, weights: dict[str, Any]) -> Urgency:
     if item.countersign_kind == CountersignKind.PSR.value and item.court_date is not None:
         to_court = (item.court_date - today).days
         if to_court <= weights["psr_court_soon_days"]:
-            when = "today" if to_court == 0 else "tomorrow" if to_court == 1 else f"{to_court:+d} days"
+            when = ("today" if to_court == 0 else "tomorrow" if to_court == 1
+                    else f"date passed {-to_court} day{'s' if to_court != -1 else ''} ago")  # fmt: skip
             add(f"PSR: court {when}", weights["psr_court_soon"])
 
     age = (today - item.created).days

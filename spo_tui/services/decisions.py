@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from spo_tui.domain.dates import parse_when
+from spo_tui.domain.dates import is_working_day, parse_when
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
+    COUNTERSIGN_TRANSITIONS,
     DELEGATE_ROLES,
     CountersignState,
     ItemKind,
@@ -22,6 +23,7 @@ from spo_tui.domain.vocab import (
     OversightType,
     Role,
     SbarState,
+    normalise_crn,
     parse_enum,
 )
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
@@ -133,8 +135,9 @@ def record_oversight(
         item = load_open_item(ctx, item_id, ("sbar", "touch_point", "alert", "supervision", "action"))
         crn = item["crn"]
     elif crn:
-        crn = crn.strip().upper()
-        queries.get_case(ctx.db, crn)
+        crn = normalise_crn(crn)
+        if not queries.case_exists(ctx.db, crn):
+            raise ValidationError(f"no case with CRN {crn}", field="crn")
     else:
         raise ValidationError("an oversight entry needs a case or an item", field="crn")
     agreed = _validate_actions(ctx, list(actions))
@@ -218,7 +221,7 @@ def next_free_slot(ctx: Context, from_day: date | None = None, days_ahead: int =
     now_local = ctx.now.astimezone(LONDON)
     for offset in range(days_ahead):
         candidate_day = day + timedelta(days=offset)
-        if candidate_day.weekday() >= 5:
+        if not is_working_day(candidate_day):
             continue
         for slot in protected_hour_slots(ctx, candidate_day):
             if slot > now_local and slot.isoformat(timespec="minutes") not in booked:
@@ -312,6 +315,8 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
         outcome = OversightOutcome.SIGNED_OFF
     else:
         new_state, outcome = CountersignState.REJECTED, OversightOutcome.RETURNED
+    if new_state not in COUNTERSIGN_TRANSITIONS.get(old_state, set()):
+        raise NotAllowed(f"cannot go from {old_state.value} to {new_state.value}")
     kind_label = item["detail"]["kind"].replace("_", " ")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(

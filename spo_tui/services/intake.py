@@ -197,7 +197,7 @@ def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_l
             changes["rosh"] = new.value
             if domain_rules.is_rise(old, new):
                 rises.append(domain_rules.risk_rise_touch_point(
-                    crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, ctx.now_iso, ctx.rules))  # fmt: skip
+                    crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
     if mappa_level is not None:
         level = _small_int(mappa_level, "mappa_level", 1, 3)
         if case["mappa_category"] is None:
@@ -206,7 +206,7 @@ def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_l
             changes["mappa_level"] = level
             if case["mappa_level"] is not None and level > case["mappa_level"]:
                 rises.append(domain_rules.risk_rise_touch_point(
-                    crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(level), ctx.today, ctx.now_iso, ctx.rules))  # fmt: skip
+                    crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(level), ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
     if not changes:
         return ActionResult(f"{crn}: nothing changed", item_id=crn)
     old_values = {k: case[k] for k in changes}

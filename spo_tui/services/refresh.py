@@ -47,9 +47,11 @@ def refresh_due_work(ctx: Context) -> int:
             flags=tuple(flags.get(row["crn"], ())),
         )
         for work in calendar_touch_points(case, today, ctx.rules):
-            if work.key in existing_keys or (case.crn, work.reason) in open_pairs:
+            # Recurring reasons get one open item per case; each registration review stands alone.
+            pair = (case.crn, work.reason) if work.reason != "flag_review" else (case.crn, work.key)
+            if work.key in existing_keys or pair in open_pairs:
                 continue
-            open_pairs.add((case.crn, work.reason))
+            open_pairs.add(pair)
             new_items.append(("touch_point", case.crn, work, {"reason": work.reason}))
 
     for row in queries.practitioner_supervision_rows(db, today - timedelta(days=365)):
