@@ -1,0 +1,272 @@
+"""One case: its risk facts at the top, everything recorded on it below, newest first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from spo_tui.commands import CASE_COMMANDS
+from spo_tui.domain.dates import local_time
+from spo_tui.domain.errors import SpoError
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
+from spo_tui.screens.oversight_form import OversightForm
+from spo_tui.services import decisions, lookup
+from spo_tui.services.base import ActionResult
+
+#: A flag review this many days away or fewer is shown as coming due.
+REVIEW_SOON_DAYS = 14
+SUPERSEDED_STYLE = "dim strike"
+CORRECTION_STYLE = "italic"
+#: The summary column is cut to this width; the detail below shows the row in full.
+SUMMARY_WIDTH = 36
+
+_SENTENCES = {
+    "COMMUNITY_ORDER": "Community order",
+    "SUSPENDED_SENTENCE_ORDER": "Suspended sentence order",
+    "LICENCE": "Licence",
+    "POST_SENTENCE_SUPERVISION": "Post-sentence supervision",
+}
+_MAPPA_CATEGORIES = {1: "RSO", 2: "violent", 3: "other dangerous", 4: "terrorist"}
+
+
+def short_id(value: str | None) -> str:
+    return (value or "")[:8]
+
+
+def local_stamp(iso: str | None) -> str:
+    """A stored UTC timestamp as local dd/mm/yyyy HH:MM."""
+    if not iso:
+        return ""
+    try:
+        return f"{local_time(iso):%d/%m/%Y %H:%M}"
+    except ValueError:
+        return iso
+
+
+def uk_date(iso: str | None) -> str:
+    """A stored YYYY-MM-DD date as dd/mm/yyyy."""
+    if not iso:
+        return ""
+    try:
+        return f"{date.fromisoformat(iso[:10]):%d/%m/%Y}"
+    except ValueError:
+        return iso
+
+
+def _label(enum_cls, value: str | None) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return (value or "").replace("_", " ")
+
+
+def _level(value: str | None) -> str:
+    return _label(RoSH, value) if value else "not known"
+
+
+def first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _cell(text: str, style: str = "") -> Text:
+    """User text as a table cell: never parsed as markup, cut with an ellipsis."""
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+class CaseScreen(Screen):
+    """The case header, its timeline of oversight entries and items, and the highlighted row in full."""
+
+    CSS_PATH = "case.tcss"
+    AUTO_FOCUS = "#timeline"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    BINDINGS = [c.binding() for c in CASE_COMMANDS]
+
+    def __init__(self, crn: str) -> None:
+        super().__init__()
+        self.crn = crn.strip().upper()
+        self.case: dict[str, Any] | None = None
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="case-header"):
+            yield Static(self.crn, id="case-title", markup=False)
+            yield Static("", id="case-risk", markup=False)
+            yield Static("", id="case-sentence", markup=False)
+            yield Horizontal(id="case-flags")
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="timeline-detail-box"):
+            yield Static("", id="timeline-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#timeline", DataTable)
+        table.add_column("When", key="when", width=16)
+        table.add_column("What", key="what", width=11)
+        table.add_column("Summary", key="summary", width=SUMMARY_WIDTH)
+        table.add_column("Type · outcome / status", key="kind")
+        table.add_column("By / due", key="by")
+        table.add_column("Note", key="note")
+        self.load()
+
+    # --- Data -----------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the case and its timeline (fast local reads) and show them."""
+        ctx = self.app.ctx
+        try:
+            self.case = lookup.case_summary(ctx, self.crn)
+            timeline = lookup.case_timeline(ctx, self.crn)
+        except SpoError as error:
+            self.case = None
+            self.query_one("#case-title", Static).update(f"{self.crn}: {error}")
+            self.query_one("#case-title", Static).add_class("-missing")
+            return
+        self.title = f"{self.crn} {self.case['name']}"
+        self._show_header(self.case, ctx.today)
+        self._show_timeline(timeline)
+
+    def _show_header(self, case: dict[str, Any], today: date) -> None:
+        pp = case.get("practitioner") or "unallocated"
+        if case.get("practitioner_role"):
+            pp = f"{pp} ({case['practitioner_role']})"
+        self.query_one("#case-title", Static).update(f"{case['crn']}  {case['name']}  ·  PP {pp}")
+        mappa = "MAPPA none"
+        if case.get("mappa_category"):
+            category = _MAPPA_CATEGORIES.get(case["mappa_category"], "")
+            mappa = f"MAPPA cat {case['mappa_category']} ({category})"
+            mappa += f" level {case['mappa_level']}" if case.get("mappa_level") else " level not set"
+        risk = self.query_one("#case-risk", Static)
+        risk.update(
+            f"RoSH {_level(case.get('rosh'))}  ·  Likelihood {_level(case.get('likelihood'))}  ·  {mappa}"
+            f"  ·  Tier {case.get('tier') or 'not set'}"
+        )
+        risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
+        sentence = _SENTENCES.get(case.get("sentence_type") or "", (case.get("sentence_type") or "").replace("_", " "))
+        span = f"from {uk_date(case.get('sentence_start'))}"
+        if case.get("sentence_end"):
+            span += f" to {uk_date(case['sentence_end'])}"
+        self.query_one("#case-sentence", Static).update(f"{sentence} {span}")
+        flags_box = self.query_one("#case-flags", Horizontal)
+        flags_box.remove_children()
+        labels = []
+        for flag in case.get("flags") or []:
+            text = flag["code"]
+            if flag.get("description"):
+                text += f" {flag['description']}"
+            classes = "flag"
+            if flag.get("review_date"):
+                review = date.fromisoformat(flag["review_date"][:10])
+                if review < today:
+                    text += f" review OVERDUE {review:%d/%m/%Y}"
+                    classes += " -overdue"
+                elif (review - today).days <= REVIEW_SOON_DAYS:
+                    text += f" review {review:%d/%m/%Y}"
+                    classes += " -due-soon"
+                else:
+                    text += f" review {review:%d/%m/%Y}"
+            labels.append(Label(text, classes=classes, markup=False))
+        if not labels:
+            labels.append(Label("No registrations", classes="flag -none", markup=False))
+        flags_box.mount_all(labels)
+
+    def _show_timeline(self, timeline: list[dict[str, Any]]) -> None:
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        self.rows = {}
+        for row in timeline:
+            key = f"{row['what']}:{row['id']}"
+            self.rows[key] = row
+            table.add_row(*self._cells(row), key=key)
+        if timeline:
+            table.move_cursor(row=0)
+            self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}")
+        else:
+            self.query_one("#timeline-detail", Static).update("Nothing recorded on this case yet. Press n to add an oversight entry.")
+
+    def _cells(self, row: dict[str, Any]) -> list[Text]:
+        if row["what"] == "oversight":
+            kind = f"{_label(OversightType, row['type'])} · {_label(OversightOutcome, row['outcome'])}"
+            cells = [local_stamp(row["at"]), "Oversight", first_line(row["decision"]), kind, row.get("by_name") or ""]
+            if row.get("superseded_by"):
+                style = SUPERSEDED_STYLE
+                note = Text(f"SUPERSEDED by {short_id(row['superseded_by'])}", style="dim bold")
+            elif row.get("supersedes_id"):
+                style = CORRECTION_STYLE
+                note = Text(f"corrects {short_id(row['supersedes_id'])}", style="bold")
+            else:
+                style, note = "", Text("")
+            return [_cell(c, style) for c in cells] + [note]
+        kind_label = _label(ItemKind, row.get("kind"))
+        status = row.get("status") or ""
+        due = f"due {uk_date(row['due'])}" if row.get("due") else ""
+        style = "dim" if status == "closed" else ""
+        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, row.get("closed_note") or ""]
+        return [_cell(c, style) for c in cells]
+
+    def _show_detail(self, key: str | None) -> None:
+        detail = self.query_one("#timeline-detail", Static)
+        row = self.rows.get(key or "")
+        if row is None:
+            detail.update("")
+            return
+        if row["what"] == "oversight":
+            lines = [
+                f"Oversight entry {short_id(row['id'])}  ·  {local_stamp(row['at'])}  ·  decided by {row.get('by_name') or ''}",
+                f"{_label(OversightType, row['type'])}  ·  {_label(OversightOutcome, row['outcome'])}",
+            ]
+            if row.get("superseded_by"):
+                lines.append(f"SUPERSEDED by entry {short_id(row['superseded_by'])}: read that entry for the correction.")
+            if row.get("supersedes_id"):
+                lines.append(f"This entry corrects entry {short_id(row['supersedes_id'])}.")
+            lines += ["", "What was discussed:", (row.get("discussed") or "").strip(), "",
+                      "Decision or guidance:", (row.get("decision") or "").strip()]  # fmt: skip
+        else:
+            lines = [
+                f"{_label(ItemKind, row.get('kind'))}  ·  {row.get('status') or ''}  ·  raised {local_stamp(row['at'])}",
+                (row.get("title") or "").strip(),
+            ]
+            if row.get("due"):
+                lines.append(f"Due {uk_date(row['due'])}")
+            if row.get("closed_note"):
+                lines.append(f"Closed: {row['closed_note']}")
+        detail.update("\n".join(lines))
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key.value if event.row_key else None)
+
+    # --- Commands -------------------------------------------------------------------------------
+
+    def action_note(self) -> None:
+        if self.case is None:
+            self.notify(f"No case with CRN {self.crn}", severity="warning", markup=False)
+            return
+        crn = self.crn
+
+        def submit(values: dict) -> ActionResult:
+            return decisions.record_oversight(self.app.ctx, crn=crn, **values)
+
+        self.app.push_screen(
+            OversightForm(heading=f"Oversight entry: {crn}", submit=submit, draft_key=f"oversight:case:{crn}"),
+            self._recorded,
+        )
+
+    def _recorded(self, result: ActionResult | None) -> None:
+        if result is None:
+            return
+        if result.audit_id is not None:
+            self.app.undo_stack.append(result.audit_id)
+        self.notify(result.message, markup=False)
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,68 @@
+"""Every key on every screen, from the one list of commands."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from spo_tui.commands import ALL_COMMANDS, Command
+
+#: Keys that work everywhere: (key, what it does).
+GLOBAL_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("ctrl+p", "Command palette", "Find any command by name, or go to a case by CRN"),
+    ("?", "Help", "This screen: every key on every screen"),
+    ("q", "Quit", "Leave spo-tui (on the queue)"),
+    ("esc", "Back", "Back to the previous screen, or cancel a form"),
+    ("ctrl+s", "Save", "Save the form you are typing in"),
+)
+
+
+def command_key(command: Command) -> str:
+    """How the key reads: the display name if the command has one, else the key itself."""
+    if command.key_display:
+        return command.key_display
+    return {"question_mark": "?", "slash": "/", "escape": "esc"}.get(command.key, command.key)
+
+
+def key_table(rows: list[tuple[str, str, str]]) -> Table:
+    table = Table(box=None, show_header=False, expand=True, padding=(0, 1), pad_edge=False)
+    table.add_column("key", width=8, no_wrap=True, style="bold")
+    table.add_column("command", width=16)
+    table.add_column("help", ratio=1)
+    for key, description, help_text in rows:
+        table.add_row(Text(key), Text(description), Text(help_text))
+    return table
+
+
+class HelpScreen(Screen):
+    """Every command grouped by screen, then the keys that work everywhere. Esc, q or ? closes it."""
+
+    CSS_PATH = "help.tcss"
+    AUTO_FOCUS = "#help-body"
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help_close", key_display="esc"),
+        Binding("q", "close", "Close", show=False, id="help_close_q"),
+        Binding("question_mark", "close", "Close", show=False, id="help_close_question", key_display="?"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="help-body"):
+            yield Label("Every key, by screen", classes="help-title")
+            for screen_name, commands in ALL_COMMANDS.items():
+                yield Label(screen_name, classes="help-section", markup=False)
+                yield Static(key_table([(command_key(c), c.description, c.help) for c in commands]), classes="help-keys")
+            yield Label("Everywhere", classes="help-section")
+            yield Static(key_table(list(GLOBAL_KEYS)), classes="help-keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Help"
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

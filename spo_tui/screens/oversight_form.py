@@ -1,0 +1,354 @@
+"""The management-oversight entry form: type, outcome, what was discussed, the decision, agreed actions.
+
+The form never writes: it hands the values to ``submit`` (a service call) and shows any
+ValidationError beside the field it names. A half-typed form is kept as a draft in the store.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, TextArea
+
+from spo_tui.domain.dates import parse_when
+from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.vocab import OversightOutcome, OversightType
+from spo_tui.screens.prompts import ConfirmScreen
+from spo_tui.services import drafts
+from spo_tui.services.decisions import AgreedAction
+
+if TYPE_CHECKING:
+    from spo_tui.services.base import ActionResult
+
+ACTION_ROWS = 3
+DRAFT_DELAY = 0.5
+DEFAULTS: dict[str, Any] = {
+    "type": OversightType.MANAGEMENT_OVERSIGHT.value,
+    "outcome": OversightOutcome.GUIDANCE_GIVEN.value,
+    "discussed": "",
+    "decision": "",
+    "sensitive": False,
+}
+#: Fields a service may name that have their own input here (others go to the form-wide error).
+FIELD_WIDGETS = {"type": "type", "outcome": "outcome", "discussed": "discussed", "decision": "decision"}
+_ACTION_FIELD = re.compile(r"^action_(\d+)(?:_(owner|due))?$")
+
+
+def outcome_options(type_value: str, keep: str | None = None) -> list[tuple[str, str]]:
+    """(label, value) of the outcomes that fit ``type_value``; a withdrawal is made by undo, not typed."""
+    try:
+        allowed = OversightType(type_value).info.outcomes
+    except ValueError:
+        allowed = OversightType.MANAGEMENT_OVERSIGHT.info.outcomes
+    return [
+        (OversightOutcome(v).label, v)
+        for v in allowed
+        if v != OversightOutcome.WITHDRAWN.value or v == keep
+    ]
+
+
+def empty_actions() -> list[list[str]]:
+    return [["", "", ""] for _ in range(ACTION_ROWS)]
+
+
+class OversightForm(ModalScreen["ActionResult | None"]):
+    """Record an oversight entry. Ctrl+S saves (from any field), Esc cancels (asking if anything was typed)."""
+
+    CSS_PATH = "oversight_form.tcss"
+    AUTO_FOCUS = "#decision"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="oversight_save", priority=True, tooltip="Record the oversight entry"),
+        Binding("escape", "cancel", "Cancel", id="oversight_cancel", tooltip="Close the form (asks before losing text)"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        heading: str,
+        submit: Callable[[dict], ActionResult],
+        prefill: dict | None = None,
+        draft_key: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.heading = heading
+        self.submit = submit
+        self.draft_key = draft_key
+        base = {**DEFAULTS, **{k: v for k, v in (prefill or {}).items() if k in DEFAULTS and v is not None}}
+        base["sensitive"] = bool(base["sensitive"])
+        #: What the form shows before the user types: typing is any difference from this.
+        self.baseline: dict[str, Any] = {**base, "actions": empty_actions()}
+        self._initial: dict[str, Any] = self.baseline
+        self._draft_restored = False
+        self._state: dict[str, Any] = self.baseline
+        self._finished = False
+        self._draft_timer: Timer | None = None
+        self._outcomes_for: str | None = None
+
+    # --- Building -------------------------------------------------------------------------------
+
+    def _load_draft(self) -> None:
+        if not self.draft_key or self.app.ctx is None:
+            return
+        try:
+            body = drafts.load_draft(self.app.ctx, self.draft_key)
+        except (SpoError, sqlite3.Error, ValueError):
+            body = None
+        if not body:
+            return
+        merged = {**self.baseline, **{k: body[k] for k in DEFAULTS if k in body}}
+        rows = body.get("actions") or []
+        merged["actions"] = [
+            [str(x or "") for x in (list(rows[n]) + ["", "", ""])[:3]] if n < len(rows) else ["", "", ""]
+            for n in range(ACTION_ROWS)
+        ]
+        merged["sensitive"] = bool(merged["sensitive"])
+        self._initial = merged
+        self._state = merged
+        self._draft_restored = True
+
+    def compose(self) -> ComposeResult:
+        self._load_draft()
+        initial = self._initial
+        type_value = initial["type"] if initial["type"] in set(OversightType) else DEFAULTS["type"]
+        outcomes = outcome_options(type_value, initial["outcome"])
+        outcome_value = initial["outcome"] if initial["outcome"] in {v for _, v in outcomes} else outcomes[0][1]
+        self._outcomes_for = type_value
+        with Vertical(id="form-box"):
+            yield Label(self.heading, id="form-title", markup=False)
+            with VerticalScroll(id="form-body"):
+                with Horizontal(id="type-row"):
+                    with Vertical(classes="field"):
+                        yield Label("Type", classes="field-label")
+                        yield Select(
+                            [(t.label, t.value) for t in OversightType], value=type_value, allow_blank=False,
+                            id="type", compact=True,
+                        )  # fmt: skip
+                        yield Label("", id="error-type", classes="error", markup=False)
+                    with Vertical(classes="field"):
+                        yield Label("Outcome", classes="field-label")
+                        yield Select(outcomes, value=outcome_value, allow_blank=False, id="outcome", compact=True)
+                        yield Label("", id="error-outcome", classes="error", markup=False)
+                yield Label("What was discussed", classes="field-label")
+                yield TextArea(
+                    initial["discussed"], id="discussed", compact=True, tab_behavior="focus",
+                    placeholder="What the practitioner brought, what you found",
+                )  # fmt: skip
+                yield Label("", id="error-discussed", classes="error", markup=False)
+                yield Label("Decision or guidance", classes="field-label")
+                yield TextArea(
+                    initial["decision"], id="decision", compact=True, tab_behavior="focus",
+                    placeholder="The decision, or the guidance given",
+                )  # fmt: skip
+                yield Label("", id="error-decision", classes="error", markup=False)
+                with Horizontal(classes="action-head"):
+                    yield Label("Agreed action", classes="col-desc")
+                    yield Label("Owner", classes="col-owner")
+                    yield Label("Due", classes="col-due")
+                for n, (desc, owner, due) in enumerate(initial["actions"], start=1):
+                    with Horizontal(classes="action-row"):
+                        yield Input(desc, placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
+                                    classes="col-desc", compact=True)  # fmt: skip
+                        yield Input(owner, placeholder="practitioner name", id=f"action-{n}-owner",
+                                    classes="col-owner", compact=True)  # fmt: skip
+                        yield Input(due, placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
+                                    classes="col-due", compact=True)  # fmt: skip
+                    yield Label("", id=f"error-action-{n}", classes="error", markup=False)
+                    yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
+                    yield Label("", id=f"error-action-{n}-due", classes="error", markup=False)
+                yield Checkbox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
+            yield Label("", id="error-form", classes="error", markup=False)
+            yield Label("ctrl+s save · esc cancel · tab next field", id="form-hint", markup=False)
+
+    def on_mount(self) -> None:
+        if self._draft_restored:
+            self.notify("Draft restored", markup=False)
+
+    # --- Reading the form -----------------------------------------------------------------------
+
+    def read_state(self) -> dict[str, Any]:
+        """The form's values as plain JSON-able data (what a draft keeps)."""
+        type_value = self.query_one("#type", Select).selection
+        outcome_value = self.query_one("#outcome", Select).selection
+        return {
+            "type": type_value or "",
+            "outcome": outcome_value or "",
+            "discussed": self.query_one("#discussed", TextArea).text,
+            "decision": self.query_one("#decision", TextArea).text,
+            "sensitive": bool(self.query_one("#sensitive", Checkbox).value),
+            "actions": [
+                [self.query_one(f"#action-{n}-{part}", Input).value for part in ("desc", "owner", "due")]
+                for n in range(1, ACTION_ROWS + 1)
+            ],
+        }
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when the form differs from what it opened with (before any draft)."""
+        return self._state != self.baseline
+
+    # --- Changes and drafts ---------------------------------------------------------------------
+
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        type_value = event.value
+        if isinstance(type_value, str) and type_value != self._outcomes_for:
+            outcome = self.query_one("#outcome", Select)
+            current = outcome.selection
+            options = outcome_options(type_value, current)
+            outcome.set_options(options)
+            values = [v for _, v in options]
+            outcome.value = current if current in values else values[0]
+            self._outcomes_for = type_value
+        self._changed()
+
+    @on(Select.Changed, "#outcome")
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if self._finished or not self.is_mounted:
+            return
+        try:
+            self._state = self.read_state()
+        except NoMatches:  # the form is being built or taken down
+            return
+        if self.draft_key:
+            if self._draft_timer is not None:
+                self._draft_timer.stop()
+            self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+
+    def _save_draft(self) -> None:
+        """Keep the current values (or forget the draft when the form is back to how it opened)."""
+        self._draft_timer = None
+        if not self.draft_key or self._finished or self.app.ctx is None:
+            return
+        try:
+            if self.is_dirty:
+                drafts.save_draft(self.app.ctx, self.draft_key, self._state)
+            else:
+                drafts.discard_draft(self.app.ctx, self.draft_key)
+        except (SpoError, sqlite3.Error) as error:
+            self.log.error(f"draft not saved: {error}")
+
+    def _discard_draft(self) -> None:
+        self._finished = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if self.draft_key and self.app.ctx is not None:
+            try:
+                drafts.discard_draft(self.app.ctx, self.draft_key)
+            except (SpoError, sqlite3.Error) as error:
+                self.log.error(f"draft not discarded: {error}")
+
+    def on_unmount(self) -> None:
+        # Closing the app (or the screen going away) keeps what was typed.
+        if self._finished:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        if self.draft_key and self.is_dirty:
+            self._save_draft()
+
+    # --- Errors ---------------------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for label in self.query(".error").results(Label):
+            label.update("")
+            label.remove_class("-shown")
+
+    def _show_error(self, label_id: str, message: str, focus_id: str | None = None) -> None:
+        label = self.query_one(f"#{label_id}", Label)
+        label.update(message)
+        label.add_class("-shown")
+        if focus_id:
+            widget = self.query_one(f"#{focus_id}", Widget)
+            widget.focus()
+            widget.scroll_visible(animate=False)
+        label.scroll_visible(animate=False)
+
+    def _show_validation(self, error: ValidationError, rows: list[int]) -> None:
+        """Put the message beside the field it names (action numbers are of the rows submitted)."""
+        field = error.field or ""
+        if field in FIELD_WIDGETS:
+            self._show_error(f"error-{field}", str(error), FIELD_WIDGETS[field])
+            return
+        match = _ACTION_FIELD.match(field)
+        if match and 1 <= int(match.group(1)) <= len(rows):
+            n, part = rows[int(match.group(1)) - 1], match.group(2)
+            suffix = f"-{part}" if part else ""
+            self._show_error(f"error-action-{n}{suffix}", str(error), f"action-{n}-{part or 'desc'}")
+            return
+        self._show_error("error-form", str(error))
+
+    # --- Actions --------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self._finished:
+            return
+        self._clear_errors()
+        state = self.read_state()
+        self._state = state
+        actions: list[AgreedAction] = []
+        rows: list[int] = []
+        ctx = self.app.ctx
+        for n, (desc, owner, due) in enumerate(state["actions"], start=1):
+            if not (desc.strip() or owner.strip() or due.strip()):
+                continue
+            if due.strip() and ctx is not None:
+                try:
+                    parse_when(due, ctx.today)
+                except ValidationError as error:
+                    self._show_error(f"error-action-{n}-due", f"action {n}: {error}", f"action-{n}-due")
+                    return
+            actions.append(AgreedAction(desc, owner, due.strip() or None))
+            rows.append(n)
+        values = {
+            "type": state["type"],
+            "outcome": state["outcome"],
+            "discussed": state["discussed"],
+            "decision": state["decision"],
+            "sensitive": state["sensitive"],
+            "actions": actions,
+        }
+        try:
+            result = self.submit(values)
+        except ValidationError as error:
+            self._show_validation(error, rows)
+            return
+        except SpoError as error:
+            self._show_error("error-form", str(error))
+            return
+        self._discard_draft()
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        if self._finished:
+            return
+        try:
+            self._state = self.read_state()
+        except NoMatches:
+            pass
+        if not self.is_dirty:
+            self._discard_draft()
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._discard_draft()
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Discard what you typed?"), answered)

@@ -1,0 +1,144 @@
+"""Small modal prompts: type a line, choose one of a few, confirm yes or no."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from spo_tui.domain.errors import SpoError
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text.
+
+    With ``submit``, Enter calls ``submit(text)`` first: an SpoError is shown under the input and
+    the prompt stays open (nothing changed); on success the prompt closes with the text.
+    Without ``submit`` the prompt closes with any non-empty text. Esc closes with None.
+    """
+
+    CSS_PATH = "prompts.tcss"
+    AUTO_FOCUS = "#prompt-input"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt_cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        placeholder: str = "",
+        *,
+        value: str = "",
+        submit: Callable[[str], object] | None = None,
+    ) -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.placeholder = placeholder
+        self.initial_value = value
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box", classes="dialog"):
+            yield Label(self.prompt_title, id="prompt-title", classes="dialog-title", markup=False)
+            yield Input(value=self.initial_value, placeholder=self.placeholder, id="prompt-input")
+            yield Label("", id="prompt-error", classes="error", markup=False)
+            yield Label("enter ok · esc cancel", classes="dialog-hint", markup=False)
+
+    def _show_error(self, message: str) -> None:
+        label = self.query_one("#prompt-error", Label)
+        label.update(message)
+        label.set_class(bool(message), "-shown")
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        if self.submit is None:
+            if text.strip():
+                self.dismiss(text)
+            else:
+                self._show_error("Type something, or Esc to cancel")
+            return
+        try:
+            self.submit(text)
+        except SpoError as error:
+            self._show_error(str(error))
+            return
+        self.dismiss(text)
+
+    @on(Input.Changed, "#prompt-input")
+    def _changed(self) -> None:
+        self._show_error("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Choose one of up to nine values: its number key at once, or the arrows and Enter. Esc: None."""
+
+    CSS_PATH = "prompts.tcss"
+    AUTO_FOCUS = "#choice-list"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="choice_cancel"),
+        *(Binding(str(n), f"choose({n})", f"Choose {n}", show=False, id=f"choice_{n}") for n in range(1, 10)),
+    ]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choice_title = title
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="choice-box", classes="dialog"):
+            yield Label(self.choice_title, id="choice-title", classes="dialog-title", markup=False)
+            yield OptionList(
+                *(Option(Content(f"{n} {label}" if n <= 9 else f"  {label}")) for n, (_v, label) in enumerate(self.choices, 1)),
+                id="choice-list",
+            )
+            yield Label("1–9 choose · enter highlighted · esc cancel", classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        if self.choices:
+            self.query_one(OptionList).highlighted = 0
+
+    def action_choose(self, number: int) -> None:
+        if 1 <= number <= len(self.choices):
+            self.dismiss(self.choices[number - 1][0])
+
+    @on(OptionList.OptionSelected, "#choice-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.choices[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: y or Enter for yes, n or Esc for no."""
+
+    CSS_PATH = "prompts.tcss"
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm_yes"),
+        Binding("enter", "answer(True)", "Yes", show=False, id="confirm_enter"),
+        Binding("n", "answer(False)", "No", id="confirm_no"),
+        Binding("escape", "answer(False)", "No", show=False, id="confirm_escape"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Label(self.question, id="confirm-question", classes="dialog-title", markup=False)
+            yield Label("y / enter  yes    n / esc  no", classes="dialog-hint", markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
