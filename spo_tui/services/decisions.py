@@ -55,7 +55,10 @@ def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[st
         if isinstance(action.due, date):
             due = action.due
         elif action.due:
-            due = parse_when(str(action.due), ctx.today)
+            try:
+                due = parse_when(str(action.due), ctx.today)
+            except ValidationError as error:
+                raise ValidationError(f"action {n}: {error}", field=f"action_{n}_due") from None
         else:
             due = ctx.today + timedelta(days=ctx.rules.get("actions", "default_days"))
         if due < ctx.today:

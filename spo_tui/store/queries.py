@@ -175,7 +175,7 @@ def recent_oversight(db: Database, crn: str, limit: int = 3) -> list[dict[str, A
                   (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
            FROM oversight_entries o
            JOIN staff d ON d.id = o.decided_by JOIN staff e ON e.id = o.entered_by
-           WHERE o.crn = ? ORDER BY o.created_at DESC, o.id DESC LIMIT ?""",
+           WHERE o.crn = ? ORDER BY o.created_at DESC, o.rowid DESC LIMIT ?""",
         [crn, limit],
     )
 
@@ -191,7 +191,7 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     """Everything on the case, newest first: oversight entries and items of every kind."""
     entries = _all(
         db,
-        """SELECT 'oversight' AS what, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
+        """SELECT 'oversight' AS what, o.rowid AS seq, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
                   o.supersedes_id, d.name AS by_name,
                   (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
            FROM oversight_entries o JOIN staff d ON d.id = o.decided_by WHERE o.crn = ?""",
@@ -199,11 +199,12 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     )
     items = _all(
         db,
-        """SELECT 'item' AS what, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note
+        """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note
            FROM items i WHERE i.crn = ?""",
         [crn],
     )
-    return sorted(entries + items, key=lambda r: (r["at"], r["id"]), reverse=True)
+    # Same-second rows keep the order they were written in (a correction after what it corrects).
+    return sorted(entries + items, key=lambda r: (r["at"], r["what"] == "oversight", r["seq"]), reverse=True)
 
 
 def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
