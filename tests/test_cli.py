@@ -1,0 +1,125 @@
+"""The ``spo-tui`` command run as a real process, as scripts and new users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+TODAY = "2026-11-23"
+
+
+def run(*args, env_extra=None, tmp_path=None):
+    env = {**os.environ, "SPO_TUI_TODAY": TODAY}
+    if tmp_path is not None:
+        env["SPO_TUI_RULES"] = str(tmp_path / "no-rules.toml")
+        env["XDG_DATA_HOME"] = str(tmp_path / "xdg-data")
+        env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+        env.pop("SPO_TUI_DB", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    path = tmp / "demo.db"
+    result = run("demo", "--db", str(path), "--seed", "7", tmp_path=tmp)
+    assert result.returncode == 0, result.stderr
+    return tmp, path
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0
+    assert re.match(r"^spo-tui \d+\.\d+\.\d+$", result.stdout.strip())
+
+
+def test_bad_argument_exits_2_with_one_line():
+    result = run("queue", "--kind", "nonsense")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "nonsense" in result.stderr
+
+
+def test_bad_database_path_exits_2(tmp_path):
+    result = run("--db", str(tmp_path / "missing" / "x.db"), "queue", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("spo-tui: no database at")
+    folder = run("--db", str(tmp_path), "queue", tmp_path=tmp_path)
+    assert folder.returncode == 2
+    assert "is a folder" in folder.stderr
+
+
+def test_garbage_file_exits_2(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    result = run("--db", str(junk), "queue", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "not a usable spo-tui database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_queue_json_on_demo(demo_db):
+    tmp, path = demo_db
+    result = run("--db", str(path), "queue", "--json", tmp_path=tmp)
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)
+    assert len(items) > 30
+    for item in items:
+        assert {"id", "kind", "crn", "title", "due", "urgency", "reasons"} <= item.keys()
+        assert item["kind"] in {"alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"}
+        assert sum(r["points"] for r in item["reasons"]) == item["urgency"]
+        assert item["due"] is None or re.match(r"^\d{4}-\d{2}-\d{2}$", item["due"])
+    # Immediate-risk alerts first, then by falling urgency.
+    kinds = [i["kind"] for i in items]
+    assert kinds[:2] == ["alert", "alert"] and "alert" not in kinds[2:]
+    rest = [i["urgency"] for i in items[2:]]
+    assert rest == sorted(rest, reverse=True)
+
+
+def test_queue_kind_and_limit(demo_db):
+    tmp, path = demo_db
+    result = run("--db", str(path), "queue", "--json", "--kind", "countersign", "--limit", "5", tmp_path=tmp)
+    items = json.loads(result.stdout)
+    assert len(items) == 5 and {i["kind"] for i in items} == {"countersign"}
+
+
+def test_queue_text_output(demo_db):
+    tmp, path = demo_db
+    result = run("--db", str(path), "queue", "--limit", "3", tmp_path=tmp)
+    assert result.returncode == 0
+    assert len(result.stdout.strip().splitlines()) == 3
+    assert "Alert" in result.stdout.splitlines()[0]
+
+
+def test_demo_refuses_to_overwrite_real_database(tmp_path):
+    path = tmp_path / "real.db"
+    from spo_tui.store.db import open_db
+
+    db = open_db(path)
+    db.table("staff").insert({"id": "s1", "name": "Real Person", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
+    db.close()
+    result = run("demo", "--db", str(path), tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "not a demo" in result.stderr
+    db = open_db(path)
+    assert db.execute("SELECT name FROM staff").fetchall() == [("Real Person",)]
+
+
+def test_demo_is_deterministic_through_the_cli(tmp_path):
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    assert run("demo", "--db", str(a), "--seed", "3", tmp_path=tmp_path).returncode == 0
+    assert run("demo", "--db", str(b), "--seed", "3", tmp_path=tmp_path).returncode == 0
+    qa = run("--db", str(a), "queue", "--json", tmp_path=tmp_path).stdout
+    qb = run("--db", str(b), "queue", "--json", tmp_path=tmp_path).stdout
+    assert qa == qb and qa.strip() != "[]"
+
+
+def test_database_file_is_private(demo_db):
+    tmp, path = demo_db
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
