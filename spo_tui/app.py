@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 
@@ -74,6 +75,12 @@ class SpoApp(App[None]):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: the screen's own commands that apply now, then go-to-case, help and Textual's."""
+        for command in getattr(screen, "COMMAND_LIST", ()):
+            if command.action.startswith("app.") or not screen.check_action(command.action, ()):
+                continue
+            key = command.key_display or command.key
+            yield SystemCommand(f"{command.description} ({key})", command.help, partial(screen.run_action, command.action))
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: every key", "Show every key on every screen", self.action_help)
         if self.ctx is not None:

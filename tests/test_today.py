@@ -367,3 +367,35 @@ async def test_keys_that_do_not_apply_are_refused(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
     assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
+
+
+async def test_command_palette_offers_the_actions_that_apply(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Sign off (s)" in titles and "Waive (w)" not in titles
+        assert "Go to case by CRN" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Sign off", "enter")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "PromptScreen"
+        await pilot.press(*"Sound", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+
+
+async def test_go_to_case_by_crn_from_the_palette(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.action_goto_case()
+        await pilot.pause()
+        await pilot.press(*"y123456", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CaseScreen"
+        assert app.screen.crn == "Y123456"

@@ -87,7 +87,8 @@ class CaseScreen(Screen):
     CSS_PATH = "case.tcss"
     AUTO_FOCUS = "#timeline"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    BINDINGS = [c.binding() for c in CASE_COMMANDS]
+    COMMAND_LIST = CASE_COMMANDS
+    BINDINGS = [c.binding() for c in COMMAND_LIST]
 
     def __init__(self, crn: str) -> None:
         super().__init__()

@@ -28,7 +28,8 @@ class TodayScreen(Screen):
     """Home: what needs the SPO today, most urgent first."""
 
     CSS_PATH = "today.tcss"
-    BINDINGS = [c.binding() for c in TODAY_COMMANDS + FILTER_COMMANDS]
+    COMMAND_LIST = TODAY_COMMANDS + FILTER_COMMANDS
+    BINDINGS = [c.binding() for c in COMMAND_LIST]
 
     filter_kind: var[str | None] = var(None)
     search_text: var[str] = var("")
