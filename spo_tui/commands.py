@@ -22,6 +22,8 @@ class Command:
     kinds: frozenset[str] | None = None
     show: bool = True
     key_display: str | None = None
+    #: Item statuses it applies to: ``open`` in the queue, ``waiting`` in the Waiting view.
+    statuses: tuple[str, ...] = ("open",)
 
     def binding(self) -> Binding:
         return Binding(
@@ -43,7 +45,10 @@ FILTERS = (
     ("task", "Tasks", "task"),
     ("action", "Actions", "action"),
     ("supervision", "Supervision", "supervision"),
+    ("waiting", "Waiting", "waiting"),
 )
+#: The filter that shows items waiting on someone else rather than a kind of open item.
+WAITING = "waiting"
 
 TODAY_COMMANDS: tuple[Command, ...] = (
     Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry",
@@ -55,13 +60,16 @@ TODAY_COMMANDS: tuple[Command, ...] = (
     Command("return", "r", "return_item", "Return", "Return with the deficits and guidance", _k("countersign")),
     Command("waive", "w", "waive", "Waive", "Waive the touch point with a reason", _k("touch_point")),
     Command("delegate", "g", "delegate", "Delegate", "Delegate the task to the CASPO, SAO or business manager", _k("task")),
-    Command("done", "x", "done", "Done", "Mark the task (with minutes) or agreed action done", _k("task", "action")),
+    Command("done", "x", "done", "Done", "Mark the task (with minutes) or agreed action done", _k("task", "action"),
+            statuses=("open", "waiting")),
+    Command("answer", "y", "answer", "Answered", "Log the practitioner's answer: the SBAR comes back to the queue",
+            _k("sbar"), statuses=("waiting",)),
     Command("snooze", "z", "snooze", "Snooze", "Hide until a date: tomorrow, mon, 3d, 25/12",
             _k("sbar", "touch_point", "countersign", "task", "action", "supervision")),
     Command("reassign", "a", "reassign", "Reassign", "Give the item to another member of staff",
             _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
-            _k("alert", "sbar", "touch_point", "countersign", "action")),
+            _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting")),
     Command("undo", "u", "undo", "Undo", "Undo your last action (as a superseding record)"),
     Command("search", "slash", "search", "Search", "Search by CRN, name or practitioner", key_display="/"),
     Command("help", "question_mark", "app.help", "Help", "Every key on every screen", key_display="?"),

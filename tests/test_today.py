@@ -399,3 +399,45 @@ async def test_go_to_case_by_crn_from_the_palette(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "CaseScreen"
         assert app.screen.crn == "Y123456"
+
+
+async def test_waiting_view_logs_the_answer_and_returns_the_sbar(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("i", *"Last visit?", "enter")
+        await pilot.pause()
+        await pilot.press("8")  # Waiting
+        await pilot.pause()
+        assert [e.id for e in app.screen.entries] == [ids["sbar"]]
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press(*"Visited Friday", "enter")
+        await pilot.pause()
+        assert app.screen.entries == []
+        await pilot.press("0")
+        await pilot.pause()
+        assert ids["sbar"] in [e.id for e in app.screen.entries]
+    state, background = rows(path, "SELECT state, background FROM sbars")[0]
+    assert state == "raised" and background.endswith("Further information: Visited Friday")
+    assert item_status(path, ids["sbar"]) == "open"
+
+
+async def test_delegated_task_shows_as_waiting_and_can_be_marked_done(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["task"])
+        await pilot.press("g", "1")  # Cas Admin
+        await pilot.pause()
+        await pilot.press("8")
+        await pilot.pause()
+        assert [e.id for e in app.screen.entries] == [ids["task"]]
+        assert "Waiting 1" in str(app.screen.query_one("#summary").render())
+        await pilot.press("x", *"45", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT minutes_spent FROM tasks") == [(45,)]
+    assert item_status(path, ids["task"]) == "closed"

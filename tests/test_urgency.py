@@ -191,7 +191,8 @@ def test_queue_counts_count_open_and_overdue_per_kind(ctx):
     intake.add_touch_point(ctx, LOW_CRN, "2026-11-30")
     task = intake.add_task(ctx, "Order chairs", "other")
     decisions.delegate_task(ctx, task.item_id, "Cas Admin")
-    assert queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"]) == {"touch_point": (2, 1)}
+    # The delegated task is out of the queue and counted as waiting on someone else.
+    assert queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"]) == {"touch_point": (2, 1), "waiting": (1, 0)}
 
 
 def test_the_queue_can_be_filtered_by_kind_and_search_and_limited(ctx):

@@ -12,7 +12,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
 
-from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS
+from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
@@ -73,7 +73,11 @@ class TodayScreen(Screen):
     def reload(self, keep_row: int | None = None) -> None:
         """Rebuild the queue from the store, keeping the cursor on the same row number."""
         ctx = self.ctx
-        self.entries = build_queue(ctx, kind=self.filter_kind, search=self.search_text or None)
+        waiting = self.filter_kind == WAITING
+        self.entries = build_queue(
+            ctx, kind=None if waiting else self.filter_kind, search=self.search_text or None,
+            status="waiting" if waiting else "open",
+        )  # fmt: skip
         table = self.query_one(QueueTable)
         table.show_entries(self.entries, ctx.today, keep_row)
         self.query_one(QueueSummary).show(lookup.queue_counts(ctx))
@@ -128,6 +132,11 @@ class TodayScreen(Screen):
         entry = self.current
         if entry is None:
             return
+        if entry.row.status == "waiting":
+            primary = {"sbar": "answer", "task": "done"}.get(entry.row.kind)
+            if primary:
+                await self.run_action(primary)
+            return
         primary = {"sbar": "decide", "touch_point": "decide", "alert": "decide", "supervision": "decide",
                    "countersign": "sign_off", "task": "done", "action": "done"}[entry.row.kind]  # fmt: skip
         await self.run_action(primary)
@@ -138,7 +147,7 @@ class TodayScreen(Screen):
         if command is None or command.kinds is None:
             return True
         entry = self.current if self.is_mounted else None
-        return entry is not None and entry.row.kind in command.kinds
+        return entry is not None and entry.row.kind in command.kinds and entry.row.status in command.statuses
 
     # --- Filters and search ----------------------------------------------------------------------
 
@@ -289,6 +298,12 @@ class TodayScreen(Screen):
                          lambda text: decisions.complete_task(self.ctx, entry.id, text))  # fmt: skip
         else:
             self._call(lambda: decisions.complete_action(self.ctx, entry.id))
+
+    def action_answer(self) -> None:
+        entry = self.current
+        if entry:
+            self._prompt(f"Answer from {entry.row.practitioner}", "What the practitioner told you",
+                         lambda text: decisions.answer_information_request(self.ctx, entry.id, text))  # fmt: skip
 
     def action_snooze(self) -> None:
         entry = self.current

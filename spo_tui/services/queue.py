@@ -61,15 +61,21 @@ def facts(row: QueueRow) -> ItemFacts:
 
 
 def build_queue(
-    ctx: Context, kind: str | None = None, search: str | None = None, limit: int | None = None
+    ctx: Context,
+    kind: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    status: str = "open",
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
+
+    ``status="waiting"`` gives, in the same order, the items waiting on someone else.
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).
     """
     today = ctx.today
     weights = ctx.rules.urgency
-    rows = queries.queue_rows(ctx.db, today, ctx.decider["id"], kind)
+    rows = queries.queue_rows(ctx.db, today, ctx.decider["id"], kind, status)
     if search:
         needle = search.strip().lower()
         rows = [

@@ -48,25 +48,40 @@ class QueueRow:
     sbar_urgency: str | None
     countersign_kind: str | None
     court_date: str | None
+    status: str = "open"
 
 
-QUEUE_SQL = """
+_QUEUE_SELECT = """
 SELECT i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
-       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date
+       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.status
 FROM items i
 LEFT JOIN cases c ON c.crn = i.crn
 LEFT JOIN staff pp ON pp.id = c.practitioner_id
 LEFT JOIN staff raiser ON raiser.id = i.raised_by
 LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
+"""
+QUEUE_SQL = _QUEUE_SELECT + """
 WHERE i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= ?)
   AND (i.assigned_to IS NULL OR i.assigned_to = ?)
 """
+# Waiting on someone else (more information asked, a task delegated): whoever holds it.
+WAITING_SQL = _QUEUE_SELECT + """
+WHERE i.status = 'waiting'
+"""
 
 
-def queue_rows(db: Database, today: date, owner_id: str | None, kind: str | None = None) -> list[QueueRow]:
-    """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts; unordered."""
-    sql, params = QUEUE_SQL, [today.isoformat(), owner_id]
+def queue_rows(
+    db: Database, today: date, owner_id: str | None, kind: str | None = None, status: str = "open"
+) -> list[QueueRow]:
+    """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts; unordered.
+
+    With ``status="waiting"``: the items waiting on someone else instead, whoever holds them.
+    """
+    if status == "waiting":
+        sql, params = WAITING_SQL, []
+    else:
+        sql, params = QUEUE_SQL, [today.isoformat(), owner_id]
     if kind:
         sql += " AND i.kind = ?"
         params.append(kind)
@@ -74,7 +89,7 @@ def queue_rows(db: Database, today: date, owner_id: str | None, kind: str | None
 
 
 def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
-    """Per kind: (open items in the queue, of which overdue)."""
+    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others."""
     rows = db.execute(
         """
         SELECT kind, COUNT(*), SUM(due IS NOT NULL AND due < ?)
@@ -84,7 +99,13 @@ def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, t
         """,
         [today.isoformat(), today.isoformat(), owner_id],
     ).fetchall()
-    return {kind: (count, overdue or 0) for kind, count, overdue in rows}
+    counts = {kind: (count, overdue or 0) for kind, count, overdue in rows}
+    waiting = db.execute(
+        "SELECT COUNT(*), SUM(due IS NOT NULL AND due < ?) FROM items WHERE status = 'waiting'", [today.isoformat()]
+    ).fetchone()
+    if waiting[0]:
+        counts["waiting"] = (waiting[0], waiting[1] or 0)
+    return counts
 
 
 # --- Items ---------------------------------------------------------------------------------------

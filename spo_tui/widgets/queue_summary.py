@@ -13,7 +13,7 @@ class QueueSummary(Static):
 
     def show(self, counts: dict[str, tuple[int, int]]) -> None:
         pieces = []
-        for _name, label, kind in FILTERS[1:]:
+        for _name, label, kind in FILTERS[1:]:  # kinds, then Waiting
             count, overdue = counts.get(kind, (0, 0))
             if not count:
                 continue
