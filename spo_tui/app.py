@@ -31,18 +31,20 @@ class SpoApp(App[None]):
         actor: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         demo_builder: Callable[[Path], None] | None = None,
+        theme: str = "textual-dark",
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.actor_name = actor
         self.clock = clock
         self.demo_builder = demo_builder
+        self.start_theme = theme
         self.ctx: Context | None = None
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"
         db = open_db(self.db_path)
         if is_empty(db):
             from spo_tui.screens.first_run import FirstRunScreen

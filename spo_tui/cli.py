@@ -38,6 +38,13 @@ def fixed_clock(day: date) -> Callable[[], datetime]:
     return lambda: moment
 
 
+def local_today(clock: Callable[[], datetime]) -> date:
+    """The date in England and Wales by ``clock``."""
+    from spo_tui.services.context import LONDON
+
+    return clock().astimezone(LONDON).date()
+
+
 def clock_from_env() -> Callable[[], datetime]:
     """``SPO_TUI_TODAY=YYYY-MM-DD`` pins the date; otherwise the real clock."""
     from spo_tui.domain.dates import utc_now
@@ -52,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="database file (default: $SPO_TUI_DB or the user data folder)")
     parser.add_argument("--as", dest="actor", metavar="NAME", help="who is acting (default: the team's SPO)")
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo database, creating it on first use")
+    parser.add_argument(
+        "--theme", default=os.environ.get("SPO_TUI_THEME", "textual-dark"),
+        help="colour theme: textual-dark (default), textual-light for light terminals, or any Textual theme",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="write a demo database")
@@ -97,7 +108,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     path = _db_path(args)
     clock = clock_from_env()
-    today = clock().date()
+    today = local_today(clock)
     try:
         if args.demo and not path.exists():
             print(f"Creating the demo team at {path} …", file=sys.stderr)
@@ -107,9 +118,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
         return _fail(str(error))
 
     def demo_builder(target: Path) -> None:
-        _write_demo(target, today=clock().date())
+        _write_demo(target, today=local_today(clock))
 
-    app = SpoApp(path, actor=args.actor, clock=clock, demo_builder=demo_builder)
+    app = SpoApp(path, actor=args.actor, clock=clock, demo_builder=demo_builder, theme=args.theme)
     app.run()
     if app.return_code:
         return app.return_code
@@ -128,7 +139,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     path = Path(args.demo_db).expanduser() if args.demo_db else (Path(args.db).expanduser() if args.db else default_demo_path())
     try:
-        summary = _write_demo(path, today=clock_from_env()().date(), seed=args.seed, scale=args.scale)
+        summary = _write_demo(path, today=local_today(clock_from_env()), seed=args.seed, scale=args.scale)
     except SpoError as error:
         return _fail(str(error))
     print(f"Demo ({args.scale}, seed {args.seed}) written to {path}: {summary}")
