@@ -260,7 +260,7 @@ def test_a_po_cannot_countersign_or_decide(ctx, work):
     before = snapshot(ctx.db)
     with pytest.raises(NotAllowed, match="only an SPO can countersign; Pat Officer is PO"):
         decisions.countersign(pat, work["countersign"], verdict="Looks fine", signed_off=True)
-    with pytest.raises(NotAllowed, match="only an SPO can record a management-oversight decision; Pat Officer is PO"):
+    with pytest.raises(NotAllowed, match="only an SPO or a CASPO can enter an oversight record; Pat Officer is PO"):
         decisions.record_oversight(pat, item_id=work["sbar"], outcome="agreed", discussed="D", decision="Go")
     with pytest.raises(NotAllowed, match="only an SPO can waive a touch point"):
         decisions.waive_touch_point(pat, work["touch_point"], "Not needed")
@@ -270,13 +270,42 @@ def test_a_po_cannot_countersign_or_decide(ctx, work):
 def test_the_caspo_records_oversight_decided_by_the_spo_and_entered_by_themselves(ctx, work):
     cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
     assert cas.actor["name"] == CASPO and cas.decider["name"] == SPO
-    result = decisions.record_oversight(cas, item_id=work["sbar"], outcome="agreed", discussed="Agreed at check-in", decision="DVDS referral")
+    result = decisions.record_oversight(cas, crn=HIGH_CRN, outcome="agreed", discussed="Agreed at check-in", decision="DVDS referral")
     entry = oversight(ctx, result.oversight_id)
     assert entry["decided_by"] == staff_id(ctx.db, SPO)
     assert entry["entered_by"] == staff_id(ctx.db, CASPO)
     audit = row(ctx.db, "SELECT actor_id, on_behalf_of FROM audit_log WHERE id = ?", [result.audit_id])
     assert audit == {"actor_id": staff_id(ctx.db, CASPO), "on_behalf_of": staff_id(ctx.db, SPO)}
     assert queries.recent_oversight(ctx.db, HIGH_CRN)[0]["entered_by_name"] == CASPO
+
+
+def test_the_caspo_cannot_decide_sbars_countersign_or_waive(ctx, work):
+    """Only an SPO decides: a CASPO is refused, with the reason, and nothing changes."""
+    cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
+    before = snapshot(ctx.db)
+    with pytest.raises(NotAllowed, match="only an SPO can decide an SBAR; Cas Admin is CASPO"):
+        decisions.record_oversight(cas, item_id=work["sbar"], outcome="agreed", discussed="D", decision="Go")
+    with pytest.raises(NotAllowed, match="only an SPO can countersign; Cas Admin is CASPO"):
+        decisions.countersign(cas, work["countersign"], verdict="Fine", signed_off=True)
+    with pytest.raises(NotAllowed, match="only an SPO can waive a touch point"):
+        decisions.waive_touch_point(cas, work["touch_point"], "Seen at MAPPA")
+    with pytest.raises(NotAllowed, match="only an SPO can escalate an SBAR"):
+        decisions.escalate_sbar(cas, work["sbar"], "MAPPA", "Note")
+    assert snapshot(ctx.db) == before
+
+
+def test_the_caspo_maintains_the_queues(ctx, work):
+    """A CASPO books, snoozes, delegates and adds work; a PO may raise an SBAR but not add a case."""
+    cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
+    decisions.book_protected_hour(cas, work["sbar"])
+    decisions.snooze(cas, work["touch_point"], "fri")
+    intake.add_alert(cas, HIGH_CRN, "arrest", "Arrested overnight")
+    pat = make_context(ctx.db, ctx.rules, PO, clock=ctx.clock)
+    intake.raise_sbar(pat, LOW_CRN, PO, "S", "B", "A", "R")
+    with pytest.raises(NotAllowed, match="only an SPO or a CASPO can maintain cases"):
+        intake.add_case(pat, "Z111111", "New Person", PO, "LOW", "COMMUNITY_ORDER", "2026-11-01")
+    with pytest.raises(NotAllowed, match="can add or complete non-operational tasks; Pat Officer is PO"):
+        intake.add_task(pat, "Chairs", "other")
 
 
 def test_the_caspo_without_an_spo_cannot_decide(db, rules):
@@ -289,7 +318,7 @@ def test_the_caspo_without_an_spo_cannot_decide(db, rules):
     cas = make_context(db, rules, CASPO, clock=fixed_clock(NOW))
     assert cas.decider["name"] == CASPO
     before = snapshot(db)
-    with pytest.raises(NotAllowed, match="only an SPO can record a management-oversight decision; Cas Admin is CASPO"):
+    with pytest.raises(NotAllowed, match="an oversight record needs an SPO as the decider; Cas Admin is CASPO"):
         decisions.record_oversight(cas, crn=HIGH_CRN, outcome="agreed", discussed="D", decision="Go")
     assert snapshot(db) == before
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from spo_tui.domain.dates import to_iso, utc_now
+from spo_tui.domain import permissions
 from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
@@ -50,11 +51,14 @@ class Context:
     def on_behalf_of(self) -> str | None:
         return self.decider["id"] if self.decider["id"] != self.actor["id"] else None
 
-    def require_decider_role(self, action: str, roles: tuple[Role, ...] = (Role.SPO,)) -> None:
-        """Refuse ``action`` unless the person deciding holds one of ``roles``."""
-        if self.decider["role"] not in roles:
-            names = " or ".join(r.value for r in roles)
-            raise NotAllowed(f"only an {names} can {action}; {self.decider['name']} is {self.decider['role']}")
+    def require(self, action: str) -> None:
+        """Refuse ``action`` (a key of ``domain.permissions.PERMISSIONS``) unless the actor's role allows it.
+
+        Entering an oversight record also needs an SPO as the decider: a CASPO enters it on their behalf.
+        """
+        permissions.check(action, self.actor["role"], self.actor["name"])
+        if action == "record_oversight" and self.decider["role"] != Role.SPO.value:
+            raise NotAllowed(f"an oversight record needs an SPO as the decider; {self.decider['name']} is {self.decider['role']}")
 
 
 def make_context(

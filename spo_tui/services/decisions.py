@@ -31,7 +31,6 @@ from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import require_text, resolve_staff
 from spo_tui.store import queries, writes
 
-_DECIDER_ROLES = (Role.SPO,)
 
 
 @dataclass(frozen=True)
@@ -129,13 +128,15 @@ def record_oversight(
     and decision; on a supervision item, the session held. Any entry on a case also meets the case's
     open calendar touch points named in ``met_by_any_oversight``.
     """
-    ctx.require_decider_role("record a management-oversight decision", _DECIDER_ROLES)
+    ctx.require("record_oversight")
     type_, outcome_, discussed, decision = _check_oversight_fields(type, outcome, discussed, decision)
     if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 600):
         raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
     item = None
     if item_id:
         item = load_open_item(ctx, item_id, ("sbar", "touch_point", "alert", "supervision", "action"))
+        if item["kind"] == "sbar":
+            ctx.require("decide_sbar")
         crn = item["crn"]
     elif crn:
         crn = normalise_crn(crn)
@@ -234,7 +235,7 @@ def next_free_slot(ctx: Context, from_day: date | None = None, days_ahead: int =
 
 def book_protected_hour(ctx: Context, item_id: str, slot: datetime | None = None) -> ActionResult:
     """Book an SBAR into the protected hour (the next free slot unless one is given)."""
-    ctx.require_decider_role("book SBARs into the protected hour", _DECIDER_ROLES)
+    ctx.require("book_protected_hour")
     item = load_open_item(ctx, item_id, "sbar")
     when = slot or next_free_slot(ctx)
     stamp = when.astimezone(LONDON).isoformat(timespec="minutes")
@@ -248,7 +249,7 @@ def book_protected_hour(ctx: Context, item_id: str, slot: datetime | None = None
 
 def request_more_information(ctx: Context, item_id: str, question: str) -> ActionResult:
     """Ask the practitioner for more: the SBAR leaves the queue until the answer is logged."""
-    ctx.require_decider_role("ask for more information on an SBAR", _DECIDER_ROLES)
+    ctx.require("request_more_information")
     item = load_open_item(ctx, item_id, "sbar")
     question = require_text(question, "question", "the question for the practitioner")
     with ctx.db.atomic():
@@ -261,6 +262,7 @@ def request_more_information(ctx: Context, item_id: str, question: str) -> Actio
 
 def answer_information_request(ctx: Context, item_id: str, answer: str) -> ActionResult:
     """Log the practitioner's answer: the SBAR comes back to the queue with the answer added."""
+    ctx.require("answer_information_request")
     item = queries.get_item(ctx.db, item_id)
     if item["kind"] != "sbar" or item["detail"]["state"] != SbarState.AWAITING_INFO.value:
         raise NotAllowed("this SBAR is not waiting for information")
@@ -279,7 +281,7 @@ ESCALATION_TARGETS = ("PDU head", "MAPPA")
 
 def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResult:
     """Escalate an SBAR to the PDU head or MAPPA with a note; recorded as an oversight entry."""
-    ctx.require_decider_role("escalate an SBAR", _DECIDER_ROLES)
+    ctx.require("escalate_sbar")
     item = load_open_item(ctx, item_id, "sbar")
     target = next((t for t in ESCALATION_TARGETS if t.lower() == (to or "").strip().lower()), None)
     if target is None:
@@ -307,7 +309,7 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     ``double`` sends a signed-off item on for a second countersignature. Each change is recorded
     old → new in the countersign history and as an oversight entry.
     """
-    ctx.require_decider_role("countersign", _DECIDER_ROLES)
+    ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
     verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)")
     old_state = CountersignState(item["detail"]["state"])
@@ -345,7 +347,7 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
 
 def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
     """Waive a touch point with a reason, recorded as an oversight entry."""
-    ctx.require_decider_role("waive a touch point", _DECIDER_ROLES)
+    ctx.require("waive_touch_point")
     item = load_open_item(ctx, item_id, "touch_point")
     reason = require_text(reason, "reason", "the reason for waiving")
     with ctx.db.atomic():
@@ -365,6 +367,7 @@ def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
 
 def delegate_task(ctx: Context, item_id: str, to: str) -> ActionResult:
     """Hand a non-operational task to the CASPO, SAO or business manager: it leaves the queue."""
+    ctx.require("delegate_task")
     item = load_open_item(ctx, item_id, "task")
     delegate = resolve_staff(ctx, to, "to", tuple(r.value for r in DELEGATE_ROLES))
     with ctx.db.atomic():
@@ -377,6 +380,7 @@ def delegate_task(ctx: Context, item_id: str, to: str) -> ActionResult:
 
 def complete_task(ctx: Context, item_id: str, minutes: int | str) -> ActionResult:
     """Mark a task done with the minutes it took, so the time non-operational work costs is visible."""
+    ctx.require("task")
     item = queries.get_item(ctx.db, item_id)
     if item["kind"] != "task":
         raise NotAllowed("only a task is marked done with minutes")
@@ -398,6 +402,7 @@ def complete_task(ctx: Context, item_id: str, minutes: int | str) -> ActionResul
 
 def complete_action(ctx: Context, item_id: str, note: str = "") -> ActionResult:
     """Mark an agreed action done (followed through)."""
+    ctx.require("complete_action")
     item = load_open_item(ctx, item_id, "action")
     with ctx.db.atomic():
         audit_id = change_item(
@@ -412,6 +417,7 @@ def complete_action(ctx: Context, item_id: str, note: str = "") -> ActionResult:
 
 def snooze(ctx: Context, item_id: str, until: str | date) -> ActionResult:
     """Hide an item from the queue until a date typed as people type it ("tomorrow", "mon", "3d")."""
+    ctx.require("snooze")
     item = load_open_item(ctx, item_id)
     day = until if isinstance(until, date) else parse_when(until, ctx.today)
     if day <= ctx.today:
@@ -425,6 +431,7 @@ def snooze(ctx: Context, item_id: str, until: str | date) -> ActionResult:
 
 def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
     """Give an item to another member of staff: it leaves this SPO's queue."""
+    ctx.require("reassign")
     item = load_open_item(ctx, item_id)
     person = resolve_staff(ctx, to, "to")
     if item["assigned_to"] == person["id"]:

@@ -92,6 +92,7 @@ def add_staff(
     ctx: Context, name: str, role: str, team: str = "", fte: float = 1.0, oasys_approved: bool = False
 ) -> ActionResult:
     """Add a member of staff; names are unique."""
+    ctx.require("maintain")
     name = require_text(name, "name")
     role_value = parse_enum(Role, role, "role")
     try:
@@ -129,6 +130,7 @@ def add_case(
     flags: list[tuple[str, date | None]] | None = None,
 ) -> ActionResult:
     """Add a case; the CRN must be new and valid, the practitioner known, end not before start."""
+    ctx.require("maintain")
     crn = normalise_crn(crn)
     if queries.case_exists(ctx.db, crn):
         raise ValidationError(f"a case with CRN {crn} already exists", field="crn")
@@ -186,6 +188,7 @@ def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
 
 def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_level: int | None = None) -> ActionResult:
     """Change a case's RoSH or MAPPA level. A rise is an event: it creates a touch point at once."""
+    ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     case = queries.get_case(ctx.db, crn)
     changes: dict[str, Any] = {}
@@ -242,6 +245,7 @@ def raise_sbar(
     title: str | None = None,
 ) -> ActionResult:
     """Log an SBAR from a practitioner. All four parts are required."""
+    ctx.require("raise_sbar")
     crn = _existing_case(ctx, crn)
     pp = resolve_staff(ctx, raised_by, "raised_by")
     parts = {
@@ -272,6 +276,7 @@ def add_countersign(
     link: str | None = None,
 ) -> ActionResult:
     """Put an assessment or report in the countersigning queue. A PSR needs its court date."""
+    ctx.require("add_countersign")
     crn = _existing_case(ctx, crn)
     cs_kind = parse_enum(CountersignKind, kind, "kind")
     writer = resolve_staff(ctx, author, "author")
@@ -293,6 +298,7 @@ def add_task(
     ctx: Context, title: str, category: str, *, details: str = "", due: date | str | None = None
 ) -> ActionResult:
     """Add a non-operational task; facilities jobs get the 10-working-day target by default."""
+    ctx.require("task")
     title = require_text(title, "title")
     cat = parse_enum(TaskCategory, category, "category")
     due_on = _date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
@@ -305,6 +311,7 @@ def add_task(
 
 def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult:
     """Log an immediate-risk alert (oversight level 3): it goes to the top of the queue, due today."""
+    ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     src = parse_enum(AlertSource, source, "source")
     details = require_text(details, "details")
@@ -318,6 +325,7 @@ def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult
 
 def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> ActionResult:
     """A touch point made by hand (new information, a concern): responsive oversight."""
+    ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     due_on = _date(due, "due")
     return _new_item(

@@ -294,3 +294,58 @@ def last_audit(db: Database, actor_id: str, undoable: tuple[str, ...]) -> dict[s
 
 def get_draft(db: Database, key: str) -> dict[str, Any] | None:
     return _one(db, "SELECT * FROM drafts WHERE key = ?", [key])
+
+
+# --- nDelius export (spo_tui/services/export.py) -------------------------------------------------
+
+_NOT_ENTERED = """
+FROM oversight_entries o
+LEFT JOIN ndelius_entries n ON n.oversight_id = o.id
+WHERE n.oversight_id IS NULL AND o.created_at >= ?
+"""
+
+
+def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, Any]]:
+    """Oversight entries made at or after ``since_iso`` (UTC) not yet marked entered in nDelius,
+    oldest first (created_at, then the order written), with the names and role the export needs
+    and, for a correction, when the entry it supersedes was made."""
+    return _all(
+        db,
+        f"""SELECT o.*, d.name AS decided_by_name, d.role AS decided_by_role, e.name AS entered_by_name,
+                   s.created_at AS supersedes_created_at
+            FROM (SELECT o.rowid AS seq, o.* {_NOT_ENTERED}) o
+            JOIN staff d ON d.id = o.decided_by JOIN staff e ON e.id = o.entered_by
+            LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
+            ORDER BY o.created_at, o.seq""",
+        [since_iso],
+    )
+
+
+def actions_of_oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, Any]]:
+    """The agreed actions of the entries :func:`oversight_not_entered` returns, in the order they
+    were agreed: oversight_id, description, owner (name) and due (ISO date)."""
+    return _all(
+        db,
+        f"""SELECT a.oversight_id, a.description, s.name AS owner, i.due
+            FROM actions a JOIN items i ON i.id = a.item_id JOIN staff s ON s.id = a.owner_id
+            WHERE a.oversight_id IN (SELECT o.id {_NOT_ENTERED})
+            ORDER BY i.rowid""",
+        [since_iso],
+    )
+
+
+def ndelius_marks(db: Database, oversight_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """For each of ``oversight_ids``: whether it exists and, if marked entered, by whom and when."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(oversight_ids), 500):
+        chunk = oversight_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in _all(
+            db,
+            f"""SELECT o.id, n.entered_by, n.entered_at, s.name AS entered_by_name
+                FROM oversight_entries o LEFT JOIN ndelius_entries n ON n.oversight_id = o.id
+                LEFT JOIN staff s ON s.id = n.entered_by WHERE o.id IN ({marks})""",
+            chunk,
+        ):
+            found[r["id"]] = r
+    return found

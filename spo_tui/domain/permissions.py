@@ -1,0 +1,56 @@
+"""Who may do what: one table, read by every service.
+
+Decisions on risk belong to the SPO: deciding an SBAR, asking for more on it or escalating it,
+countersigning and waiving a touch point need the SPO at the keyboard. A CASPO maintains the queues
+and may *enter* an oversight record on the SPO's behalf (both names are kept); practitioners may
+raise SBARs and submit work for countersigning. Plain Python, no I/O.
+"""
+
+from __future__ import annotations
+
+from spo_tui.domain.errors import NotAllowed
+from spo_tui.domain.vocab import PRACTITIONER_ROLES, Role
+
+_SPO = frozenset({Role.SPO})
+_ADMIN = frozenset({Role.SPO, Role.CASPO})
+_RAISERS = _ADMIN | PRACTITIONER_ROLES
+_TASKS = _ADMIN | {Role.SAO, Role.BUSINESS_MANAGER}
+
+#: action -> (roles allowed to press the key, what the refusal calls the action)
+PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
+    "decide_sbar": (_SPO, "decide an SBAR"),
+    "request_more_information": (_SPO, "ask for more information on an SBAR"),
+    "escalate_sbar": (_SPO, "escalate an SBAR"),
+    "countersign": (_SPO, "countersign"),
+    "waive_touch_point": (_SPO, "waive a touch point"),
+    "record_oversight": (_ADMIN, "enter an oversight record"),
+    "book_protected_hour": (_ADMIN, "book the protected hour"),
+    "answer_information_request": (_ADMIN, "log a practitioner's answer"),
+    "snooze": (_ADMIN, "snooze an item"),
+    "reassign": (_ADMIN, "reassign an item"),
+    "delegate_task": (_ADMIN, "delegate a task"),
+    "complete_action": (_ADMIN, "mark an action done"),
+    "maintain": (_ADMIN, "maintain cases, staff, alerts and touch points"),
+    "import": (_ADMIN, "import extracts"),
+    "export": (_ADMIN, "export oversight for nDelius"),
+    "raise_sbar": (_RAISERS, "log an SBAR"),
+    "add_countersign": (_RAISERS, "submit work for countersigning"),
+    "task": (_TASKS, "add or complete non-operational tasks"),
+}
+
+
+def check(action: str, role: str, name: str) -> None:
+    """Raise NotAllowed, saying why, unless ``role`` may do ``action``."""
+    roles, words = PERMISSIONS[action]
+    if role not in {r.value for r in roles}:
+        allowed = " or ".join(_with_article(r.value) for r in sorted(roles, key=list(Role).index))
+        raise NotAllowed(f"only {allowed} can {words}; {name} is {role}")
+
+
+def _with_article(role: str) -> str:
+    return f"{'an' if role in ('SPO', 'SAO', 'NQO') else 'a'} {role}"
+
+
+def allowed(action: str, role: str) -> bool:
+    """True if ``role`` may do ``action`` (for greying out keys)."""
+    return role in {r.value for r in PERMISSIONS[action][0]}
