@@ -24,6 +24,8 @@ class Command:
     key_display: str | None = None
     #: Item statuses it applies to: ``open`` in the queue, ``waiting`` in the Waiting view.
     statuses: tuple[str, ...] = ("open",)
+    #: The permission (``domain.permissions``) the acting user needs; the key is hidden without it.
+    permission: str | None = None
 
     def binding(self) -> Binding:
         return Binding(
@@ -53,21 +55,28 @@ WAITING = "waiting"
 TODAY_COMMANDS: tuple[Command, ...] = (
     Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry",
             _k("sbar", "touch_point", "alert", "supervision")),
-    Command("book", "b", "book", "Book", "Book the SBAR into the next free protected-hour slot", _k("sbar")),
-    Command("more_info", "i", "more_info", "Ask info", "Ask the practitioner for more information", _k("sbar")),
-    Command("escalate", "e", "escalate", "Escalate", "Escalate the SBAR to the PDU head or MAPPA", _k("sbar")),
-    Command("sign_off", "s", "sign_off", "Sign off", "Countersign with a verdict", _k("countersign")),
-    Command("return", "r", "return_item", "Return", "Return with the deficits and guidance", _k("countersign")),
-    Command("waive", "w", "waive", "Waive", "Waive the touch point with a reason", _k("touch_point")),
-    Command("delegate", "g", "delegate", "Delegate", "Delegate the task to the CASPO, SAO or business manager", _k("task")),
+    Command("book", "b", "book", "Book", "Book the SBAR into the next free protected-hour slot", _k("sbar"), permission="book_protected_hour"),
+    Command("more_info", "i", "more_info", "Ask info", "Ask the practitioner for more information", _k("sbar"),
+            permission="request_more_information"),
+    Command("escalate", "e", "escalate", "Escalate", "Escalate the SBAR to the PDU head or MAPPA", _k("sbar"),
+            permission="escalate_sbar"),
+    Command("sign_off", "s", "sign_off", "Sign off", "Countersign with a verdict", _k("countersign"),
+            permission="countersign"),
+    Command("return", "r", "return_item", "Return", "Return with the deficits and guidance", _k("countersign"),
+            permission="countersign"),
+    Command("waive", "w", "waive", "Waive", "Waive the touch point with a reason", _k("touch_point"),
+            permission="waive_touch_point"),
+    Command("delegate", "g", "delegate", "Delegate", "Delegate the task to the CASPO, SAO or business manager", _k("task"),
+            permission="delegate_task"),
     Command("done", "x", "done", "Done", "Mark the task (with minutes) or agreed action done", _k("task", "action"),
             statuses=("open", "waiting")),
     Command("answer", "y", "answer", "Answered", "Log the practitioner's answer: the SBAR comes back to the queue",
-            _k("sbar"), statuses=("waiting",)),
+            _k("sbar"), statuses=("waiting",), permission="answer_information_request"),
     Command("snooze", "z", "snooze", "Snooze", "Hide until a date: tomorrow, mon, 3d, 25/12",
-            _k("sbar", "touch_point", "countersign", "task", "action", "supervision")),
+            _k("sbar", "touch_point", "countersign", "task", "action", "supervision"), permission="snooze"),
     Command("reassign", "a", "reassign", "Reassign", "Give the item to another member of staff",
-            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False),
+            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False,
+            permission="reassign"),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
             _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting")),
     Command("undo", "u", "undo", "Undo", "Undo your last action (as a superseding record)"),

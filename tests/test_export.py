@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, SPO, fixed_clock, row, rows, snapshot, staff_id
+from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, SPO, fixed_clock, row, rows, snapshot, staff_id
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.ndelius import CSV_COLUMNS, RULE, Contact, contact_from_entry, contact_text, contacts_csv
 from spo_tui.services import decisions, export
@@ -427,4 +427,3 @@ def test_oversight_entries_stay_append_only_under_the_export(ctx, db, entries):
     export.export_oversight(ctx, mark_entered=True)
     with pytest.raises(Exception, match="append-only"):
         db.execute("UPDATE oversight_entries SET decision = 'x' WHERE id = ?", [entries["bst"]])
-    assert NOW.tzinfo is UTC

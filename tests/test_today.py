@@ -441,3 +441,28 @@ async def test_delegated_task_shows_as_waiting_and_can_be_marked_done(team_db):
         await pilot.pause()
     assert rows(path, "SELECT minutes_spent FROM tasks") == [(45,)]
     assert item_status(path, ids["task"]) == "closed"
+
+
+async def test_caspo_sees_no_decision_keys_but_enters_records_on_the_spos_behalf(team_db):
+    path, ids = team_db
+    app = SpoApp(path, actor="Cas Admin", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "Cas Admin (CASPO)" in app.sub_title
+        await select_item(app, pilot, ids["countersign"])
+        assert app.screen.check_action("sign_off", ()) is False
+        await pilot.press("s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+        await select_item(app, pilot, ids["sbar"])
+        assert app.screen.check_action("decide", ()) is False
+        assert app.screen.check_action("book", ()) is True
+        await select_item(app, pilot, ids["alert"])
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press(*"SPO agreed: visit today", "ctrl+s")
+        await pilot.pause()
+    assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
+    entered = rows(path, "SELECT d.name, e.name FROM oversight_entries o JOIN staff d ON d.id = o.decided_by "
+                         "JOIN staff e ON e.id = o.entered_by")  # fmt: skip
+    assert entered == [("Sam Spo", "Cas Admin")]

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
 
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
+from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
@@ -147,7 +148,12 @@ class TodayScreen(Screen):
         if command is None or command.kinds is None:
             return True
         entry = self.current if self.is_mounted else None
-        return entry is not None and entry.row.kind in command.kinds and entry.row.status in command.statuses
+        if entry is None or entry.row.kind not in command.kinds or entry.row.status not in command.statuses:
+            return False
+        permission = command.permission
+        if action == "decide":
+            permission = "decide_sbar" if entry.row.kind == "sbar" else "record_oversight"
+        return permission is None or permissions.allowed(permission, self.ctx.actor["role"])
 
     # --- Filters and search ----------------------------------------------------------------------
 
