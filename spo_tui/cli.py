@@ -76,6 +76,45 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--limit", type=int, metavar="N", help="at most N items")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
+
+    add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)")
+    add_sub = add.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    sbar = add_sub.add_parser("sbar", help="log an SBAR raised by a practitioner")
+    sbar.add_argument("--crn", required=True)
+    sbar.add_argument("--by", required=True, metavar="NAME", help="the practitioner who raised it")
+    for part in ("situation", "background", "assessment", "recommendation"):
+        sbar.add_argument(f"--{part}", required=True)
+    sbar.add_argument("--urgency", default="routine", help="routine, soon or urgent")
+    sbar.add_argument("--title", help="a short title (default: the start of the situation)")
+    cs = add_sub.add_parser("countersign", help="put an assessment or report in the countersigning queue")
+    cs.add_argument("--crn", required=True)
+    cs.add_argument("--kind", required=True, help="OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS or HVRA")
+    cs.add_argument("--author", required=True, metavar="NAME")
+    cs.add_argument("--court-date", help="PSRs: the court date (dd/mm/yyyy or yyyy-mm-dd)")
+    cs.add_argument("--submitted", help="when it was submitted (default today)")
+    cs.add_argument("--link", help="where the document is")
+    cs.add_argument("--title")
+    task = add_sub.add_parser("task", help="add a non-operational task")
+    task.add_argument("--title", required=True)
+    task.add_argument("--category", required=True, help="buildings, health_safety, hr_sickness, hr_performance, hr_leave, it, other")
+    task.add_argument("--details", default="")
+    task.add_argument("--due", help="due date (default: the category's target)")
+    alert = add_sub.add_parser("alert", help="log an immediate-risk alert")
+    alert.add_argument("--crn", required=True)
+    alert.add_argument("--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification")
+    alert.add_argument("--details", required=True)
+
+    imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
+    imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
+
+    exp = sub.add_parser("export", help="export oversight entries not yet entered in nDelius")
+    exp.add_argument("what", choices=["oversight"])
+    exp.add_argument("--since", metavar="DATE", help="only entries made on or after DATE")
+    exp.add_argument("--format", choices=["csv", "text"], default="csv")
+    exp.add_argument("--mark-entered", action="store_true", help="record that these entries are now in nDelius")
+    exp.add_argument("--output", metavar="FILE", help="write to FILE (readable by you only) instead of the screen")
     return parser
 
 
@@ -88,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_queue(args)
         if args.command == "paths":
             return cmd_paths(args)
+        if args.command == "add":
+            return cmd_add(args)
+        if args.command == "import":
+            return cmd_import(args)
+        if args.command == "export":
+            return cmd_export(args)
         return cmd_tui(args)
     except KeyboardInterrupt:
         return 130
@@ -104,7 +149,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 def cmd_tui(args: argparse.Namespace) -> int:
     from spo_tui.app import SpoApp
     from spo_tui.domain.errors import SpoError
-    from spo_tui.store.db import open_db
+    from spo_tui.store.db import is_empty, open_db
 
     path = _db_path(args)
     clock = clock_from_env()
@@ -113,14 +158,18 @@ def cmd_tui(args: argparse.Namespace) -> int:
         if args.demo and not path.exists():
             print(f"Creating the demo team at {path} …", file=sys.stderr)
             _write_demo(path, today=today)
-        open_db(path).close()
+        db = open_db(path)
+        actor = args.actor
+        if not is_empty(db):
+            actor = _context(args, db).actor["name"]  # checks --as and remembers it
+        db.close()
     except SpoError as error:
         return _fail(str(error))
 
     def demo_builder(target: Path) -> None:
         _write_demo(target, today=local_today(clock))
 
-    app = SpoApp(path, actor=args.actor, clock=clock, demo_builder=demo_builder, theme=args.theme)
+    app = SpoApp(path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme)
     app.run()
     if app.return_code:
         return app.return_code
@@ -146,10 +195,89 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_queue(args: argparse.Namespace) -> int:
+def _context(args: argparse.Namespace, db, *, allow_setup: bool = False):
+    """The acting user's context: ``--as`` (then remembered), else the last remembered, else the SPO."""
     from spo_tui.config import load_rules
+    from spo_tui.services.context import make_context, remember_actor, remembered_actor, setup_context
+    from spo_tui.store.db import is_empty
+
+    rules = load_rules()
+    clock = clock_from_env()
+    if allow_setup and is_empty(db):
+        return setup_context(db, rules, clock=clock)
+    ctx = make_context(db, rules, args.actor or remembered_actor(db), clock=clock)
+    if args.actor:
+        remember_actor(db, ctx.actor["name"])
+    return ctx
+
+
+def cmd_add(args: argparse.Namespace) -> int:
     from spo_tui.domain.errors import SpoError
-    from spo_tui.services.context import make_context
+    from spo_tui.services import intake
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(_db_path(args), create=False)
+        ctx = _context(args, db)
+        if args.what == "sbar":
+            result = intake.raise_sbar(ctx, args.crn, args.by, args.situation, args.background, args.assessment,
+                                       args.recommendation, args.urgency, args.title)  # fmt: skip
+        elif args.what == "countersign":
+            result = intake.add_countersign(ctx, args.crn, args.kind, args.author, court_date=args.court_date,
+                                            submitted=args.submitted, title=args.title, link=args.link)  # fmt: skip
+        elif args.what == "task":
+            result = intake.add_task(ctx, args.title, args.category, details=args.details, due=args.due)
+        else:
+            result = intake.add_alert(ctx, args.crn, args.source, args.details)
+    except SpoError as error:
+        return _fail(str(error))
+    print(result.item_id)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from spo_tui.domain.errors import SpoError
+    from spo_tui.services.importer import import_file
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(_db_path(args), create=args.kind == "staff")
+        ctx = _context(args, db, allow_setup=args.kind == "staff")
+        ctx.require("import")
+        report = import_file(ctx, args.kind, args.file, dry_run=args.dry_run)
+    except SpoError as error:
+        return _fail(str(error))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from spo_tui.domain.dates import parse_date
+    from spo_tui.domain.errors import SpoError
+    from spo_tui.services.export import export_oversight
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(_db_path(args), create=False)
+        ctx = _context(args, db)
+        ctx.require("export")
+        since = parse_date(args.since, "since") if args.since else None
+        text, count = export_oversight(ctx, since=since, fmt=args.format, mark_entered=args.mark_entered)
+    except SpoError as error:
+        return _fail(str(error))
+    if args.output:
+        out = Path(args.output).expanduser()
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        print(f"{count} oversight entr{'y' if count == 1 else 'ies'} written to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from spo_tui.domain.errors import SpoError
     from spo_tui.services.queue import build_queue
     from spo_tui.services.refresh import refresh_due_work
     from spo_tui.store.db import open_db
@@ -159,7 +287,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     path = _db_path(args)
     try:
         db = open_db(path, create=False)
-        ctx = make_context(db, load_rules(), args.actor, clock=clock_from_env())
+        ctx = _context(args, db)
         refresh_due_work(ctx)
         entries = build_queue(ctx, kind=args.kind, limit=args.limit)
     except SpoError as error:

@@ -19,7 +19,7 @@ from spo_tui.store.schema import LATEST, migrations
 TABLES = {
     "meta", "staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
     "countersign_history", "alerts", "tasks", "supervision", "oversight_entries", "actions", "audit_log",
-    "drafts", "ndelius_entries", "_sqlite_migrations",
+    "drafts", "ndelius_entries", "transfers", "_sqlite_migrations",
 }  # fmt: skip
 
 
@@ -38,26 +38,29 @@ def entry_row(db, entry_id) -> tuple:
 # --- Migrations ----------------------------------------------------------------------------------
 
 
-def test_a_new_database_has_every_table_and_both_migrations(tmp_path):
+ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers"]
+
+
+def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
-    assert applied(db) == ["0001_initial", "0002_ndelius_entries"]
-    assert LATEST == "0002_ndelius_entries"
+    assert applied(db) == ALL_MIGRATIONS
+    assert LATEST == "0003_transfers"
     assert is_empty(db)
 
 
 def test_opening_again_applies_nothing_twice(tmp_path):
     open_db(tmp_path / "again.db").close()
     db = open_db(tmp_path / "again.db")
-    assert applied(db) == ["0001_initial", "0002_ndelius_entries"]
+    assert applied(db) == ALL_MIGRATIONS
 
 
 def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(tmp_path):
     path = tmp_path / "old.db"
     old = Database(str(path))
-    migrations.apply(old, stop_before="0002_ndelius_entries")
-    assert "ndelius_entries" not in table_names(old)
-    assert applied(old) == ["0001_initial"]
+    migrations.apply(old, stop_before="0003_transfers")
+    assert "transfers" not in table_names(old)
+    assert applied(old) == ALL_MIGRATIONS[:2]
     insert_spo(old)
     old.execute(
         """INSERT INTO cases(crn, name, practitioner_id, rosh, sentence_type, sentence_start, created_at, updated_at)
@@ -73,7 +76,7 @@ def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(t
     old.close()
 
     db = open_db(path)
-    assert applied(db) == ["0001_initial", "0002_ndelius_entries"]
+    assert applied(db) == ALL_MIGRATIONS
     assert table_names(db) == TABLES
     after = snapshot(db)
     for table, content in before.items():

@@ -16,6 +16,7 @@ from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
 from spo_tui.store import queries
+from spo_tui.store.db import get_meta, set_meta
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -87,3 +88,20 @@ def make_context(
         if spos:
             decider = spos[0]
     return Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock)
+
+
+def setup_context(db: Database, rules: Rules, *, clock: Callable[[], datetime] = utc_now) -> Context:
+    """A context for the first import into a database with no staff yet (acts as the CASPO would)."""
+    actor = {"id": None, "name": "first-run setup", "role": Role.CASPO.value}
+    return Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock)
+
+
+def remembered_actor(db: Database) -> str | None:
+    """The name last given with ``--as`` on this database, if that person is still on the staff."""
+    name = get_meta(db, "default_actor")
+    return name if name and queries.find_staff(db, name) else None
+
+
+def remember_actor(db: Database, name: str) -> None:
+    """Make ``name`` the acting user next time no ``--as`` is given."""
+    set_meta(db, "default_actor", name)

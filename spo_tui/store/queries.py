@@ -238,6 +238,50 @@ def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any
     )
 
 
+# --- Admin: transfers, the touch-point diary, MAPPA reviews -------------------------------------
+
+
+def get_transfer(db: Database, transfer_id: str) -> dict[str, Any]:
+    row = _one(db, "SELECT * FROM transfers WHERE id = ?", [transfer_id])
+    if row is None:
+        raise NotFound(f"no transfer with id {transfer_id}")
+    return row
+
+
+def open_transfers(db: Database) -> list[dict[str, Any]]:
+    return _all(
+        db,
+        """SELECT t.*, c.name FROM transfers t JOIN cases c ON c.crn = t.crn
+           WHERE t.status IN ('requested', 'in_progress') ORDER BY t.due IS NULL, t.due, t.requested_on""",
+    )
+
+
+def touch_points_due(db: Database, until: date) -> list[dict[str, Any]]:
+    """Open touch points due by ``until`` (overdue included) with case and practitioner."""
+    return _all(
+        db,
+        """SELECT i.id, i.crn, i.due, i.title, c.name, s.name AS practitioner, s.email, t.arranged_for, t.reminder_sent_at
+           FROM items i JOIN touch_points t ON t.item_id = i.id JOIN cases c ON c.crn = i.crn
+           LEFT JOIN staff s ON s.id = c.practitioner_id
+           WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due <= ?
+           ORDER BY s.name, i.due, i.crn""",
+        [until.isoformat()],
+    )
+
+
+def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
+    """MAPPA level 1 cases with their MAPP review date, those due by ``until`` or unset, soonest first."""
+    return _all(
+        db,
+        """SELECT c.crn, c.name, c.mappa_category, s.name AS practitioner, f.review_date
+           FROM cases c LEFT JOIN case_flags f ON f.crn = c.crn AND f.code = 'MAPP'
+           LEFT JOIN staff s ON s.id = c.practitioner_id
+           WHERE c.mappa_level = 1 AND (f.review_date IS NULL OR f.review_date <= ?)
+           ORDER BY f.review_date IS NOT NULL, f.review_date, c.crn""",
+        [until.isoformat()],
+    )
+
+
 # --- Staff ---------------------------------------------------------------------------------------
 
 

@@ -254,5 +254,27 @@ def m0002_ndelius_entries(db: Database) -> None:
     )
 
 
+@migrations(name="0003_transfers")
+def m0003_transfers(db: Database) -> None:
+    """Transfers of cases in and out of the team, tracked by the CASPO until complete."""
+    db.executescript(
+        """
+        CREATE TABLE transfers (
+            id TEXT PRIMARY KEY,
+            crn TEXT NOT NULL REFERENCES cases(crn),
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            other_area TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('requested', 'in_progress', 'completed', 'cancelled')),
+            requested_on TEXT NOT NULL,
+            due TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX transfers_by_status ON transfers(status, due);
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

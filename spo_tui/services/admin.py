@@ -1,0 +1,285 @@
+"""The CASPO's maintenance work: absences, transfers, the touch-point diary, MAPPA level 1 reviews,
+and corrections to logged SBARs and cases before anyone has acted on them.
+
+Every change validates first, then writes in one transaction with its audit row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from spo_tui.domain import rules as domain_rules
+from spo_tui.domain.dates import parse_when
+from spo_tui.domain.errors import NotAllowed, ValidationError
+from spo_tui.domain.vocab import RoSH, SbarState, SbarUrgency, TouchPointReason, parse_enum
+from spo_tui.services.base import ActionResult, change_item, load_open_item
+from spo_tui.services.context import LONDON, Context
+from spo_tui.services.intake import _date, _existing_case, require_text, resolve_staff, validate_case_fields
+from spo_tui.store import queries, writes
+
+TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
+
+
+def _audit(ctx: Context, action: str, entity: str, entity_id: str, old: Any = None, new: Any = None) -> int:
+    return writes.audit(
+        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+        action=action, entity=entity, entity_id=entity_id, old=old, new=new,
+    )  # fmt: skip
+
+
+# --- Absences ------------------------------------------------------------------------------------
+
+
+def add_absence(ctx: Context, who: str, start: date | str, end: date | str | None = None, reason: str = "") -> ActionResult:
+    """Record a staff absence (sickness, leave, training); the check-in shows whose work needs cover."""
+    ctx.require("maintain")
+    person = resolve_staff(ctx, who, "who")
+    first = _when(ctx, start, "start")
+    last = _when(ctx, end, "end") if end not in (None, "") else first
+    if last < first:
+        raise ValidationError(f"the absence ends {last:%d/%m/%Y}, before it starts {first:%d/%m/%Y}", field="end")
+    row = {"id": writes.new_id(), "staff_id": person["id"], "start_date": first.isoformat(), "end_date": last.isoformat(),
+           "reason": reason.strip(), "created_at": ctx.now_iso}  # fmt: skip
+    with ctx.db.atomic():
+        ctx.db.table("absences").insert(row)
+        audit_id = _audit(ctx, "add_absence", "absence", row["id"], new=row)
+    return ActionResult(f"{person['name']} absent {first:%d/%m} to {last:%d/%m}", item_id=row["id"], audit_id=audit_id)
+
+
+def _when(ctx: Context, value: date | str | None, field: str) -> date:
+    """A date given as a date, or typed as people type it (``tomorrow``, ``25/12``, ``2026-12-25``)."""
+    if isinstance(value, date):
+        return value
+    text = require_text(value, field)
+    try:
+        return parse_when(text, ctx.today)
+    except ValidationError as error:
+        raise ValidationError(str(error), field=field) from None
+
+
+# --- Transfers -----------------------------------------------------------------------------------
+
+
+def add_transfer(ctx: Context, crn: str, direction: str, other_area: str, due: date | str | None = None, note: str = "") -> ActionResult:
+    """Start tracking a transfer of a case in or out of the team."""
+    ctx.require("maintain")
+    crn = _existing_case(ctx, crn)
+    direction = (direction or "").strip().lower()
+    if direction not in ("in", "out"):
+        raise ValidationError("direction must be 'in' or 'out'", field="direction")
+    area = require_text(other_area, "other_area", "the other area or PDU")
+    due_on = _when(ctx, due, "due") if due not in (None, "") else None
+    row = {"id": writes.new_id(), "crn": crn, "direction": direction, "other_area": area, "status": "requested",
+           "requested_on": ctx.today.isoformat(), "due": due_on.isoformat() if due_on else None, "note": note.strip(),
+           "created_at": ctx.now_iso, "updated_at": ctx.now_iso}  # fmt: skip
+    with ctx.db.atomic():
+        ctx.db.table("transfers").insert(row)
+        audit_id = _audit(ctx, "add_transfer", "transfer", row["id"], new=row)
+    return ActionResult(f"Transfer {direction} of {crn} ({area}) recorded", item_id=row["id"], audit_id=audit_id)
+
+
+def set_transfer_status(ctx: Context, transfer_id: str, status: str) -> ActionResult:
+    """Move a transfer on: requested → in progress → completed (or cancelled)."""
+    ctx.require("maintain")
+    if status not in TRANSFER_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(TRANSFER_STATUSES)}", field="status")
+    current = queries.get_transfer(ctx.db, transfer_id)
+    if current["status"] in ("completed", "cancelled"):
+        raise NotAllowed(f"the transfer is already {current['status']}")
+    with ctx.db.atomic():
+        ctx.db.table("transfers").update(transfer_id, {"status": status, "updated_at": ctx.now_iso})
+        audit_id = _audit(ctx, "set_transfer_status", "transfer", transfer_id, {"status": current["status"]}, {"status": status})
+    return ActionResult(f"Transfer of {current['crn']}: {status.replace('_', ' ')}", item_id=transfer_id, audit_id=audit_id)
+
+
+def transfers_in_progress(ctx: Context) -> list[dict[str, Any]]:
+    """Transfers not yet completed or cancelled, soonest due first."""
+    return queries.open_transfers(ctx.db)
+
+
+# --- Touch-point diary ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiaryLine:
+    item_id: str
+    crn: str
+    name: str
+    practitioner: str
+    practitioner_email: str | None
+    due: date
+    title: str
+    arranged_for: str | None
+    reminder_sent_at: str | None
+
+    @property
+    def reminder(self) -> str:
+        return reminder_text(self)
+
+
+def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]]:
+    """Open touch points due in the next ``days`` days (and any overdue), grouped by practitioner."""
+    until = ctx.today + timedelta(days=days)
+    grouped: dict[str, list[DiaryLine]] = defaultdict(list)
+    for r in queries.touch_points_due(ctx.db, until):
+        line = DiaryLine(
+            item_id=r["id"], crn=r["crn"], name=r["name"], practitioner=r["practitioner"] or "Unallocated",
+            practitioner_email=r["email"], due=date.fromisoformat(r["due"]), title=r["title"],
+            arranged_for=r["arranged_for"], reminder_sent_at=r["reminder_sent_at"],
+        )  # fmt: skip
+        grouped[line.practitioner].append(line)
+    return dict(sorted(grouped.items()))
+
+
+def reminder_text(line: DiaryLine) -> str:
+    """A reminder the CASPO can paste into an email or Teams message to the practitioner."""
+    when = f" It is arranged for {line.arranged_for.replace('T', ' at ')}." if line.arranged_for else ""
+    return (
+        f"Hello {line.practitioner.split()[0]}, a management-oversight touch point on {line.crn} ({line.name}) "
+        f"is due by {line.due:%A %d %B %Y}: {line.title}.{when} Please bring the case up to date and, if you need "
+        f"a decision, prepare an SBAR before we meet. Thank you."
+    )
+
+
+def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionResult:
+    """Diarise a touch-point meeting: a date (``fri``, ``25/11``) with an optional time (``fri 10:30``)."""
+    ctx.require("maintain")
+    item = load_open_item(ctx, item_id, "touch_point")
+    moment = when.astimezone(LONDON) if isinstance(when, datetime) else _parse_meeting(ctx, when)
+    stamp = moment.isoformat(timespec="minutes") if isinstance(moment, datetime) else moment.isoformat()
+    with ctx.db.atomic():
+        audit_id = change_item(ctx, "mark_arranged", item, detail_changes={"arranged_for": stamp})
+    return ActionResult(f"Touch point on {item['crn']} arranged for {stamp.replace('T', ' ')}", item_id=item_id, audit_id=audit_id)
+
+
+def _parse_meeting(ctx: Context, text: str) -> date | datetime:
+    words = require_text(text, "when", "when it is arranged").split()
+    clock = None
+    if len(words) > 1 and ":" in words[-1]:
+        try:
+            clock = datetime.strptime(words[-1], "%H:%M").time()
+        except ValueError:
+            raise ValidationError(f"'{words[-1]}' is not a time: use HH:MM, e.g. 10:30", field="when") from None
+        words = words[:-1]
+    day = _when(ctx, " ".join(words), "when")
+    if day < ctx.today:
+        raise ValidationError("arrange it for today or later", field="when")
+    return datetime.combine(day, clock, LONDON) if clock else day
+
+
+def mark_reminder_sent(ctx: Context, item_id: str) -> ActionResult:
+    """Note that the practitioner has been reminded of the touch point."""
+    ctx.require("maintain")
+    item = load_open_item(ctx, item_id, "touch_point")
+    with ctx.db.atomic():
+        audit_id = change_item(ctx, "mark_reminder_sent", item, detail_changes={"reminder_sent_at": ctx.now_iso})
+    return ActionResult(f"Reminder for {item['crn']} marked as sent", item_id=item_id, audit_id=audit_id)
+
+
+# --- MAPPA level 1 reviews -----------------------------------------------------------------------
+
+
+def mappa_level1_reviews(ctx: Context, days: int = 28) -> list[dict[str, Any]]:
+    """MAPPA level 1 cases whose MAPP registration review falls within ``days`` (or is overdue or unset).
+
+    The review date is that of the case's ``MAPP`` registration; a case without one is listed so
+    the CASPO can record it.
+    """
+    return queries.mappa_level1_reviews(ctx.db, ctx.today + timedelta(days=days))
+
+
+# --- Corrections before anyone acts --------------------------------------------------------------
+
+
+def update_sbar(ctx: Context, item_id: str, **fields: str) -> ActionResult:
+    """Correct a logged SBAR (its four parts, urgency, title) while it is still waiting for the SPO."""
+    ctx.require("raise_sbar")
+    item = load_open_item(ctx, item_id, "sbar")
+    if item["detail"]["state"] != SbarState.RAISED.value:
+        raise NotAllowed("the SPO has acted on this SBAR: it can no longer be edited")
+    allowed = {"situation", "background", "assessment", "recommendation", "urgency", "title"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    detail = {k: require_text(v, k) for k, v in fields.items() if k in allowed - {"urgency", "title"}}
+    item_changes = {}
+    if "urgency" in fields:
+        level = parse_enum(SbarUrgency, fields["urgency"], "urgency")
+        detail["urgency"] = level.value
+        item_changes["due"] = ctx.today.isoformat() if level == SbarUrgency.URGENT else item["due"]
+    if "title" in fields:
+        item_changes["title"] = require_text(fields["title"], "title")[:80]
+    detail = {k: v for k, v in detail.items() if item["detail"].get(k) != v}
+    item_changes = {k: v for k, v in item_changes.items() if item.get(k) != v}
+    if not detail and not item_changes:
+        return ActionResult("Nothing changed", item_id=item_id)
+    with ctx.db.atomic():
+        audit_id = change_item(ctx, "update_sbar", item, item_changes=item_changes, detail_changes=detail)
+    return ActionResult(f"SBAR on {item['crn']} updated", item_id=item_id, audit_id=audit_id)
+
+
+def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
+    """Correct a case's facts. A rise in RoSH or MAPPA level makes a touch point, as in ``update_case_risk``."""
+    ctx.require("maintain")
+    crn = _existing_case(ctx, crn)
+    case = queries.get_case(ctx.db, crn)
+    merged = {
+        "name": case["name"], "practitioner": case["practitioner"] or "", "rosh": case["rosh"],
+        "sentence_type": case["sentence_type"], "sentence_start": case["sentence_start"],
+        "sentence_end": case["sentence_end"], "likelihood": case["likelihood"], "mappa_category": case["mappa_category"],
+        "mappa_level": case["mappa_level"], "tier": case["tier"],
+    }  # fmt: skip
+    unknown = set(fields) - set(merged)
+    if unknown:
+        raise ValidationError(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    merged.update(fields)
+    row = validate_case_fields(ctx, crn=crn, **merged)
+    changes = {k: v for k, v in row.items() if k != "crn" and case.get(k) != v}
+    if not changes:
+        return ActionResult(f"{crn}: nothing changed", item_id=crn)
+    rises = []
+    old_rosh, new_rosh = RoSH(case["rosh"]), RoSH(row["rosh"])
+    if domain_rules.is_rise(old_rosh, new_rosh):
+        rises.append(domain_rules.risk_rise_touch_point(
+            crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
+    if case["mappa_level"] and row["mappa_level"] and row["mappa_level"] > case["mappa_level"]:
+        rises.append(domain_rules.risk_rise_touch_point(
+            crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(row["mappa_level"]), ctx.today,
+            writes.new_id(), ctx.rules))  # fmt: skip
+    with ctx.db.atomic():
+        ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
+        for work in rises:
+            writes.insert_item(
+                ctx.db,
+                {"kind": "touch_point", "crn": crn, "title": work.title, "due": work.due.isoformat(),
+                 "rule_key": work.key, "created_at": ctx.now_iso, "status": "open"},
+                {"reason": work.reason},
+            )  # fmt: skip
+        audit_id = _audit(ctx, "update_case", "case", crn, {k: case.get(k) for k in changes}, changes)
+    extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
+    return ActionResult(f"{crn}: updated {', '.join(sorted(changes))}{extra}", item_id=crn, audit_id=audit_id)
+
+
+def set_flag(ctx: Context, crn: str, code: str, review: date | str | None = None, description: str = "") -> ActionResult:
+    """Add a registration to a case, or change its review date (e.g. the MAPP review)."""
+    ctx.require("maintain")
+    crn = _existing_case(ctx, crn)
+    code = require_text(code, "code").upper()
+    if code == "SPO":
+        raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
+    review_on = _date(review, "review", required=False)
+    existing = ctx.db.execute("SELECT id, review_date FROM case_flags WHERE crn = ? AND code = ?", [crn, code]).fetchone()
+    with ctx.db.atomic():
+        if existing:
+            ctx.db.table("case_flags").update(existing[0], {"review_date": review_on.isoformat() if review_on else None})
+            audit_id = _audit(ctx, "set_flag", "case", crn, {"code": code, "review_date": existing[1]},
+                              {"code": code, "review_date": review_on.isoformat() if review_on else None})  # fmt: skip
+        else:
+            ctx.db.table("case_flags").insert({"id": writes.new_id(), "crn": crn, "code": code, "description": description,
+                                               "review_date": review_on.isoformat() if review_on else None})  # fmt: skip
+            audit_id = _audit(ctx, "set_flag", "case", crn, None, {"code": code, "review_date": str(review_on)})
+    return ActionResult(f"{crn}: {code} review {review_on:%d/%m/%Y}" if review_on else f"{crn}: {code} recorded",
+                        item_id=crn, audit_id=audit_id)  # fmt: skip
