@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, SPO, fixed_clock, row, rows, snapshot, staff_id
-from spo_tui.domain.errors import ValidationError
+from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.ndelius import CSV_COLUMNS, RULE, Contact, contact_from_entry, contact_text, contacts_csv
 from spo_tui.services import decisions, export
 from spo_tui.services.context import make_context
@@ -427,3 +427,13 @@ def test_oversight_entries_stay_append_only_under_the_export(ctx, db, entries):
     export.export_oversight(ctx, mark_entered=True)
     with pytest.raises(Exception, match="append-only"):
         db.execute("UPDATE oversight_entries SET decision = 'x' WHERE id = ?", [entries["bst"]])
+
+
+def test_only_an_spo_or_a_caspo_may_export_or_mark(ctx, db, rules, entries):
+    po = make_context(db, rules, PO, clock=fixed_clock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
+    before = snapshot(db)
+    with pytest.raises(NotAllowed, match="can export oversight for nDelius; Pat Officer is PO$"):
+        export.export_oversight(po, fmt="text")
+    with pytest.raises(NotAllowed, match="Pat Officer is PO"):
+        export.mark_entered(po, [entries["bst"]])
+    assert snapshot(db) == before

@@ -73,8 +73,9 @@ def export_oversight(
     With ``mark_entered`` they are also marked entered (by the acting user, now) in the same
     transaction as the read, so what is printed is exactly what is marked. Either way one audit
     row records the disclosure: action ``export_oversight``, entity ``oversight``, new
-    ``{"count", "format", "marked"}``.
+    ``{"count", "format", "marked"}``. Only an SPO or a CASPO may export (permission ``export``).
     """
+    ctx.require("export")
     fmt = _check_format(fmt)
     with ctx.db.atomic():
         contacts = pending_oversight(ctx, since)
@@ -91,9 +92,11 @@ def export_oversight(
 def mark_entered(ctx: Context, oversight_ids: list[str]) -> int:
     """Mark chosen entries as entered in nDelius (by the acting user, now); return how many.
 
-    Refuses, writing nothing, an empty choice, an unknown id or an entry already marked (saying
-    who marked it and when). An id chosen twice counts once.
+    Only an SPO or a CASPO may (permission ``export``). Refuses, writing nothing, an empty choice,
+    an unknown id or an entry already marked (saying who marked it and when). An id chosen twice
+    counts once.
     """
+    ctx.require("export")
     ids = list(dict.fromkeys(str(i).strip() for i in oversight_ids if str(i).strip()))
     if not ids:
         raise ValidationError("choose at least one oversight entry to mark as entered in nDelius", field="oversight_ids")
