@@ -123,3 +123,58 @@ def test_demo_is_deterministic_through_the_cli(tmp_path):
 def test_database_file_is_private(demo_db):
     tmp, path = demo_db
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def _first_crn(tmp, path):
+    items = json.loads(run("--db", str(path), "queue", "--json", "--kind", "alert", tmp_path=tmp).stdout)
+    return items[0]["crn"]
+
+
+def test_add_commands_print_the_new_id_and_validate(tmp_path):
+    path = tmp_path / "add.db"
+    assert run("demo", "--db", str(path), tmp_path=tmp_path).returncode == 0
+    crn = _first_crn(tmp_path, path)
+    from spo_tui.store.db import open_db
+
+    db = open_db(path)
+    pp = db.execute("SELECT name FROM staff WHERE role = 'PO' ORDER BY name LIMIT 1").fetchone()[0]
+    db.close()
+    added = run("--db", str(path), "add", "task", "--title", "Fire door sticks", "--category", "health_safety", tmp_path=tmp_path)
+    assert added.returncode == 0, added.stderr
+    task_id = added.stdout.strip()
+    assert re.match(r"^[0-9a-f-]{36}$", task_id)
+    sbar = run("--db", str(path), "add", "sbar", "--crn", crn, "--by", pp, "--situation", "S", "--background", "B",
+               "--assessment", "A", "--recommendation", "R", "--urgency", "urgent", tmp_path=tmp_path)  # fmt: skip
+    assert sbar.returncode == 0, sbar.stderr
+    bad = run("--db", str(path), "add", "alert", "--crn", "12345", "--source", "arrest", "--details", "x", tmp_path=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "spo-tui: '12345' is not a CRN: expected one letter and six digits, e.g. X123456"
+    psr = run("--db", str(path), "add", "countersign", "--crn", crn, "--kind", "PSR", "--author", pp, tmp_path=tmp_path)
+    assert psr.returncode == 2 and "court date" in psr.stderr
+    db = open_db(path)
+    assert db.execute("SELECT title FROM items WHERE id = ?", [task_id]).fetchone() == ("Fire door sticks",)
+    assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 2  # the demo's two; the bad one not added
+    db.close()
+
+
+def test_as_is_checked_remembered_and_roles_enforced(tmp_path):
+    path = tmp_path / "as.db"
+    assert run("demo", "--db", str(path), tmp_path=tmp_path).returncode == 0
+    from spo_tui.store.db import open_db
+
+    db = open_db(path)
+    caspo = db.execute("SELECT name FROM staff WHERE role = 'CASPO'").fetchone()[0]
+    po = db.execute("SELECT name FROM staff WHERE role = 'PO' ORDER BY name LIMIT 1").fetchone()[0]
+    db.close()
+    unknown = run("--db", str(path), "--as", "Nobody Here", "queue", tmp_path=tmp_path)
+    assert unknown.returncode == 2 and "no staff member called 'Nobody Here'" in unknown.stderr
+    # Acting as the CASPO once makes them the default next time.
+    assert run("--db", str(path), "--as", caspo, "queue", "--limit", "1", tmp_path=tmp_path).returncode == 0
+    added = run("--db", str(path), "add", "task", "--title", "Order chairs", "--category", "other", tmp_path=tmp_path)
+    db = open_db(path)
+    actor = db.execute("SELECT s.name FROM audit_log a JOIN staff s ON s.id = a.actor_id WHERE a.action = 'add_task'").fetchall()
+    db.close()
+    assert added.returncode == 0 and actor == [(caspo,)]
+    refused = run("--db", str(path), "--as", po, "add", "task", "--title", "X", "--category", "other", tmp_path=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith(f"can add or complete non-operational tasks; {po} is PO")
