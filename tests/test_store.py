@@ -203,7 +203,7 @@ def test_a_correction_is_a_new_entry_superseding_the_old_which_is_unchanged(ctx,
     correction = row(ctx.db, "SELECT * FROM oversight_entries WHERE supersedes_id = ?", [entry.oversight_id])
     assert correction["outcome"] == "withdrawn"
     assert correction["crn"] == HIGH_CRN
-    assert correction["decision"] == "Withdrawn by Sam Spo: the entry of 2026-11-23T09:00:00Z was recorded in error."
+    assert correction["decision"] == "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error."
     assert ctx.db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0] == 2
     by_id = {e["id"]: e for e in queries.recent_oversight(ctx.db, HIGH_CRN)}
     assert by_id[entry.oversight_id]["superseded_by"] == correction["id"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from spo_tui.domain.dates import is_working_day, parse_when
+from spo_tui.domain.dates import from_iso, is_working_day, parse_when
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
@@ -476,7 +476,7 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                 ctx.db,
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
-                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {entry['created_at']} was recorded in error.",
+                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error.",
                  "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip

@@ -59,10 +59,7 @@ def _check_format(fmt: str) -> str:
 def _insert_marks(ctx: Context, oversight_ids: list[str]) -> None:
     """New rows in ndelius_entries (who, when). Call inside atomic(); a second mark of the same
     entry fails on the primary key, so two CASPOs cannot both mark it."""
-    ctx.db.table("ndelius_entries").insert_all(
-        {"oversight_id": oversight_id, "entered_by": ctx.actor["id"], "entered_at": ctx.now_iso}
-        for oversight_id in oversight_ids
-    )
+    writes.insert_ndelius_entries(ctx.db, oversight_ids, ctx.actor["id"], ctx.now_iso)
 
 
 def export_oversight(

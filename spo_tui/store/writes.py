@@ -84,6 +84,15 @@ def audit(
     return cursor.lastrowid
 
 
+def insert_ndelius_entries(db: Database, oversight_ids: list[str], by: str | None, at: str) -> None:
+    """Record, as new rows, that these oversight entries are now in nDelius. A second mark of the
+    same entry fails on the primary key, so two CASPOs cannot both mark it."""
+    db.conn.executemany(
+        "INSERT INTO ndelius_entries(oversight_id, entered_by, entered_at) VALUES (?, ?, ?)",
+        [(oversight_id, by, at) for oversight_id in oversight_ids],
+    )
+
+
 def save_draft(db: Database, key: str, body: dict[str, Any], at: str) -> None:
     db.execute(
         "INSERT INTO drafts(key, body, updated_at) VALUES (?, ?, ?) "
