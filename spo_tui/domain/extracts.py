@@ -124,13 +124,13 @@ FLAG_DESCRIPTIONS = {
 }
 #: nDelius codes stalking "SPO"; a bare "SPO" is never stored as a flag, so it becomes STAL.
 FLAG_RENAMES = {"SPO": "STAL"}
-YES = frozenset({"yes", "y", "true", "t", "1"})
-NO = frozenset({"no", "n", "false", "f", "0", ""})
+YES = frozenset({"yes", "y", "true", "1"})
+NO = frozenset({"no", "n", "false", "0"})
 
 _FLAG_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _TIER = re.compile(r"^[A-Z0-9]{1,4}$")
 _FTE = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)
-#: Cells of coded columns longer than this are reported without being parsed (or quoted whole).
+#: Cells of coded columns longer than this are reported without being parsed or quoted whole.
 _CODE_MAX = 60
 
 
@@ -302,243 +302,54 @@ class _Bad(Exception):
     """A bad cell: the reason, for the column being read."""
 
 
-class _Memo:
-    """Parse each distinct cell once: extracts repeat the same dates and codes many times."""
-
-    __slots__ = ("parse", "seen")
-
-    def __init__(self, parse: Callable[[str], Any]):
-        self.parse = parse
-        self.seen: dict[str, tuple[bool, Any]] = {}
-
-    def __call__(self, text: str) -> Any:
-        found = self.seen.get(text)
-        if found is None:
-            try:
-                found = (True, self.parse(text))
-            except ValidationError as error:
-                found = (False, str(error))
-            if len(self.seen) < 100_000:
-                self.seen[text] = found
-        if found[0]:
-            return found[1]
-        raise _Bad(found[1])
-
-
-def _coded(text: str, column: str) -> None:
-    if len(text) > _CODE_MAX:
-        raise _Bad(f"'{shown(text)}' is too long for {column.replace('_', ' ')}")
+#: The value of a cell that had a problem (None is an empty cell).
+_BAD: Any = object()
+#: At most this many distinct values of one column are remembered.
+_CACHE_MAX = 100_000
 
 
 def _capped(parse: Callable[[str], Any], column: str) -> Callable[[str], Any]:
+    """Refuse very long text in a coded column before parsing it."""
+
     def capped(text: str) -> Any:
-        _coded(text, column)
+        if len(text) > _CODE_MAX:
+            raise _Bad(f"'{shown(text)}' is too long for {column.replace('_', ' ')}")
         return parse(text)
 
     return capped
 
 
-def _enum(enum_cls: type[StrEnum], column: str, extra: Mapping[str, StrEnum] | None = None) -> _Memo:
+def _enum(enum_cls: type[StrEnum], column: str, extra: Mapping[str, StrEnum] | None = None) -> Callable[[str], Any]:
     def parse(text: str) -> StrEnum:
         if extra and (found := extra.get(text.upper())) is not None:
             return found
         return parse_enum(enum_cls, text, column)
 
-    return _Memo(parse)
+    return _capped(parse, column)
 
 
-def _small_int(column: str, low: int, high: int) -> _Memo:
+def _date(column: str) -> Callable[[str], date]:
+    return _capped(lambda text: parse_date(text, column), column)
+
+
+def _small_int(column: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         digits = text.upper().lstrip("M")
         if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:
-            raise ValidationError(f"{column.replace('_', ' ')} must be {low} to {high}, not '{shown(text)}'", field=column)
+            raise _Bad(f"{column.replace('_', ' ')} must be {low} to {high}, not '{shown(text)}'")
         return int(digits)
 
-    return _Memo(parse)
-
-
-class _Checker:
-    """Checks the rows of one file; keeps the parse memos and the keys seen so far."""
-
-    def __init__(self, header: Header, lookups: Lookups):
-        self.header = header
-        self.lookups = lookups
-        self.problems: list[RowProblem] = []
-        self.seen: dict[Any, int] = {}
-        self.dates = {c: _Memo(lambda text, c=c: parse_date(text, c)) for c in (
-            "sentence_start", "sentence_end", "submitted", "court_date", "due", "flags")}  # fmt: skip
-        self.rosh = _enum(RoSH, "rosh", ROSH_CODES)
-        self.sentence_type = _enum(SentenceType, "sentence_type", SENTENCE_SHORT)
-        self.likelihood = _enum(Likelihood, "likelihood")
-        self.role = _enum(Role, "role")
-        self.cs_kind = _enum(CountersignKind, "kind")
-        self.reason = _enum(TouchPointReason, "reason")
-        self.mappa_category = _small_int("mappa_category", 1, 4)
-        self.mappa_level = _small_int("mappa_level", 1, 3)
-        # Coded cells: refuse very long text before parsing, then parse each distinct value once.
-        for name in ("rosh", "sentence_type", "likelihood", "role", "mappa_category", "mappa_level"):
-            setattr(self, name, _capped(getattr(self, name), name))
-        self.cs_kind = _capped(self.cs_kind, "kind")
-        self.reason = _capped(self.reason, "reason")
-        self.dates = {c: _capped(memo, c) for c, memo in self.dates.items()}
-        self.cols = [(name, position) for name, position in header.index.items()]
-        self.check = getattr(self, f"check_{header.kind}")
-
-    # Each row: read the cells by column, call the kind's check, collect problems.
-    def run(self, line: int, cells: Sequence[str]) -> Any:
-        values: dict[str, str] = {}
-        width = len(cells)
-        for name, position in self.cols:
-            values[name] = cells[position].strip() if position < width else ""
-        bad: list[RowProblem] = []
-        if width > self.header.width and any(c.strip() for c in cells[self.header.width :]):
-            bad.append(RowProblem(line, None, f"{width} cells but the header has {self.header.width} columns "
-                                              "(a comma in a value needs quotes)"))  # fmt: skip
-        row = self.check(line, values, bad)
-        if bad:
-            self.problems.extend(bad)
-            return None
-        return row
-
-    def cell(self, values: dict[str, str], column: str, bad: list[RowProblem], line: int, parse, required: bool = False):
-        """The parsed cell, None when empty (and not required), or None with a problem added."""
-        text = values.get(column, "")
-        if not text:
-            if required:
-                bad.append(RowProblem(line, column, "required but empty"))
-            return None
-        try:
-            return parse(text)
-        except _Bad as error:
-            bad.append(RowProblem(line, column, str(error)))
-        except ValidationError as error:
-            bad.append(RowProblem(line, column, str(error)))
-        return None
-
-    def crn(self, values, bad, line) -> str | None:
-        return self.cell(values, "crn", bad, line, _crn, required=True)
-
-    def staff(self, values, column, bad, line) -> tuple[str, str] | None:
-        return self.cell(values, column, bad, line, self.known_staff, required=True)
-
-    def known_staff(self, text: str) -> tuple[str, str]:
-        found = self.lookups.staff.get(name_key(text))
-        if found is None:
-            raise _Bad(f"no staff member called '{shown(text)}' (import staff first)")
-        return found
-
-    def date(self, values, column, bad, line, required: bool = False) -> date | None:
-        return self.cell(values, column, bad, line, self.dates[column], required=required)
-
-    def known_case(self, values, bad, line) -> str | None:
-        crn = self.crn(values, bad, line)
-        if crn is not None and crn not in self.lookups.cases:
-            bad.append(RowProblem(line, "crn", f"no case with CRN {crn} (import cases first)"))
-            return None
-        return crn
-
-    def first_seen(self, key: Any, line: int) -> int | None:
-        """The line a key was first seen on, or None (and remember this line)."""
-        first = self.seen.get(key)
-        if first is None:
-            self.seen[key] = line
-        return first
-
-    # --- per kind ---
-
-    def check_cases(self, line: int, values: dict[str, str], bad: list[RowProblem]) -> CaseRow | None:
-        crn = self.crn(values, bad, line)
-        if crn is not None and (first := self.first_seen(crn, line)) is not None:
-            bad.append(RowProblem(line, "crn", f"CRN {crn} is also on line {first}"))
-        name = self.cell(values, "name", bad, line, str, required=True)
-        pp = self.staff(values, "practitioner", bad, line)
-        rosh = self.cell(values, "rosh", bad, line, self.rosh, required=True)
-        sentence = self.cell(values, "sentence_type", bad, line, self.sentence_type, required=True)
-        start = self.date(values, "sentence_start", bad, line, required=True)
-        end = self.date(values, "sentence_end", bad, line)
-        if start is not None and end is not None and end < start:
-            bad.append(RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}"))
-        likelihood = self.cell(values, "likelihood", bad, line, self.likelihood)
-        category = self.cell(values, "mappa_category", bad, line, self.mappa_category)
-        level = self.cell(values, "mappa_level", bad, line, self.mappa_level)
-        if level is not None and category is None and not values.get("mappa_category"):
-            bad.append(RowProblem(line, "mappa_level", "a MAPPA level needs a MAPPA category"))
-        tier = self.cell(values, "tier", bad, line, _tier)
-        flags = None
-        if self.header.has("flags"):
-            flags = self.cell(values, "flags", bad, line, self.flags) if values["flags"] else ()
-        if bad:
-            return None
-        return CaseRow(line, crn, name, pp[0], rosh, sentence, start, end, likelihood, category, level, tier, flags)
-
-    def flags(self, text: str) -> tuple[tuple[str, date | None], ...]:
-        found: dict[str, date | None] = {}
-        for part in text.split(";"):
-            part = part.strip()
-            if not part:
-                continue
-            code, _, when = part.partition(":")
-            code = code.strip().upper()
-            code = FLAG_RENAMES.get(code, code)
-            if not _FLAG_CODE.match(code):
-                raise _Bad(f"'{shown(part)}' is not a registration: use CODE or CODE:dd/mm/yyyy, e.g. ADVP:01/03/2027")
-            if code in found:
-                raise _Bad(f"registration {code} is listed twice")
-            when = when.strip()
-            if when:
-                try:
-                    found[code] = self.dates["flags"](when)
-                except _Bad as error:
-                    raise _Bad(f"{code}: {error}") from None
-            else:
-                found[code] = None
-        return tuple(sorted(found.items()))
-
-    def check_staff(self, line: int, values: dict[str, str], bad: list[RowProblem]) -> StaffRow | None:
-        name = self.cell(values, "name", bad, line, lambda t: " ".join(t.split()), required=True)
-        if name is not None and (first := self.first_seen(name_key(name), line)) is not None:
-            bad.append(RowProblem(line, "name", f"{shown(name)} is also on line {first}"))
-        role = self.cell(values, "role", bad, line, self.role, required=True)
-        fte = self.cell(values, "fte", bad, line, _fte)
-        approved = self.cell(values, "oasys_approved", bad, line, _yes_no)
-        if bad:
-            return None
-        return StaffRow(line, name, role, values.get("team", ""), 1.0 if fte is None else fte, bool(approved),
-                        values.get("email") or None)  # fmt: skip
-
-    def check_countersign(self, line: int, values: dict[str, str], bad: list[RowProblem]) -> CountersignRow | None:
-        crn = self.known_case(values, bad, line)
-        kind = self.cell(values, "kind", bad, line, self.cs_kind, required=True)
-        author = self.staff(values, "author", bad, line)
-        submitted = self.date(values, "submitted", bad, line, required=True)
-        court = self.date(values, "court_date", bad, line)
-        if kind == CountersignKind.PSR and court is None and not values.get("court_date"):
-            bad.append(RowProblem(line, "court_date", "a PSR needs its court date"))
-        if bad:
-            return None
-        row = CountersignRow(line, crn, kind, author[0], author[1], submitted, court,
-                             values.get("title") or None, values.get("link") or None)  # fmt: skip
-        if (first := self.first_seen(row.key, line)) is not None:
-            bad.append(RowProblem(line, None, f"the same crn, kind, author and submitted date as line {first}"))
-            return None
-        return row
-
-    def check_touchpoints(self, line: int, values: dict[str, str], bad: list[RowProblem]) -> TouchPointRow | None:
-        crn = self.known_case(values, bad, line)
-        due = self.date(values, "due", bad, line, required=True)
-        reason = self.cell(values, "reason", bad, line, self.reason) or TouchPointReason.MANUAL
-        if bad:
-            return None
-        row = TouchPointRow(line, crn, due, reason, values.get("note", ""))
-        if (first := self.first_seen(row.key, line)) is not None:
-            bad.append(RowProblem(line, None, f"the same crn, due date and reason as line {first}"))
-            return None
-        return row
+    return _capped(parse, column)
 
 
 def _crn(text: str) -> str:
-    _coded(text, "crn")
+    if len(text) > _CODE_MAX:
+        raise _Bad(f"'{shown(text)}' is too long for a CRN")
     return normalise_crn(text)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _tier(text: str) -> str:
@@ -563,9 +374,182 @@ def _yes_no(text: str) -> bool:
     raise _Bad(f"'{shown(text)}' is not yes or no: use yes/no, true/false, y/n or 1/0")
 
 
+class _Checker:
+    """Checks the rows of one file: each present column has a parser (most remember what they
+    parsed, as extracts repeat the same dates and codes); then the kind's cross-column checks."""
+
+    def __init__(self, header: Header, lookups: Lookups):
+        self.header = header
+        self.lookups = lookups
+        self.problems: list[RowProblem] = []
+        self.seen: dict[Any, int] = {}
+        kind = header.kind
+        # column -> (parser or None for the trimmed text as it is, whether to remember results)
+        parsers: dict[str, tuple[Callable[[str], Any] | None, bool]] = {
+            "crn": (_crn if kind == "cases" else self.known_case, False),
+            "name": (None if kind == "cases" else _collapse, False),
+            "practitioner": (self.known_staff, True),
+            "author": (self.known_staff, True),
+            "rosh": (_enum(RoSH, "rosh", ROSH_CODES), True),
+            "sentence_type": (_enum(SentenceType, "sentence_type", SENTENCE_SHORT), True),
+            "likelihood": (_enum(Likelihood, "likelihood"), True),
+            "role": (_enum(Role, "role"), True),
+            "kind": (_enum(CountersignKind, "kind"), True),
+            "reason": (_enum(TouchPointReason, "reason"), True),
+            "mappa_category": (_small_int("mappa_category", 1, 4), True),
+            "mappa_level": (_small_int("mappa_level", 1, 3), True),
+            "tier": (_tier, True),
+            "flags": (self.flags, True),
+            "fte": (_fte, True),
+            "oasys_approved": (_yes_no, True),
+            **{c: (_date(c), True) for c in ("sentence_start", "sentence_end", "submitted", "court_date", "due")},
+        }
+        self.flag_date = _date("flags")
+        self.order = {spec.name: n for n, spec in enumerate(COLUMNS[kind])}
+        self.readers = []
+        for spec in COLUMNS[kind]:
+            if spec.name in header.index:
+                parse, remember = parsers.get(spec.name, (None, False))
+                self.readers.append((spec.name, header.index[spec.name], spec.required, parse, {} if remember else None))
+        self.finish = getattr(self, f"finish_{kind}")
+
+    def run(self, line: int, cells: Sequence[str]) -> Any:
+        """The typed row, or None with its problems recorded."""
+        width = len(cells)
+        values: dict[str, Any] = {}
+        bad: list[RowProblem] = []
+        for name, position, required, parse, memory in self.readers:
+            text = cells[position].strip() if position < width else ""
+            if not text:
+                if required:
+                    bad.append(RowProblem(line, name, "required but empty"))
+                values[name] = None
+            elif parse is None:
+                values[name] = text
+            else:
+                found = memory.get(text) if memory is not None else None
+                if found is None:
+                    try:
+                        found = (True, parse(text))
+                    except (_Bad, ValidationError) as error:
+                        found = (False, str(error))
+                    if memory is not None and len(memory) < _CACHE_MAX:
+                        memory[text] = found
+                if found[0]:
+                    values[name] = found[1]
+                else:
+                    values[name] = _BAD
+                    bad.append(RowProblem(line, name, found[1]))
+        if width > self.header.width and any(c.strip() for c in cells[self.header.width :]):
+            bad.append(RowProblem(line, None, f"{width} cells but the header has {self.header.width} columns "
+                                              "(a comma in a value needs quotes)"))  # fmt: skip
+        row = self.finish(line, values, bad)
+        if bad:
+            if len(bad) > 1:
+                bad.sort(key=lambda p: self.order.get(p.column, len(self.order)))
+            self.problems.extend(bad)
+            return None
+        return row
+
+    def known_staff(self, text: str) -> tuple[str, str]:
+        found = self.lookups.staff.get(name_key(text))
+        if found is None:
+            raise _Bad(f"no staff member called '{shown(text)}' (import staff first)")
+        return found
+
+    def known_case(self, text: str) -> str:
+        crn = _crn(text)
+        if crn not in self.lookups.cases:
+            raise _Bad(f"no case with CRN {crn} (import cases first)")
+        return crn
+
+    def flags(self, text: str) -> tuple[tuple[str, date | None], ...]:
+        found: dict[str, date | None] = {}
+        for part in text.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            code, _, when = part.partition(":")
+            code = code.strip().upper()
+            code = FLAG_RENAMES.get(code, code)
+            if not _FLAG_CODE.match(code):
+                raise _Bad(f"'{shown(part)}' is not a registration: use CODE or CODE:dd/mm/yyyy, e.g. ADVP:01/03/2027")
+            if code in found:
+                raise _Bad(f"registration {code} is listed twice")
+            when = when.strip()
+            if when:
+                try:
+                    found[code] = self.flag_date(when)
+                except (_Bad, ValidationError) as error:
+                    raise _Bad(f"{code}: {error}") from None
+            else:
+                found[code] = None
+        return tuple(sorted(found.items()))
+
+    def first_seen(self, key: Any, line: int) -> int | None:
+        """The line a key was first seen on, or None (and remember this line)."""
+        first = self.seen.get(key)
+        if first is None:
+            self.seen[key] = line
+        return first
+
+    # --- per kind: checks across columns, and the typed row ---
+
+    def finish_cases(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> CaseRow | None:
+        crn = v["crn"]
+        if crn is not None and crn is not _BAD and (first := self.first_seen(crn, line)) is not None:
+            bad.append(RowProblem(line, "crn", f"CRN {crn} is also on line {first}"))
+        start, end = v["sentence_start"], v.get("sentence_end")
+        if start is not None and start is not _BAD and end is not None and end is not _BAD and end < start:
+            bad.append(RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}"))
+        level = v.get("mappa_level")
+        if level is not None and level is not _BAD and v.get("mappa_category") is None:
+            bad.append(RowProblem(line, "mappa_level", "a MAPPA level needs a MAPPA category"))
+        if bad:
+            return None
+        flags = (v["flags"] or ()) if "flags" in v else None
+        return CaseRow(line, crn, v["name"], v["practitioner"][0], v["rosh"], v["sentence_type"], start, end,
+                       v.get("likelihood"), v.get("mappa_category"), level, v.get("tier"), flags)  # fmt: skip
+
+    def finish_staff(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> StaffRow | None:
+        name = v["name"]
+        if name is not None and (first := self.first_seen(name_key(name), line)) is not None:
+            bad.append(RowProblem(line, "name", f"{shown(name)} is also on line {first}"))
+        if bad:
+            return None
+        fte = v.get("fte")
+        return StaffRow(line, name, v["role"], v.get("team") or "", 1.0 if fte is None else fte,
+                        bool(v.get("oasys_approved")), v.get("email"))  # fmt: skip
+
+    def finish_countersign(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> CountersignRow | None:
+        if v["kind"] == CountersignKind.PSR and v.get("court_date") is None:
+            bad.append(RowProblem(line, "court_date", "a PSR needs its court date"))
+        if bad:
+            return None
+        author_id, author_name = v["author"]
+        row = CountersignRow(line, v["crn"], v["kind"], author_id, author_name, v["submitted"], v.get("court_date"),
+                             v.get("title"), v.get("link"))  # fmt: skip
+        if (first := self.first_seen(row.key, line)) is not None:
+            bad.append(RowProblem(line, None, f"the same crn, kind, author and submitted date as line {first}"))
+            return None
+        return row
+
+    def finish_touchpoints(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> TouchPointRow | None:
+        if bad:
+            return None
+        row = TouchPointRow(line, v["crn"], v["due"], v.get("reason") or TouchPointReason.MANUAL, v.get("note") or "")
+        if (first := self.first_seen(row.key, line)) is not None:
+            bad.append(RowProblem(line, None, f"the same crn, due date and reason as line {first}"))
+            return None
+        return row
+
+
 def is_blank(cells: Sequence[str]) -> bool:
     """A row with no cells, or only empty ones: skipped (its line still counts)."""
-    return not any(c.strip() for c in cells)
+    for cell in cells:
+        if cell and not cell.isspace():
+            return False
+    return True
 
 
 def check_rows(
@@ -576,6 +560,8 @@ def check_rows(
     Returns the typed rows in file order when every row is good; otherwise ``rows`` holds the
     good ones and ``problems`` every bad cell, in line order. Never raises on bad cells.
     """
+    if kind != header.kind:
+        raise ValueError(f"a {header.kind} header cannot check {kind} rows")
     checker = _Checker(header, lookups)
     typed: list[Any] = []
     count = 0

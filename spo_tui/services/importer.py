@@ -15,6 +15,7 @@ table, and rows are written with ``executemany`` on the connection (inside ``ctx
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +43,7 @@ from spo_tui.store import writes
 __all__ = ["KINDS", "ImportReport", "RowProblem", "import_file"]
 
 KINDS = extracts.KINDS
-#: ``progress(done, total)`` is called after every this many rows (and once at the end).
+#: ``progress(done, total)`` is called after every this many rows checked or written, and at the end.
 PROGRESS_EVERY = 2000
 #: ``render()`` lists at most this many problems by default, then says how many more there are.
 RENDER_LIMIT = 100
@@ -113,7 +114,8 @@ def import_file(
     Raises ValidationError for an unknown kind, a missing or unreadable file, a file that is not
     UTF-8 text, or a header without a required column (the message names it). Bad rows do not
     raise: they are the report's problems, and nothing is written. ``progress(done, total)`` is
-    called every few thousand rows while checking, and once when done.
+    called every few thousand rows while checking and writing, and last with ``(total, total)``;
+    an exception it raises stops the import, and whatever was being written is rolled back.
     """
     kind = _kind(kind)
     path = Path(path)
@@ -123,8 +125,8 @@ def import_file(
         if first is None:
             raise ValidationError(f"{path.name} is empty: its first line must be the header", field="path")
         header = extracts.read_header(kind, first[1])
-        total = _count_rows(path) if progress else 0
-        checked = extracts.check_rows(kind, header, _reporting(records, total, progress), _lookups(ctx, kind))
+        meter = _Meter(progress, _count_rows(path) if progress else 0, writing=not dry_run)
+        checked = extracts.check_rows(kind, header, meter.checking(records), _lookups(ctx, kind))
     finally:
         records.close()
     report = ImportReport(
@@ -136,10 +138,48 @@ def import_file(
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), plan.unchanged
         report.touch_points = len(plan.rises)
         if not dry_run and (plan.added or plan.updated):
-            _write(ctx, kind, path, plan)
-    if progress:
-        progress(checked.count, checked.count)
+            _write(ctx, kind, path, plan, meter)
+    meter.finish()
     return report
+
+
+class _Meter:
+    """Calls ``progress(done, total)`` every PROGRESS_EVERY rows, in rows of the file.
+
+    When the import will write, a row counts half when it is checked and half when its writes
+    are done, so the bar moves through both; a dry run counts rows as they are checked.
+    """
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int, writing: bool):
+        self.progress = progress
+        self.total = total
+        self.share = 0.5 if writing else 1.0
+        self.last = 0
+
+    def report(self, done: float) -> None:
+        done = min(int(done), self.total)
+        if self.progress is not None and done > self.last:
+            self.last = done
+            self.progress(done, self.total)
+
+    def checking(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        if self.progress is None:
+            yield from records
+            return
+        done = 0
+        for line, cells in records:
+            if not is_blank(cells):
+                done += 1
+                if done % PROGRESS_EVERY == 0:
+                    self.report(done * self.share)
+            yield line, cells
+
+    def writing(self, written: int, to_write: int) -> None:
+        self.report(self.total * (1 - self.share) + self.total * self.share * written / max(to_write, 1))
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
 
 
 def _kind(kind: str) -> str:
@@ -155,7 +195,11 @@ def _kind(kind: str) -> str:
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """``(line, cells)`` for every record; ``line`` is the physical line the record starts on."""
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
+        with open(path, "rb") as raw:
+            if b"\x00" in raw.read(8192):
+                raise ValidationError(f"{path.name} is not a text file (it holds NUL bytes): save it as 'CSV UTF-8'",
+                                      field="path")  # fmt: skip
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed by _read)
     except FileNotFoundError:
         raise ValidationError(f"no file at {path}", field="path") from None
     except IsADirectoryError:
@@ -175,34 +219,26 @@ def _read(path: Path, handle) -> Iterator[tuple[int, list[str]]]:
                 line = reader.line_num + 1
         except UnicodeDecodeError:
             raise ValidationError(
-                f"{path.name} is not UTF-8 text (near line {reader.line_num + 1}): save it as 'CSV UTF-8'",
-                field="path",
+                f"{path.name} is not UTF-8 text (line {_first_bad_line(path)}): save it as 'CSV UTF-8'", field="path"
             ) from None
         except csv.Error as error:
-            if "NUL" in str(error):
-                raise ValidationError(f"{path.name} is not a text file (line {reader.line_num + 1} has a NUL byte)",
-                                      field="path") from None  # fmt: skip
             raise ValidationError(f"{path.name}, line {reader.line_num}: {error}", field="path") from None
+
+
+def _first_bad_line(path: Path) -> int:
+    """The first line that is not UTF-8 (newline bytes never fall inside a UTF-8 character)."""
+    with open(path, "rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
 
 
 def _count_rows(path: Path) -> int:
     """Rows after the header (blank ones not counted): the total that progress reports against."""
     return max(0, sum(1 for _, cells in _records(path) if not is_blank(cells)) - 1)
-
-
-def _reporting(
-    records: Iterable[tuple[int, list[str]]], total: int, progress: Callable[[int, int], None] | None
-) -> Iterator[tuple[int, list[str]]]:
-    if progress is None:
-        yield from records
-        return
-    done = 0
-    for line, cells in records:
-        if not is_blank(cells):
-            done += 1
-            if done % PROGRESS_EVERY == 0:
-                progress(done, max(total, done))
-        yield line, cells
 
 
 # --- What the store already holds -------------------------------------------------------------------
@@ -257,24 +293,26 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
     flag_inserts: list[tuple] = []
     flag_updates: list[tuple] = []
     flag_deletes: list[tuple] = []
+    every = _CASE_ALWAYS + _CASE_OPTIONAL
+    pick = operator.itemgetter(*(every.index(f) for f in fields))
+    descriptions = extracts.FLAG_DESCRIPTIONS
     row: CaseRow
     for row in checked.rows:
-        values = {
-            "name": row.name, "practitioner_id": row.practitioner_id, "rosh": row.rosh.value,
-            "sentence_type": row.sentence_type.value, "sentence_start": row.sentence_start.isoformat(),
-            "sentence_end": _iso(row.sentence_end), "likelihood": row.likelihood.value if row.likelihood else None,
-            "mappa_category": row.mappa_category, "mappa_level": row.mappa_level, "tier": row.tier,
-        }  # fmt: skip
-        new = tuple(values[f] for f in fields)
+        # Enum members are str: stored and compared as their values.
+        full = (
+            row.name, row.practitioner_id, row.rosh, row.sentence_type, row.sentence_start.isoformat(),
+            row.sentence_end.isoformat() if row.sentence_end else None, row.likelihood, row.mappa_category,
+            row.mappa_level, row.tier,
+        )  # fmt: skip
+        new = pick(full)
         old = stored.get(row.crn)
         flags = {code: _iso(review) for code, review in row.flags} if with_flags else None
         if old is None:
             plan.added.append(row.crn)
-            inserts.append((row.crn, *(values[f] for f in (*_CASE_ALWAYS, *_CASE_OPTIONAL)), now, now))
+            inserts.append((row.crn, *full, now, now))
             if flags:
                 flag_inserts.extend(
-                    (writes.new_id(), row.crn, code, extracts.FLAG_DESCRIPTIONS.get(code, ""), review)
-                    for code, review in flags.items()
+                    (writes.new_id(), row.crn, code, descriptions.get(code, ""), review) for code, review in flags.items()
                 )
             continue
         old_flags = stored_flags.get(row.crn, {})
@@ -290,9 +328,7 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
             flag_deletes.extend((row.crn, code) for code in old_flags if code not in flags)
             for code, review in flags.items():
                 if code not in old_flags:
-                    flag_inserts.append(
-                        (writes.new_id(), row.crn, code, extracts.FLAG_DESCRIPTIONS.get(code, ""), review)
-                    )
+                    flag_inserts.append((writes.new_id(), row.crn, code, descriptions.get(code, ""), review))
                 elif old_flags[code] != review:
                     flag_updates.append((review, row.crn, code))
         plan.old[row.crn] = changed
@@ -479,17 +515,21 @@ _PLANNERS: dict[str, Callable[[Context, Checked], _Plan]] = {
 # --- Writing -------------------------------------------------------------------------------------
 
 
-def _write(ctx: Context, kind: str, path: Path, plan: _Plan) -> None:
-    """Every statement and one audit row, in one transaction."""
+def _write(ctx: Context, kind: str, path: Path, plan: _Plan, meter: _Meter) -> None:
+    """Every statement and one audit row, in one transaction (statements in chunks, for progress)."""
     conn = ctx.db.conn
+    to_write = sum(len(rows) for _, rows in plan.statements)
+    written = 0
     with ctx.db.atomic():
         for sql, rows in plan.statements:
-            if rows:
-                conn.executemany(sql, rows)
+            for start in range(0, len(rows), PROGRESS_EVERY):
+                chunk = rows[start : start + PROGRESS_EVERY]
+                conn.executemany(sql, chunk)
+                written += len(chunk)
+                meter.writing(written, to_write)
         writes.audit(
             ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
             action=f"import_{kind}", entity="import", entity_id=path.name,
             old=plan.old or None,
             new={"added": len(plan.added), "updated": len(plan.updated), "unchanged": plan.unchanged},
         )  # fmt: skip
-
