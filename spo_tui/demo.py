@@ -39,6 +39,7 @@ from spo_tui.domain.rules import (
     task_due,
 )
 from spo_tui.domain.vocab import (
+    FLAG_DESCRIPTIONS,
     AlertSource,
     CountersignKind,
     CountersignState,
@@ -151,15 +152,12 @@ _ON_SENTENCE = {
     "POST_SENTENCE_SUPERVISION": "on post-sentence supervision",
 }
 #: Registration code, description, base chance.
-_FLAGS = (
-    ("ADVP", "Domestic abuse perpetrator", 0.30),
-    ("RCPR", "Child protection", 0.06),
-    ("RCCO", "Child concerns", 0.10),
-    ("RMDO", "Mental health issues", 0.20),
-    ("ALSH", "Risk of self-harm", 0.08),
-    ("STAL", "Stalking", 0.03),
-    ("RTAO", "Terrorism Act offender", 0.004),
-)
+#: How often each registration is on a case.
+_FLAGS = tuple(
+    (code, FLAG_DESCRIPTIONS[code], chance)
+    for code, chance in (("ADVP", 0.30), ("RCPR", 0.06), ("RCCO", 0.10), ("RMDO", 0.20), ("ALSH", 0.08),
+                         ("STAL", 0.03), ("RTAO", 0.004))
+)  # fmt: skip
 #: Caseload weight of each practitioner role per RoSH level (times FTE).
 _CASELOAD = {
     "PO": {"LOW": 0.6, "MEDIUM": 1.0, "HIGH": 1.6, "VERY_HIGH": 2.0},
@@ -649,7 +647,7 @@ class _Builder:
                     continue
                 flags.append((code, description))
             if c.get("lifer"):
-                flags.append(("INLL", "Lifer"))
+                flags.append(("INLL", FLAG_DESCRIPTIONS["INLL"]))
             c["flags"] = [code for code, _ in flags]
             self.flags_by_crn[c["crn"]] = []
             for code, description in flags:

@@ -112,16 +112,6 @@ SENTENCE_SHORT = {
     "PSS": SentenceType.POST_SENTENCE_SUPERVISION,
 }
 #: Registration codes the national systems use, with the description stored beside them.
-FLAG_DESCRIPTIONS = {
-    "ADVP": "Domestic abuse perpetrator",
-    "RCPR": "Child protection",
-    "RCCO": "Child concerns",
-    "RMDO": "Mental health issues",
-    "ALSH": "Risk of self-harm",
-    "INLL": "Lifer",
-    "RTAO": "Terrorism Act offender",
-    "STAL": "Stalking",
-}
 #: nDelius codes stalking "SPO"; a bare "SPO" is never stored as a flag, so it becomes STAL.
 FLAG_RENAMES = {"SPO": "STAL"}
 YES = frozenset({"yes", "y", "true", "1"})

@@ -86,6 +86,21 @@ class SentenceType(StrEnum):
     POST_SENTENCE_SUPERVISION = "POST_SENTENCE_SUPERVISION"
 
 
+#: Registrations (nDelius flags) the app knows by name. nDelius codes stalking "SPO"; a bare "SPO"
+#: would be read as the role, so stalking is stored as STAL.
+FLAG_DESCRIPTIONS = {
+    "ADVP": "Domestic abuse perpetrator",
+    "RCPR": "Child protection",
+    "RCCO": "Child concerns",
+    "RMDO": "Mental health issues",
+    "ALSH": "Risk of self-harm",
+    "INLL": "Lifer",
+    "RTAO": "Terrorism Act offender",
+    "STAL": "Stalking",
+    "MAPP": "MAPPA",
+}
+
+
 class ItemKind(StrEnum):
     """The kinds of work in the SPO's one queue, in their display order."""
 

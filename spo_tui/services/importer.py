@@ -36,7 +36,7 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, is_rise, risk_rise_touch_point
-from spo_tui.domain.vocab import CountersignState, RoSH, TouchPointReason
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, RoSH, TouchPointReason
 from spo_tui.services.context import Context
 from spo_tui.store import writes
 
@@ -295,7 +295,7 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
     flag_deletes: list[tuple] = []
     every = _CASE_ALWAYS + _CASE_OPTIONAL
     pick = operator.itemgetter(*(every.index(f) for f in fields))
-    descriptions = extracts.FLAG_DESCRIPTIONS
+    descriptions = FLAG_DESCRIPTIONS
     row: CaseRow
     for row in checked.rows:
         # Enum members are str: stored and compared as their values.
