@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from spo_tui import __version__
+from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import ItemKind
 
 EXIT_BAD_INPUT = 2
@@ -104,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     alert.add_argument("--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification")
     alert.add_argument("--details", required=True)
 
+    bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
+    bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")
+    rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
+    rs.add_argument("file", metavar="FILE")
+
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
     imp.add_argument("file", metavar="FILE")
@@ -127,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_queue(args)
         if args.command == "paths":
             return cmd_paths(args)
+        if args.command == "backup":
+            return cmd_backup(args)
+        if args.command == "restore":
+            return cmd_restore(args)
         if args.command == "add":
             return cmd_add(args)
         if args.command == "import":
@@ -149,6 +159,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 def cmd_tui(args: argparse.Namespace) -> int:
     from spo_tui.app import SpoApp
     from spo_tui.domain.errors import SpoError
+    from spo_tui.store.backup import daily_backup
     from spo_tui.store.db import is_empty, open_db
 
     path = _db_path(args)
@@ -158,7 +169,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
         if args.demo and not path.exists():
             print(f"Creating the demo team at {path} …", file=sys.stderr)
             _write_demo(path, today=today)
+        if path.exists():
+            damaged = _refuse_damaged(path)
+            if damaged:
+                return damaged
         db = open_db(path)
+        if not is_empty(db):
+            daily_backup(path)
         actor = args.actor
         if not is_empty(db):
             actor = _context(args, db).actor["name"]  # checks --as and remembers it
@@ -209,6 +226,44 @@ def _context(args: argparse.Namespace, db, *, allow_setup: bool = False):
     if args.actor:
         remember_actor(db, ctx.actor["name"])
     return ctx
+
+
+def _refuse_damaged(path: Path) -> int:
+    """0 if the database passes a quick integrity check; else say how to restore and return 2."""
+    from spo_tui.store.backup import check_integrity, list_backups
+
+    result = check_integrity(path, quick=True)
+    if result.ok:
+        return 0
+    backups = list_backups(path)
+    how = (f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}" if backups
+           else "no backup of it was found; restore one you have with: spo-tui restore FILE")  # fmt: skip
+    return _fail(f"{result.message}. Nothing was opened; {how}")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from spo_tui.store.backup import backup
+
+    path = _db_path(args)
+    try:
+        made = backup(path, Path(args.to) if args.to else None)
+    except SpoError as error:
+        return _fail(str(error))
+    print(f"Backed up to {made}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from spo_tui.store.backup import restore
+
+    path = _db_path(args)
+    try:
+        previous = restore(path, Path(args.file))
+    except SpoError as error:
+        return _fail(str(error))
+    kept = f"; the database it replaced is kept as {previous}" if previous else ""
+    print(f"Restored {path} from {args.file}{kept}")
+    return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
