@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
     rs.add_argument("file", metavar="FILE")
 
+    sub.add_parser("verify", help="check the oversight record has not been altered: exit 1 naming the first entry if it has")
+
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
     imp.add_argument("file", metavar="FILE")
@@ -133,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_queue(args)
         if args.command == "paths":
             return cmd_paths(args)
+        if args.command == "verify":
+            return cmd_verify(args)
         if args.command == "backup":
             return cmd_backup(args)
         if args.command == "restore":
@@ -239,6 +243,23 @@ def _refuse_damaged(path: Path) -> int:
     how = (f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}" if backups
            else "no backup of it was found; restore one you have with: spo-tui restore FILE")  # fmt: skip
     return _fail(f"{result.message}. Nothing was opened; {how}")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from spo_tui.services.integrity import verify_chain
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(_db_path(args), create=False)
+    except SpoError as error:
+        return _fail(str(error))
+    problem = verify_chain(db)
+    count = db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0]
+    if problem is None:
+        print(f"The oversight record is intact: {count} entries, every link holds.")
+        return 0
+    print(f"The oversight record has been tampered with: {problem.message}.", file=sys.stderr)
+    return 1
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

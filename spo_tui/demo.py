@@ -50,6 +50,7 @@ from spo_tui.domain.vocab import (
     TouchPointReason,
 )
 from spo_tui.services.context import LONDON
+from spo_tui.store import writes
 from spo_tui.store.db import get_meta, open_db, set_meta
 
 __all__ = ["DemoSummary", "SCALES", "generate_demo", "write_demo"]
@@ -1262,6 +1263,7 @@ def generate_demo(
         with db.atomic():
             for table in order:
                 _insert_rows(db, table, b.rows[table])
+            writes.append_to_chain(db, b.rows["oversight_entries"])
             for key, value in (("demo", "1"), ("demo_seed", str(seed)), ("demo_scale", scale), ("demo_today", today.isoformat())):
                 set_meta(db, key, value)
     finally:

@@ -282,6 +282,29 @@ def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
     )
 
 
+# --- The tamper-evident chain ---------------------------------------------------------------------
+
+
+def chain_links(db: Database) -> list[tuple[int, str, str]]:
+    """Every link of the oversight chain in order: (position, oversight id, hash)."""
+    return db.execute("SELECT position, oversight_id, hash FROM oversight_chain ORDER BY position").fetchall()
+
+
+def oversight_for_chain(db: Database) -> dict[str, dict[str, Any]]:
+    """Every oversight entry by id, with the fields the chain hashes."""
+    from spo_tui.domain.chain import HASHED_FIELDS
+
+    cursor = db.execute(f"SELECT {', '.join(HASHED_FIELDS)} FROM oversight_entries")
+    return {row[0]: dict(zip(HASHED_FIELDS, row)) for row in cursor}
+
+
+def unlinked_oversight(db: Database) -> list[str]:
+    """Ids of oversight entries that no chain link names."""
+    return [r[0] for r in db.execute(
+        "SELECT o.id FROM oversight_entries o LEFT JOIN oversight_chain c ON c.oversight_id = o.id WHERE c.oversight_id IS NULL"
+    )]  # fmt: skip
+
+
 # --- Staff ---------------------------------------------------------------------------------------
 
 

@@ -276,5 +276,89 @@ def m0003_transfers(db: Database) -> None:
     )
 
 
+@migrations(name="0004_team_rhythm")
+def m0004_team_rhythm(db: Database) -> None:
+    """The team's daily rhythm: what is said at the check-in, and what the monthly meeting reads back.
+
+    ``team_notes`` is append-only, like oversight entries: notes are the record of what the team
+    raised and when (a near miss, an escalation), read back at the monthly meeting. An answer to an
+    escalation is therefore a new row of kind ``answer`` whose ``answers_id`` names the escalation
+    (an escalation may get a holding reply and later a final one; both stay on the record with their
+    own dates). A ``cover`` row records who covers an absent practitioner's item (``item_id``); an
+    ``action`` row names the agreed-action queue item it created (``item_id``).
+
+    Two indexes serve oversight coverage (``spo_tui.store.team_queries``): ``oversight_coverage``
+    finds a case's latest entry on or before a date from the index alone (without it the coverage
+    query scanned every entry), and the small partial ``oversight_withdrawn`` lists the withdrawn
+    entries, which do not count as a manager having looked. ``countersigns_by_court`` finds the
+    PSRs due in court soon (a check-in risk point) without reading every countersign item.
+    """
+    db.executescript(
+        """
+        CREATE TABLE team_notes (
+            id TEXT PRIMARY KEY,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('note', 'action', 'wellbeing', 'success', 'concern', 'escalation',
+                                               'learning', 'near_miss', 'answer', 'cover')),
+            text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+            crn TEXT REFERENCES cases(crn),
+            owner_id TEXT REFERENCES staff(id),
+            due TEXT,
+            item_id TEXT REFERENCES items(id),
+            answers_id TEXT REFERENCES team_notes(id),
+            created_by TEXT REFERENCES staff(id),
+            created_at TEXT NOT NULL,
+            CHECK ((kind = 'answer') = (answers_id IS NOT NULL))
+        );
+        CREATE INDEX team_notes_by_day ON team_notes(day);
+        CREATE INDEX team_notes_by_kind ON team_notes(kind, day);
+        CREATE INDEX team_notes_by_answers ON team_notes(answers_id) WHERE answers_id IS NOT NULL;
+        CREATE INDEX team_notes_by_item ON team_notes(item_id) WHERE item_id IS NOT NULL;
+
+        CREATE INDEX oversight_coverage ON oversight_entries(crn, created_at, outcome);
+        CREATE INDEX oversight_withdrawn ON oversight_entries(supersedes_id) WHERE outcome = 'withdrawn';
+        CREATE INDEX countersigns_by_court ON countersigns(court_date) WHERE court_date IS NOT NULL;
+
+        CREATE TRIGGER team_notes_no_update BEFORE UPDATE ON team_notes
+        BEGIN
+            SELECT RAISE(ABORT, 'team notes are append-only: add a new note');
+        END;
+        CREATE TRIGGER team_notes_no_delete BEFORE DELETE ON team_notes
+        BEGIN
+            SELECT RAISE(ABORT, 'team notes are append-only: add a new note');
+        END;
+        """
+    )
+
+
+@migrations(name="0005_oversight_chain")
+def m0005_oversight_chain(db: Database) -> None:
+    """The tamper-evident chain: one append-only link per oversight entry, hashing the entry with the
+    previous link (``spo_tui.domain.chain``). Entries already stored are linked in the order made."""
+    from spo_tui.store.writes import append_to_chain
+
+    db.executescript(
+        """
+        CREATE TABLE oversight_chain (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            oversight_id TEXT NOT NULL UNIQUE REFERENCES oversight_entries(id),
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER oversight_chain_no_update BEFORE UPDATE ON oversight_chain
+        BEGIN
+            SELECT RAISE(ABORT, 'the oversight chain is append-only');
+        END;
+        CREATE TRIGGER oversight_chain_no_delete BEFORE DELETE ON oversight_chain
+        BEGIN
+            SELECT RAISE(ABORT, 'the oversight chain is append-only');
+        END;
+        """
+    )
+    from spo_tui.domain.chain import HASHED_FIELDS
+
+    cursor = db.execute(f"SELECT {', '.join(HASHED_FIELDS)} FROM oversight_entries ORDER BY created_at, rowid")
+    append_to_chain(db, [dict(zip(HASHED_FIELDS, row)) for row in cursor])
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from spo_tui.domain import chain
+
 from spo_tui.store.queries import detail_table
 
 
@@ -49,9 +51,22 @@ def update_detail(db: Database, kind: str, item_id: str, changes: dict[str, Any]
 
 
 def insert_oversight(db: Database, entry: dict[str, Any]) -> str:
+    """Insert an oversight entry and its link in the tamper-evident chain. Call inside atomic()."""
     entry_id = entry.setdefault("id", new_id())
     db.table("oversight_entries").insert(entry)
+    append_to_chain(db, [entry])
     return entry_id
+
+
+def append_to_chain(db: Database, entries: list[dict[str, Any]]) -> None:
+    """Add chain links for ``entries`` (in the order given) after the current last link."""
+    last = db.execute("SELECT hash FROM oversight_chain ORDER BY position DESC LIMIT 1").fetchone()
+    previous = last[0] if last else chain.GENESIS
+    links = []
+    for entry in entries:
+        previous = chain.entry_hash(previous, entry)
+        links.append((entry["id"], previous))
+    db.conn.executemany("INSERT INTO oversight_chain(oversight_id, hash) VALUES (?, ?)", links)
 
 
 def audit(
