@@ -1,0 +1,663 @@
+"""The team as the SPO oversees it: supervision, caseloads, oversight coverage, time, trends, the monthly pack.
+
+Reads are set-based (``spo_tui.store.team_queries``: a handful of GROUP BY queries per call) and
+return frozen dataclasses; writes validate first, then write in one transaction with their audit
+row. ``team`` (a ``staff.team`` name, e.g. ``ctx.decider["team"]``) narrows a read to one team's
+practitioners and their cases; None reads the whole store.
+
+Decisions recorded here:
+
+- RPSS sessions and observations are counted over the last 12 months (365 days), as the rules that
+  put RPSS in the queue count them (``refresh_due_work``), not per calendar year.
+- A case is *seen* when it has an oversight entry from the same date ``days`` ago up to today that
+  is not a withdrawal and has not been withdrawn. Waived touch points count: a manager looked and
+  decided. Coverage counts the current caseload (commenced, not ended).
+- Where the SPO's time goes counts the oversight entries the SPO decided (a CASPO's entries on
+  their behalf included), and non-operational tasks closed without being delegated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from spo_tui.domain.coverage import Coverage, Series, Trends, build_coverage, median, percent
+from spo_tui.domain.dates import from_iso, to_iso
+from spo_tui.domain.errors import NotAllowed, ValidationError
+from spo_tui.domain.markdown import MonthlyPack, monthly_markdown
+from spo_tui.domain.rules import PractitionerFacts, Rules, merge_config, supervision_due
+from spo_tui.domain.vocab import (
+    ITEM_KIND_LABELS,
+    PRACTITIONER_ROLES,
+    ItemKind,
+    OversightType,
+    Role,
+    SupervisionKind,
+    normalise_crn,
+    parse_enum,
+)
+from spo_tui.services import decisions, intake
+from spo_tui.services.admin import _parse_meeting
+from spo_tui.services.base import ActionResult, change_item, load_open_item
+from spo_tui.services.context import LONDON, Context
+from spo_tui.services.intake import resolve_staff
+from spo_tui.services.rhythm import checkin_actions, escalation_threads, team_notes
+from spo_tui.store import queries, team_queries, writes
+
+__all__ = [
+    "CaseDiscussed", "DelegatedTask", "PractitionerRow", "RoshCounts", "Session", "SupervisionRow", "TimeCategory",
+    "TimeSpent", "UnseenCase", "Coverage", "Trends", "MonthlyPack",
+    "book_supervision", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
+    "record_supervision", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
+]  # fmt: skip
+
+_PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
+YEAR_DAYS = 365
+
+
+def _days(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{field} must be a whole number from {low} to {high}, not {value!r}", field=field)
+    return value
+
+
+def _local_date(stamp: str | None) -> date | None:
+    return from_iso(stamp).astimezone(LONDON).date() if stamp else None
+
+
+# --- Supervision ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    """A supervision session not yet held: rule-made (due, no time yet) or booked (``scheduled_for``)."""
+
+    item_id: str
+    kind: str  # one_to_one or rpss
+    title: str
+    due: date | None
+    scheduled_for: datetime | date | None  # an aware London time, or a day booked without a time
+    observation: bool
+    postponed: int
+
+    @property
+    def day(self) -> date | None:
+        s = self.scheduled_for
+        return s.date() if isinstance(s, datetime) else s or self.due
+
+
+@dataclass(frozen=True)
+class SupervisionRow:
+    """One practitioner's supervision: one-to-ones against the rules, RPSS against the standard."""
+
+    staff_id: str
+    name: str
+    role: str
+    team: str
+    last_one_to_one: date | None
+    one_to_one_weeks: int  # every 6 weeks; 4 for PQiPs and NQOs (rules: [supervision])
+    next_one_to_one: date  # due by the rules (today when none has been held)
+    rpss_held: int  # in the last 12 months
+    rpss_target: int
+    observations_held: int  # RPSS held as live observations in the last 12 months
+    observations_target: int
+    next_rpss: date | None  # when the next RPSS falls due, while short of the target
+    postponed: int  # times sessions were postponed (held in the last 12 months, or still to hold)
+    flagged_for_more: bool  # PQiP or NQO: seen more often
+    absent_today: bool
+    sessions: tuple[Session, ...]  # not yet held, soonest first
+    today: date
+
+    @property
+    def one_to_one_overdue_days(self) -> int:
+        return max(0, (self.today - self.next_one_to_one).days)
+
+    @property
+    def one_to_one_overdue(self) -> bool:
+        return self.next_one_to_one < self.today
+
+    @property
+    def rpss_short(self) -> int:
+        return max(0, self.rpss_target - self.rpss_held)
+
+    @property
+    def observations_short(self) -> int:
+        return max(0, self.observations_target - self.observations_held)
+
+    @property
+    def booked(self) -> Session | None:
+        """The next session with a date and time agreed."""
+        return next((s for s in self.sessions if s.scheduled_for is not None), None)
+
+    @property
+    def status(self) -> str:
+        """How the one-to-ones stand, in a few words: ``12d overdue``, ``due in 5d``, ``never held``."""
+        if self.last_one_to_one is None:
+            return "never held"
+        delta = (self.next_one_to_one - self.today).days
+        if delta < 0:
+            return f"{-delta}d overdue"
+        return "due today" if delta == 0 else f"due in {delta}d"
+
+
+def _far_sighted(rules: Rules) -> Rules:
+    """The rules with an unlimited look-ahead, so ``supervision_due`` gives the next dates however far."""
+    return Rules(raw=merge_config(rules.raw, {"supervision": {"lookahead_days": 100 * YEAR_DAYS}}))
+
+
+def _scheduled(text: str | None) -> datetime | date | None:
+    if not text:
+        return None
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return from_iso(text).astimezone(LONDON) if text.endswith("Z") else datetime.fromisoformat(text).astimezone(LONDON)
+
+
+def _session(r: dict[str, Any]) -> Session:
+    return Session(
+        item_id=r["id"], kind=r["kind"], title=r["title"], due=date.fromisoformat(r["due"]) if r["due"] else None,
+        scheduled_for=_scheduled(r["scheduled_for"]), observation=bool(r["observation"]), postponed=r["postponed"] or 0,
+    )  # fmt: skip
+
+
+def supervision_plan(ctx: Context, team: str | None = None) -> list[SupervisionRow]:
+    """Per active practitioner (by name): last and next one-to-one, RPSS and observations held in
+    the last 12 months against the standard, postponements, and the sessions still to hold.
+
+    The next dates are the rules' own (``domain.rules.supervision_due``): a one-to-one every
+    ``one_to_one_weeks`` after the last (``one_to_one_weeks_new_practitioner`` for PQiPs and NQOs),
+    RPSS spaced through the year until ``rpss_per_year`` are held.
+    """
+    today = ctx.today
+    sup = ctx.rules.raw["supervision"]
+    far = _far_sighted(ctx.rules)
+    year_ago = today - timedelta(days=YEAR_DAYS)
+    absent = {a["id"] for a in team_queries.absences_on(ctx.db, today, team)}
+    sessions: dict[str, list[Session]] = {}
+    for r in team_queries.open_sessions(ctx.db):
+        sessions.setdefault(r["practitioner_id"], []).append(_session(r))
+    out = []
+    for r in team_queries.supervision_summary(ctx.db, year_ago, team):
+        rpss = tuple(sorted(date.fromisoformat(d) for d in (r["rpss_dates"] or "").split(",") if d))
+        last = date.fromisoformat(r["last_one_to_one"]) if r["last_one_to_one"] else None
+        facts = PractitionerFacts(staff_id=r["id"], name=r["name"], role=r["role"], last_one_to_one=last, rpss_dates_last_year=rpss)
+        due = {w.reason: w.due for w in supervision_due(facts, today, far)}
+        new = r["role"] in sup["new_practitioner_roles"]
+        out.append(
+            SupervisionRow(
+                staff_id=r["id"], name=r["name"], role=r["role"], team=r["team"], last_one_to_one=last,
+                one_to_one_weeks=sup["one_to_one_weeks_new_practitioner"] if new else sup["one_to_one_weeks"],
+                next_one_to_one=due[SupervisionKind.ONE_TO_ONE.value], rpss_held=len(rpss),
+                rpss_target=sup["rpss_per_year"], observations_held=r["observations"] or 0,
+                observations_target=ctx.rules.get("supervision", "rpss_observations_per_year"),
+                next_rpss=due.get(SupervisionKind.RPSS.value), postponed=r["postponed"] or 0, flagged_for_more=new,
+                absent_today=r["id"] in absent, sessions=tuple(sessions.get(r["id"], ())), today=today,
+            )  # fmt: skip
+        )
+    return out
+
+
+def _when(ctx: Context, when: datetime | date | str) -> datetime | date:
+    """A session time: an aware or London datetime, a date, or typed (``fri 10:30``, ``25/11``)."""
+    if isinstance(when, datetime):
+        moment = when.replace(tzinfo=LONDON) if when.tzinfo is None else when.astimezone(LONDON)
+        if moment < ctx.now:
+            raise ValidationError(f"{moment:%d/%m/%Y %H:%M} has passed", field="when")
+        return moment
+    if isinstance(when, date):
+        if when < ctx.today:
+            raise ValidationError(f"{when:%d/%m/%Y} has passed", field="when")
+        return when
+    value = _parse_meeting(ctx, when)
+    if isinstance(value, datetime) and value < ctx.now:
+        raise ValidationError(f"{value:%d/%m/%Y %H:%M} has passed", field="when")
+    return value
+
+
+def _stamp(when: datetime | date) -> str:
+    return to_iso(when) if isinstance(when, datetime) else when.isoformat()
+
+
+def _day(when: datetime | date) -> date:
+    return when.date() if isinstance(when, datetime) else when
+
+
+def _show(when: datetime | date) -> str:
+    return f"{when:%a %d/%m/%Y %H:%M}" if isinstance(when, datetime) else f"{when:%a %d/%m/%Y}"
+
+
+def book_supervision(
+    ctx: Context, practitioner: str, kind: str, when: datetime | date | str, observation: bool = False
+) -> ActionResult:
+    """Book a one-to-one or an RPSS session (``observation``: an RPSS held as a live observation).
+
+    ``when`` is a time (``fri 10:30``, an aware datetime) or a day. The practitioner's session of that
+    kind already in the queue (made by the rules) is given the time; a second booking of the same
+    kind is refused (postpone the first to move it). A day the practitioner is absent is refused.
+    """
+    ctx.require("maintain")
+    pp = resolve_staff(ctx, practitioner, "practitioner", _PRACTITIONERS)
+    sv_kind = parse_enum(SupervisionKind, kind, "kind")
+    if observation and sv_kind != SupervisionKind.RPSS:
+        raise ValidationError("only an RPSS session can be a live observation", field="observation")
+    moment = _when(ctx, when)
+    day = _day(moment)
+    away = team_queries.absence_on(ctx.db, pp["id"], day)
+    if away:
+        raise ValidationError(
+            f"{pp['name']} is absent on {day:%d/%m/%Y} ({away['reason'] or 'absence'} to "
+            f"{date.fromisoformat(away['end_date']):%d/%m/%Y})", field="when",
+        )  # fmt: skip
+    existing = [s for s in team_queries.open_sessions(ctx.db, pp["id"]) if s["kind"] == sv_kind.value]
+    booked = [s for s in existing if s["scheduled_for"]]
+    if booked:
+        at = _scheduled(booked[0]["scheduled_for"])
+        raise NotAllowed(f"'{booked[0]['title']}' is already booked for {_show(at)}: postpone it to move it")
+    detail = {"scheduled_for": _stamp(moment), "observation": int(bool(observation))}
+    with ctx.db.atomic():
+        if existing:
+            item = queries.get_item(ctx.db, existing[0]["id"])
+            item_id = item["id"]
+            audit_id = change_item(ctx, "book_supervision", item, item_changes={"due": day.isoformat()}, detail_changes=detail)
+        else:
+            label = "One-to-one with" if sv_kind == SupervisionKind.ONE_TO_ONE else "RPSS with"
+            title = f"{label} {pp['name']}" + (" (live observation)" if observation else "")
+            row = {"kind": ItemKind.SUPERVISION.value, "crn": None, "title": title, "due": day.isoformat(), "status": "open",
+                   "created_at": ctx.now_iso}  # fmt: skip
+            full = {"practitioner_id": pp["id"], "kind": sv_kind.value, "held_on": None, "postponed": 0, **detail}
+            item_id = writes.insert_item(ctx.db, row, full)
+            audit_id = writes.audit(
+                ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+                action="book_supervision", entity="item", entity_id=item_id, new={"item": row, "detail": full},
+            )  # fmt: skip
+    return ActionResult(f"{sv_kind.label} with {pp['name']} booked for {_show(moment)}", item_id=item_id, audit_id=audit_id)
+
+
+def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | str, reason: str = "") -> ActionResult:
+    """Move a supervision session to a later day (or time): counted as postponed in the planner.
+
+    A day given without a time keeps the session's time of day. The reason, if given, is kept in the audit.
+    """
+    ctx.require("maintain")
+    item = load_open_item(ctx, item_id, "supervision")
+    moment = _when(ctx, until)
+    old = _scheduled(item["detail"]["scheduled_for"])
+    if isinstance(moment, date) and not isinstance(moment, datetime) and isinstance(old, datetime):
+        moment = datetime.combine(moment, old.timetz().replace(tzinfo=None), LONDON)
+    old_day = _day(old) if old else (date.fromisoformat(item["due"]) if item["due"] else None)
+    if old_day is not None and _day(moment) <= old_day and old_day >= ctx.today:
+        raise ValidationError(f"postpone to a day after {old_day:%d/%m/%Y}", field="until")
+    away = team_queries.absence_on(ctx.db, item["detail"]["practitioner_id"], _day(moment))
+    if away:
+        name = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])["name"]
+        raise ValidationError(f"{name} is absent on {_day(moment):%d/%m/%Y} ({away['reason'] or 'absence'})", field="until")
+    with ctx.db.atomic():
+        audit_id = change_item(
+            ctx, "postpone_supervision", item, item_changes={"due": _day(moment).isoformat()},
+            detail_changes={"scheduled_for": _stamp(moment), "postponed": (item["detail"]["postponed"] or 0) + 1},
+            extra_new={"reason": reason.strip()} if reason and reason.strip() else None,
+        )  # fmt: skip
+    return ActionResult(f"{item['title']} postponed to {_show(moment)}", item_id=item_id, audit_id=audit_id)
+
+
+@dataclass(frozen=True)
+class CaseDiscussed:
+    """A case discussed in a supervision session: what was discussed and the decision or guidance."""
+
+    crn: str
+    discussed: str
+    decision: str
+    outcome: str = "guidance_given"
+
+
+def _cases_discussed(ctx: Context, cases: list[Any]) -> list[CaseDiscussed]:
+    out: list[CaseDiscussed] = []
+    seen: set[str] = set()
+    for n, given in enumerate(cases, start=1):
+        if isinstance(given, CaseDiscussed):
+            case = given
+        else:
+            try:
+                case = CaseDiscussed(*given)
+            except TypeError:
+                raise ValidationError(f"case {n}: give the CRN, what was discussed and the decision", field=f"case_{n}") from None
+        try:
+            crn = normalise_crn(case.crn)
+            if not queries.case_exists(ctx.db, crn):
+                raise ValidationError(f"no case with CRN {crn}", field="crn")
+            if crn in seen:
+                raise ValidationError(f"{crn} is listed twice", field="crn")
+            _, outcome, discussed, decision = decisions._check_oversight_fields(
+                OversightType.MANAGEMENT_OVERSIGHT.value, case.outcome, case.discussed, case.decision
+            )
+        except ValidationError as error:
+            raise ValidationError(f"case {n}: {error}", field=f"case_{n}_{error.field or 'crn'}") from None
+        seen.add(crn)
+        out.append(CaseDiscussed(crn, discussed, decision, outcome.value))
+    return out
+
+
+def record_supervision(
+    ctx: Context,
+    item_id: str,
+    cases: list[CaseDiscussed | tuple[str, str, str] | tuple[str, str, str, str]],
+    *,
+    summary: str = "",
+    minutes: int | None = None,
+) -> ActionResult:
+    """Record a supervision session as held today: the session's own oversight entry (closing the
+    item, ``held_on`` today) and one oversight entry per case discussed, in one transaction.
+
+    Each case is ``(crn, discussed, decision)`` (optionally an outcome, default ``guidance_given``)
+    or a ``CaseDiscussed``. Every entry goes through ``decisions.record_oversight``, so a case's
+    calendar touch points are met as by any other oversight. ``oversight_id`` of the result is the
+    session's entry; ``created_ids`` are the cases' entries, in the order given.
+    """
+    ctx.require("record_oversight")
+    item = load_open_item(ctx, item_id, "supervision")
+    discussed_cases = _cases_discussed(ctx, list(cases))
+    pp = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])
+    kind = SupervisionKind(item["detail"]["kind"])
+    what = f"{kind.label} with {pp['name']}" + (" (live observation)" if item["detail"]["observation"] else "")
+    crns = [c.crn for c in discussed_cases]
+    session_text = f"{what}. Cases discussed: {', '.join(crns)}." if crns else f"{what}."
+    default = "Session held; each case discussed has its own entry." if crns else "Session held."
+    with ctx.db.atomic():
+        session = decisions.record_oversight(
+            ctx, item_id=item_id, outcome="agreed", discussed=session_text,
+            decision=(summary or "").strip() or default, minutes=minutes,
+        )  # fmt: skip
+        entries = [
+            decisions.record_oversight(
+                ctx, crn=c.crn, outcome=c.outcome, discussed=f"In {kind.label.lower()} with {pp['name']}: {c.discussed}",
+                decision=c.decision,
+            ).oversight_id
+            for c in discussed_cases
+        ]  # fmt: skip
+        audit_id = writes.audit(
+            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of, action="record_supervision",
+            entity="item", entity_id=item_id, new={"oversight_ids": [session.oversight_id, *entries], "cases": crns},
+        )  # fmt: skip
+    n = len(entries)
+    return ActionResult(
+        f"{what} recorded, {n} case{'s' if n != 1 else ''} discussed", item_id=item_id, audit_id=audit_id,
+        oversight_id=session.oversight_id, created_ids=tuple(entries),
+    )  # fmt: skip
+
+
+# --- Team overview -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoshCounts:
+    low: int = 0
+    medium: int = 0
+    high: int = 0
+    very_high: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.low + self.medium + self.high + self.very_high
+
+    def as_dict(self) -> dict[str, int]:
+        return {"LOW": self.low, "MEDIUM": self.medium, "HIGH": self.high, "VERY_HIGH": self.very_high}
+
+
+@dataclass(frozen=True)
+class PractitionerRow:
+    """One practitioner on the team dashboard."""
+
+    staff_id: str
+    name: str
+    role: str
+    team: str
+    fte: float
+    oasys_approved: bool
+    absent_today: bool
+    cases: RoshCounts  # current cases by RoSH
+    unseen: int  # of which no oversight entry in the coverage window
+    open_sbars: int  # raised and not yet closed (waiting for information included)
+    overdue_touch_points: int  # open touch points on their cases due before today
+    countersigns_waiting: int  # their work awaiting a countersignature
+    supervision: SupervisionRow
+
+
+def team_overview(ctx: Context, team: str | None = None, days: int = 90) -> list[PractitionerRow]:
+    """Per active practitioner (by name): caseload by RoSH and how much of it is unseen in ``days``,
+    open SBARs, overdue touch points, countersigning waiting, OASys approval and supervision."""
+    days = _days(days, "days", 1, 3650)
+    today = ctx.today
+    plan = supervision_plan(ctx, team)
+    staff = {r["id"]: r for r in queries.staff_list(ctx.db, _PRACTITIONERS)}
+    loads = {r["practitioner_id"]: r for r in team_queries.caseloads(ctx.db, today, today - timedelta(days=days), team)}
+    work = {r["who"]: r for r in team_queries.practitioner_work(ctx.db, today)}
+    out = []
+    for sv in plan:
+        load, w, person = loads.get(sv.staff_id, {}), work.get(sv.staff_id, {}), staff.get(sv.staff_id, {})
+        out.append(
+            PractitionerRow(
+                staff_id=sv.staff_id, name=sv.name, role=sv.role, team=sv.team, fte=person.get("fte", 1.0),
+                oasys_approved=bool(person.get("oasys_approved")), absent_today=sv.absent_today,
+                cases=RoshCounts(load.get("low") or 0, load.get("medium") or 0, load.get("high") or 0, load.get("very_high") or 0),
+                unseen=load.get("unseen") or 0, open_sbars=w.get("open_sbars") or 0,
+                overdue_touch_points=w.get("overdue_touch_points") or 0,
+                countersigns_waiting=w.get("countersigns_waiting") or 0, supervision=sv,
+            )  # fmt: skip
+        )
+    return out
+
+
+# --- Coverage ------------------------------------------------------------------------------------
+
+
+def coverage(ctx: Context, days: int = 90, as_of: date | None = None, team: str | None = None) -> Coverage:
+    """Share of the current caseload with an oversight entry in the last ``days`` days, by RoSH, by
+    the inspectorate's bands (low, medium, high/very high) and overall, with their benchmark.
+
+    ``as_of`` (default today) looks back: cases current then, entries up to then (RoSH as it is now).
+    """
+    days = _days(days, "days", 1, 3650)
+    as_of = as_of or ctx.today
+    since = as_of - timedelta(days=days)
+    return build_coverage(as_of, since, days, team_queries.coverage_counts(ctx.db, as_of, since, team))
+
+
+@dataclass(frozen=True)
+class UnseenCase:
+    """A current case no manager has looked at in the window: the dashboard's "not seen" list."""
+
+    crn: str
+    name: str
+    rosh: str
+    practitioner: str | None
+    sentence_type: str
+    sentence_start: date
+    last_oversight: date | None  # None: never
+    days_since: int | None  # days since the last oversight entry (None: never)
+    touch_point_id: str | None  # the case's open touch point, if it has one
+    touch_point_due: date | None
+
+
+def unseen_cases(ctx: Context, days: int = 90, limit: int | None = None, team: str | None = None) -> list[UnseenCase]:
+    """Current cases with no oversight entry in the last ``days`` days, oldest first: never seen,
+    then the longest since the last entry, then the earliest sentence start. Each is one keystroke
+    from a touch point (``make_touch_point_for``)."""
+    days = _days(days, "days", 1, 3650)
+    if limit is not None:
+        limit = _days(limit, "limit", 1, 1_000_000)
+    today = ctx.today
+    out = []
+    for r in team_queries.unseen_cases(ctx.db, today, today - timedelta(days=days), team, limit):
+        last = _local_date(r["last"])
+        out.append(
+            UnseenCase(
+                crn=r["crn"], name=r["name"], rosh=r["rosh"], practitioner=r["practitioner"],
+                sentence_type=r["sentence_type"], sentence_start=date.fromisoformat(r["sentence_start"]),
+                last_oversight=last, days_since=(today - last).days if last else None,
+                touch_point_id=r["touch_point_id"],
+                touch_point_due=date.fromisoformat(r["touch_point_due"]) if r["touch_point_due"] else None,
+            )  # fmt: skip
+        )
+    return out
+
+
+def make_touch_point_for(ctx: Context, crn: str, note: str = "") -> ActionResult:
+    """A touch point due today on a case (from the "not seen" list): responsive oversight.
+
+    Refused when the case already has an open touch point (act on that one, or bring it forward).
+    """
+    ctx.require("maintain")
+    crn = normalise_crn(crn)
+    if not queries.case_exists(ctx.db, crn):
+        raise ValidationError(f"no case with CRN {crn}", field="crn")
+    for tp in queries.open_items_for_case(ctx.db, crn, "touch_point"):
+        due = f", due {date.fromisoformat(tp['due']):%d/%m/%Y}" if tp["due"] else ""
+        raise NotAllowed(f"{crn} already has an open touch point ('{tp['title']}'{due}): act on that one")
+    last = _local_date(team_queries.last_seen(ctx.db, crn, ctx.today))
+    title = (note or "").strip() or (
+        f"Not seen by a manager since {last:%d/%m/%Y}" if last else "No management oversight recorded yet"
+    )
+    return intake.add_touch_point(ctx, crn, ctx.today, title)
+
+
+# --- Where the SPO's time goes -------------------------------------------------------------------
+
+TIME_CATEGORIES = (
+    ("oversight", "Case oversight"),
+    ("supervision", "Supervision sessions"),
+    ("countersigning", "Countersigning"),
+    ("tasks", "Non-operational tasks"),
+)
+
+
+@dataclass(frozen=True)
+class TimeCategory:
+    key: str  # oversight, supervision, countersigning, tasks
+    label: str
+    minutes: int
+    entries: int  # oversight entries, or tasks done
+    without_minutes: int  # of which no minutes were recorded
+    percent: float | None  # share of all minutes recorded
+
+
+@dataclass(frozen=True)
+class DelegatedTask:
+    item_id: str
+    title: str
+    category: str
+    delegated_to: str | None
+    delegated_role: str | None
+    delegated_on: date
+    status: str  # waiting (with the delegate), open or closed
+    done_on: date | None
+    minutes: int | None
+
+
+@dataclass(frozen=True)
+class TimeSpent:
+    """Where the SPO's recorded time went from ``since`` to ``until`` (both included), and what was delegated."""
+
+    since: date
+    until: date
+    categories: tuple[TimeCategory, ...]
+    delegated: tuple[DelegatedTask, ...]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(c.minutes for c in self.categories)
+
+    @property
+    def delegated_count(self) -> int:
+        return len(self.delegated)
+
+    def category(self, key: str) -> TimeCategory:
+        return next(c for c in self.categories if c.key == key)
+
+
+def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
+    """Minutes recorded over the last ``weeks`` weeks (today included) on case oversight, supervision,
+    countersigning and non-operational tasks, with the tasks delegated in that time."""
+    weeks = _days(weeks, "weeks", 1, 104)
+    until = ctx.today
+    since = until - timedelta(days=7 * weeks - 1)
+    rows = {r["category"]: r for r in team_queries.oversight_minutes(ctx.db, ctx.decider["id"], since, until)}
+    rows["tasks"] = team_queries.task_minutes(ctx.db, since, until)
+    total = sum(r["minutes"] or 0 for r in rows.values())
+    categories = tuple(
+        TimeCategory(
+            key, label, rows.get(key, {}).get("minutes") or 0, rows.get(key, {}).get("entries") or 0,
+            rows.get(key, {}).get("without_minutes") or 0, percent(rows.get(key, {}).get("minutes") or 0, total),
+        )
+        for key, label in TIME_CATEGORIES
+    )  # fmt: skip
+    delegated = tuple(
+        DelegatedTask(
+            item_id=r["id"], title=r["title"], category=r["category"], delegated_to=r["delegated_to"],
+            delegated_role=r["delegated_role"], delegated_on=_local_date(r["delegated_at"]), status=r["status"],
+            done_on=_local_date(r["closed_at"]), minutes=r["minutes_spent"],
+        )  # fmt: skip
+        for r in team_queries.delegated_tasks(ctx.db, since, until)
+    )
+    return TimeSpent(since=since, until=until, categories=categories, delegated=delegated)
+
+
+# --- Trends --------------------------------------------------------------------------------------
+
+
+def trends(ctx: Context, weeks: int = 8, end: date | None = None) -> Trends:
+    """Weekly trends over ``weeks`` weeks ending ``end`` (default today): open work per queue kind at
+    each week's end (from items' created and closed times), and the median days from submission
+    to verdict of the countersigns closed in each week (None in a week with none)."""
+    weeks = _days(weeks, "weeks", 1, 104)
+    end = end or ctx.today
+    week_ends = [end - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
+    counts = {kind.value: [0] * weeks for kind in ItemKind}
+    for kind, *per_week in team_queries.backlog_by_week(ctx.db, week_ends):
+        counts[kind] = [n or 0 for n in per_week]
+    backlog = tuple(Series(k, ITEM_KIND_LABELS.get(ItemKind(k), k), tuple(v)) for k, v in counts.items())
+    first = week_ends[0] - timedelta(days=6)
+    buckets: list[list[float]] = [[] for _ in range(weeks)]
+    for day, days_taken in team_queries.countersigns_closed(ctx.db, first, end):
+        buckets[(date.fromisoformat(day) - first).days // 7].append(days_taken)
+    turnaround = tuple(round(m, 1) if (m := median(b)) is not None else None for b in buckets)
+    return Trends(
+        week_ends=tuple(week_ends),
+        backlog=backlog,
+        countersign_turnaround=Series("countersign_turnaround", "Countersign turnaround (median days)", turnaround),
+        countersigns_closed=Series("countersigns_closed", "Countersigns closed", tuple(len(b) for b in buckets)),
+    )
+
+
+# --- The monthly meeting -------------------------------------------------------------------------
+
+
+def monthly_pack(ctx: Context, month_end: date | None = None, team: str | None = None) -> MonthlyPack:
+    """What the monthly meeting reads back for the month ending ``month_end`` (default today; the
+    month starts the day after the same date a month earlier): escalations raised at check-ins and
+    their answers, learning and near misses, check-in actions and where they stand, oversight
+    coverage a month ago and now, and the eight-week trends."""
+    end = month_end or ctx.today
+    if end > ctx.today:
+        raise ValidationError(f"the month cannot end after today ({ctx.today:%d/%m/%Y})", field="month_end")
+    month_ago = end - relativedelta(months=1)
+    start = month_ago + timedelta(days=1)
+    notes = team_notes(ctx, start, end, ("learning", "near_miss"))
+    return MonthlyPack(
+        period_start=start,
+        period_end=end,
+        escalations=escalation_threads(ctx, start, end),
+        learning=tuple(n for n in notes if n.kind == "learning"),
+        near_misses=tuple(n for n in notes if n.kind == "near_miss"),
+        actions=checkin_actions(ctx, start, end),
+        coverage_start=coverage(ctx, as_of=month_ago, team=team),
+        coverage_end=coverage(ctx, as_of=end, team=team),
+        trends=trends(ctx, end=end),
+    )
+
+
+def monthly_export(ctx: Context, month_end: date | None = None, team: str | None = None) -> str:
+    """The monthly pack as Markdown (``domain.markdown.monthly_markdown``)."""
+    return monthly_markdown(monthly_pack(ctx, month_end, team))
