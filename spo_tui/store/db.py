@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -16,6 +18,47 @@ BUSY_TIMEOUT_MS = 5000
 
 class StoreError(SpoError):
     """The database cannot be opened or is not a spo-tui database."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database for longer than the busy timeout."""
+
+
+BUSY_MESSAGE = "the database is busy: someone else is saving a large change. Nothing was saved; try again in a moment"
+
+
+class SpoDatabase(Database):
+    """sqlite-utils' Database whose outermost transaction takes the write lock at once.
+
+    ``BEGIN IMMEDIATE`` makes a second process wait (up to the busy timeout) at the start of a
+    write instead of failing half-way with SQLITE_BUSY when its snapshot goes stale, so two users
+    on one file never lose a write. A wait past the timeout becomes ``StoreBusy`` with a clear message.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise StoreBusy(BUSY_MESSAGE) from None
+            raise
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self.rollback()
+            if "locked" in str(error) or "busy" in str(error):
+                raise StoreBusy(BUSY_MESSAGE) from None
+            raise
 
 
 def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> Database:
@@ -32,7 +75,7 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> D
             raise StoreError(f"no database at {path}")
         _create_private_file(path)
     try:
-        db = Database(str(path))
+        db = SpoDatabase(str(path))
         conn = db.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
