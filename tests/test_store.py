@@ -9,7 +9,7 @@ import stat
 import pytest
 from sqlite_utils import Database
 
-from conftest import HIGH_CRN, PO, insert_spo, row, rows, snapshot, staff_id
+from conftest import HIGH_CRN, NOW, PO, insert_spo, row, rows, snapshot, staff_id
 from spo_tui.domain.errors import NotFound
 from spo_tui.services import decisions
 from spo_tui.store import queries
@@ -228,3 +228,26 @@ def test_a_case_reads_back_with_its_practitioner(ctx):
     assert (case["practitioner"], case["practitioner_role"], case["mappa_category"], case["mappa_level"]) == (PO, "PO", 2, 1)
     assert case["practitioner_id"] == staff_id(ctx.db, PO)
     assert queries.find_staff(ctx.db, "  pat officer ")["name"] == PO
+
+
+def test_a_database_without_write_permission_opens_read_only(tmp_path, monkeypatch):
+    """Tests run as root, who may write anything, so "no write permission" is simulated."""
+    from conftest import fixed_clock
+
+    from spo_tui.config import load_rules
+    from spo_tui.services import intake
+    from spo_tui.services.context import make_context
+    from spo_tui.store.db import StoreError
+
+    path = tmp_path / "ro.db"
+    db = open_db(path)
+    insert_spo(db)
+    db.close()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
+    ro = open_db(path)
+    assert ro.read_only is True
+    assert ro.execute("SELECT name FROM staff").fetchall() == [("Sam Spo",)]
+    ctx = make_context(ro, load_rules(), clock=fixed_clock(NOW))
+    with pytest.raises(StoreError, match="this database is read-only here"):
+        intake.add_task(ctx, "Order chairs", "other")

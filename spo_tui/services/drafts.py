@@ -10,7 +10,9 @@ from spo_tui.store import queries, writes
 
 
 def save_draft(ctx: Context, key: str, body: dict[str, Any]) -> None:
-    """Keep the form's current values under ``key`` (e.g. ``oversight:<item id>``)."""
+    """Keep the form's current values under ``key`` (e.g. ``oversight:<item id>``); not on a read-only store."""
+    if getattr(ctx.db, "read_only", False):
+        return
     writes.save_draft(ctx.db, key, body, ctx.now_iso)
 
 

@@ -28,6 +28,9 @@ BUSY_MESSAGE = "the database is busy: someone else is saving a large change. Not
 
 
 class SpoDatabase(Database):
+    #: True when the file could only be opened for reading.
+    read_only = False
+
     """sqlite-utils' Database whose outermost transaction takes the write lock at once.
 
     ``BEGIN IMMEDIATE`` makes a second process wait (up to the busy timeout) at the start of a
@@ -46,9 +49,16 @@ class SpoDatabase(Database):
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
                 raise StoreBusy(BUSY_MESSAGE) from None
+            if "readonly" in str(error):
+                raise StoreError(READ_ONLY_MESSAGE) from None
             raise
         try:
             yield self
+        except sqlite3.OperationalError as error:
+            self.rollback()
+            if "readonly" in str(error):
+                raise StoreError(READ_ONLY_MESSAGE) from None
+            raise
         except BaseException:
             self.rollback()
             raise
@@ -66,6 +76,8 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> D
 
     A new file and its folder are created readable by the owner only. Every connection gets WAL
     mode, foreign keys on, a busy timeout and full sync (oversight entries must survive a crash).
+    A file this user cannot write opens read-only (``db.read_only`` is True): it can be read, and
+    every attempt to save says the database is read-only.
     """
     path = Path(path).expanduser()
     if path.is_dir():
@@ -74,6 +86,8 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> D
         if not create:
             raise StoreError(f"no database at {path}")
         _create_private_file(path)
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return _open_read_only(path)
     try:
         db = SpoDatabase(str(path))
         conn = db.conn
@@ -85,6 +99,28 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> D
             migrations.apply(db)
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
+    return db
+
+
+READ_ONLY_MESSAGE = "this database is read-only here (no write permission): nothing can be saved"
+
+
+def _open_read_only(path: Path) -> Database:
+    """Open a database this user may not write, refusing one whose schema is out of date."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)  # WAL files cannot be made here
+    try:
+        db = SpoDatabase(conn)
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        pending = migrations.pending(db)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
+    if pending:
+        raise StoreError(f"{path} is read-only and was made by an older spo-tui: it cannot be brought up to date")
+    db.read_only = True
     return db
 
 
