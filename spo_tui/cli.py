@@ -354,6 +354,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     from spo_tui.domain.errors import SpoError
+    from spo_tui.services import lookup
     from spo_tui.services.queue import build_queue
     from spo_tui.services.refresh import refresh_due_work
     from spo_tui.store.db import open_db
@@ -366,6 +367,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         ctx = _context(args, db)
         refresh_due_work(ctx)
         entries = build_queue(ctx, kind=args.kind, limit=args.limit)
+        lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
     today = ctx.today

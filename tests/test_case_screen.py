@@ -222,3 +222,15 @@ async def test_first_run_demo_failure_is_a_message_not_a_traceback(tmp_path, mon
         await pilot.pause()
         assert isinstance(app.screen, FirstRunScreen)
         assert "disk full" in str(app.screen.query_one("#first-run-status").render())
+
+
+async def test_opening_a_case_is_logged(db_path):
+    app = SpoApp(db_path, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_case(CRN)
+        await pilot.pause()
+        from spo_tui.services import lookup
+
+        log = lookup.access_log(app.ctx, CRN)
+    assert [(r["action"], r["entity_id"], r["actor"]) for r in log] == [("view_case", CRN, "Sam Spo")]

@@ -117,6 +117,8 @@ class CaseScreen(Screen):
         table.add_column("By / due", key="by")
         table.add_column("Note", key="note")
         self.load()
+        if self.case is not None:
+            lookup.record_case_view(self.app.ctx, self.crn)
 
     # --- Data -----------------------------------------------------------------------------------
 

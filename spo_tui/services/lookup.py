@@ -6,7 +6,7 @@ from typing import Any
 
 from spo_tui.domain.vocab import DELEGATE_ROLES, Role
 from spo_tui.services.context import Context
-from spo_tui.store import queries
+from spo_tui.store import queries, writes
 
 
 def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
@@ -24,6 +24,33 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
 def case_summary(ctx: Context, crn: str) -> dict[str, Any]:
     """The case with practitioner name and flags."""
     return queries.get_case(ctx.db, crn)
+
+
+def record_case_view(ctx: Context, crn: str) -> None:
+    """Log that the acting user opened this case: consultation of personal data is logged, like disclosure.
+
+    A read-only store cannot keep the log; the case still opens.
+    """
+    if getattr(ctx.db, "read_only", False):
+        return
+    with ctx.db.atomic():
+        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+                     action="view_case", entity="case", entity_id=crn)  # fmt: skip
+
+
+def record_queue_printed(ctx: Context, count: int, as_json: bool) -> None:
+    """Log that the queue (names, CRNs, risk) left the app on standard output: a disclosure."""
+    if getattr(ctx.db, "read_only", False):
+        return
+    with ctx.db.atomic():
+        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+                     action="print_queue", entity="queue", entity_id=None,
+                     new={"items": count, "format": "json" if as_json else "text"})  # fmt: skip
+
+
+def access_log(ctx: Context, crn: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Who consulted or disclosed what, newest first: case views and exports (optionally for one case)."""
+    return queries.access_log(ctx.db, crn, limit)
 
 
 def recent_oversight(ctx: Context, crn: str, limit: int = 3) -> list[dict[str, Any]]:
