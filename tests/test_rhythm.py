@@ -172,7 +172,7 @@ COVER_REFUSALS = {
     "an unknown item": (lambda c, d, s: rhythm.reallocate_case_work(c, "nope", PSO), NotFound, "no item with id nope"),
     "as a practitioner": (lambda c, d, s: rhythm.reallocate_case_work(make_context(c.db, c.rules, PSO, clock=c.clock),
                                                                       d["tp"], PSO),
-                          NotAllowed, "only an SPO or a CASPO can maintain"),
+                          NotAllowed, "only an SPO or a CASPO can keep the check-in's notes, answers and cover"),
 }  # fmt: skip
 
 

@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "delegate_task": (_ADMIN, "delegate a task"),
     "complete_action": (_ADMIN, "mark an action done"),
     "maintain": (_ADMIN, "maintain cases, staff, alerts and touch points"),
+    "team_notes": (_ADMIN, "keep the check-in's notes, answers and cover"),
+    "supervision": (_ADMIN, "book or postpone supervision"),
     "import": (_ADMIN, "import extracts"),
     "export": (_ADMIN, "export oversight for nDelius"),
     "raise_sbar": (_RAISERS, "log an SBAR"),

@@ -97,7 +97,7 @@ def add_team_note(
     back when overdue and is closed with ``decisions.complete_action``. ``item_id`` of the result is
     the note's id; ``created_ids`` holds the action's queue item.
     """
-    ctx.require("maintain")
+    ctx.require("team_notes")
     key = (kind or "").strip().lower().replace(" ", "_").replace("-", "_")
     if key not in NOTE_KINDS:
         labels = ", ".join(NOTE_KIND_LABELS[k].lower() for k in NOTE_KINDS)
@@ -159,7 +159,7 @@ def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:
     An escalation may be answered more than once (a holding reply, then the decision): each answer
     is kept with its own date, and the monthly pack reads them all back.
     """
-    ctx.require("maintain")
+    ctx.require("team_notes")
     escalation = team_queries.get_note(ctx.db, note_id or "")
     if escalation is None:
         raise NotFound(f"no team note with id {note_id}")
@@ -343,7 +343,7 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
     owner is who does it. A supervision session is postponed, not covered; a task is delegated.
     Reallocating the whole case is ``admin.update_case(ctx, crn, practitioner=...)``.
     """
-    ctx.require("maintain")
+    ctx.require("team_notes")
     item = load_open_item(ctx, item_id)
     if item["kind"] == "supervision":
         raise NotAllowed("a supervision session cannot be covered by someone else: postpone it instead")

@@ -238,7 +238,7 @@ def book_supervision(
     kind already in the queue (made by the rules) is given the time; a second booking of the same
     kind is refused (postpone the first to move it). A day the practitioner is absent is refused.
     """
-    ctx.require("maintain")
+    ctx.require("supervision")
     pp = resolve_staff(ctx, practitioner, "practitioner", _PRACTITIONERS)
     sv_kind = parse_enum(SupervisionKind, kind, "kind")
     if observation and sv_kind != SupervisionKind.RPSS:
@@ -281,7 +281,7 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
 
     A day given without a time keeps the session's time of day. The reason, if given, is kept in the audit.
     """
-    ctx.require("maintain")
+    ctx.require("supervision")
     item = load_open_item(ctx, item_id, "supervision")
     moment = _when(ctx, until)
     old = _scheduled(item["detail"]["scheduled_for"])
