@@ -55,7 +55,9 @@ class SpoApp(App[None]):
         self.start(db)
 
     def start(self, db=None) -> None:
-        """Build the acting context and show the Today screen."""
+        """Build the acting context and show the home screen: Today, or Admin for a CASPO."""
+        from spo_tui.domain.vocab import Role
+        from spo_tui.screens.admin import AdminScreen
         from spo_tui.screens.today import TodayScreen
 
         db = db or open_db(self.db_path)
@@ -65,10 +67,11 @@ class SpoApp(App[None]):
             self.exit(message=str(error))
             return
         self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}"
+        home = AdminScreen if self.ctx.actor["role"] == Role.CASPO.value else TodayScreen
         if len(self.screen_stack) > 1:  # coming from the first-run screen
-            self.switch_screen(TodayScreen())
+            self.switch_screen(home())
         else:
-            self.push_screen(TodayScreen())
+            self.push_screen(home())
 
     def action_help(self) -> None:
         from spo_tui.screens.help import HelpScreen

@@ -81,6 +81,7 @@ TODAY_COMMANDS: tuple[Command, ...] = (
             _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting")),
     Command("undo", "u", "undo", "Undo", "Undo your last action (as a superseding record)"),
     Command("search", "slash", "search", "Search", "Search by CRN, name or practitioner", key_display="/"),
+    Command("admin", "m", "admin", "Admin", "The CASPO's admin screen: add work, diary, reviews, transfers"),
     Command("help", "question_mark", "app.help", "Help", "Every key on every screen", key_display="?"),
     Command("quit", "q", "app.quit", "Quit", "Leave spo-tui", show=False),
 )  # fmt: skip
@@ -91,6 +92,42 @@ CASE_COMMANDS: tuple[Command, ...] = (
     Command("case_help", "question_mark", "app.help", "Help", "Every key on every screen", key_display="?"),
 )
 
+#: The admin screen (the CASPO's home): r, s, y act on the diary's row, v on MAPPA's, p on a transfer's.
+ADMIN_COMMANDS: tuple[Command, ...] = (
+    Command("admin_arrange", "r", "arrange", "Arrange", "Diarise the touch-point meeting: a day and time, e.g. fri 10:30",
+            permission="maintain"),
+    Command("admin_reminder_sent", "s", "reminder_sent", "Reminded", "Mark the practitioner as reminded of the touch point",
+            permission="maintain"),
+    Command("admin_reminder_text", "y", "reminder_text", "Reminder", "Show the reminder text and copy it to the clipboard"),
+    Command("admin_mappa_review", "v", "mappa_review", "Review date", "Set the MAPP registration's next review date",
+            permission="maintain"),
+    Command("admin_transfer_status", "p", "transfer_status", "Progress", "Move the transfer on: in progress, completed, cancelled",
+            permission="maintain"),
+    Command("admin_next_list", "n", "next_list", "Next list", "Show the next list: diary, MAPPA level 1, transfers"),
+    Command("admin_add_sbar", "1", "add_sbar", "Add SBAR", "Log an SBAR on behalf of a practitioner", show=False,
+            permission="raise_sbar"),
+    Command("admin_add_countersign", "2", "add_countersign", "Add countersign", "Put an assessment or report in the countersigning queue",
+            show=False, permission="add_countersign"),
+    Command("admin_add_task", "3", "add_task", "Add task", "Add a non-operational task (buildings, HR, IT)", show=False,
+            permission="task"),
+    Command("admin_add_alert", "4", "add_alert", "Add alert", "Log an immediate-risk alert: it goes to the top of the queue",
+            show=False, permission="maintain"),
+    Command("admin_add_case", "5", "add_case", "Add case", "Add a case with its risk and sentence facts", show=False,
+            permission="maintain"),
+    Command("admin_add_transfer", "6", "add_transfer", "Add transfer", "Start tracking a transfer in or out", show=False,
+            permission="maintain"),
+    Command("admin_add_absence", "7", "add_absence", "Add absence", "Record a staff absence: sickness, leave, training",
+            show=False, permission="maintain"),
+    Command("admin_today", "t", "today", "Today", "The SPO's triaged queue"),
+    Command("admin_import", "i", "import_file", "Import", "Import a CSV extract: cases, staff, countersign or touch points",
+            permission="import"),
+    Command("admin_edit_case", "e", "edit_case", "Edit case", "Correct a case's facts (by CRN)", permission="maintain"),
+    Command("admin_edit_sbar", "E", "edit_sbar", "Edit SBAR", "Correct an SBAR the SPO has not acted on yet",
+            show=False, permission="raise_sbar"),
+    Command("admin_help", "question_mark", "app.help", "Help", "Every key on every screen", key_display="?"),
+    Command("admin_quit", "q", "app.quit", "Quit", "Leave spo-tui", show=False),
+)  # fmt: skip
+
 FILTER_COMMANDS: tuple[Command, ...] = tuple(
     Command(f"filter_{name}", str(n), f"filter('{name}')", label, f"Show {label.lower()}", show=False)
     for n, (name, label, _kind) in enumerate(FILTERS)
@@ -100,4 +137,5 @@ FILTER_COMMANDS: tuple[Command, ...] = tuple(
 ALL_COMMANDS: dict[str, tuple[Command, ...]] = {
     "Today (the queue)": TODAY_COMMANDS + FILTER_COMMANDS,
     "Case": CASE_COMMANDS,
+    "Admin (the CASPO's home)": ADMIN_COMMANDS,
 }

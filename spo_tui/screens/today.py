@@ -329,6 +329,16 @@ class TodayScreen(Screen):
         if entry and entry.row.crn:
             self.app.open_case(entry.row.crn)
 
+    def action_admin(self) -> None:
+        """The admin screen: back to it if it is underneath (a CASPO's home), else over the queue."""
+        from spo_tui.screens.admin import AdminScreen
+
+        stack = self.app.screen_stack
+        if len(stack) >= 2 and isinstance(stack[-2], AdminScreen) and stack[-1] is self:
+            self.app.pop_screen()
+        else:
+            self.app.push_screen(AdminScreen())
+
     def action_undo(self) -> None:
         stack = self.app.undo_stack
         if not stack:
