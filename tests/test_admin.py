@@ -57,7 +57,7 @@ def test_touch_point_diary_groups_by_practitioner_with_marks_and_reminder(cas):
     assert line.arranged_for == "2026-11-27T10:30+00:00"
     assert line.reminder_sent_at == "2026-11-23T09:00:00Z"
     assert line.reminder.startswith("Hello Pat, a management-oversight touch point on X123456 (Alex Example) is due by Monday 30 November 2026")
-    assert "arranged for 2026-11-27 at 10:30" in line.reminder
+    assert "It is arranged for Friday 27 November at 10:30." in line.reminder
     with pytest.raises(ValidationError, match="'25:99' is not a time"):
         admin.mark_arranged(cas, tp.item_id, "fri 25:99")
 

@@ -448,6 +448,9 @@ async def test_caspo_sees_no_decision_keys_but_enters_records_on_the_spos_behalf
     app = SpoApp(path, actor="Cas Admin", clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        assert type(app.screen).__name__ == "AdminScreen"  # the CASPO's home
+        await pilot.press("t")
+        await pilot.pause()
         assert "Cas Admin (CASPO)" in app.sub_title
         await select_item(app, pilot, ids["countersign"])
         assert app.screen.check_action("sign_off", ()) is False

@@ -10,7 +10,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Tab, Tabs
+from textual.widgets import DataTable, Header, Input, Tab, Tabs
 
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
@@ -18,6 +18,7 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
 from spo_tui.services.queue import QueueEntry, build_queue
+from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.item_detail import ItemDetail
 from spo_tui.widgets.queue_summary import QueueSummary
 from spo_tui.widgets.queue_table import QueueTable
@@ -45,6 +46,8 @@ class TodayScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[QueueEntry] = []
+        self._detail_timer = None
+        self._bindings_shape: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -54,7 +57,7 @@ class TodayScreen(Screen):
         with Container(id="main"):
             yield QueueTable(id="queue")
             yield ItemDetail(id="detail")
-        yield Footer()
+        yield QuietFooter()
 
     @property
     def ctx(self):
@@ -111,7 +114,26 @@ class TodayScreen(Screen):
             return None
         return self.entries[table.cursor_row]
 
-    def show_detail(self) -> None:
+    #: Seconds the cursor must rest before the detail pane follows it: holding a key down stays fast.
+    DETAIL_DELAY = 0.06
+
+    def show_detail(self, immediate: bool = True) -> None:
+        """Fill the detail pane for the highlighted item (now, or once the cursor rests)."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        entry = self.current
+        shape = (entry.row.kind, entry.row.status) if entry else None
+        if shape != self._bindings_shape:  # the footer's keys depend only on the kind and status
+            self._bindings_shape = shape
+            self.refresh_bindings()
+        if immediate:
+            self._fill_detail()
+        else:
+            self._detail_timer = self.set_timer(self.DETAIL_DELAY, self._fill_detail)
+
+    def _fill_detail(self) -> None:
+        self._detail_timer = None
         entry = self.current
         pane = self.query_one(ItemDetail)
         if entry is None:
@@ -121,11 +143,10 @@ class TodayScreen(Screen):
             case = lookup.case_summary(self.ctx, entry.row.crn) if entry.row.crn else None
             recent = lookup.recent_oversight(self.ctx, entry.row.crn) if entry.row.crn else []
             pane.show(item, case, recent, entry.urgency, self.ctx.today)
-        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_detail()
+        self.show_detail(immediate=False)
 
     @on(DataTable.RowSelected, "#queue")
     async def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -345,6 +366,8 @@ class TodayScreen(Screen):
             self.notify("Nothing to undo in this session", severity="warning")
             return
         audit_id = stack.pop()
+        while stack and not decisions.is_undoable(self.ctx, audit_id):  # admin changes are not undone
+            audit_id = stack.pop()
         try:
             result = decisions.undo(self.ctx, audit_id)
         except SpoError as error:

@@ -136,7 +136,10 @@ def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]
 
 def reminder_text(line: DiaryLine) -> str:
     """A reminder the CASPO can paste into an email or Teams message to the practitioner."""
-    when = f" It is arranged for {line.arranged_for.replace('T', ' at ')}." if line.arranged_for else ""
+    when = ""
+    if line.arranged_for:
+        arranged = datetime.fromisoformat(line.arranged_for)
+        when = f" It is arranged for {arranged:%A %d %B at %H:%M}." if "T" in line.arranged_for else f" It is arranged for {arranged:%A %d %B}."
     return (
         f"Hello {line.practitioner.split()[0]}, a management-oversight touch point on {line.crn} ({line.name}) "
         f"is due by {line.due:%A %d %B %Y}: {line.title}.{when} Please bring the case up to date and, if you need "

@@ -447,6 +447,12 @@ UNDOABLE = (
 )  # fmt: skip
 
 
+def is_undoable(ctx: Context, audit_id: int) -> bool:
+    """True if the audited action is one ``undo`` can reverse."""
+    row = ctx.db.execute("SELECT action FROM audit_log WHERE id = ?", [audit_id]).fetchone()
+    return row is not None and row[0] in UNDOABLE
+
+
 def undo(ctx: Context, audit_id: int) -> ActionResult:
     """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
     entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.

@@ -117,6 +117,7 @@ def import_file(
     called every few thousand rows while checking and writing, and last with ``(total, total)``;
     an exception it raises stops the import, and whatever was being written is rolled back.
     """
+    ctx.require("import")
     kind = _kind(kind)
     path = Path(path)
     records = _records(path)

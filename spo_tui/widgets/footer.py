@@ -1,0 +1,27 @@
+"""A Footer that rebuilds itself only when the keys it shows change.
+
+Textual's Footer recomposes on every bindings refresh, and a DataTable refreshes bindings on every
+cursor move: with a dozen keys that made each arrow press cost tens of milliseconds for a footer
+that looked the same. This one compares what it would show first.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+
+
+class QuietFooter(Footer):
+    """Footer whose keys are rebuilt only when the shown keys, labels or enabled states differ."""
+
+    _shown: tuple | None = None
+
+    def bindings_changed(self, screen) -> None:
+        shown = tuple(
+            (binding.key, binding.description, enabled)
+            for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
+            if binding.show
+        )
+        if shown == self._shown and self._bindings_ready:
+            return
+        self._shown = shown
+        super().bindings_changed(screen)
