@@ -7,6 +7,7 @@ from functools import partial
 from datetime import datetime
 from pathlib import Path
 
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
@@ -66,12 +67,61 @@ class SpoApp(App[None]):
         except SpoError as error:
             self.exit(message=str(error))
             return
-        self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}"
+        read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
+        self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}"
+        self._data_version = self._store_version()
+        self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
+        self.check_record()
         home = AdminScreen if self.ctx.actor["role"] == Role.CASPO.value else TodayScreen
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.switch_screen(home())
         else:
             self.push_screen(home())
+
+    #: How often the app looks for changes made by another process (the CASPO's, say).
+    POLL_SECONDS = 1.0
+    #: Below this size the screens cannot draw properly; the app says so instead.
+    MIN_SIZE = (80, 24)
+
+    def _store_version(self) -> int:
+        return self.ctx.db.execute("PRAGMA data_version").fetchone()[0] if self.ctx else 0
+
+    def _poll_store(self) -> None:
+        """``PRAGMA data_version`` changes when another connection commits: then the screen reloads."""
+        version = self._store_version()
+        if version != self._data_version:
+            self._data_version = version
+            for screen in self.screen_stack:
+                reload = getattr(screen, "store_changed", None)
+                if reload is not None and screen.is_mounted:
+                    reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
+    def check_record(self) -> None:
+        """Verify the oversight chain on a connection of this thread's own; warn if it is broken."""
+        from spo_tui.services.integrity import verify_chain
+
+        db = open_db(self.db_path, migrate=False)
+        try:
+            problem = verify_chain(db)
+        finally:
+            db.close()
+        if problem is not None:
+            self.call_from_thread(
+                self.notify,
+                f"The oversight record has been altered outside spo-tui: {problem.message}. Run spo-tui verify.",
+                severity="error", timeout=30, markup=False,
+            )  # fmt: skip
+
+    def on_resize(self, event: events.Resize) -> None:
+        from spo_tui.screens.too_small import TooSmallScreen
+
+        small = event.size.width < self.MIN_SIZE[0] or event.size.height < self.MIN_SIZE[1]
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(self.MIN_SIZE))
+        elif not small and showing:
+            self.pop_screen()
 
     def action_help(self) -> None:
         from spo_tui.screens.help import HelpScreen

@@ -469,3 +469,56 @@ async def test_caspo_sees_no_decision_keys_but_enters_records_on_the_spos_behalf
     entered = rows(path, "SELECT d.name, e.name FROM oversight_entries o JOIN staff d ON d.id = o.decided_by "
                          "JOIN staff e ON e.id = o.entered_by")  # fmt: skip
     assert entered == [("Sam Spo", "Cas Admin")]
+
+
+async def test_another_process_change_shows_within_two_seconds(team_db, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        env = {**os.environ, "SPO_TUI_RULES": str(tmp_path / "none.toml"), "SPO_TUI_TODAY": "2026-11-23"}
+        added = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "--as", "Cas Admin", "add", "task",
+                                "--title", "Fire alarm test", "--category", "health_safety"],
+                               capture_output=True, text=True, env=env, check=True).stdout.strip()  # fmt: skip
+        start = time.monotonic()
+        while added not in [e.id for e in app.screen.entries] and time.monotonic() - start < 2:
+            await pilot.pause(0.1)
+        assert added in [e.id for e in app.screen.entries]
+
+
+async def test_a_terminal_too_small_says_so(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        assert "needs at least 80×24" in str(app.screen.query_one("#too-small").render())
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "TodayScreen"
+
+
+async def test_start_warns_when_the_record_was_altered(team_db):
+    path, ids = team_db
+    app0 = make_app(path)
+    async with app0.run_test(size=(120, 40)) as pilot:  # record one entry through the app
+        await pilot.pause()
+        await pilot.press("d", *"Seen", "ctrl+s")
+        await pilot.pause()
+    db = open_db(path)
+    db.conn.execute("DROP TRIGGER oversight_entries_no_update")
+    db.conn.execute("UPDATE oversight_entries SET decision = 'Changed later'")
+    db.conn.commit()
+    db.close()
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+    assert any("has been altered outside spo-tui" in m for m in messages)

@@ -252,6 +252,10 @@ class AdminScreen(Screen):
                 parts.append(f"{command.key} {_KEY_WORDS[action]}")
         return lead + "  ".join(parts) if parts else ""
 
+    def store_changed(self) -> None:
+        """Another process changed the store: show its changes."""
+        self.reload()
+
     def reload(self) -> None:
         """Read the three lists (fast local reads) and show them, keeping each cursor's row."""
         ctx = self.ctx

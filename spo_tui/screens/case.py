@@ -122,6 +122,10 @@ class CaseScreen(Screen):
 
     # --- Data -----------------------------------------------------------------------------------
 
+    def store_changed(self) -> None:
+        """Another process changed the store: show its changes."""
+        self.load()
+
     def load(self) -> None:
         """Read the case and its timeline (fast local reads) and show them."""
         ctx = self.app.ctx

@@ -68,6 +68,10 @@ class TodayScreen(Screen):
         self.query_one(QueueTable).focus()
         self.refresh_due_work()
 
+    def store_changed(self) -> None:
+        """Another process changed the store: reload, keeping the cursor where it was."""
+        self.reload()
+
     def on_screen_resume(self) -> None:
         if self.entries or self.is_mounted:
             self.reload()
