@@ -1116,7 +1116,7 @@ class _Builder:
 
     def build_actions(self, n_open: int) -> None:
         """Agreed actions: open ones from recent entries (some overdue), closed ones from older entries."""
-        rng, today = self.rng, self.today
+        today = self.today
         days = self.rules.get("actions", "default_days")
         case_entries = [e for c in self.cases for e in self.entries_by_crn.get(c["crn"], []) if e["item_id"] is None]
         fresh_from = (today - timedelta(days=days - 1)).isoformat()

@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
+from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import ADMIN_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import from_iso, relative_due
@@ -155,7 +156,7 @@ class TextScreen(ModalScreen[bool]):
         self.dismiss(go_on)
 
 
-class AdminScreen(Screen):
+class AdminScreen(ActingScreen):
     """Diary, MAPPA level 1 reviews and transfers; add or correct work; import extracts."""
 
     CSS_PATH = "admin.tcss"
@@ -383,41 +384,6 @@ class AdminScreen(Screen):
         tabs.active = PANES[(PANES.index(self.active_pane) + 1) % len(PANES)]
 
     # --- Acting ----------------------------------------------------------------------------------
-
-    def _done(self, result: ActionResult | None) -> None:
-        """After any action: remember it for undo, confirm, reload the lists."""
-        if result is None:
-            return
-        if result.audit_id is not None:
-            self.app.undo_stack.append(result.audit_id)
-        self.notify(result.message, markup=False, timeout=4)
-        self.reload()
-
-    def _call(self, fn: Callable[[], ActionResult]) -> None:
-        """Run a service call that needs no input; show its refusal as an error."""
-        try:
-            self._done(fn())
-        except SpoError as error:
-            self.notify(str(error), severity="error", markup=False)
-
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
-        """Ask for one line; the service validates it while the prompt stays open."""
-        from spo_tui.screens.prompts import PromptScreen
-
-        results: list[ActionResult] = []
-
-        def submit(text: str) -> None:
-            results.append(fn(text))
-
-        self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
-            lambda _text: self._done(results[-1] if results else None),
-        )
-
-    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
-        from spo_tui.screens.prompts import ChoiceScreen
-
-        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
 
     def _form(self, heading: str, fields: list[Field], submit: Callable[[dict], ActionResult], changed_only: bool = False) -> None:
         self.app.push_screen(
@@ -682,11 +648,6 @@ class AdminScreen(Screen):
             return
         if self.importing:
             self.notify("An import is already running", severity="warning", markup=False)
-            return
-        try:
-            import spo_tui.services.importer  # noqa: F401
-        except ImportError:
-            self.notify("Import is not available in this version", severity="error", markup=False)
             return
 
         def ask_path(kind: str) -> None:

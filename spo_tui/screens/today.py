@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Tab, Tabs
 
+from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
-from spo_tui.services.base import ActionResult
 from spo_tui.services.queue import QueueEntry, build_queue
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.item_detail import ItemDetail
@@ -26,7 +24,7 @@ from spo_tui.widgets.queue_table import QueueTable
 _BY_ACTION = {c.action: c for c in TODAY_COMMANDS}
 
 
-class TodayScreen(Screen):
+class TodayScreen(ActingScreen):
     """Home: what needs the SPO today, most urgent first."""
 
     CSS_PATH = "today.tcss"
@@ -220,41 +218,6 @@ class TodayScreen(Screen):
             self.query_one(QueueTable).focus()
 
     # --- Acting ----------------------------------------------------------------------------------
-
-    def _done(self, result: ActionResult | None) -> None:
-        """After any action: confirm, remember it for undo, reload with the cursor on the next item."""
-        if result is None:
-            return
-        if result.audit_id is not None:
-            self.app.undo_stack.append(result.audit_id)
-        self.notify(result.message, markup=False, timeout=4)
-        self.reload()
-
-    def _call(self, fn: Callable[[], ActionResult]) -> None:
-        """Run a service call that needs no input; show its refusal as a message."""
-        try:
-            self._done(fn())
-        except SpoError as error:
-            self.notify(str(error), severity="error", markup=False)
-
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
-        """Ask for one line; the service validates it while the prompt stays open."""
-        from spo_tui.screens.prompts import PromptScreen
-
-        results: list[ActionResult] = []
-
-        def submit(text: str) -> None:
-            results.append(fn(text))
-
-        self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
-            lambda _text: self._done(results[-1] if results else None),
-        )
-
-    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
-        from spo_tui.screens.prompts import ChoiceScreen
-
-        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
 
     def action_decide(self) -> None:
         from spo_tui.screens.oversight_form import OversightForm

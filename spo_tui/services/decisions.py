@@ -21,7 +21,6 @@ from spo_tui.domain.vocab import (
     ItemKind,
     OversightOutcome,
     OversightType,
-    Role,
     SbarState,
     normalise_crn,
     parse_enum,

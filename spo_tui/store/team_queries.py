@@ -241,7 +241,7 @@ def checkin_actions(db: Database, start: date, end: date) -> list[dict[str, Any]
     """Actions agreed at check-ins on ``start``..``end`` with their queue item's status and closing time."""
     return _all(
         db,
-        f"""SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name AS created_by_name,
+        """SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name AS created_by_name,
                    i.status AS item_status, i.closed_at AS item_closed_at, i.due AS item_due
             FROM team_notes n LEFT JOIN cases c ON c.crn = n.crn LEFT JOIN staff o ON o.id = n.owner_id
             LEFT JOIN staff b ON b.id = n.created_by LEFT JOIN items i ON i.id = n.item_id

@@ -1,0 +1,54 @@
+"""What every screen that acts on the store does the same way: call a service, confirm, remember
+the action for undo, and read the store again; ask for a line of text or a choice first if needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.screen import Screen
+
+from spo_tui.domain.errors import SpoError
+from spo_tui.services.base import ActionResult
+
+
+class ActingScreen(Screen):
+    """A screen whose actions end in a service call. Subclasses define ``reload()``."""
+
+    def reload(self) -> None:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    def _done(self, result: ActionResult | None) -> None:
+        """After any action: remember it for undo, confirm, read the store again."""
+        if result is None:
+            return
+        if result.audit_id is not None:
+            self.app.undo_stack.append(result.audit_id)
+        self.notify(result.message, markup=False, timeout=4)
+        self.reload()
+
+    def _call(self, fn: Callable[[], ActionResult]) -> None:
+        """Run a service call that needs no more input; a refusal is shown as an error."""
+        try:
+            self._done(fn())
+        except SpoError as error:
+            self.notify(str(error), severity="error", markup=False)
+
+    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
+        """Ask for one line; the service validates it while the prompt stays open."""
+        from spo_tui.screens.prompts import PromptScreen
+
+        results: list[ActionResult] = []
+
+        def submit(text: str) -> None:
+            results.append(fn(text))
+
+        self.app.push_screen(
+            PromptScreen(title, placeholder, value=value, submit=submit),
+            lambda _text: self._done(results[-1] if results else None),
+        )
+
+    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
+        """Offer a choice (number keys pick); ``then`` gets the chosen value."""
+        from spo_tui.screens.prompts import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
