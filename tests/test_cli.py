@@ -178,3 +178,21 @@ def test_as_is_checked_remembered_and_roles_enforced(tmp_path):
     refused = run("--db", str(path), "--as", po, "add", "task", "--title", "X", "--category", "other", tmp_path=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith(f"can add or complete non-operational tasks; {po} is PO")
+
+
+def test_export_to_a_file_is_private_and_marks_entries(tmp_path):
+    path = tmp_path / "exp.db"
+    assert run("demo", "--db", str(path), tmp_path=tmp_path).returncode == 0
+    out = tmp_path / "oversight.csv"
+    result = run("--db", str(path), "export", "oversight", "--since", "2026-11-01", "--output", str(out), "--mark-entered",
+                 tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    import csv
+
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["crn", "date", "time", "type_code"]
+    assert result.stderr.startswith(f"{len(rows) - 1} oversight entries written to")
+    again = run("--db", str(path), "export", "oversight", "--since", "2026-11-01", tmp_path=tmp_path)
+    assert again.stdout.splitlines() == [",".join(rows[0])]  # all marked entered: only the header is left
