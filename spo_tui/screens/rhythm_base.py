@@ -1,0 +1,229 @@
+"""What the team-rhythm screens share: reading on mount, acting through a service, keys that apply.
+
+Each screen reads through the services (fast local reads) in ``reload`` and acts only through a
+service call: on success the audit id goes on the app's undo stack and the service's message is
+shown; a refusal (SpoError) is shown as an error and nothing changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color, ColorParseError
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable
+
+from spo_tui.commands import Command
+from spo_tui.domain import permissions
+from spo_tui.domain.errors import SpoError
+from spo_tui.domain.vocab import RoSH
+from spo_tui.services.base import ActionResult
+
+
+def cell(text: Any, style: str | Style = "") -> Text:
+    """User text as a table cell: never parsed as markup, cut with an ellipsis."""
+    return Text("" if text is None else str(text), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def uk(day: date | None) -> str:
+    return f"{day:%d/%m/%Y}" if day else ""
+
+
+def rosh_label(value: str | None) -> str:
+    return RoSH(value).label if value else ""
+
+
+def rosh_short(value: str | None) -> str:
+    return RoSH(value).short if value else ""
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 action``, ``2 actions`` (``words`` for an irregular plural)."""
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` readable by this user only (0600): it names people and cases."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.chmod(path, 0o600)  # an earlier file of the same name keeps its mode otherwise
+    return path
+
+
+class RhythmScreen(Screen):
+    """A team-rhythm screen: subclasses set ``COMMAND_LIST`` and implement ``reload``.
+
+    ``applies(action)`` says whether a row-dependent key applies to what is highlighted: the footer
+    greys it out when it does not. Keys the acting role may not use are hidden.
+    """
+
+    COMMAND_LIST: tuple[Command, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_action = {c.action.split("(")[0]: c for c in self.COMMAND_LIST}
+        self._loaded = False
+        self._applying: tuple[bool, ...] | None = None
+        self._under_modal = False
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    @property
+    def team(self) -> str | None:
+        """The decider's team: the screens read that team's practitioners and cases (all when unset)."""
+        return self.ctx.decider.get("team") or None
+
+    def on_mount(self) -> None:
+        self.setup()
+        self.reload()
+        self._loaded = True
+
+    def on_screen_suspend(self) -> None:
+        # A modal's result comes back through ``_done`` (which reads again); another screen
+        # (a case, the queue) may have changed anything, so read again when it closes.
+        self._under_modal = isinstance(self.app.screen, ModalScreen)
+
+    def on_screen_resume(self) -> None:
+        if self._loaded and not self._under_modal:
+            self.reload()
+
+    def setup(self) -> None:
+        """Add table columns and the like, once."""
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    # --- Keys that apply ---------------------------------------------------------------------------
+
+    def applies(self, action: str) -> bool:
+        """True when a row-dependent ``action`` fits the highlighted row (default: always)."""
+        return True
+
+    def sync_bindings(self) -> None:
+        """Refresh the footer only when what applies to the highlighted row has changed (each
+        refresh rebuilds the footer)."""
+        applying = tuple(self.applies(a) for a in self._by_action)
+        if applying != self._applying:
+            self._applying = applying
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = self._by_action.get(action)
+        if command is None:
+            return True
+        if self.app.ctx is None:
+            return False
+        if command.permission and not permissions.allowed(command.permission, self.ctx.actor["role"]):
+            return False
+        if not self.is_mounted:
+            return True
+        return True if self.applies(action) else None
+
+    def _allowed(self, action: str) -> bool:
+        """The footer's test, for a key pressed anyway (from the palette): a refusal says why."""
+        command = self._by_action.get(action)
+        if command and command.permission:
+            try:
+                permissions.check(command.permission, self.ctx.actor["role"], self.ctx.actor["name"])
+            except SpoError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return False
+        return True
+
+    def theme_style(self, variable: str, bold: bool = False) -> Style:
+        """A Rich style in the theme's colour ``variable`` (``error``, ``warning``...), for table cells."""
+        try:
+            colour = Color.parse(self.app.theme_variables[variable]).rich_color
+        except (KeyError, ColorParseError):  # not a plain colour (e.g. "auto 60%"): no colour
+            return Style(bold=bold)
+        return Style(color=colour, bold=bold)
+
+    def rosh_cell(self, value: str | None, short: bool = True) -> Text:
+        """A RoSH level as a cell, in the theme's error colour when high and warning colour when medium."""
+        if not value:
+            return cell("")
+        style = {"VERY_HIGH": self.theme_style("error", bold=True), "HIGH": self.theme_style("error"),
+                 "MEDIUM": self.theme_style("warning")}.get(value, "")  # fmt: skip
+        return cell(rosh_short(value) if short else rosh_label(value), style)
+
+    def fill(self, table: DataTable, rows: list[tuple[str, list[Text]]], keep: int | None = None) -> None:
+        """Replace ``table``'s rows, the cursor back on the same row number."""
+        row = table.cursor_row if keep is None else keep
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
+
+    # --- Acting ----------------------------------------------------------------------------------
+
+    def _done(self, result: ActionResult | None) -> None:
+        """After any action: remember it for undo, confirm, read again."""
+        if result is None:
+            return
+        if result.audit_id is not None:
+            self.app.undo_stack.append(result.audit_id)
+        self.notify(result.message, markup=False, timeout=4)
+        self.reload()
+
+    def _call(self, fn: Callable[[], ActionResult]) -> None:
+        """Run a service call that needs no more input; a refusal is shown as an error."""
+        try:
+            self._done(fn())
+        except SpoError as error:
+            self.notify(str(error), severity="error", markup=False)
+
+    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
+        """Ask for one line; the service validates it while the prompt stays open."""
+        from spo_tui.screens.prompts import PromptScreen
+
+        results: list[ActionResult] = []
+
+        def submit(text: str) -> None:
+            results.append(fn(text))
+
+        self.app.push_screen(
+            PromptScreen(title, placeholder, value=value, submit=submit),
+            lambda _text: self._done(results[-1] if results else None),
+        )
+
+    def _ask(self, title: str, placeholder: str, then: Callable[[str], None]) -> None:
+        """Ask for one line of text (not empty) and hand it on."""
+        from spo_tui.screens.prompts import PromptScreen
+
+        self.app.push_screen(PromptScreen(title, placeholder), lambda text: then(text) if text else None)
+
+    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
+        from spo_tui.screens.prompts import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
+
+    def _export(self, filename: str, text: str) -> Path | None:
+        """Write an export beside the database (mode 0600) and say where."""
+        path = self.app.db_path.resolve().parent / filename
+        try:
+            write_private(path, text)
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror or error}", severity="error", markup=False)
+            return None
+        self.notify(f"Written to {path}", markup=False, timeout=6)
+        return path
+
+    def open_crn(self, crn: str | None) -> None:
+        if crn:
+            self.app.open_case(crn)
+        else:
+            self.notify("No case on this row", severity="warning", markup=False)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

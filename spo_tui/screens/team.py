@@ -1,0 +1,340 @@
+"""The team and coverage dashboard: per-practitioner table, oversight coverage by RoSH against the
+inspectorate's figures, the cases no manager has looked at (each one keystroke from a touch point),
+where the SPO's time goes and what was delegated, and eight-week trends as sparklines.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
+
+from spo_tui.domain.coverage import Coverage, CoverageRow, Series, percent_text
+from spo_tui.domain.vocab import ItemKind
+from spo_tui.screen_commands import TEAM_COMMANDS, TEAM_SECTIONS
+from spo_tui.screens.rhythm_base import RhythmScreen, cell
+from spo_tui.services import team
+from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
+
+#: The coverage windows ``w`` steps through, in days.
+WINDOWS = (90, 30, 180)
+#: Rows of the coverage grid: each RoSH level, then the inspectorate's high/very-high band and the whole caseload.
+COVERAGE_KEYS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH", "HIGH_VERY_HIGH", "ALL")
+COVERAGE_NOTE = (
+    "Coverage: the share of current cases with an oversight entry in the window (not withdrawn). The inspectorate's "
+    "figures are the share of inspected cases where oversight was sufficient: a stricter measure, shown as a floor."
+)
+BAR_WIDTH = 20
+#: The trend lines, in the order shown: open work per queue kind, then countersign turnaround and throughput.
+TREND_KEYS = (*(k.value for k in ItemKind), "countersign_turnaround", "countersigns_closed")
+
+
+def _tab(pane: str) -> str:
+    """A panel's tab title: its number key, then its name."""
+    number = [p for p, _label in TEAM_SECTIONS].index(pane) + 1
+    return f"{number} {dict(TEAM_SECTIONS)[pane]}"
+
+
+def _rows(coverage: Coverage) -> dict[str, CoverageRow]:
+    return {r.key: r for r in (*coverage.by_rosh, *coverage.bands, coverage.total)}
+
+
+def _minutes(total: int) -> str:
+    return f"{total // 60}h {total % 60:02d}m"
+
+
+def _value(v: float | int | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
+
+
+class CoverageGrid(Grid):
+    """Coverage by RoSH as a grid of labels, a share below the inspectorate's figure in the error colour.
+
+    ``compare=True`` shows two dates side by side (the monthly pack): a month ago and now.
+    """
+
+    def __init__(self, *, compare: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id, classes="coverage-grid" + (" -compare" if compare else ""))
+        self.compare = compare
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.compare:
+            return ("label", "before", "percent", "cases", "unseen", "benchmark")
+        return ("label", "cases", "seen", "unseen", "percent", "benchmark", "status")
+
+    def compose(self) -> ComposeResult:
+        heads = {"label": "RoSH", "cases": "Cases", "seen": "Seen", "unseen": "Not seen", "percent": "Coverage",
+                 "before": "Before", "benchmark": "Inspectorate", "status": ""}  # fmt: skip
+        for column in self.columns:
+            yield Label(heads[column], id=f"{self.id}-head-{column}", classes="head", markup=False)
+        for key in COVERAGE_KEYS:
+            for column in self.columns:
+                classes = "cell" + (" -band" if key in ("HIGH_VERY_HIGH", "ALL") else "")
+                yield Label("", id=f"{self.id}-{key}-{column}", classes=classes, markup=False)
+
+    def show(self, coverage: Coverage, before: Coverage | None = None) -> None:
+        rows = _rows(coverage)
+        earlier = _rows(before) if before else {}
+        if self.compare:
+            self.query_one(f"#{self.id}-head-before", Label).update(f"{before.as_of:%d/%m/%Y}" if before else "Before")
+            self.query_one(f"#{self.id}-head-percent", Label).update(f"{coverage.as_of:%d/%m/%Y}")
+        for key in COVERAGE_KEYS:
+            r = rows[key]
+            values = {
+                "label": r.label, "cases": str(r.cases), "seen": str(r.seen), "unseen": str(r.unseen),
+                "percent": r.percent_text, "benchmark": f"{r.benchmark}%" if r.benchmark is not None else "",
+                "status": "below" if r.below_benchmark else "", "before": earlier[key].percent_text if key in earlier else "",
+            }  # fmt: skip
+            for column in self.columns:
+                label = self.query_one(f"#{self.id}-{key}-{column}", Label)
+                label.update(values[column])
+                label.set_class(r.below_benchmark and column in ("percent", "status"), "-below")
+            if self.compare and key in earlier:
+                self.query_one(f"#{self.id}-{key}-before", Label).set_class(earlier[key].below_benchmark, "-below")
+
+
+class TrendRow(Horizontal):
+    """One weekly series: its name, a sparkline, and the first and last values.
+
+    A series with a gap (a week without data) is drawn as text with the gap left blank.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(id=f"trend-{key}", classes="trend-row")
+        self.key = key
+        self.series: Series | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="trend-label", markup=False)
+        yield Sparkline([], id=f"spark-{self.key}", classes="trend-spark")
+        yield Label("", id=f"sparktext-{self.key}", classes="trend-spark -text", markup=False)
+        yield Label("", classes="trend-values", markup=False)
+
+    def show(self, series: Series) -> None:
+        self.series = series
+        known = [v for v in series.values if v is not None]
+        whole = bool(known) and len(known) == len(series.values)
+        self.query_one(".trend-label", Label).update(series.label)
+        spark = self.query_one(Sparkline)
+        spark.data = [float(v) for v in known] if whole else []
+        spark.display = whole
+        text = self.query_one(f"#sparktext-{self.key}", Label)
+        text.update("" if whole else (series.spark if known else "no data"))
+        text.display = not whole
+        self.query_one(".trend-values", Label).update(f"{_value(series.first)} → {_value(series.last)}")
+
+
+class TeamScreen(RhythmScreen):
+    """How the team stands: people, coverage, cases not seen, the SPO's time and the trends."""
+
+    CSS_PATH = ["rhythm.tcss", "team.tcss"]
+    COMMAND_LIST = TEAM_COMMANDS
+    BINDINGS = [c.binding() for c in COMMAND_LIST]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days = WINDOWS[0]
+        self.overview: list[PractitionerRow] = []
+        self.coverage: Coverage | None = None
+        self.unseen: list[UnseenCase] = []
+        self.spent: TimeSpent | None = None
+        self.trends = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="team-title", markup=False)
+        with TabbedContent(id="team-tabs", initial="people"):
+            with TabPane(_tab("people"), id="people"):
+                yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(_tab("coverage"), id="coverage"):
+                with VerticalScroll(id="coverage-box"):
+                    yield Static("", id="coverage-heading", markup=False)
+                    yield CoverageGrid(id="coverage-grid")
+                    yield Static(COVERAGE_NOTE, id="coverage-note", markup=False)
+            with TabPane(_tab("unseen"), id="unseen"):
+                yield DataTable(id="unseen-table", cursor_type="row", zebra_stripes=True)
+                yield Label("Every current case has an oversight entry in the window.", id="unseen-empty", classes="empty")
+            with TabPane(_tab("time"), id="time"):
+                with Vertical(id="time-box"):
+                    yield Static("", id="time-heading", markup=False)
+                    yield DataTable(id="time-table", cursor_type="row", show_cursor=False)
+                    yield Static("", id="delegated-heading", markup=False)
+                    yield DataTable(id="delegated-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(_tab("trends"), id="trends"):
+                with VerticalScroll(id="trends-box"):
+                    yield Static("", id="trends-heading", markup=False)
+                    for key in TREND_KEYS:
+                        yield TrendRow(key)
+        yield Footer()
+
+    def setup(self) -> None:
+        self.title = "Team and coverage"
+        columns = {
+            "people": (("Practitioner", 16), ("Role", 4), ("Cases", 5), ("Not seen", 8), ("SBARs", 5), ("TP late", 7),
+                       ("To sign", 7), ("1:1", 11), ("L", 3), ("M", 3), ("H", 3), ("VH", 3), ("OASys", 8), ("Notes", 12)),
+            "unseen": (("Last seen", 11), ("CRN", 7), ("RoSH", 4), ("PP", 16), ("Touch point", 11), ("Name", 16),
+                       ("Sentence", 26)),
+            "time": (("Where the time went", 22), ("Time", 8), ("Share", 5), ("", BAR_WIDTH), ("Entries", 7)),
+            "delegated": (("Delegated task", 30), ("To", 20), ("On", 10), ("Status", 7), ("Done", 10)),
+        }  # fmt: skip
+        for name, cols in columns.items():
+            table = self.query_one(f"#{name}-table", DataTable)
+            for n, (label, width) in enumerate(cols):
+                table.add_column(label, width=width, key=f"c{n}")
+        self.query_one("#people-table", DataTable).focus()
+
+    # --- Data ------------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        days = self.days
+        self.overview = team.team_overview(ctx, self.team, days=days)
+        self.coverage = team.coverage(ctx, days=days, team=self.team)
+        self.unseen = team.unseen_cases(ctx, days=days, team=self.team)
+        self.spent = team.time_spent(ctx)
+        self.trends = team.trends(ctx)
+        late = self.theme_style("error", bold=True)
+
+        people = []
+        for r in self.overview:
+            sv = r.supervision
+            notes = "absent today" if r.absent_today else ""
+            people.append((r.staff_id, [
+                cell(r.name), cell(r.role), cell(r.cases.total), cell(r.unseen or ""), cell(r.open_sbars or ""),
+                cell(r.overdue_touch_points or "", late if r.overdue_touch_points else ""),
+                cell(r.countersigns_waiting or ""), cell(sv.status, late if sv.one_to_one_overdue else ""),
+                cell(r.cases.low or ""), cell(r.cases.medium or ""), cell(r.cases.high or ""), cell(r.cases.very_high or ""),
+                cell("approved" if r.oasys_approved else ""), cell(notes),
+            ]))  # fmt: skip
+        self.fill(self.query_one("#people-table", DataTable), people)
+
+        cov = self.coverage
+        self.query_one("#coverage-heading", Static).update(
+            f"Oversight coverage on {cov.as_of:%d/%m/%Y}: cases with an oversight entry since {cov.since:%d/%m/%Y} "
+            f"({cov.days} days). w changes the window."
+        )
+        self.query_one("#coverage-grid", CoverageGrid).show(cov)
+
+        unseen = []
+        for u in self.unseen:
+            since = "never" if u.days_since is None else f"{u.days_since}d ago"
+            tp = ""
+            if u.touch_point_id:
+                tp = f"due {u.touch_point_due:%d/%m}" if u.touch_point_due else "open"
+            sentence = f"{u.sentence_type.replace('_', ' ').lower()} from {u.sentence_start:%d/%m/%Y}"
+            unseen.append((u.crn, [
+                cell(since, late if u.days_since is None else ""), cell(u.crn), self.rosh_cell(u.rosh),
+                cell(u.practitioner or "unallocated"), cell(tp), cell(u.name), cell(sentence),
+            ]))  # fmt: skip
+        unseen_table = self.query_one("#unseen-table", DataTable)
+        self.fill(unseen_table, unseen)
+        unseen_table.set_class(not unseen, "-empty")
+        self.query_one("#unseen-empty", Label).set_class(not unseen, "-shown")
+
+        spent = self.spent
+        top = max((c.minutes for c in spent.categories), default=0)
+        time_rows = []
+        for c in spent.categories:
+            bar = "█" * round(BAR_WIDTH * c.minutes / top) if top else ""
+            missing = f" ({c.without_minutes} without minutes)" if c.without_minutes else ""
+            time_rows.append((c.key, [
+                cell(c.label), cell(_minutes(c.minutes)), cell(percent_text(c.percent)), cell(bar, "bold"),
+                cell(f"{c.entries}{missing}"),
+            ]))  # fmt: skip
+        self.fill(self.query_one("#time-table", DataTable), time_rows)
+        self.query_one("#time-heading", Static).update(
+            f"Time recorded {spent.since:%d/%m/%Y} to {spent.until:%d/%m/%Y} (4 weeks): {_minutes(spent.total_minutes)}"
+        )
+        delegated = []
+        for d in spent.delegated:
+            to = f"{d.delegated_to} ({d.delegated_role})" if d.delegated_to else ""
+            delegated.append((d.item_id, [
+                cell(d.title), cell(to), cell(f"{d.delegated_on:%d/%m/%Y}" if d.delegated_on else ""),
+                cell("done" if d.status == "closed" else d.status), cell(f"{d.done_on:%d/%m/%Y}" if d.done_on else ""),
+            ]))  # fmt: skip
+        self.fill(self.query_one("#delegated-table", DataTable), delegated)
+        self.query_one("#delegated-heading", Static).update(
+            f"Delegated in that time: {len(spent.delegated)} task{'s' if len(spent.delegated) != 1 else ''}"
+            + ("" if spent.delegated else ". g on a task in the queue delegates it in one keystroke.")
+        )
+
+        self._show_trends()
+
+        tabs = self.query_one("#team-tabs", TabbedContent)
+        tabs.get_tab("unseen").label = f"{_tab('unseen')} ({len(self.unseen)})"
+        total = cov.total
+        self.query_one("#team-title", Static).update(
+            f"{len(self.overview)} practitioners · {total.cases} cases · {total.percent_text} seen in {cov.days} days · "
+            f"{len(self.unseen)} not seen"
+        )
+        self.sync_bindings()
+
+    def _show_trends(self) -> None:
+        tr = self.trends
+        self.query_one("#trends-heading", Static).update(
+            f"Open work at the end of each week, {len(tr.week_ends)} weeks {tr.week_ends[0]:%d/%m} to "
+            f"{tr.week_ends[-1]:%d/%m/%Y}; countersign turnaround: median days from submission to verdict of those "
+            "closed that week."
+        )
+        for series in (*tr.backlog, tr.countersign_turnaround, tr.countersigns_closed):
+            self.query_one(f"#trend-{series.key}", TrendRow).show(series)
+
+    @property
+    def active_pane(self) -> str:
+        return self.query_one("#team-tabs", TabbedContent).active or "people"
+
+    @property
+    def current_unseen(self) -> UnseenCase | None:
+        if self.active_pane != "unseen":
+            return None
+        table = self.query_one("#unseen-table", DataTable)
+        if not self.unseen or not 0 <= table.cursor_row < len(self.unseen):
+            return None
+        return self.unseen[table.cursor_row]
+
+    def applies(self, action: str) -> bool:
+        if action == "touch_point":
+            case = self.current_unseen
+            return case is not None and case.touch_point_id is None
+        if action == "open_case":
+            return self.current_unseen is not None
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.sync_bindings()
+
+    @on(DataTable.RowSelected, "#unseen-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_case()
+
+    @on(TabbedContent.TabActivated, "#team-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        focus = {"people": "#people-table", "unseen": "#unseen-table", "time": "#delegated-table",
+                 "coverage": "#coverage-box", "trends": "#trends-box"}[event.pane.id]  # fmt: skip
+        self.query_one(focus).focus()
+        self.sync_bindings()
+
+    def action_section(self, pane: str) -> None:
+        self.query_one("#team-tabs", TabbedContent).active = pane
+
+    def action_window(self) -> None:
+        self.days = WINDOWS[(WINDOWS.index(self.days) + 1) % len(WINDOWS)]
+        self.reload()
+        self.notify(f"Coverage window: {self.days} days", markup=False, timeout=2)
+
+    # --- Acting ----------------------------------------------------------------------------------
+
+    def action_touch_point(self) -> None:
+        case = self.current_unseen
+        if case is None or not self._allowed("touch_point"):
+            return
+        self._call(lambda: team.make_touch_point_for(self.ctx, case.crn))
+
+    def action_open_case(self) -> None:
+        case = self.current_unseen
+        self.open_crn(case.crn if case else None)
