@@ -522,3 +522,21 @@ async def test_start_warns_when_the_record_was_altered(team_db):
         await pilot.pause()
         messages = [n.message for n in app._notifications]
     assert any("has been altered outside spo-tui" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("key", "screen"),
+    [("k", "CheckinScreen"), ("h", "ProtectedHourScreen"), ("p", "SupervisionScreen"), ("o", "TeamScreen"),
+     ("M", "MonthlyScreen")],
+)  # fmt: skip
+async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, screen):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        assert type(app.screen).__name__ == screen
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"

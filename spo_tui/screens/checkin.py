@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedCont
 
 from spo_tui.domain.dates import relative_due
 from spo_tui.domain.markdown import NOTE_KIND_LABELS, NOTE_KINDS, AgendaRow, TeamNote
-from spo_tui.screen_commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
+from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, uk
 from spo_tui.services import lookup, rhythm
 from spo_tui.services.base import ActionResult

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from spo_tui.domain.markdown import EscalationThread, MonthlyPack
-from spo_tui.screen_commands import MONTHLY_COMMANDS
+from spo_tui.commands import MONTHLY_COMMANDS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, plural, uk
 from spo_tui.screens.team import TREND_KEYS, CoverageGrid, TrendRow
 from spo_tui.services import rhythm, team

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from spo_tui.domain.dates import is_working_day
 from spo_tui.domain.errors import SpoError
-from spo_tui.screen_commands import PROTECTED_HOUR_COMMANDS
+from spo_tui.commands import PROTECTED_HOUR_COMMANDS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import decisions, lookup, rhythm
 from spo_tui.services.queue import build_queue

@@ -16,14 +16,15 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from spo_tui.commands import Command
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import RoSH
-from spo_tui.services.base import ActionResult
+from spo_tui.screens.acting import ActingScreen
+from spo_tui.services import lookup
 
 
 def cell(text: Any, style: str | Style = "") -> Text:
@@ -57,7 +58,7 @@ def write_private(path: Path, text: str) -> Path:
     return path
 
 
-class RhythmScreen(Screen):
+class RhythmScreen(ActingScreen):
     """A team-rhythm screen: subclasses set ``COMMAND_LIST`` and implement ``reload``.
 
     ``applies(action)`` says whether a row-dependent key applies to what is highlighted: the footer
@@ -166,46 +167,11 @@ class RhythmScreen(Screen):
 
     # --- Acting ----------------------------------------------------------------------------------
 
-    def _done(self, result: ActionResult | None) -> None:
-        """After any action: remember it for undo, confirm, read again."""
-        if result is None:
-            return
-        if result.audit_id is not None:
-            self.app.undo_stack.append(result.audit_id)
-        self.notify(result.message, markup=False, timeout=4)
-        self.reload()
-
-    def _call(self, fn: Callable[[], ActionResult]) -> None:
-        """Run a service call that needs no more input; a refusal is shown as an error."""
-        try:
-            self._done(fn())
-        except SpoError as error:
-            self.notify(str(error), severity="error", markup=False)
-
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
-        """Ask for one line; the service validates it while the prompt stays open."""
-        from spo_tui.screens.prompts import PromptScreen
-
-        results: list[ActionResult] = []
-
-        def submit(text: str) -> None:
-            results.append(fn(text))
-
-        self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
-            lambda _text: self._done(results[-1] if results else None),
-        )
-
     def _ask(self, title: str, placeholder: str, then: Callable[[str], None]) -> None:
         """Ask for one line of text (not empty) and hand it on."""
         from spo_tui.screens.prompts import PromptScreen
 
         self.app.push_screen(PromptScreen(title, placeholder), lambda text: then(text) if text else None)
-
-    def _choose(self, title: str, choices: list[tuple[str, str]], then: Callable[[str], None]) -> None:
-        from spo_tui.screens.prompts import ChoiceScreen
-
-        self.app.push_screen(ChoiceScreen(title, choices), lambda value: then(value) if value else None)
 
     def _export(self, filename: str, text: str) -> Path | None:
         """Write an export beside the database (mode 0600) and say where."""
@@ -215,6 +181,7 @@ class RhythmScreen(Screen):
         except OSError as error:
             self.notify(f"Could not write {path}: {error.strerror or error}", severity="error", markup=False)
             return None
+        lookup.record_file_export(self.ctx, filename)
         self.notify(f"Written to {path}", markup=False, timeout=6)
         return path
 

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import SupervisionKind, normalise_crn
-from spo_tui.screen_commands import SUPERVISION_COMMANDS
+from spo_tui.commands import SUPERVISION_COMMANDS
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team

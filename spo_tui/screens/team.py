@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static,
 
 from spo_tui.domain.coverage import Coverage, CoverageRow, Series, percent_text
 from spo_tui.domain.vocab import ItemKind
-from spo_tui.screen_commands import TEAM_COMMANDS, TEAM_SECTIONS
+from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import team
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase

@@ -317,6 +317,18 @@ class TodayScreen(ActingScreen):
         if entry and entry.row.crn:
             self.app.open_case(entry.row.crn)
 
+    def action_goto(self, name: str) -> None:
+        """Open one of the team-rhythm screens over the queue."""
+        from spo_tui.screens.checkin import CheckinScreen
+        from spo_tui.screens.monthly import MonthlyScreen
+        from spo_tui.screens.protected_hour import ProtectedHourScreen
+        from spo_tui.screens.supervision import SupervisionScreen
+        from spo_tui.screens.team import TeamScreen
+
+        screens = {"checkin": CheckinScreen, "protected_hour": ProtectedHourScreen, "supervision": SupervisionScreen,
+                   "team": TeamScreen, "monthly": MonthlyScreen}  # fmt: skip
+        self.app.push_screen(screens[name]())
+
     def action_admin(self) -> None:
         """The admin screen: back to it if it is underneath (a CASPO's home), else over the queue."""
         from spo_tui.screens.admin import AdminScreen

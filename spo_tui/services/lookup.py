@@ -48,6 +48,15 @@ def record_queue_printed(ctx: Context, count: int, as_json: bool) -> None:
                      new={"items": count, "format": "json" if as_json else "text"})  # fmt: skip
 
 
+def record_file_export(ctx: Context, filename: str) -> None:
+    """Log that a pack naming people and cases (check-in, monthly meeting) was written to a file."""
+    if getattr(ctx.db, "read_only", False):
+        return
+    with ctx.db.atomic():
+        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
+                     action="export_file", entity="file", entity_id=filename)  # fmt: skip
+
+
 def access_log(ctx: Context, crn: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Who consulted or disclosed what, newest first: case views and exports (optionally for one case)."""
     return queries.access_log(ctx.db, crn, limit)

@@ -285,7 +285,7 @@ def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
 def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]]:
     """Case views and exports from the audit log, newest first, with who did them."""
     sql = """SELECT a.at, a.action, a.entity_id, s.name AS actor FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
-             WHERE a.action IN ('view_case', 'export_oversight', 'print_queue')"""
+             WHERE a.action IN ('view_case', 'export_oversight', 'print_queue', 'export_file')"""
     params: list[Any] = []
     if crn:
         sql += " AND a.entity_id = ?"
