@@ -38,10 +38,13 @@ class Urgency:
 def explain(item: ItemFacts, today: date, weights: dict[str, Any]) -> Urgency:
     """Score ``item`` with ``weights`` (the ``[urgency]`` table of the rules) and say why."""
     reasons: list[tuple[str, int]] = []
+    total = 0
 
     def add(reason: str, points: int) -> None:
+        nonlocal total
         if points:
             reasons.append((reason, int(points)))
+            total += int(points)
 
     add(f"{item.kind.label}", weights["kind"].get(item.kind.value, 0))
 
@@ -74,7 +77,7 @@ def explain(item: ItemFacts, today: date, weights: dict[str, Any]) -> Urgency:
     if age > 0:
         add(f"waiting {age} day{'s' if age != 1 else ''}", min(age * weights["age_per_day"], weights["age_max"]))
 
-    return Urgency(score=sum(p for _, p in reasons), reasons=tuple(reasons))
+    return Urgency(score=total, reasons=tuple(reasons))
 
 
 def sort_key(item: ItemFacts, urgency: Urgency) -> tuple:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Container
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import DataTable, Header, Input, Tab, Tabs
+from textual.widgets import DataTable, Header, Input, Static, Tab, Tabs
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
-from spo_tui.services.queue import QueueEntry, build_queue
+from spo_tui.services.queue import QueueEntry, build_queue, matches
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.item_detail import ItemDetail
 from spo_tui.widgets.queue_summary import QueueSummary
@@ -44,6 +44,7 @@ class TodayScreen(ActingScreen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[QueueEntry] = []
+        self._queue: list[QueueEntry] = []
         self._detail_timer = None
         self._bindings_shape: tuple[str, str] | None = None
 
@@ -53,7 +54,9 @@ class TodayScreen(ActingScreen):
         yield Tabs(*[Tab(f"{n} {label}", id=f"tab-{name}") for n, (name, label, _k) in enumerate(FILTERS)], id="filters")
         yield Input(placeholder="Search CRN, name or practitioner (Enter to keep, Esc to clear)", id="search")
         with Container(id="main"):
-            yield QueueTable(id="queue")
+            with Vertical(id="queue-box"):
+                yield QueueTable(id="queue")
+                yield Static(id="more")
             yield ItemDetail(id="detail")
         yield QuietFooter()
 
@@ -76,17 +79,32 @@ class TodayScreen(ActingScreen):
 
     # --- Data ------------------------------------------------------------------------------------
 
+    #: Rows drawn at most: the top of the triage order. Search or a filter reaches the rest; a PDU's
+    #: 15,000 open items drawn whole would cost seconds at start-up and on every change.
+    MAX_ROWS = 300
+
     def reload(self, keep_row: int | None = None) -> None:
         """Rebuild the queue from the store, keeping the cursor on the same row number."""
         ctx = self.ctx
         waiting = self.filter_kind == WAITING
-        self.entries = build_queue(
-            ctx, kind=None if waiting else self.filter_kind, search=self.search_text or None,
-            status="waiting" if waiting else "open",
-        )  # fmt: skip
-        table = self.query_one(QueueTable)
-        table.show_entries(self.entries, ctx.today, keep_row)
+        self._queue = build_queue(
+            ctx, kind=None if waiting else self.filter_kind, status="waiting" if waiting else "open"
+        )
         self.query_one(QueueSummary).show(lookup.queue_counts(ctx))
+        self._show_rows(keep_row)
+
+    def _show_rows(self, keep_row: int | None = None) -> None:
+        """Draw the queue (narrowed by the search text) up to MAX_ROWS, and the highlighted item."""
+        text = self.search_text.strip()
+        found = [e for e in self._queue if matches(e.row, text)] if text else self._queue
+        self.entries = found[: self.MAX_ROWS]
+        self.query_one(QueueTable).show_entries(self.entries, self.ctx.today, keep_row)
+        more = len(found) - len(self.entries)
+        self.query_one("#more", Static).update(
+            f"Showing the first {len(self.entries)} of {len(found)}: filter (0–8) or search (/) to reach the rest."
+            if more > 0 else ""
+        )  # fmt: skip
+        self.query_one("#more", Static).display = more > 0
         self.show_detail()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
@@ -204,7 +222,7 @@ class TodayScreen(ActingScreen):
 
     def watch_search_text(self, old: str, new: str) -> None:
         if self.is_mounted:
-            self.reload(keep_row=0)
+            self._show_rows(keep_row=0)  # narrows the queue already read: no new query per key
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:

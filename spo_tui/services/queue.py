@@ -60,6 +60,15 @@ def facts(row: QueueRow) -> ItemFacts:
     )
 
 
+def matches(row: QueueRow, search: str) -> bool:
+    """True if the row's CRN, name, practitioner or title contains ``search`` (any case)."""
+    needle = search.strip().lower()
+    return (
+        needle in (row.crn or "").lower() or needle in (row.name or "").lower()
+        or needle in (row.practitioner or "").lower() or needle in row.title.lower()
+    )  # fmt: skip
+
+
 def build_queue(
     ctx: Context,
     kind: str | None = None,
@@ -77,12 +86,7 @@ def build_queue(
     weights = ctx.rules.urgency
     rows = queries.queue_rows(ctx.db, today, ctx.decider["id"], kind, status)
     if search:
-        needle = search.strip().lower()
-        rows = [
-            r for r in rows
-            if needle in (r.crn or "").lower() or needle in (r.name or "").lower()
-            or needle in (r.practitioner or "").lower() or needle in r.title.lower()
-        ]  # fmt: skip
+        rows = [r for r in rows if matches(r, search)]
     scored = []
     for row in rows:
         f = facts(row)
