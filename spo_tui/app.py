@@ -71,7 +71,7 @@ class SpoApp(App[None]):
         self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}"
         self._data_version = self._store_version()
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
-        self.check_record()
+        self.set_timer(self.VERIFY_AFTER, self.check_record)  # after the first paint, not in its way
         home = AdminScreen if self.ctx.actor["role"] == Role.CASPO.value else TodayScreen
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.switch_screen(home())
@@ -80,6 +80,8 @@ class SpoApp(App[None]):
 
     #: How often the app looks for changes made by another process (the CASPO's, say).
     POLL_SECONDS = 1.0
+    #: Seconds after start-up before the oversight chain is verified in the background.
+    VERIFY_AFTER = 2.0
     #: Below this size the screens cannot draw properly; the app says so instead.
     MIN_SIZE = (80, 24)
 

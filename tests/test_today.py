@@ -516,6 +516,7 @@ async def test_start_warns_when_the_record_was_altered(team_db):
     db.conn.commit()
     db.close()
     app = make_app(path)
+    app.VERIFY_AFTER = 0.1
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
         await app.workers.wait_for_complete()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,20 +35,21 @@ class ChainProblem:
     message: str
 
 
-def verify(links: list[tuple[int, str, str]], entries: dict[str, dict[str, Any]], unlinked: list[str]) -> ChainProblem | None:
-    """Walk the chain: ``links`` are (position, oversight id, stored hash) in order; ``entries`` the
-    entries by id; ``unlinked`` the ids of entries no link names (inserted behind the app's back).
+def verify(
+    links: Iterable[tuple[int, str, str, dict[str, Any] | None]], unlinked: list[dict[str, Any]]
+) -> ChainProblem | None:
+    """Walk the chain: ``links`` are (position, oversight id, stored hash, the entry or None if it is
+    gone) in order, streamed; ``unlinked`` the entries no link names (inserted behind the app's back).
 
     Returns the first problem, or None when every entry is in the chain and every hash holds.
     """
     previous = GENESIS
     expected = 1
-    for position, oversight_id, stored in links:
+    for position, oversight_id, stored, entry in links:
         if position != expected:
             return ChainProblem("removed", oversight_id, expected,
                                 f"link {expected}, before entry {oversight_id}, has been removed with its entry")  # fmt: skip
         expected = position + 1
-        entry = entries.get(oversight_id)
         if entry is None:
             return ChainProblem("removed", oversight_id, position, f"entry {oversight_id} (link {position}) has been removed")
         if entry_hash(previous, entry) != stored:
@@ -57,7 +59,7 @@ def verify(links: list[tuple[int, str, str]], entries: dict[str, dict[str, Any]]
             )  # fmt: skip
         previous = stored
     if unlinked:
-        first = sorted(unlinked, key=lambda i: (entries[i].get("created_at") or "", i))[0]
-        return ChainProblem("inserted", first, len(links) + 1,
-                            f"entry {first} (made {entries[first].get('created_at')}) was inserted outside the app")  # fmt: skip
+        first = min(unlinked, key=lambda e: (e.get("created_at") or "", e["id"]))
+        return ChainProblem("inserted", first["id"], expected,
+                            f"entry {first['id']} (made {first.get('created_at')}) was inserted outside the app")  # fmt: skip
     return None

@@ -11,4 +11,4 @@ from spo_tui.store import queries
 def verify_chain(db: Database) -> ChainProblem | None:
     """Recompute the chain over every oversight entry; the first entry altered, removed or inserted
     outside the app, or None when the record is intact."""
-    return verify(queries.chain_links(db), queries.oversight_for_chain(db), queries.unlinked_oversight(db))
+    return verify(queries.chain_links(db), queries.unlinked_oversight(db))

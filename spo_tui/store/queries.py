@@ -5,6 +5,7 @@ Functions take the database first and return plain dicts or dataclasses; none wr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -296,24 +297,30 @@ def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]
 # --- The tamper-evident chain ---------------------------------------------------------------------
 
 
-def chain_links(db: Database) -> list[tuple[int, str, str]]:
-    """Every link of the oversight chain in order: (position, oversight id, hash)."""
-    return db.execute("SELECT position, oversight_id, hash FROM oversight_chain ORDER BY position").fetchall()
-
-
-def oversight_for_chain(db: Database) -> dict[str, dict[str, Any]]:
-    """Every oversight entry by id, with the fields the chain hashes."""
+def chain_links(db: Database) -> Iterator[tuple[int, str, str, dict[str, Any] | None]]:
+    """The oversight chain in order, streamed: (position, oversight id, hash, the entry or None)."""
     from spo_tui.domain.chain import HASHED_FIELDS
 
-    cursor = db.execute(f"SELECT {', '.join(HASHED_FIELDS)} FROM oversight_entries")
-    return {row[0]: dict(zip(HASHED_FIELDS, row)) for row in cursor}
+    cols = ", ".join(f"o.{f}" for f in HASHED_FIELDS)
+    cursor = db.execute(
+        f"""SELECT c.position, c.oversight_id, c.hash, {cols} FROM oversight_chain c
+            LEFT JOIN oversight_entries o ON o.id = c.oversight_id ORDER BY c.position"""
+    )
+    for row in cursor:
+        entry = dict(zip(HASHED_FIELDS, row[3:])) if row[3] is not None else None
+        yield row[0], row[1], row[2], entry
 
 
-def unlinked_oversight(db: Database) -> list[str]:
-    """Ids of oversight entries that no chain link names."""
-    return [r[0] for r in db.execute(
-        "SELECT o.id FROM oversight_entries o LEFT JOIN oversight_chain c ON c.oversight_id = o.id WHERE c.oversight_id IS NULL"
-    )]  # fmt: skip
+def unlinked_oversight(db: Database) -> list[dict[str, Any]]:
+    """Oversight entries that no chain link names."""
+    from spo_tui.domain.chain import HASHED_FIELDS
+
+    cols = ", ".join(f"o.{f}" for f in HASHED_FIELDS)
+    cursor = db.execute(
+        f"""SELECT {cols} FROM oversight_entries o LEFT JOIN oversight_chain c ON c.oversight_id = o.id
+            WHERE c.oversight_id IS NULL"""
+    )
+    return [dict(zip(HASHED_FIELDS, row)) for row in cursor]
 
 
 # --- Staff ---------------------------------------------------------------------------------------
