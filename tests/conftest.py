@@ -116,3 +116,31 @@ def rows(db, sql: str, params=()) -> list[dict]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+# --- A small team in a database file, for tests that drive the app ---------------------------------
+
+
+def ui_team(path: Path):
+    """A database file at ``path`` with an SPO (id ``spo-1``), Pat Officer (PO), Cas Admin (CASPO),
+    Sue Sao (SAO), case X123456 (HIGH, licence, MAPPA 2/1, tier B2) and Y123456 (LOW, community
+    order). Returns the SPO's open context so a test adds its own work, then closes ``ctx.db``."""
+    db = open_db(path)
+    db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
+    context = make_context(db, load_rules(), clock=fixed_clock(NOW))
+    intake.add_staff(context, "Pat Officer", "PO")
+    intake.add_staff(context, "Cas Admin", "CASPO")
+    intake.add_staff(context, "Sue Sao", "SAO")
+    intake.add_case(context, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
+                    mappa_category=2, mappa_level=1, tier="B2")  # fmt: skip
+    intake.add_case(context, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")
+    return context
+
+
+def read_rows(path: Path, sql: str, params=()) -> list[tuple]:
+    """Rows from the database file at ``path``, read on a connection of the test's own."""
+    db = open_db(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()

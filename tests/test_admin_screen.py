@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from conftest import read_rows, ui_team
+
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.services import admin, intake, refresh
@@ -29,15 +31,7 @@ def team_db(tmp_path, monkeypatch):
     """SPO, PO, CASPO, SAO; a MAPPA level 1 case with a touch point due in 5 days; a transfer; an SBAR."""
     monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
     path = tmp_path / "team.db"
-    db = open_db(path)
-    db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
-    ctx = make_context(db, load_rules(), clock=clock)
-    intake.add_staff(ctx, "Pat Officer", "PO")
-    intake.add_staff(ctx, "Cas Admin", "CASPO")
-    intake.add_staff(ctx, "Sue Sao", "SAO")
-    intake.add_case(ctx, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
-                    mappa_category=2, mappa_level=1, tier="B2")  # fmt: skip
-    intake.add_case(ctx, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")
+    ctx = ui_team(path)
     ids = {
         "touch_point": intake.add_touch_point(ctx, "X123456", "2026-11-28", "Review after call-out").item_id,
         "transfer": admin.add_transfer(ctx, "Y123456", "out", "Cardiff PDU", due="2026-12-07").item_id,
@@ -45,16 +39,11 @@ def team_db(tmp_path, monkeypatch):
                                   "Low risk", "Warning letter").item_id,
     }  # fmt: skip
     refresh.refresh_due_work(ctx)
-    db.close()
+    ctx.db.close()
     return path, ids
 
 
-def rows(path, sql, params=()):
-    db = open_db(path)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
+rows = read_rows
 
 
 def make_app(path, actor="Cas Admin"):

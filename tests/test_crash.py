@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 
 import pytest
 from conftest import PO

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from conftest import read_rows, ui_team
+
 from spo_tui.app import SpoApp
-from spo_tui.config import load_rules
 from spo_tui.services import intake, refresh
-from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
@@ -24,15 +24,7 @@ def team_db(tmp_path, monkeypatch):
     """A small team: SPO, PO, CASPO, SAO; two cases; one of each kind of work."""
     monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
     path = tmp_path / "team.db"
-    db = open_db(path)
-    db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
-    ctx = make_context(db, load_rules(), clock=clock)
-    intake.add_staff(ctx, "Pat Officer", "PO")
-    intake.add_staff(ctx, "Cas Admin", "CASPO")
-    intake.add_staff(ctx, "Sue Sao", "SAO")
-    intake.add_case(ctx, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
-                    mappa_category=2, mappa_level=1)  # fmt: skip
-    intake.add_case(ctx, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")
+    ctx = ui_team(path)
     ids = {
         "sbar": intake.raise_sbar(ctx, "X123456", "Pat Officer", "[URGENT] Partner disclosed threats",
                                   "On licence since October", "Risk has risen", "Consider recall", "urgent").item_id,
@@ -42,16 +34,11 @@ def team_db(tmp_path, monkeypatch):
         "touch_point": intake.add_touch_point(ctx, "Y123456", "2026-11-20", "Check new address").item_id,
     }  # fmt: skip
     refresh.refresh_due_work(ctx)
-    db.close()
+    ctx.db.close()
     return path, ids
 
 
-def rows(path, sql, params=()):
-    db = open_db(path)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
+rows = read_rows
 
 
 def item_status(path, item_id):
