@@ -93,10 +93,10 @@ class SpoApp(App[None]):
         version = self._store_version()
         if version != self._data_version:
             self._data_version = version
-            for screen in self.screen_stack:
-                reload = getattr(screen, "store_changed", None)
-                if reload is not None and screen.is_mounted:
-                    reload()
+            # Only the screen in front reloads now; the ones beneath read again when they return.
+            reload = getattr(self.screen, "store_changed", None)
+            if reload is not None and self.screen.is_mounted and self.screen.is_attached:
+                reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
     def check_record(self) -> None:

@@ -123,8 +123,14 @@ class CaseScreen(Screen):
     # --- Data -----------------------------------------------------------------------------------
 
     def store_changed(self) -> None:
-        """Another process changed the store: show its changes."""
+        """Another process changed the store: show its changes, the cursor where it was."""
+        if self.case is None:  # an unknown CRN: nothing on screen to bring up to date
+            return
+        table = self.query_one("#timeline", DataTable)
+        row = table.cursor_row
         self.load()
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
     def load(self) -> None:
         """Read the case and its timeline (fast local reads) and show them."""
