@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spo_tui.domain.vocab import DELEGATE_ROLES, Role
+from spo_tui.domain.vocab import DELEGATE_ROLES
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
 
@@ -94,5 +94,3 @@ def queue_counts(ctx: Context) -> dict[str, tuple[int, int]]:
     return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])
 
 
-def is_spo(ctx: Context) -> bool:
-    return ctx.decider["role"] == Role.SPO.value

@@ -137,24 +137,8 @@ def get_item(db: Database, item_id: str) -> dict[str, Any]:
     return {**item, "detail": detail}
 
 
-def item_by_rule_key(db: Database, key: str) -> dict[str, Any] | None:
-    return _one(db, "SELECT * FROM items WHERE rule_key = ?", [key])
-
-
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
     return _all(db, "SELECT * FROM items WHERE crn = ? AND kind = ? AND status != 'closed'", [crn, kind])
-
-
-def open_rule_keys(db: Database, prefix: str) -> set[str]:
-    """Rule keys of items not yet closed whose key starts with ``prefix`` (e.g. ``tp:quarterly:``)."""
-    rows = db.execute(
-        "SELECT rule_key FROM items WHERE rule_key >= ? AND rule_key < ? AND status != 'closed'",
-        [prefix, prefix + "\uffff"],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-# --- Cases ---------------------------------------------------------------------------------------
 
 
 def get_case(db: Database, crn: str) -> dict[str, Any]:
@@ -365,15 +349,6 @@ def practitioner_supervision_rows(db: Database, year_ago: date) -> list[dict[str
                      AND sv.held_on >= ?) AS rpss_dates
            FROM staff s WHERE s.active = 1 AND s.role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY s.name""",
         [year_ago.isoformat()],
-    )
-
-
-def last_audit(db: Database, actor_id: str, undoable: tuple[str, ...]) -> dict[str, Any] | None:
-    marks = ",".join("?" * len(undoable))
-    return _one(
-        db,
-        f"SELECT * FROM audit_log WHERE actor_id = ? AND action IN ({marks}) ORDER BY id DESC LIMIT 1",
-        [actor_id, *undoable],
     )
 
 
