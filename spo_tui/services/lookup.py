@@ -92,5 +92,3 @@ def practitioners(ctx: Context) -> list[dict[str, Any]]:
 def queue_counts(ctx: Context) -> dict[str, tuple[int, int]]:
     """Per kind: (items in the queue, of which overdue)."""
     return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])
-
-
