@@ -92,12 +92,23 @@ def ctx(db, rules) -> Context:
 
 
 def snapshot(db) -> dict[str, list[tuple]]:
-    """Every row of every table, sorted, so a test can show nothing at all was written."""
+    """Every row of every table, sorted, so a test can show nothing at all was written.
+
+    Stored urgency scores are left out: they are a cache of the rules applied to the day
+    (``spo_tui.store.scoring``), rewritten whenever the day or the weights change.
+    """
     tables = [
         r[0]
         for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     ]
-    return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+    derived = {"items": "urgency", "meta": None}
+    out = {}
+    for t in tables:
+        cursor = db.execute(f'SELECT * FROM "{t}"' + (" WHERE key <> 'urgency_basis'" if t == "meta" else ""))
+        names = [c[0] for c in cursor.description]
+        keep = [n for n, name in enumerate(names) if name != derived.get(t)]
+        out[t] = sorted((tuple(row[n] for n in keep) for row in cursor.fetchall()), key=repr)
+    return out
 
 
 def staff_id(db, name: str) -> str:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Container, Vertical
+from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import DataTable, Header, Input, Static, Tab, Tabs
+from textual.widgets import DataTable, Header, Input, Tab, Tabs
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
-from spo_tui.services.queue import QueueEntry, build_queue, matches
+from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.item_detail import ItemDetail
 from spo_tui.widgets.queue_summary import QueueSummary
@@ -43,8 +43,13 @@ class TodayScreen(ActingScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        #: The rows read so far, top first: the table holds exactly these.
         self.entries: list[QueueEntry] = []
-        self._queue: list[QueueEntry] = []
+        #: How many rows the current view (filter and search) has in all.
+        self.total = 0
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._search_index: SearchIndex | None = None
+        self._matches: list[str] | None = None
         self._detail_timer = None
         self._bindings_shape: tuple[str, str] | None = None
 
@@ -54,9 +59,7 @@ class TodayScreen(ActingScreen):
         yield Tabs(*[Tab(f"{n} {label}", id=f"tab-{name}") for n, (name, label, _k) in enumerate(FILTERS)], id="filters")
         yield Input(placeholder="Search CRN, name or practitioner (Enter to keep, Esc to clear)", id="search")
         with Container(id="main"):
-            with Vertical(id="queue-box"):
-                yield QueueTable(id="queue")
-                yield Static(id="more")
+            yield QueueTable(id="queue")
             yield ItemDetail(id="detail")
         yield QuietFooter()
 
@@ -67,7 +70,7 @@ class TodayScreen(ActingScreen):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(QueueTable).focus()
-        self.refresh_due_work()
+        self.set_timer(self.REFRESH_AFTER, self.refresh_due_work)  # after the first paint, not in its way
 
     def store_changed(self) -> None:
         """Another process changed the store: reload, keeping the cursor where it was."""
@@ -79,33 +82,71 @@ class TodayScreen(ActingScreen):
 
     # --- Data ------------------------------------------------------------------------------------
 
-    #: Rows drawn at most: the top of the triage order. Search or a filter reaches the rest; a PDU's
-    #: 15,000 open items drawn whole would cost seconds at start-up and on every change.
-    MAX_ROWS = 300
+    #: Rows read at a time. The table holds the top of the queue and reads the next page as the
+    #: cursor nears its end, so a PDU's 15,000 open items cost no more to show than a team's 100.
+    PAGE = 100
+    #: Rows from the end of what is read at which the next page is read.
+    PAGE_MARGIN = 10
+    #: Seconds after the first paint before rule-made work is looked for in the background.
+    REFRESH_AFTER = 0.3
+
+    @property
+    def _view(self) -> tuple[str | None, str]:
+        """(kind, status) of the current filter."""
+        if self.filter_kind == WAITING:
+            return None, "waiting"
+        return self.filter_kind, "open"
 
     def reload(self, keep_row: int | None = None) -> None:
-        """Rebuild the queue from the store, keeping the cursor on the same row number."""
-        ctx = self.ctx
-        waiting = self.filter_kind == WAITING
-        self._queue = build_queue(
-            ctx, kind=None if waiting else self.filter_kind, status="waiting" if waiting else "open"
-        )
-        self.query_one(QueueSummary).show(lookup.queue_counts(ctx))
+        """Read the queue again after the store changed, keeping the cursor on the same row number."""
+        self._counts = lookup.queue_counts(self.ctx)
+        self.query_one(QueueSummary).show(self._counts)
+        self._search_index = None
         self._show_rows(keep_row)
 
+    def _view_total(self) -> int:
+        kind, status = self._view
+        if status == "waiting":
+            return self._counts.get("waiting", (0, 0))[0]
+        if kind:
+            return self._counts.get(kind, (0, 0))[0]
+        return sum(count for name, (count, _overdue) in self._counts.items() if name != "waiting")
+
     def _show_rows(self, keep_row: int | None = None) -> None:
-        """Draw the queue (narrowed by the search text) up to MAX_ROWS, and the highlighted item."""
+        """Draw the top of the view (narrowed by the search text), enough to hold the cursor's row."""
+        table = self.query_one(QueueTable)
+        row = table.cursor_row if keep_row is None else keep_row
+        wanted = max(self.PAGE, row + self.PAGE_MARGIN * 2)
+        kind, status = self._view
         text = self.search_text.strip()
-        found = [e for e in self._queue if matches(e.row, text)] if text else self._queue
-        self.entries = found[: self.MAX_ROWS]
-        self.query_one(QueueTable).show_entries(self.entries, self.ctx.today, keep_row)
-        more = len(found) - len(self.entries)
-        self.query_one("#more", Static).update(
-            f"Showing the first {len(self.entries)} of {len(found)}: filter (0–8) or search (/) to reach the rest."
-            if more > 0 else ""
-        )  # fmt: skip
-        self.query_one("#more", Static).display = more > 0
+        if text:
+            if self._search_index is None:
+                self._search_index = search_index(self.ctx, kind, status)
+            self._matches = matching_ids(self._search_index, text)
+            self.total = len(self._matches)
+            self.entries = queue_entries(self.ctx, self._matches[:wanted])
+        else:
+            self._matches = None
+            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted)
+            self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
+        table.show_entries(self.entries, self.ctx.today, row)
         self.show_detail()
+
+    def _read_more(self) -> None:
+        """Read the next page of the view onto the end of the table."""
+        start = len(self.entries)
+        if start >= self.total:
+            return
+        if self._matches is not None:
+            more = queue_entries(self.ctx, self._matches[start : start + self.PAGE])
+        else:
+            kind, status = self._view
+            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start)
+        if not more:
+            self.total = start
+            return
+        self.entries.extend(more)
+        self.query_one(QueueTable).add_entries(more, self.ctx.today)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
     def refresh_due_work(self) -> None:
@@ -166,6 +207,8 @@ class TodayScreen(ActingScreen):
 
     @on(DataTable.RowHighlighted, "#queue")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.entries) - self.PAGE_MARGIN:
+            self._read_more()
         self.show_detail(immediate=False)
 
     @on(DataTable.RowSelected, "#queue")
@@ -208,7 +251,8 @@ class TodayScreen(ActingScreen):
 
     def watch_filter_kind(self, old: str | None, new: str | None) -> None:
         if self.is_mounted:
-            self.reload(keep_row=0)
+            self._search_index = None
+            self._show_rows(keep_row=0)  # the counts stand: only the view changed
             self.query_one(QueueTable).focus()
 
     def action_search(self) -> None:
@@ -222,7 +266,7 @@ class TodayScreen(ActingScreen):
 
     def watch_search_text(self, old: str, new: str) -> None:
         if self.is_mounted:
-            self._show_rows(keep_row=0)  # narrows the queue already read: no new query per key
+            self._show_rows(keep_row=0)  # searches the text read once per view: no new scan per key
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:

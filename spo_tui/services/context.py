@@ -15,7 +15,7 @@ from spo_tui.domain import permissions
 from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
-from spo_tui.store import queries
+from spo_tui.store import queries, scoring
 from spo_tui.store.db import get_meta, set_meta
 
 LONDON = ZoneInfo("Europe/London")
@@ -87,13 +87,20 @@ def make_context(
         spos = queries.staff_list(db, (Role.SPO.value,))
         if spos:
             decider = spos[0]
-    return Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock)
+    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock))
+
+
+def _keeping_scores(ctx: Context) -> Context:
+    """Have every write on the context's store leave the stored urgency scores current."""
+    if hasattr(ctx.db, "before_commit"):
+        ctx.db.before_commit = lambda db: scoring.ensure_scored(db, ctx.today, ctx.rules.urgency)
+    return ctx
 
 
 def setup_context(db: Database, rules: Rules, *, clock: Callable[[], datetime] = utc_now) -> Context:
     """A context for the first import into a database with no staff yet (acts as the CASPO would)."""
     actor = {"id": None, "name": "first-run setup", "role": Role.CASPO.value}
-    return Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock)
+    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock))
 
 
 def remembered_actor(db: Database) -> str | None:

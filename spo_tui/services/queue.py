@@ -1,24 +1,34 @@
-"""The triaged queue: open items scored and ordered by the domain's urgency rules."""
+"""The triaged queue: open items in the domain's urgency order, read a page at a time.
+
+SQLite orders the queue by each item's stored score (``spo_tui.store.scoring``), so reading the
+top of a PDU's 15,000 items costs the same as a team's hundred. The reasons behind a score are
+worked out by the domain (``explain``) only for the entries someone looks at.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from typing import Any
 
 from spo_tui.domain.dates import relative_due
-from spo_tui.domain.urgency import ItemFacts, Urgency, explain, sort_key
+from spo_tui.store.db import StoreBusy
+from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
-from spo_tui.store import queries
+from spo_tui.store import queries, scoring
 from spo_tui.store.queries import QueueRow
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueueEntry:
-    """One row of the triaged queue: the item's facts, its urgency and why."""
+    """One row of the triaged queue: the item's facts, its score, and (worked out when asked) why."""
 
     row: QueueRow
-    urgency: Urgency
+    today: date = field(compare=False)
+    weights: dict[str, Any] = field(compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -31,6 +41,11 @@ class QueueEntry:
     @property
     def due(self) -> date | None:
         return date.fromisoformat(self.row.due) if self.row.due else None
+
+    @cached_property
+    def urgency(self) -> Urgency:
+        """The score with its reasons, from the domain's rules."""
+        return explain(facts(self.row), self.today, self.weights)
 
     def due_text(self, today: date) -> str:
         return relative_due(self.due, today)
@@ -60,13 +75,27 @@ def facts(row: QueueRow) -> ItemFacts:
     )
 
 
-def matches(row: QueueRow, search: str) -> bool:
-    """True if the row's CRN, name, practitioner or title contains ``search`` (any case)."""
-    needle = search.strip().lower()
-    return (
-        needle in (row.crn or "").lower() or needle in (row.name or "").lower()
-        or needle in (row.practitioner or "").lower() or needle in row.title.lower()
-    )  # fmt: skip
+def _score_column(ctx: Context) -> str:
+    """The SQL to order by: the stored score once it is current (scoring it now if need be), or the
+    score computed in the query when the store cannot be written (read-only, or busy)."""
+    db, weights = ctx.db, ctx.rules.urgency
+    if scoring.scores_current(db, ctx.today, weights):
+        return "i.urgency"
+    if not getattr(db, "read_only", False):
+        try:
+            with db.atomic():
+                scoring.ensure_scored(db, ctx.today, weights)
+        except (StoreBusy, sqlite3.OperationalError):
+            pass
+        # The store's own commit hook may have scored for another context's weights: check.
+        if scoring.scores_current(db, ctx.today, weights):
+            return "i.urgency"
+    return scoring.score_sql(weights)
+
+
+def _entries(ctx: Context, rows: list[QueueRow]) -> list[QueueEntry]:
+    today, weights = ctx.today, ctx.rules.urgency
+    return [QueueEntry(row, today, weights) for row in rows]
 
 
 def build_queue(
@@ -75,23 +104,44 @@ def build_queue(
     search: str | None = None,
     limit: int | None = None,
     status: str = "open",
+    offset: int = 0,
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
 
     ``status="waiting"`` gives, in the same order, the items waiting on someone else.
+    ``offset`` and ``limit`` read one page of that order.
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).
     """
-    today = ctx.today
-    weights = ctx.rules.urgency
-    rows = queries.queue_rows(ctx.db, today, ctx.decider["id"], kind, status)
+    score = _score_column(ctx)
     if search:
-        rows = [r for r in rows if matches(r, search)]
-    scored = []
-    for row in rows:
-        f = facts(row)
-        u = explain(f, today, weights)
-        scored.append((sort_key(f, u), QueueEntry(row, u)))
-    scored.sort(key=lambda pair: pair[0])
-    entries = [entry for _, entry in scored]
-    return entries[:limit] if limit else entries
+        found = matching_ids(search_index(ctx, kind, status, _score=score), search)
+        page = found[offset : offset + limit if limit else None]
+        return _entries(ctx, queries.queue_rows_by_id(ctx.db, ctx.today, page, score))
+    rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
+                              offset=offset, score=score)  # fmt: skip
+    return _entries(ctx, rows)
+
+
+def queue_entries(ctx: Context, ids: list[str]) -> list[QueueEntry]:
+    """The entries of ``ids`` (from ``matching_ids``), in that order."""
+    return _entries(ctx, queries.queue_rows_by_id(ctx.db, ctx.today, ids, _score_column(ctx)))
+
+
+#: What search looks through: (item id, its CRN, name, practitioner and title, case-folded).
+SearchIndex = list[tuple[str, str]]
+
+
+def search_index(ctx: Context, kind: str | None = None, status: str = "open", *, _score: str | None = None) -> SearchIndex:
+    """The searchable text of every row of the queue (of one kind, or waiting), in triage order."""
+    score = _score or _score_column(ctx)
+    rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score)
+    return [(item_id, text.casefold()) for item_id, text in rows]
+
+
+def matching_ids(index: SearchIndex, search: str) -> list[str]:
+    """Ids of the rows whose CRN, name, practitioner or title contains ``search`` (any case), in order."""
+    needle = search.strip().casefold()
+    if not needle:
+        return [item_id for item_id, _text in index]
+    return [item_id for item_id, text in index if needle in text]

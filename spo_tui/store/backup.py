@@ -51,6 +51,8 @@ def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
         finally:
             conn.close()
     except sqlite3.DatabaseError as error:
+        if "malformed" in str(error):  # a database whose pages are broken, not some other file
+            return Integrity(False, f"{path} is damaged: {error}")
         return Integrity(False, f"{path} cannot be read as a database ({error})")
     if rows != ["ok"]:
         return Integrity(False, f"{path} is damaged: {'; '.join(rows[:3])}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -30,6 +30,9 @@ BUSY_MESSAGE = "the database is busy: someone else is saving a large change. Not
 class SpoDatabase(Database):
     #: True when the file could only be opened for reading.
     read_only = False
+    #: Called with the database just before each outermost transaction commits (the context sets it
+    #: to keep stored urgency scores current: ``spo_tui.store.scoring.ensure_scored``).
+    before_commit: Callable[[Database], object] | None = None
 
     """sqlite-utils' Database whose outermost transaction takes the write lock at once.
 
@@ -54,6 +57,8 @@ class SpoDatabase(Database):
             raise
         try:
             yield self
+            if self.before_commit is not None:
+                self.before_commit(self)
         except sqlite3.OperationalError as error:
             self.rollback()
             if "readonly" in str(error):

@@ -360,5 +360,47 @@ def m0005_oversight_chain(db: Database) -> None:
     append_to_chain(db, [dict(zip(HASHED_FIELDS, row)) for row in cursor])
 
 
+@migrations(name="0006_stored_urgency")
+def m0006_stored_urgency(db: Database) -> None:
+    """Each open item's urgency score, stored so the queue is read in triage order from an index,
+    a page at a time (``spo_tui.store.scoring``). NULL means "score me": triggers clear the score
+    whenever a fact it depends on changes, and the next write or queue read scores it again."""
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN urgency INTEGER;
+
+        -- The triage order: alerts first, then higher scores, earlier due dates (undated last), ids.
+        CREATE INDEX items_triage ON items(status, kind <> 'alert', urgency DESC, COALESCE(due, '9999-12-31'), id);
+        CREATE INDEX items_triage_by_kind ON items(status, kind, urgency DESC, COALESCE(due, '9999-12-31'), id);
+        CREATE INDEX items_unscored ON items(id) WHERE urgency IS NULL AND status <> 'closed';
+
+        CREATE TRIGGER items_rescore AFTER UPDATE OF kind, crn, status, due, created_at ON items
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER cases_rescore AFTER UPDATE OF rosh, mappa_level ON cases
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE crn = NEW.crn AND status <> 'closed';
+        END;
+        CREATE TRIGGER sbars_rescore_insert AFTER INSERT ON sbars
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.item_id;
+        END;
+        CREATE TRIGGER sbars_rescore AFTER UPDATE OF urgency ON sbars
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.item_id;
+        END;
+        CREATE TRIGGER countersigns_rescore_insert AFTER INSERT ON countersigns
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.item_id;
+        END;
+        CREATE TRIGGER countersigns_rescore AFTER UPDATE OF kind, court_date ON countersigns
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.item_id;
+        END;
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -36,6 +36,12 @@ class QueueTable(DataTable):
         """Replace the rows, putting the cursor back on the same row number (the next item)."""
         row = self.cursor_row if keep_row is None else keep_row
         self.clear()
+        self.add_entries(entries, today)
+        if entries:
+            self.move_cursor(row=min(max(row, 0), len(entries) - 1), animate=False)
+
+    def add_entries(self, entries: list[QueueEntry], today: date) -> None:
+        """Add rows for ``entries`` at the end."""
         for entry in entries:
             r = entry.row
             due = entry.due
@@ -51,5 +57,3 @@ class QueueTable(DataTable):
                 Text(r.practitioner or ""),
                 key=r.id,
             )
-        if entries:
-            self.move_cursor(row=min(max(row, 0), len(entries) - 1), animate=False)
