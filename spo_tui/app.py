@@ -35,6 +35,8 @@ class SpoApp(App[None]):
         theme: str = "textual-dark",
     ) -> None:
         super().__init__()
+        # No animation: every frame shows a result, and a busy manager's keys are never kept waiting.
+        self.animation_level = "none"
         self.db_path = Path(db_path)
         self.actor_name = actor
         self.clock = clock

@@ -11,6 +11,7 @@ from rich.console import Console
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.screens.case import CaseScreen
+from spo_tui.screens.today import TodayScreen
 from spo_tui.screens.first_run import FirstRunScreen
 from spo_tui.screens.help import HelpScreen
 from spo_tui.screens.oversight_form import OversightForm
@@ -68,6 +69,9 @@ def cell_texts(table, row_index: int) -> list[str]:
 
 
 async def open_case(app, pilot) -> CaseScreen:
+    # Let start-up's background look for rule-made work (touch points) add its rows first.
+    await pilot.pause(TodayScreen.REFRESH_AFTER + 0.05)
+    await app.workers.wait_for_complete()
     app.push_screen(CaseScreen(CRN))
     await pilot.pause()
     assert isinstance(app.screen, CaseScreen)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import DataTable, Header, Input, Tab, Tabs
+from textual.widgets import Header, Input, Tab, Tabs
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
@@ -51,6 +51,7 @@ class TodayScreen(ActingScreen):
         self._search_index: SearchIndex | None = None
         self._matches: list[str] | None = None
         self._detail_timer = None
+        self._detail_for: str | None = None  # the item the detail pane shows
         self._bindings_shape: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -190,12 +191,13 @@ class TodayScreen(ActingScreen):
             self.refresh_bindings()
         if immediate:
             self._fill_detail()
-        else:
+        elif entry is None or entry.id != self._detail_for:
             self._detail_timer = self.set_timer(self.DETAIL_DELAY, self._fill_detail)
 
     def _fill_detail(self) -> None:
         self._detail_timer = None
         entry = self.current
+        self._detail_for = entry.id if entry else None
         pane = self.query_one(ItemDetail)
         if entry is None:
             pane.show(None, None, [], None, self.ctx.today)
@@ -205,14 +207,14 @@ class TodayScreen(ActingScreen):
             recent = lookup.recent_oversight(self.ctx, entry.row.crn) if entry.row.crn else []
             pane.show(item, case, recent, entry.urgency, self.ctx.today)
 
-    @on(DataTable.RowHighlighted, "#queue")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(QueueTable.RowHighlighted, "#queue")
+    def _row_highlighted(self, event: QueueTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.entries) - self.PAGE_MARGIN:
             self._read_more()
         self.show_detail(immediate=False)
 
-    @on(DataTable.RowSelected, "#queue")
-    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(QueueTable.RowSelected, "#queue")
+    async def _row_selected(self, event: QueueTable.RowSelected) -> None:
         """Enter does the item's main action."""
         entry = self.current
         if entry is None:
@@ -242,6 +244,8 @@ class TodayScreen(ActingScreen):
     # --- Filters and search ----------------------------------------------------------------------
 
     def action_filter(self, name: str) -> None:
+        # Change the view now, so the new rows arrive in the same frame as the tab.
+        self.filter_kind = dict((n, k) for n, _l, k in FILTERS)[name]
         self.query_one(Tabs).active = f"tab-{name}"
 
     @on(Tabs.TabActivated, "#filters")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from spo_tui.domain.dates import local_time, relative_due
 from spo_tui.domain.urgency import Urgency
@@ -100,25 +101,62 @@ def urgency_section(urgency: Urgency) -> list:
     return [_heading("Why it ranks here"), table]
 
 
-class ItemDetail(VerticalScroll):
-    """Shows what the screen hands it; never reads the store itself."""
+class ItemDetail(ScrollView):
+    """Shows what the screen hands it; never reads the store itself.
 
-    DEFAULT_CSS = """
-    ItemDetail > Static { width: 100%; }
+    It renders its text to lines itself and keeps its scrollable size at least the pane's own
+    height, so showing another item repaints this pane alone: a widget whose height follows its
+    content makes the whole screen lay out again on every cursor move.
     """
 
-    def compose(self):
-        yield Static(id="detail-body")
+    DEFAULT_CSS = """
+    ItemDetail { scrollbar-gutter: stable; overflow-x: hidden; }
+    """
+
+    #: Lines by which the scrollable height grows.
+    HEIGHT_STEP = 50
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._renderable: RenderableType = Text()
+        self._lines: list[Strip] = []
 
     def show(self, item: dict | None, case: dict | None, recent: list, urgency: Urgency | None, today: date) -> None:
-        body = self.query_one("#detail-body", Static)
         if item is None:
-            body.update(Text("Nothing in this view. Press 0 for all work.", style="italic"))
-            return
-        parts: list = item_section(item, today)
-        if urgency is not None:
-            parts += [Text()] + urgency_section(urgency)
-        if case is not None:
-            parts += [Text()] + case_section(case, today) + [Text()] + oversight_section(recent)
-        body.update(Group(*parts))
-        self.scroll_home(animate=False)
+            self._renderable = Text("Nothing in this view. Press 0 for all work.", style="italic")
+        else:
+            parts: list = item_section(item, today)
+            if urgency is not None:
+                parts += [Text()] + urgency_section(urgency)
+            if case is not None:
+                parts += [Text()] + case_section(case, today) + [Text()] + oversight_section(recent)
+            self._renderable = Group(*parts)
+        self._render_lines()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text (for tests and screen readers)."""
+        return "\n".join(strip.text.rstrip() for strip in self._lines)
+
+    def _render_lines(self) -> None:
+        region = self.scrollable_content_region
+        if region.width <= 0:
+            return  # not laid out yet: on_resize renders
+        options = self.app.console.options.update_width(region.width)
+        lines = self.app.console.render_lines(self._renderable, options, pad=False)
+        self._lines = [Strip(line).crop_extend(0, region.width, None) for line in lines]
+        # Grown in steps, so most items need no new layout of the screen.
+        height = max(region.height, -(-len(self._lines) // self.HEIGHT_STEP) * self.HEIGHT_STEP)
+        self.virtual_size = Size(region.width, height)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._render_lines()
+
+    def render_line(self, y: int) -> Strip:
+        _scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        line = self._lines[index] if index < len(self._lines) else Strip.blank(width)
+        return line.apply_style(self.rich_style)
