@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from datetime import datetime
 from pathlib import Path
@@ -99,6 +100,17 @@ class SpoApp(App[None]):
             reload = getattr(self.screen, "store_changed", None)
             if reload is not None and self.screen.is_mounted and self.screen.is_attached:
                 reload()
+
+    @contextlib.contextmanager
+    def thread_context(self) -> Iterator[Context]:
+        """The acting context on a connection of its own, for a worker thread (a connection may be
+        used only by the thread that opened it)."""
+        ctx = self.ctx
+        db = open_db(self.db_path, migrate=False)
+        try:
+            yield make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock)
+        finally:
+            db.close()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
     def check_record(self) -> None:

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, insert_spo, ui_team
+from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, insert_spo, ui_team
+from spo_tui.domain.rules import Rules, merge_config
 from spo_tui.domain.urgency import ItemFacts, explain, sort_key
 from spo_tui.domain.vocab import CountersignKind, ItemKind, RoSH, SbarUrgency
 from spo_tui.services import admin, decisions, intake
@@ -281,10 +282,11 @@ def test_a_new_day_rescores_and_an_item_falling_overdue_moves_up(ctx):
     stored = dict(ctx.db.execute("SELECT id, urgency FROM items WHERE status = 'open'").fetchall())
     assert stored == {task: 31, tp: 28}
 
-    # Back to Monday: the stored scores follow the day asked for.
+    # Someone whose clock says Monday still gets Monday's order, scored in the query; the stored
+    # scores stay on the latest day, so two apps on different days never overwrite each other.
     monday = make_context(ctx.db, ctx.rules, clock=fixed_clock(NOW))
-    assert checked_queue(monday) == [tp, task]
-    assert dict(ctx.db.execute("SELECT id, urgency FROM items WHERE status = 'open'").fetchall()) == {tp: 20, task: 9}
+    assert checked_queue(monday, stored=False) == [tp, task]
+    assert dict(ctx.db.execute("SELECT id, urgency FROM items WHERE status = 'open'").fetchall()) == {task: 31, tp: 28}
 
 
 def test_a_copy_of_the_context_for_another_day_still_gets_the_right_order(ctx):
@@ -293,9 +295,31 @@ def test_a_copy_of_the_context_for_another_day_still_gets_the_right_order(ctx):
     task = intake.add_task(ctx, "Fix the lock", "buildings", due=days(3)).item_id
     tp = intake.add_touch_point(ctx, LOW_CRN, days(7)).item_id
     friday = dataclasses.replace(ctx, clock=fixed_clock(at(days(4))))
-    assert checked_queue(friday, stored=False) == [task, tp]
+    assert checked_queue(friday) == [task, tp]
+    assert checked_queue(ctx, stored=False) == [tp, task]
+    assert checked_queue(friday) == [task, tp]
+
+
+def test_two_people_with_different_weights_do_not_rescore_each_other_back_and_forth(ctx, tmp_path):
+    """Each has their own rules file: the first to score the day keeps the stored scores; the other
+    orders by scores computed in the query. Reading again writes nothing (no endless reloads)."""
+    task = intake.add_task(ctx, "Fix the lock", "buildings", due=days(3)).item_id
+    tp = intake.add_touch_point(ctx, LOW_CRN, days(7)).item_id
+    other_db = open_db(ctx.db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other_rules = Rules.from_dict(merge_config(ctx.rules.raw, {"urgency": {"kind": {"task": 50}}}))
+    other = make_context(other_db, other_rules, CASPO, clock=fixed_clock(NOW))  # someone else, their own rules
     assert checked_queue(ctx) == [tp, task]
-    assert checked_queue(friday, stored=False) == [task, tp]
+    assert checked_queue(other, stored=False) == [task, tp]
+
+    def version(db) -> int:
+        return db.execute("PRAGMA data_version").fetchone()[0]
+
+    before = (version(ctx.db), version(other_db))
+    for _ in range(3):
+        assert checked_queue(ctx) == [tp, task]
+        assert checked_queue(other, stored=False) == [task, tp]
+    assert (version(ctx.db), version(other_db)) == before  # neither saw the other write
+    other_db.close()
 
 
 @pytest.fixture
@@ -445,6 +469,7 @@ def test_search_matches_crn_name_practitioner_and_title_in_any_case(ctx, busy_qu
 
     zoe = ["sbar"] + [f"tp-z{n}" for n in range(6)]
     assert found("ZOË") == found("zoë brontë") == found("  Zoë ") == keeping(zoe)
+    assert found("BRONTE") == found("Zoe\u0308") == keeping(zoe)  # accents ignored, however typed
     assert found("z111") == keeping(zoe)  # CRN, any case
     assert found("PIP SERV") == keeping(["psr"] + [f"tp-low{n}" for n in range(6)])  # the practitioner
     assert found("order CHAIRS") == keeping(["chairs"])  # the title

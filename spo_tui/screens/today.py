@@ -49,6 +49,8 @@ class TodayScreen(ActingScreen):
         self.total = 0
         self._counts: dict[str, tuple[int, int]] = {}
         self._search_index: SearchIndex | None = None
+        self._resumed_before = False
+        self._generation = 0  # counts changes of the store or view: stale search text is dropped
         self._matches: list[str] | None = None
         self._detail_timer = None
         self._detail_for: str | None = None  # the item the detail pane shows
@@ -78,8 +80,10 @@ class TodayScreen(ActingScreen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.entries or self.is_mounted:
+        """Back from another screen (not the first showing, which on_mount fills): read again."""
+        if self._resumed_before and self.is_mounted:
             self.reload()
+        self._resumed_before = True
 
     # --- Data ------------------------------------------------------------------------------------
 
@@ -102,8 +106,13 @@ class TodayScreen(ActingScreen):
         """Read the queue again after the store changed, keeping the cursor on the same row number."""
         self._counts = lookup.queue_counts(self.ctx)
         self.query_one(QueueSummary).show(self._counts)
-        self._search_index = None
+        self._forget_search_index()
         self._show_rows(keep_row)
+
+    def _forget_search_index(self) -> None:
+        """The store or the view changed: search must read its text again."""
+        self._search_index = None
+        self._generation += 1
 
     def _view_total(self) -> int:
         kind, status = self._view
@@ -152,19 +161,26 @@ class TodayScreen(ActingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
     def refresh_due_work(self) -> None:
         """Create rule-made touch points and supervision items on a connection of this thread's own."""
-        from spo_tui.services.context import make_context
         from spo_tui.services.refresh import refresh_due_work
-        from spo_tui.store.db import open_db
 
-        ctx = self.ctx
-        db = open_db(self.app.db_path, migrate=False)
-        try:
-            thread_ctx = make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock)
-            created = refresh_due_work(thread_ctx)
-        finally:
-            db.close()
+        with self.app.thread_context() as ctx:
+            created = refresh_due_work(ctx)
         if created:
             self.post_message(self.DueWorkRefreshed(created))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def _read_search_index(self, generation: int, view: tuple[str | None, str]) -> None:
+        """Read what search looks through while the user starts typing."""
+        with self.app.thread_context() as ctx:
+            index = search_index(ctx, *view)
+        self.app.call_from_thread(self._search_index_read, generation, view, index)
+
+    def _search_index_read(self, generation: int, view: tuple[str | None, str], index: SearchIndex) -> None:
+        if generation != self._generation or view != self._view or self._search_index is not None:
+            return  # the store or the view changed meanwhile, or a keystroke read it first
+        self._search_index = index
+        if self.search_text.strip():
+            self._show_rows(keep_row=0)
 
     def on_today_screen_due_work_refreshed(self, message: DueWorkRefreshed) -> None:
         self.reload()
@@ -255,7 +271,7 @@ class TodayScreen(ActingScreen):
 
     def watch_filter_kind(self, old: str | None, new: str | None) -> None:
         if self.is_mounted:
-            self._search_index = None
+            self._forget_search_index()
             self._show_rows(keep_row=0)  # the counts stand: only the view changed
             self.query_one(QueueTable).focus()
 
@@ -263,6 +279,8 @@ class TodayScreen(ActingScreen):
         search = self.query_one("#search", Input)
         search.add_class("-visible")
         search.focus()
+        if self._search_index is None:
+            self._read_search_index(self._generation, self._view)
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -8,13 +8,14 @@ worked out by the domain (``explain``) only for the entries someone looks at.
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any
 
 from spo_tui.domain.dates import relative_due
-from spo_tui.store.db import StoreBusy
+from spo_tui.store.db import StoreBusy, read_snapshot
 from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
@@ -75,22 +76,24 @@ def facts(row: QueueRow) -> ItemFacts:
     )
 
 
-def _score_column(ctx: Context) -> str:
-    """The SQL to order by: the stored score once it is current (scoring it now if need be), or the
-    score computed in the query when the store cannot be written (read-only, or busy)."""
+def _bring_scores_up_to_date(ctx: Context) -> None:
+    """Score what the store has not scored for today, unless it cannot be written (read-only, busy)."""
     db, weights = ctx.db, ctx.rules.urgency
-    if scoring.scores_current(db, ctx.today, weights):
+    if getattr(db, "read_only", False) or not scoring.needs_scoring(db, ctx.today, weights, ctx.actor["name"]):
+        return
+    try:
+        with db.atomic():
+            scoring.ensure_scored(db, ctx.today, weights, ctx.actor["name"])
+    except (StoreBusy, sqlite3.OperationalError):
+        pass
+
+
+def _score_column(ctx: Context) -> str:
+    """Inside a read snapshot: the SQL to order by. The stored score when it is right for this
+    context's day and weights, else the score computed in the query (slower, as right)."""
+    if scoring.scores_current(ctx.db, ctx.today, ctx.rules.urgency):
         return "i.urgency"
-    if not getattr(db, "read_only", False):
-        try:
-            with db.atomic():
-                scoring.ensure_scored(db, ctx.today, weights)
-        except (StoreBusy, sqlite3.OperationalError):
-            pass
-        # The store's own commit hook may have scored for another context's weights: check.
-        if scoring.scores_current(db, ctx.today, weights):
-            return "i.urgency"
-    return scoring.score_sql(weights)
+    return scoring.score_sql(ctx.rules.urgency)
 
 
 def _entries(ctx: Context, rows: list[QueueRow]) -> list[QueueEntry]:
@@ -113,35 +116,47 @@ def build_queue(
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).
     """
-    score = _score_column(ctx)
     if search:
-        found = matching_ids(search_index(ctx, kind, status, _score=score), search)
-        page = found[offset : offset + limit if limit else None]
-        return _entries(ctx, queries.queue_rows_by_id(ctx.db, ctx.today, page, score))
-    rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
-                              offset=offset, score=score)  # fmt: skip
+        found = matching_ids(search_index(ctx, kind, status), search)
+        return queue_entries(ctx, found[offset : offset + limit if limit else None])
+    _bring_scores_up_to_date(ctx)
+    with read_snapshot(ctx.db):
+        rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
+                                  offset=offset, score=_score_column(ctx))  # fmt: skip
     return _entries(ctx, rows)
 
 
 def queue_entries(ctx: Context, ids: list[str]) -> list[QueueEntry]:
     """The entries of ``ids`` (from ``matching_ids``), in that order."""
-    return _entries(ctx, queries.queue_rows_by_id(ctx.db, ctx.today, ids, _score_column(ctx)))
+    _bring_scores_up_to_date(ctx)
+    with read_snapshot(ctx.db):
+        rows = queries.queue_rows_by_id(ctx.db, ctx.today, ids, _score_column(ctx))
+    return _entries(ctx, rows)
 
 
 #: What search looks through: (item id, its CRN, name, practitioner and title, case-folded).
 SearchIndex = list[tuple[str, str]]
 
 
-def search_index(ctx: Context, kind: str | None = None, status: str = "open", *, _score: str | None = None) -> SearchIndex:
+def search_index(ctx: Context, kind: str | None = None, status: str = "open") -> SearchIndex:
     """The searchable text of every row of the queue (of one kind, or waiting), in triage order."""
-    score = _score or _score_column(ctx)
-    rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score)
-    return [(item_id, text.casefold()) for item_id, text in rows]
+    _bring_scores_up_to_date(ctx)
+    with read_snapshot(ctx.db):
+        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status,
+                                         score=_score_column(ctx))  # fmt: skip
+    return [(item_id, fold(text)) for item_id, text in rows]
+
+
+def fold(text: str) -> str:
+    """``text`` as search compares it: any case, accents ignored ("BRONTE" finds "Brontë")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def matching_ids(index: SearchIndex, search: str) -> list[str]:
-    """Ids of the rows whose CRN, name, practitioner or title contains ``search`` (any case), in order."""
-    needle = search.strip().casefold()
+    """Ids of the rows whose CRN, name, practitioner or title contains ``search`` (any case,
+    accents ignored), in order."""
+    needle = fold(search.strip())
     if not needle:
         return [item_id for item_id, _text in index]
     return [item_id for item_id, text in index if needle in text]

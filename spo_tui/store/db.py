@@ -139,6 +139,20 @@ def _create_private_file(path: Path) -> None:
         raise StoreError(f"cannot create a database at {path}: {error.strerror}") from None
 
 
+@contextlib.contextmanager
+def read_snapshot(db: Database) -> Iterator[Database]:
+    """Run the reads inside in one transaction, so they all see the same state of the store."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
+
 def get_meta(db: Database, key: str) -> str | None:
     """A value from the ``meta`` table (``demo``, ``demo_seed``, ...), or None."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()

@@ -106,36 +106,69 @@ def score_sql(weights: dict[str, Any], columns: dict[str, str] = QUEUE_COLUMNS) 
     return "(" + "\n + ".join(terms) + ")"
 
 
-def basis(today: date, weights: dict[str, Any]) -> str:
-    """What stored scores depend on besides the items: the day and the weights."""
-    return json.dumps([today.isoformat(), weights], sort_keys=True)
+def _stored_basis(db: Database) -> dict[str, Any] | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [BASIS_KEY]).fetchone()
+    if row is None:
+        return None
+    try:
+        stored = json.loads(row[0])
+    except ValueError:
+        return None
+    return stored if isinstance(stored, dict) and {"day", "weights", "by"} <= stored.keys() else None
 
 
 def scores_current(db: Database, today: date, weights: dict[str, Any]) -> bool:
     """True if every open or waiting item's stored score is right for ``today`` and ``weights``."""
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [BASIS_KEY]).fetchone()
-    if row is None or row[0] != basis(today, weights):
+    stored = _stored_basis(db)
+    if stored is None or stored["day"] != today.isoformat() or stored["weights"] != weights:
         return False
     return db.execute("SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1").fetchone() is None
 
 
-def ensure_scored(db: Database, today: date, weights: dict[str, Any]) -> int:
-    """Score the items whose stored score was cleared, or all of them if the day or weights changed.
+def _plan(db: Database, today: date, weights: dict[str, Any], by: str) -> tuple[bool, str, dict[str, Any]]:
+    """(score every item?, the day and the weights to score by), as ``ensure_scored`` explains."""
+    stored = _stored_basis(db)
+    day = today.isoformat()
+    ours = (
+        stored is None or stored["day"] < day
+        or (stored["day"] == day and (stored["weights"] == weights or stored["by"] == by))
+    )  # fmt: skip
+    if ours:
+        return stored is None or stored["day"] != day or stored["weights"] != weights, day, weights
+    return False, stored["day"], stored["weights"]
 
-    Call inside a write transaction. Returns the number of scores that changed.
+
+def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -> bool:
+    """True if ``ensure_scored`` would change anything: worth taking the write lock for."""
+    everything, _day, _weights = _plan(db, today, weights, by)
+    return everything or db.execute(
+        "SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1"
+    ).fetchone() is not None
+
+
+def ensure_scored(db: Database, today: date, weights: dict[str, Any], by: str) -> int:
+    """Score the items whose stored score was cleared; score them all again when the day moved on.
+
+    Call inside a write transaction. ``by`` names who scores (the acting user). Returns the number
+    of scores that changed.
+
+    Two people on one file may have different weights (each has their own rules file), or one may
+    have the day pinned. The stored scores then follow whoever first scored the latest day (or the
+    same person, after changing their rules); the others score cleared items by those same weights
+    so the column stays consistent, and order their own queue by the score computed in the query.
+    Nobody overwrites anybody else's scores back and forth.
     """
-    wanted = basis(today, weights)
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [BASIS_KEY]).fetchone()
-    everything = row is None or row[0] != wanted
+    everything, score_day, score_weights = _plan(db, today, weights, by)
     only_cleared = "" if everything else "AND i.urgency IS NULL"
     cursor = db.execute(
         f"""UPDATE items SET urgency = scored.score
-            FROM (SELECT i.id, {score_sql(weights)} AS score FROM items i {QUEUE_JOINS}
+            FROM (SELECT i.id, {score_sql(score_weights)} AS score FROM items i {QUEUE_JOINS}
                   WHERE i.status <> 'closed' {only_cleared}) AS scored
             WHERE items.id = scored.id AND items.urgency IS NOT scored.score""",
-        {"today": today.isoformat()},
+        {"today": score_day},
     )
     if everything:
+        value = json.dumps({"day": score_day, "weights": weights, "by": by}, sort_keys=True)
         db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                   [BASIS_KEY, wanted])  # fmt: skip
+                   [BASIS_KEY, value])  # fmt: skip
     return cursor.rowcount
