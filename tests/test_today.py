@@ -68,6 +68,21 @@ async def test_queue_shows_alert_first_and_counts(team_db):
         assert "Alerts 1" in str(screen.query_one("#summary").render())
 
 
+async def test_a_number_key_or_a_click_on_the_filter_line_changes_the_view(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("5")
+        assert {e.kind.value for e in screen.entries} == {"task"}
+        assert "5 Tasks" in str(screen.query_one("#filters").render()) and screen.query_one("#filters").active == "task"
+        line = str(screen.query_one("#filters").render())
+        await pilot.click("#filters", offset=(1 + line.index("2 SBARs") + 1, 0))  # the bar's padding, then the label
+        assert screen.filter_kind == "sbar" and screen.query_one("#filters").active == "sbar"
+        assert screen.entries and {e.kind.value for e in screen.entries} == {"sbar"}
+
+
 async def test_decide_top_sbar_in_three_keystrokes(team_db):
     path, ids = team_db
     app = make_app(path)

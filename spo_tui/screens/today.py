@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Header, Input, Tab, Tabs
+from textual.widgets import Header, Input
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
@@ -16,6 +16,7 @@ from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
+from spo_tui.widgets.filter_bar import FilterBar
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.item_detail import ItemDetail
 from spo_tui.widgets.queue_summary import QueueSummary
@@ -59,8 +60,7 @@ class TodayScreen(ActingScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield QueueSummary(id="summary")
-        yield Tabs(*[Tab(f"{n} {label}", id=f"tab-{name}") for n, (name, label, _k) in enumerate(FILTERS)], id="filters")
-        yield Input(placeholder="Search CRN, name or practitioner (Enter to keep, Esc to clear)", id="search")
+        yield FilterBar(id="filters")
         with Container(id="main"):
             yield QueueTable(id="queue")
             yield ItemDetail(id="detail")
@@ -260,13 +260,7 @@ class TodayScreen(ActingScreen):
     # --- Filters and search ----------------------------------------------------------------------
 
     def action_filter(self, name: str) -> None:
-        # Change the view now, so the new rows arrive in the same frame as the tab.
-        self.filter_kind = dict((n, k) for n, _l, k in FILTERS)[name]
-        self.query_one(Tabs).active = f"tab-{name}"
-
-    @on(Tabs.TabActivated, "#filters")
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        name = event.tab.id.removeprefix("tab-")
+        self.query_one(FilterBar).active = name
         self.filter_kind = dict((n, k) for n, _l, k in FILTERS)[name]
 
     def watch_filter_kind(self, old: str | None, new: str | None) -> None:
@@ -275,8 +269,13 @@ class TodayScreen(ActingScreen):
             self._show_rows(keep_row=0)  # the counts stand: only the view changed
             self.query_one(QueueTable).focus()
 
-    def action_search(self) -> None:
-        search = self.query_one("#search", Input)
+    async def action_search(self) -> None:
+        found = self.query("#search")
+        if found:
+            search = found.first(Input)
+        else:  # made on first use: an input costs a noticeable part of start-up
+            search = Input(placeholder="Search CRN, name, practitioner or title (Enter to keep, Esc to clear)", id="search")
+            await self.mount(search, before="#main")
         search.add_class("-visible")
         search.focus()
         if self._search_index is None:
@@ -295,7 +294,10 @@ class TodayScreen(ActingScreen):
         self.query_one(QueueTable).focus()
 
     def key_escape(self) -> None:
-        search = self.query_one("#search", Input)
+        found = self.query("#search")
+        if not found:
+            return
+        search = found.first(Input)
         if search.has_class("-visible"):
             search.value = ""
             search.remove_class("-visible")
