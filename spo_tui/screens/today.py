@@ -50,7 +50,7 @@ class TodayScreen(ActingScreen):
         self.total = 0
         self._counts: dict[str, tuple[int, int]] = {}
         self._search_index: SearchIndex | None = None
-        self._resumed_before = False
+        self._read_state: tuple[int, int] | None = None  # the store's state when last read
         self._generation = 0  # counts changes of the store or view: stale search text is dropped
         self._matches: list[str] | None = None
         self._detail_timer = None
@@ -80,10 +80,10 @@ class TodayScreen(ActingScreen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        """Back from another screen (not the first showing, which on_mount fills): read again."""
-        if self._resumed_before and self.is_mounted:
+        """Back from another screen: read again if anything was written meanwhile (an action's own
+        callback has usually read already; a cancelled prompt changed nothing)."""
+        if self.is_mounted and self._read_state is not None and self._read_state != self.app.store_state():
             self.reload()
-        self._resumed_before = True
 
     # --- Data ------------------------------------------------------------------------------------
 
@@ -108,6 +108,7 @@ class TodayScreen(ActingScreen):
         self.query_one(QueueSummary).show(self._counts)
         self._forget_search_index()
         self._show_rows(keep_row)
+        self._read_state = self.app.store_state()
 
     def _forget_search_index(self) -> None:
         """The store or the view changed: search must read its text again."""

@@ -252,6 +252,11 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
 
 
 def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan)."""
+    select = "SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id"
+    exact = _all(db, select + " WHERE c.crn = ?", [text.strip().upper()])
+    if exact:
+        return exact
     like = f"%{text.strip()}%"
     return _all(
         db,

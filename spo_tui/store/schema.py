@@ -373,6 +373,8 @@ def m0006_stored_urgency(db: Database) -> None:
         CREATE INDEX items_triage ON items(status, kind <> 'alert', urgency DESC, COALESCE(due, '9999-12-31'), id);
         CREATE INDEX items_triage_by_kind ON items(status, kind, urgency DESC, COALESCE(due, '9999-12-31'), id);
         CREATE INDEX items_unscored ON items(id) WHERE urgency IS NULL AND status <> 'closed';
+        -- The queue's counts per kind (queries.queue_counts) from the index alone.
+        CREATE INDEX items_counts ON items(status, kind, due, snoozed_until, assigned_to);
 
         CREATE TRIGGER items_rescore AFTER UPDATE OF kind, crn, status, due, created_at ON items
         BEGIN
