@@ -120,6 +120,7 @@ class ItemDetail(ScrollView):
         super().__init__(**kwargs)
         self._renderable: RenderableType = Text()
         self._lines: list[Strip] = []
+        self._rendered_for = Size(0, 0)  # the size the lines were made for
 
     def show(self, item: dict | None, case: dict | None, recent: list, urgency: Urgency | None, today: date) -> None:
         if item is None:
@@ -143,6 +144,7 @@ class ItemDetail(ScrollView):
         region = self.scrollable_content_region
         if region.width <= 0:
             return  # not laid out yet: on_resize renders
+        self._rendered_for = region.size
         options = self.app.console.options.update_width(region.width)
         lines = self.app.console.render_lines(self._renderable, options, pad=False)
         self._lines = [Strip(line).crop_extend(0, region.width, None) for line in lines]
@@ -152,7 +154,8 @@ class ItemDetail(ScrollView):
         self.refresh()
 
     def on_resize(self) -> None:
-        self._render_lines()
+        if self.scrollable_content_region.size != self._rendered_for:
+            self._render_lines()
 
     def render_line(self, y: int) -> Strip:
         _scroll_x, scroll_y = self.scroll_offset
