@@ -322,7 +322,7 @@ def main() -> None:
     for scale in args.scales:
         db = demo_db(scale)
         results["scales"][scale] = {
-            "startup": asyncio.run(measure_startup(db, 5)),
+            "startup": asyncio.run(measure_startup(db, 9)),
             "keys": asyncio.run(measure_keys(db, args.presses)),
             "queue": measure_queue(db, 5),
             "queue_command": measure_queue_command(db, 3),

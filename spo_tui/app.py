@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from datetime import datetime
@@ -45,6 +46,7 @@ class SpoApp(App[None]):
         self.demo_builder = demo_builder
         self.start_theme = theme
         self.ctx: Context | None = None
+        self._last_key_at = time.monotonic()
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
 
@@ -76,7 +78,9 @@ class SpoApp(App[None]):
         self._data_version = self._store_version()
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
         self.set_timer(self.VERIFY_AFTER, self.check_record)  # after the first paint, not in its way
+        gc.set_threshold(700, 10, 1000)  # full collections rare: the app makes them when idle
         self.set_timer(self.SETTLE_AFTER, self._settle_memory)
+        self.set_interval(self.TIDY_EVERY, self._tidy_memory_if_idle, name="tidy-memory")
         home = AdminScreen if self.ctx.actor["role"] == Role.CASPO.value else TodayScreen
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.switch_screen(home())
@@ -89,13 +93,31 @@ class SpoApp(App[None]):
     VERIFY_AFTER = 2.0
     #: Seconds after start-up before the objects made so far are set aside from garbage collection.
     SETTLE_AFTER = 1.0
+    #: How often, and after how many seconds without a key, memory is tidied while the user is idle.
+    TIDY_EVERY = 30.0
+    IDLE_BEFORE_TIDY = 3.0
 
     def _settle_memory(self) -> None:
-        """Collect once, then freeze what start-up made (modules, widgets, styles: it lives as long as
-        the app) out of the garbage collector's way. A full collection over it takes about 50 ms on
-        a modest laptop and would otherwise land, now and then, in the middle of a keypress."""
+        """Collect garbage, then freeze what is alive out of the collector's way.
+
+        A full collection over what a running app holds takes 50–130 ms on a modest laptop, and
+        Python starts one whenever enough objects have piled up: in the middle of a keypress, now
+        and then. So the app makes full collections rare (``gc.set_threshold``) and does them
+        itself: once after start-up, then every ``TIDY_EVERY`` seconds if no key was pressed for
+        ``IDLE_BEFORE_TIDY``. Unfreezing first means nothing frozen earlier is kept for ever.
+        """
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    def _tidy_memory_if_idle(self) -> None:
+        if time.monotonic() - self._last_key_at >= self.IDLE_BEFORE_TIDY:
+            self._settle_memory()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key_at = time.monotonic()
+        await super().on_event(event)
 
     #: Below this size the screens cannot draw properly; the app says so instead.
     MIN_SIZE = (80, 24)
