@@ -71,9 +71,19 @@ class TodayScreen(ActingScreen):
         return self.app.ctx
 
     def on_mount(self) -> None:
-        self.reload()
+        # The queue first; the counts line and the detail pane follow in the next frame.
+        self._show_rows(0, detail=False)
         self.query_one(QueueTable).focus()
+        self.call_after_refresh(self._after_first_paint)
         self.set_timer(self.REFRESH_AFTER, self.refresh_due_work)  # after the first paint, not in its way
+
+    def _after_first_paint(self) -> None:
+        self._counts = lookup.queue_counts(self.ctx)
+        self.query_one(QueueSummary).show(self._counts)
+        if len(self.entries) >= self.PAGE:
+            self.total = self._view_total()
+        self.show_detail()
+        self._read_state = self.app.store_state()
 
     def store_changed(self) -> None:
         """Another process changed the store: reload, keeping the cursor where it was."""
@@ -123,7 +133,7 @@ class TodayScreen(ActingScreen):
             return self._counts.get(kind, (0, 0))[0]
         return sum(count for name, (count, _overdue) in self._counts.items() if name != "waiting")
 
-    def _show_rows(self, keep_row: int | None = None) -> None:
+    def _show_rows(self, keep_row: int | None = None, *, detail: bool = True) -> None:
         """Draw the top of the view (narrowed by the search text), enough to hold the cursor's row."""
         table = self.query_one(QueueTable)
         row = table.cursor_row if keep_row is None else keep_row
@@ -141,7 +151,8 @@ class TodayScreen(ActingScreen):
             self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted)
             self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
         table.show_entries(self.entries, self.ctx.today, row)
-        self.show_detail()
+        if detail:
+            self.show_detail()
 
     def _read_more(self) -> None:
         """Read the next page of the view onto the end of the table."""
