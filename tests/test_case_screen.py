@@ -65,7 +65,7 @@ def record(path, decision: str, undo: bool = False):
 
 
 def cell_texts(table, row_index: int) -> list[str]:
-    return [str(cell) for cell in table.get_row_at(row_index)]
+    return table.row_text(row_index)
 
 
 async def open_case(app, pilot) -> CaseScreen:
@@ -101,10 +101,10 @@ async def test_timeline_marks_superseded_and_correcting_entries(db_path):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_case(app, pilot)
         table = screen.query_one("#timeline")
-        rows = {key.value: n for n, key in enumerate(table.rows)}
-        superseded = table.get_row_at(rows[f"oversight:{original.oversight_id}"])
-        assert str(superseded[-1]) == f"SUPERSEDED by {correction_id[:8]}"
-        assert "strike" in str(superseded[2].style)
+        rows = {table.row_key(n): n for n in range(table.row_count)}
+        superseded = table.row_cells(rows[f"oversight:{original.oversight_id}"])
+        assert superseded[-1][0] == f"SUPERSEDED by {correction_id[:8]}"
+        assert "strike" in superseded[2][1]
         correcting = cell_texts(table, rows[f"oversight:{correction_id}"])
         assert correcting[-1] == f"corrects {original.oversight_id[:8]}"
         assert correcting[1] == "Oversight" and "Withdrawn" in correcting[3]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
@@ -19,13 +18,14 @@ from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
+from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 #: A flag review this many days away or fewer is shown as coming due.
 REVIEW_SOON_DAYS = 14
 SUPERSEDED_STYLE = "dim strike"
 CORRECTION_STYLE = "italic"
 #: The summary column is cut to this width; the detail below shows the row in full.
-SUMMARY_WIDTH = 36
+SUMMARY_WIDTH = 32
 
 _SENTENCES = {
     "COMMUNITY_ORDER": "Community order",
@@ -76,9 +76,9 @@ def first_line(text: str | None) -> str:
     return lines[0] if lines else ""
 
 
-def _cell(text: str, style: str = "") -> Text:
-    """User text as a table cell: never parsed as markup, cut with an ellipsis."""
-    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+#: The timeline's columns: fixed widths, cut with an ellipsis (``LineTable``).
+TIMELINE_COLUMNS = (Column("When", 16), Column("What", 11), Column("Summary", SUMMARY_WIDTH),
+                    Column("Type · outcome / status", 30), Column("By / due", 14), Column("Note", 22))  # fmt: skip
 
 
 class CaseScreen(Screen):
@@ -103,19 +103,12 @@ class CaseScreen(Screen):
             yield Static("", id="case-risk", markup=False)
             yield Static("", id="case-sentence", markup=False)
             yield Horizontal(id="case-flags")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield LineTable(TIMELINE_COLUMNS, id="timeline")
         with VerticalScroll(id="timeline-detail-box"):
             yield Static("", id="timeline-detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#timeline", DataTable)
-        table.add_column("When", key="when", width=16)
-        table.add_column("What", key="what", width=11)
-        table.add_column("Summary", key="summary", width=SUMMARY_WIDTH)
-        table.add_column("Type · outcome / status", key="kind")
-        table.add_column("By / due", key="by")
-        table.add_column("Note", key="note")
         self.load()
         if self.case is not None:
             lookup.record_case_view(self.app.ctx, self.crn)
@@ -126,11 +119,11 @@ class CaseScreen(Screen):
         """Another process changed the store: show its changes, the cursor where it was."""
         if self.case is None:  # an unknown CRN: nothing on screen to bring up to date
             return
-        table = self.query_one("#timeline", DataTable)
+        table = self.query_one("#timeline", LineTable)
         row = table.cursor_row
         self.load()
         if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     def load(self) -> None:
         """Read the case and its timeline (fast local reads) and show them."""
@@ -192,38 +185,32 @@ class CaseScreen(Screen):
         flags_box.mount_all(labels)
 
     def _show_timeline(self, timeline: list[dict[str, Any]]) -> None:
-        table = self.query_one("#timeline", DataTable)
-        table.clear()
-        self.rows = {}
-        for row in timeline:
-            key = f"{row['what']}:{row['id']}"
-            self.rows[key] = row
-            table.add_row(*self._cells(row), key=key)
+        table = self.query_one("#timeline", LineTable)
+        self.rows = {f"{row['what']}:{row['id']}": row for row in timeline}
+        table.set_rows([(key, self._cells(row)) for key, row in self.rows.items()], keep_row=0)
         if timeline:
-            table.move_cursor(row=0)
             self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}")
         else:
             self.query_one("#timeline-detail", Static).update("Nothing recorded on this case yet. Press n to add an oversight entry.")
 
-    def _cells(self, row: dict[str, Any]) -> list[Text]:
+    def _cells(self, row: dict[str, Any]) -> tuple[Cell, ...]:
+        """The row's cells as (text, style): user text is shown as typed, never read as markup."""
         if row["what"] == "oversight":
             kind = f"{_label(OversightType, row['type'])} · {_label(OversightOutcome, row['outcome'])}"
             cells = [local_stamp(row["at"]), "Oversight", first_line(row["decision"]), kind, row.get("by_name") or ""]
             if row.get("superseded_by"):
-                style = SUPERSEDED_STYLE
-                note = Text(f"SUPERSEDED by {short_id(row['superseded_by'])}", style="dim bold")
+                style, note = SUPERSEDED_STYLE, (f"SUPERSEDED by {short_id(row['superseded_by'])}", "dim bold")
             elif row.get("supersedes_id"):
-                style = CORRECTION_STYLE
-                note = Text(f"corrects {short_id(row['supersedes_id'])}", style="bold")
+                style, note = CORRECTION_STYLE, (f"corrects {short_id(row['supersedes_id'])}", "bold")
             else:
-                style, note = "", Text("")
-            return [_cell(c, style) for c in cells] + [note]
+                style, note = "", ("", "")
+            return tuple((c, style) for c in cells) + (note,)
         kind_label = _label(ItemKind, row.get("kind"))
         status = row.get("status") or ""
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
         cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, row.get("closed_note") or ""]
-        return [_cell(c, style) for c in cells]
+        return tuple((c, style) for c in cells)
 
     def _show_detail(self, key: str | None) -> None:
         detail = self.query_one("#timeline-detail", Static)
@@ -253,9 +240,9 @@ class CaseScreen(Screen):
                 lines.append(f"Closed: {row['closed_note']}")
         detail.update("\n".join(lines))
 
-    @on(DataTable.RowHighlighted, "#timeline")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(event.row_key.value if event.row_key else None)
+    @on(LineTable.RowHighlighted, "#timeline")
+    def _highlighted(self, event: LineTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key)
 
     # --- Commands -------------------------------------------------------------------------------
 
