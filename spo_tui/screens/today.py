@@ -78,12 +78,15 @@ class TodayScreen(ActingScreen):
         self.set_timer(self.REFRESH_AFTER, self.refresh_due_work)  # after the first paint, not in its way
 
     def _after_first_paint(self) -> None:
-        self._counts = lookup.queue_counts(self.ctx)
-        self.query_one(QueueSummary).show(self._counts)
+        self._read_counts()
         if len(self.entries) >= self.PAGE:
             self.total = self._view_total()
         self.show_detail()
         self._read_state = self.app.store_state()
+
+    def _read_counts(self) -> None:
+        self._counts = lookup.queue_counts(self.ctx)
+        self.query_one(QueueSummary).show(self._counts)
 
     def store_changed(self) -> None:
         """Another process changed the store: reload, keeping the cursor where it was."""
@@ -114,8 +117,7 @@ class TodayScreen(ActingScreen):
 
     def reload(self, keep_row: int | None = None) -> None:
         """Read the queue again after the store changed, keeping the cursor on the same row number."""
-        self._counts = lookup.queue_counts(self.ctx)
-        self.query_one(QueueSummary).show(self._counts)
+        self._read_counts()
         self._forget_search_index()
         self._show_rows(keep_row)
         self._read_state = self.app.store_state()

@@ -7,8 +7,10 @@ worked out by the domain (``explain``) only for the entries someone looks at.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -76,24 +78,20 @@ def facts(row: QueueRow) -> ItemFacts:
     )
 
 
-def _bring_scores_up_to_date(ctx: Context) -> None:
-    """Score what the store has not scored for today, unless it cannot be written (read-only, busy)."""
+@contextlib.contextmanager
+def _scored(ctx: Context) -> Iterator[str]:
+    """Bring the stored scores up to date if the store can be written, then open one read snapshot
+    and give the SQL to order by inside it: the stored score when it is right for this context's day
+    and weights, else the score computed in the query (slower, as right)."""
     db, weights = ctx.db, ctx.rules.urgency
-    if getattr(db, "read_only", False) or not scoring.needs_scoring(db, ctx.today, weights, ctx.actor["name"]):
-        return
-    try:
-        with db.atomic():
-            scoring.ensure_scored(db, ctx.today, weights, ctx.actor["name"])
-    except (StoreBusy, sqlite3.OperationalError):
-        pass
-
-
-def _score_column(ctx: Context) -> str:
-    """Inside a read snapshot: the SQL to order by. The stored score when it is right for this
-    context's day and weights, else the score computed in the query (slower, as right)."""
-    if scoring.scores_current(ctx.db, ctx.today, ctx.rules.urgency):
-        return "i.urgency"
-    return scoring.score_sql(ctx.rules.urgency)
+    if not getattr(db, "read_only", False) and scoring.needs_scoring(db, ctx.today, weights, ctx.actor["name"]):
+        try:
+            with db.atomic():
+                scoring.ensure_scored(db, ctx.today, weights, ctx.actor["name"])
+        except (StoreBusy, sqlite3.OperationalError):
+            pass  # busy or read-only after all: the query scores instead
+    with read_snapshot(db):
+        yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights)
 
 
 def _entries(ctx: Context, rows: list[QueueRow]) -> list[QueueEntry]:
@@ -119,18 +117,16 @@ def build_queue(
     if search:
         found = matching_ids(search_index(ctx, kind, status), search)
         return queue_entries(ctx, found[offset : offset + limit if limit else None])
-    _bring_scores_up_to_date(ctx)
-    with read_snapshot(ctx.db):
+    with _scored(ctx) as score:
         rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
-                                  offset=offset, score=_score_column(ctx))  # fmt: skip
+                                  offset=offset, score=score)  # fmt: skip
     return _entries(ctx, rows)
 
 
 def queue_entries(ctx: Context, ids: list[str]) -> list[QueueEntry]:
     """The entries of ``ids`` (from ``matching_ids``), in that order."""
-    _bring_scores_up_to_date(ctx)
-    with read_snapshot(ctx.db):
-        rows = queries.queue_rows_by_id(ctx.db, ctx.today, ids, _score_column(ctx))
+    with _scored(ctx) as score:
+        rows = queries.queue_rows_by_id(ctx.db, ctx.today, ids, score)
     return _entries(ctx, rows)
 
 
@@ -140,10 +136,8 @@ SearchIndex = list[tuple[str, str]]
 
 def search_index(ctx: Context, kind: str | None = None, status: str = "open") -> SearchIndex:
     """The searchable text of every row of the queue (of one kind, or waiting), in triage order."""
-    _bring_scores_up_to_date(ctx)
-    with read_snapshot(ctx.db):
-        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status,
-                                         score=_score_column(ctx))  # fmt: skip
+    with _scored(ctx) as score:
+        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score)
     return [(item_id, fold(text)) for item_id, text in rows]
 
 
