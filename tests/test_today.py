@@ -543,3 +543,21 @@ async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, s
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
+
+
+async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db):
+    """Today reads again on coming back when anything was written meanwhile, even on its own connection."""
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        today = app.screen
+        await pilot.press("m")  # the admin screen, over the queue
+        await pilot.pause()
+        assert app.screen is not today
+        added = intake.add_task(app.ctx, "Fire door will not close", "health_safety").item_id
+        await pilot.press("t")  # back to Today
+        await pilot.pause()
+        assert app.screen is today
+        assert added in [e.id for e in today.entries]
+        assert "Tasks 2" in str(today.query_one("#summary").render())
