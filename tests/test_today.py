@@ -561,3 +561,17 @@ async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db):
         assert app.screen is today
         assert added in [e.id for e in today.entries]
         assert "Tasks 2" in str(today.query_one("#summary").render())
+
+
+async def test_a_narrow_terminal_scrolls_the_queue_sideways_to_the_name_and_practitioner(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#queue")
+        assert " PP " not in table.render_line(0).text  # the practitioner's column is past the edge
+        for _ in range(30):
+            await pilot.press("right")
+        header, first = table.render_line(0).text, table.render_line(1).text
+        assert " PP " in header and "Pat Officer" in first
+        assert table.cursor_row == 0  # sideways keys leave the cursor where it was

@@ -50,6 +50,8 @@ class LineTable(ScrollView, can_focus=True):
         Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
         Binding("home,ctrl+home", "first", "First row", show=False),
         Binding("end,ctrl+end", "last", "Last row", show=False),
     ]
@@ -61,7 +63,6 @@ class LineTable(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         color: $foreground;
-        overflow-x: hidden;
         & > .line-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .line-table--even-row { background: $surface-lighten-1 50%; }
         &:dark > .line-table--even-row { background: $surface-darken-1 40%; }
@@ -225,7 +226,8 @@ class LineTable(ScrollView, can_focus=True):
         for (text, style), column in zip(cells, self.columns):
             segments.append(Segment(pad + _fit(text, column.width) + pad, base + self._style(style) if style else base))
         # One segment per run of equally styled cells: fewer to draw, and no blank-only segments.
-        return Strip(Segment.simplify(segments), self._line_width()).crop_extend(0, width, base)
+        left = round(self.scroll_x)
+        return Strip(Segment.simplify(segments), self._line_width()).crop_extend(left, left + width, base)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
