@@ -71,10 +71,12 @@ class EmptyApp(App):
 
 class Frames:
     """Records when the app renders a frame, by wrapping ``App._display`` (the compositor has
-    rendered the update when it is called; headless, nothing is written to a terminal)."""
+    rendered the update when it is called; headless, nothing is written to a terminal). With
+    ``ready``, also the first frame drawn while ``ready(app)`` holds."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, ready=None) -> None:
         self.times: list[tuple[float, object]] = []
+        self.first_ready: float | None = None
         self.painted = asyncio.Event()
         display = app._display
 
@@ -82,6 +84,8 @@ class Frames:
             display(screen, renderable)
             if renderable is not None:
                 self.times.append((time.perf_counter(), screen))
+                if ready is not None and self.first_ready is None and ready(app):
+                    self.first_ready = self.times[-1][0]
                 self.painted.set()
 
         app._display = recording_display
@@ -94,21 +98,12 @@ async def _startup(make_app, ready) -> float:
     """Seconds from making the app to the first frame drawn with ``ready(app)`` true."""
     start = time.perf_counter()
     app = make_app()
-    frames = Frames(app)
-    first_ready: list[float] = []
-    display = app._display
-
-    def checking_display(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None and not first_ready and ready(app):
-            first_ready.append(time.perf_counter())
-
-    app._display = checking_display
+    frames = Frames(app, ready)
     async with app.run_test(size=SIZE):
-        while not first_ready:
+        while frames.first_ready is None:
             frames.painted.clear()
             await frames.painted.wait()
-    return first_ready[0] - start
+    return frames.first_ready - start
 
 
 def _today_ready(app) -> bool:

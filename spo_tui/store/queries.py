@@ -129,18 +129,15 @@ def queue_search_text(
 
 def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
     """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others."""
+    # The same conditions as the queue's own rows, so the counts are the queue's totals.
+    params = {"today": today.isoformat(), "owner": owner_id}
     rows = db.execute(
-        """
-        SELECT kind, COUNT(*), SUM(due IS NOT NULL AND due < ?)
-        FROM items WHERE status = 'open' AND (snoozed_until IS NULL OR snoozed_until <= ?)
-          AND (assigned_to IS NULL OR assigned_to = ?)
-        GROUP BY kind
-        """,
-        [today.isoformat(), today.isoformat(), owner_id],
+        f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_OPEN} GROUP BY i.kind",
+        params,
     ).fetchall()
     counts = {kind: (count, overdue or 0) for kind, count, overdue in rows}
     waiting = db.execute(
-        "SELECT COUNT(*), SUM(due IS NOT NULL AND due < ?) FROM items WHERE status = 'waiting'", [today.isoformat()]
+        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_WAITING}", params
     ).fetchone()
     if waiting[0]:
         counts["waiting"] = (waiting[0], waiting[1] or 0)
