@@ -38,9 +38,13 @@ def fixed_clock(moment: datetime):
 
 @pytest.fixture(autouse=True)
 def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the database and the user's rules file at paths under tmp_path (the rules file absent)."""
+    """Point the database, the user's rules file and the user's folders at paths under tmp_path."""
     monkeypatch.setenv("SPO_TUI_DB", str(tmp_path / "env-spo.db"))
     monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-such-rules.toml"))
+    # Files spo-tui keeps outside the database (keys, chain anchors, who you last acted as) go in the
+    # user's data, config and state folders: platformdirs reads these on Linux, so each test has its own.
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
 
 
 @pytest.fixture
