@@ -18,7 +18,7 @@ from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
 from spo_tui.domain.errors import SpoError
 from spo_tui.services.context import Context, make_context
-from spo_tui.store.db import is_empty, open_db
+from spo_tui.store.db import StoreError, file_identity, is_empty, open_db
 
 
 class SpoApp(App[None]):
@@ -46,6 +46,8 @@ class SpoApp(App[None]):
         self.demo_builder = demo_builder
         self.start_theme = theme
         self.ctx: Context | None = None
+        #: Set to the message shown once the database file was found replaced under the app.
+        self.store_replaced: str | None = None
         self._last_key_at = time.monotonic()
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
@@ -76,6 +78,7 @@ class SpoApp(App[None]):
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
         self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}"
         self._data_version = self._store_version()
+        self._file_identity = file_identity(self.db_path)
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
         self.set_timer(self.VERIFY_AFTER, self.check_record)  # after the first paint, not in its way
         gc.set_threshold(700, 10, 1000)  # full collections rare: the app makes them when idle
@@ -133,7 +136,16 @@ class SpoApp(App[None]):
         return self.ctx.db.execute("PRAGMA data_version").fetchone()[0] if self.ctx else 0
 
     def _poll_store(self) -> None:
-        """``PRAGMA data_version`` changes when another connection commits: then the screen reloads."""
+        """``PRAGMA data_version`` changes when another connection commits: then the screen reloads.
+
+        First, the file at the database's path must still be the one the app opened (same inode,
+        same header): if another file was moved, renamed or copied onto it, nothing more is saved.
+        """
+        if self.store_replaced:
+            return
+        if file_identity(self.db_path) != self._file_identity:
+            self._store_was_replaced()
+            return
         version = self._store_version()
         if version != self._data_version:
             self._data_version = version
@@ -142,10 +154,29 @@ class SpoApp(App[None]):
             if reload is not None and self.screen.is_mounted and self.screen.is_attached:
                 reload()
 
+    #: Shown (and given for every refused save) once the database file was replaced under the app.
+    REPLACED_MESSAGE = (
+        "The database file {path} was replaced while spo-tui had it open (another file was copied, moved "
+        "or renamed onto it). To keep the record safe, nothing more is saved from this window: "
+        "quit (q) and start spo-tui again, then check the record with: spo-tui verify"
+    )
+
+    def _store_was_replaced(self) -> None:
+        """Stop saving on the old connection (its writes would go to a file no longer there, or into
+        the middle of another one), and say so until the user quits. Decided: no reopening behind the
+        user's back, since the new file may be an older copy or someone else's."""
+        message = self.REPLACED_MESSAGE.format(path=self.db_path)
+        self.store_replaced = message
+        self.ctx.db.refuse_writes = message
+        self.sub_title = "DATABASE FILE REPLACED: nothing more is saved. Quit and start again"
+        self.notify(message, title="The database was replaced", severity="error", timeout=24 * 3600, markup=False)
+
     @contextlib.contextmanager
     def thread_context(self) -> Iterator[Context]:
         """The acting context on a connection of its own, for a worker thread (a connection may be
         used only by the thread that opened it)."""
+        if self.store_replaced:
+            raise StoreError(self.store_replaced)
         ctx = self.ctx
         db = open_db(self.db_path, migrate=False)
         try:

@@ -126,7 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def disable_core_dumps() -> None:
+    """No core file may be written if spo-tui crashes: one would hold case details in the clear."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # Windows has no core files (nor this module)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    disable_core_dumps()
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
@@ -270,6 +281,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         made = backup(path, Path(args.to) if args.to else None)
     except SpoError as error:
         return _fail(str(error))
+    # The backup is made and durable: anything that records it (such as the chain's anchor) goes here.
     print(f"Backed up to {made}")
     return 0
 

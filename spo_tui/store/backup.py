@@ -2,22 +2,62 @@
 
 Backups live in a ``backups`` folder beside the database, readable by the owner only. A backup is
 taken at most once a day when the app starts, and on demand with ``spo-tui backup``; the newest
-``keep`` are kept. A restore refuses a file that fails the integrity check or is not a spo-tui
-database, and first backs up the database it replaces.
+``keep`` daily ones are kept (backups taken before a restore are never rotated away).
+
+A backup is written to a unique temporary ``.part`` name in the destination folder, checked,
+flushed to disk, renamed into place and the folder flushed, so a crash, a kill or a full disk never
+leaves a half backup under a backup's name; the next backup into that folder removes the ``.part``
+files that killed backups left. A backup never writes over the database or its companion files,
+over anything that is not a regular file, or over an existing file that is not a spo-tui backup.
+
+A restore refuses a file that fails the integrity check or is not a spo-tui database, refuses while
+spo-tui has the database open anywhere (``StoreLock``), and first backs up the database it replaces.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import secrets
 import sqlite3
+import stat
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from spo_tui.domain.errors import SpoError
+from spo_tui.store.db import (
+    APPLICATION_ID,
+    COMPANION_SUFFIXES,
+    SQLITE_MAGIC,
+    NotOurs,
+    StoreError,
+    StoreLock,
+    connect,
+    identify,
+    make_private_dirs,
+    read_header,
+    schema_of,
+)
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 BACKUP_PREFIX = "spo-"
 DEFAULT_KEEP = 14
+#: A temporary file of a backup under way: ``NAME.PID-RANDOM.part``, beside where NAME will be.
+PART_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part(-journal|-wal|-shm)?$")
+#: The daily backups that rotation may remove (not those taken before a restore).
+DAILY_NAME = re.compile(rf"{BACKUP_PREFIX}\d{{8}}-\d{{6}}(-\d+)?\.db")
+#: Without flock (Windows), a ``.part`` this old is taken to be abandoned.
+ABANDONED_AFTER_SECONDS = 24 * 3600
+#: ``.part`` files left by spo-tui versions that named them ``spo-….db.part`` (no pid): removed when this old.
+LEGACY_PART_AGE_SECONDS = 3600
 
 
 class BackupError(SpoError):
@@ -36,73 +76,315 @@ def backups_dir(db_path: Path) -> Path:
 
 
 def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
-    """Run ``PRAGMA integrity_check`` (or the faster ``quick_check``) on a read-only connection."""
+    """Run ``PRAGMA integrity_check`` (or the faster ``quick_check``) on a read-only connection, and
+    check that the file is a spo-tui database this version knows."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         return Integrity(False, f"{path} does not exist")
+    if not path.is_file():
+        return Integrity(False, f"{path} is not a regular file")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        identify(path)
+    except NotOurs as error:
+        return Integrity(False, str(error))
+    except StoreError:
+        pass  # unreadable: the integrity check says how
+    try:
+        conn = connect(path, read_only=True)
         try:
             pragma = "quick_check" if quick else "integrity_check"
             rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
-            is_ours = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
-            ).fetchone()
+            if rows == ["ok"]:
+                schema_of(conn, path)
         finally:
             conn.close()
+    except StoreError as error:
+        return Integrity(False, str(error))
     except sqlite3.DatabaseError as error:
         if "malformed" in str(error):  # a database whose pages are broken, not some other file
             return Integrity(False, f"{path} is damaged: {error}")
         return Integrity(False, f"{path} cannot be read as a database ({error})")
     if rows != ["ok"]:
         return Integrity(False, f"{path} is damaged: {'; '.join(rows[:3])}")
-    if not is_ours:
-        return Integrity(False, f"{path} is not a spo-tui database")
     return Integrity(True, "ok")
 
 
 def _private_folder(folder: Path) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(folder)
     os.chmod(folder, 0o700)
 
 
-def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = None) -> Path:
-    """Copy the live database with the online backup API to ``dest`` (default: the backups folder).
+# --- Making a backup ------------------------------------------------------------------------------------
 
-    The copy is written to a temporary name, checked, made owner-only, then renamed into place, so a
-    crash never leaves a half-written backup under a backup's name.
-    """
+
+def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = None) -> Path:
+    """Copy the live database with the online backup API to ``dest`` (default: a new file in the
+    backups folder) and return where it went. An existing ``dest`` is replaced only if it is a
+    spo-tui backup; everything else is refused with BackupError before anything is written."""
     db_path = Path(db_path).expanduser()
-    if not db_path.is_file():
+    if not db_path.exists():
         raise BackupError(f"no database at {db_path}")
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    if dest is None:
-        folder = backups_dir(db_path)
-        _private_folder(folder)
-        dest = folder / f"{BACKUP_PREFIX}{stamp}.db"
-    dest = Path(dest).expanduser()
-    tmp = dest.with_name(dest.name + ".part")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    os.close(fd)
+    identify(db_path)
+    with StoreLock.shared(db_path) or _no_lock():  # not while a restore is replacing it
+        if dest is None:
+            folder = backups_dir(db_path)
+            _private_folder(folder)
+            stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+            return _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}.db")
+        dest = Path(dest).expanduser()
+        return _copy_database(db_path, check_destination(db_path, dest), check=lambda: check_destination(db_path, dest))
+
+
+class _no_lock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def check_destination(db_path: Path, dest: Path) -> Path:
+    """Where a backup asked for at ``dest`` will be renamed to, after refusing (BackupError) the
+    database itself and its companion files (by name, through symlinks, and by inode for hard
+    links), a missing folder, anything that is not a regular file, a link to nothing, and an
+    existing file that is not a spo-tui backup. Nothing is opened for writing."""
     try:
-        src = sqlite3.connect(str(db_path))
-        dst = sqlite3.connect(str(tmp))
+        is_link = stat.S_ISLNK(os.lstat(dest).st_mode)
+    except FileNotFoundError:
+        is_link = False
+    except OSError as error:
+        raise BackupError(f"cannot back up to {dest}: {error.strerror}") from None
+    if is_link and not os.path.exists(dest):
+        raise BackupError(f"will not back up to {dest}: it is a link to nothing")
+    final = Path(os.path.realpath(dest)) if is_link else Path(os.path.abspath(dest))
+    folder = final.parent
+    if not folder.exists():
+        raise BackupError(f"cannot back up to {dest}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise BackupError(f"cannot back up to {dest}: {folder} is not a folder")
+    live = Path(os.path.realpath(db_path))
+    ours = [live] + [live.with_name(live.name + s) for s in COMPANION_SUFFIXES]
+    same_folder = os.path.samefile(folder, live.parent)
+    for path in ours:
+        by_name = os.path.normcase(os.path.realpath(final)) == os.path.normcase(str(path))
+        if by_name or (same_folder and final.name.casefold() == path.name.casefold()) or _same_file(final, path):
+            raise BackupError(f"will not back up to {dest}: that is the database itself or one of its working files")
+    if not final.exists():
+        return final
+    mode = os.stat(final).st_mode
+    if not stat.S_ISREG(mode):
+        raise BackupError(f"will not back up to {dest}: it is not a regular file (a folder, device, pipe or socket)")
+    if not is_backup(final):
+        raise BackupError(f"will not back up to {dest}: that file exists and is not a spo-tui backup (choose a new name)")
+    for suffix in ("-wal", "-shm", "-journal"):
+        if os.path.lexists(f"{final}{suffix}"):
+            raise BackupError(f"will not back up to {dest}: it is in use as a database ({final.name}{suffix} is beside it)")
+    return final
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def is_backup(path: Path) -> bool:
+    """True for a spo-tui database that is not in WAL mode: every backup is written in rollback mode,
+    and every database spo-tui opens is switched to WAL, so a live database is never taken for one."""
+    try:
+        header = read_header(path)
+        identify(path)
+    except (OSError, StoreError):
+        return False
+    return header.startswith(SQLITE_MAGIC) and header[18:20] == b"\x01\x01"
+
+
+def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | None = None) -> Path:
+    """Copy the database to a temporary file beside ``final``, check it, flush it, rename it into place
+    and flush the folder. With ``check`` (an explicit destination), ``final`` is replaced after
+    ``check`` passes again; without, an existing file is never replaced (a number is added instead).
+    Nothing is left behind on failure."""
+    folder = final.parent
+    remove_abandoned_parts(folder)
+    try:
+        part, fd = _new_part(final)
+    except OSError as error:
+        raise BackupError(f"cannot back up to {final}: {_why(error, folder)}. No backup was made") from None
+    try:
+        src = connect(db_path, read_only=True)  # a backup never writes to the database
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")
+            dst = connect(part)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                dst.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            finally:
+                dst.close()
         finally:
-            dst.close()
             src.close()
-        result = check_integrity(tmp)
+        result = check_integrity(part)
         if not result.ok:
-            raise BackupError(f"the backup failed its check: {result.message}")
-        os.replace(tmp, dest)
-    except sqlite3.Error as error:
-        raise BackupError(f"cannot back up {db_path}: {error}") from None
+            raise BackupError(f"the backup failed its check: {result.message}. No backup was made")
+        os.fsync(fd)
+        if check is not None:
+            if check() != final:  # the destination changed while the copy was made
+                raise BackupError(f"will not back up to {final}: it changed while the backup was being made. No backup was made")
+            os.replace(part, final)
+        else:
+            final = _rename_without_replacing(part, final)
+        _fsync_folder(folder)
+        return final
+    except (sqlite3.Error, OSError) as error:
+        raise BackupError(f"cannot back up to {final}: {_why(error, folder)}. No backup was made") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dest
+        os.close(fd)
+        for leftover in (part, *(Path(f"{part}{s}") for s in ("-journal", "-wal", "-shm"))):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _new_part(final: Path) -> tuple[Path, int]:
+    """A new, empty, owner-only temporary file beside ``final``, and a descriptor that holds its lock
+    (so that no other backup takes it for abandoned) until the backup is over."""
+    while True:
+        part = final.with_name(f"{final.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+        fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(part)):
+                return part, fd
+        except FileNotFoundError:
+            pass  # another backup removed it before it was locked: make another
+        os.close(fd)
+
+
+def _rename_without_replacing(part: Path, final: Path) -> Path:
+    """Give ``part`` the name ``final`` (or ``final`` with -2, -3 … if that is taken) without ever
+    replacing a file: a hard link fails if the name exists. Where hard links are not supported, the
+    name is checked first."""
+    candidate, n = final, 1
+    while True:
+        try:
+            os.link(part, candidate)
+        except FileExistsError:
+            pass
+        except OSError:
+            if not os.path.lexists(candidate):
+                os.replace(part, candidate)
+                return candidate
+        else:
+            os.unlink(part)
+            return candidate
+        n += 1
+        candidate = final.with_name(f"{final.stem}-{n}{final.suffix}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows cannot open a folder for this)."""
+    if os.name == "nt":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _why(error: Exception, folder: Path) -> str:
+    """A short reason for a failed write, in words."""
+    if isinstance(error, OSError):
+        if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return "the disk is full"
+        if error.errno in (errno.EACCES, errno.EPERM):
+            return f"no permission to write in {folder}"
+        if error.errno == errno.EROFS:
+            return f"{folder} is on a read-only disk"
+        if error.errno == errno.ENOENT:
+            return f"the folder {folder} does not exist"
+        return error.strerror or str(error)
+    text = str(error)
+    if "full" in text:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return f"no permission to write in {folder}"
+    return text
+
+
+def remove_abandoned_parts(folder: Path) -> None:
+    """Remove the temporary files that killed backups left in ``folder``: those no live backup holds.
+
+    A backup holds an exclusive ``flock`` on its ``.part`` while it works and names it with its pid,
+    so a ``.part`` is abandoned when its lock is free and no process with that pid is alive. Where
+    ``flock`` does not exist (Windows) a ``.part`` is abandoned after a day.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    present = set(names)
+    for name in names:
+        match = PART_NAME.search(name)
+        path = folder / name
+        if match and match.group(2):  # a journal of a .part: goes with it
+            if name[: -len(match.group(2))] not in present:
+                _unlink_quietly(path)
+        elif match:
+            if _abandoned(path, int(match.group(1))):
+                for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                    _unlink_quietly(leftover)
+        elif folder.name == "backups" and name.startswith(BACKUP_PREFIX) and name.endswith(".db.part"):
+            try:
+                if time.time() - os.lstat(path).st_mtime > LEGACY_PART_AGE_SECONDS:
+                    _unlink_quietly(path)
+            except OSError:
+                pass
+
+
+def _abandoned(path: Path, pid: int) -> bool:
+    if fcntl is None:  # pragma: no cover - Windows
+        try:
+            return time.time() - os.lstat(path).st_mtime > ABANDONED_AFTER_SECONDS
+        except OSError:
+            return False
+    if pid != os.getpid() and _alive(pid):
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a backup is writing it
+        return os.path.samestat(os.fstat(fd), os.lstat(path))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, belongs to someone else
+    return True
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def list_backups(db_path: Path) -> list[Path]:
@@ -114,47 +396,102 @@ def list_backups(db_path: Path) -> list[Path]:
 
 
 def daily_backup(db_path: Path, *, keep: int = DEFAULT_KEEP, now: datetime | None = None) -> Path | None:
-    """Back up if there is no backup from today yet; keep the newest ``keep``. Returns the new file."""
+    """Back up if there is no backup from today yet; keep the newest ``keep`` daily backups (those
+    taken before a restore are kept for ever). Returns the new file."""
     now = now or datetime.now()
     existing = list_backups(db_path)
     if any(p.name.startswith(f"{BACKUP_PREFIX}{now:%Y%m%d}") for p in existing):
         return None
     made = backup(db_path, now=now)
-    for old in list_backups(db_path)[:-keep] if keep > 0 else []:
+    daily = [p for p in list_backups(db_path) if DAILY_NAME.fullmatch(p.name)]
+    for old in daily[:-keep] if keep > 0 else []:
         old.unlink()
     return made
+
+
+# --- Restoring ------------------------------------------------------------------------------------------
+
+IN_USE_MESSAGE = (
+    "will not restore: {path} is open in spo-tui (the app, or a command that is still running). "
+    "Close it and try again; nothing was changed"
+)
 
 
 def restore(db_path: Path, source: Path, *, now: datetime | None = None) -> Path | None:
     """Replace the database with ``source`` after checking it; returns the backup of what it replaced.
 
-    Refuses a source that fails the integrity check or is not a spo-tui database, changing nothing.
+    Refuses (BackupError, changing nothing) a source that fails the integrity check or is not a
+    spo-tui database, a database path holding another program's file, and a database that spo-tui
+    has open anywhere. While it works it holds the database's lock alone, so nothing can be saved to
+    the database between the backup of it and its replacement.
     """
     source = Path(source).expanduser()
+    db_path = Path(db_path).expanduser()
+    if _same_file(source, db_path) or os.path.realpath(source) == os.path.realpath(db_path):
+        raise BackupError(f"will not restore: {source} is the database itself")
     result = check_integrity(source)
     if not result.ok:
         raise BackupError(f"will not restore: {result.message}")
-    db_path = Path(db_path).expanduser()
-    previous = None
-    if db_path.is_file() and check_integrity(db_path, quick=True).ok:
-        previous = backup(db_path, backups_dir(db_path) / f"{BACKUP_PREFIX}{(now or datetime.now()):%Y%m%d-%H%M%S}-before-restore.db")
-    elif db_path.is_file():
-        _private_folder(backups_dir(db_path))
-        damaged = backups_dir(db_path) / f"damaged-{(now or datetime.now()):%Y%m%d-%H%M%S}.db"
-        os.replace(db_path, damaged)
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(db_path) + suffix)
-            if side.exists():
-                os.replace(side, Path(str(damaged) + suffix))
-    if not db_path.exists():
-        os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
-    src = sqlite3.connect(str(source))
-    dst = sqlite3.connect(str(db_path), timeout=10)
+    if os.path.lexists(db_path) and not db_path.is_file():
+        raise BackupError(f"will not restore: {db_path} is not a regular file")
+    if db_path.exists():
+        try:
+            identify(db_path)
+        except NotOurs as error:
+            raise BackupError(f"will not restore over it: {error}") from None
+        except StoreError:
+            pass  # damaged: kept aside below
     try:
-        src.backup(dst)
+        make_private_dirs(db_path.parent)
+        lock = StoreLock.exclusive(db_path)
+    except (OSError, StoreError) as error:
+        raise BackupError(f"will not restore: {getattr(error, 'strerror', None) or error}") from None
+    if lock is None:
+        raise BackupError(IN_USE_MESSAGE.format(path=db_path))
+    with lock:
+        return _restore_locked(db_path, source, now or datetime.now())
+
+
+def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
+    folder = backups_dir(db_path)
+    stamp = f"{now:%Y%m%d-%H%M%S}"
+    previous = None
+    try:
+        _private_folder(folder)
+        if db_path.is_file() and db_path.stat().st_size > 0:
+            if check_integrity(db_path, quick=True).ok:
+                previous = _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}-before-restore.db")
+            else:
+                damaged = _rename_without_replacing_path(db_path, folder / f"damaged-{stamp}.db")
+                for suffix in ("-wal", "-shm", "-journal"):
+                    side = Path(f"{db_path}{suffix}")
+                    if side.exists():
+                        os.replace(side, Path(f"{damaged}{suffix}"))
+        if not db_path.exists():
+            os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as error:
+        raise BackupError(f"will not restore: {_why(error, folder)}. Nothing was changed") from None
+    try:
+        src = connect(source, read_only=True)
+        try:
+            dst = connect(db_path)
+            try:
+                dst.execute("PRAGMA synchronous = FULL")
+                src.backup(dst)  # one transaction: a crash leaves the old database or the new, whole
+            finally:
+                dst.close()
+        finally:
+            src.close()
     except sqlite3.Error as error:
-        raise BackupError(f"cannot restore into {db_path}: {error}") from None
-    finally:
-        dst.close()
-        src.close()
+        raise BackupError(f"cannot restore into {db_path}: {_why(error, db_path.parent)}. The database was not changed") from None
     return previous
+
+
+def _rename_without_replacing_path(path: Path, target: Path) -> Path:
+    """Move ``path`` to ``target`` (or ``target`` with -2, -3 …) without replacing anything."""
+    candidate, n = target, 1
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+    os.replace(path, candidate)
+    return candidate
