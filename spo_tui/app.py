@@ -163,13 +163,17 @@ class SpoApp(App[None]):
 
     def _store_was_replaced(self) -> None:
         """Stop saving on the old connection (its writes would go to a file no longer there, or into
-        the middle of another one), and say so until the user quits. Decided: no reopening behind the
-        user's back, since the new file may be an older copy or someone else's."""
+        the middle of another one) and cover the screen, whose data may no longer be what is in the
+        file, with a message until the user quits. Decided: no reopening behind the user's back, since
+        the new file may be an older copy or someone else's; starting again opens it with every check."""
+        from spo_tui.screens.replaced import StoreReplacedScreen
+
         message = self.REPLACED_MESSAGE.format(path=self.db_path)
         self.store_replaced = message
-        self.ctx.db.refuse_writes = message
+        self.ctx.db.refuse_all_writes(message)
         self.sub_title = "DATABASE FILE REPLACED: nothing more is saved. Quit and start again"
         self.notify(message, title="The database was replaced", severity="error", timeout=24 * 3600, markup=False)
+        self.push_screen(StoreReplacedScreen(message))
 
     @contextlib.contextmanager
     def thread_context(self) -> Iterator[Context]:

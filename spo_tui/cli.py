@@ -250,6 +250,8 @@ def _refuse_damaged(path: Path) -> int:
     result = check_integrity(path, quick=True)
     if result.ok:
         return 0
+    if not result.ours:  # another program's file or a newer spo-tui's: no restoring to suggest
+        return _fail(result.message)
     backups = list_backups(path)
     how = (f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}" if backups
            else "no backup of it was found; restore one you have with: spo-tui restore FILE")  # fmt: skip

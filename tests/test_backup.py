@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
-from conftest import HIGH_CRN, snapshot
+from conftest import HIGH_CRN, snapshot, ui_team
+from file_tools import Writer, as_unprivileged, entries, env_for, file_size_limit, one_line_refusal
+from file_tools import run as run_cli
 
 from spo_tui.services import decisions
 from spo_tui.store import backup as bk
@@ -101,3 +108,266 @@ def test_backup_command(live, tmp_path):
     assert bk.check_integrity(tmp_path / "copy.db").ok
     missing = run("--db", str(tmp_path / "nope.db"), "backup", tmp_path=tmp_path)
     assert missing.returncode == 2 and "no database at" in missing.stderr
+
+
+# --- Where a backup may be written (issue 11, section 1) -------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A small team's database in a folder of its own, closed."""
+    path = tmp_path / "store" / "spo.db"
+    ui_team(path).db.close()
+    return path
+
+
+def target_state(path):
+    """What is at ``path`` (without following a link, without opening a pipe): to show it is untouched."""
+    if not os.path.lexists(path):
+        return None
+    st = os.lstat(path)
+    if os.path.islink(path):
+        return ("link", os.readlink(path))
+    if os.path.isfile(path):
+        return ("file", st.st_ino, path.read_bytes())
+    return ("other", st.st_ino, st.st_mode)
+
+
+def leftovers(*folders):
+    return [p.name for folder in folders for p in folder.iterdir() if ".part" in p.name]
+
+
+DATABASE_ITSELF = {
+    "the database": lambda db, tmp: db,
+    "another spelling of it": lambda db, tmp: db.parent / ".." / db.parent.name / db.name,
+    "a symlink to it": lambda db, tmp: _link(tmp / "link.db", db),
+    "a hard link to it": lambda db, tmp: _hard_link(tmp / "hard.db", db),
+    "its WAL": lambda db, tmp: db.with_name(db.name + "-wal"),
+    "its shared memory": lambda db, tmp: db.with_name(db.name + "-shm"),
+    "its rollback journal": lambda db, tmp: db.with_name(db.name + "-journal"),
+    "its lock file": lambda db, tmp: db.with_name(db.name + "-lock"),
+    "its name in capitals": lambda db, tmp: db.with_name(db.name.upper()),
+}
+
+
+def _link(link, target):
+    link.symlink_to(target)
+    return link
+
+
+def _hard_link(link, target):
+    os.link(target, link)
+    return link
+
+
+@pytest.mark.parametrize("where", list(DATABASE_ITSELF))
+def test_backup_never_writes_over_the_database_or_its_files_while_a_writer_saves(tmp_path, store, where):
+    """It used to replace the live database itself: malformed, or most of a session's entries lost."""
+    writer = Writer(store, tmp_path, reopen=False)
+    try:
+        writer.wait_for(3)
+        target = DATABASE_ITSELF[where](store, tmp_path)
+        before = target_state(target)
+        inode = store.stat().st_ino
+        result = run_cli("--db", str(store), "backup", "--to", str(target), tmp_path=tmp_path)
+        one_line_refusal(result, "will not back up", "the database itself or one of its working files")
+        writer.wait_for(len(writer.saved) + 3)
+    finally:
+        saved = writer.stop()
+    assert store.stat().st_ino == inode  # not replaced (its bytes change as the writer saves)
+    if where in ("its rollback journal", "its lock file", "its name in capitals", "a symlink to it"):
+        assert target_state(target) == before
+    assert bk.check_integrity(store).ok
+    assert saved <= entries(store)
+    assert leftovers(store.parent, tmp_path) == []
+
+
+def another_program_file(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, caption TEXT)")
+    conn.execute("INSERT INTO photos (caption) VALUES ('Holiday')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+NOT_A_BACKUP = {
+    "another program's database": lambda tmp: another_program_file(tmp / "photos.db"),
+    "a text file": lambda tmp: (tmp / "notes.txt").write_text("keep me\n") and tmp / "notes.txt",
+    "an empty file": lambda tmp: (tmp / "empty.db").touch() or tmp / "empty.db",
+    "another spo-tui database in use": lambda tmp: _other_store(tmp / "other-team.db"),
+}
+
+
+def _other_store(path):
+    ui_team(path).db.close()
+    return path
+
+
+@pytest.mark.parametrize("what", list(NOT_A_BACKUP))
+def test_backup_never_replaces_a_file_that_is_not_a_backup(tmp_path, store, what):
+    target = NOT_A_BACKUP[what](tmp_path)
+    before = target_state(target)
+    result = run_cli("--db", str(store), "backup", "--to", str(target), tmp_path=tmp_path)
+    one_line_refusal(result, "will not back up", "is not a spo-tui backup")
+    assert target_state(target) == before
+    assert leftovers(tmp_path) == []
+
+
+def _fifo(path):
+    os.mkfifo(path)
+    return path
+
+
+def _socket(path):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    return path
+
+
+NOT_A_FILE = {
+    "a device": lambda tmp: _link(tmp / "null.db", "/dev/null"),
+    "a pipe": lambda tmp: _fifo(tmp / "pipe.db"),
+    "a folder": lambda tmp: (tmp / "folder.db").mkdir() or tmp / "folder.db",
+    "a socket": lambda tmp: _socket(tmp / "s.db"),
+    "a link to a pipe": lambda tmp: _link(tmp / "to-pipe.db", _fifo(tmp / "pipe2")),
+    "a link to nothing": lambda tmp: _link(tmp / "dangling.db", tmp / "nothing-here"),
+}
+
+
+@pytest.mark.parametrize("what", list(NOT_A_FILE))
+def test_backup_never_writes_to_what_is_not_a_regular_file(tmp_path, store, what):
+    target = NOT_A_FILE[what](tmp_path)
+    before = target_state(target)
+    result = run_cli("--db", str(store), "backup", "--to", str(target), tmp_path=tmp_path, timeout=30)
+    one_line_refusal(result, "will not back up")
+    assert target_state(target) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_backup_to_dev_null_is_refused(tmp_path, store):
+    result = run_cli("--db", str(store), "backup", "--to", "/dev/null", tmp_path=tmp_path)
+    one_line_refusal(result, "will not back up", "not a regular file")
+    assert not os.path.exists("/dev/null.part") and os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_backup_replaces_an_earlier_backup_and_writes_through_a_link_to_one(tmp_path, store):
+    first = bk.backup(store, tmp_path / "copy.db")
+    added = run_cli("--db", str(store), "add", "task", "--title", "Later work", "--category", "it", tmp_path=tmp_path)
+    assert added.returncode == 0, added.stderr
+    result = run_cli("--db", str(store), "backup", "--to", str(first), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert open_db(first).execute("SELECT COUNT(*) FROM items WHERE title = 'Later work'").fetchone() == (1,)
+    (tmp_path / "kept").mkdir()
+    link = _link(tmp_path / "latest.db", bk.backup(store, tmp_path / "kept" / "real.db"))
+    result = run_cli("--db", str(store), "backup", "--to", str(link), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert os.path.islink(link) and bk.check_integrity(tmp_path / "kept" / "real.db").ok
+    assert leftovers(tmp_path, tmp_path / "kept") == []
+
+
+def test_backup_into_a_missing_folder_says_so_and_makes_nothing(tmp_path, store):
+    result = run_cli("--db", str(store), "backup", "--to", str(tmp_path / "no" / "such" / "copy.db"), tmp_path=tmp_path)
+    one_line_refusal(result, "does not exist")
+    assert not (tmp_path / "no").exists()
+
+
+def test_backup_beside_a_read_only_folder_says_so_and_leaves_nothing(tmp_path, store):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = run_cli("--db", str(store), "backup", "--to", str(locked / "copy.db"), tmp_path=tmp_path,
+                         preexec_fn=as_unprivileged)  # fmt: skip
+        one_line_refusal(result, "no permission to write in", "No backup was made")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_backup_on_a_full_disk_says_so_and_leaves_nothing(tmp_path, store):
+    """The file-size limit stands in for a full disk: writes past it fail as they would on one."""
+    for to in ([], ["--to", str(tmp_path / "copy.db")]):
+        result = run_cli("--db", str(store), "backup", *to, tmp_path=tmp_path, preexec_fn=file_size_limit(40_000))
+        one_line_refusal(result, "the disk", "No backup was made")
+    assert not (tmp_path / "copy.db").exists()
+    assert [p.name for p in (store.parent / "backups").iterdir()] == []
+    assert leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 KB tmpfs: a disk that really fills up (needs the right to mount; skipped without it)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_backup_onto_a_disk_that_fills_up_says_so_and_leaves_nothing(tmp_path, store, tiny_disk):
+    conn = sqlite3.connect(store)
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [(f"filler-{n}", "x" * 1000) for n in range(600)])
+    conn.commit()
+    conn.close()
+    result = run_cli("--db", str(store), "backup", "--to", str(tiny_disk / "copy.db"), tmp_path=tmp_path)
+    one_line_refusal(result, "the disk is full", "No backup was made")
+    assert list(tiny_disk.iterdir()) == []
+
+
+PART_MAKER = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from spo_tui.store.backup import _new_part\n"
+    "part, fd = _new_part(Path(sys.argv[1]))\n"
+    "print(part, flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_the_next_backup_removes_killed_backups_parts_but_not_a_live_ones(tmp_path, store):
+    """Killed backups used to leave full-size .part files for ever."""
+    folder = store.parent / "backups"
+    folder.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", PART_MAKER, str(folder / "spo-x.db")], stdout=subprocess.PIPE,
+                              text=True, env=env_for(tmp_path)) for _ in range(2)]  # fmt: skip
+    killed, live = (Path(p.stdout.readline().strip()) for p in procs)
+    procs[0].send_signal(signal.SIGKILL)
+    procs[0].wait(timeout=30)
+    Path(f"{killed}-journal").write_bytes(b"half a journal")
+    legacy = folder / "spo-20260101-090000.db.part"  # as older versions named them
+    legacy.write_bytes(b"x" * 1000)
+    os.utime(legacy, (time.time() - 7200, time.time() - 7200))
+    someone_elses = folder / "film.mkv.part"
+    someone_elses.write_bytes(b"not ours")
+    try:
+        result = run_cli("--db", str(store), "backup", tmp_path=tmp_path)
+        assert result.returncode == 0, result.stderr
+        names = {p.name for p in folder.iterdir()}
+        assert live.name in names and someone_elses.name in names
+        assert killed.name not in names and f"{killed.name}-journal" not in names and legacy.name not in names
+    finally:
+        procs[1].kill()
+        procs[1].wait(timeout=30)
+
+
+def test_two_backups_in_the_same_second_are_both_kept(live):
+    moment = datetime(2026, 11, 23, 8, 45)
+    first = bk.backup(live, now=moment)
+    db = open_db(live)
+    db.execute("INSERT INTO meta(key, value) VALUES ('later', 'change')")
+    db.close()
+    second = bk.backup(live, now=moment)
+    assert first != second and first.exists() and second.exists()
+    assert open_db(first).execute("SELECT COUNT(*) FROM meta WHERE key = 'later'").fetchone() == (0,)
+
+
+def test_backups_taken_before_a_restore_are_never_rotated_away(live):
+    made = bk.backup(live, now=datetime(2026, 11, 1, 8, 0))
+    previous = bk.restore(live, made, now=datetime(2026, 11, 1, 9, 0))
+    for day in range(2, 8):
+        bk.daily_backup(live, keep=2, now=datetime(2026, 11, day, 9, 0))
+    assert previous.exists()
+    assert len([p for p in bk.list_backups(live) if bk.DAILY_NAME.fullmatch(p.name)]) == 2

@@ -68,6 +68,9 @@ class BackupError(SpoError):
 class Integrity:
     ok: bool
     message: str
+    #: False when the file is not a spo-tui database this version may open (another program's, not
+    #: SQLite, or a newer spo-tui's), as opposed to one of ours that is damaged.
+    ours: bool = True
 
 
 def backups_dir(db_path: Path) -> Path:
@@ -86,7 +89,7 @@ def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
     try:
         identify(path)
     except NotOurs as error:
-        return Integrity(False, str(error))
+        return Integrity(False, str(error), ours=False)
     except StoreError:
         pass  # unreadable: the integrity check says how
     try:
@@ -99,7 +102,7 @@ def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
         finally:
             conn.close()
     except StoreError as error:
-        return Integrity(False, str(error))
+        return Integrity(False, str(error), ours=not isinstance(error, NotOurs))
     except sqlite3.DatabaseError as error:
         if "malformed" in str(error):  # a database whose pages are broken, not some other file
             return Integrity(False, f"{path} is damaged: {error}")
@@ -130,9 +133,10 @@ def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = No
             folder = backups_dir(db_path)
             _private_folder(folder)
             stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-            return _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}.db")
+            return _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}.db", check_source=True)
         dest = Path(dest).expanduser()
-        return _copy_database(db_path, check_destination(db_path, dest), check=lambda: check_destination(db_path, dest))
+        final = check_destination(db_path, dest)
+        return _copy_database(db_path, final, check=lambda: check_destination(db_path, dest), check_source=True)
 
 
 class _no_lock:
@@ -200,11 +204,11 @@ def is_backup(path: Path) -> bool:
     return header.startswith(SQLITE_MAGIC) and header[18:20] == b"\x01\x01"
 
 
-def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | None = None) -> Path:
+def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | None = None, check_source: bool = False) -> Path:
     """Copy the database to a temporary file beside ``final``, check it, flush it, rename it into place
     and flush the folder. With ``check`` (an explicit destination), ``final`` is replaced after
     ``check`` passes again; without, an existing file is never replaced (a number is added instead).
-    Nothing is left behind on failure."""
+    ``check_source`` refuses a database made by a newer spo-tui. Nothing is left behind on failure."""
     folder = final.parent
     remove_abandoned_parts(folder)
     try:
@@ -214,6 +218,8 @@ def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | No
     try:
         src = connect(db_path, read_only=True)  # a backup never writes to the database
         try:
+            if check_source:
+                schema_of(src, db_path)
             dst = connect(part)
             try:
                 src.backup(dst)
@@ -309,6 +315,8 @@ def _why(error: Exception, folder: Path) -> str:
     text = str(error)
     if "full" in text:
         return "the disk is full"
+    if "disk I/O error" in text:
+        return "the disk could not be written (it may be full)"
     if "readonly" in text or "read-only" in text:
         return f"no permission to write in {folder}"
     return text
@@ -459,8 +467,15 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
     try:
         _private_folder(folder)
         if db_path.is_file() and db_path.stat().st_size > 0:
-            if check_integrity(db_path, quick=True).ok:
-                previous = _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}-before-restore.db")
+            current = check_integrity(db_path, quick=True)
+            if not current.ours:
+                raise BackupError(f"will not restore over it: {current.message}")
+            if current.ok:
+                try:
+                    previous = _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}-before-restore.db")
+                except BackupError as error:
+                    why = str(error).removesuffix(". No backup was made")
+                    raise BackupError(f"will not restore: the database could not be backed up first ({why}). Nothing was changed") from None
             else:
                 damaged = _rename_without_replacing_path(db_path, folder / f"damaged-{stamp}.db")
                 for suffix in ("-wal", "-shm", "-journal"):

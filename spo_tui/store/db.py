@@ -292,6 +292,12 @@ class SpoDatabase(Database):
     #: The shared lock held while the database is open (None where no lock file can be made).
     store_lock: StoreLock | None = None
 
+    def refuse_all_writes(self, message: str) -> None:
+        """From now on nothing is written through this connection: transactions fail with ``message``
+        and any other write (a draft, say) fails in SQLite itself (``PRAGMA query_only``)."""
+        self.refuse_writes = message
+        self.conn.execute("PRAGMA query_only = ON")
+
     def close(self) -> None:
         try:
             super().close()
