@@ -240,6 +240,7 @@ def test_restore_while_a_writer_saves_loses_no_saved_entry(tmp_path, store):
     """Restores run again and again while another process saves entries between them. Every entry
     the writer was told was saved is in the restored database or in a before-restore backup."""
     backup = bk.backup(store, tmp_path / "spo-backup.db")
+    (store.parent / "backups").mkdir()  # (a restore without it is tested below)
     writer = Writer(store, tmp_path, reopen=True)
     outcomes = []
     try:
@@ -395,24 +396,38 @@ def no_half_backups(folder: Path) -> None:
         assert bk.check_integrity(path).ok, path
 
 
+def timed(*args: str, tmp_path: Path) -> float:
+    """How long ``spo-tui ARGS`` takes here, start to finish (so kills can land anywhere in it)."""
+    started = time.monotonic()
+    result = run(*args, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - started
+
+
+def kill_at_random(args: list[str], within: float, rng: random.Random, tmp_path: Path) -> bool:
+    """Start ``spo-tui ARGS``, SIGKILL it after a random part of ``within`` seconds; True if it was killed."""
+    proc = subprocess.Popen(spo(*args), env=env_for(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(rng.uniform(0.02, within))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    return proc.returncode == -signal.SIGKILL
+
+
 def test_sigkill_during_backups_while_a_writer_saves(tmp_path, store):
     """Backups killed at random moments while entries are being saved: the database stays whole with
     every saved entry, no half backup sits under a backup's name, and the next backup clears the rest."""
     fill(store, 8)
+    within = timed("--db", str(store), "backup", tmp_path=tmp_path)
     writer = Writer(store, tmp_path, reopen=False)
     rng = random.Random(11)
-    kills = 0
+    kills = tries = 0
     try:
         writer.wait_for(2)
-        deadline = time.monotonic() + 12
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline and kills < 8:
-            to = ["--to", str(tmp_path / "copy.db")] if kills % 2 else []
-            proc = subprocess.Popen(spo("--db", str(store), "backup", *to), env=env_for(tmp_path),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-            time.sleep(rng.uniform(0.2, 0.9))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            kills += proc.returncode == -signal.SIGKILL
+            to = ["--to", str(tmp_path / "copy.db")] if tries % 2 else []
+            tries += 1
+            kills += kill_at_random(["--db", str(store), "backup", *to], within, rng, tmp_path)
             no_half_backups(store.parent / "backups")
             if (tmp_path / "copy.db").exists():
                 assert bk.check_integrity(tmp_path / "copy.db").ok
@@ -434,19 +449,15 @@ def test_sigkill_during_restores_while_a_writer_saves(tmp_path, store):
     every saved entry is in it or in a before-restore backup, and the next backup clears the rest."""
     fill(store, 8)
     backup = bk.backup(store, tmp_path / "spo-backup.db")
+    within = timed("--db", str(store), "restore", str(backup), tmp_path=tmp_path)
     writer = Writer(store, tmp_path, reopen=True)
     rng = random.Random(7)
     kills = 0
     try:
         writer.wait_for(2)
-        deadline = time.monotonic() + 14
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline and kills < 6:
-            proc = subprocess.Popen(spo("--db", str(store), "restore", str(backup)), env=env_for(tmp_path),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-            time.sleep(rng.uniform(0.1, 0.8))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            kills += proc.returncode == -signal.SIGKILL
+            kills += kill_at_random(["--db", str(store), "restore", str(backup)], within, rng, tmp_path)
             no_half_backups(store.parent / "backups")
         assert kills >= 2, "the restores finished before they could be killed: the test proved nothing"
     finally:
@@ -459,3 +470,23 @@ def test_sigkill_during_restores_while_a_writer_saves(tmp_path, store):
     result = run("--db", str(store), "backup", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (store.parent / "backups").iterdir() if ".part" in p.name] == []
+
+
+async def test_marking_an_old_database_is_not_taken_for_a_replacement(tmp_path, store):
+    """A database made before the mark is marked when the app opens it; the mark reaches the file at
+    a later checkpoint, which must not look like another file put in its place."""
+    from conftest import NOW
+
+    from spo_tui.app import SpoApp
+
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA application_id = 0")
+    conn.commit()
+    conn.close()
+    app = SpoApp(store, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        app.ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert store.read_bytes()[68:72] == b"SPOT"
+        await pilot.pause(1.5)
+        assert app.store_replaced is None

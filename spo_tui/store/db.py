@@ -142,16 +142,19 @@ def schema_of(conn: sqlite3.Connection, path: Path) -> list[str]:
 
 
 def file_identity(path: Path) -> tuple | None:
-    """What says "this is still the same database file": its device and inode, and the parts of its
-    header that stay put while it is in use (a copy written over it in place changes them: a backup is
-    not in WAL mode). None if the file is gone or cannot be read."""
+    """What says "this is still the same database file": its device and inode, and the header bytes
+    that stay put while it is in use: the first 16 and the journal mode (bytes 18-19, written to the
+    file itself when it is switched to WAL). A file renamed onto the path changes the inode; a backup
+    copied over it in place changes the journal mode (backups are not in WAL mode). None if the file
+    is gone or cannot be read. (The application_id is left out: marking a database made before the mark
+    reaches the file itself only at a checkpoint, later.)"""
     try:
         st = os.stat(path)
         header = read_header(path)
     except (OSError, StoreError):
         return None
     plain = header.startswith(SQLITE_MAGIC)
-    return (st.st_dev, st.st_ino, header[:16], header[18:20] if plain else b"", header[68:72] if plain else b"")
+    return (st.st_dev, st.st_ino, header[:16], header[18:20] if plain else b"")
 
 
 # --- The lock that tells a restore the database is in use ---------------------------------------------
