@@ -188,6 +188,7 @@ def allow_core_dumps() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
 
 
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc/PID/limits (Linux)")
 def test_core_dumps_are_off_in_a_running_spo_tui(tmp_path, store):
     """Started where core dumps are allowed, the running TUI's /proc/PID/limits says 0."""
     import resource
@@ -260,6 +261,28 @@ def test_restore_while_a_writer_saves_loses_no_saved_entry(tmp_path, store):
         kept |= entries(previous)
     assert saved - kept == set()
     assert integrity(store) == "ok"
+
+
+def test_a_command_started_during_a_restore_waits_for_it_then_says_so(tmp_path, store):
+    """While a restore holds the database alone, another command waits (up to 5 s) rather than
+    opening the file half-way through; past that it says a restore is under way."""
+    from spo_tui.store.db import StoreLock
+
+    lock = StoreLock.exclusive(store)  # as a restore holds it
+    proc = subprocess.Popen(spo("--db", str(store), "queue"), env=env_for(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(1.0)
+    assert proc.poll() is None  # still waiting
+    lock.release()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    lock = StoreLock.exclusive(store)
+    try:
+        result = run("--db", str(store), "add", "task", "--title", "Too soon", "--category", "it", tmp_path=tmp_path)
+    finally:
+        lock.release()
+    one_line_refusal(result, "being restored", "try again")
+    assert rows(store, "SELECT COUNT(*) FROM items WHERE title = 'Too soon'") == [(0,)]
 
 
 def test_restore_works_when_there_is_no_backups_folder_yet(tmp_path, store):

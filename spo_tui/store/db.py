@@ -263,8 +263,9 @@ class StoreLock:
                 _unlock(fd, self._token)
             os.close(fd)
 
-    def __del__(self) -> None:
-        self.release()
+    def __del__(self) -> None:  # a database dropped without close() still lets go of its lock
+        with contextlib.suppress(Exception):
+            self.release()
 
     def __enter__(self) -> StoreLock:
         return self
