@@ -17,7 +17,8 @@ IMPORT_HELP = (
     "    spo-tui import staff FILE\n"
     "    spo-tui import cases FILE\n"
     "\n"
-    "then start spo-tui again."
+    "then start spo-tui again. Your login becomes the SPO's; the SPO\n"
+    "links the others: spo-tui staff link NAME --os-user LOGIN"
 )
 
 
