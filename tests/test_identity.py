@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from conftest import CASPO, NOW, PO, SPO, fixed_clock, row, rows, snapshot
+from spo_tui.app import SpoApp
 from spo_tui.config import current_os_user
 from spo_tui.domain.errors import NotAllowed
 from spo_tui.services import intake
 from spo_tui.services.context import make_context
+from spo_tui.store import links
 from spo_tui.store.db import open_db
 from spo_tui.store.schema import migrations
 
@@ -411,3 +413,34 @@ def test_a_real_store_links_only_its_spo_at_set_up(tmp_path):
     assert spo_tui(tmp_path, "--db", str(path), "import", "staff", str(staff)).returncode == 0
     assert read(path, "SELECT s.name FROM staff_links l JOIN staff s ON s.id = l.staff_id") == [(SPO,)]
     assert add_task(tmp_path, path, "No", "--as", CASPO).returncode == 2
+
+
+# --- The app decides the same way ----------------------------------------------------------------
+
+
+async def test_the_app_refuses_a_login_nobody_linked_and_shows_nothing(tmp_path):
+    path = tmp_path / "old.db"
+    old_store(path)
+    db = open_db(path)
+    with db.atomic():
+        links.insert_links(db, SAM, ["s1"], None, "2026-01-01T00:00:00Z")  # Sam's login only
+    db.close()
+    before = everything(path)
+    app = SpoApp(path, actor=SPO, clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.ctx is None
+        assert type(app.screen).__name__ not in ("TodayScreen", "AdminScreen")
+    assert everything(path) == before
+
+
+async def test_the_app_links_the_first_opener_of_an_old_store_to_its_spo_and_says_so(tmp_path):
+    path = tmp_path / "old.db"
+    old_store(path)
+    app = SpoApp(path, clock=fixed_clock(NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+        assert app.sub_title.startswith(f"{SPO} (SPO)")
+        assert any(f"you ({ME}) are now linked to {SPO} (SPO)" in n.message for n in app._notifications)
+    assert read(path, "SELECT os_user, staff_id FROM staff_links") == [(ME, "s1")]
