@@ -36,12 +36,16 @@ class SpoApp(App[None]):
         clock: Callable[[], datetime] = utc_now,
         demo_builder: Callable[[Path], None] | None = None,
         theme: str = "textual-dark",
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         # No animation: every frame shows a result, and a busy manager's keys are never kept waiting.
         self.animation_level = "none"
         self.db_path = Path(db_path)
+        #: Who to act as (``--as``): one of the staff linked to this computer login, checked on start.
         self.actor_name = actor
+        #: Something to tell the user once on start (that set-up linked them to the SPO).
+        self.notice = notice
         self.clock = clock
         self.demo_builder = demo_builder
         self.start_theme = theme
@@ -64,17 +68,28 @@ class SpoApp(App[None]):
         self.start(db)
 
     def start(self, db=None) -> None:
-        """Build the acting context and show the home screen: Today, or Admin for a CASPO."""
+        """Build the acting context and show the home screen: Today, or Admin for a CASPO.
+
+        Who is acting is decided by ``services.identity.who_is_acting``: this computer login's link to
+        a member of staff (``actor`` chooses among several); a login nobody linked gets a one-line refusal.
+        """
+        from spo_tui.config import current_os_user, remembered_actor
         from spo_tui.domain.vocab import Role
         from spo_tui.screens.admin import AdminScreen
         from spo_tui.screens.today import TodayScreen
+        from spo_tui.services.identity import who_is_acting
 
         db = db or open_db(self.db_path)
+        os_user = current_os_user()
         try:
-            self.ctx = make_context(db, load_rules(), self.actor_name, clock=self.clock)
+            acting = who_is_acting(db, os_user, self.actor_name, remembered=remembered_actor(self.db_path))
+            self.ctx = make_context(db, load_rules(), acting.staff["name"], clock=self.clock, os_user=os_user)
         except SpoError as error:
             self.exit(message=str(error))
             return
+        notice = self.notice or acting.notice
+        if notice:
+            self.notify(notice, timeout=30, markup=False)
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
         self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}"
         self._data_version = self._store_version()
@@ -184,7 +199,7 @@ class SpoApp(App[None]):
         ctx = self.ctx
         db = open_db(self.db_path, migrate=False)
         try:
-            yield make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock)
+            yield make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock, os_user=ctx.os_user)
         finally:
             db.close()
 

@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spo-tui", description="Triage and management oversight for senior probation officers.")
     parser.add_argument("--version", action="version", version=f"spo-tui {__version__}")
     parser.add_argument("--db", metavar="PATH", help="database file (default: $SPO_TUI_DB or the user data folder)")
-    parser.add_argument("--as", dest="actor", metavar="NAME", help="who is acting (default: the team's SPO)")
+    parser.add_argument(
+        "--as", dest="actor", metavar="NAME",
+        help="act as this member of staff, one of those linked to your computer login (remembered for next time)",
+    )  # fmt: skip
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo database, creating it on first use")
     parser.add_argument(
         "--theme", default=os.environ.get("SPO_TUI_THEME", "textual-dark"),
@@ -77,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--limit", type=int, metavar="N", help="at most N items")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
+
+    staff = sub.add_parser("staff", help="link computer logins to staff: who may act as whom (an SPO links)")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True, parser_class=_Parser)
+    link = staff_sub.add_parser("link", help="let a computer login act as this member of staff (an SPO only)")
+    unlink = staff_sub.add_parser("unlink", help="stop a computer login acting as this member of staff (an SPO only)")
+    for linking in (link, unlink):
+        linking.add_argument("name", metavar="NAME", help="the staff member's name")
+        linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
+    staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
 
     add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)")
     add_sub = add.add_subparsers(dest="what", required=True, parser_class=_Parser)
@@ -146,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_queue(args)
         if args.command == "paths":
             return cmd_paths(args)
+        if args.command == "staff":
+            return cmd_staff(args)
         if args.command == "verify":
             return cmd_verify(args)
         if args.command == "backup":
@@ -191,9 +205,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
         db = open_db(path)
         if not is_empty(db):
             daily_backup(path)
-        actor = args.actor
+        actor, notice = args.actor, None
         if not is_empty(db):
-            actor = _context(args, db).actor["name"]  # checks --as and remembers it
+            acting = _acting(args, db)  # checks --as against this login's links and remembers it
+            actor, notice = acting.staff["name"], acting.notice
+            if notice:  # shown in the app too; this copy is there after it quits
+                print(f"spo-tui: {notice}", file=sys.stderr)
         db.close()
     except SpoError as error:
         return _fail(str(error))
@@ -201,7 +218,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     def demo_builder(target: Path) -> None:
         _write_demo(target, today=local_today(clock))
 
-    app = SpoApp(path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme)
+    app = SpoApp(path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme, notice=notice)
     app.run()
     if app.return_code:
         return app.return_code
@@ -227,20 +244,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acting(args: argparse.Namespace, db):
+    """Who this computer login acts as on ``db`` (``services.identity.who_is_acting``): ``--as``, else
+    the name they last chose with ``--as`` on this database, else their only (or SPO) link. A name
+    given with ``--as`` is remembered for this login, in their own state folder."""
+    from spo_tui import config
+    from spo_tui.domain.dates import to_iso
+    from spo_tui.services.identity import who_is_acting
+
+    path = _db_path(args)
+    acting = who_is_acting(db, config.current_os_user(), args.actor, remembered=config.remembered_actor(path),
+                           at=to_iso(clock_from_env()()))  # fmt: skip
+    if args.actor:
+        config.remember_actor(path, acting.staff["name"])
+    return acting
+
+
 def _context(args: argparse.Namespace, db, *, allow_setup: bool = False):
-    """The acting user's context: ``--as`` (then remembered), else the last remembered, else the SPO."""
+    """The acting user's context (see ``_acting``); a staff import into an empty database sets it up."""
     from spo_tui.config import load_rules
-    from spo_tui.services.context import make_context, remember_actor, remembered_actor, setup_context
+    from spo_tui.services.context import make_context, setup_context
     from spo_tui.store.db import is_empty
 
     rules = load_rules()
     clock = clock_from_env()
     if allow_setup and is_empty(db):
         return setup_context(db, rules, clock=clock)
-    ctx = make_context(db, rules, args.actor or remembered_actor(db), clock=clock)
-    if args.actor:
-        remember_actor(db, ctx.actor["name"])
-    return ctx
+    acting = _acting(args, db)
+    if acting.notice:
+        print(f"spo-tui: {acting.notice}", file=sys.stderr)
+    return make_context(db, rules, acting.staff["name"], clock=clock, os_user=acting.os_user)
 
 
 def _refuse_damaged(path: Path) -> int:
@@ -327,6 +360,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from spo_tui.domain.errors import SpoError
+    from spo_tui.services.identity import link_at_set_up
     from spo_tui.services.importer import import_file
     from spo_tui.store.db import open_db
 
@@ -335,9 +369,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         ctx = _context(args, db, allow_setup=args.kind == "staff")
         ctx.require("import")
         report = import_file(ctx, args.kind, args.file, dry_run=args.dry_run)
+        setting_up = ctx.actor["id"] is None and report.ok and not args.dry_run
+        notice = link_at_set_up(db, ctx.os_user, at=ctx.now_iso) if setting_up else None  # who set it up is its SPO
     except SpoError as error:
         return _fail(str(error))
     print(report.render())
+    if notice:
+        print(f"spo-tui: {notice}", file=sys.stderr)
     return 0 if report.ok else 1
 
 
@@ -394,6 +432,35 @@ def cmd_queue(args: argparse.Namespace) -> int:
     for e in entries:
         r = e.row
         print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {r.title}")
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """``staff link|unlink NAME --os-user USER`` (an SPO; audited) and ``staff links``."""
+    from spo_tui.domain.dates import from_iso
+    from spo_tui.services import identity
+    from spo_tui.services.context import LONDON
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(_db_path(args), create=False)
+        ctx = _context(args, db)
+        if args.staff_command == "link":
+            print(identity.link(ctx, args.name, args.os_user).message)
+            return 0
+        if args.staff_command == "unlink":
+            print(identity.unlink(ctx, args.name, args.os_user).message)
+            return 0
+        rows = identity.all_links(ctx)
+    except SpoError as error:
+        return _fail(str(error))
+    print(f"You are {ctx.os_user} on this computer, acting as {ctx.actor['name']} ({ctx.actor['role']}).")
+    width = max((len(r["os_user"]) for r in rows), default=0)
+    for r in rows:
+        day = from_iso(r["linked_at"]).astimezone(LONDON).strftime("%d/%m/%Y")
+        how = f"linked by {r['linked_by']}" if r["linked_by"] else "linked at set-up"
+        gone = "; no longer active" if not r["active"] else ""
+        print(f"{r['os_user']:<{width}}  {r['name']} ({r['role']}), {how} on {day}{gone}")
     return 0
 
 

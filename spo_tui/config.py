@@ -1,15 +1,17 @@
-"""Where things live on this machine, and reading the rules file.
+"""Where things live on this machine, who is logged in to it, and reading the rules file.
 
 Nothing here runs at import time: each function looks when it is called.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 
-from platformdirs import user_config_dir, user_data_dir
+from platformdirs import user_config_dir, user_data_dir, user_state_dir
 
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.rules import Rules, merge_config
@@ -58,3 +60,87 @@ def load_rules(override: Path | None = None) -> Rules:
         except tomllib.TOMLDecodeError as error:
             raise ValidationError(f"rules file {path} is not valid TOML: {error}") from None
     return Rules.from_dict(config)
+
+
+def current_os_user() -> str:
+    """The operating-system account running spo-tui: who is acting, before any ``--as``.
+
+    On Linux and macOS it is the name of the process's *real* user id, looked up in the user
+    database. Not ``getpass.getuser()``, which believes ``$LOGNAME`` and ``$USER`` first: anyone can
+    set those (``USER=sam spo-tui``). An id with no name (some containers) is ``uid-1234``. On
+    Windows it is the account the process runs under (``GetUserNameW`` through ``os.getlogin``),
+    again not ``%USERNAME%``. Looked up on every call, so nothing is cached between users.
+    """
+    if os.name == "posix":
+        import pwd
+
+        uid = os.getuid()
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid-{uid}"
+    try:  # pragma: no cover - Windows
+        return os.getlogin()
+    except OSError:  # pragma: no cover - Windows without a console session
+        import getpass
+
+        return getpass.getuser()
+
+
+def remembered_actors_path() -> Path:
+    """The file, in this OS user's state folder, that remembers who they last acted as on each database."""
+    return Path(user_state_dir(APP_NAME, appauthor=False)) / "acting-as.json"
+
+
+def _database_key(db_path: str | Path) -> str:
+    """A database as the remembered-actor file knows it: its absolute path, links resolved."""
+    return os.path.realpath(Path(db_path).expanduser())
+
+
+def _read_remembered() -> dict[str, str]:
+    try:
+        with open(remembered_actors_path(), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):  # missing, unreadable or damaged: nothing is remembered
+        return {}
+    databases = data.get("databases") if isinstance(data, dict) else None
+    if not isinstance(databases, dict):
+        return {}
+    return {k: v for k, v in databases.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def remembered_actor(db_path: str | Path) -> str | None:
+    """The staff name this OS user last chose with ``--as`` on the database at ``db_path``, if any.
+
+    Kept in this user's own state folder, never in the shared database, so two people sharing a
+    file each keep their own. It is only a preference: ``services.identity.who_is_acting`` still
+    checks that this OS user may act as that person.
+    """
+    return _read_remembered().get(_database_key(db_path))
+
+
+def remember_actor(db_path: str | Path, name: str) -> None:
+    """Remember ``name`` as who this OS user acts as on ``db_path`` when no ``--as`` is given.
+
+    The file is replaced whole (written beside it, then renamed), readable by this user only. A
+    state folder that cannot be written is not an error: the choice is just not remembered.
+    """
+    path = remembered_actors_path()
+    databases = _read_remembered()
+    key = _database_key(db_path)
+    if databases.get(key) == name:
+        return
+    databases.pop(key, None)
+    databases[key] = name
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".acting-as-", suffix=".tmp", dir=path.parent)  # 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": 1, "databases": databases}, f, indent=1, sort_keys=False)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

@@ -1312,11 +1312,13 @@ def write_demo(
 ) -> DemoSummary:
     """Write a demo database at ``path`` and put the rule-made work in its queue.
 
-    An existing demo database there is replaced. A database holding real work (``meta`` has no
+    Every member of the demo staff is linked to the OS user who made it, so they can try each role
+    with ``--as`` (a real store links only its SPO at set-up). An existing demo database there is replaced. A database holding real work (``meta`` has no
     ``demo = 1``) is refused with SpoError and left untouched, unless ``force`` is given.
     """
-    from spo_tui.config import load_rules
+    from spo_tui.config import current_os_user, load_rules
     from spo_tui.services.context import make_context
+    from spo_tui.services.identity import link_everyone
     from spo_tui.services.refresh import refresh_due_work
 
     if scale not in SCALES:
@@ -1340,7 +1342,10 @@ def write_demo(
     moment = demo_now(today)
     db = open_db(path)
     try:
-        generate_demo(db, seed=seed, scale=scale, today=today, now_iso=moment.strftime("%Y-%m-%dT%H:%M:%SZ"), rules=rules)
+        now_iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        generate_demo(db, seed=seed, scale=scale, today=today, now_iso=now_iso, rules=rules)
+        with db.atomic():
+            link_everyone(db, current_os_user(), now_iso)
         ctx = make_context(db, rules, clock=lambda: moment)
         refresh_due_work(ctx)
         return summarise(db, seed, scale, today)

@@ -136,16 +136,39 @@ def rows(db, sql: str, params=()) -> list[dict]:
 # --- A small team in a database file, for tests that drive the app ---------------------------------
 
 
+def link_me(db, *names: str) -> None:
+    """Link the computer login running the tests to these staff members (every member if none is
+    named), as an SPO would with ``spo-tui staff link``. Tests that act as several people with
+    ``--as`` (or ``SpoApp(actor=...)``) need it, as a real user would; the login is looked up, never
+    assumed, so this works as root (CI) and as anyone else. ``db`` is a database or its path."""
+    from spo_tui.config import current_os_user
+    from spo_tui.store import links
+
+    opened = open_db(db) if isinstance(db, (str, Path)) else None
+    database = opened or db
+    try:
+        where = f"WHERE name IN ({', '.join('?' * len(names))}) COLLATE NOCASE" if names else ""
+        ids = [r[0] for r in database.execute(f"SELECT id FROM staff {where}", list(names))]
+        assert len(ids) == len(names) or not names, f"not all of {names} are staff"
+        with database.atomic():
+            links.insert_links(database, current_os_user(), ids, None, "2026-01-01T00:00:00Z")
+    finally:
+        if opened is not None:
+            opened.close()
+
+
 def ui_team(path: Path):
     """A database file at ``path`` with an SPO (id ``spo-1``), Pat Officer (PO), Cas Admin (CASPO),
-    Sue Sao (SAO), case X123456 (HIGH, licence, MAPPA 2/1, tier B2) and Y123456 (LOW, community
-    order). Returns the SPO's open context so a test adds its own work, then closes ``ctx.db``."""
+    Sue Sao (SAO), all four linked to the computer login running the tests, case X123456 (HIGH,
+    licence, MAPPA 2/1, tier B2) and Y123456 (LOW, community order). Returns the SPO's open context
+    so a test adds its own work, then closes ``ctx.db``."""
     db = open_db(path)
     db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
     context = make_context(db, load_rules(), clock=fixed_clock(NOW))
     intake.add_staff(context, "Pat Officer", "PO")
     intake.add_staff(context, "Cas Admin", "CASPO")
     intake.add_staff(context, "Sue Sao", "SAO")
+    link_me(db)  # the UI tests act as each of them, as on the demo
     intake.add_case(context, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
                     mappa_category=2, mappa_level=1, tier="B2")  # fmt: skip
     intake.add_case(context, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")

@@ -8,6 +8,7 @@ scores with it and compares what the store gives.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sqlite3
 import stat
@@ -26,7 +27,7 @@ from spo_tui.services import admin, decisions, intake
 from spo_tui.services.context import make_context
 from spo_tui.services.importer import import_file
 from spo_tui.services.queue import build_queue, facts
-from spo_tui.store import queries, scoring
+from spo_tui.store import queries, scoring, writes
 from spo_tui.store.db import open_db
 from spo_tui.store.schema import migrations
 
@@ -387,33 +388,44 @@ def test_a_busy_store_orders_by_the_computed_score(ctx, busy_queue):
     assert checked_queue(ctx, stored=False) != computed
 
 
-def test_a_database_from_migration_0005_gets_its_items_scored_on_the_first_read(tmp_path, rules):
+def _audit_as_0005_did(db, *, at, actor_id, action, entity, entity_id, old=None, new=None, on_behalf_of=None) -> int:
+    """An audit row as the version at migration 0005 wrote it: no ``os_user`` column yet (0007)."""
+    as_json = [None if v is None else json.dumps(v, sort_keys=True, default=str) for v in (old, new)]
+    return db.execute(
+        "INSERT INTO audit_log(at, actor_id, on_behalf_of, action, entity, entity_id, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [at, actor_id, on_behalf_of, action, entity, entity_id, *as_json],
+    ).lastrowid
+
+
+def test_a_database_from_migration_0005_gets_its_items_scored_on_the_first_read(tmp_path, rules, monkeypatch):
     path = tmp_path / "old.db"
     old = open_db(path, migrate=False)
     migrations.apply(old, stop_before="0006_stored_urgency")
     assert "urgency" not in {c.name for c in old["items"].columns}
     insert_spo(old)
-    ctx = make_context(old, rules, clock=fixed_clock(NOW))
-    old.before_commit = None  # that version kept no scores
-    intake.add_staff(ctx, PO, "PO")
-    intake.add_staff(ctx, PSO, "PSO")
-    intake.add_case(ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", mappa_category=2, mappa_level=1)
-    intake.add_case(ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10")
-    made = [
-        intake.add_task(ctx, "Fix the lock", "buildings", due=days(-2)).item_id,
-        intake.add_touch_point(ctx, LOW_CRN, days(1)).item_id,
-        intake.add_touch_point(ctx, HIGH_CRN, days(20)).item_id,
-        intake.raise_sbar(ctx, HIGH_CRN, PO, "S", "B", "A", "R", urgency="soon").item_id,
-        intake.add_alert(ctx, LOW_CRN, "arrest", "Arrested last night").item_id,
-        intake.add_countersign(ctx, LOW_CRN, "PSR", PSO, court_date=days(1)).item_id,
-    ]
-    done = intake.add_task(ctx, "Order chairs", "other").item_id
-    decisions.complete_task(ctx, done, 10)
-    old.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(writes, "audit", _audit_as_0005_did)
+        ctx = make_context(old, rules, clock=fixed_clock(NOW))
+        old.before_commit = None  # that version kept no scores
+        intake.add_staff(ctx, PO, "PO")
+        intake.add_staff(ctx, PSO, "PSO")
+        intake.add_case(ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", mappa_category=2, mappa_level=1)
+        intake.add_case(ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10")
+        made = [
+            intake.add_task(ctx, "Fix the lock", "buildings", due=days(-2)).item_id,
+            intake.add_touch_point(ctx, LOW_CRN, days(1)).item_id,
+            intake.add_touch_point(ctx, HIGH_CRN, days(20)).item_id,
+            intake.raise_sbar(ctx, HIGH_CRN, PO, "S", "B", "A", "R", urgency="soon").item_id,
+            intake.add_alert(ctx, LOW_CRN, "arrest", "Arrested last night").item_id,
+            intake.add_countersign(ctx, LOW_CRN, "PSR", PSO, court_date=days(1)).item_id,
+        ]
+        done = intake.add_task(ctx, "Order chairs", "other").item_id
+        decisions.complete_task(ctx, done, 10)
+        old.close()
 
     db = open_db(path)
     try:
-        assert db.execute("SELECT name FROM _sqlite_migrations ORDER BY id DESC LIMIT 1").fetchone()[0] == "0006_stored_urgency"
+        assert db.execute("SELECT 1 FROM _sqlite_migrations WHERE name = '0006_stored_urgency'").fetchone()
         assert db.execute("SELECT COUNT(*) FROM items WHERE urgency IS NOT NULL").fetchone()[0] == 0
         ctx = make_context(db, rules, clock=fixed_clock(NOW))
         ids = checked_queue(ctx)

@@ -19,7 +19,7 @@ from spo_tui.store.schema import LATEST, migrations
 TABLES = {
     "meta", "staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
     "countersign_history", "alerts", "tasks", "supervision", "oversight_entries", "actions", "audit_log",
-    "drafts", "ndelius_entries", "transfers", "team_notes", "oversight_chain", "_sqlite_migrations",
+    "drafts", "ndelius_entries", "transfers", "team_notes", "oversight_chain", "staff_links", "_sqlite_migrations",
 }  # fmt: skip
 
 
@@ -39,14 +39,14 @@ def entry_row(db, entry_id) -> tuple:
 
 
 ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers", "0004_team_rhythm", "0005_oversight_chain",
-                  "0006_stored_urgency"]
+                  "0006_stored_urgency", "0007_identity"]
 
 
 def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0006_stored_urgency"
+    assert LATEST == "0007_identity"
     assert is_empty(db)
 
 

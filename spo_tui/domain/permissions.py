@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "supervision": (_ADMIN, "book or postpone supervision"),
     "import": (_ADMIN, "import extracts"),
     "export": (_ADMIN, "export oversight for nDelius"),
+    "link_staff": (_SPO, "link a computer login to a member of staff"),
+    "change_role": (_SPO, "change a member of staff's role or add an SPO"),
     "raise_sbar": (_RAISERS, "log an SBAR"),
     "add_countersign": (_RAISERS, "submit work for countersigning"),
     "task": (_TASKS, "add or complete non-operational tasks"),

@@ -17,7 +17,8 @@ IMPORT_HELP = (
     "    spo-tui import staff FILE\n"
     "    spo-tui import cases FILE\n"
     "\n"
-    "then start spo-tui again."
+    "then start spo-tui again: you act as the staff file's SPO, and link\n"
+    "others with: spo-tui staff link NAME --os-user LOGIN"
 )
 
 

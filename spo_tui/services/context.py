@@ -16,7 +16,6 @@ from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
 from spo_tui.store import queries, scoring
-from spo_tui.store.db import get_meta, set_meta
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -26,7 +25,9 @@ class Context:
     """The acting user and their store. ``clock`` returns an aware UTC datetime (fixed in tests).
 
     ``actor`` is who presses the keys; ``decider`` is whose decision it is: the SPO, even when a
-    CASPO enters the record on their behalf.
+    CASPO enters the record on their behalf. ``os_user`` is the operating-system account running
+    spo-tui (``spo_tui.services.identity``); the context puts it on ``db`` once, where every audit
+    row written on that connection picks it up (``spo_tui.store.writes.audit``).
     """
 
     db: Database
@@ -34,6 +35,10 @@ class Context:
     actor: dict[str, Any]
     decider: dict[str, Any]
     clock: Callable[[], datetime] = field(default=utc_now)
+    os_user: str | None = None
+
+    def __post_init__(self) -> None:
+        self.db.os_user = self.os_user
 
     @property
     def now(self) -> datetime:
@@ -68,10 +73,13 @@ def make_context(
     actor_name: str | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
+    os_user: str | None = None,
 ) -> Context:
     """Build a context for ``actor_name`` (default: the first SPO in the store).
 
-    A CASPO acts on behalf of the team's SPO.
+    A CASPO acts on behalf of the team's SPO. This checks nothing about who may act as whom: the
+    CLI and the app decide that first with ``spo_tui.services.identity.who_is_acting``. ``os_user``
+    defaults to the account running this process.
     """
     if actor_name:
         actor = queries.find_staff(db, actor_name)
@@ -87,7 +95,14 @@ def make_context(
         spos = queries.staff_list(db, (Role.SPO.value,))
         if spos:
             decider = spos[0]
-    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock))
+    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock,
+                                   os_user=os_user or _this_os_user()))
+
+
+def _this_os_user() -> str:
+    from spo_tui.config import current_os_user
+
+    return current_os_user()
 
 
 def _keeping_scores(ctx: Context) -> Context:
@@ -97,18 +112,10 @@ def _keeping_scores(ctx: Context) -> Context:
     return ctx
 
 
-def setup_context(db: Database, rules: Rules, *, clock: Callable[[], datetime] = utc_now) -> Context:
+def setup_context(
+    db: Database, rules: Rules, *, clock: Callable[[], datetime] = utc_now, os_user: str | None = None
+) -> Context:
     """A context for the first import into a database with no staff yet (acts as the CASPO would)."""
     actor = {"id": None, "name": "first-run setup", "role": Role.CASPO.value}
-    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock))
-
-
-def remembered_actor(db: Database) -> str | None:
-    """The name last given with ``--as`` on this database, if that person is still on the staff."""
-    name = get_meta(db, "default_actor")
-    return name if name and queries.find_staff(db, name) else None
-
-
-def remember_actor(db: Database, name: str) -> None:
-    """Make ``name`` the acting user next time no ``--as`` is given."""
-    set_meta(db, "default_actor", name)
+    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock,
+                                   os_user=os_user or _this_os_user()))

@@ -36,7 +36,7 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, is_rise, risk_rise_touch_point
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, RoSH, TouchPointReason
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role, RoSH, TouchPointReason
 from spo_tui.services.context import Context
 from spo_tui.store import writes
 
@@ -138,7 +138,8 @@ def import_file(
         plan = _PLANNERS[kind](ctx, checked)
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), plan.unchanged
         report.touch_points = len(plan.rises)
-        if not dry_run and (plan.added or plan.updated):
+        report.problems = plan.problems
+        if not dry_run and not plan.problems and (plan.added or plan.updated):
             _write(ctx, kind, path, plan, meter)
     meter.finish()
     return report
@@ -267,6 +268,8 @@ class _Plan:
     #: Per updated key, the stored values that changed (the audit's ``old``).
     old: dict[str, dict[str, Any]] = field(default_factory=dict)
     rises: list[Any] = field(default_factory=list)
+    #: Rows the acting person may not import (a role change they may not make): nothing is written.
+    problems: list[RowProblem] = field(default_factory=list)
 
 
 def _iso(day: date | None) -> str | None:
@@ -394,7 +397,10 @@ def _plan_staff(ctx: Context, checked: Checked) -> _Plan:
                   "oasys_approved": int(row.oasys_approved), "email": row.email}  # fmt: skip
         new = tuple(values[f] for f in fields)
         old = stored.get(name_key(row.name))
-        if old is None:
+        refused = _role_refusal(ctx, old, row, setting_up=not stored)
+        if refused:
+            plan.problems.append(RowProblem(row.line, "role", refused))
+        elif old is None:
             plan.added.append(row.name)
             inserts.append((writes.new_id(), *(values[f] for f in ("name", "role", *_STAFF_OPTIONAL)), now))
         elif new == old[1:]:
@@ -409,6 +415,29 @@ def _plan_staff(ctx: Context, checked: Checked) -> _Plan:
         (f"UPDATE staff SET {', '.join(f + ' = ?' for f in fields)} WHERE id = ?", updates),
     ]
     return plan
+
+
+def _role_refusal(ctx: Context, old: tuple | None, row: StaffRow, *, setting_up: bool) -> str | None:
+    """Why the acting person may not import this row's role, or None.
+
+    Nobody changes their own role, and only an SPO changes anyone's role or adds an SPO, so a CASPO
+    cannot make themself SPO or demote the SPO. Importing staff into a store that has none (set-up)
+    adds whoever is in the file.
+    """
+    actor = ctx.actor
+    if old is None:
+        if row.role is Role.SPO and not setting_up and actor["role"] != Role.SPO.value:
+            return f"only an SPO can add an SPO; {actor['name']} is {actor['role']}"
+        return None
+    stored_role = old[2]
+    if stored_role == row.role.value:
+        return None
+    change = f"{old[1]} is {stored_role}, the file says {row.role.value}"
+    if old[0] == actor["id"]:
+        return f"nobody changes their own role ({change}): another SPO must"
+    if actor["role"] != Role.SPO.value:
+        return f"only an SPO can change a role ({change}); {actor['name']} is {actor['role']}"
+    return None
 
 
 # --- Countersign items ---------------------------------------------------------------------------

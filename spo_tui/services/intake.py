@@ -91,10 +91,13 @@ def _new_item(ctx: Context, action: str, item: dict[str, Any], detail: dict[str,
 def add_staff(
     ctx: Context, name: str, role: str, team: str = "", fte: float = 1.0, oasys_approved: bool = False
 ) -> ActionResult:
-    """Add a member of staff; names are unique."""
+    """Add a member of staff; names are unique. Only an SPO adds an SPO (a CASPO adding one could
+    then enter records "decided by" them)."""
     ctx.require("maintain")
     name = require_text(name, "name")
     role_value = parse_enum(Role, role, "role")
+    if role_value is Role.SPO:
+        ctx.require("change_role")
     try:
         fte = float(fte)
     except (TypeError, ValueError):

@@ -404,5 +404,32 @@ def m0006_stored_urgency(db: Database) -> None:
     )
 
 
+
+@migrations(name="0007_identity")
+def m0007_identity(db: Database) -> None:
+    """Who may act as whom: operating-system users linked to staff members (``spo_tui.services.identity``).
+
+    A link says that OS user may act as that staff member (``--as`` chooses among an OS user's links);
+    ``linked_by`` is the SPO who made it, NULL when it was made at set-up. Unlinking deletes the row:
+    the audit log keeps the history. Audit rows gain the OS user who acted. The name last chosen with
+    ``--as`` was kept in ``meta``, shared by everyone on the file: it is now kept per OS user outside
+    the database (``spo_tui.config.remembered_actor``), so the shared one is dropped."""
+    db.executescript(
+        """
+        CREATE TABLE staff_links (
+            os_user TEXT NOT NULL CHECK (length(os_user) > 0),
+            staff_id TEXT NOT NULL REFERENCES staff(id),
+            linked_by TEXT REFERENCES staff(id),
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (os_user, staff_id)
+        );
+        CREATE INDEX staff_links_by_staff ON staff_links(staff_id);
+
+        ALTER TABLE audit_log ADD COLUMN os_user TEXT;
+
+        DELETE FROM meta WHERE key = 'default_actor';
+        """
+    )
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

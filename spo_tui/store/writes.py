@@ -81,10 +81,13 @@ def audit(
     new: Any = None,
     on_behalf_of: str | None = None,
 ) -> int:
-    """Append one row to the audit log (old and new as JSON) and return its id."""
+    """Append one row to the audit log (old and new as JSON) and return its id.
+
+    The row carries the operating-system user the acting context put on ``db`` (``db.os_user``, set
+    by ``spo_tui.services.context.Context``), as well as the staff member."""
     cursor = db.execute(
-        """INSERT INTO audit_log(at, actor_id, on_behalf_of, action, entity, entity_id, old, new)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO audit_log(at, actor_id, on_behalf_of, action, entity, entity_id, old, new, os_user)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             at,
             actor_id,
@@ -94,6 +97,7 @@ def audit(
             entity_id,
             None if old is None else json.dumps(old, sort_keys=True, default=str),
             None if new is None else json.dumps(new, sort_keys=True, default=str),
+            getattr(db, "os_user", None),
         ],
     )
     return cursor.lastrowid
