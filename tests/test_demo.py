@@ -7,7 +7,6 @@ their own databases under tmp_path.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -383,10 +382,8 @@ def test_generate_demo_needs_an_empty_database_and_a_known_scale(tmp_path):
 
 def test_pdu_scale(tmp_path):
     rules = shipped_rules(tmp_path)
-    started = time.perf_counter()
+    # How long it takes is the benchmark's business (bench/run.py builds it too), not a test's.
     summary = write_demo(tmp_path / "pdu.db", scale="pdu", today=TODAY, rules=rules)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60, f"the PDU demo took {elapsed:.0f}s"
     assert summary.cases == 5000
     assert 140_000 <= summary.oversight_entries <= 160_000
     assert 14_000 <= summary.open_items <= 16_000
