@@ -106,6 +106,8 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     position, ch = found[0]
     if ch in _BREAKS:
         return f"holds a line break at character {position}, but it takes one line: remove it"
+    if ch == "\t":
+        return f"holds a tab at character {position}: remove it"
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     return f"{describe(ch)} at character {position}{more}: remove it"
 
@@ -117,8 +119,6 @@ def describe(ch: str) -> str:
         return f"is not valid UTF-8 text ({_escape(ch)})"
     if code in range(0x202A, 0x202F) or code in range(0x2066, 0x206A):
         return f"holds a text-direction control character ({_escape(ch)})"
-    if ch == "\t":
-        return "holds a tab (\\t), but it takes one line"
     return f"holds a control character ({_escape(ch)})"
 
 
