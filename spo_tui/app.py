@@ -10,15 +10,40 @@ from functools import partial
 from datetime import datetime
 from pathlib import Path
 
+from rich.segment import Segment
 from textual import events, work
 from textual.app import App, SystemCommand
+from textual.color import Color
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import strip_controls, visible
 from spo_tui.services.context import Context, make_context
 from spo_tui.store.db import StoreError, file_identity, is_empty, open_db
+
+
+class NoControlCharacters(LineFilter):
+    """The last guard before the terminal: no control character in any text drawn reaches it.
+
+    Every screen shows stored text through ``domain.text.visible``, which writes an escape (``\\x1b``)
+    in place of a control character. Should one slip past (a widget that shows text as it is),
+    this filter, which Textual runs over every line of every widget, drops it: a terminal then never
+    obeys an escape sequence held in a name or a note. Dropping it keeps the line's width, as the
+    layout measured control characters as taking no cells.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(segment.text.isprintable() for segment in segments):
+            return segments
+        return [
+            segment if segment.control or segment.text.isprintable()
+            else Segment(strip_controls(segment.text), segment.style)
+            for segment in segments
+        ]  # fmt: skip
 
 
 class SpoApp(App[None]):
@@ -55,6 +80,22 @@ class SpoApp(App[None]):
         self._last_key_at = time.monotonic()
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
+        self._no_controls = NoControlCharacters()
+
+    def get_line_filters(self) -> list[LineFilter]:
+        return [*super().get_line_filters(), self._no_controls]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notification, with any control character in the text shown as an escape."""
+        super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"
@@ -85,13 +126,15 @@ class SpoApp(App[None]):
             acting = who_is_acting(db, os_user, self.actor_name, remembered=remembered_actor(self.db_path))
             self.ctx = make_context(db, load_rules(), acting.staff["name"], clock=self.clock, os_user=os_user)
         except SpoError as error:
-            self.exit(message=str(error))
+            self.exit(message=visible(str(error), lines=False))
             return
         notice = self.notice or acting.notice
         if notice:
             self.notify(notice, timeout=30, markup=False)
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
-        self.sub_title = f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}"
+        self.sub_title = visible(
+            f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}", lines=False
+        )
         self._data_version = self._store_version()
         self._file_identity = file_identity(self.db_path)
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")

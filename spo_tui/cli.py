@@ -1,7 +1,9 @@
 """The ``spo-tui`` command: the TUI with no subcommand, and scriptable subcommands.
 
 Exit status: 0 on success, 1 when the work failed, 2 for bad arguments or a database that cannot be
-opened (with a one-line message on stderr).
+opened (with a one-line message on stderr). Whatever goes wrong with a file or the database ends in
+that one line, never a traceback (``main``'s last guard), and any control character in a message or
+in stored text printed is shown as an escape (``spo_tui.domain.text.visible``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -16,19 +19,31 @@ from pathlib import Path
 
 from spo_tui import __version__
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import json_text, visible
 from spo_tui.domain.vocab import ItemKind
 
 EXIT_BAD_INPUT = 2
+#: ``queue --limit`` at most: more than any queue holds, and far inside SQLite's whole numbers.
+LIMIT_MAX = 1_000_000
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {visible(message, lines=False)} (see --help)\n")
 
 
 def _fail(message: str, status: int = EXIT_BAD_INPUT) -> int:
-    print(f"spo-tui: {message}", file=sys.stderr)
+    """Say ``spo-tui: message`` on one line of stderr (control characters shown as escapes)."""
+    print(f"spo-tui: {visible(message, lines=False)}", file=sys.stderr)
     return status
+
+
+def _limit(text: str) -> int:
+    """``--limit``: a whole number from 1 to LIMIT_MAX."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= LIMIT_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {LIMIT_MAX:,}, not {value[:30]!r}")
+    return int(value)
 
 
 def fixed_clock(day: date) -> Callable[[], datetime]:
@@ -51,7 +66,12 @@ def clock_from_env() -> Callable[[], datetime]:
     from spo_tui.domain.dates import utc_now
 
     pinned = os.environ.get("SPO_TUI_TODAY")
-    return fixed_clock(date.fromisoformat(pinned)) if pinned else utc_now
+    if not pinned:
+        return utc_now
+    try:
+        return fixed_clock(date.fromisoformat(pinned))
+    except ValueError:
+        raise SpoError(f"SPO_TUI_TODAY={pinned!r} is not a date: use YYYY-MM-DD, or unset it") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue = sub.add_parser("queue", help="print the triaged queue")
     queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, reasons")
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
-    queue.add_argument("--limit", type=int, metavar="N", help="at most N items")
+    queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
 
@@ -126,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar="FILE", help="the CSV file, or - to read it from standard input")
     imp.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
 
     exp = sub.add_parser("export", help="export oversight entries not yet entered in nDelius")
@@ -149,32 +169,99 @@ def disable_core_dumps() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; every failure ends in one line on stderr (see the module's docstring)."""
     disable_core_dumps()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    for n, arg in enumerate(argv, start=1):
+        if _not_utf8(arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return _fail(f"argument {n} ({shown}) is not valid UTF-8 text: retype it, or rename the file")
     try:
-        if args.command == "demo":
-            return cmd_demo(args)
-        if args.command == "queue":
-            return cmd_queue(args)
-        if args.command == "paths":
-            return cmd_paths(args)
-        if args.command == "staff":
-            return cmd_staff(args)
-        if args.command == "verify":
-            return cmd_verify(args)
-        if args.command == "backup":
-            return cmd_backup(args)
-        if args.command == "restore":
-            return cmd_restore(args)
-        if args.command == "add":
-            return cmd_add(args)
-        if args.command == "import":
-            return cmd_import(args)
-        if args.command == "export":
-            return cmd_export(args)
-        return cmd_tui(args)
+        return _run(build_parser().parse_args(argv))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``spo-tui queue | head``): stop quietly.
+        _silence_stdout()
+        return 1
+    # The last guard: whatever a command did not turn into a message itself ends in one line too.
+    except SpoError as error:
+        return _fail(str(error))
+    except UnicodeError as error:
+        return _fail(f"text that is not valid UTF-8 could not be used ({getattr(error, 'reason', error)})")
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        return _fail(f"cannot use{where}: {error.strerror or error}")
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
+        return _fail(database_message(error))
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command == "queue":
+        return cmd_queue(args)
+    if args.command == "paths":
+        return cmd_paths(args)
+    if args.command == "staff":
+        return cmd_staff(args)
+    if args.command == "verify":
+        return cmd_verify(args)
+    if args.command == "backup":
+        return cmd_backup(args)
+    if args.command == "restore":
+        return cmd_restore(args)
+    if args.command == "add":
+        return cmd_add(args)
+    if args.command == "import":
+        return cmd_import(args)
+    if args.command == "export":
+        return cmd_export(args)
+    return cmd_tui(args)
+
+
+def _not_utf8(text: str) -> bool:
+    """True when an argument held bytes that are not UTF-8 (Python keeps each as a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """An error from sqlite3, or from a SQLCipher driver (whose errors are not sqlite3's subclasses)."""
+    if isinstance(error, sqlite3.Error):
+        return True
+    return any(
+        cls.__name__ == "Error" and cls.__module__.split(".")[0] in ("sqlcipher3", "pysqlcipher3")
+        for cls in type(error).__mro__
+    )
+
+
+def database_message(error: BaseException) -> str:
+    """What a database error means to the user, in one line."""
+    from spo_tui.store.db import BUSY_MESSAGE, READ_ONLY_MESSAGE
+
+    text = str(error)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return READ_ONLY_MESSAGE
+    if "locked" in lowered or "busy" in lowered:
+        return BUSY_MESSAGE
+    if "malformed" in lowered or "not a database" in lowered or "disk i/o" in lowered:
+        return f"the database file is damaged ({text}): nothing was changed; restore a backup with spo-tui restore FILE"
+    return f"the database could not be used ({text})"
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -196,7 +283,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     today = local_today(clock)
     try:
         if args.demo and not path.exists():
-            print(f"Creating the demo team at {path} …", file=sys.stderr)
+            print(f"Creating the demo team at {visible(path, lines=False)} …", file=sys.stderr)
             _write_demo(path, today=today)
         if path.exists():
             damaged = _refuse_damaged(path)
@@ -240,7 +327,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = _write_demo(path, today=local_today(clock_from_env()), seed=args.seed, scale=args.scale)
     except SpoError as error:
         return _fail(str(error))
-    print(f"Demo ({args.scale}, seed {args.seed}) written to {path}: {summary}")
+    print(f"Demo ({args.scale}, seed {args.seed}) written to {visible(path, lines=False)}: {summary}")
     return 0
 
 
@@ -297,14 +384,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         db = open_db(_db_path(args), create=False)
+        problem = verify_chain(db)
+        count = db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0]
     except SpoError as error:
         return _fail(str(error))
-    problem = verify_chain(db)
-    count = db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0]
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
+        return _fail(database_message(error))
     if problem is None:
         print(f"The oversight record is intact: {count} entries, every link holds.")
         return 0
-    print(f"The oversight record has been tampered with: {problem.message}.", file=sys.stderr)
+    print(f"The oversight record has been tampered with: {visible(problem.message, lines=False)}.", file=sys.stderr)
     return 1
 
 
@@ -312,12 +403,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from spo_tui.store.backup import backup
 
     path = _db_path(args)
+    target = Path(args.to).expanduser() if args.to else None
     try:
-        made = backup(path, Path(args.to) if args.to else None)
+        made = backup(path, target)
     except SpoError as error:
         return _fail(str(error))
+    except OSError as error:
+        return _fail(f"cannot back up to {target or error.filename or 'the backups folder'}: {error.strerror or error}")
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
+        return _fail(f"cannot back up {path}: {database_message(error)}")
     # The backup is made and durable: anything that records it (such as the chain's anchor) goes here.
-    print(f"Backed up to {made}")
+    print(f"Backed up to {visible(made, lines=False)}")
     return 0
 
 
@@ -361,14 +459,16 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from spo_tui.domain.errors import SpoError
     from spo_tui.services.identity import link_at_set_up
-    from spo_tui.services.importer import import_file
+    from spo_tui.services.importer import STDIN_NAMES, import_file
     from spo_tui.store.db import open_db
 
     try:
+        data = _read_stdin() if args.file in STDIN_NAMES else None
         db = open_db(_db_path(args), create=args.kind == "staff")
         ctx = _context(args, db, allow_setup=args.kind == "staff")
         ctx.require("import")
-        report = import_file(ctx, args.kind, args.file, dry_run=args.dry_run)
+        name = "standard input" if data is not None else args.file
+        report = import_file(ctx, args.kind, name, dry_run=args.dry_run, data=data)
         setting_up = ctx.actor["id"] is None and report.ok and not args.dry_run
         notice = link_at_set_up(db, ctx.os_user, at=ctx.now_iso) if setting_up else None  # who set it up is its SPO
     except SpoError as error:
@@ -377,6 +477,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     if notice:
         print(f"spo-tui: {notice}", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _read_stdin() -> bytes:
+    """The whole of standard input (``import KIND -``); refused when it is the terminal itself."""
+    from spo_tui.domain.errors import ValidationError
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise ValidationError("- reads the CSV from standard input, which is the terminal: pipe or redirect a file, "
+                              "e.g. spo-tui import cases - < cases.csv")  # fmt: skip
+    return sys.stdin.buffer.read()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -398,7 +508,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
-        print(f"{count} oversight entr{'y' if count == 1 else 'ies'} written to {out}", file=sys.stderr)
+        print(f"{count} oversight entr{'y' if count == 1 else 'ies'} written to {visible(out, lines=False)}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -411,8 +521,6 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from spo_tui.services.refresh import refresh_due_work
     from spo_tui.store.db import open_db
 
-    if args.limit is not None and args.limit < 1:
-        return _fail("--limit must be 1 or more")
     path = _db_path(args)
     try:
         db = open_db(path, create=False)
@@ -426,12 +534,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if args.json:
         # A JSON array with one item per line: each line made by the C encoder, which indenting would
         # not use (15,000 items print in a tenth of the time).
-        rows = (json.dumps(e.as_json(today), ensure_ascii=False) for e in entries)
+        # json_text: DEL, C1 and bidirectional controls, which json.dumps leaves raw, as \\u escapes.
+        rows = (json_text(json.dumps(e.as_json(today), ensure_ascii=False)) for e in entries)
         sys.stdout.write("[\n" + ",\n".join(rows) + "\n]\n")
         return 0
     for e in entries:
         r = e.row
-        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {r.title}")
+        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}")
     return 0
 
 
@@ -467,7 +576,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
 def cmd_paths(args: argparse.Namespace) -> int:
     from spo_tui.config import data_dir, default_demo_path, user_rules_path
 
-    print(f"database: {_db_path(args)}")
+    print(f"database: {visible(_db_path(args), lines=False)}")
     print(f"demo database: {default_demo_path()}")
     print(f"your rules file: {user_rules_path()} ({'present' if user_rules_path().is_file() else 'not present'})")
     print(f"shipped rules: {data_dir() / 'rules.toml'}")

@@ -260,8 +260,9 @@ def test_line_numbers_are_physical_lines_and_unknown_columns_are_listed(ctx, db,
     report = import_file(ctx, "cases", write(tmp_path, "lines.csv", text, crlf=True))
 
     assert report.render() == (
-        "Import cases from lines.csv: 3 rows, 2 problems in 2 rows. Nothing was written.\n"
+        "Import cases from lines.csv: 3 rows, 3 problems in 3 rows. Nothing was written.\n"
         "Ignored columns: notes\n"
+        "line 2, name: holds a line break at character 4, but it takes one line: remove it\n"
         "line 7, crn: 'B22222' is not a CRN: expected one letter and six digits, e.g. X123456\n"
         "line 8: 8 cells but the header has 7 columns (a comma in a value needs quotes)"
     )
@@ -287,7 +288,11 @@ def test_render_lists_the_first_hundred_problems_then_counts_the_rest(ctx, db, t
         ("latin1.csv", f"{CASES_HEADER}\nA111111,Zoé,Pat Officer,LOW,LICENCE,2026-10-01\n".encode("latin-1"),
          "latin1.csv is not UTF-8 text (line 2): save it as 'CSV UTF-8'"),
         ("utf16.csv", f"{CASES_HEADER}\n".encode("utf-16"),
-         "utf16.csv is not a text file (it holds NUL bytes): save it as 'CSV UTF-8'"),
+         "utf16.csv is not a text file (it holds a NUL byte on line 1): save it as 'CSV UTF-8'"),
+        # A NUL far past the first 8 KB (the old check read only those) is found all the same.
+        ("late-nul.csv", (f"{CASES_HEADER}\n" + "A111111,Zoe,Pat Officer,LOW,LICENCE,2026-10-01\n" * 400).encode()
+         + b"A222222,Z\x00e,Pat Officer,LOW,LICENCE,2026-10-01\n",
+         "late-nul.csv is not a text file (it holds a NUL byte on line 402): save it as 'CSV UTF-8'"),
         ("empty.csv", b"\xef\xbb\xbf\r\n\r\n", "empty.csv is empty: its first line must be the header"),
         ("twice.csv", b"crn,name,practitioner,rosh,sentence_type,sentence_start,likelihood,Likelihood of reoffending\n",
          "the header names the likelihood column twice ('likelihood' and 'Likelihood of reoffending')"),

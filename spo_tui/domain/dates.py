@@ -15,6 +15,11 @@ from dateutil.relativedelta import relativedelta
 
 from spo_tui.domain.errors import ValidationError
 
+#: The dates spo-tui accepts, typed or imported: a year outside these is a typing slip (0001, 9999),
+#: and the working-day arithmetic and the bank-holiday calendar are only meaningful between them.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
@@ -76,6 +81,19 @@ def parse_when(text: str, today: date) -> date:
     value = raw.lower()
     if not value:
         raise ValidationError("type a date, e.g. tomorrow, mon, 3d or 25/12", field="date")
+    return plausible(_parse_when(raw, value, today), raw, "date")
+
+
+def plausible(day: date, raw: str, field: str = "date") -> date:
+    """``day``, or ValidationError when it is outside EARLIEST–LATEST (1900 to 2100)."""
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(
+            f"'{raw}' is outside the dates spo-tui accepts ({EARLIEST.year} to {LATEST.year})", field=field
+        )
+    return day
+
+
+def _parse_when(raw: str, value: str, today: date) -> date:
     if value in ("today", "tod"):
         return today
     if value in ("tomorrow", "tmw", "tom", "tmrw"):
@@ -122,7 +140,7 @@ def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False)
 
 
 def parse_date(text: str, field: str = "date") -> date:
-    """Parse a stored or imported date: ISO ``YYYY-MM-DD`` or UK ``dd/mm/yyyy``."""
+    """Parse a stored or imported date: ISO ``YYYY-MM-DD`` or UK ``dd/mm/yyyy``, from 1900 to 2100."""
     raw = (text or "").strip()
     if m := _ISO.match(raw):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -131,9 +149,10 @@ def parse_date(text: str, field: str = "date") -> date:
     else:
         raise ValidationError(f"'{raw}' is not a date: use dd/mm/yyyy or yyyy-mm-dd", field=field)
     try:
-        return date(y, mo, d)
+        day = date(y, mo, d)
     except ValueError:
         raise ValidationError(f"'{raw}' is not a real date", field=field) from None
+    return plausible(day, raw, field)
 
 
 # --- Showing dates -------------------------------------------------------------------------------

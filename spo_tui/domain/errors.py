@@ -4,7 +4,16 @@ from __future__ import annotations
 
 
 class SpoError(Exception):
-    """Base for every error with a message meant for the user."""
+    """Base for every error with a message meant for the user.
+
+    A message often quotes what was typed or read: any control character in it is shown as an
+    escape (``\\x1b``, ``spo_tui.domain.text.visible``), so the message is safe to print anywhere.
+    """
+
+    def __str__(self) -> str:
+        from spo_tui.domain.text import visible  # text.py imports this module
+
+        return visible(super().__str__(), lines=False)
 
 
 class ValidationError(SpoError):

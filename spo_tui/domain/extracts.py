@@ -9,7 +9,8 @@ raises on bad cells: only a header that cannot be used raises ``ValidationError`
 Header cells are matched case-insensitively, with surrounding whitespace trimmed and spaces or
 hyphens read as underscores (``Sentence Start`` is ``sentence_start``); each column has a few
 aliases (``likelihood_of_reoffending`` is ``likelihood``). Columns the kind does not know are
-ignored and listed in the report. Every cell is trimmed.
+ignored and listed in the report. Every cell is trimmed. A cell of a known column that holds a
+control character (an escape, a tab, a line break: ``spo_tui.domain.text``) is a bad cell.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from spo_tui.domain.dates import parse_date
 from spo_tui.domain.errors import ValidationError
+from spo_tui.domain.text import text_problem
 from spo_tui.domain.vocab import (
     CountersignKind,
     Likelihood,
@@ -414,6 +416,9 @@ class _Checker:
                 if required:
                     bad.append(RowProblem(line, name, "required but empty"))
                 values[name] = None
+            elif not text.isprintable() and (problem := text_problem(text)):
+                values[name] = _BAD
+                bad.append(RowProblem(line, name, problem))
             elif parse is None:
                 values[name] = text
             else:
@@ -503,7 +508,7 @@ class _Checker:
 
     def finish_staff(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> StaffRow | None:
         name = v["name"]
-        if name is not None and (first := self.first_seen(name_key(name), line)) is not None:
+        if name is not None and name is not _BAD and (first := self.first_seen(name_key(name), line)) is not None:
             bad.append(RowProblem(line, "name", f"{shown(name)} is also on line {first}"))
         if bad:
             return None

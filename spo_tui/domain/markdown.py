@@ -13,6 +13,7 @@ from datetime import date
 
 from spo_tui.domain.coverage import Coverage, Series, Trends
 from spo_tui.domain.dates import relative_due
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ITEM_KIND_LABELS, ItemKind, RoSH
 
 # --- Team notes ----------------------------------------------------------------------------------
@@ -168,8 +169,9 @@ _ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
 
 
 def inline(text: str | None) -> str:
-    """Text safe inside one Markdown list item or table cell: one line, Markdown characters escaped."""
-    return " ".join((text or "").split()).translate(_ESCAPE)
+    """Text safe inside one Markdown list item or table cell: one line, control characters shown as
+    escapes (``domain.text.visible``), Markdown characters escaped."""
+    return visible(" ".join((text or "").split()), lines=False).translate(_ESCAPE)
 
 
 def _d(day: date | None) -> str:
@@ -236,7 +238,7 @@ def checkin_markdown(agenda: CheckinAgenda, notes: list[TeamNote] | tuple[TeamNo
     escalations = [f"- Raised {_d(t.note.day)}: {inline(t.note.text)}" for t in agenda.escalations]
     out += _section("Escalations awaiting an answer", escalations)
     out += _section("Notes and actions", [_note_line(n, with_day=False) for n in notes], "No notes taken.")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible("\n".join(out).rstrip("\n") + "\n")
 
 
 def _value(v: float | int | None) -> str:
@@ -302,4 +304,4 @@ def monthly_markdown(pack: MonthlyPack) -> str:
         _series_row(tr.countersign_turnaround),
     ]
     out += _section("Backlog trends", trend)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible("\n".join(out).rstrip("\n") + "\n")

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from spo_tui.domain.dates import from_iso
+from spo_tui.domain.text import csv_cell, visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 
 #: nDelius shows and records times in UK local time.
@@ -173,10 +174,10 @@ def contact_text(c: Contact) -> str:
         f"Time: {c.time}",
         f"Sensitive: {'Yes' if c.sensitive else 'No'}",
         f"Staff: {c.staff}",
-        "Notes:",
-        c.notes,
     ]
-    return "\n".join(lines) + "\n"
+    # A control character stored by an older version or another program is shown as an escape
+    # (\x1b), never sent to the terminal or the file as it is; fields of one line stay one line.
+    return "\n".join([*(visible(line, lines=False) for line in lines), "Notes:", visible(c.notes)]) + "\n"
 
 
 def contacts_text(contacts: list[Contact]) -> str:
@@ -189,14 +190,17 @@ def contacts_csv(contacts: list[Contact]) -> str:
 
     RFC 4180 quoting by the csv module; rows end with ``\\n`` (text mode turns that into the
     platform's line end when printed, so Windows gets the CRLF Excel writes); line breaks inside
-    the notes are ``\\n`` within a quoted field. Empty values are empty strings.
+    the notes are ``\\n`` within a quoted field. Empty values are empty strings. Every cell goes
+    through ``domain.text.csv_cell``: a cell a spreadsheet would run as a formula (``=HYPERLINK(…)``,
+    ``+cmd``, ``-``, ``@``) starts with an apostrophe, and control characters are shown as escapes.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for c in contacts:
         writer.writerow(
-            [
+            csv_cell(cell)
+            for cell in (
                 c.crn or "",
                 c.date,
                 c.time,
@@ -210,6 +214,6 @@ def contacts_csv(contacts: list[Contact]) -> str:
                 c.entered_by,
                 c.supersedes or "",
                 c.oversight_id,
-            ]
+            )
         )
     return out.getvalue()

@@ -28,6 +28,7 @@ from spo_tui.commands import ADMIN_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import from_iso, relative_due
 from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import (
     AlertSource,
     CountersignKind,
@@ -75,8 +76,9 @@ OVERDUE_STYLE = "bold red"
 
 
 def _cell(text: str | None, style: str = "") -> Text:
-    """User text as a table cell: never parsed as markup, cut with an ellipsis."""
-    return Text(text or "", style=style, no_wrap=True, overflow="ellipsis")
+    """User text as a table cell: never parsed as markup, control characters shown as escapes
+    (``domain.text.visible``), cut with an ellipsis."""
+    return Text(visible(text or "", lines=False), style=style, no_wrap=True, overflow="ellipsis")
 
 
 def _uk(value: str | date | None) -> str:
@@ -135,8 +137,8 @@ class TextScreen(ModalScreen[bool]):
 
     def __init__(self, title: str, text: str, hint: str = "c copy · esc close") -> None:
         super().__init__()
-        self.text_title = title
-        self.body = text
+        self.text_title = visible(title, lines=False)
+        self.body = visible(text)
         self.hint = hint
 
     def compose(self) -> ComposeResult:
@@ -670,7 +672,7 @@ class AdminScreen(ActingScreen):
         """Check (dry run) or import ``path`` in a thread, with the progress bar showing."""
         self.importing = True
         verb = "Checking" if dry_run else "Importing"
-        self.query_one("#import-label", Label).update(f"{verb} {Path(path).name}")
+        self.query_one("#import-label", Label).update(visible(f"{verb} {Path(path).name}", lines=False))
         self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#import-bar").add_class("-running")
         ctx = self.ctx

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Label, Static
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
@@ -99,7 +100,7 @@ class CaseScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="case-header"):
-            yield Static(self.crn, id="case-title", markup=False)
+            yield Static(visible(self.crn, lines=False), id="case-title", markup=False)
             yield Static("", id="case-risk", markup=False)
             yield Static("", id="case-sentence", markup=False)
             yield Horizontal(id="case-flags")
@@ -133,10 +134,10 @@ class CaseScreen(Screen):
             timeline = lookup.case_timeline(ctx, self.crn)
         except SpoError as error:
             self.case = None
-            self.query_one("#case-title", Static).update(f"{self.crn}: {error}")
+            self.query_one("#case-title", Static).update(visible(f"{self.crn}: {error}", lines=False))
             self.query_one("#case-title", Static).add_class("-missing")
             return
-        self.title = f"{self.crn} {self.case['name']}"
+        self.title = visible(f"{self.crn} {self.case['name']}", lines=False)
         self._show_header(self.case, ctx.today)
         self._show_timeline(timeline)
 
@@ -144,23 +145,23 @@ class CaseScreen(Screen):
         pp = case.get("practitioner") or "unallocated"
         if case.get("practitioner_role"):
             pp = f"{pp} ({case['practitioner_role']})"
-        self.query_one("#case-title", Static).update(f"{case['crn']}  {case['name']}  ·  PP {pp}")
+        self.query_one("#case-title", Static).update(visible(f"{case['crn']}  {case['name']}  ·  PP {pp}", lines=False))
         mappa = "MAPPA none"
         if case.get("mappa_category"):
             category = _MAPPA_CATEGORIES.get(case["mappa_category"], "")
             mappa = f"MAPPA cat {case['mappa_category']} ({category})"
             mappa += f" level {case['mappa_level']}" if case.get("mappa_level") else " level not set"
         risk = self.query_one("#case-risk", Static)
-        risk.update(
+        risk.update(visible(
             f"RoSH {_level(case.get('rosh'))}  ·  Likelihood {_level(case.get('likelihood'))}  ·  {mappa}"
-            f"  ·  Tier {case.get('tier') or 'not set'}"
-        )
+            f"  ·  Tier {case.get('tier') or 'not set'}", lines=False,
+        ))  # fmt: skip
         risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
         sentence = _SENTENCES.get(case.get("sentence_type") or "", (case.get("sentence_type") or "").replace("_", " "))
         span = f"from {uk_date(case.get('sentence_start'))}"
         if case.get("sentence_end"):
             span += f" to {uk_date(case['sentence_end'])}"
-        self.query_one("#case-sentence", Static).update(f"{sentence} {span}")
+        self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
         flags_box = self.query_one("#case-flags", Horizontal)
         flags_box.remove_children()
         labels = []
@@ -179,7 +180,7 @@ class CaseScreen(Screen):
                     classes += " -due-soon"
                 else:
                     text += f" review {review:%d/%m/%Y}"
-            labels.append(Label(text, classes=classes, markup=False))
+            labels.append(Label(visible(text, lines=False), classes=classes, markup=False))
         if not labels:
             labels.append(Label("No registrations", classes="flag -none", markup=False))
         flags_box.mount_all(labels)
@@ -238,7 +239,7 @@ class CaseScreen(Screen):
                 lines.append(f"Due {uk_date(row['due'])}")
             if row.get("closed_note"):
                 lines.append(f"Closed: {row['closed_note']}")
-        detail.update("\n".join(lines))
+        detail.update(visible("\n".join(lines)))
 
     @on(LineTable.RowHighlighted, "#timeline")
     def _highlighted(self, event: LineTable.RowHighlighted) -> None:

@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -23,6 +24,7 @@ from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
 from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.text import visible
 from spo_tui.screens.prompts import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         today: date | None = None,
     ) -> None:
         super().__init__()
-        self.heading = heading
+        self.heading = visible(heading, lines=False)
         self.fields = list(fields)
         self.submit = submit
         self.changed_only = changed_only
@@ -100,7 +102,8 @@ class EntryForm(ModalScreen["ActionResult | None"]):
     def _widget(self, spec: Field) -> Widget:
         wid = field_id(spec.name)
         if spec.kind == "textarea":
-            return TextArea(str(spec.value or ""), id=wid, compact=True, tab_behavior="focus",
+            # Stored text opens with any control character shown as an escape, to be seen and edited.
+            return TextArea(visible(spec.value or ""), id=wid, compact=True, tab_behavior="focus",
                             placeholder=spec.placeholder, classes="entry-input")  # fmt: skip
         if spec.kind == "select":
             values = [v for _, v in spec.options]
@@ -108,11 +111,13 @@ class EntryForm(ModalScreen["ActionResult | None"]):
             allow_blank = spec.blank or not values
             if initial is Select.NULL and not allow_blank:
                 initial = values[0]
-            return Select(list(spec.options), value=initial, allow_blank=allow_blank, id=wid, compact=True,
+            # Labels are names from the store: plain text (a str label would be read as markup).
+            options = [(Content(visible(label, lines=False)), value) for label, value in spec.options]
+            return Select(options, value=initial, allow_blank=allow_blank, id=wid, compact=True,
                           prompt=spec.placeholder or "Choose", classes="entry-input")  # fmt: skip
         if spec.kind == "checkbox":
             return Checkbox("", bool(spec.value), id=wid, compact=True, classes="entry-input")
-        return Input(str(spec.value or ""), placeholder=spec.placeholder, id=wid, compact=True, classes="entry-input")
+        return Input(visible(spec.value or "", lines=False), placeholder=spec.placeholder, id=wid, compact=True, classes="entry-input")
 
     def on_mount(self) -> None:
         self._baseline = self.read_raw()
@@ -180,14 +185,14 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         if isinstance(error, ValidationError) and field in names:
             label = self.query_one(f"#error-{field}", Label)
             widget = self.query_one(f"#{field_id(field)}", Widget)
-            label.update(str(error))
+            label.update(visible(str(error), lines=False))
             label.add_class("-shown")
             widget.focus()
             widget.scroll_visible(animate=False)
             label.scroll_visible(animate=False)
             return
         label = self.query_one("#error-form", Label)
-        label.update(str(error))
+        label.update(visible(str(error), lines=False))
         label.add_class("-shown")
 
     @on(Input.Changed)

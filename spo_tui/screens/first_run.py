@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
+from spo_tui.domain.text import visible
+
 IMPORT_HELP = (
     "Import your own data from the command line, staff first:\n"
     "\n"
@@ -55,7 +57,7 @@ class FirstRunScreen(Screen):
 
     def _status(self, message: str, *, error: bool = False) -> None:
         status = self.query_one("#first-run-status", Static)
-        status.update(message)
+        status.update(visible(message))
         status.set_class(bool(message), "-shown")
         status.set_class(error, "-error")
 

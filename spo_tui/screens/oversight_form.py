@@ -23,6 +23,7 @@ from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
 from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.services import drafts
@@ -87,6 +88,8 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         self.draft_key = draft_key
         base = {**DEFAULTS, **{k: v for k, v in (prefill or {}).items() if k in DEFAULTS and v is not None}}
         base["sensitive"] = bool(base["sensitive"])
+        # Text from the store opens with any control character shown as an escape (seen, editable).
+        base["discussed"], base["decision"] = visible(base["discussed"]), visible(base["decision"])
         #: What the form shows before the user types: typing is any difference from this.
         self.baseline: dict[str, Any] = {**base, "actions": empty_actions()}
         self._initial: dict[str, Any] = self.baseline
@@ -126,7 +129,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         outcome_value = initial["outcome"] if initial["outcome"] in {v for _, v in outcomes} else outcomes[0][1]
         self._outcomes_for = type_value
         with Vertical(id="form-box"):
-            yield Label(self.heading, id="form-title", markup=False)
+            yield Label(visible(self.heading, lines=False), id="form-title", markup=False)
             with VerticalScroll(id="form-body"):
                 with Horizontal(id="type-row"):
                     with Vertical(classes="field"):
@@ -142,13 +145,13 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                         yield Label("", id="error-outcome", classes="error", markup=False)
                 yield Label("What was discussed", classes="field-label")
                 yield TextArea(
-                    initial["discussed"], id="discussed", compact=True, tab_behavior="focus",
+                    visible(initial["discussed"]), id="discussed", compact=True, tab_behavior="focus",
                     placeholder="What the practitioner brought, what you found",
                 )  # fmt: skip
                 yield Label("", id="error-discussed", classes="error", markup=False)
                 yield Label("Decision or guidance", classes="field-label")
                 yield TextArea(
-                    initial["decision"], id="decision", compact=True, tab_behavior="focus",
+                    visible(initial["decision"]), id="decision", compact=True, tab_behavior="focus",
                     placeholder="The decision, or the guidance given",
                 )  # fmt: skip
                 yield Label("", id="error-decision", classes="error", markup=False)
@@ -158,11 +161,11 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                     yield Label("Due", classes="col-due")
                 for n, (desc, owner, due) in enumerate(initial["actions"], start=1):
                     with Horizontal(classes="action-row"):
-                        yield Input(desc, placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
+                        yield Input(visible(desc, lines=False), placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
                                     classes="col-desc", compact=True)  # fmt: skip
-                        yield Input(owner, placeholder="practitioner name", id=f"action-{n}-owner",
+                        yield Input(visible(owner, lines=False), placeholder="practitioner name", id=f"action-{n}-owner",
                                     classes="col-owner", compact=True)  # fmt: skip
-                        yield Input(due, placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
+                        yield Input(visible(due, lines=False), placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
                                     classes="col-due", compact=True)  # fmt: skip
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
@@ -271,7 +274,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
 
     def _show_error(self, label_id: str, message: str, focus_id: str | None = None) -> None:
         label = self.query_one(f"#{label_id}", Label)
-        label.update(message)
+        label.update(visible(message, lines=False))
         label.add_class("-shown")
         if focus_id:
             widget = self.query_one(f"#{focus_id}", Widget)

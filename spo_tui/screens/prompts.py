@@ -1,4 +1,8 @@
-"""Small modal prompts: type a line, choose one of a few, confirm yes or no."""
+"""Small modal prompts: type a line, choose one of a few, confirm yes or no.
+
+Titles, choices and messages often hold stored names: they are drawn as plain text (never markup)
+with any control character shown as an escape (``domain.text.visible``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import visible
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -37,9 +42,9 @@ class PromptScreen(ModalScreen[str | None]):
         submit: Callable[[str], object] | None = None,
     ) -> None:
         super().__init__()
-        self.prompt_title = title
-        self.placeholder = placeholder
-        self.initial_value = value
+        self.prompt_title = visible(title, lines=False)
+        self.placeholder = visible(placeholder, lines=False)
+        self.initial_value = visible(value, lines=False)
         self.submit = submit
 
     def compose(self) -> ComposeResult:
@@ -51,7 +56,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def _show_error(self, message: str) -> None:
         label = self.query_one("#prompt-error", Label)
-        label.update(message)
+        label.update(visible(message, lines=False))
         label.set_class(bool(message), "-shown")
 
     @on(Input.Submitted, "#prompt-input")
@@ -91,8 +96,8 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.choice_title = title
-        self.choices = list(choices)
+        self.choice_title = visible(title, lines=False)
+        self.choices = [(value, visible(label, lines=False)) for value, label in choices]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-box", classes="dialog"):
@@ -133,7 +138,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str) -> None:
         super().__init__()
-        self.question = question
+        self.question = visible(question)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from spo_tui.domain.dates import is_working_day
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import visible
 from spo_tui.commands import PROTECTED_HOUR_COMMANDS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import decisions, lookup, rhythm
@@ -121,7 +122,7 @@ class ProtectedHourScreen(RhythmScreen):
                 f"A: {d.get('assessment', '')}",
                 f"R: {d.get('recommendation', '')}",
             ]
-            detail.update("\n".join(lines))
+            detail.update(visible("\n".join(lines)))
         self.sync_bindings()
 
     def applies(self, action: str) -> bool:

@@ -22,14 +22,16 @@ from textual.widgets import DataTable
 from spo_tui.commands import Command
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import RoSH
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.services import lookup
 
 
 def cell(text: Any, style: str | Style = "") -> Text:
-    """User text as a table cell: never parsed as markup, cut with an ellipsis."""
-    return Text("" if text is None else str(text), style=style, no_wrap=True, overflow="ellipsis")
+    """User text as a table cell: never parsed as markup, control characters shown as escapes
+    (``domain.text.visible``), cut with an ellipsis."""
+    return Text(visible("" if text is None else str(text), lines=False), style=style, no_wrap=True, overflow="ellipsis")
 
 
 def uk(day: date | None) -> str:

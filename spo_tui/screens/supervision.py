@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import SupervisionKind, normalise_crn
 from spo_tui.commands import SUPERVISION_COMMANDS
 from spo_tui.screens.prompts import ConfirmScreen
@@ -148,7 +149,7 @@ class SupervisionScreen(RhythmScreen):
                 lines += ["To hold:", *(f"• {session_label(s)}" for s in r.sessions)]
             else:
                 lines.append("Nothing in the queue to hold: b books a session.")
-            detail.update("\n".join(lines))
+            detail.update(visible("\n".join(lines)))
         self.sync_bindings()
 
     def applies(self, action: str) -> bool:
@@ -259,7 +260,7 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="record-box", classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(visible(self.heading, lines=False), classes="dialog-title", markup=False)
             yield Static("", id="record-cases", markup=False)
             with Horizontal(id="case-row"):
                 yield Input(placeholder="CRN", id="case-crn", compact=True)
@@ -282,11 +283,12 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
         if not self.cases:
             box.update("No cases yet: type a CRN, what was discussed and the decision, then Enter.")
             return
-        box.update("\n".join(f"{n}. {crn}: {said} → {decided}" for n, (crn, said, decided) in enumerate(self.cases, 1)))
+        box.update("\n".join(visible(f"{n}. {crn}: {said} → {decided}", lines=False)
+                              for n, (crn, said, decided) in enumerate(self.cases, 1)))  # fmt: skip
 
     def _show_error(self, message: str) -> None:
         label = self.query_one("#record-error", Label)
-        label.update(message)
+        label.update(visible(message, lines=False))
         label.set_class(bool(message), "-shown")
 
     def add_case(self) -> bool:

@@ -17,7 +17,7 @@ from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import RoSH, SbarState, SbarUrgency, TouchPointReason, parse_enum
 from spo_tui.services.base import ActionResult, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import _date, _existing_case, require_text, resolve_staff, validate_case_fields
+from spo_tui.services.intake import _date, _existing_case, optional_text, require_text, resolve_staff, validate_case_fields
 from spo_tui.store import queries, writes
 
 TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
@@ -42,7 +42,7 @@ def add_absence(ctx: Context, who: str, start: date | str, end: date | str | Non
     if last < first:
         raise ValidationError(f"the absence ends {last:%d/%m/%Y}, before it starts {first:%d/%m/%Y}", field="end")
     row = {"id": writes.new_id(), "staff_id": person["id"], "start_date": first.isoformat(), "end_date": last.isoformat(),
-           "reason": reason.strip(), "created_at": ctx.now_iso}  # fmt: skip
+           "reason": optional_text(reason, "reason"), "created_at": ctx.now_iso}  # fmt: skip
     with ctx.db.atomic():
         ctx.db.table("absences").insert(row)
         audit_id = _audit(ctx, "add_absence", "absence", row["id"], new=row)
@@ -72,8 +72,9 @@ def add_transfer(ctx: Context, crn: str, direction: str, other_area: str, due: d
         raise ValidationError("direction must be 'in' or 'out'", field="direction")
     area = require_text(other_area, "other_area", "the other area or PDU")
     due_on = _when(ctx, due, "due") if due not in (None, "") else None
+    note = optional_text(note, "note")
     row = {"id": writes.new_id(), "crn": crn, "direction": direction, "other_area": area, "status": "requested",
-           "requested_on": ctx.today.isoformat(), "due": due_on.isoformat() if due_on else None, "note": note.strip(),
+           "requested_on": ctx.today.isoformat(), "due": due_on.isoformat() if due_on else None, "note": note,
            "created_at": ctx.now_iso, "updated_at": ctx.now_iso}  # fmt: skip
     with ctx.db.atomic():
         ctx.db.table("transfers").insert(row)
@@ -207,7 +208,7 @@ def update_sbar(ctx: Context, item_id: str, **fields: str) -> ActionResult:
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-    detail = {k: require_text(v, k) for k, v in fields.items() if k in allowed - {"urgency", "title"}}
+    detail = {k: require_text(v, k, multiline=True) for k, v in fields.items() if k in allowed - {"urgency", "title"}}
     item_changes = {}
     if "urgency" in fields:
         level = parse_enum(SbarUrgency, fields["urgency"], "urgency")
@@ -271,6 +272,7 @@ def set_flag(ctx: Context, crn: str, code: str, review: date | str | None = None
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     code = require_text(code, "code").upper()
+    description = optional_text(description, "description")
     if code == "SPO":
         raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
     review_on = _date(review, "review", required=False)

@@ -27,7 +27,7 @@ from spo_tui.domain.vocab import (
 )
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import require_text, resolve_staff
+from spo_tui.services.intake import optional_text, require_text, resolve_staff
 from spo_tui.store import queries, writes
 
 
@@ -44,7 +44,7 @@ class AgreedAction:
 def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[str, Any]]:
     out = []
     for n, action in enumerate(actions, start=1):
-        description = (action.description or "").strip()
+        description = optional_text(action.description, f"action_{n}", f"action {n}")
         if not description and not (action.owner or "").strip():
             continue  # an empty row in the form
         if not description:
@@ -105,7 +105,8 @@ def _check_oversight_fields(type_: str, outcome: str, discussed: str, decision: 
     o = parse_enum(OversightOutcome, outcome, "outcome")
     if o.value not in t.info.outcomes:
         raise ValidationError(f"outcome '{o.label}' does not fit type '{t.label}'", field="outcome")
-    return t, o, require_text(discussed, "discussed", "what was discussed"), require_text(decision, "decision", "the decision or guidance")
+    return (t, o, require_text(discussed, "discussed", "what was discussed", multiline=True),
+            require_text(decision, "decision", "the decision or guidance", multiline=True))  # fmt: skip
 
 
 def record_oversight(
@@ -250,7 +251,7 @@ def request_more_information(ctx: Context, item_id: str, question: str) -> Actio
     """Ask the practitioner for more: the SBAR leaves the queue until the answer is logged."""
     ctx.require("request_more_information")
     item = load_open_item(ctx, item_id, "sbar")
-    question = require_text(question, "question", "the question for the practitioner")
+    question = require_text(question, "question", "the question for the practitioner", multiline=True)
     with ctx.db.atomic():
         audit_id = change_item(
             ctx, "request_more_information", item, item_changes={"status": "waiting"},
@@ -265,7 +266,7 @@ def answer_information_request(ctx: Context, item_id: str, answer: str) -> Actio
     item = queries.get_item(ctx.db, item_id)
     if item["kind"] != "sbar" or item["detail"]["state"] != SbarState.AWAITING_INFO.value:
         raise NotAllowed("this SBAR is not waiting for information")
-    answer = require_text(answer, "answer")
+    answer = require_text(answer, "answer", multiline=True)
     background = f"{item['detail']['background']}\n\nFurther information: {answer}"
     with ctx.db.atomic():
         audit_id = change_item(
@@ -285,7 +286,7 @@ def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResul
     target = next((t for t in ESCALATION_TARGETS if t.lower() == (to or "").strip().lower()), None)
     if target is None:
         raise ValidationError(f"escalate to one of: {', '.join(ESCALATION_TARGETS)}", field="to")
-    note = require_text(note, "note", "the escalation note")
+    note = require_text(note, "note", "the escalation note", multiline=True)
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
@@ -310,7 +311,8 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     """
     ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
-    verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)")
+    verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)",
+                           multiline=True)
     old_state = CountersignState(item["detail"]["state"])
     if signed_off:
         new_state = CountersignState.AWAITING_DOUBLE_COUNTERSIGN if double else (
@@ -348,7 +350,7 @@ def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
     """Waive a touch point with a reason, recorded as an oversight entry."""
     ctx.require("waive_touch_point")
     item = load_open_item(ctx, item_id, "touch_point")
-    reason = require_text(reason, "reason", "the reason for waiving")
+    reason = require_text(reason, "reason", "the reason for waiving", multiline=True)
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
@@ -403,9 +405,10 @@ def complete_action(ctx: Context, item_id: str, note: str = "") -> ActionResult:
     """Mark an agreed action done (followed through)."""
     ctx.require("complete_action")
     item = load_open_item(ctx, item_id, "action")
+    note = optional_text(note, "note", multiline=True)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "complete_action", item, item_changes=closing(ctx, note.strip() or "done"),
+            ctx, "complete_action", item, item_changes=closing(ctx, note or "done"),
             detail_changes={"done_at": ctx.now_iso},
         )  # fmt: skip
     return ActionResult(f"Action done: {item['title']}", item_id=item_id, audit_id=audit_id)

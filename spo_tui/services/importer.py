@@ -14,8 +14,12 @@ table, and rows are written with ``executemany`` on the connection (inside ``ctx
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import operator
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,11 +40,12 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, is_rise, risk_rise_touch_point
+from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role, RoSH, TouchPointReason
 from spo_tui.services.context import Context
 from spo_tui.store import writes
 
-__all__ = ["KINDS", "ImportReport", "RowProblem", "import_file"]
+__all__ = ["KINDS", "STDIN_NAMES", "ImportReport", "RowProblem", "import_file", "read_extract"]
 
 KINDS = extracts.KINDS
 #: ``progress(done, total)`` is called after every this many rows checked or written, and at the end.
@@ -71,8 +76,12 @@ class ImportReport:
         return not self.problems
 
     def render(self, limit: int | None = RENDER_LIMIT) -> str:
-        """The report as the user reads it: a summary line, then one line per problem."""
-        head = f"Import {self.kind} from {Path(self.path).name}: {_count(self.rows, 'row')}"
+        """The report as the user reads it: a summary line, then one line per problem.
+
+        Any control character in a file name, a column name or a quoted cell is shown as an
+        escape (``\\x1b``), never sent to the terminal as it is.
+        """
+        head = f"Import {self.kind} from {_one_line(Path(self.path).name)}: {_count(self.rows, 'row')}"
         if self.ok:
             summary = f"{head}: {self.added:,} added, {self.updated:,} updated, {self.unchanged:,} unchanged"
             if self.touch_points:
@@ -83,7 +92,7 @@ class ImportReport:
             summary = f"{head}, {_count(len(self.problems), 'problem')} in {_count(bad_rows, 'row')}. Nothing was written."
         out = [summary]
         if self.ignored_columns:
-            out.append(f"Ignored columns: {', '.join(self.ignored_columns)}")
+            out.append(f"Ignored columns: {_one_line(', '.join(self.ignored_columns))}")
         shown = self.problems if limit is None else self.problems[:limit]
         for problem in shown:
             where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
@@ -98,7 +107,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return visible(text, lines=False)
 
 
 def import_file(
@@ -108,25 +117,32 @@ def import_file(
     *,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    data: bytes | None = None,
 ) -> ImportReport:
     """Import a CSV extract of ``kind`` whole, or not at all; return the report.
 
-    Raises ValidationError for an unknown kind, a missing or unreadable file, a file that is not
-    UTF-8 text, or a header without a required column (the message names it). Bad rows do not
-    raise: they are the report's problems, and nothing is written. ``progress(done, total)`` is
-    called every few thousand rows while checking and writing, and last with ``(total, total)``;
-    an exception it raises stops the import, and whatever was being written is rolled back.
+    The file is read once (``read_extract``): a regular file, or with ``data`` the bytes already
+    read (standard input; ``path`` then only names it). Raises ValidationError for an unknown kind,
+    a missing or unreadable file, one that is not a regular file (a FIFO, a device), a file that is
+    not UTF-8 text or holds a NUL byte, or a header without a required column (the message names
+    it). Bad rows do not raise: they are the report's problems, and nothing is written.
+    ``progress(done, total)`` is called every few thousand rows while checking and writing, and
+    last with ``(total, total)``; an exception it raises stops the import, and whatever was being
+    written is rolled back.
     """
     ctx.require("import")
     kind = _kind(kind)
     path = Path(path)
-    records = _records(path)
+    if data is None:
+        data = read_extract(path)
+    text = _decode(path, data)
+    records = _records(path, text)
     try:
         first = next(((line, cells) for line, cells in records if not is_blank(cells)), None)
         if first is None:
             raise ValidationError(f"{path.name} is empty: its first line must be the header", field="path")
         header = extracts.read_header(kind, first[1])
-        meter = _Meter(progress, _count_rows(path) if progress else 0, writing=not dry_run)
+        meter = _Meter(progress, _count_rows(path, text) if progress else 0, writing=not dry_run)
         checked = extracts.check_rows(kind, header, meter.checking(records), _lookups(ctx, kind))
     finally:
         records.close()
@@ -194,53 +210,87 @@ def _kind(kind: str) -> str:
 # --- Reading the file ----------------------------------------------------------------------------
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """``(line, cells)`` for every record; ``line`` is the physical line the record starts on."""
+#: File names that mean standard input (``spo-tui import cases - < cases.csv``).
+STDIN_NAMES = ("-", "/dev/stdin")
+
+
+def read_extract(path: Path) -> bytes:
+    """The bytes of the regular file at ``path``, read once.
+
+    Anything else is refused with a ValidationError before a byte is read: a folder, a FIFO (whose
+    reading would wait for ever for a writer), a device or a socket. The file is opened without
+    waiting (``O_NONBLOCK``) and checked on the open descriptor, so one swapped for a FIFO between
+    a check and the open cannot hang the import either.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as raw:
-            if b"\x00" in raw.read(8192):
-                raise ValidationError(f"{path.name} is not a text file (it holds NUL bytes): save it as 'CSV UTF-8'",
-                                      field="path")  # fmt: skip
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed by _read)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise ValidationError(f"no file at {path}", field="path") from None
     except IsADirectoryError:
         raise ValidationError(f"{path} is a folder, not a CSV file", field="path") from None
     except OSError as error:
-        raise ValidationError(f"cannot read {path}: {error.strerror}", field="path") from None
-    return _read(path, handle)
-
-
-def _read(path: Path, handle) -> Iterator[tuple[int, list[str]]]:
-    with handle:
-        reader = csv.reader(handle)
-        line = 1
-        try:
-            for cells in reader:
-                yield line, cells
-                line = reader.line_num + 1
-        except UnicodeDecodeError:
+        raise ValidationError(f"cannot read {path}: {error.strerror or error}", field="path") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ValidationError(f"{path} is a folder, not a CSV file", field="path")
+        if not stat.S_ISREG(mode):
             raise ValidationError(
-                f"{path.name} is not UTF-8 text (line {_first_bad_line(path)}): save it as 'CSV UTF-8'", field="path"
-            ) from None
-        except csv.Error as error:
-            raise ValidationError(f"{path.name}, line {reader.line_num}: {error}", field="path") from None
+                f"{path} is not a regular file ({_file_type(mode)}): give a CSV file, or - to read standard input",
+                field="path",
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            return handle.read()
+    except OSError as error:
+        raise ValidationError(f"cannot read {path}: {error.strerror or error}", field="path") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
-def _first_bad_line(path: Path) -> int:
-    """The first line that is not UTF-8 (newline bytes never fall inside a UTF-8 character)."""
-    with open(path, "rb") as raw:
-        for number, line in enumerate(raw, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return 1
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO or pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not a file"
 
 
-def _count_rows(path: Path) -> int:
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8, a byte-order mark dropped; a NUL byte anywhere refuses the file."""
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise ValidationError(
+            f"{path.name} is not a text file (it holds a NUL byte on line {line}): save it as 'CSV UTF-8'", field="path"
+        )
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1  # newline bytes never fall inside a UTF-8 character
+        raise ValidationError(f"{path.name} is not UTF-8 text (line {line}): save it as 'CSV UTF-8'", field="path") from None
+
+
+def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line, cells)`` for every record; ``line`` is the physical line the record starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for cells in reader:
+            yield line, cells
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise ValidationError(f"{path.name}, line {reader.line_num}: {error}", field="path") from None
+
+
+def _count_rows(path: Path, text: str) -> int:
     """Rows after the header (blank ones not counted): the total that progress reports against."""
-    return max(0, sum(1 for _, cells in _records(path) if not is_blank(cells)) - 1)
+    return max(0, sum(1 for _, cells in _records(path, text) if not is_blank(cells)) - 1)
 
 
 # --- What the store already holds -------------------------------------------------------------------

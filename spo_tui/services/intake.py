@@ -12,6 +12,7 @@ from typing import Any
 from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import parse_date
 from spo_tui.domain.errors import NotFound, ValidationError
+from spo_tui.domain.text import check_text
 from spo_tui.domain.vocab import (
     AlertSource,
     CountersignKind,
@@ -33,12 +34,15 @@ from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
 
 
-def require_text(value: str | None, field: str, label: str | None = None) -> str:
-    """The trimmed text, or ValidationError naming the empty field."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError(f"{label or field.replace('_', ' ')} is required", field=field)
-    return text
+def require_text(value: str | None, field: str, label: str | None = None, *, multiline: bool = False) -> str:
+    """The trimmed text, or ValidationError naming the field when it is empty or holds a control
+    character (``spo_tui.domain.text.check_text``; tabs and line breaks only if ``multiline``)."""
+    return check_text(value, field, label, multiline=multiline, required=True)
+
+
+def optional_text(value: str | None, field: str, label: str | None = None, *, multiline: bool = False) -> str:
+    """The trimmed text ("" for None), or ValidationError naming the field when it holds a control character."""
+    return check_text(value, field, label, multiline=multiline)
 
 
 def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -104,10 +108,11 @@ def add_staff(
         raise ValidationError(f"FTE must be a number, not '{fte}'", field="fte") from None
     if not 0 < fte <= 1:
         raise ValidationError("FTE must be more than 0 and at most 1", field="fte")
+    team = optional_text(team, "team")
     if queries.find_staff(ctx.db, name):
         raise ValidationError(f"there is already a staff member called {name}", field="name")
     row = {
-        "id": writes.new_id(), "name": name, "role": role_value.value, "team": team.strip(), "fte": fte,
+        "id": writes.new_id(), "name": name, "role": role_value.value, "team": team, "fte": fte,
         "oasys_approved": int(bool(oasys_approved)), "created_at": ctx.now_iso,
     }  # fmt: skip
     with ctx.db.atomic():
@@ -142,12 +147,13 @@ def add_case(
         sentence_start=sentence_start, sentence_end=sentence_end, likelihood=likelihood,
         mappa_category=mappa_category, mappa_level=mappa_level, tier=tier,
     )  # fmt: skip
+    flags = [(optional_text(code, "flags", "a registration code"), review) for code, review in flags or []]
     row.update(created_at=ctx.now_iso, updated_at=ctx.now_iso)
     with ctx.db.atomic():
         ctx.db.table("cases").insert(row)
         for code, review in flags or []:
             ctx.db.table("case_flags").insert(
-                {"id": writes.new_id(), "crn": crn, "code": code.strip().upper(),
+                {"id": writes.new_id(), "crn": crn, "code": code.upper(),
                  "review_date": review.isoformat() if review else None}  # fmt: skip
             )
         audit_id = _audit_created(ctx, "add_case", "case", crn, row)
@@ -175,7 +181,7 @@ def validate_case_fields(
     return {
         "crn": crn, "name": name, "practitioner_id": pp["id"], "rosh": rosh_value.value,
         "likelihood": likelihood_value, "mappa_category": category, "mappa_level": level,
-        "tier": (tier or "").strip().upper() or None, "sentence_type": sentence.value,
+        "tier": optional_text(tier, "tier").upper() or None, "sentence_type": sentence.value,
         "sentence_start": start.isoformat(), "sentence_end": end.isoformat() if end else None,
     }  # fmt: skip
 
@@ -252,13 +258,13 @@ def raise_sbar(
     crn = _existing_case(ctx, crn)
     pp = resolve_staff(ctx, raised_by, "raised_by")
     parts = {
-        key: require_text(value, key)
+        key: require_text(value, key, multiline=True)
         for key, value in (("situation", situation), ("background", background),
                            ("assessment", assessment), ("recommendation", recommendation))
     }  # fmt: skip
     level = parse_enum(SbarUrgency, urgency, "urgency")
     due = ctx.today if level == SbarUrgency.URGENT else None
-    headline = (title or parts["situation"]).strip().splitlines()[0][:80]
+    headline = (optional_text(title, "title") or parts["situation"]).splitlines()[0][:80]
     return _new_item(
         ctx, "raise_sbar",
         {"kind": ItemKind.SBAR.value, "crn": crn, "title": headline, "raised_by": pp["id"],
@@ -283,6 +289,8 @@ def add_countersign(
     crn = _existing_case(ctx, crn)
     cs_kind = parse_enum(CountersignKind, kind, "kind")
     writer = resolve_staff(ctx, author, "author")
+    title = optional_text(title, "title")
+    link = optional_text(link, "link") or None
     submitted_on = _date(submitted, "submitted", required=False) or ctx.today
     court = _date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
     if court is not None and court < ctx.today:
@@ -308,7 +316,7 @@ def add_task(
     return _new_item(
         ctx, "add_task",
         {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
-        {"category": cat.value, "details": details.strip()},
+        {"category": cat.value, "details": optional_text(details, "details", multiline=True)},
     )  # fmt: skip
 
 
@@ -317,7 +325,7 @@ def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     src = parse_enum(AlertSource, source, "source")
-    details = require_text(details, "details")
+    details = require_text(details, "details", multiline=True)
     return _new_item(
         ctx, "add_alert",
         {"kind": ItemKind.ALERT.value, "crn": crn, "title": f"{src.label}: {details.splitlines()[0][:60]}",
@@ -331,9 +339,10 @@ def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> 
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
     due_on = _date(due, "due")
+    note = optional_text(note, "note")
     return _new_item(
         ctx, "add_touch_point",
-        {"kind": ItemKind.TOUCH_POINT.value, "crn": crn, "title": note.strip() or TouchPointReason.MANUAL.label,
+        {"kind": ItemKind.TOUCH_POINT.value, "crn": crn, "title": note or TouchPointReason.MANUAL.label,
          "due": due_on.isoformat()},
         {"reason": TouchPointReason.MANUAL.value},
     )  # fmt: skip

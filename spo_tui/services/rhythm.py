@@ -33,7 +33,7 @@ from spo_tui.domain.vocab import ITEM_KIND_LABELS, PRACTITIONER_ROLES, ItemKind,
 from spo_tui.services import decisions
 from spo_tui.services.base import ActionResult, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import require_text, resolve_staff
+from spo_tui.services.intake import optional_text, require_text, resolve_staff
 from spo_tui.store import queries, team_queries, writes
 
 __all__ = [
@@ -102,7 +102,7 @@ def add_team_note(
     if key not in NOTE_KINDS:
         labels = ", ".join(NOTE_KIND_LABELS[k].lower() for k in NOTE_KINDS)
         raise ValidationError(f"unknown kind of note '{(kind or '').strip()}': expected one of {labels}", field="kind")
-    body = require_text(text, "text", "the note")
+    body = require_text(text, "text", "the note", multiline=True)
     case = None
     if crn not in (None, ""):
         case = normalise_crn(crn)
@@ -165,7 +165,7 @@ def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:
         raise NotFound(f"no team note with id {note_id}")
     if escalation["kind"] != "escalation":
         raise NotAllowed(f"this is a {NOTE_KIND_LABELS[escalation['kind']].lower()}, not an escalation: only an escalation is answered")
-    body = require_text(answer, "answer", "the answer")
+    body = require_text(answer, "answer", "the answer", multiline=True)
     with ctx.db.atomic():
         answer_id = _insert_note(ctx, kind="answer", text=body, answers_id=note_id, crn=escalation["crn"])
         audit_id = _audit(ctx, "answer_escalation", "team_note", answer_id, {"answers": note_id, "text": body})
@@ -359,7 +359,7 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
     away = team_queries.absence_on(ctx.db, cover["id"], ctx.today)
     if away:
         raise ValidationError(f"{cover['name']} is absent today ({away['reason'] or 'absence'}): choose someone at work", field="to")
-    extra = (note or "").strip()
+    extra = optional_text(note, "note")
     label = ITEM_KIND_LABELS[ItemKind(item["kind"])].lower()
     text = f"{cover['name']} covers {label} for {holder['name'] if holder else 'no one'}: {item['title']}"
     if extra:

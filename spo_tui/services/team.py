@@ -283,6 +283,7 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
     """
     ctx.require("supervision")
     item = load_open_item(ctx, item_id, "supervision")
+    reason = intake.optional_text(reason, "reason")
     moment = _when(ctx, until)
     old = _scheduled(item["detail"]["scheduled_for"])
     if isinstance(moment, date) and not isinstance(moment, datetime) and isinstance(old, datetime):
@@ -298,7 +299,7 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
         audit_id = change_item(
             ctx, "postpone_supervision", item, item_changes={"due": _day(moment).isoformat()},
             detail_changes={"scheduled_for": _stamp(moment), "postponed": (item["detail"]["postponed"] or 0) + 1},
-            extra_new={"reason": reason.strip()} if reason and reason.strip() else None,
+            extra_new={"reason": reason} if reason else None,
         )  # fmt: skip
     return ActionResult(f"{item['title']} postponed to {_show(moment)}", item_id=item_id, audit_id=audit_id)
 

@@ -13,6 +13,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from spo_tui.domain.dates import local_time, relative_due
+from spo_tui.domain.text import visible
 from spo_tui.domain.urgency import Urgency
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 
@@ -24,38 +25,44 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
+def _v(value: Any) -> str:
+    """Stored text for one line of the pane: control characters and line breaks as escapes."""
+    return visible("" if value is None else value, lines=False)
+
+
 def item_section(item: dict[str, Any], today: date) -> list:
+    """The item in full. Stored text is shown through ``visible`` (Text never reads markup)."""
     d = item["detail"]
     kind = ItemKind(item["kind"])
-    parts: list = [Text.assemble((kind.label + ": ", "bold"), item["title"])]
+    parts: list = [Text.assemble((kind.label + ": ", "bold"), _v(item["title"]))]
     if item.get("due"):
         parts.append(Text(f"Due {date.fromisoformat(item['due']):%a %d/%m/%Y} ({relative_due(date.fromisoformat(item['due']), today)})"))
     if item.get("raised_by_name"):
-        parts.append(Text(f"Raised by {item['raised_by_name']} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
+        parts.append(Text(f"Raised by {_v(item['raised_by_name'])} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
     if kind == ItemKind.SBAR:
-        parts.append(Text(f"Practitioner's urgency: {d['urgency']}"))
+        parts.append(Text(f"Practitioner's urgency: {_v(d['urgency'])}"))
         for key, label in SBAR_PARTS:
-            parts.append(Text.assemble((f"{label}: ", "bold"), d[key]))
+            parts.append(Text.assemble((f"{label}: ", "bold"), visible(d[key] or "")))
         if d.get("booked_for"):
-            parts.append(Text(f"Booked into the protected hour {d['booked_for'].replace('T', ' ')[:16]}"))
+            parts.append(Text(f"Booked into the protected hour {_v(d['booked_for'].replace('T', ' ')[:16])}"))
     elif kind == ItemKind.COUNTERSIGN:
-        parts.append(Text(f"{d['kind'].replace('_', ' ')} by {d.get('author_name', '')}; state {d['state']}"))
+        parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} by {_v(d.get('author_name', ''))}; state {_v(d['state'])}"))
         if d.get("court_date"):
             court = date.fromisoformat(d["court_date"])
             parts.append(Text(f"Court date {court:%a %d/%m/%Y} ({relative_due(court, today)})", style="bold"))
     elif kind == ItemKind.ALERT:
-        parts.append(Text(d["details"]))
+        parts.append(Text(visible(d["details"] or "")))
     elif kind == ItemKind.TASK:
-        parts.append(Text(f"Category: {d['category'].replace('_', ' ')}"))
+        parts.append(Text(f"Category: {_v(d['category'].replace('_', ' '))}"))
         if d.get("details"):
-            parts.append(Text(d["details"]))
+            parts.append(Text(visible(d["details"])))
     elif kind == ItemKind.ACTION:
-        parts.append(Text(f"Owner: {d.get('owner_name', '')}"))
-        parts.append(Text(d["description"]))
+        parts.append(Text(f"Owner: {_v(d.get('owner_name', ''))}"))
+        parts.append(Text(visible(d["description"] or "")))
     elif kind == ItemKind.TOUCH_POINT:
-        parts.append(Text(f"Reason: {d['reason'].replace('_', ' ')}"))
+        parts.append(Text(f"Reason: {_v(d['reason'].replace('_', ' '))}"))
     elif kind == ItemKind.SUPERVISION:
-        parts.append(Text(f"{d['kind'].replace('_', ' ')} with {d.get('practitioner_name', '')}"))
+        parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} with {_v(d.get('practitioner_name', ''))}"))
     return parts
 
 
@@ -63,15 +70,15 @@ def case_section(case: dict[str, Any], today: date) -> list:
     mappa = f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}" if case["mappa_category"] else "not MAPPA"
     end = f" to {date.fromisoformat(case['sentence_end']):%d/%m/%Y}" if case["sentence_end"] else ""
     parts: list = [
-        _heading(f"Case {case['crn']} {case['name']}"),
-        Text(f"PP {case.get('practitioner') or 'unallocated'} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {case['tier'] or '-'}"),
-        Text(f"{case['sentence_type'].replace('_', ' ').title()} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"),
+        _heading(f"Case {_v(case['crn'])} {_v(case['name'])}"),
+        Text(f"PP {_v(case.get('practitioner') or 'unallocated')} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {_v(case['tier'] or '-')}"),
+        Text(f"{_v(case['sentence_type'].replace('_', ' ').title())} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"),
     ]
     for flag in case["flags"]:
         review = flag["review_date"]
         style = "bold red" if review and review < today.isoformat() else ""
         when = f"review {date.fromisoformat(review):%d/%m/%Y}" if review else "no review date"
-        parts.append(Text(f"  {flag['code']}: {when}", style=style))
+        parts.append(Text(f"  {_v(flag['code'])}: {when}", style=style))
     return parts
 
 
@@ -84,10 +91,10 @@ def oversight_section(entries: list[dict[str, Any]]) -> list:
         parts.append(
             Text.assemble(
                 (f"{local_time(e['created_at']):%d/%m/%Y} ", "bold"),
-                f"{OversightType(e['type']).label}: {OversightOutcome(e['outcome']).label}{mark} — {e['decided_by_name']}",
+                f"{OversightType(e['type']).label}: {OversightOutcome(e['outcome']).label}{mark} — {_v(e['decided_by_name'])}",
             )
         )
-        parts.append(Text("  " + e["decision"].splitlines()[0][:200], style="dim"))
+        parts.append(Text("  " + _v((e["decision"].splitlines() or [""])[0][:200]), style="dim"))
     return parts
 
 
@@ -96,7 +103,7 @@ def urgency_section(urgency: Urgency) -> list:
     table.add_column(justify="right")
     table.add_column()
     for reason, points in urgency.reasons:
-        table.add_row(f"{points:+d}", reason)
+        table.add_row(Text(f"{points:+d}"), Text(_v(reason)))
     table.add_row(Text(f"{urgency.score}", style="bold"), Text("urgency", style="bold"))
     return [_heading("Why it ranks here"), table]
 

@@ -21,6 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from spo_tui.domain.text import visible
+
 
 @dataclass(frozen=True)
 class Column:
@@ -138,9 +140,15 @@ class LineTable(ScrollView, can_focus=True):
         self.move_cursor(row=row)
 
     def add_rows(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> None:
-        """Add rows (key, cells) at the end."""
+        """Add rows (key, cells) at the end.
+
+        A cell's text is drawn as it is, never read as markup; a control character in it (an
+        escape, a line break) is shown as an escape (``\\x1b``, ``domain.text.visible``).
+        """
         for key, cells in rows:
             self._keys.append(key)
+            if not all(text.isprintable() for text, _style in cells):
+                cells = tuple((visible(text, lines=False), style) for text, style in cells)
             self._cells.append(cells)
         self.virtual_size = Size(self._line_width(), len(self._keys) + 1)
         self.refresh()
