@@ -144,13 +144,13 @@ class TodayScreen(ActingScreen):
         text = self.search_text.strip()
         if text:
             if self._search_index is None:
-                self._search_index = search_index(self.ctx, kind, status)
+                self._search_index = search_index(self.ctx, kind, status, rescore_all=False)
             self._matches = matching_ids(self._search_index, text)
             self.total = len(self._matches)
-            self.entries = queue_entries(self.ctx, self._matches[:wanted])
+            self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
         else:
             self._matches = None
-            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted)
+            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False)
             self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
         table.show_entries(self.entries, self.ctx.today, row)
         if detail:
@@ -162,10 +162,10 @@ class TodayScreen(ActingScreen):
         if start >= self.total:
             return
         if self._matches is not None:
-            more = queue_entries(self.ctx, self._matches[start : start + self.PAGE])
+            more = queue_entries(self.ctx, self._matches[start : start + self.PAGE], rescore_all=False)
         else:
             kind, status = self._view
-            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start)
+            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start, rescore_all=False)
         if not more:
             self.total = start
             return
@@ -174,11 +174,15 @@ class TodayScreen(ActingScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
     def refresh_due_work(self) -> None:
-        """Create rule-made touch points and supervision items on a connection of this thread's own."""
+        """Create rule-made touch points and supervision items, and on a new day score every item
+        again, on a connection of this thread's own: both in short transactions, while the queue
+        is read (scored in the query until the stored scores are current) and saves go on."""
+        from spo_tui.services.queue import update_scores
         from spo_tui.services.refresh import refresh_due_work
 
         with self.app.thread_context() as ctx:
             created = refresh_due_work(ctx)
+            update_scores(ctx)
         if created:
             self.post_message(self.DueWorkRefreshed(created))
 
@@ -186,7 +190,7 @@ class TodayScreen(ActingScreen):
     def _read_search_index(self, generation: int, view: tuple[str | None, str]) -> None:
         """Read what search looks through while the user starts typing."""
         with self.app.thread_context() as ctx:
-            index = search_index(ctx, *view)
+            index = search_index(ctx, *view, rescore_all=False)
         self.app.call_from_thread(self._search_index_read, generation, view, index)
 
     def _search_index_read(self, generation: int, view: tuple[str | None, str], index: SearchIndex) -> None:

@@ -5,6 +5,7 @@ Functions take the database first and return plain dicts or dataclasses; none wr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -449,3 +450,27 @@ def ndelius_marks(db: Database, oversight_ids: list[str]) -> dict[str, dict[str,
         ):
             found[r["id"]] = r
     return found
+
+
+# --- Rule-made work (spo_tui/services/refresh.py) ---------------------------------------------------
+
+
+def existing_rule_keys(db: Database, keys: list[str]) -> set[str]:
+    """Those of ``keys`` that an item already has (any number of keys: passed as one JSON array)."""
+    sql = "SELECT rule_key FROM items WHERE rule_key IN (SELECT value FROM json_each(?))"
+    return {r[0] for r in db.execute(sql, [json.dumps(keys)])}
+
+
+def open_work_pairs(db: Database, crns: set[str], practitioner_ids: set[str]) -> set[tuple[str, str]]:
+    """(crn, touch-point reason) and (practitioner id, supervision kind) of the items still open for
+    these cases and practitioners."""
+    return set(
+        db.execute(
+            """SELECT i.crn, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id
+               WHERE i.status != 'closed' AND i.crn IN (SELECT value FROM json_each(?))
+               UNION ALL
+               SELECT s.practitioner_id, s.kind FROM items i JOIN supervision s ON s.item_id = i.id
+               WHERE i.status != 'closed' AND s.practitioner_id IN (SELECT value FROM json_each(?))""",
+            [json.dumps(sorted(crns)), json.dumps(sorted(practitioner_ids))],
+        ).fetchall()
+    )
