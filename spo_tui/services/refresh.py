@@ -6,7 +6,7 @@ still open for the same case or practitioner.
 
 It works out what is due from one consistent read of the store, which takes no lock, then writes
 the new items in short transactions of ``BATCH_SIZE`` items, each with its audit row, and rests
-between them. After an import of 100,000 cases that is about 115,000 items: written in one
+between them (``spo_tui.store.batches``). After an import of 100,000 cases that is about 115,000 items: written in one
 transaction they held the write lock for half a minute and other people's saves were refused as
 busy; in batches, a save made meanwhile waits a few hundredths of a second. Each batch checks
 again, under the lock, that its items are still missing, so a refresh stopped half-way (a kill,
@@ -24,14 +24,12 @@ from spo_tui.domain.rules import CaseFacts, DueWork, PractitionerFacts, calendar
 from spo_tui.domain.vocab import RoSH, SentenceType
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
+from spo_tui.store.batches import rest_after
 from spo_tui.store.db import read_snapshot
 
-#: Items written in one transaction: about 25 ms of holding the write lock on a modest laptop.
+#: Items written in one transaction: 20–90 ms of holding the write lock on a 2-CPU VM (more as the
+#: store grows: each new item touches index pages all over it), see ``bench/lock_hold.py``.
 BATCH_SIZE = 500
-#: Between batches the refresh rests as long as the batch took, and at least this long (seconds),
-#: so that a writer waiting in SQLite's busy handler (which looks again every 100 ms at most)
-#: finds the lock free: a refresh holds the lock at most half of the time.
-MIN_PAUSE = 0.005
 
 #: (kind, crn, the work, the detail row) of one item to make.
 _Work = tuple[str, str | None, DueWork, dict]
@@ -54,7 +52,7 @@ def refresh_due_work(
         if after_batch is not None:
             after_batch(created)
         if start + batch_size < len(work):
-            time.sleep(max(MIN_PAUSE, held))  # let anyone waiting for the lock have it
+            rest_after(held)  # let anyone waiting for the lock have it (spo_tui/store/batches.py)
     return created
 
 

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
+
+from spo_tui.store.batches import rest_after
 
 #: The facts the score reads, as column expressions of the queue's joins (items i, cases c,
 #: sbars s, countersigns cs).
@@ -167,6 +170,11 @@ def needs_rescore(db: Database, today: date, weights: dict[str, Any], by: str) -
     return _plan(db, today, weights, by)[0]
 
 
+def fits_one_batch(db: Database) -> bool:
+    """True if scoring every open item again is one batch of ``ensure_scored``'s (a team's queue)."""
+    return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE status <> 'closed' LIMIT ?)", [RESCORE_BATCH + 1]).fetchone()[0] <= RESCORE_BATCH
+
+
 def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -> bool:
     """True if ``ensure_scored`` would change anything: worth taking the write lock for."""
     everything, _day, _weights = _plan(db, today, weights, by)
@@ -205,20 +213,27 @@ def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -
     return _score(db, stored["day"], stored["weights"], "i.urgency IS NULL", {})
 
 
-#: Items scored again in one transaction on the first read of a new day: about 25 ms on a laptop.
-RESCORE_BATCH = 5000
-#: Between batches, rest as long as the batch took and at least this long (seconds): see
-#: ``spo_tui.services.refresh.MIN_PAUSE``.
-MIN_PAUSE = 0.005
+#: Items scored again in one transaction on the first read of a new day: 50–100 ms of holding the
+#: write lock on a 2-CPU VM (``bench/lock_hold.py``).
+RESCORE_BATCH = 2000
 
 
-def ensure_scored(db: Database, today: date, weights: dict[str, Any], by: str, *, batch_size: int = RESCORE_BATCH) -> int:
+def ensure_scored(
+    db: Database,
+    today: date,
+    weights: dict[str, Any],
+    by: str,
+    *,
+    batch_size: int = RESCORE_BATCH,
+    after_batch: Callable[[int], object] | None = None,
+) -> int:
     """Bring the stored scores up to date: score the cleared items, and every item again when the day
     (or the weights) moved on. Call outside a transaction: the work is done in transactions of
     ``batch_size`` items, in id order, resting between them, so that scoring a PDU's or an office's
     items never keeps anyone else waiting for the write lock for more than a moment. Raises
     ``StoreBusy`` if the lock cannot be had (the caller then scores in the query). Returns the
-    number of scores that changed.
+    number of scores that changed; ``after_batch(changed so far)`` is called after each batch but
+    the last commits.
 
     Progress is kept in the ``meta`` row ``urgency_rescore`` (the day, the weights, the last id
     done), written in each batch's transaction: a rescore stopped half-way is taken up where it
@@ -254,4 +269,6 @@ def ensure_scored(db: Database, today: date, weights: dict[str, Any], by: str, *
                 db.execute("DELETE FROM meta WHERE key = ?", [RESCORE_KEY])
                 return changed
             _set_meta(db, RESCORE_KEY, {**basis, "after": last})
-        time.sleep(max(MIN_PAUSE, time.monotonic() - began))  # let anyone waiting for the lock have it
+        if after_batch is not None:
+            after_batch(changed)
+        rest_after(time.monotonic() - began)  # let anyone waiting for the lock have it
