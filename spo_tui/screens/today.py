@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -56,6 +57,8 @@ class TodayScreen(ActingScreen):
         self._detail_timer = None
         self._detail_for: str | None = None  # the item the detail pane shows
         self._bindings_shape: tuple[str, str] | None = None
+        self._search_log_timer = None
+        self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,6 +86,9 @@ class TodayScreen(ActingScreen):
             self.total = self._view_total()
         self.show_detail()
         self._read_state = self.app.store_state()
+        # Logged once a session, off the start-up's path (a thread of its own, after the refresh starts).
+        self.set_timer(self.REFRESH_AFTER, partial(self.app.record_view, lookup.record_today_view, once="today",
+                                                   view=self._view_name, shown=len(self.entries), total=self.total))  # fmt: skip
 
     def _read_counts(self) -> None:
         self._counts = lookup.queue_counts(self.ctx)
@@ -91,6 +97,9 @@ class TodayScreen(ActingScreen):
     def store_changed(self) -> None:
         """Another process changed the store: reload, keeping the cursor where it was."""
         self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._log_search()  # leaving with results on screen (to open a case, say): log the search now
 
     def on_screen_resume(self) -> None:
         """Back from another screen: read again if anything was written meanwhile (an action's own
@@ -107,6 +116,11 @@ class TodayScreen(ActingScreen):
     PAGE_MARGIN = 10
     #: Seconds after the first paint before rule-made work is looked for in the background.
     REFRESH_AFTER = 0.3
+
+    @property
+    def _view_name(self) -> str:
+        """The view as the access log names it: ``all``, a kind, or ``waiting``."""
+        return self.filter_kind or "all"
 
     @property
     def _view(self) -> tuple[str | None, str]:
@@ -286,6 +300,8 @@ class TodayScreen(ActingScreen):
             self._forget_search_index()
             self._show_rows(keep_row=0)  # the counts stand: only the view changed
             self.query_one(QueueTable).focus()
+            if self.search_text.strip():
+                self._search_shown()  # the same text in another view: another search
 
     async def action_search(self) -> None:
         found = self.query("#search")
@@ -306,9 +322,31 @@ class TodayScreen(ActingScreen):
     def watch_search_text(self, old: str, new: str) -> None:
         if self.is_mounted:
             self._show_rows(keep_row=0)  # searches the text read once per view: no new scan per key
+            self._search_shown()
+
+    #: Seconds the search text must rest before the search is logged: one row per search, not per key.
+    SEARCH_LOG_AFTER = 1.0
+
+    def _search_shown(self) -> None:
+        """Search results are on screen: log the search once the text has rested (or on Enter or Esc)."""
+        if self._search_log_timer is not None:
+            self._search_log_timer.stop()
+        self._search_log_timer = self.set_timer(self.SEARCH_LOG_AFTER, self._log_search)
+
+    def _log_search(self) -> None:
+        """Log the search now on screen, unless it is empty or was the last one logged."""
+        if self._search_log_timer is not None:
+            self._search_log_timer.stop()
+            self._search_log_timer = None
+        text = self.search_text.strip()
+        if not text or (text, self._view_name) == self._search_logged:
+            return
+        self._search_logged = (text, self._view_name)
+        self.app.record_view(lookup.record_search, text=text, view=self._view_name, matches=self.total)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
+        self._log_search()
         self.query_one(QueueTable).focus()
 
     def key_escape(self) -> None:
@@ -317,6 +355,7 @@ class TodayScreen(ActingScreen):
             return
         search = found.first(Input)
         if search.has_class("-visible"):
+            self._log_search()  # what was found was seen, however briefly
             search.value = ""
             search.remove_class("-visible")
             self.query_one(QueueTable).focus()

@@ -84,12 +84,13 @@ def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
     and give the SQL to order by inside it: the stored score when it is right for this context's day
     and weights, else the score computed in the query (slower, as right).
 
-    With ``rescore_all`` false, only items whose score was cleared are scored here: scoring every
-    item again on a new day is left to ``update_scores`` (the Today screen runs it in the background).
+    With ``rescore_all`` false, scoring every item again on a new day is left to ``update_scores``
+    (the Today screen runs it in the background) unless it is one short transaction's work (a team's
+    queue); items whose score was cleared are scored here either way.
     """
     db, weights, by = ctx.db, ctx.rules.urgency, ctx.actor["name"]
     if not getattr(db, "read_only", False) and scoring.needs_scoring(db, ctx.today, weights, by):
-        if rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by):
+        if rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by) or scoring.fits_one_batch(db):
             _ensure_scored(ctx)
     with read_snapshot(db):
         yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights)

@@ -308,10 +308,17 @@ def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
     )
 
 
+#: Audit actions that record personal data being consulted or disclosed.
+ACCESS_ACTIONS = ("view_case", "view_queue", "search", "view_checkin", "view_team", "view_monthly", "view_protected_hour",
+                  "view_supervision", "view_admin", "export_oversight", "print_queue", "export_file")  # fmt: skip
+
+
 def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]]:
-    """Case views and exports from the audit log, newest first, with who did them."""
-    sql = """SELECT a.at, a.action, a.entity_id, s.name AS actor FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
-             WHERE a.action IN ('view_case', 'export_oversight', 'print_queue', 'export_file')"""
+    """Views, searches, prints and exports from the audit log, newest first, with who did them and
+    what was shown (``new``, as JSON)."""
+    actions = ", ".join(f"'{a}'" for a in ACCESS_ACTIONS)
+    sql = f"""SELECT a.at, a.action, a.entity_id, a.new AS shown, s.name AS actor FROM audit_log a
+              LEFT JOIN staff s ON s.id = a.actor_id WHERE a.action IN ({actions})"""
     params: list[Any] = []
     if crn:
         sql += " AND a.entity_id = ?"
