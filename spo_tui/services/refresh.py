@@ -5,7 +5,7 @@ created only if no item with that key exists, and (for the recurring kinds) none
 still open for the same case or practitioner.
 
 It works out what is due from one consistent read of the store, which takes no lock, then writes
-the new items in short transactions of ``BATCH_SIZE`` items, each with its audit row, and rests
+the new items in short transactions of a few hundred items, each with its audit row, and rests
 between them (``spo_tui.store.batches``). After an import of 100,000 cases that is about 115,000 items: written in one
 transaction they held the write lock for half a minute and other people's saves were refused as
 busy; in batches, a save made meanwhile waits a few hundredths of a second. Each batch checks
@@ -24,11 +24,11 @@ from spo_tui.domain.rules import CaseFacts, DueWork, PractitionerFacts, calendar
 from spo_tui.domain.vocab import RoSH, SentenceType
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
-from spo_tui.store.batches import rest_after
+from spo_tui.store.batches import Pace
 from spo_tui.store.db import read_snapshot
 
-#: Items written in one transaction: 20–90 ms of holding the write lock on a 2-CPU VM (more as the
-#: store grows: each new item touches index pages all over it), see ``bench/lock_hold.py``.
+#: Items in the first batch (each next one is sized to hold the lock about 50 ms): 20–90 ms on a
+#: 2-CPU VM, more as the store grows (each new item touches index pages all over it).
 BATCH_SIZE = 500
 
 #: (kind, crn, the work, the detail row) of one item to make.
@@ -36,23 +36,28 @@ _Work = tuple[str, str | None, DueWork, dict]
 
 
 def refresh_due_work(
-    ctx: Context, *, batch_size: int = BATCH_SIZE, after_batch: Callable[[int], object] | None = None
+    ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
 ) -> int:
     """Create the touch-point and supervision items the rules make due; return how many.
 
-    The items are written ``batch_size`` at a time, one transaction (with its audit row) per batch;
-    ``after_batch(created so far)`` is called after each batch commits.
+    The items are written a batch at a time, one transaction (with its audit row) per batch: each
+    ``batch_size`` items, or by default as many as hold the lock about 50 ms (``Pace``), starting
+    at ``BATCH_SIZE``. ``after_batch(created so far)`` is called after each batch commits.
     """
     work = _due_work(ctx)
+    pace = Pace(batch_size, BATCH_SIZE)
     created = 0
-    for start in range(0, len(work), batch_size):
+    start = 0
+    while start < len(work):
         began = time.monotonic()
-        created += _write_batch(ctx, work[start : start + batch_size])
+        batch = work[start : start + pace.size]
+        created += _write_batch(ctx, batch)
+        start += len(batch)
         held = time.monotonic() - began
         if after_batch is not None:
             after_batch(created)
-        if start + batch_size < len(work):
-            rest_after(held)  # let anyone waiting for the lock have it (spo_tui/store/batches.py)
+        if start < len(work):
+            pace.done(held)  # size the next batch, and let anyone waiting for the lock have it
     return created
 
 

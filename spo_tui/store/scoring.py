@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.store.batches import rest_after
+from spo_tui.store.batches import Pace
 
 #: The facts the score reads, as column expressions of the queue's joins (items i, cases c,
 #: sbars s, countersigns cs).
@@ -213,8 +213,9 @@ def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -
     return _score(db, stored["day"], stored["weights"], "i.urgency IS NULL", {})
 
 
-#: Items scored again in one transaction on the first read of a new day: 50–100 ms of holding the
-#: write lock on a 2-CPU VM (``bench/lock_hold.py``).
+#: Items in the first batch of a new day's scoring (each next one is sized to hold the lock about
+#: 50 ms): 50–100 ms on a 2-CPU VM (``bench/lock_hold.py``). A queue this size or smaller is scored
+#: again in one transaction on the first read of the day.
 RESCORE_BATCH = 2000
 
 
@@ -224,12 +225,13 @@ def ensure_scored(
     weights: dict[str, Any],
     by: str,
     *,
-    batch_size: int = RESCORE_BATCH,
+    batch_size: int | None = None,
     after_batch: Callable[[int], object] | None = None,
 ) -> int:
     """Bring the stored scores up to date: score the cleared items, and every item again when the day
     (or the weights) moved on. Call outside a transaction: the work is done in transactions of
-    ``batch_size`` items, in id order, resting between them, so that scoring a PDU's or an office's
+    ``batch_size`` items (by default as many as hold the lock about 50 ms, starting at
+    ``RESCORE_BATCH``), in id order, resting between them, so that scoring a PDU's or an office's
     items never keeps anyone else waiting for the write lock for more than a moment. Raises
     ``StoreBusy`` if the lock cannot be had (the caller then scores in the query). Returns the
     number of scores that changed; ``after_batch(changed so far)`` is called after each batch but
@@ -247,6 +249,7 @@ def ensure_scored(
     Nobody overwrites anybody else's scores back and forth.
     """
     changed = 0
+    pace = Pace(batch_size, RESCORE_BATCH)
     while True:
         began = time.monotonic()
         with db.atomic():  # its commit hook scores any cleared item, by the basis the column follows
@@ -258,7 +261,7 @@ def ensure_scored(
             basis = {"day": day, "weights": score_weights, "by": rescore["by"] if rescore and after else by}
             last = db.execute(
                 "SELECT max(id) FROM (SELECT id FROM items WHERE status <> 'closed' AND id > ? ORDER BY id LIMIT ?)",
-                [after, batch_size],
+                [after, pace.size],
             ).fetchone()[0]
             if last is not None:
                 changed += _score(db, day, score_weights, "i.id > :after AND i.id <= :last", {"after": after, "last": last})
@@ -271,4 +274,4 @@ def ensure_scored(
             _set_meta(db, RESCORE_KEY, {**basis, "after": last})
         if after_batch is not None:
             after_batch(changed)
-        rest_after(time.monotonic() - began)  # let anyone waiting for the lock have it
+        pace.done(time.monotonic() - began)  # size the next batch, and let anyone waiting for the lock have it
