@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -96,6 +97,8 @@ class SpoApp(App[None]):
     ) -> None:
         """Textual's notification, with any control character in the text shown as an escape."""
         super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
+        #: The views logged once per session (the home screens) that have been logged.
+        self.views_logged: set[str] = set()
 
     def on_mount(self) -> None:
         self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"
@@ -245,6 +248,26 @@ class SpoApp(App[None]):
             yield make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock, os_user=ctx.os_user)
         finally:
             db.close()
+
+    def record_view(self, record: Callable[..., object], /, *, once: str | None = None, **shown: object) -> None:
+        """Log what the user was shown: ``record(ctx, **shown)`` is one of ``services.lookup``'s
+        ``record_…`` functions. It runs on a worker thread with a connection of its own, so the
+        screen never waits for the write lock (another process may hold it for a moment). With
+        ``once``, only the first such view of the session is logged. A view that cannot be logged
+        (a read-only store, or one busy past the timeout) is still shown."""
+        if self.ctx is None or getattr(self.ctx.db, "read_only", False) or once in self.views_logged:
+            return
+        if once is not None:
+            self.views_logged.add(once)
+        self._write_view_record(record, shown)
+
+    @work(thread=True, exit_on_error=False, group="access-log")
+    def _write_view_record(self, record: Callable[..., object], shown: dict[str, object]) -> None:
+        try:
+            with self.thread_context() as ctx:
+                record(ctx, **shown)
+        except (SpoError, sqlite3.Error):
+            pass  # not logged: the screen is shown all the same
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
     def check_record(self) -> None:

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -74,6 +75,94 @@ def clock_from_env() -> Callable[[], datetime]:
         raise SpoError(f"SPO_TUI_TODAY={pinned!r} is not a date: use YYYY-MM-DD, or unset it") from None
 
 
+#: What every free-text argument's help ends with.
+TEXT_HELP = "TEXT, @FILE or - (standard input)"
+
+#: The ``add`` commands' note on free text, shown by ``--help``.
+FREE_TEXT_NOTE = """\
+Free text (the SBAR's parts, titles, details, links) can be given three ways:
+  TEXT     as the argument itself: other users of this computer can see it in the process list
+  @FILE    read from a UTF-8 text file (the way to keep it private); its last line end is dropped
+  -        read from standard input (only one argument can)
+A text that itself begins with @ is written @@ (@@home visit gives "@home visit"). A file that is
+missing, not a plain file, larger than 1 MB, not UTF-8 or holding a NUL byte is refused and
+nothing is saved."""
+
+
+class FreeText:
+    """The argparse type of every free-text argument: ``TEXT``, ``@FILE``, ``@@TEXT`` or ``-``.
+
+    Text given on the command line can be read by any user of the machine (``/proc/PID/cmdline``,
+    ``ps``), so SBARs and alerts can come from a file or from standard input instead. One instance
+    serves one parse: it refuses a second ``-``, as standard input can be read only once.
+    """
+
+    MAX_BYTES = 1024 * 1024
+
+    def __init__(self) -> None:
+        self.stdin_read = False
+
+    def __call__(self, value: str) -> str:
+        if value == "-":
+            if self.stdin_read:
+                raise argparse.ArgumentTypeError("only one argument can read standard input (-); put the others in @FILE")
+            self.stdin_read = True
+            return self._decode(self._read_stdin(), "standard input")
+        if value.startswith("@@"):
+            return value[1:]
+        if value.startswith("@"):
+            name = value[1:]
+            if not name:
+                raise argparse.ArgumentTypeError("@ must be followed by a file name (write @@ for a text beginning with @)")
+            return self._decode(self._read_file(name), name)
+        return value
+
+    def _read_stdin(self) -> bytes:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise argparse.ArgumentTypeError("there is no standard input to read")
+        if sys.stdin.isatty():
+            print("spo-tui: type the text, then Ctrl+D on a line of its own", file=sys.stderr)
+        data = stream.read(self.MAX_BYTES + 1)
+        if len(data) > self.MAX_BYTES:
+            raise argparse.ArgumentTypeError("standard input holds more than 1 MB of text: is it the right input?")
+        return data
+
+    def _read_file(self, name: str) -> bytes:
+        path = os.path.expanduser(name)
+        try:
+            # Non-blocking, so that a FIFO fails the check below instead of waiting for a writer.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"cannot read {name}: {error.strerror}") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise argparse.ArgumentTypeError(f"{name} is not a plain file (use - to read standard input)")
+            if info.st_size > self.MAX_BYTES:
+                raise argparse.ArgumentTypeError(f"{name} is larger than 1 MB: is it the right file?")
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(self.MAX_BYTES + 1)
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"cannot read {name}: {error.strerror}") from None
+        finally:
+            os.close(fd)
+        if len(data) > self.MAX_BYTES:
+            raise argparse.ArgumentTypeError(f"{name} is larger than 1 MB: is it the right file?")
+        return data
+
+    @staticmethod
+    def _decode(data: bytes, source: str) -> str:
+        if b"\0" in data:
+            raise argparse.ArgumentTypeError(f"{source} holds a NUL byte: it is not a text file")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise argparse.ArgumentTypeError(f"{source} is not UTF-8 text (byte {error.start + 1})") from None
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        return text.removesuffix("\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spo-tui", description="Triage and management oversight for senior probation officers.")
     parser.add_argument("--version", action="version", version=f"spo-tui {__version__}")
@@ -110,32 +199,38 @@ def build_parser() -> argparse.ArgumentParser:
         linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
     staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
 
-    add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)")
+    add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)",
+                         epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_sub = add.add_subparsers(dest="what", required=True, parser_class=_Parser)
-    sbar = add_sub.add_parser("sbar", help="log an SBAR raised by a practitioner")
+    text = FreeText()  # one for the whole parse: only one argument may read standard input
+
+    def add_command(name: str, help: str) -> argparse.ArgumentParser:
+        return add_sub.add_parser(name, help=help, epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    sbar = add_command("sbar", "log an SBAR raised by a practitioner")
     sbar.add_argument("--crn", required=True)
     sbar.add_argument("--by", required=True, metavar="NAME", help="the practitioner who raised it")
     for part in ("situation", "background", "assessment", "recommendation"):
-        sbar.add_argument(f"--{part}", required=True)
+        sbar.add_argument(f"--{part}", required=True, type=text, metavar="TEXT", help=f"the {part}: {TEXT_HELP}")
     sbar.add_argument("--urgency", default="routine", help="routine, soon or urgent")
-    sbar.add_argument("--title", help="a short title (default: the start of the situation)")
-    cs = add_sub.add_parser("countersign", help="put an assessment or report in the countersigning queue")
+    sbar.add_argument("--title", type=text, metavar="TEXT", help=f"a short title (default: the start of the situation): {TEXT_HELP}")
+    cs = add_command("countersign", "put an assessment or report in the countersigning queue")
     cs.add_argument("--crn", required=True)
     cs.add_argument("--kind", required=True, help="OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS or HVRA")
     cs.add_argument("--author", required=True, metavar="NAME")
     cs.add_argument("--court-date", help="PSRs: the court date (dd/mm/yyyy or yyyy-mm-dd)")
     cs.add_argument("--submitted", help="when it was submitted (default today)")
-    cs.add_argument("--link", help="where the document is")
-    cs.add_argument("--title")
-    task = add_sub.add_parser("task", help="add a non-operational task")
-    task.add_argument("--title", required=True)
+    cs.add_argument("--link", type=text, metavar="TEXT", help=f"where the document is: {TEXT_HELP}")
+    cs.add_argument("--title", type=text, metavar="TEXT", help=f"a title (default: the kind and the author): {TEXT_HELP}")
+    task = add_command("task", "add a non-operational task")
+    task.add_argument("--title", required=True, type=text, metavar="TEXT", help=f"what is to be done: {TEXT_HELP}")
     task.add_argument("--category", required=True, help="buildings, health_safety, hr_sickness, hr_performance, hr_leave, it, other")
-    task.add_argument("--details", default="")
+    task.add_argument("--details", default="", type=text, metavar="TEXT", help=f"more about it: {TEXT_HELP}")
     task.add_argument("--due", help="due date (default: the category's target)")
-    alert = add_sub.add_parser("alert", help="log an immediate-risk alert")
+    alert = add_command("alert", "log an immediate-risk alert")
     alert.add_argument("--crn", required=True)
     alert.add_argument("--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification")
-    alert.add_argument("--details", required=True)
+    alert.add_argument("--details", required=True, type=text, metavar="TEXT", help=f"what happened: {TEXT_HELP}")
 
     bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
     bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")

@@ -236,5 +236,6 @@ async def test_opening_a_case_is_logged(db_path):
         await pilot.pause()
         from spo_tui.services import lookup
 
+        await app.workers.wait_for_complete()  # the view is logged on a thread of its own
         log = lookup.access_log(app.ctx, CRN)
     assert [(r["action"], r["entity_id"], r["actor"]) for r in log] == [("view_case", CRN, "Sam Spo")]

@@ -237,6 +237,8 @@ class AdminScreen(ActingScreen):
         self.query_one("#admin-keys-more", Static).update(self._keys_hint(("edit_case", "edit_sbar"), "Correct: "))
         self.reload()
         diary.focus()
+        self.app.record_view(lookup.record_admin_view, once="admin", diary=len(self.diary), mappa_reviews=len(self.mappa),
+                             transfers=len(self.transfers))  # fmt: skip
         self.refresh_due_work()
 
     def on_screen_resume(self) -> None:

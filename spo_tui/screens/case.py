@@ -112,7 +112,7 @@ class CaseScreen(Screen):
     def on_mount(self) -> None:
         self.load()
         if self.case is not None:
-            lookup.record_case_view(self.app.ctx, self.crn)
+            self.app.record_view(lookup.record_case_view, crn=self.crn)
 
     # --- Data -----------------------------------------------------------------------------------
 

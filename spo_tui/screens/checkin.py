@@ -103,6 +103,11 @@ class CheckinScreen(RhythmScreen):
 
     # --- Data ------------------------------------------------------------------------------------
 
+    def log_view(self) -> None:
+        a = self.agenda
+        self.app.record_view(lookup.record_checkin_view, team=self.team, absences=len(a.absences),
+                             risk_points=len(a.risk_points), decisions=len(a.decisions))  # fmt: skip
+
     def reload(self) -> None:
         ctx = self.ctx
         agenda = rhythm.checkin_agenda(ctx, self.team)

@@ -16,7 +16,7 @@ from spo_tui.domain.markdown import EscalationThread, MonthlyPack
 from spo_tui.commands import MONTHLY_COMMANDS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, plural, uk
 from spo_tui.screens.team import TREND_KEYS, CoverageGrid, TrendRow
-from spo_tui.services import rhythm, team
+from spo_tui.services import lookup, rhythm, team
 
 #: (table id, heading, columns) of the sections listed as tables.
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = (
@@ -74,6 +74,11 @@ class MonthlyScreen(RhythmScreen):
                 table.cursor_type = "none"
 
     # --- Data ------------------------------------------------------------------------------------
+
+    def log_view(self) -> None:
+        p = self.pack
+        rows = len(p.escalations) + len(p.learning) + len(p.near_misses) + len(p.actions)
+        self.app.record_view(lookup.record_monthly_view, team=self.team, rows=rows)
 
     def reload(self) -> None:
         ctx = self.ctx

@@ -45,6 +45,7 @@ class ProtectedHourScreen(RhythmScreen):
         super().__init__()
         self.day = day
         self.slots: list[Slot] = []
+        self._logged_day: date | None = None  # the day whose running order was last logged as seen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,6 +64,12 @@ class ProtectedHourScreen(RhythmScreen):
             table.add_column(label, width=width)
 
     # --- Data ------------------------------------------------------------------------------------
+
+    def log_view(self) -> None:
+        """Logged on opening and for each other day shown: each day's running order names other cases."""
+        if self.day != self._logged_day:
+            self._logged_day = self.day
+            self.app.record_view(lookup.record_protected_hour_view, day=self.day, booked=sum(1 for s in self.slots if not s.free))
 
     def reload(self) -> None:
         ctx = self.ctx
@@ -151,6 +158,7 @@ class ProtectedHourScreen(RhythmScreen):
     def action_day(self, step: int) -> None:
         self.day = _working_day(self.day, step)
         self.reload()
+        self.log_view()
         self.query_one("#slots", DataTable).move_cursor(row=0, animate=False)
 
     def action_next_free(self) -> None:
@@ -162,6 +170,7 @@ class ProtectedHourScreen(RhythmScreen):
         if slot.date() != self.day:
             self.day = slot.date()
             self.reload()
+            self.log_view()
         row = next((n for n, s in enumerate(self.slots) if s.free and s.start == slot), None)
         if row is not None:
             self.query_one("#slots", DataTable).move_cursor(row=row, animate=False)

@@ -89,6 +89,10 @@ class RhythmScreen(ActingScreen):
         self.setup()
         self.reload()
         self._loaded = True
+        self.log_view()
+
+    def log_view(self) -> None:
+        """Log that the screen showed people's data, through ``self.app.record_view`` (on opening)."""
 
     def on_screen_suspend(self) -> None:
         # A modal's result comes back through ``_done`` (which reads again); another screen

@@ -90,6 +90,9 @@ class SupervisionScreen(RhythmScreen):
 
     # --- Data ------------------------------------------------------------------------------------
 
+    def log_view(self) -> None:
+        self.app.record_view(lookup.record_supervision_view, team=self.team, practitioners=len(self.plan))
+
     def reload(self) -> None:
         ctx = self.ctx
         self.plan = team.supervision_plan(ctx, self.team)

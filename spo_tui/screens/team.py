@@ -14,7 +14,7 @@ from spo_tui.domain.coverage import Coverage, CoverageRow, Series, percent_text
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
-from spo_tui.services import team
+from spo_tui.services import lookup, team
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
 
 #: The coverage windows ``w`` steps through, in days.
@@ -188,6 +188,10 @@ class TeamScreen(RhythmScreen):
         self.query_one("#people-table", DataTable).focus()
 
     # --- Data ------------------------------------------------------------------------------------
+
+    def log_view(self) -> None:
+        self.app.record_view(lookup.record_team_view, team=self.team, days=self.days, people=len(self.overview),
+                             unseen_cases=len(self.unseen))  # fmt: skip
 
     def reload(self) -> None:
         ctx = self.ctx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -56,6 +57,8 @@ class TodayScreen(ActingScreen):
         self._detail_timer = None
         self._detail_for: str | None = None  # the item the detail pane shows
         self._bindings_shape: tuple[str, str] | None = None
+        self._search_log_timer = None
+        self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,6 +86,9 @@ class TodayScreen(ActingScreen):
             self.total = self._view_total()
         self.show_detail()
         self._read_state = self.app.store_state()
+        # Logged once a session, off the start-up's path (a thread of its own, after the refresh starts).
+        self.set_timer(self.REFRESH_AFTER, partial(self.app.record_view, lookup.record_today_view, once="today",
+                                                   view=self._view_name, shown=len(self.entries), total=self.total))  # fmt: skip
 
     def _read_counts(self) -> None:
         self._counts = lookup.queue_counts(self.ctx)
@@ -91,6 +97,9 @@ class TodayScreen(ActingScreen):
     def store_changed(self) -> None:
         """Another process changed the store: reload, keeping the cursor where it was."""
         self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._log_search()  # leaving with results on screen (to open a case, say): log the search now
 
     def on_screen_resume(self) -> None:
         """Back from another screen: read again if anything was written meanwhile (an action's own
@@ -107,6 +116,11 @@ class TodayScreen(ActingScreen):
     PAGE_MARGIN = 10
     #: Seconds after the first paint before rule-made work is looked for in the background.
     REFRESH_AFTER = 0.3
+
+    @property
+    def _view_name(self) -> str:
+        """The view as the access log names it: ``all``, a kind, or ``waiting``."""
+        return self.filter_kind or "all"
 
     @property
     def _view(self) -> tuple[str | None, str]:
@@ -144,13 +158,13 @@ class TodayScreen(ActingScreen):
         text = self.search_text.strip()
         if text:
             if self._search_index is None:
-                self._search_index = search_index(self.ctx, kind, status)
+                self._search_index = search_index(self.ctx, kind, status, rescore_all=False)
             self._matches = matching_ids(self._search_index, text)
             self.total = len(self._matches)
-            self.entries = queue_entries(self.ctx, self._matches[:wanted])
+            self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
         else:
             self._matches = None
-            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted)
+            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False)
             self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
         table.show_entries(self.entries, self.ctx.today, row)
         if detail:
@@ -162,10 +176,10 @@ class TodayScreen(ActingScreen):
         if start >= self.total:
             return
         if self._matches is not None:
-            more = queue_entries(self.ctx, self._matches[start : start + self.PAGE])
+            more = queue_entries(self.ctx, self._matches[start : start + self.PAGE], rescore_all=False)
         else:
             kind, status = self._view
-            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start)
+            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start, rescore_all=False)
         if not more:
             self.total = start
             return
@@ -174,11 +188,15 @@ class TodayScreen(ActingScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
     def refresh_due_work(self) -> None:
-        """Create rule-made touch points and supervision items on a connection of this thread's own."""
+        """Create rule-made touch points and supervision items, and on a new day score every item
+        again, on a connection of this thread's own: both in short transactions, while the queue
+        is read (scored in the query until the stored scores are current) and saves go on."""
+        from spo_tui.services.queue import update_scores
         from spo_tui.services.refresh import refresh_due_work
 
         with self.app.thread_context() as ctx:
             created = refresh_due_work(ctx)
+            update_scores(ctx)
         if created:
             self.post_message(self.DueWorkRefreshed(created))
 
@@ -186,7 +204,7 @@ class TodayScreen(ActingScreen):
     def _read_search_index(self, generation: int, view: tuple[str | None, str]) -> None:
         """Read what search looks through while the user starts typing."""
         with self.app.thread_context() as ctx:
-            index = search_index(ctx, *view)
+            index = search_index(ctx, *view, rescore_all=False)
         self.app.call_from_thread(self._search_index_read, generation, view, index)
 
     def _search_index_read(self, generation: int, view: tuple[str | None, str], index: SearchIndex) -> None:
@@ -282,6 +300,8 @@ class TodayScreen(ActingScreen):
             self._forget_search_index()
             self._show_rows(keep_row=0)  # the counts stand: only the view changed
             self.query_one(QueueTable).focus()
+            if self.search_text.strip():
+                self._search_shown()  # the same text in another view: another search
 
     async def action_search(self) -> None:
         found = self.query("#search")
@@ -302,9 +322,31 @@ class TodayScreen(ActingScreen):
     def watch_search_text(self, old: str, new: str) -> None:
         if self.is_mounted:
             self._show_rows(keep_row=0)  # searches the text read once per view: no new scan per key
+            self._search_shown()
+
+    #: Seconds the search text must rest before the search is logged: one row per search, not per key.
+    SEARCH_LOG_AFTER = 1.0
+
+    def _search_shown(self) -> None:
+        """Search results are on screen: log the search once the text has rested (or on Enter or Esc)."""
+        if self._search_log_timer is not None:
+            self._search_log_timer.stop()
+        self._search_log_timer = self.set_timer(self.SEARCH_LOG_AFTER, self._log_search)
+
+    def _log_search(self) -> None:
+        """Log the search now on screen, unless it is empty or was the last one logged."""
+        if self._search_log_timer is not None:
+            self._search_log_timer.stop()
+            self._search_log_timer = None
+        text = self.search_text.strip()
+        if not text or (text, self._view_name) == self._search_logged:
+            return
+        self._search_logged = (text, self._view_name)
+        self.app.record_view(lookup.record_search, text=text, view=self._view_name, matches=self.total)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
+        self._log_search()
         self.query_one(QueueTable).focus()
 
     def key_escape(self) -> None:
@@ -313,6 +355,7 @@ class TodayScreen(ActingScreen):
             return
         search = found.first(Input)
         if search.has_class("-visible"):
+            self._log_search()  # what was found was seen, however briefly
             search.value = ""
             search.remove_class("-visible")
             self.query_one(QueueTable).focus()

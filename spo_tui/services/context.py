@@ -108,7 +108,7 @@ def _this_os_user() -> str:
 def _keeping_scores(ctx: Context) -> Context:
     """Have every write on the context's store leave the stored urgency scores current."""
     if hasattr(ctx.db, "before_commit"):
-        ctx.db.before_commit = lambda db: scoring.ensure_scored(db, ctx.today, ctx.rules.urgency, ctx.actor["name"])
+        ctx.db.before_commit = lambda db: scoring.score_cleared(db, ctx.today, ctx.rules.urgency, ctx.actor["name"])
     return ctx
 
 

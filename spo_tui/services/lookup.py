@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from spo_tui.domain.vocab import DELEGATE_ROLES
@@ -26,39 +27,94 @@ def case_summary(ctx: Context, crn: str) -> dict[str, Any]:
     return queries.get_case(ctx.db, crn)
 
 
-def record_case_view(ctx: Context, crn: str) -> None:
-    """Log that the acting user opened this case: consultation of personal data is logged, like disclosure.
+# --- What was seen: the access log ------------------------------------------------------------------
+#
+# Consulting personal data is logged like disclosing it: who (and on whose behalf), when, which
+# screen and how much it showed. One function per view; the screens call them through
+# ``SpoApp.record_view``, on a thread of its own, so that no key waits for the write lock. Each is
+# one short transaction with its audit row (its commit scores only what it changed). A read-only
+# store cannot keep the log: the screen still opens.
 
-    A read-only store cannot keep the log; the case still opens.
-    """
+
+def _record_view(ctx: Context, action: str, entity: str, entity_id: str | None = None, shown: dict | None = None) -> None:
     if getattr(ctx.db, "read_only", False):
         return
     with ctx.db.atomic():
         writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                     action="view_case", entity="case", entity_id=crn)  # fmt: skip
+                     action=action, entity=entity, entity_id=entity_id, new=shown)  # fmt: skip
+
+
+def record_case_view(ctx: Context, crn: str) -> None:
+    """Log that the acting user opened this case."""
+    _record_view(ctx, "view_case", "case", crn)
+
+
+def record_today_view(ctx: Context, *, view: str, shown: int, total: int) -> None:
+    """Log that the Today queue was shown (once per app session): the view (``all``, a kind, or
+    ``waiting``), the rows on screen and the rows in the view."""
+    _record_view(ctx, "view_queue", "queue", None, {"view": view, "rows_shown": shown, "rows_in_view": total})
+
+
+#: Characters of a search's text kept in the log (a CRN or a name is far shorter).
+SEARCH_TEXT_KEPT = 100
+
+
+def record_search(ctx: Context, *, text: str, view: str, matches: int) -> None:
+    """Log a search of the queue: the text searched for, the view searched and how many rows matched.
+
+    The text is kept (its first ``SEARCH_TEXT_KEPT`` characters), as access logs of case records
+    keep search terms: looking up someone one has no business with (a neighbour, an ex-partner) is
+    what the log is for, and only the text shows it. The log is in the same private store as the
+    names it could contain.
+    """
+    _record_view(ctx, "search", "queue", None, {"text": text[:SEARCH_TEXT_KEPT], "view": view, "matches": matches})
+
+
+def record_checkin_view(ctx: Context, *, team: str | None, absences: int, risk_points: int, decisions: int) -> None:
+    """Log that the daily check-in agenda was shown: its team and how many rows of each part."""
+    _record_view(ctx, "view_checkin", "screen", "checkin",
+                 {"team": team, "absences": absences, "risk_points": risk_points, "decisions": decisions})  # fmt: skip
+
+
+def record_team_view(ctx: Context, *, team: str | None, days: int, people: int, unseen_cases: int) -> None:
+    """Log that the team and coverage dashboard was shown: team, coverage window, staff rows, unseen cases listed."""
+    _record_view(ctx, "view_team", "screen", "team",
+                 {"team": team, "days": days, "people": people, "unseen_cases": unseen_cases})  # fmt: skip
+
+
+def record_monthly_view(ctx: Context, *, team: str | None, rows: int) -> None:
+    """Log that the monthly meeting pack was shown: its team and how many notes and actions it listed."""
+    _record_view(ctx, "view_monthly", "screen", "monthly", {"team": team, "rows": rows})
+
+
+def record_protected_hour_view(ctx: Context, *, day: date, booked: int) -> None:
+    """Log that the protected hour's running order for ``day`` was shown, with how many booked items."""
+    _record_view(ctx, "view_protected_hour", "screen", "protected_hour", {"day": day.isoformat(), "booked": booked})
+
+
+def record_supervision_view(ctx: Context, *, team: str | None, practitioners: int) -> None:
+    """Log that the supervision planner was shown (staff supervision records are personal data too)."""
+    _record_view(ctx, "view_supervision", "screen", "supervision", {"team": team, "practitioners": practitioners})
+
+
+def record_admin_view(ctx: Context, *, diary: int, mappa_reviews: int, transfers: int) -> None:
+    """Log that the admin screen was shown (once per app session), with the rows of its three lists."""
+    _record_view(ctx, "view_admin", "screen", "admin", {"diary": diary, "mappa_reviews": mappa_reviews, "transfers": transfers})
 
 
 def record_queue_printed(ctx: Context, count: int, as_json: bool) -> None:
     """Log that the queue (names, CRNs, risk) left the app on standard output: a disclosure."""
-    if getattr(ctx.db, "read_only", False):
-        return
-    with ctx.db.atomic():
-        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                     action="print_queue", entity="queue", entity_id=None,
-                     new={"items": count, "format": "json" if as_json else "text"})  # fmt: skip
+    _record_view(ctx, "print_queue", "queue", None, {"items": count, "format": "json" if as_json else "text"})
 
 
 def record_file_export(ctx: Context, filename: str) -> None:
     """Log that a pack naming people and cases (check-in, monthly meeting) was written to a file."""
-    if getattr(ctx.db, "read_only", False):
-        return
-    with ctx.db.atomic():
-        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                     action="export_file", entity="file", entity_id=filename)  # fmt: skip
+    _record_view(ctx, "export_file", "file", filename)
 
 
 def access_log(ctx: Context, crn: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Who consulted or disclosed what, newest first: case views and exports (optionally for one case)."""
+    """Who consulted or disclosed what, newest first: every view, search, print and export above
+    (optionally only those of one case)."""
     return queries.access_log(ctx.db, crn, limit)
 
 

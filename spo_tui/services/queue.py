@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from spo_tui.domain.dates import relative_due
-from spo_tui.store.db import StoreBusy, read_snapshot
+from spo_tui.store.db import StoreError, read_snapshot
 from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
@@ -79,19 +79,36 @@ def facts(row: QueueRow) -> ItemFacts:
 
 
 @contextlib.contextmanager
-def _scored(ctx: Context) -> Iterator[str]:
+def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
     """Bring the stored scores up to date if the store can be written, then open one read snapshot
     and give the SQL to order by inside it: the stored score when it is right for this context's day
-    and weights, else the score computed in the query (slower, as right)."""
-    db, weights = ctx.db, ctx.rules.urgency
-    if not getattr(db, "read_only", False) and scoring.needs_scoring(db, ctx.today, weights, ctx.actor["name"]):
-        try:
-            with db.atomic():
-                scoring.ensure_scored(db, ctx.today, weights, ctx.actor["name"])
-        except (StoreBusy, sqlite3.OperationalError):
-            pass  # busy or read-only after all: the query scores instead
+    and weights, else the score computed in the query (slower, as right).
+
+    With ``rescore_all`` false, scoring every item again on a new day is left to ``update_scores``
+    (the Today screen runs it in the background) unless it is one short transaction's work (a team's
+    queue); items whose score was cleared are scored here either way.
+    """
+    db, weights, by = ctx.db, ctx.rules.urgency, ctx.actor["name"]
+    if not getattr(db, "read_only", False) and scoring.needs_scoring(db, ctx.today, weights, by):
+        if rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by) or scoring.fits_one_batch(db):
+            _ensure_scored(ctx)
     with read_snapshot(db):
         yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights)
+
+
+def update_scores(ctx: Context) -> None:
+    """Bring the stored urgency scores up to date: on the first read of a new day, every open item is
+    scored again, in short transactions (``scoring.ensure_scored``) that keep nobody waiting. A store
+    that is read-only or stays busy is left as it is: the queue is then scored in the query."""
+    if not getattr(ctx.db, "read_only", False) and scoring.needs_scoring(ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"]):
+        _ensure_scored(ctx)
+
+
+def _ensure_scored(ctx: Context) -> None:
+    try:
+        scoring.ensure_scored(ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"])  # short transactions of its own
+    except (StoreError, sqlite3.OperationalError):
+        pass  # busy or read-only after all: the query scores instead
 
 
 def _entries(ctx: Context, rows: list[QueueRow]) -> list[QueueEntry]:
@@ -106,6 +123,7 @@ def build_queue(
     limit: int | None = None,
     status: str = "open",
     offset: int = 0,
+    rescore_all: bool = True,
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
 
@@ -113,19 +131,20 @@ def build_queue(
     ``offset`` and ``limit`` read one page of that order.
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).
+    ``rescore_all`` false leaves a new day's scoring of every item to ``update_scores``.
     """
     if search:
-        found = matching_ids(search_index(ctx, kind, status), search)
-        return queue_entries(ctx, found[offset : offset + limit if limit else None])
-    with _scored(ctx) as score:
+        found = matching_ids(search_index(ctx, kind, status, rescore_all=rescore_all), search)
+        return queue_entries(ctx, found[offset : offset + limit if limit else None], rescore_all=rescore_all)
+    with _scored(ctx, rescore_all) as score:
         rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
                                   offset=offset, score=score)  # fmt: skip
     return _entries(ctx, rows)
 
 
-def queue_entries(ctx: Context, ids: list[str]) -> list[QueueEntry]:
+def queue_entries(ctx: Context, ids: list[str], *, rescore_all: bool = True) -> list[QueueEntry]:
     """The entries of ``ids`` (from ``matching_ids``), in that order."""
-    with _scored(ctx) as score:
+    with _scored(ctx, rescore_all) as score:
         rows = queries.queue_rows_by_id(ctx.db, ctx.today, ids, score)
     return _entries(ctx, rows)
 
@@ -134,9 +153,9 @@ def queue_entries(ctx: Context, ids: list[str]) -> list[QueueEntry]:
 SearchIndex = list[tuple[str, str]]
 
 
-def search_index(ctx: Context, kind: str | None = None, status: str = "open") -> SearchIndex:
+def search_index(ctx: Context, kind: str | None = None, status: str = "open", *, rescore_all: bool = True) -> SearchIndex:
     """The searchable text of every row of the queue (of one kind, or waiting), in triage order."""
-    with _scored(ctx) as score:
+    with _scored(ctx, rescore_all) as score:
         rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score)
     return [(item_id, fold(text)) for item_id, text in rows]
 

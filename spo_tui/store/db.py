@@ -288,7 +288,7 @@ class SpoDatabase(Database):
     #: True when the file could only be opened for reading.
     read_only = False
     #: Called with the database just before each outermost transaction commits (the context sets it
-    #: to keep stored urgency scores current: ``spo_tui.store.scoring.ensure_scored``).
+    #: to keep stored urgency scores current: ``spo_tui.store.scoring.score_cleared``).
     before_commit: Callable[[Database], object] | None = None
     #: Set (to the message to show) when nothing more may be saved on this connection: the app sets
     #: it when the file was replaced under it.

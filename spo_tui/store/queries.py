@@ -5,6 +5,7 @@ Functions take the database first and return plain dicts or dataclasses; none wr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -307,10 +308,17 @@ def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
     )
 
 
+#: Audit actions that record personal data being consulted or disclosed.
+ACCESS_ACTIONS = ("view_case", "view_queue", "search", "view_checkin", "view_team", "view_monthly", "view_protected_hour",
+                  "view_supervision", "view_admin", "export_oversight", "print_queue", "export_file")  # fmt: skip
+
+
 def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]]:
-    """Case views and exports from the audit log, newest first, with who did them."""
-    sql = """SELECT a.at, a.action, a.entity_id, s.name AS actor FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
-             WHERE a.action IN ('view_case', 'export_oversight', 'print_queue', 'export_file')"""
+    """Views, searches, prints and exports from the audit log, newest first, with who did them and
+    what was shown (``new``, as JSON)."""
+    actions = ", ".join(f"'{a}'" for a in ACCESS_ACTIONS)
+    sql = f"""SELECT a.at, a.action, a.entity_id, a.new AS shown, s.name AS actor FROM audit_log a
+              LEFT JOIN staff s ON s.id = a.actor_id WHERE a.action IN ({actions})"""
     params: list[Any] = []
     if crn:
         sql += " AND a.entity_id = ?"
@@ -449,3 +457,27 @@ def ndelius_marks(db: Database, oversight_ids: list[str]) -> dict[str, dict[str,
         ):
             found[r["id"]] = r
     return found
+
+
+# --- Rule-made work (spo_tui/services/refresh.py) ---------------------------------------------------
+
+
+def existing_rule_keys(db: Database, keys: list[str]) -> set[str]:
+    """Those of ``keys`` that an item already has (any number of keys: passed as one JSON array)."""
+    sql = "SELECT rule_key FROM items WHERE rule_key IN (SELECT value FROM json_each(?))"
+    return {r[0] for r in db.execute(sql, [json.dumps(keys)])}
+
+
+def open_work_pairs(db: Database, crns: set[str], practitioner_ids: set[str]) -> set[tuple[str, str]]:
+    """(crn, touch-point reason) and (practitioner id, supervision kind) of the items still open for
+    these cases and practitioners."""
+    return set(
+        db.execute(
+            """SELECT i.crn, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id
+               WHERE i.status != 'closed' AND i.crn IN (SELECT value FROM json_each(?))
+               UNION ALL
+               SELECT s.practitioner_id, s.kind FROM items i JOIN supervision s ON s.item_id = i.id
+               WHERE i.status != 'closed' AND s.practitioner_id IN (SELECT value FROM json_each(?))""",
+            [json.dumps(sorted(crns)), json.dumps(sorted(practitioner_ids))],
+        ).fetchall()
+    )

@@ -9,18 +9,24 @@ on generated items.
 The score is kept in ``items.urgency``. It depends on the day (overdue, due soon, waiting) and the
 weights, so the ``meta`` key ``urgency_basis`` records which day and weights the stored scores were
 computed for. Triggers (migration ``0006_stored_urgency``) clear an item's score whenever a fact it
-depends on changes; ``ensure_scored`` then scores the cleared items, or every item when the day or
-the weights changed. It runs inside each write transaction (``SpoDatabase.atomic``) and before the
-queue is read, so the stored order is never stale when it is used.
+depends on changes; ``score_cleared`` scores the cleared items inside each write transaction
+(``SpoDatabase.atomic``), and ``ensure_scored``, before the queue is read, scores every item again
+when the day or the weights changed, in short transactions so that nobody waits long for the lock.
+The queue orders by the stored score only when it is right for the reader's day and weights
+(``scores_current``), so the stored order is never stale when it is used.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
+
+from spo_tui.store.batches import Pace
 
 #: The facts the score reads, as column expressions of the queue's joins (items i, cases c,
 #: sbars s, countersigns cs).
@@ -43,6 +49,7 @@ LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
 """
 
 BASIS_KEY = "urgency_basis"
+RESCORE_KEY = "urgency_rescore"
 
 
 def _number(value: Any) -> str:
@@ -106,8 +113,8 @@ def score_sql(weights: dict[str, Any], columns: dict[str, str] = QUEUE_COLUMNS) 
     return "(" + "\n + ".join(terms) + ")"
 
 
-def _stored_basis(db: Database) -> dict[str, Any] | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [BASIS_KEY]).fetchone()
+def _basis(db: Database, key: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     if row is None:
         return None
     try:
@@ -117,25 +124,55 @@ def _stored_basis(db: Database) -> dict[str, Any] | None:
     return stored if isinstance(stored, dict) and {"day", "weights", "by"} <= stored.keys() else None
 
 
+def _stored_basis(db: Database) -> dict[str, Any] | None:
+    """The day and weights every stored score follows (when no rescore is under way)."""
+    return _basis(db, BASIS_KEY)
+
+
+def _rescore(db: Database) -> dict[str, Any] | None:
+    """A rescore of every item under way: its day, weights and the last item id done (``after``)."""
+    return _basis(db, RESCORE_KEY)
+
+
+def _set_meta(db: Database, key: str, value: dict[str, Any]) -> None:
+    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               [key, json.dumps(value, sort_keys=True)])  # fmt: skip
+
+
 def scores_current(db: Database, today: date, weights: dict[str, Any]) -> bool:
     """True if every open or waiting item's stored score is right for ``today`` and ``weights``."""
     stored = _stored_basis(db)
-    if stored is None or stored["day"] != today.isoformat() or stored["weights"] != weights:
+    if stored is None or stored["day"] != today.isoformat() or stored["weights"] != weights or _rescore(db) is not None:
         return False
     return db.execute("SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1").fetchone() is None
 
 
 def _plan(db: Database, today: date, weights: dict[str, Any], by: str) -> tuple[bool, str, dict[str, Any]]:
-    """(score every item?, the day and the weights to score by), as ``ensure_scored`` explains."""
-    stored = _stored_basis(db)
+    """(score every item?, the day and the weights to score by), as ``ensure_scored`` explains.
+
+    A rescore under way counts as the stored basis: it claims its day for its weights.
+    """
+    rescore = _rescore(db)
+    claim = rescore or _stored_basis(db)
     day = today.isoformat()
     ours = (
-        stored is None or stored["day"] < day
-        or (stored["day"] == day and (stored["weights"] == weights or stored["by"] == by))
+        claim is None or claim["day"] < day
+        or (claim["day"] == day and (claim["weights"] == weights or claim["by"] == by))
     )  # fmt: skip
     if ours:
-        return stored is None or stored["day"] != day or stored["weights"] != weights, day, weights
-    return False, stored["day"], stored["weights"]
+        everything = claim is None or rescore is not None or claim["day"] != day or claim["weights"] != weights
+        return everything, day, weights
+    return rescore is not None, claim["day"], claim["weights"]  # someone else's rescore under way: finish it
+
+
+def needs_rescore(db: Database, today: date, weights: dict[str, Any], by: str) -> bool:
+    """True if every item must be scored again (a new day, new weights, a rescore under way)."""
+    return _plan(db, today, weights, by)[0]
+
+
+def fits_one_batch(db: Database) -> bool:
+    """True if scoring every open item again is one batch of ``ensure_scored``'s (a team's queue)."""
+    return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE status <> 'closed' LIMIT ?)", [RESCORE_BATCH + 1]).fetchone()[0] <= RESCORE_BATCH
 
 
 def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -> bool:
@@ -146,11 +183,64 @@ def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -
     ).fetchone() is not None
 
 
-def ensure_scored(db: Database, today: date, weights: dict[str, Any], by: str) -> int:
-    """Score the items whose stored score was cleared; score them all again when the day moved on.
+def _score(db: Database, day: str, weights: dict[str, Any], where: str, params: dict[str, Any]) -> int:
+    cursor = db.execute(
+        f"""UPDATE items SET urgency = scored.score
+            FROM (SELECT i.id, {score_sql(weights)} AS score FROM items i {QUEUE_JOINS}
+                  WHERE i.status <> 'closed' AND {where}) AS scored
+            WHERE items.id = scored.id AND items.urgency IS NOT scored.score""",
+        {"today": day, **params},
+    )
+    return cursor.rowcount
 
-    Call inside a write transaction. ``by`` names who scores (the acting user). Returns the number
-    of scores that changed.
+
+def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -> int:
+    """Score the items whose stored score was cleared (by a trigger, or new): call inside a write
+    transaction. It runs before every commit (``SpoDatabase.before_commit``), so it touches only
+    the items that transaction changed, never the whole store. Returns the number of scores written.
+
+    They are scored by the basis the stored column follows. While a rescore is under way, only the
+    items it has passed are scored (it scores the rest when it reaches them); with no basis at all
+    yet (a store from before stored scores), nothing is: ``ensure_scored`` scores everything, a
+    batch at a time, on the first read of the queue, which meanwhile scores in the query.
+    """
+    rescore = _rescore(db)
+    if rescore is not None:
+        return _score(db, rescore["day"], rescore["weights"], "i.urgency IS NULL AND i.id <= :after", {"after": rescore["after"]})
+    stored = _stored_basis(db)
+    if stored is None:
+        return 0
+    return _score(db, stored["day"], stored["weights"], "i.urgency IS NULL", {})
+
+
+#: Items in the first batch of a new day's scoring (each next one is sized to hold the lock about
+#: 50 ms): 50–100 ms on a 2-CPU VM (``bench/lock_hold.py``). A queue this size or smaller is scored
+#: again in one transaction on the first read of the day.
+RESCORE_BATCH = 2000
+
+
+def ensure_scored(
+    db: Database,
+    today: date,
+    weights: dict[str, Any],
+    by: str,
+    *,
+    batch_size: int | None = None,
+    after_batch: Callable[[int], object] | None = None,
+) -> int:
+    """Bring the stored scores up to date: score the cleared items, and every item again when the day
+    (or the weights) moved on. Call outside a transaction: the work is done in transactions of
+    ``batch_size`` items (by default as many as hold the lock about 50 ms, starting at
+    ``RESCORE_BATCH``), in id order, resting between them, so that scoring a PDU's or an office's
+    items never keeps anyone else waiting for the write lock for more than a moment. Raises
+    ``StoreBusy`` if the lock cannot be had (the caller then scores in the query). Returns the
+    number of scores that changed; ``after_batch(changed so far)`` is called after each batch but
+    the last commits.
+
+    Progress is kept in the ``meta`` row ``urgency_rescore`` (the day, the weights, the last id
+    done), written in each batch's transaction: a rescore stopped half-way is taken up where it
+    stopped by the next one, and meanwhile items that change are scored by the rescore's basis
+    (``score_cleared``), and the queue is scored in the query (``scores_current`` is false).
 
     Two people on one file may have different weights (each has their own rules file), or one may
     have the day pinned. The stored scores then follow whoever first scored the latest day (or the
@@ -158,17 +248,30 @@ def ensure_scored(db: Database, today: date, weights: dict[str, Any], by: str) -
     so the column stays consistent, and order their own queue by the score computed in the query.
     Nobody overwrites anybody else's scores back and forth.
     """
-    everything, score_day, score_weights = _plan(db, today, weights, by)
-    only_cleared = "" if everything else "AND i.urgency IS NULL"
-    cursor = db.execute(
-        f"""UPDATE items SET urgency = scored.score
-            FROM (SELECT i.id, {score_sql(score_weights)} AS score FROM items i {QUEUE_JOINS}
-                  WHERE i.status <> 'closed' {only_cleared}) AS scored
-            WHERE items.id = scored.id AND items.urgency IS NOT scored.score""",
-        {"today": score_day},
-    )
-    if everything:
-        value = json.dumps({"day": score_day, "weights": weights, "by": by}, sort_keys=True)
-        db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                   [BASIS_KEY, value])  # fmt: skip
-    return cursor.rowcount
+    changed = 0
+    pace = Pace(batch_size, RESCORE_BATCH)
+    while True:
+        began = time.monotonic()
+        with db.atomic():  # its commit hook scores any cleared item, by the basis the column follows
+            everything, day, score_weights = _plan(db, today, weights, by)
+            if not everything:
+                return changed + score_cleared(db, today, weights, by)
+            rescore = _rescore(db)
+            after = rescore["after"] if rescore and rescore["day"] == day and rescore["weights"] == score_weights else ""
+            basis = {"day": day, "weights": score_weights, "by": rescore["by"] if rescore and after else by}
+            last = db.execute(
+                "SELECT max(id) FROM (SELECT id FROM items WHERE status <> 'closed' AND id > ? ORDER BY id LIMIT ?)",
+                [after, pace.size],
+            ).fetchone()[0]
+            if last is not None:
+                changed += _score(db, day, score_weights, "i.id > :after AND i.id <= :last", {"after": after, "last": last})
+            if last is None or db.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM items WHERE status <> 'closed' AND id > ?)", [last]
+            ).fetchone()[0]:
+                _set_meta(db, BASIS_KEY, basis)
+                db.execute("DELETE FROM meta WHERE key = ?", [RESCORE_KEY])
+                return changed
+            _set_meta(db, RESCORE_KEY, {**basis, "after": last})
+        if after_batch is not None:
+            after_batch(changed)
+        pace.done(time.monotonic() - began)  # size the next batch, and let anyone waiting for the lock have it

@@ -122,3 +122,21 @@ def save_draft(db: Database, key: str, body: dict[str, Any], at: str) -> None:
 
 def delete_draft(db: Database, key: str) -> None:
     db.execute("DELETE FROM drafts WHERE key = ?", [key])
+
+
+def insert_rule_items(db: Database, work: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Insert many items of rule-made work, each ``(item, detail)`` as ``insert_item`` takes them,
+    with one ``executemany`` per table: a refresh's batch of a thousand costs milliseconds, not
+    the quarter-second that a thousand single inserts take. Items of one kind must have the same keys.
+    """
+    by_kind: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for item, detail in work:
+        item.setdefault("id", rule_item_id(item["rule_key"]))
+        item.setdefault("updated_at", item["created_at"])
+        by_kind.setdefault(item["kind"], []).append((item, detail))
+    for kind, rows in by_kind.items():
+        for table, records in (("items", [i for i, _d in rows]), (detail_table(kind), [{"item_id": i["id"], **d} for i, d in rows])):
+            columns = list(records[0])
+            db.conn.executemany(
+                f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})", records
+            )
