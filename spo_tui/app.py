@@ -23,6 +23,7 @@ from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import strip_controls, visible
+from spo_tui.services import lookup
 from spo_tui.services.context import Context, make_context
 from spo_tui.store.db import StoreError, file_identity, is_empty, open_db
 
@@ -140,6 +141,7 @@ class SpoApp(App[None]):
         )
         self._data_version = self._store_version()
         self._file_identity = file_identity(self.db_path)
+        self._audit_seen = lookup.last_audit_id(self.ctx)
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
         self.set_timer(self.VERIFY_AFTER, self.check_record)  # after the first paint, not in its way
         gc.set_threshold(700, 10, 1000)  # full collections rare: the app makes them when idle
@@ -210,6 +212,9 @@ class SpoApp(App[None]):
         version = self._store_version()
         if version != self._data_version:
             self._data_version = version
+            self._audit_seen, only_views = lookup.only_reads_since(self.ctx, self._audit_seen)
+            if only_views:
+                return  # only views logged (this app's own, on their thread): nothing on screen changed
             # Only the screen in front reloads now; the ones beneath read again when they return.
             reload = getattr(self.screen, "store_changed", None)
             if reload is not None and self.screen.is_mounted and self.screen.is_attached:

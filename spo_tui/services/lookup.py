@@ -112,6 +112,17 @@ def record_file_export(ctx: Context, filename: str) -> None:
     _record_view(ctx, "export_file", "file", filename)
 
 
+def last_audit_id(ctx: Context) -> int:
+    """The id of the newest audit row (what ``only_reads_since`` counts from)."""
+    return queries.last_audit_id(ctx.db)
+
+
+def only_reads_since(ctx: Context, after: int) -> tuple[int, bool]:
+    """(the newest audit row's id, True if every audit row after ``after`` records only something
+    seen, printed or exported: a commit that wrote only those changed nothing on any screen)."""
+    return queries.audit_since(ctx.db, after)
+
+
 def access_log(ctx: Context, crn: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Who consulted or disclosed what, newest first: every view, search, print and export above
     (optionally only those of one case)."""

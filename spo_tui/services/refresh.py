@@ -27,8 +27,8 @@ from spo_tui.store import queries, writes
 from spo_tui.store.batches import Pace
 from spo_tui.store.db import read_snapshot
 
-#: Items in the first batch (each next one is sized to hold the lock about 50 ms): 20–90 ms on a
-#: 2-CPU VM, more as the store grows (each new item touches index pages all over it).
+#: Items in the first batch (each next one is sized to hold the lock about 0.1 s,
+#: ``spo_tui.store.batches``): 20–90 ms on a 2-CPU VM.
 BATCH_SIZE = 500
 
 #: (kind, crn, the work, the detail row) of one item to make.
@@ -41,7 +41,7 @@ def refresh_due_work(
     """Create the touch-point and supervision items the rules make due; return how many.
 
     The items are written a batch at a time, one transaction (with its audit row) per batch: each
-    ``batch_size`` items, or by default as many as hold the lock about 50 ms (``Pace``), starting
+    ``batch_size`` items, or by default as many as hold the lock about 0.1 s (``Pace``), starting
     at ``BATCH_SIZE``. ``after_batch(created so far)`` is called after each batch commits.
     """
     work = _due_work(ctx)

@@ -8,8 +8,9 @@ A save that finds the write lock taken waits in SQLite's busy handler, which loo
 5, 10 … ms and then every 100 ms, for up to the busy timeout (5 s). So the lock must be left free
 between batches for long enough, and not in step with those looks: a rest exactly as long as each
 batch makes a regular beat that a waiting save can keep missing for seconds (measured: 0.8 s, on a
-2-CPU VM). The rest is as long as the batch took, times a random factor between 1 and 2: the lock
-is free at least half of the time, at moments no beat can follow.
+2-CPU VM). The rest is as long as the batch took, times a random factor between 0.5 and 1.5: the
+lock is free half of the time, at moments no beat can follow, so a waiting save finds it free
+within a few looks.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import random
 import time
 
 #: How long one batch should hold the write lock, in seconds.
-TARGET_HOLD = 0.05
+TARGET_HOLD = 0.1
 #: The shortest rest between batches, in seconds.
 MIN_PAUSE = 0.005
 
 
 def rest_after(held: float) -> None:
     """Rest after a batch that held the write lock for ``held`` seconds (see the module's note)."""
-    time.sleep(max(MIN_PAUSE, held) * random.uniform(1.0, 2.0))
+    time.sleep(max(MIN_PAUSE, held) * random.uniform(0.5, 1.5))
 
 
 class Pace:

@@ -313,6 +313,25 @@ ACCESS_ACTIONS = ("view_case", "view_queue", "search", "view_checkin", "view_tea
                   "view_supervision", "view_admin", "export_oversight", "print_queue", "export_file")  # fmt: skip
 
 
+#: Of those, the ones that change nothing a screen shows: another connection's commit that wrote only
+#: these (this app's own views, logged on a thread) is no reason to read the screen again.
+READ_ONLY_ACTIONS = tuple(a for a in ACCESS_ACTIONS if a != "export_oversight")
+
+
+def last_audit_id(db: Database) -> int:
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
+
+
+def audit_since(db: Database, after: int) -> tuple[int, bool]:
+    """(the newest audit row's id, True if every row after ``after`` only records something read)."""
+    actions = ", ".join(f"'{a}'" for a in READ_ONLY_ACTIONS)
+    last, writes = db.execute(
+        f"SELECT COALESCE(MAX(id), ?), COUNT(*) FILTER (WHERE action NOT IN ({actions})) FROM audit_log WHERE id > ?",
+        [after, after],
+    ).fetchone()
+    return last, last > after and writes == 0
+
+
 def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]]:
     """Views, searches, prints and exports from the audit log, newest first, with who did them and
     what was shown (``new``, as JSON)."""

@@ -186,9 +186,9 @@ def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -
 def _score(db: Database, day: str, weights: dict[str, Any], where: str, params: dict[str, Any]) -> int:
     cursor = db.execute(
         f"""UPDATE items SET urgency = scored.score
-            FROM (SELECT i.id, {score_sql(weights)} AS score FROM items i {QUEUE_JOINS}
+            FROM (SELECT i.rowid AS row, {score_sql(weights)} AS score FROM items i {QUEUE_JOINS}
                   WHERE i.status <> 'closed' AND {where}) AS scored
-            WHERE items.id = scored.id AND items.urgency IS NOT scored.score""",
+            WHERE items.rowid = scored.row AND items.urgency IS NOT scored.score""",
         {"today": day, **params},
     )
     return cursor.rowcount
@@ -206,7 +206,7 @@ def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -
     """
     rescore = _rescore(db)
     if rescore is not None:
-        return _score(db, rescore["day"], rescore["weights"], "i.urgency IS NULL AND i.id <= :after", {"after": rescore["after"]})
+        return _score(db, rescore["day"], rescore["weights"], "i.urgency IS NULL AND i.rowid <= :after", {"after": rescore["after"]})
     stored = _stored_basis(db)
     if stored is None:
         return 0
@@ -214,8 +214,8 @@ def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -
 
 
 #: Items in the first batch of a new day's scoring (each next one is sized to hold the lock about
-#: 50 ms): 50–100 ms on a 2-CPU VM (``bench/lock_hold.py``). A queue this size or smaller is scored
-#: again in one transaction on the first read of the day.
+#: 0.1 s, ``spo_tui.store.batches``): 50–100 ms on a 2-CPU VM. A queue this size or smaller is
+#: scored again in one transaction on the first read of the day.
 RESCORE_BATCH = 2000
 
 
@@ -230,14 +230,15 @@ def ensure_scored(
 ) -> int:
     """Bring the stored scores up to date: score the cleared items, and every item again when the day
     (or the weights) moved on. Call outside a transaction: the work is done in transactions of
-    ``batch_size`` items (by default as many as hold the lock about 50 ms, starting at
-    ``RESCORE_BATCH``), in id order, resting between them, so that scoring a PDU's or an office's
+    ``batch_size`` items (by default as many as hold the lock about 0.1 s, starting at
+    ``RESCORE_BATCH``), in the table's own order (rowid: each batch rewrites few table pages),
+    resting between them, so that scoring a PDU's or an office's
     items never keeps anyone else waiting for the write lock for more than a moment. Raises
     ``StoreBusy`` if the lock cannot be had (the caller then scores in the query). Returns the
     number of scores that changed; ``after_batch(changed so far)`` is called after each batch but
     the last commits.
 
-    Progress is kept in the ``meta`` row ``urgency_rescore`` (the day, the weights, the last id
+    Progress is kept in the ``meta`` row ``urgency_rescore`` (the day, the weights, the last rowid
     done), written in each batch's transaction: a rescore stopped half-way is taken up where it
     stopped by the next one, and meanwhile items that change are scored by the rescore's basis
     (``score_cleared``), and the queue is scored in the query (``scores_current`` is false).
@@ -257,16 +258,17 @@ def ensure_scored(
             if not everything:
                 return changed + score_cleared(db, today, weights, by)
             rescore = _rescore(db)
-            after = rescore["after"] if rescore and rescore["day"] == day and rescore["weights"] == score_weights else ""
+            same = rescore and rescore["day"] == day and rescore["weights"] == score_weights and isinstance(rescore["after"], int)
+            after = rescore["after"] if same else 0
             basis = {"day": day, "weights": score_weights, "by": rescore["by"] if rescore and after else by}
             last = db.execute(
-                "SELECT max(id) FROM (SELECT id FROM items WHERE status <> 'closed' AND id > ? ORDER BY id LIMIT ?)",
+                "SELECT max(rowid) FROM (SELECT rowid FROM items WHERE status <> 'closed' AND rowid > ? ORDER BY rowid LIMIT ?)",
                 [after, pace.size],
             ).fetchone()[0]
             if last is not None:
-                changed += _score(db, day, score_weights, "i.id > :after AND i.id <= :last", {"after": after, "last": last})
+                changed += _score(db, day, score_weights, "i.rowid > :after AND i.rowid <= :last", {"after": after, "last": last})
             if last is None or db.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM items WHERE status <> 'closed' AND id > ?)", [last]
+                "SELECT NOT EXISTS (SELECT 1 FROM items WHERE status <> 'closed' AND rowid > ?)", [last]
             ).fetchone()[0]:
                 _set_meta(db, BASIS_KEY, basis)
                 db.execute("DELETE FROM meta WHERE key = ?", [RESCORE_KEY])
