@@ -671,10 +671,13 @@ def cmd_staff(args: argparse.Namespace) -> int:
 def cmd_paths(args: argparse.Namespace) -> int:
     from spo_tui.config import data_dir, default_demo_path, user_rules_path
 
-    print(f"database: {visible(_db_path(args), lines=False)}")
-    print(f"demo database: {default_demo_path()}")
-    print(f"your rules file: {user_rules_path()} ({'present' if user_rules_path().is_file() else 'not present'})")
-    print(f"shipped rules: {data_dir() / 'rules.toml'}")
+    lines = [
+        f"database: {_db_path(args)}",
+        f"demo database: {default_demo_path()}",
+        f"your rules file: {user_rules_path()} ({'present' if user_rules_path().is_file() else 'not present'})",
+        f"shipped rules: {data_dir() / 'rules.toml'}",
+    ]
+    print("\n".join(visible(line, lines=False) for line in lines))
     return 0
 
 

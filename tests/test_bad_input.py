@@ -720,3 +720,38 @@ def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formul
             for value in row:
                 assert not value.lstrip(" ").startswith(FORMULA_STARTS), value
     db.close()
+
+
+def test_the_markdown_exports_show_stored_control_characters_as_escapes(ctx, db):
+    """A check-in note stored with an escape sequence (by an older version) is written out visibly."""
+    rhythm.add_team_note(ctx, "concern", "Worried about X123456")
+    db.table("team_notes").insert({"id": "n-old", "day": ctx.today.isoformat(), "kind": "note",
+                                   "text": "Said \x1b]0;pwned\x07 at reception", "created_at": ctx.now_iso})  # fmt: skip
+    db.execute("UPDATE cases SET name = ? WHERE crn = ?", ["Alex \x1b[2J Example", HIGH_CRN])
+
+    text = rhythm.checkin_export(ctx) + team.monthly_export(ctx)
+
+    assert "\x1b" not in text and "\x07" not in text
+    assert "Said \\\\x1b\\]0;pwned\\\\x07 at reception" in text  # Markdown-escaped: reads \x1b]0;pwned\x07
+
+
+async def test_a_form_shows_stored_names_in_its_choices_and_fields_literally(poisoned):
+    from spo_tui.app import SpoApp
+    from spo_tui.screens.entry_form import EntryForm, Field
+
+    app = SpoApp(poisoned, clock=fixed_clock(NOW))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.3)
+        form = EntryForm(heading="Correct \x1b]0;x\x07 the case", submit=lambda values: None, changed_only=True, fields=[
+            Field("practitioner", "Practitioner", "select", [("[b]Pat[/] \x1b[2J Officer", "pat")], value="pat"),
+            Field("name", "Name", value="Joe \x1b[2J [red]Bloggs[/]"),
+            Field("notes", "Notes", "textarea", value="line \x1b]0;x\x07 one\nline two"),
+        ])  # fmt: skip
+        await app.push_screen(form)
+        await pilot.pause()
+        text = drawn(app)
+        assert_no_control_characters(text)
+        for shown in ("Correct \\x1b]0;x\\x07 the case", "[b]Pat[/] \\x1b[2J Officer", "Joe \\x1b[2J [red]Bloggs[/]",
+                      "line \\x1b]0;x\\x07 one"):  # fmt: skip
+            assert shown in text, shown
+        assert form.values() == {}  # opening shows the escapes; nothing counts as changed until typed
