@@ -439,15 +439,15 @@ def kill_at_random(args: list[str], within: float, rng: random.Random, tmp_path:
 def test_sigkill_during_backups_while_a_writer_saves(tmp_path, store):
     """Backups killed at random moments while entries are being saved: the database stays whole with
     every saved entry, no half backup sits under a backup's name, and the next backup clears the rest."""
-    fill(store, 8)
+    fill(store, 4)
     within = timed("--db", str(store), "backup", tmp_path=tmp_path)
     writer = Writer(store, tmp_path, reopen=False)
     rng = random.Random(11)
     kills = tries = 0
     try:
         writer.wait_for(2)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and kills < 8:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and kills < 6:
             to = ["--to", str(tmp_path / "copy.db")] if tries % 2 else []
             tries += 1
             kills += kill_at_random(["--db", str(store), "backup", *to], within, rng, tmp_path)
@@ -470,7 +470,7 @@ def test_sigkill_during_backups_while_a_writer_saves(tmp_path, store):
 def test_sigkill_during_restores_while_a_writer_saves(tmp_path, store):
     """Restores killed at random moments, with a writer saving between them: the database stays whole,
     every saved entry is in it or in a before-restore backup, and the next backup clears the rest."""
-    fill(store, 8)
+    fill(store, 4)
     backup = bk.backup(store, tmp_path / "spo-backup.db")
     within = timed("--db", str(store), "restore", str(backup), tmp_path=tmp_path)
     writer = Writer(store, tmp_path, reopen=True)
@@ -478,8 +478,8 @@ def test_sigkill_during_restores_while_a_writer_saves(tmp_path, store):
     kills = 0
     try:
         writer.wait_for(2)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and kills < 6:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and kills < 5:
             kills += kill_at_random(["--db", str(store), "restore", str(backup)], within, rng, tmp_path)
             no_half_backups(store.parent / "backups")
         assert kills >= 2, "the restores finished before they could be killed: the test proved nothing"
