@@ -524,7 +524,7 @@ async def test_start_warns_when_the_record_was_altered(team_db):
         await app.workers.wait_for_complete()
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-    assert any("has been altered outside spo-tui" in m for m in messages)
+    assert any(m.startswith("The oversight record does not hold: oversight entry") and "has been altered" in m for m in messages)
 
 
 @pytest.mark.parametrize(
