@@ -485,3 +485,20 @@ def rebuild_with_key(path, key: Ed25519PrivateKey) -> None:
         conn.execute(sql)
     conn.commit()
     conn.close()
+
+
+def test_a_backup_anchors_the_head_so_a_later_rollback_is_found(store, ctx, rules, tmp_path):
+    path, ids = store
+    older = tmp_path / "older.db"
+    shutil.copyfile(path, older)
+    db = open_db(path)
+    decisions.record_oversight(make_context(db, rules, clock=fixed_clock(ctx.now)), crn=HIGH_CRN, outcome="agreed",
+                               discussed="Later", decision="Later")  # fmt: skip
+    db.close()
+    backed = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "backup", "--to", str(tmp_path / "b.db")],
+                            capture_output=True, text=True, env={**os.environ}, timeout=120)  # fmt: skip
+    assert backed.returncode == 0, backed.stderr
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(older, path)
+    tampered(verify(path), "fewer links than at your backup of", "older copy")

@@ -209,7 +209,8 @@ def check_destination(ctx: Context, output: str | Path) -> Path:
     if dest.exists() and not dest.is_file():
         raise ExportFileError(f"{dest} is not a regular file; nothing was marked")
     if not dest.parent.is_dir():
-        raise ExportFileError(f"the folder {dest.parent} does not exist; nothing was marked")
+        there = "is not a folder" if dest.parent.exists() else "does not exist"
+        raise ExportFileError(f"the folder {dest.parent} {there}; nothing was marked")
     database = _db_file(ctx)
     if database:
         target = dest.resolve()

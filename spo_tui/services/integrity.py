@@ -222,23 +222,36 @@ def anchor(db: Database, event: str, *, trusted: set[str] | None = None, db_path
 
 
 def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str | None:
-    """Record the head of the database file at ``path`` (read-only; else ``fallback``, e.g. the
-    live database when a backup cannot be read): for ``spo-tui backup``. Never raises: a warning or None."""
-    for candidate in (path, fallback):
-        if candidate is None:
-            continue
+    """Record the chain head of the database file at ``path`` (a backup just made, read without
+    changing it), else that of the database at ``fallback`` (the live one, e.g. when the backup
+    cannot be read here): for ``spo-tui backup``. Never raises: a warning, or None."""
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
-            conn = sqlite3.connect(f"file:{Path(candidate).resolve()}?mode=ro", uri=True)
-            try:
-                store = conn.execute("SELECT ref FROM record_chain WHERE position = 1 AND kind = 'store'").fetchone()
-                head = conn.execute("SELECT position, hash FROM record_chain ORDER BY position DESC LIMIT 1").fetchone()
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            continue
+            store = conn.execute("SELECT ref FROM record_chain WHERE position = 1 AND kind = 'store'").fetchone()
+            head = conn.execute("SELECT position, hash FROM record_chain ORDER BY position DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
         if store and head:
-            return _append(store[0], event, head[0], head[1], None, str(Path(fallback or path).resolve()))
-    return None
+            where = str(Path(fallback).resolve()) if fallback else str(Path(path).resolve())
+            return _append(store[0], event, head[0], head[1], None, where)
+    except sqlite3.Error:
+        pass
+    if fallback is None:
+        return None
+    from spo_tui.domain.errors import SpoError
+    from spo_tui.store.db import open_db
+
+    try:
+        db = open_db(fallback, create=False, migrate=False)
+    except (SpoError, sqlite3.Error):
+        return None
+    try:
+        return anchor(db, event)
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
 
 
 def _append(store_id: str, event: str, count: int, head: str, trusted: set[str] | None, db_path: str) -> str | None:
