@@ -284,10 +284,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     last = check.last_anchor
     if args.after_restore:
         print("Restored copy accepted: later checks compare with this copy, not with the checks made before the restore.")
-    elif last is not None:
-        print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
-    else:
+    elif check.first_check:
+        if last is not None:
+            print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
         print("This is your first check of this store: its keys are now the ones you trust for it.")
+    else:
+        print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
     warning = anchor(db, "restore" if args.after_restore else "verify", trusted=check.trusted, db_path=str(path))
     if warning:
         print(f"spo-tui: warning: {warning}", file=sys.stderr)

@@ -502,3 +502,29 @@ def test_a_backup_anchors_the_head_so_a_later_rollback_is_found(store, ctx, rule
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(older, path)
     tampered(verify(path), "fewer links than at your backup of", "older copy")
+
+
+def as_user(path, tmp_path, who, *args):
+    """Run spo-tui as another user of this computer: their own config (key) and data (anchors) folders."""
+    env = {**os.environ, "SPO_TUI_TODAY": "2026-11-23", "XDG_CONFIG_HOME": str(tmp_path / who / "config"),
+           "XDG_DATA_HOME": str(tmp_path / who / "data")}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), *args], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+
+
+def test_a_colleagues_key_is_trusted_on_a_first_check_and_a_later_one_only_when_told(store, tmp_path):
+    path, ids = store
+    # The CASPO exports before ever verifying: an export anchors the head but decides no trust.
+    out = tmp_path / "o.csv"
+    assert as_user(path, tmp_path, "cas", "--as", CASPO, "export", "oversight", "--output", str(out)).returncode == 0
+    first = as_user(path, tmp_path, "cas", "verify")
+    assert first.returncode == 0, first.stderr
+    assert "first check" in first.stdout
+    assert verify(path).returncode == 0  # the SPO's own first check trusts the CASPO's key, already in the store
+    # A third person starts writing to the file: the SPO has not trusted their key.
+    assert as_user(path, tmp_path, "third", "--as", CASPO, "add", "task", "--title", "X", "--category", "other").returncode == 0
+    problems = tampered(verify(path), "which you have not trusted for this store", "run spo-tui verify --trust ")
+    key = problems.split("run spo-tui verify --trust ")[1][:8]
+    trusted = verify(path, "--trust", key)
+    assert trusted.returncode == 0, trusted.stderr
+    assert verify(path).returncode == 0  # remembered in the anchor

@@ -41,6 +41,7 @@ class RecordCheck:
     trusted: set[str]
     first_use: list[str] = field(default_factory=list)  # keys trusted now because this is the first check
     last_anchor: Anchor | None = None
+    first_check: bool = False  # no check of this store by this user has decided which keys to trust
 
     @property
     def ok(self) -> bool:
@@ -78,12 +79,12 @@ def check_record(
     own_id = own.key_id if own else None
     history = anchors.read_anchors(store_id) if store_id else []
     trusted = {own_id} if own_id else set()
-    if history:
-        trusted |= set(history[-1].trusted)
+    decided = anchors.trusted_keys(history)
+    trusted |= set(decided or ())
     for wanted in trust:
         trusted.add(_resolve_key(wanted, result))
     first_use = []
-    if not history and not [s for s in anchors.stores_anchored_at(_db_file(db)) if s != store_id]:
+    if decided is None and not [s for s in anchors.stores_anchored_at(_db_file(db)) if s != store_id]:
         # Trust on first use: the keys already in a store this user has never checked. Not for a
         # file that held another store when last checked: that store was replaced by this one.
         first_use = sorted(k for k in result.signers if k not in trusted)
@@ -105,7 +106,8 @@ def check_record(
             problems.append(Problem("anchor", f"{footer.event} records another store ({footer_store}), not this one ({store_id})"))
         else:
             problems += _anchor_problems(db, [footer], links)
-    return RecordCheck(result, problems, store_id, links, own_id, trusted, first_use, history[-1] if history else None)
+    return RecordCheck(result, problems, store_id, links, own_id, trusted, first_use, history[-1] if history else None,
+                       decided is None)
 
 
 def _first_bad_signature(db: Database, result: Walk) -> Problem | None:
@@ -257,9 +259,10 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
 def _append(store_id: str, event: str, count: int, head: str, trusted: set[str] | None, db_path: str) -> str | None:
     try:
         if trusted is None:
-            history = anchors.read_anchors(store_id)
-            trusted = set(history[-1].trusted) if history else set()
-        anchors.append_anchor(store_id, Anchor(to_iso(utc_now()), event, count, head, tuple(sorted(trusted)), db_path))
+            kept = anchors.trusted_keys(anchors.read_anchors(store_id))
+        else:
+            kept = tuple(sorted(trusted))
+        anchors.append_anchor(store_id, Anchor(to_iso(utc_now()), event, count, head, kept, db_path))
     except (anchors.AnchorProblem, ValueError) as error:
         return str(error) if isinstance(error, anchors.AnchorProblem) else "the store id in this database is not valid"
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from spo_tui.domain.errors import SpoError
@@ -32,7 +32,7 @@ class Anchor:
     event: str
     count: int
     head: str
-    trusted: tuple[str, ...] = field(default=())
+    trusted: tuple[str, ...] | None = None  # None: no check has decided which keys to trust yet
     db: str = ""
 
 
@@ -59,11 +59,20 @@ def read_anchors(store_id: str) -> list[Anchor]:
     for line in text.splitlines():
         try:
             raw = json.loads(line)
+            trusted = raw.get("trusted")
             found.append(Anchor(str(raw["at"]), str(raw["event"]), int(raw["count"]), str(raw["head"]),
-                                tuple(str(k) for k in raw.get("trusted", [])), str(raw.get("db", ""))))  # fmt: skip
+                                None if trusted is None else tuple(str(k) for k in trusted), str(raw.get("db", ""))))  # fmt: skip
         except (ValueError, KeyError, TypeError):
             continue  # a line cut short by a crash, or not ours
     return found
+
+
+def trusted_keys(anchors: list[Anchor]) -> tuple[str, ...] | None:
+    """The keys the last check that decided trusted, or None if no check has yet."""
+    for anchor in reversed(anchors):
+        if anchor.trusted is not None:
+            return anchor.trusted
+    return None
 
 
 def since_restore(anchors: list[Anchor]) -> list[Anchor]:
@@ -78,7 +87,8 @@ def append_anchor(store_id: str, anchor: Anchor) -> Path:
     """Add one line to the store's anchor file (made private, 0600 in a 0700 folder) and flush it to disk."""
     path = anchor_path(store_id)
     line = json.dumps({"at": anchor.at, "event": anchor.event, "count": anchor.count, "head": anchor.head,
-                       "trusted": sorted(anchor.trusted), "db": anchor.db}, sort_keys=True) + "\n"  # fmt: skip
+                       "trusted": None if anchor.trusted is None else sorted(anchor.trusted), "db": anchor.db},
+                      sort_keys=True) + "\n"  # fmt: skip
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
