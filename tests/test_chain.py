@@ -528,3 +528,17 @@ def test_a_colleagues_key_is_trusted_on_a_first_check_and_a_later_one_only_when_
     trusted = verify(path, "--trust", key)
     assert trusted.returncode == 0, trusted.stderr
     assert verify(path).returncode == 0  # remembered in the anchor
+
+
+def test_a_signing_key_others_can_read_is_refused_and_nothing_is_saved(store):
+    path, ids = store
+    key = Path(os.environ["XDG_CONFIG_HOME"]) / "spo-tui" / "record-key.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and oct(key.parent.stat().st_mode & 0o777) == "0o700"
+    key.chmod(0o644)
+    before = one(path, "SELECT COUNT(*) FROM record_chain")
+    added = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "add", "task", "--title", "X", "--category", "other"],
+                           capture_output=True, text=True, env={**os.environ}, timeout=120)  # fmt: skip
+    assert added.returncode == 2
+    assert added.stderr == f"spo-tui: the record's signing key {key} can be read by other users: make it private (chmod 600 {key})\n"
+    assert one(path, "SELECT COUNT(*) FROM record_chain") == before
+    assert one(path, "SELECT COUNT(*) FROM items WHERE title = 'X'") == (0,)

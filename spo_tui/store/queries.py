@@ -549,6 +549,24 @@ def oversight_people(db: Database, oversight_id: str | None) -> list[dict[str, A
     )
 
 
+#: Snapshot every entry without one (``spo_tui.store.writes.snapshot_all_oversight``): the same
+#: names, roles and actions as :func:`oversight_people` and :func:`agreed_actions`, actions as a JSON
+#: array of {"description", "due", "owner"} in the order agreed.
+SNAPSHOT_ALL = """
+INSERT INTO oversight_snapshots(oversight_id, decided_by_name, decided_by_role, entered_by_name, entered_by_role, actions, taken)
+SELECT o.id, COALESCE(d.name, '(unknown staff id ' || o.decided_by || ')'), COALESCE(d.role, ''),
+       COALESCE(e.name, '(unknown staff id ' || o.entered_by || ')'), COALESCE(e.role, ''),
+       COALESCE((SELECT json_group_array(json_object('description', x.description, 'due', x.due, 'owner', x.owner))
+                 FROM (SELECT a.description, i.due, COALESCE(s.name, '(unknown staff id ' || a.owner_id || ')') AS owner
+                       FROM actions a JOIN items i ON i.id = a.item_id LEFT JOIN staff s ON s.id = a.owner_id
+                       WHERE a.oversight_id = o.id ORDER BY i.rowid) x), '[]'),
+       ?
+FROM oversight_entries o LEFT JOIN staff d ON d.id = o.decided_by LEFT JOIN staff e ON e.id = o.entered_by
+WHERE NOT EXISTS (SELECT 1 FROM oversight_snapshots p WHERE p.oversight_id = o.id)
+ORDER BY o.created_at, o.rowid
+"""
+
+
 def agreed_actions(db: Database, oversight_id: str | None) -> list[dict[str, Any]]:
     """The actions agreed in an entry (or in every entry, if None), in the order agreed:
     oversight_id, description, owner (name) and due (ISO date), from the rows as they are now."""
