@@ -542,3 +542,10 @@ def test_a_signing_key_others_can_read_is_refused_and_nothing_is_saved(store):
     assert added.stderr == f"spo-tui: the record's signing key {key} can be read by other users: make it private (chmod 600 {key})\n"
     assert one(path, "SELECT COUNT(*) FROM record_chain") == before
     assert one(path, "SELECT COUNT(*) FROM items WHERE title = 'X'") == (0,)
+
+
+@pytest.mark.parametrize("table", ["record_chain", "ndelius_marks"])
+def test_a_dropped_record_table_is_named(store, table):
+    path, ids = store
+    tamper(path, f"DROP TABLE {table}", keep_triggers=False)
+    tampered(verify(path), f"the table {table}, part of the signed record, has been dropped")

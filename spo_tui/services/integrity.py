@@ -29,6 +29,11 @@ from spo_tui.store.schema import APPEND_ONLY, record_triggers
 from spo_tui.services.context import LONDON
 
 
+#: The tables the signed record lives in: a store without one of them cannot be checked at all.
+RECORD_TABLES = ("record_store", "chain_keys", "record_chain", "oversight_entries", "oversight_snapshots", "ndelius_batches",
+                 "ndelius_marks", "audit_log", "team_notes")  # fmt: skip
+
+
 @dataclass
 class RecordCheck:
     """What :func:`check_record` found."""
@@ -68,6 +73,10 @@ def check_record(
     the user restored an older copy on purpose, so the anchors made before are not compared.
     ``against``: (store id, anchor) read from the footers of text exports (:func:`export_anchor`).
     """
+    missing = [t for t in RECORD_TABLES if not queries.table_exists(db, t)]
+    if missing:
+        gone = [Problem("removed", f"the table {t}, part of the signed record, has been dropped") for t in missing]
+        return RecordCheck(Walk(), gone, None, 0, None, set())
     result = walk(queries.chain_links(db), signing.check_signature)
     problems = [_first_bad_signature(db, result) or p if p.kind == "unsigned" else p for p in result.problems]
     links = queries.chain_head(db)[0]
