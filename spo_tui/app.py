@@ -276,18 +276,22 @@ class SpoApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
     def check_record(self) -> None:
-        """Verify the oversight chain on a connection of this thread's own; warn if it is broken."""
-        from spo_tui.services.integrity import verify_chain
+        """Check the signed oversight record on a connection of this thread's own (streamed, as
+        ``spo-tui verify`` does); anchor its head if it holds, warn if it does not."""
+        from spo_tui.services.integrity import anchor, check_record
 
         db = open_db(self.db_path, migrate=False)
         try:
-            problem = verify_chain(db)
+            check = check_record(db)
+            if check.ok:
+                anchor(db, "app", trusted=check.trusted, db_path=str(self.db_path))
         finally:
             db.close()
-        if problem is not None:
+        if not check.ok:
+            more = f" (and {len(check.problems) - 1} more)" if len(check.problems) > 1 else ""
             self.call_from_thread(
                 self.notify,
-                f"The oversight record has been altered outside spo-tui: {problem.message}. Run spo-tui verify.",
+                f"The oversight record does not hold: {check.problems[0].message}{more}. Run spo-tui verify.",
                 severity="error", timeout=30, markup=False,
             )  # fmt: skip
 

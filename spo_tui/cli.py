@@ -237,19 +237,31 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
     rs.add_argument("file", metavar="FILE")
 
-    sub.add_parser("verify", help="check the oversight record has not been altered: exit 1 naming the first entry if it has")
+    vf = sub.add_parser("verify", help="check the signed oversight record: exit 1 naming what was altered, removed or added")
+    vf.add_argument("--trust", action="append", default=[], metavar="KEY",
+                    help="also trust this device key (its first 8 or more hex digits) for this store, e.g. a colleague's")
+    vf.add_argument("--after-restore", action="store_true",
+                    help="you restored an older copy on purpose: check from this copy on, not against earlier checks")
+    vf.add_argument("--against", action="append", default=[], metavar="FILE",
+                    help="also check the record carries on from the head recorded at the end of this text export")
 
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
     imp.add_argument("file", metavar="FILE", help="the CSV file, or - to read it from standard input")
     imp.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
 
-    exp = sub.add_parser("export", help="export oversight entries not yet entered in nDelius")
-    exp.add_argument("what", choices=["oversight"])
-    exp.add_argument("--since", metavar="DATE", help="only entries made on or after DATE")
-    exp.add_argument("--format", choices=["csv", "text"], default="csv")
-    exp.add_argument("--mark-entered", action="store_true", help="record that these entries are now in nDelius")
-    exp.add_argument("--output", metavar="FILE", help="write to FILE (readable by you only) instead of the screen")
+    exp = sub.add_parser("export", help="export oversight entries not yet entered in nDelius; list or un-mark batches of marks")
+    exp_sub = exp.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    ov = exp_sub.add_parser("oversight", help="the oversight entries not yet entered in nDelius")
+    ov.add_argument("--since", metavar="DATE", help="only entries made on or after DATE")
+    ov.add_argument("--format", choices=["csv", "text"], default="csv")
+    ov.add_argument("--mark-entered", action="store_true",
+                    help="record that these entries are now in nDelius (needs --output: marked once the file is safely written)")
+    ov.add_argument("--output", metavar="FILE", help="write to FILE (readable by you only) instead of the screen")
+    bt = exp_sub.add_parser("batches", help="list the batches of entries marked entered in nDelius, newest first")
+    bt.add_argument("--limit", type=int, metavar="N", help="at most N batches")
+    um = exp_sub.add_parser("unmark", help="take back a batch of marks: its entries are exported again")
+    um.add_argument("batch", metavar="BATCH", help="the batch id, or its first 8 or more characters")
     return parser
 
 
@@ -474,24 +486,53 @@ def _refuse_damaged(path: Path) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from spo_tui.services.integrity import verify_chain
+    from spo_tui.services.integrity import anchor, check_record, export_anchor, link_summary
     from spo_tui.store.db import open_db
 
+    path = _db_path(args)
     try:
-        db = open_db(_db_path(args), create=False)
-        problem = verify_chain(db)
-        count = db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0]
+        db = open_db(path, create=False)
+        against = [export_anchor(Path(f).expanduser()) for f in args.against]
+        check = check_record(db, trust=tuple(args.trust), after_restore=args.after_restore, against=against)
     except SpoError as error:
         return _fail(str(error))
     except Exception as error:
         if not _is_database_error(error):
             raise
-        return _fail(database_message(error))
-    if problem is None:
-        print(f"The oversight record is intact: {count} entries, every link holds.")
-        return 0
-    print(f"The oversight record has been tampered with: {visible(problem.message, lines=False)}.", file=sys.stderr)
-    return 1
+        return _fail(f"{visible(path, lines=False)} cannot be checked: {database_message(error)}")
+    if not check.ok:
+        lines = "".join(f"- {visible(p.message, lines=False)}.\n" for p in check.problems)
+        sys.stderr.write(f"The oversight record has been tampered with:\n{lines}")
+        return 1
+    signers = ", ".join(
+        f"device key {k[:8]} ({check.walk.keys.get(k, {}).get('label', '?')}{', yours' if k == check.own_key else ''})"
+        for k in check.walk.signers
+    )
+    print(f"The oversight record is intact: {check.entries} entries, every link holds.")
+    print(f"{link_summary(check)}, head {check.walk.head[:16]}, signed by {signers or 'no key'}.")
+    last = check.last_anchor
+    if args.after_restore:
+        print("Restored copy accepted: later checks compare with this copy, not with the checks made before the restore.")
+    elif check.first_check:
+        if last is not None:
+            print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
+        print("This is your first check of this store: its keys are now the ones you trust for it.")
+    else:
+        print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
+    warning = anchor(db, "restore" if args.after_restore else "verify", trusted=check.trusted, db_path=str(path))
+    if warning:
+        print(f"spo-tui: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _uk_stamp(stamp: str) -> str:
+    from spo_tui.domain.dates import from_iso
+    from spo_tui.services.context import LONDON
+
+    try:
+        return f"{from_iso(stamp).astimezone(LONDON):%d/%m/%Y %H:%M}"
+    except ValueError:
+        return stamp
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -509,9 +550,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if not _is_database_error(error):
             raise
         return _fail(f"cannot back up {path}: {database_message(error)}")
-    # The backup is made and durable: anything that records it (such as the chain's anchor) goes here.
     print(f"Backed up to {visible(made, lines=False)}")
+    _anchor_backup(made, path)
     return 0
+
+
+def _anchor_backup(made: Path, path: Path) -> None:
+    """Record the backed-up chain head in the user's anchors (a warning if that cannot be done)."""
+    from spo_tui.services.integrity import anchor_file
+
+    warning = anchor_file(Path(made), "backup", fallback=path)
+    if warning:
+        print(f"spo-tui: warning: {warning}", file=sys.stderr)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -587,25 +637,55 @@ def _read_stdin() -> bytes:
 def cmd_export(args: argparse.Namespace) -> int:
     from spo_tui.domain.dates import parse_date
     from spo_tui.domain.errors import SpoError
-    from spo_tui.services.export import export_oversight
+    from spo_tui.services import export
     from spo_tui.store.db import open_db
 
+    if args.what == "batches" and args.limit is not None and args.limit < 1:
+        return _fail("--limit must be 1 or more")
+    if args.what == "oversight" and args.mark_entered and not args.output:
+        return _fail(export.MARK_NEEDS_FILE)
     try:
         db = open_db(_db_path(args), create=False)
         ctx = _context(args, db)
         ctx.require("export")
+        if args.what == "batches":
+            return _print_batches(export.batches(ctx, args.limit))
+        if args.what == "unmark":
+            unmark_id, batch = export.unmark_batch(ctx, args.batch)
+            print(f"Batch {batch.id} un-marked ({batch.entries} entr{'y' if batch.entries == 1 else 'ies'}, marked "
+                  f"{batch.when}): they will be in the next export again. Recorded as {unmark_id}.")  # fmt: skip
+            return 0
         since = parse_date(args.since, "since") if args.since else None
-        text, count = export_oversight(ctx, since=since, fmt=args.format, mark_entered=args.mark_entered)
+        if not args.output:
+            text, count = export.export_oversight(ctx, since=since, fmt=args.format, footer=True)
+            sys.stdout.write(text)
+            return 0
+        done = export.export_oversight_to_file(ctx, args.output, since=since, fmt=args.format, mark_entered=args.mark_entered)
     except SpoError as error:
         return _fail(str(error))
-    if args.output:
-        out = Path(args.output).expanduser()
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        print(f"{count} oversight entr{'y' if count == 1 else 'ies'} written to {visible(out, lines=False)}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    entries = f"{done.count} oversight entr{'y' if done.count == 1 else 'ies'}"
+    marked = f"; marked entered in nDelius as batch {done.batch_id}" if done.batch_id else ""
+    print(f"{entries} written to {visible(done.path, lines=False)}{marked}", file=sys.stderr)
+    if done.left_out:
+        print(f"spo-tui: warning: {done.left_out} entr{'y was' if done.left_out == 1 else 'ies were'} left out: not saved by "
+              "spo-tui (run spo-tui verify)", file=sys.stderr)  # fmt: skip
+    if done.warning:
+        print(f"spo-tui: warning: {done.warning}", file=sys.stderr)
+    return 0
+
+
+def _print_batches(found) -> int:
+    if not found:
+        print("No entries have been marked entered in nDelius yet.")
+        return 0
+    for b in found:
+        if b.action == "unmark":
+            what = f"un-marks batch {b.undoes[:8]}"
+        elif b.undone_by:
+            what = f"marked {b.entries} (un-marked {_uk_stamp(b.undone_at)})"
+        else:
+            what = f"marked {b.entries}"
+        print(f"{b.id}  {b.when}  {b.by or '?':<20}  {what}{'  ' + b.note if b.note else ''}")
     return 0
 
 
@@ -669,13 +749,16 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
-    from spo_tui.config import data_dir, default_demo_path, user_rules_path
+    from spo_tui.config import anchors_dir, data_dir, default_demo_path, signing_key_path, user_rules_path
 
+    key = signing_key_path()
     lines = [
         f"database: {_db_path(args)}",
         f"demo database: {default_demo_path()}",
         f"your rules file: {user_rules_path()} ({'present' if user_rules_path().is_file() else 'not present'})",
         f"shipped rules: {data_dir() / 'rules.toml'}",
+        f"your signing key: {key} ({'present' if key.is_file() else 'made when you first save'})",
+        f"your anchors of the record: {anchors_dir()}",
     ]
     print("\n".join(visible(line, lines=False) for line in lines))
     return 0

@@ -144,3 +144,15 @@ def remember_actor(db_path: str | Path, name: str) -> None:
             raise
     except OSError:
         return
+
+
+def signing_key_path() -> Path:
+    """This user's device key (Ed25519, private, 0600) that signs the oversight record: in the user
+    config folder, made on first use."""
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "record-key.pem"
+
+
+def anchors_dir() -> Path:
+    """Where the chain head is recorded at each export, backup and verify (one file per store), in
+    the user data folder: outside any database, so a database cannot rewrite its own history."""
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "anchors"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -399,7 +400,7 @@ class _Builder:
         self.rows: dict[str, list[dict[str, Any]]] = {
             t: []
             for t in ("staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
-                      "alerts", "tasks", "supervision", "oversight_entries", "actions", "ndelius_entries")
+                      "alerts", "tasks", "supervision", "oversight_entries", "actions", "ndelius_batches", "ndelius_marks")
         }  # fmt: skip
         self.staff_by_id: dict[str, dict[str, Any]] = {}
         self.teams: list[dict[str, Any]] = []
@@ -1182,11 +1183,12 @@ class _Builder:
             )  # fmt: skip
 
     def build_ndelius_entries(self) -> None:
-        """Older oversight entries have been copied into nDelius by the team's CASPO."""
+        """Older oversight entries have been copied into nDelius by the team's CASPO, in batches (one
+        per CASPO a day, marked when the last of them was entered)."""
         cutoff = add_working_days(self.today, -3).isoformat()
         yesterday = self.today - timedelta(days=1)
         later: dict[tuple[str, int], date] = {}
-        rows = self.rows["ndelius_entries"]
+        batches: dict[tuple[str, str], list[str]] = {}
         for e in self.rows["oversight_entries"]:
             made = e["created_at"][:10]
             if made >= cutoff:
@@ -1197,7 +1199,17 @@ class _Builder:
             if day is None:
                 day = later[(made, lag)] = min(add_working_days(date.fromisoformat(made), lag), yesterday)
             entered = self.at(day, self.office_minute())
-            rows.append({"oversight_id": e["id"], "entered_by": caspo, "entered_at": max(entered, e["created_at"])})
+            batches.setdefault((caspo, day), []).append((max(entered, e["created_at"]), e["id"]))
+        for (caspo, day), marked in sorted(batches.items(), key=lambda b: (b[0][1], b[0][0])):
+            batch_id = str(uuid.uuid5(_BATCH_NAMESPACE, f"{caspo} {day}"))
+            at = max(when for when, _ in marked)
+            self.rows["ndelius_batches"].append(
+                {"id": batch_id, "action": "mark", "undoes": None, "by_id": caspo, "at": at, "entries": len(marked), "note": ""}
+            )
+            self.rows["ndelius_marks"] += [{"batch_id": batch_id, "oversight_id": i} for _, i in marked]
+
+
+_BATCH_NAMESPACE = uuid.UUID("2d0c6f0e-8f1a-4c52-9a57-5b1f0e6c3d21")
 
 
 #: People-raised open work on a team's day (countersigns are chosen between 22 and 28).
@@ -1255,7 +1267,7 @@ def generate_demo(
     b.build_ndelius_entries()
 
     order = ("staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns", "alerts",
-             "tasks", "supervision", "oversight_entries", "actions", "ndelius_entries")  # fmt: skip
+             "tasks", "supervision", "oversight_entries", "actions", "ndelius_batches", "ndelius_marks")  # fmt: skip
     # A big page cache while the PDU's indexes (keyed by random UUIDs) are filled, then the old size.
     cache_size = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute("PRAGMA cache_size = -262144")
@@ -1263,7 +1275,8 @@ def generate_demo(
         with db.atomic():
             for table in order:
                 _insert_rows(db, table, b.rows[table])
-            writes.append_to_chain(db, b.rows["oversight_entries"])
+            writes.snapshot_all_oversight(db, taken="at the time")
+            writes.link_all_records(db)
             for key, value in (("demo", "1"), ("demo_seed", str(seed)), ("demo_scale", scale), ("demo_today", today.isoformat())):
                 set_meta(db, key, value)
     finally:

@@ -36,6 +36,17 @@ def fixed_clock(moment: datetime):
     return lambda: moment
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session_paths(tmp_path_factory: pytest.TempPathFactory):
+    """The user's folders for fixtures made once per module or session (made before any test's
+    own): never the real home, where a signing key or anchors would otherwise be written."""
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            patch.setenv(name, str(home / name.lower()))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the database, the user's rules file and the user's folders at paths under tmp_path."""

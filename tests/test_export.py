@@ -310,24 +310,34 @@ def test_since_uses_the_uk_date_not_the_utc_date(ctx):
 # --- Marking entered: new rows, never an edit ----------------------------------------------------
 
 
-def test_export_with_mark_entered_records_who_and_when_and_leaves_oversight_rows_alone(ctx, db, rules, entries):
+def marks(db) -> list[dict]:
+    """The marks in force: entry, who marked it and when (the batch's), in the order marked."""
+    return rows(db, """SELECT m.oversight_id, b.by_id AS entered_by, b.at AS entered_at FROM ndelius_marks m
+                       JOIN ndelius_batches b ON b.id = m.batch_id
+                       WHERE NOT EXISTS (SELECT 1 FROM ndelius_batches u WHERE u.undoes = b.id) ORDER BY m.rowid""")
+
+
+def test_export_with_mark_entered_records_who_and_when_and_leaves_oversight_rows_alone(ctx, db, rules, entries, tmp_path):
     before = snapshot(db)
     caspo = make_context(db, rules, CASPO, clock=fixed_clock(datetime(2026, 11, 23, 14, 5, tzinfo=UTC)))
-    text, count = export.export_oversight(caspo, fmt="text", mark_entered=True)
-    assert count == 7 and text.count("Ref: ") == 7
+    done = export.export_oversight_to_file(caspo, tmp_path / "out.txt", fmt="text", mark_entered=True)
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert done.count == 7 and text.count("Ref: ") == 7
     after = snapshot(db)
     assert after["oversight_entries"] == before["oversight_entries"]
     assert after["actions"] == before["actions"] and after["items"] == before["items"]
-    marks = rows(db, "SELECT oversight_id, entered_by, entered_at FROM ndelius_entries ORDER BY rowid")
-    assert marks == [
+    assert marks(db) == [
         {"oversight_id": entries[name], "entered_by": staff_id(db, CASPO), "entered_at": "2026-11-23T14:05:00Z"}
         for name in ORDER
     ]
+    batch = row(db, "SELECT * FROM ndelius_batches")
+    assert (batch["id"], batch["action"], batch["by_id"], batch["entries"], batch["note"]) == (
+        done.batch_id, "mark", staff_id(db, CASPO), 7, "export to out.txt")
     audit = row(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
     assert (audit["action"], audit["entity"], audit["actor_id"], audit["on_behalf_of"], audit["at"]) == (
         "export_oversight", "oversight", staff_id(db, CASPO), staff_id(db, SPO), "2026-11-23T14:05:00Z",
     )  # fmt: skip
-    assert json.loads(audit["new"]) == {"count": 7, "format": "text", "marked": True}
+    assert json.loads(audit["new"]) == {"count": 7, "format": "text", "marked": True, "batch": done.batch_id, "file": "out.txt"}
     # Nothing is pending any more; a new entry is.
     assert export.export_oversight(caspo, fmt="csv") == (",".join(CSV_COLUMNS) + "\n", 0)
     fresh = decisions.record_oversight(caspo, crn=LOW_CRN, outcome="agreed", discussed="D", decision="A").oversight_id
@@ -339,7 +349,8 @@ def test_export_without_marking_writes_only_the_disclosure_audit_row(ctx, db, en
     text, count = export.export_oversight(ctx, fmt="csv")
     after = snapshot(db)
     assert count == 7
-    assert {t: r for t, r in after.items() if t != "audit_log"} == {t: r for t, r in before.items() if t != "audit_log"}
+    chained = ("audit_log", "record_chain")  # the audit row and its link in the signed record
+    assert {t: r for t, r in after.items() if t not in chained} == {t: r for t, r in before.items() if t not in chained}
     (new_audit,) = [r for r in after["audit_log"] if r not in before["audit_log"]]
     audit = row(db, "SELECT * FROM audit_log WHERE id = ?", [new_audit[0]])
     assert (audit["action"], audit["entity"], audit["entity_id"], audit["actor_id"], audit["at"]) == (
@@ -350,10 +361,10 @@ def test_export_without_marking_writes_only_the_disclosure_audit_row(ctx, db, en
     assert export.export_oversight(ctx, fmt="csv") == (text, 7)
 
 
-def test_mark_entered_with_since_marks_only_what_was_exported(ctx, db, entries):
-    _, count = export.export_oversight(ctx, since=date(2026, 11, 23), mark_entered=True)
+def test_mark_entered_with_since_marks_only_what_was_exported(ctx, db, entries, tmp_path):
+    count = export.export_oversight_to_file(ctx, tmp_path / "out.csv", since=date(2026, 11, 23), mark_entered=True).count
     assert count == 3
-    marked = {r["oversight_id"] for r in rows(db, "SELECT oversight_id FROM ndelius_entries")}
+    marked = {r["oversight_id"] for r in marks(db)}
     assert marked == {entries[n] for n in ("hvra", "undone", "withdrawn")}
     assert [c.oversight_id for c in export.pending_oversight(ctx)] == [entries[n] for n in ("bst", "caspo", "actions", "recall")]
 
@@ -363,13 +374,14 @@ def test_pending_excludes_entries_marked_entered(ctx, db, entries):
     assert [c.oversight_id for c in export.pending_oversight(ctx)] == [
         entries[n] for n in ("bst", "actions", "hvra", "undone", "withdrawn")
     ]
-    assert rows(db, "SELECT oversight_id, entered_by, entered_at FROM ndelius_entries ORDER BY rowid") == [
+    assert marks(db) == [
         {"oversight_id": entries["caspo"], "entered_by": staff_id(db, SPO), "entered_at": "2026-11-23T09:00:00Z"},
         {"oversight_id": entries["recall"], "entered_by": staff_id(db, SPO), "entered_at": "2026-11-23T09:00:00Z"},
     ]
     audit = row(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
     assert (audit["action"], audit["entity"]) == ("mark_ndelius_entered", "oversight")
-    assert json.loads(audit["new"]) == {"count": 2, "oversight_ids": [entries["caspo"], entries["recall"]]}
+    batch = row(db, "SELECT id FROM ndelius_batches")["id"]
+    assert json.loads(audit["new"]) == {"count": 2, "oversight_ids": [entries["caspo"], entries["recall"]], "batch": batch}
 
 
 def test_the_superseded_entry_stays_pending_until_marked_its_correction_too(ctx, entries):
@@ -408,12 +420,12 @@ def test_mark_entered_refuses_an_empty_choice_or_unknown_ids(ctx, db, entries, i
 def test_mark_entered_with_an_unknown_id_among_good_ones_marks_none(ctx, db, entries):
     with pytest.raises(ValidationError, match="no oversight entry with id nope"):
         export.mark_entered(ctx, [entries["bst"], "nope"])
-    assert rows(db, "SELECT * FROM ndelius_entries") == []
+    assert rows(db, "SELECT * FROM ndelius_marks") == []
 
 
 def test_an_id_chosen_twice_is_marked_once(ctx, db, entries):
     assert export.mark_entered(ctx, [entries["bst"], entries["bst"]]) == 1
-    assert len(rows(db, "SELECT * FROM ndelius_entries")) == 1
+    assert len(rows(db, "SELECT * FROM ndelius_marks")) == 1
 
 
 def test_an_unknown_format_is_refused_and_nothing_is_written(ctx, db, entries):
@@ -423,8 +435,8 @@ def test_an_unknown_format_is_refused_and_nothing_is_written(ctx, db, entries):
     assert snapshot(db) == before
 
 
-def test_oversight_entries_stay_append_only_under_the_export(ctx, db, entries):
-    export.export_oversight(ctx, mark_entered=True)
+def test_oversight_entries_stay_append_only_under_the_export(ctx, db, entries, tmp_path):
+    export.export_oversight_to_file(ctx, tmp_path / "out.csv", mark_entered=True)
     with pytest.raises(Exception, match="append-only"):
         db.execute("UPDATE oversight_entries SET decision = 'x' WHERE id = ?", [entries["bst"]])
 

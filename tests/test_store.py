@@ -19,7 +19,8 @@ from spo_tui.store.schema import LATEST, migrations
 TABLES = {
     "meta", "staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
     "countersign_history", "alerts", "tasks", "supervision", "oversight_entries", "actions", "audit_log",
-    "drafts", "ndelius_entries", "transfers", "team_notes", "oversight_chain", "staff_links", "_sqlite_migrations",
+    "drafts", "transfers", "team_notes", "staff_links", "_sqlite_migrations", "record_store", "chain_keys", "record_chain",
+    "oversight_snapshots", "ndelius_batches", "ndelius_marks",
 }  # fmt: skip
 
 
@@ -39,14 +40,14 @@ def entry_row(db, entry_id) -> tuple:
 
 
 ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers", "0004_team_rhythm", "0005_oversight_chain",
-                  "0006_stored_urgency", "0007_identity"]
+                  "0006_stored_urgency", "0007_identity", "0008_record_chain"]
 
 
 def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0007_identity"
+    assert LATEST == "0008_record_chain"
     assert is_empty(db)
 
 
@@ -81,11 +82,11 @@ def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(t
     assert table_names(db) == TABLES
     after = snapshot(db)
     for table, content in before.items():
-        if table != "_sqlite_migrations":
+        if table not in ("_sqlite_migrations", "ndelius_entries"):  # ndelius_entries became batches in 0008
             assert after[table] == content, table
-    # The new table works with the old data.
-    db.execute("INSERT INTO ndelius_entries(oversight_id, entered_by, entered_at) VALUES ('e1', 'spo-0001', 't')")
-    assert db.execute("SELECT oversight_id FROM ndelius_entries").fetchall() == [("e1",)]
+    # The old entry is in the signed record, with the names as they are at the migration.
+    assert db.execute("SELECT kind, ref FROM record_chain WHERE kind = 'oversight'").fetchall() == [("oversight", "e1")]
+    assert db.execute("SELECT decided_by_name, taken FROM oversight_snapshots").fetchall() == [("Sam Spo", "at migration 0008")]
 
 
 def test_foreign_keys_are_on_and_journal_is_wal(db):

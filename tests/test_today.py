@@ -524,7 +524,25 @@ async def test_start_warns_when_the_record_was_altered(team_db):
         await app.workers.wait_for_complete()
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-    assert any("has been altered outside spo-tui" in m for m in messages)
+    assert any(m.startswith("The oversight record does not hold: oversight entry") and "has been altered" in m for m in messages)
+
+
+async def test_start_checks_a_clean_record_quietly_and_anchors_its_head(team_db):
+    import json
+    import os
+    from pathlib import Path
+
+    path, ids = team_db
+    app = make_app(path)
+    app.VERIFY_AFTER = 0.1
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+    assert not any("oversight record" in m for m in messages)
+    (anchor_file,) = (Path(os.environ["XDG_DATA_HOME"]) / "spo-tui" / "anchors").glob("*.jsonl")
+    assert json.loads(anchor_file.read_text().splitlines()[-1])["event"] == "app"
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,7 @@ def _write_oversight(
                 {"oversight_id": entry_id, "owner_id": action["owner"]["id"], "description": action["description"]},
             )  # fmt: skip
         )
+    writes.seal_oversight(ctx.db, entry_id)
     return entry_id, action_ids
 
 
@@ -480,7 +481,7 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
     with ctx.db.atomic():
         for entry_id in new.get("oversight_ids", []):
             entry = queries.get_oversight(ctx.db, entry_id)
-            writes.insert_oversight(
+            withdrawn_id = writes.insert_oversight(
                 ctx.db,
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
@@ -488,6 +489,7 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                  "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip
+            writes.seal_oversight(ctx.db, withdrawn_id)
         for created in new.get("created_ids", []):
             writes.update_item(ctx.db, created, {**closing(ctx, "withdrawn (undo)"), "updated_at": ctx.now_iso})
         for reopened in new.get("also_closed", []):

@@ -71,6 +71,7 @@ def _insert_note(ctx: Context, **fields: Any) -> str:
         "item_id": None, "answers_id": None, "created_by": ctx.actor["id"], "created_at": ctx.now_iso, **fields,
     }  # fmt: skip
     ctx.db.table("team_notes").insert(note)
+    writes.link_team_note(ctx.db, note["id"])
     return note["id"]
 
 

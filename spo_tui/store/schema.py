@@ -431,5 +431,127 @@ def m0007_identity(db: Database) -> None:
         """
     )
 
+#: The append-only tables of the record, and what their triggers say to anyone who tries to change one.
+APPEND_ONLY = {
+    "oversight_entries": "oversight entries are append-only: record a correction as a new entry",
+    "oversight_snapshots": "what an oversight entry recorded is append-only",
+    "audit_log": "the audit log is append-only",
+    "team_notes": "team notes are append-only: add a new note",
+    "ndelius_batches": "nDelius marks are append-only: un-mark a batch with a new record",
+    "ndelius_marks": "nDelius marks are append-only: un-mark a batch with a new record",
+    "record_chain": "the record chain is append-only",
+    "chain_keys": "the keys of the record are append-only",
+    "record_store": "the identity of a store never changes",
+}
+
+
+def record_triggers() -> dict[str, str]:
+    """Every trigger guarding the record, by name, with its exact SQL (as ``sqlite_master`` keeps it):
+    ``spo-tui verify`` checks that each exists unchanged and that no other trigger is on these tables."""
+    triggers = {}
+    for table, message in APPEND_ONLY.items():
+        for verb in ("UPDATE", "DELETE"):
+            name = f"{table}_no_{verb.lower()}"
+            triggers[name] = f"CREATE TRIGGER {name} BEFORE {verb} ON {table}\nBEGIN\n    SELECT RAISE(ABORT, '{message}');\nEND"
+    triggers["record_store_only_one"] = (
+        "CREATE TRIGGER record_store_only_one BEFORE INSERT ON record_store WHEN EXISTS (SELECT 1 FROM record_store)\n"
+        "BEGIN\n    SELECT RAISE(ABORT, 'a store has one identity');\nEND"
+    )
+    return triggers
+
+
+@migrations(name="0008_record_chain")
+def m0008_record_chain(db: Database) -> None:
+    """The signed record (``spo_tui.domain.chain``): one hash chain over everything the export or a
+    reader relies on, each link signed by the device key of the user who wrote it.
+
+    - ``record_store``: the store's id, bound into the chain as its first link (anchors kept outside
+      the file are keyed by it), and what the old chain's own check found when it was moved in.
+    - ``chain_keys``: the public half of each device key that has written to this store.
+    - ``record_chain``: the links, in order: kind and id of the record, the key that wrote it, the
+      hash, the signature.
+    - ``oversight_snapshots``: what an entry recorded beyond its own row: the decider's and the
+      enterer's names and roles, and the agreed actions as agreed (description, owner, due), so that
+      renaming a member of staff or editing the actions table no longer changes the export.
+    - ``ndelius_batches`` and ``ndelius_marks`` replace ``ndelius_entries``: entries are marked
+      entered in nDelius in batches (who, when, how many), and a batch is un-marked by a new record,
+      after which its entries are exported again.
+
+    Moving an existing store in: the old chain (``oversight_chain``) is checked as before and the
+    result kept in ``record_store`` (a break found then stays reported by ``verify``); its entries
+    are linked in the old chain's order, then the nDelius marks (each former export's marks, grouped
+    by who marked them and when, become one batch), the audit log and the team notes. The snapshots
+    of existing entries are taken from the staff and actions rows as they are now, which is the
+    best the past allows: a name or an action changed before this migration cannot be recovered
+    (they are marked ``taken = 'at migration 0008'``). The append-only triggers of the older tables
+    are made again with the exact SQL ``verify`` expects. Signing needs this user's device key,
+    which is made on first use (``spo_tui.store.signing``).
+    """
+    from spo_tui.store import writes
+
+    db.executescript(
+        """
+        CREATE TABLE record_store (
+            store_id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            legacy_links INTEGER,
+            legacy_head TEXT,
+            legacy_problem TEXT
+        );
+        CREATE TABLE chain_keys (
+            key_id TEXT PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE record_chain (
+            position INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('store', 'key', 'oversight', 'ndelius', 'audit', 'team_note')),
+            ref TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT,
+            UNIQUE (kind, ref)
+        );
+        CREATE TABLE oversight_snapshots (
+            oversight_id TEXT PRIMARY KEY REFERENCES oversight_entries(id),
+            decided_by_name TEXT NOT NULL,
+            decided_by_role TEXT NOT NULL,
+            entered_by_name TEXT NOT NULL,
+            entered_by_role TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            taken TEXT NOT NULL CHECK (taken IN ('at the time', 'at migration 0008'))
+        );
+        CREATE TABLE ndelius_batches (
+            id TEXT PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('mark', 'unmark')),
+            undoes TEXT REFERENCES ndelius_batches(id),
+            by_id TEXT REFERENCES staff(id),
+            at TEXT NOT NULL,
+            entries INTEGER NOT NULL CHECK (entries >= 0),
+            note TEXT NOT NULL DEFAULT '',
+            CHECK ((action = 'unmark') = (undoes IS NOT NULL))
+        );
+        CREATE UNIQUE INDEX ndelius_batches_undone ON ndelius_batches(undoes) WHERE undoes IS NOT NULL;
+        CREATE INDEX ndelius_batches_by_time ON ndelius_batches(at);
+        CREATE TABLE ndelius_marks (
+            batch_id TEXT NOT NULL REFERENCES ndelius_batches(id),
+            oversight_id TEXT NOT NULL REFERENCES oversight_entries(id),
+            PRIMARY KEY (batch_id, oversight_id)
+        );
+        CREATE INDEX ndelius_marks_by_entry ON ndelius_marks(oversight_id);
+        """
+    )
+    writes.move_legacy_marks(db)
+    legacy = writes.check_legacy_chain(db)
+    writes.snapshot_all_oversight(db, taken="at migration 0008")
+    writes.create_store(db, legacy=legacy)
+    writes.link_all_records(db, legacy_order=legacy is not None)
+    db.executescript("DROP TABLE IF EXISTS oversight_chain; DROP TABLE IF EXISTS ndelius_entries;")
+    for name, sql in record_triggers().items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(sql)
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name
