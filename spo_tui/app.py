@@ -83,6 +83,8 @@ class SpoApp(App[None]):
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
         self._no_controls = NoControlCharacters()
+        #: The views logged once per session (the home screens) that have been logged.
+        self.views_logged: set[str] = set()
 
     def get_line_filters(self) -> list[LineFilter]:
         return [*super().get_line_filters(), self._no_controls]
@@ -98,8 +100,6 @@ class SpoApp(App[None]):
     ) -> None:
         """Textual's notification, with any control character in the text shown as an escape."""
         super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
-        #: The views logged once per session (the home screens) that have been logged.
-        self.views_logged: set[str] = set()
 
     def on_mount(self) -> None:
         self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"

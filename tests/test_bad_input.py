@@ -224,9 +224,9 @@ def test_every_service_refuses_control_characters_naming_the_field_and_writes_no
         if field not in ("crn", "date", "to"):  # those name what is unknown, not a control character
             assert error.value.field == field, (field, message)
             assert "control character" in message or "text-direction" in message, message
-        # Only the SBAR made to have something to act on may have been written.
+        # Only the SBAR made to have something to act on (and its link in the record) may have been written.
         after = snapshot(db)
-        assert {t: rows for t, rows in after.items() if rows != before[t]}.keys() <= {"items", "sbars", "audit_log"}
+        assert {t: rows for t, rows in after.items() if rows != before[t]}.keys() <= {"items", "sbars", "audit_log", "record_chain"}
         refused += 1
     assert refused == len(_calls(ctx, bad))
     assert not any(bad in str(row) for rows in snapshot(db).values() for row in rows)

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, fixed_clock
+from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, fixed_clock, link_me
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
@@ -49,6 +49,7 @@ def store(ctx, rules, tmp_path):
     export.mark_entered(caspo, ids[:2])
     rhythm.add_team_note(ctx, "wellbeing", "Lee back after a hard week")
     ids.append(decisions.record_oversight(ctx, crn=LOW_CRN, outcome="agreed", discussed="Discussed 4", decision="Decision 4").oversight_id)
+    link_me(ctx.db)  # this login may act as anyone in the store, as the tests do with --as
     path = Path(ctx.db.conn.execute("PRAGMA database_list").fetchone()[2])
     ctx.db.close()
     return path, ids
@@ -346,8 +347,15 @@ def test_adding_an_audit_row_is_named(store):
 def test_editing_an_audit_row_is_named_including_a_column_added_later(store):
     path, ids = store
     audit_id = one(path, "SELECT MIN(id) FROM audit_log")[0]
-    tamper(path, "ALTER TABLE audit_log ADD COLUMN os_user TEXT")
+    tamper(path, "ALTER TABLE audit_log ADD COLUMN remark TEXT")
     assert verify(path).returncode == 0  # a new nullable column leaves the old links as they were
+    tamper(path, f"UPDATE audit_log SET remark = 'mallory' WHERE id = {audit_id}")
+    tampered(verify(path), f"audit row {audit_id} (link {link_position(path, 'audit', str(audit_id))}", "has been altered")
+
+
+def test_changing_the_computer_login_on_an_audit_row_is_named(store):
+    path, ids = store
+    audit_id = one(path, "SELECT MIN(id) FROM audit_log")[0]
     tamper(path, f"UPDATE audit_log SET os_user = 'mallory' WHERE id = {audit_id}")
     tampered(verify(path), f"audit row {audit_id} (link {link_position(path, 'audit', str(audit_id))}", "has been altered")
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CASPO, HIGH_CRN, LOW_CRN, PO
+from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, link_me
 
 from spo_tui.services import decisions
 from spo_tui.services.decisions import AgreedAction
@@ -39,6 +39,7 @@ def pending(ctx):
             ctx, crn=HIGH_CRN if n % 2 else LOW_CRN, outcome="actions_set", discussed=f"{n}: {LONG}", decision=f"Decision {n}",
             actions=[AgreedAction(f"Action {n}", PO)] if n % 3 == 0 else [],
         )  # fmt: skip
+    link_me(ctx.db)  # this login may act as anyone in the store, as the tests do with --as
     path = Path(ctx.db.conn.execute("PRAGMA database_list").fetchone()[2])
     ctx.db.close()
     return path

@@ -513,3 +513,27 @@ async def test_marking_an_old_database_is_not_taken_for_a_replacement(tmp_path, 
         assert store.read_bytes()[68:72] == b"SPOT"
         await pilot.pause(1.5)
         assert app.store_replaced is None
+
+
+def test_checking_the_file_under_an_open_database_keeps_its_locks(tmp_path):
+    """Reading the header of a database this process has open (as the app does every second, and as
+    a worker does when it opens its own connection) must not drop SQLite's locks on it: otherwise the
+    next process to close the file takes itself for the last user, deletes the WAL, and the open
+    connection reads "database disk image is malformed"."""
+    import sys
+
+    from spo_tui.store.db import file_identity, identify
+
+    path = tmp_path / "spo.db"
+    db = open_db(path)
+    db.execute("CREATE TABLE notes (text TEXT)")
+    with db.atomic():
+        db.execute("INSERT INTO notes VALUES ('first')")
+    for _ in range(3):
+        assert file_identity(path) is not None
+        identify(path)
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO notes VALUES ('second')\"); c.commit(); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True, timeout=60)
+    assert Path(f"{path}-wal").exists(), "the other process deleted the WAL under our connection"
+    assert [r[0] for r in db.execute("SELECT text FROM notes ORDER BY rowid")] == ["first", "second"]
+    db.close()

@@ -22,9 +22,10 @@ from sqlite_utils import Database
 
 from spo_tui.domain.chain import Problem, Walk, describe, short, signed_message, walk
 from spo_tui.domain.dates import from_iso, to_iso, utc_now
-from spo_tui.domain.errors import ValidationError
+from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.store import anchors, queries, signing
 from spo_tui.store.anchors import Anchor
+from spo_tui.store.db import connect, open_db
 from spo_tui.store.schema import APPEND_ONLY, record_triggers
 from spo_tui.services.context import LONDON
 
@@ -237,7 +238,7 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
     changing it), else that of the database at ``fallback`` (the live one, e.g. when the backup
     cannot be read here): for ``spo-tui backup``. Never raises: a warning, or None."""
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        conn = connect(path, read_only=True)
         try:
             store = conn.execute("SELECT ref FROM record_chain WHERE position = 1 AND kind = 'store'").fetchone()
             head = conn.execute("SELECT position, hash FROM record_chain ORDER BY position DESC LIMIT 1").fetchone()
@@ -250,9 +251,6 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
         pass
     if fallback is None:
         return None
-    from spo_tui.domain.errors import SpoError
-    from spo_tui.store.db import open_db
-
     try:
         db = open_db(fallback, create=False, migrate=False)
     except (SpoError, sqlite3.Error):

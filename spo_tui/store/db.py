@@ -14,6 +14,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,8 +63,97 @@ def connect(path: str | Path, *, read_only: bool = False, immutable: bool = Fals
     """
     if read_only or immutable:
         uri = Path(path).resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
-        return sqlite3.connect(uri, uri=True)
-    return sqlite3.connect(str(path))
+        conn = sqlite3.connect(uri, uri=True, factory=_Connection)
+    else:
+        conn = sqlite3.connect(str(path), factory=_Connection)
+    conn.pinned = _pin(path)
+    return conn
+
+
+# --- Reading a file's header without losing SQLite's locks ----------------------------------------------
+#
+# SQLite's locks on a database file are POSIX advisory locks, which belong to the process and the file,
+# not to a descriptor: closing *any* descriptor of the file drops every lock this process holds on it
+# (https://www.sqlite.org/howtocorrupt.html#_posix_advisory_locks_canceled_by_a_separate_thread_doing_close_).
+# Another process then takes itself for the last user, checkpoints and deletes the WAL under our open
+# connection, which reads "database disk image is malformed" from then on. So while this process has a
+# connection to a file, its header is read from one descriptor kept open until the last such connection
+# closes, never from one opened and closed for the purpose.
+
+_pins: dict[tuple[int, int], list[int]] = {}  # (device, inode) -> [descriptor, connections]
+_pins_lock = threading.Lock()
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that lets go of its file's pinned descriptor when it closes."""
+
+    pinned: tuple[int, int] | None = None
+
+    def close(self) -> None:
+        super().close()
+        key, self.pinned = self.pinned, None
+        if key is not None:
+            _unpin(key)
+
+
+def _pin(path: str | Path) -> tuple[int, int] | None:
+    if not hasattr(os, "pread"):  # pragma: no cover - Windows locks are not POSIX locks
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # nothing to read a header from (an in-memory or vanished file)
+    with _pins_lock:
+        pin = _pins.get((info.st_dev, info.st_ino))
+        if pin is not None:
+            pin[1] += 1
+            return (info.st_dev, info.st_ino)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    key = (info.st_dev, info.st_ino)
+    with _pins_lock:
+        pin = _pins.get(key)
+        if pin is None:
+            _pins[key] = [fd, 1]
+        else:  # another thread pinned it meanwhile: this descriptor may be closed only with the pin
+            pin[1] += 1
+            pin.append(fd)
+    return key
+
+
+def _unpin(key: tuple[int, int]) -> None:
+    with _pins_lock:
+        pin = _pins[key]
+        pin[1] -= 1
+        if pin[1] > 0:
+            return
+        del _pins[key]
+    for fd in [pin[0], *pin[2:]]:
+        os.close(fd)
+
+
+def read_header(path: Path) -> bytes:
+    """The first 100 bytes of a regular file (SQLite's header), read without following a FIFO and
+    without disturbing the locks of this process's own connections to it (see above)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        info = None
+    if info is not None:
+        with _pins_lock:
+            pin = _pins.get((info.st_dev, info.st_ino))
+            if pin is not None:
+                return os.pread(pin[0], 100, 0)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{path} is not a regular file (a folder, device, pipe or socket): nothing was changed")
+        return os.read(fd, 100)
+    finally:
+        os.close(fd)
 
 
 # --- Whose file is it? -------------------------------------------------------------------------------
@@ -75,17 +165,6 @@ def not_ours_message(path: Path, why: str) -> str:
 
 def newer_message(path: Path, schema: int) -> str:
     return f"{path} was made by a newer spo-tui (schema {schema}); upgrade spo-tui to open it"
-
-
-def read_header(path: Path) -> bytes:
-    """The first 100 bytes of a regular file (SQLite's header), read without following a FIFO."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise StoreError(f"{path} is not a regular file (a folder, device, pipe or socket): nothing was changed")
-        return os.read(fd, 100)
-    finally:
-        os.close(fd)
 
 
 def identify(path: Path) -> None:
