@@ -187,12 +187,14 @@ def test_a_save_goes_through_while_the_work_runs(store, what, name, day):
         for line in child.stdout:
             lines.append((time.perf_counter(), line.strip()))
 
+    # The writer opens first: spo-tui reads the file's header as it opens it, and only a file it already
+    # has open is read without dropping the locks of this process's other connections (the prober's).
+    writer = context(path, day)
     child = start_child(path, what, day, BATCH if what == "refresh" else 100, "go")
     threads = [threading.Thread(target=probe), threading.Thread(target=read, args=(child,))]
     for t in threads:
         t.start()
     try:
-        writer = context(path, day)
         while child.poll() is None and len(saves) < 200:
             start = time.perf_counter()
             intake.add_task(writer, f"Fire door check {len(saves)}", "buildings")  # waits up to 5 s, then "busy"
