@@ -613,7 +613,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         ctx = _context(args, db, allow_setup=args.kind == "staff")
         ctx.require("import")
         name = "standard input" if data is not None else args.file
-        report = import_file(ctx, args.kind, name, dry_run=args.dry_run, data=data)
+        report = import_file(ctx, args.kind, name, dry_run=args.dry_run, data=data, refresh=True)
         setting_up = ctx.actor["id"] is None and report.ok and not args.dry_run
         notice = link_at_set_up(db, ctx.os_user, at=ctx.now_iso) if setting_up else None  # who set it up is its SPO
     except SpoError as error:

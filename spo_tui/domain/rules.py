@@ -16,6 +16,7 @@ from dateutil.rrule import WEEKLY, rrule
 
 from spo_tui.domain.dates import add_working_days
 from spo_tui.domain.errors import ValidationError
+from spo_tui.domain.urgency import weights_problem
 from spo_tui.domain.vocab import (
     FACILITIES_CATEGORIES,
     CountersignKind,
@@ -63,6 +64,12 @@ class Rules:
             value = self.get(section, key)
             if not isinstance(value, int) or value < 0:
                 raise ValidationError(f"rules: [{section}] {key} must be a whole number, not {value!r}")
+        catch_up = self.raw.get("touch_points", {}).get("catch_up_after_days")
+        if not isinstance(catch_up, int) or isinstance(catch_up, bool) or catch_up < 0:
+            raise ValidationError(f"rules: [touch_points] catch_up_after_days must be a whole number, 0 or more, not {catch_up!r}")
+        problem = weights_problem(self.raw.get("urgency", {}))
+        if problem:
+            raise ValidationError(f"rules: {problem}")
         for level in self.get("touch_points", "quarterly_rosh"):
             if level not in {r.value for r in RoSH}:
                 raise ValidationError(f"rules: [touch_points] quarterly_rosh: unknown RoSH level {level!r}")
@@ -97,6 +104,15 @@ class CaseFacts:
     sentence_end: date | None
     last_oversight: date | None = None
     flags: tuple[tuple[str, date | None], ...] = ()
+
+
+def is_catch_up(due: date, today: date, rules: Rules) -> bool:
+    """True if a touch point due on ``due`` and reaching the queue ``today`` goes on the catch-up
+    list: it is overdue by more than ``[touch_points] catch_up_after_days`` already. That happens
+    when a case comes into the store after its touch points fell due: a caseload imported on day
+    one, a case transferred in or added by hand late, a store nobody opened for weeks. Such work
+    is inherited backlog, worked through on its own list rather than put above today's work."""
+    return (today - due).days > rules.get("touch_points", "catch_up_after_days")
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class QueueEntry:
         return {
             "id": r.id, "kind": r.kind, "crn": r.crn, "name": r.name, "practitioner": r.practitioner,
             "rosh": r.rosh, "title": r.title, "due": r.due, "due_text": self.due_text(today),
-            "urgency": self.urgency.score,
+            "urgency": self.urgency.score, "catch_up": bool(r.catch_up),
             "reasons": [{"reason": reason, "points": points} for reason, points in self.urgency.reasons],
         }  # fmt: skip
 
@@ -75,6 +75,7 @@ def facts(row: QueueRow) -> ItemFacts:
         sbar_urgency=row.sbar_urgency,
         countersign_kind=row.countersign_kind,
         court_date=date.fromisoformat(row.court_date) if row.court_date else None,
+        catch_up=bool(row.catch_up),
     )
 
 
@@ -93,7 +94,7 @@ def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
         if rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by) or scoring.fits_one_batch(db):
             _ensure_scored(ctx)
     with read_snapshot(db):
-        yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights)
+        yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights, ctx.today)
 
 
 def update_scores(ctx: Context) -> None:

@@ -11,6 +11,10 @@ transaction they held the write lock for half a minute and other people's saves 
 busy; in batches, a save made meanwhile waits a few hundredths of a second. Each batch checks
 again, under the lock, that its items are still missing, so a refresh stopped half-way (a kill,
 a power cut) leaves only whole batches, and the next refresh makes exactly what is left.
+
+A touch point already overdue by more than ``[touch_points] catch_up_after_days`` when it is made
+goes on the catch-up list (``rules.is_catch_up``): on the first refresh after a caseload is imported,
+that is most of the calendar's touch points, and they must not bury today's work.
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from spo_tui.domain.rules import CaseFacts, DueWork, PractitionerFacts, calendar_touch_points, supervision_due
+from spo_tui.domain.rules import (
+    CaseFacts,
+    DueWork,
+    PractitionerFacts,
+    calendar_touch_points,
+    is_catch_up,
+    supervision_due,
+)
 from spo_tui.domain.vocab import RoSH, SentenceType
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
@@ -35,6 +47,25 @@ BATCH_SIZE = 500
 _Work = tuple[str, str | None, DueWork, dict]
 
 
+@dataclass
+class Made:
+    """What one refresh made: items in all, and of the touch points how many were already overdue
+    and how many of those went on the catch-up list."""
+
+    items: int = 0
+    touch_points: int = 0
+    overdue: int = 0
+    catch_up: int = 0
+
+    def add(self, ctx: Context, written: list[_Work]) -> None:
+        self.items += len(written)
+        for kind, _crn, work, _detail in written:
+            if kind == "touch_point":
+                self.touch_points += 1
+                self.overdue += work.due < ctx.today
+                self.catch_up += is_catch_up(work.due, ctx.today, ctx.rules)
+
+
 def refresh_due_work(
     ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
 ) -> int:
@@ -44,21 +75,28 @@ def refresh_due_work(
     ``batch_size`` items, or by default as many as hold the lock about 0.1 s (``Pace``), starting
     at ``BATCH_SIZE``. ``after_batch(created so far)`` is called after each batch commits.
     """
+    return refresh_counted(ctx, batch_size=batch_size, after_batch=after_batch).items
+
+
+def refresh_counted(
+    ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
+) -> Made:
+    """``refresh_due_work``, saying what it made (for the import report)."""
     work = _due_work(ctx)
     pace = Pace(batch_size, BATCH_SIZE)
-    created = 0
+    made = Made()
     start = 0
     while start < len(work):
         began = time.monotonic()
         batch = work[start : start + pace.size]
-        created += _write_batch(ctx, batch)
+        made.add(ctx, _write_batch(ctx, batch))
         start += len(batch)
         held = time.monotonic() - began
         if after_batch is not None:
-            after_batch(created)
+            after_batch(made.items)
         if start < len(work):
             pace.done(held)  # size the next batch, and let anyone waiting for the lock have it
-    return created
+    return made
 
 
 def _due_work(ctx: Context) -> list[_Work]:
@@ -121,8 +159,9 @@ def _plan(ctx: Context) -> list[_Work]:
     return new_items
 
 
-def _write_batch(ctx: Context, batch: list[_Work]) -> int:
-    """Write the items of ``batch`` that are still missing, in one transaction with its audit row.
+def _write_batch(ctx: Context, batch: list[_Work]) -> list[_Work]:
+    """Write the items of ``batch`` that are still missing, in one transaction with its audit row;
+    return them.
 
     The batch was planned from a read that may be seconds old: another refresh (another person's
     app) may have made some of its items since, so what exists now is checked under the lock.
@@ -131,17 +170,19 @@ def _write_batch(ctx: Context, batch: list[_Work]) -> int:
     with db.atomic():
         missing = _still_missing(db, batch)
         if not missing:
-            return 0
+            return []
         writes.insert_rule_items(db, [
             ({"kind": kind, "crn": crn, "title": work.title, "due": work.due.isoformat(), "rule_key": work.key,
-              "status": "open", "created_at": ctx.now_iso}, detail)
+              "status": "open", "created_at": ctx.now_iso,
+              "catch_up": int(kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules))}, detail)
             for kind, crn, work, detail in missing
         ])  # fmt: skip
+        catch_up = sum(kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules) for kind, _c, work, _d in missing)
         writes.audit(
             db, at=ctx.now_iso, actor_id=ctx.actor["id"], action="refresh_due_work", entity="items",
-            entity_id=None, new={"created": len(missing)},
+            entity_id=None, new={"created": len(missing), **({"catch_up": catch_up} if catch_up else {})},
         )  # fmt: skip
-    return len(missing)
+    return missing
 
 
 def _still_missing(db, batch: list[_Work]) -> list[_Work]:

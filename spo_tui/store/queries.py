@@ -51,6 +51,7 @@ class QueueRow:
     sbar_urgency: str | None
     countersign_kind: str | None
     court_date: str | None
+    catch_up: int = 0
     status: str = "open"
     score: int = 0
 
@@ -64,7 +65,7 @@ LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
 """
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
-       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.status"""
+       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up, i.status"""
 # Open and unsnoozed, for the owner (:owner) or for no one in particular.
 _OPEN = """i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= :today)
   AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""

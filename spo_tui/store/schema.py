@@ -553,5 +553,24 @@ def m0008_record_chain(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations(name="0009_catch_up")
+def m0009_catch_up(db: Database) -> None:
+    """The catch-up list (``spo_tui.domain.urgency``): ``items.catch_up`` is 1 on a touch point that
+    was already long overdue on the day it reached the queue (``rules.is_catch_up``), set when the
+    item is made and never changed by the rules after. The score reads it, so a change to it clears
+    the stored score as the other facts do (the trigger of 0006, made again with the new column).
+    Existing items are not marked: nobody can tell now what was inherited and what fell behind."""
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN catch_up INTEGER NOT NULL DEFAULT 0 CHECK (catch_up IN (0, 1));
+        DROP TRIGGER items_rescore;
+        CREATE TRIGGER items_rescore AFTER UPDATE OF kind, crn, status, due, created_at, catch_up ON items
+        BEGIN
+            UPDATE items SET urgency = NULL WHERE id = NEW.id;
+        END;
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from spo_tui.domain.urgency import court_horizon
 from spo_tui.store.batches import Pace
 
 #: The facts the score reads, as column expressions of the queue's joins (items i, cases c,
@@ -39,6 +40,7 @@ QUEUE_COLUMNS = {
     "sbar_urgency": "s.urgency",
     "countersign_kind": "cs.kind",
     "court_date": "cs.court_date",
+    "catch_up": "i.catch_up",
 }
 
 #: Joins that bring in every column of ``QUEUE_COLUMNS`` for items aliased ``i``.
@@ -72,14 +74,31 @@ def _lookup(column: str, table: dict[str, Any], *, as_int: bool = False) -> str:
     return f"(CASE {column} {whens} ELSE 0 END)"
 
 
-def score_sql(weights: dict[str, Any], columns: dict[str, str] = QUEUE_COLUMNS) -> str:
-    """One SQL expression equal to ``explain(item, today, weights).score``; ``:today`` is the day.
+def _texts(values: list[str]) -> str:
+    return "(" + ", ".join(_text(v) for v in values) + ")" if values else "(NULL)"
+
+
+def score_sql(weights: dict[str, Any], today: date, columns: dict[str, str] = QUEUE_COLUMNS) -> str:
+    """One SQL expression equal to ``explain(item, today, weights).score``; ``:today`` is ``today``.
 
     ``columns`` names the SQL for each fact (see ``QUEUE_COLUMNS``). Weights are written in as
-    literals, checked to be numbers, so the expression needs no parameter but ``:today``.
+    literals, checked to be numbers, so the expression needs no parameter but ``:today``; so is the
+    last court date that makes a PSR time-critical (``court_horizon``: working days, which SQLite
+    cannot count), which is why the expression is made for one day.
     """
     w = weights
     col = columns
+    tc = w["time_critical"]
+    critical = (
+        f"(({col['kind']} = 'sbar' AND {col['sbar_urgency']} IN {_texts(tc['sbar_urgency'])})"
+        f" OR ({col['kind']} = 'countersign' AND {col['countersign_kind']} = 'PSR'"
+        f" AND {col['court_date']} >= :today AND {col['court_date']} <= {_text(court_horizon(today, w).isoformat())})"
+        f" OR ({col['due']} = :today AND {col['kind']} IN {_texts(tc['deadline_today'])}))"
+    )
+    tier = (
+        f"(CASE WHEN {critical} THEN CAST({_number(tc['points'])} AS INTEGER)"
+        f" WHEN {col['catch_up']} THEN CAST({_number(w['catch_up'])} AS INTEGER) ELSE 0 END)"
+    )
     days_to_due = f"CAST(julianday({col['due']}) - julianday(:today) AS INTEGER)"
     late = f"MIN(-{days_to_due}, {_number(w['overdue_max_days'])})"
     due = (
@@ -102,6 +121,7 @@ def score_sql(weights: dict[str, Any], columns: dict[str, str] = QUEUE_COLUMNS) 
         " ELSE 0 END)"
     )
     terms = [
+        tier,
         _lookup(col["kind"], w["kind"]),
         due,
         _lookup(col["rosh"], w["rosh"]),
@@ -186,7 +206,7 @@ def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -
 def _score(db: Database, day: str, weights: dict[str, Any], where: str, params: dict[str, Any]) -> int:
     cursor = db.execute(
         f"""UPDATE items SET urgency = scored.score
-            FROM (SELECT i.rowid AS row, {score_sql(weights)} AS score FROM items i {QUEUE_JOINS}
+            FROM (SELECT i.rowid AS row, {score_sql(weights, date.fromisoformat(day))} AS score FROM items i {QUEUE_JOINS}
                   WHERE i.status <> 'closed' AND {where}) AS scored
             WHERE items.rowid = scored.row AND items.urgency IS NOT scored.score""",
         {"today": day, **params},
