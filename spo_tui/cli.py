@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     queue = sub.add_parser("queue", help="print the triaged queue")
     queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, reasons")
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
+    queue.add_argument("--catch-up", action="store_true",
+                       help="only the catch-up list: touch points already long overdue when they reached the queue")
     queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
@@ -701,7 +703,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         db = open_db(path, create=False)
         ctx = _context(args, db)
         refresh_due_work(ctx)
-        entries = build_queue(ctx, kind=args.kind, limit=args.limit)
+        entries = build_queue(ctx, kind=args.kind, limit=args.limit, status="catch_up" if args.catch_up else "open")
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))

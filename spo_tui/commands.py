@@ -48,9 +48,13 @@ FILTERS = (
     ("action", "Actions", "action"),
     ("supervision", "Supervision", "supervision"),
     ("waiting", "Waiting", "waiting"),
+    ("catch_up", "Catch-up", "catch_up"),
 )
 #: The filter that shows items waiting on someone else rather than a kind of open item.
 WAITING = "waiting"
+#: The filter that shows the catch-up list: touch points already long overdue when they reached the
+#: queue (``spo_tui.domain.urgency``); they are in All and Touch points too, below ordinary work.
+CATCH_UP = "catch_up"
 
 TODAY_COMMANDS: tuple[Command, ...] = (
     Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry",

@@ -64,9 +64,10 @@ def sql_score(conn: sqlite3.Connection, item: ItemFacts, today: date, weights: d
         "sbar_urgency": item.sbar_urgency,
         "countersign_kind": item.countersign_kind,
         "court_date": item.court_date.isoformat() if item.court_date else None,
+        "catch_up": int(item.catch_up),
     }
     facts_row = ", ".join(f":{name} AS {name}" for name in PLAIN)
-    sql = f"SELECT {scoring.score_sql(weights, PLAIN)} FROM (SELECT {facts_row})"
+    sql = f"SELECT {scoring.score_sql(weights, today, PLAIN)} FROM (SELECT {facts_row})"
     return conn.execute(sql, params).fetchone()[0]
 
 
@@ -83,57 +84,113 @@ item_facts = st.builds(
     sbar_urgency=st.none() | st.sampled_from([u.value for u in SbarUrgency]),
     countersign_kind=st.none() | st.sampled_from([k.value for k in CountersignKind]),
     court_date=st.none() | near,
+    catch_up=st.booleans(),
 )
+
+#: Days around Christmas and the New Year (bank holidays and weekends) and ordinary ones: the
+#: time-critical court horizon counts working days, which the SQL gets from the domain.
+scoring_days = st.sampled_from([TODAY, date(2026, 12, 18), date(2026, 12, 24), date(2026, 12, 31), date(2027, 4, 1)])
 
 
 def generated_weights(shipped: dict) -> st.SearchStrategy[dict]:
-    """Non-negative whole-number weights with the shipped keys; tables may lose keys (worth 0 then)."""
+    """Non-negative whole-number weights with the shipped keys; tables may lose keys (worth 0 then);
+    the tiers' points, the lists of what is time-critical and its court horizon, drawn too."""
     numbers = {key: st.integers(0, 70) for key in NUMBERS}
     tables = {
         key: st.dictionaries(st.sampled_from(sorted(shipped[key])), st.integers(0, 120), max_size=len(shipped[key]))
         for key in TABLES
     }
-    return st.fixed_dictionaries({**numbers, **tables})
+    time_critical = st.fixed_dictionaries({
+        "points": st.integers(0, 3000),
+        "sbar_urgency": st.lists(st.sampled_from([u.value for u in SbarUrgency]), unique=True),
+        "psr_court_within_working_days": st.integers(0, 4),
+        "deadline_today": st.lists(st.sampled_from([k.value for k in ItemKind]), unique=True),
+    })  # fmt: skip
+    return st.fixed_dictionaries({**numbers, **tables, "catch_up": st.integers(-3000, 0), "time_critical": time_critical})
 
 
 def test_the_property_test_covers_every_fact_and_every_weight(rules):
     """If a fact or a weight is added to the domain, the property below must learn about it."""
     assert set(scoring.QUEUE_COLUMNS) == {f.name for f in dataclasses.fields(ItemFacts)} - {"id"}
-    assert set(rules.urgency) == set(NUMBERS) | set(TABLES)
+    assert set(rules.urgency) == set(NUMBERS) | set(TABLES) | {"catch_up", "time_critical"}
+    assert set(rules.urgency["time_critical"]) == {"points", "sbar_urgency", "psr_court_within_working_days", "deadline_today"}
     assert all(isinstance(rules.urgency[key], int) for key in NUMBERS)
     assert all(isinstance(rules.urgency[key], dict) for key in TABLES)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(item=item_facts, data=st.data())
-def test_the_sql_score_equals_explain(rules, item, data):
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(item=item_facts, today=scoring_days, data=st.data())
+def test_the_sql_score_equals_explain(rules, item, today, data):
+    shipped = rules.urgency
+    weights = data.draw(st.just(shipped) | generated_weights(shipped), label="weights")
+    # Dates near the day scored, so court dates and due dates land on today and the next working days.
+    item = dataclasses.replace(
+        item,
+        due=item.due and today + (item.due - TODAY),
+        created=today + (item.created - TODAY),
+        court_date=item.court_date and today + (item.court_date - TODAY) // 10,
+    )
+    conn = sqlite3.connect(":memory:")
+    try:
+        got = sql_score(conn, item, today, weights)
+    finally:
+        conn.close()
+    assert type(got) is int
+    assert got == explain(item, today, weights).score
+
+
+@st.composite
+def near_the_tiers(draw) -> tuple[ItemFacts, date]:
+    """A day and an item on the edges of the time-critical tier: an SBAR, a countersign (mostly a PSR)
+    or an action, due and in court within a few days of that day (a day of Christmas week, say)."""
+    today = draw(scoring_days)
+    offset = st.integers(-2, 6).map(lambda n: today + timedelta(days=n))
+    item = ItemFacts(
+        id="item",
+        kind=draw(st.sampled_from([ItemKind.SBAR, ItemKind.COUNTERSIGN, ItemKind.ACTION, ItemKind.TOUCH_POINT])),
+        due=draw(st.none() | offset),
+        created=today,
+        sbar_urgency=draw(st.none() | st.sampled_from([u.value for u in SbarUrgency])),
+        countersign_kind=draw(st.sampled_from(["PSR", "PSR", "OASYS"])),
+        court_date=draw(st.none() | offset),
+        catch_up=draw(st.booleans()),
+    )
+    return item, today
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=near_the_tiers(), data=st.data())
+def test_the_sql_score_equals_explain_on_the_edges_of_the_tiers(rules, case, data):
+    item, today = case
     shipped = rules.urgency
     weights = data.draw(st.just(shipped) | generated_weights(shipped), label="weights")
     conn = sqlite3.connect(":memory:")
     try:
-        got = sql_score(conn, item, TODAY, weights)
+        assert sql_score(conn, item, today, weights) == explain(item, today, weights).score
     finally:
         conn.close()
-    assert type(got) is int
-    assert got == explain(item, TODAY, weights).score
 
 
 def test_the_sql_score_counts_each_reason_like_explain(rules):
     """A few hand-picked items whose scores use every term, so a wrong term cannot hide in a sum of zeros."""
     conn = sqlite3.connect(":memory:")
     samples = [
-        ItemFacts("a", ItemKind.SBAR, days(0), days(-3), "HIGH", 2, "urgent"),  # 108 in test_urgency
+        ItemFacts("a", ItemKind.SBAR, days(0), days(-3), "HIGH", 2, "urgent"),  # 1108 in test_urgency
         ItemFacts("b", ItemKind.TASK, days(-40), days(-60)),  # overdue capped, waiting capped
-        ItemFacts("c", ItemKind.COUNTERSIGN, days(1), days(0), "VERY_HIGH", 3, None, "PSR", days(1)),
+        ItemFacts("c", ItemKind.COUNTERSIGN, days(1), days(0), "VERY_HIGH", 3, None, "PSR", days(1)),  # court tomorrow
         ItemFacts("d", ItemKind.COUNTERSIGN, days(2), days(0), None, None, None, "OASYS", days(0)),  # not a PSR
         ItemFacts("e", ItemKind.TOUCH_POINT, days(3), days(5), "LOW"),  # created "after" today: no waiting points
+        ItemFacts("f", ItemKind.ACTION, days(0), days(0)),  # its deadline is today
+        ItemFacts("g", ItemKind.TOUCH_POINT, days(-60), days(0), "HIGH", catch_up=True),  # on the catch-up list
+        ItemFacts("h", ItemKind.SBAR, None, days(0), sbar_urgency="urgent", catch_up=True),  # time-critical wins
     ]
     try:
         scores = [sql_score(conn, item, TODAY, rules.urgency) for item in samples]
     finally:
         conn.close()
     assert scores == [explain(item, TODAY, rules.urgency).score for item in samples]
-    assert scores == [108, 5 + 80 + 10, 20 + 8 + 30 + 25 + 40, 20 + 4, 20 + 4]
+    assert scores == [1108, 5 + 80 + 10, 1000 + 20 + 8 + 30 + 25 + 40, 20 + 4, 20 + 4, 1000 + 15 + 15, -1000 + 20 + 80 + 20,
+                      1000 + 30 + 25]
 
 
 # --- The store: stored scores and the queue's order ------------------------------------------------

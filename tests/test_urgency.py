@@ -34,6 +34,7 @@ def test_explain_lists_every_reason_and_the_points_add_up(rules):
     )
     u = explain(sbar, TODAY, rules.urgency)
     assert u.reasons == (
+        ("time-critical: an SBAR marked urgent", 1000),
         ("SBAR", 30),
         ("due today", 15),
         ("RoSH high", 20),
@@ -41,7 +42,112 @@ def test_explain_lists_every_reason_and_the_points_add_up(rules):
         ("practitioner marked it urgent", 25),
         ("waiting 3 days", 3),
     )
-    assert u.score == 108 == sum(points for _, points in u.reasons)
+    assert u.score == 1108 == sum(points for _, points in u.reasons)
+
+
+# --- the tiers: time-critical work above backlog, the catch-up list below ordinary work ------------
+
+#: Monday 23/11/2026; Friday 25/12/2026 is Christmas Day, Monday 28/12 the Boxing Day holiday.
+FRIDAY_BEFORE_CHRISTMAS = date(2026, 12, 18)
+CHRISTMAS_EVE = date(2026, 12, 24)
+
+#: The worst backlog there is: a touch point 109 days overdue on a very high RoSH, MAPPA level 3 case.
+BACKLOG = item(id="backlog", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(days=109),
+               created=TODAY - timedelta(days=200), rosh="VERY_HIGH", mappa_level=3)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "critical, why",
+    [
+        (item(kind=ItemKind.SBAR, sbar_urgency="urgent", rosh="LOW"), "an SBAR marked urgent"),
+        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY), "PSR for court today"),
+        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=1)),
+         "PSR for court on Tue 24/11/2026"),
+        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="OASYS", due=TODAY), "deadline today"),
+        (item(kind=ItemKind.ACTION, due=TODAY), "deadline today"),
+        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", due=TODAY, court_date=TODAY + timedelta(days=1)),
+         "PSR for court on Tue 24/11/2026; deadline today"),
+    ],
+)
+def test_time_critical_work_ranks_above_any_backlog_and_says_why(rules, critical, why):
+    u = explain(critical, TODAY, rules.urgency)
+    assert u.reasons[0] == (f"time-critical: {why}", 1000)
+    assert u.score > explain(BACKLOG, TODAY, rules.urgency).score
+    alert = item(id="z-alert", kind=ItemKind.ALERT, rosh="LOW")
+    assert order([BACKLOG, critical, alert], rules.urgency) == ["z-alert", critical.id, "backlog"]
+
+
+@pytest.mark.parametrize(
+    "backlog",
+    [
+        item(kind=ItemKind.SBAR, sbar_urgency="soon", due=TODAY),  # soon is not urgent
+        item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=2)),  # Wednesday
+        item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY - timedelta(days=1)),  # court has sat
+        item(kind=ItemKind.COUNTERSIGN, countersign_kind="OASYS", due=TODAY - timedelta(days=1)),  # overdue: backlog
+        item(kind=ItemKind.ACTION, due=TODAY + timedelta(days=1)),
+        item(kind=ItemKind.TOUCH_POINT, due=TODAY),  # a calendar touch point is never time-critical
+        item(kind=ItemKind.TASK, due=TODAY),
+    ],
+)
+def test_other_work_is_not_time_critical(rules, backlog):
+    assert not any(r.startswith("time-critical") for r, _ in explain(backlog, TODAY, rules.urgency).reasons)
+
+
+@pytest.mark.parametrize(
+    "today, court, critical",
+    [
+        (FRIDAY_BEFORE_CHRISTMAS, date(2026, 12, 21), True),  # Friday: Monday is the next working day
+        (FRIDAY_BEFORE_CHRISTMAS, date(2026, 12, 22), False),
+        (CHRISTMAS_EVE, date(2026, 12, 29), True),  # Christmas Day and the Boxing Day holiday skipped
+        (CHRISTMAS_EVE, date(2026, 12, 30), False),
+    ],
+)
+def test_a_psrs_next_working_day_skips_weekends_and_bank_holidays(rules, today, court, critical):
+    psr = item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=court)
+    reasons = explain(psr, today, rules.urgency).reasons
+    assert any(r.startswith("time-critical: PSR for court") for r, _ in reasons) is critical
+
+
+def test_the_time_critical_rules_are_configurable(rules):
+    weights = merge_config(rules.urgency, {"time_critical": {"sbar_urgency": ["soon", "urgent"], "deadline_today": ["task"],
+                                                             "psr_court_within_working_days": 0}})  # fmt: skip
+    soon = item(kind=ItemKind.SBAR, sbar_urgency="soon")
+    task = item(kind=ItemKind.TASK, due=TODAY)
+    action = item(kind=ItemKind.ACTION, due=TODAY)
+    psr = item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=1))
+    assert [explain(i, TODAY, weights).reasons[0][0].startswith("time-critical") for i in (soon, task, action, psr)] == [
+        True, True, False, False]  # fmt: skip
+
+
+def test_the_catch_up_list_ranks_below_ordinary_work_in_its_own_order(rules):
+    inherited = dataclasses.replace(BACKLOG, id="inherited", catch_up=True)
+    inherited_low = item(id="inherited-low", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(days=60), rosh="LOW",
+                         catch_up=True)  # fmt: skip
+    routine = item(id="routine", kind=ItemKind.TASK, due=TODAY + timedelta(days=30))
+    u = explain(inherited, TODAY, rules.urgency)
+    assert u.reasons[0] == ("on the catch-up list: long overdue when it reached the queue", -1000)
+    assert u.score == explain(BACKLOG, TODAY, rules.urgency).score - 1000
+    assert order([inherited_low, inherited, routine, BACKLOG], rules.urgency) == ["backlog", "routine", "inherited",
+                                                                                 "inherited-low"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"time_critical": {"points": 240}}, "[urgency.time_critical] points must be a whole number more than 240"),
+        ({"catch_up": -100}, "[urgency] catch_up must be a whole number less than -240"),
+        ({"kind": {"sbar": 900}}, "[urgency.time_critical] points must be a whole number more than 1110"),
+        ({"overdue": -5}, "[urgency] overdue must be a whole number, 0 or more"),
+        ({"time_critical": {"sbar_urgency": "urgent"}}, "[urgency.time_critical] sbar_urgency must be a list of"),
+        ({"time_critical": {"deadline_today": ["meeting"]}}, "[urgency.time_critical] deadline_today must be a list of"),
+    ],
+)
+def test_rules_that_would_let_work_cross_a_tier_are_refused(rules, override, message):
+    from spo_tui.domain.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        Rules.from_dict(merge_config(rules.raw, {"urgency": override}))
+    assert str(refused.value).startswith(f"rules: {message}")
 
 
 @pytest.mark.parametrize(
@@ -130,6 +236,18 @@ def queue_ids(ctx, **kw) -> list[str]:
 
 def with_weights(ctx, override):
     return dataclasses.replace(ctx, rules=Rules.from_dict(merge_config(ctx.rules.raw, {"urgency": override})))
+
+
+def test_an_urgent_sbar_ranks_above_touch_points_months_overdue(ctx):
+    """Issue #12: an urgent SBAR ranked 12th, below touch points up to 109 days overdue."""
+    old = [intake.add_touch_point(ctx, HIGH_CRN, TODAY - timedelta(days=d), f"Quarterly review {d}").item_id
+           for d in (25, 49, 109)]  # fmt: skip
+    sbar = intake.raise_sbar(ctx, LOW_CRN, PSO, "Late back to approved premises", "B", "A", "Recall decision needed",
+                             urgency="urgent").item_id  # fmt: skip
+    ids = queue_ids(ctx)
+    assert ids[0] == sbar and set(ids[1:]) == set(old)
+    [entry] = [e for e in build_queue(ctx) if e.id == sbar]
+    assert entry.as_json(TODAY)["reasons"][0] == {"reason": "time-critical: an SBAR marked urgent", "points": 1000}
 
 
 def test_the_queue_puts_an_alert_on_a_low_case_above_an_urgent_sbar(ctx):

@@ -694,7 +694,8 @@ class AdminScreen(ActingScreen):
 
         db = open_db(db_path, migrate=False)
         try:
-            report = import_file(make_context(db, rules, actor, clock=clock), kind, path, dry_run=dry_run, progress=progress)
+            report = import_file(make_context(db, rules, actor, clock=clock), kind, path, dry_run=dry_run, progress=progress,
+                                 refresh=True)  # fmt: skip
         finally:
             db.close()
         self.post_message(self.ImportFinished(kind, path, dry_run, report))
@@ -711,7 +712,9 @@ class AdminScreen(ActingScreen):
         report = message.report
         if not message.dry_run:
             summary = report.render(limit=0).splitlines()[0]
-            self.notify(summary, severity="information" if report.ok else "error", markup=False, timeout=6)
+            made = report.made_line()  # touch points the new cases made due, and how many are catch-up
+            self.notify(summary + (f"\n{made}" if made else ""), severity="information" if report.ok else "error",
+                        markup=False, timeout=10 if made else 6)  # fmt: skip
             self.reload()
             if report.ok and (report.added or report.updated):
                 self.refresh_due_work()  # new cases and dates can make touch points due

@@ -12,7 +12,7 @@ from textual.reactive import var
 from textual.widgets import Header, Input
 
 from spo_tui.screens.acting import ActingScreen
-from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
+from spo_tui.commands import CATCH_UP, FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
@@ -127,6 +127,8 @@ class TodayScreen(ActingScreen):
         """(kind, status) of the current filter."""
         if self.filter_kind == WAITING:
             return None, "waiting"
+        if self.filter_kind == CATCH_UP:
+            return None, "catch_up"
         return self.filter_kind, "open"
 
     def reload(self, keep_row: int | None = None) -> None:
@@ -143,11 +145,11 @@ class TodayScreen(ActingScreen):
 
     def _view_total(self) -> int:
         kind, status = self._view
-        if status == "waiting":
-            return self._counts.get("waiting", (0, 0))[0]
+        if status in ("waiting", "catch_up"):
+            return self._counts.get(status, (0, 0))[0]
         if kind:
             return self._counts.get(kind, (0, 0))[0]
-        return sum(count for name, (count, _overdue) in self._counts.items() if name != "waiting")
+        return sum(count for name, (count, _overdue) in self._counts.items() if name not in ("waiting", "catch_up"))
 
     def _show_rows(self, keep_row: int | None = None, *, detail: bool = True) -> None:
         """Draw the top of the view (narrowed by the search text), enough to hold the cursor's row."""

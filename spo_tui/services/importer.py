@@ -100,15 +100,9 @@ class ImportReport:
             bad_rows = len({p.line for p in self.problems})
             summary = f"{head}, {_count(len(self.problems), 'problem')} in {_count(bad_rows, 'row')}. Nothing was written."
         out = [summary]
-        made = self.made
-        if self.ok and made is not None and made.items:
-            parts = []
-            if made.touch_points:
-                parts.append(f"{_count(made.touch_points, 'touch point')} made, {made.overdue:,} already overdue"
-                             + self._catch_up_words(made.catch_up))  # fmt: skip
-            if made.items > made.touch_points:
-                parts.append(f"{_count(made.items - made.touch_points, 'supervision session')} due")
-            out.append("; ".join(parts) + ".")
+        made = self.made_line()
+        if made:
+            out.append(made)
         if self.ignored_columns:
             out.append(f"Ignored columns: {_one_line(', '.join(self.ignored_columns))}")
         shown = self.problems if limit is None else self.problems[:limit]
@@ -119,6 +113,20 @@ class ImportReport:
             out.append(f"… and {_count(len(self.problems) - len(shown), 'more problem')}")
         return "\n".join(out)
 
+
+    def made_line(self) -> str | None:
+        """What the rules made after the import, e.g. "37 touch points made, 29 already overdue (22
+        by more than 14 days: on the catch-up list, below today's work)."; None if nothing."""
+        made = self.made
+        if not self.ok or made is None or not made.items:
+            return None
+        parts = []
+        if made.touch_points:
+            parts.append(f"{_count(made.touch_points, 'touch point')} made, {made.overdue:,} already overdue"
+                         + self._catch_up_words(made.catch_up))  # fmt: skip
+        if made.items > made.touch_points:
+            parts.append(f"{_count(made.items - made.touch_points, 'supervision session')} due")
+        return "; ".join(parts) + "."
 
     def _catch_up_words(self, catch_up: int) -> str:
         if not catch_up:

@@ -71,6 +71,8 @@ _OPEN = """i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= 
   AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
 # Waiting on someone else (more information asked, a task delegated): whoever holds it.
 _WAITING = "i.status = 'waiting'"
+# The catch-up list: open work that was already long overdue when it reached the queue.
+_CATCH_UP = _OPEN + " AND i.catch_up = 1"
 
 #: The bare SQL selecting the queue's rows, unordered: the benchmark's yardstick.
 QUEUE_SQL = f"SELECT {_QUEUE_COLUMNS} {_QUEUE_FROM} WHERE {_OPEN}"
@@ -82,7 +84,7 @@ _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 
 
 def _queue_where(kind: str | None, status: str) -> str:
-    where = _WAITING if status == "waiting" else _OPEN
+    where = {"waiting": _WAITING, "catch_up": _CATCH_UP}.get(status, _OPEN)
     return where + (" AND i.kind = :kind" if kind else "")
 
 
@@ -93,7 +95,8 @@ def queue_page(
     """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts, in
     triage order, from ``offset`` for ``limit`` rows (all if None).
 
-    With ``status="waiting"``: the items waiting on someone else instead, whoever holds them.
+    With ``status="waiting"``: the items waiting on someone else instead, whoever holds them; with
+    ``status="catch_up"``: only the open items on the catch-up list (``items.catch_up``).
     ``score`` is the SQL of each item's score: the stored column (fast, from an index) unless the
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
     """
@@ -131,7 +134,8 @@ def queue_search_text(
 
 
 def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
-    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others."""
+    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others;
+    under ``catch_up``, the open items on the catch-up list (counted in their kind's number too)."""
     # The same conditions as the queue's own rows, so the counts are the queue's totals.
     params = {"today": today.isoformat(), "owner": owner_id}
     rows = db.execute(
@@ -144,6 +148,11 @@ def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, t
     ).fetchone()
     if waiting[0]:
         counts["waiting"] = (waiting[0], waiting[1] or 0)
+    catch_up = db.execute(
+        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_CATCH_UP}", params
+    ).fetchone()
+    if catch_up[0]:
+        counts["catch_up"] = (catch_up[0], catch_up[1] or 0)
     return counts
 
 
