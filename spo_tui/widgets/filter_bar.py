@@ -28,18 +28,23 @@ class FilterBar(Static):
 
     active: reactive[str] = reactive("all")
 
-    #: Labels for a terminal too narrow for the full ones (80 columns).
-    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv"}
+    #: Labels for a terminal too narrow for the full ones (80 columns): the ten views in 78 cells.
+    SHORT = {"alert": "Alert", "sbar": "SBAR", "touch_point": "Touch", "countersign": "Sign", "task": "Task",
+             "action": "Action", "supervision": "Superv", "waiting": "Wait"}  # fmt: skip
 
     def render(self) -> Content:
-        full = self._line(short=False)
-        return full if full.cell_length <= self.content_region.width else self._line(short=True)
+        """The full labels, spaced out if there is room; else the short ones."""
+        width = self.content_region.width
+        for short, pad in ((False, " "), (False, "")):
+            line = self._line(short=short, pad=pad)
+            if line.cell_length <= width:
+                return line
+        return self._line(short=True, pad="")
 
-    def _line(self, *, short: bool) -> Content:
+    def _line(self, *, short: bool, pad: str) -> Content:
         pieces = []
         for n, (name, label, _kind) in enumerate(FILTERS):
             label = self.SHORT.get(name, label) if short else label
             style = "bold $text on $primary" if name == self.active else "$text-muted"
-            pad = "" if short else " "
             pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{n} {label}{pad}[/]"))
         return Content(" ").join(pieces)

@@ -37,6 +37,11 @@ def item_section(item: dict[str, Any], today: date) -> list:
     parts: list = [Text.assemble((kind.label + ": ", "bold"), _v(item["title"]))]
     if item.get("due"):
         parts.append(Text(f"Due {date.fromisoformat(item['due']):%a %d/%m/%Y} ({relative_due(date.fromisoformat(item['due']), today)})"))
+    if item.get("catch_up") and item.get("due"):
+        made = local_time(item["created_at"]).date()
+        late = (made - date.fromisoformat(item["due"])).days
+        parts.append(Text(f"On the catch-up list: already {late} days overdue when it reached the queue on {made:%d/%m/%Y}",
+                          style="italic"))  # fmt: skip
     if item.get("raised_by_name"):
         parts.append(Text(f"Raised by {_v(item['raised_by_name'])} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
     if kind == ItemKind.SBAR:
