@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["team", "pdu"], default="team", help="a team (~350 cases) or a PDU (~5,000)")
 
     queue = sub.add_parser("queue", help="print the triaged queue")
-    queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, reasons")
+    queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, catch_up, reasons")
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
     queue.add_argument("--catch-up", action="store_true",
                        help="only the catch-up list: touch points already long overdue when they reached the queue")
