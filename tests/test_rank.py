@@ -274,3 +274,38 @@ def test_a_refused_rules_file_says_which_key_and_why(tmp_path):
         "spo-tui: rules: [urgency.time_critical] points must be a whole number more than 240 (the most other work "
         "can score with these weights), not 100: else backlog could rank above time-critical work"
     ]
+
+
+async def test_the_admin_screens_import_says_what_touch_points_the_cases_made(tmp_path, monkeypatch):
+    from spo_tui.screens.admin import IMPORT_KINDS
+
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "team.db"
+    ui_team(path).db.close()
+    csv_path = tmp_path / "cases.csv"
+    csv_path.write_text("crn,name,practitioner,rosh,sentence_type,sentence_start\n"
+                        "A100001,Daniel Price,Pat Officer,VERY_HIGH,COMMUNITY_ORDER,01/06/2026\n", encoding="utf-8")  # fmt: skip
+    app = SpoApp(path, actor="Cas Admin", clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("m")  # the admin screen
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press(str([kind for kind, _label in IMPORT_KINDS].index("cases") + 1))
+        await pilot.pause()
+        await pilot.press(*str(csv_path), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # past the check's report
+        await pilot.pause()
+        await pilot.press("y")  # import
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+    assert any(m.startswith("Import cases from cases.csv: 1 row: 1 added") and m.endswith(
+        "\n2 touch points made, 2 already overdue (2 by more than 14 days: on the catch-up list, below today's work).")
+        for m in said), said  # fmt: skip
+    assert read_rows(path, "SELECT due, catch_up FROM items WHERE crn = 'A100001' ORDER BY due") == [
+        ("2026-06-22", 1), ("2026-09-01", 1)]
