@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -25,7 +24,7 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import strip_controls, visible
 from spo_tui.services import lookup
 from spo_tui.services.context import Context, make_context
-from spo_tui.store.db import StoreError, file_identity, is_empty, open_db
+from spo_tui.store.db import StoreError, db_errors, file_identity, is_empty, open_db
 
 
 class NoControlCharacters(LineFilter):
@@ -271,7 +270,7 @@ class SpoApp(App[None]):
         try:
             with self.thread_context() as ctx:
                 record(ctx, **shown)
-        except (SpoError, sqlite3.Error):
+        except (SpoError, *db_errors()):
             pass  # not logged: the screen is shown all the same
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")

@@ -239,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
     rs.add_argument("file", metavar="FILE")
 
+    enc = sub.add_parser("encrypt", help="encrypt the database (SQLCipher; key in the OS keyring), or make a new encrypted one")
+    enc.add_argument("--passphrase-file", metavar="FILE",
+                     help="read the recovery passphrase from FILE's first line (- for standard input) instead of asking")
+    ul = sub.add_parser("unlock", help="put the database key back into this login's keyring from a recovery file")
+    ul.add_argument("--recovery", required=True, metavar="FILE", help="the NAME.recovery file written by spo-tui encrypt")
+    ul.add_argument("--passphrase-file", metavar="FILE",
+                    help="read the passphrase from FILE's first line (- for standard input) instead of asking")
+
     vf = sub.add_parser("verify", help="check the signed oversight record: exit 1 naming what was altered, removed or added")
     vf.add_argument("--trust", action="append", default=[], metavar="KEY",
                     help="also trust this device key (its first 8 or more hex digits) for this store, e.g. a colleague's")
@@ -322,6 +330,10 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_backup(args)
     if args.command == "restore":
         return cmd_restore(args)
+    if args.command == "encrypt":
+        return cmd_encrypt(args)
+    if args.command == "unlock":
+        return cmd_unlock(args)
     if args.command == "add":
         return cmd_add(args)
     if args.command == "import":
@@ -576,6 +588,71 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return _fail(str(error))
     kept = f"; the database it replaced is kept as {previous}" if previous else ""
     print(f"Restored {path} from {args.file}{kept}")
+    return 0
+
+
+def _passphrase(args: argparse.Namespace, *, twice: bool) -> str:
+    """The passphrase from --passphrase-file (a file's first line, or standard input), else asked for
+    without echo. Never an argument's value: other users can read those in the process list."""
+    import getpass
+
+    if args.passphrase_file:
+        if args.passphrase_file == "-":
+            line = sys.stdin.readline()
+        else:
+            try:
+                with open(os.path.expanduser(args.passphrase_file), encoding="utf-8") as f:
+                    line = f.readline()
+            except OSError as error:
+                raise SpoError(f"cannot read {args.passphrase_file}: {error.strerror}") from None
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SpoError("no terminal to ask for the passphrase: give --passphrase-file FILE (or - for standard input)")
+    first = getpass.getpass("Recovery passphrase: ")
+    if twice and getpass.getpass("The same again: ") != first:
+        raise SpoError("the two passphrases differ: nothing was changed")
+    return first
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from spo_tui.services.encryption import may_encrypt, record_encryption
+    from spo_tui.store.db import is_empty, open_db
+    from spo_tui.store.encrypt import encrypt_store
+
+    path = _db_path(args)
+    has_team = False
+    if path.exists() and path.stat().st_size > 0:
+        from spo_tui.store.encrypt import is_encrypted
+
+        if is_encrypted(path):
+            return _fail(f"{path} is already encrypted: nothing was changed")
+        db = open_db(path, create=False)
+        try:
+            has_team = not is_empty(db)
+            if has_team:
+                may_encrypt(_context(args, db))
+        finally:
+            db.close()
+    passphrase = _passphrase(args, twice=True)
+    recovery = encrypt_store(path, passphrase)
+    if has_team:
+        db = open_db(path, create=False)
+        try:
+            record_encryption(_context(args, db))
+        finally:
+            db.close()
+    print(f"{path} is encrypted; its key is in this login's keyring.")
+    print(f"The key's recovery copy, locked with your passphrase, is {recovery}: keep a copy off this computer.")
+    print("Backups made before now are not encrypted: delete them once you have checked this store opens.")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from spo_tui.store.encrypt import unlock
+
+    passphrase = _passphrase(args, twice=False)
+    unlock(Path(args.recovery).expanduser(), passphrase, _db_path(args))
+    print("The database key is in this login's keyring: spo-tui opens the encrypted store.")
     return 0
 
 

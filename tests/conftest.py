@@ -6,6 +6,7 @@ developer's own database or rules file.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from spo_tui.config import load_rules
 from spo_tui.services import intake
 from spo_tui.services.context import Context, make_context
+from spo_tui.store import crypto
 from spo_tui.store.db import open_db
 
 #: The fixed "now" of the hand-made team: Monday 23 November 2026, 09:00 (GMT = UTC in November).
@@ -56,6 +58,14 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # user's data, config and state folders: platformdirs reads these on Linux, so each test has its own.
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
+    # An encrypted store's key goes in a keyring: each test has its own, a file (tests/spo_test_keyring.py)
+    # that spo-tui accepts only because SPO_TUI_TRUSTED_KEYRING says so. Subprocesses find it on PYTHONPATH.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "spo_test_keyring.TestKeyring")
+    monkeypatch.setenv("SPO_TEST_KEYRING", str(tmp_path / "home" / "keyring.json"))
+    monkeypatch.setenv("SPO_TUI_TRUSTED_KEYRING", "1")
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH", "")) if p))
+    crypto.forget_cached_key()
 
 
 @pytest.fixture

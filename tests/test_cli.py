@@ -60,7 +60,7 @@ def test_garbage_file_exits_2(tmp_path):
     junk.write_bytes(b"this is not sqlite at all" * 100)
     result = run("--db", str(junk), "queue", tmp_path=tmp_path)
     assert result.returncode == 2
-    assert "is not a spo-tui database (it is not an SQLite database file)" in result.stderr
+    assert "is not a spo-tui database (it is not an SQLite database file" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -7,7 +7,6 @@ ValidationError beside the field it names. A half-typed form is kept as a draft 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.services import drafts
 from spo_tui.services.decisions import AgreedAction
+from spo_tui.store.db import db_errors
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult
@@ -106,7 +106,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
             return
         try:
             body = drafts.load_draft(self.app.ctx, self.draft_key)
-        except (SpoError, sqlite3.Error, ValueError):
+        except (SpoError, *db_errors(), ValueError):
             body = None
         if not body:
             return
@@ -242,7 +242,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 drafts.save_draft(self.app.ctx, self.draft_key, self._state)
             else:
                 drafts.discard_draft(self.app.ctx, self.draft_key)
-        except (SpoError, sqlite3.Error) as error:
+        except (SpoError, *db_errors()) as error:
             self.log.error(f"draft not saved: {error}")
 
     def _discard_draft(self) -> None:
@@ -253,7 +253,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         if self.draft_key and self.app.ctx is not None:
             try:
                 drafts.discard_draft(self.app.ctx, self.draft_key)
-            except (SpoError, sqlite3.Error) as error:
+            except (SpoError, *db_errors()) as error:
                 self.log.error(f"draft not discarded: {error}")
 
     def on_unmount(self) -> None:

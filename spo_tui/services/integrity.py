@@ -14,7 +14,6 @@ Trust: this user's own key always; the keys trusted at the last anchor; keys nam
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from spo_tui.domain.dates import from_iso, to_iso, utc_now
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.store import anchors, queries, signing
 from spo_tui.store.anchors import Anchor
-from spo_tui.store.db import connect, open_db
+from spo_tui.store.db import connect, db_errors, open_db
 from spo_tui.store.schema import APPEND_ONLY, record_triggers
 from spo_tui.services.context import LONDON
 
@@ -247,17 +246,17 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
         if store and head:
             where = str(Path(fallback).resolve()) if fallback else str(Path(path).resolve())
             return _append(store[0], event, head[0], head[1], None, where)
-    except sqlite3.Error:
+    except db_errors():
         pass
     if fallback is None:
         return None
     try:
         db = open_db(fallback, create=False, migrate=False)
-    except (SpoError, sqlite3.Error):
+    except (SpoError, *db_errors()):
         return None
     try:
         return anchor(db, event)
-    except sqlite3.Error:
+    except db_errors():
         return None
     finally:
         db.close()

@@ -8,7 +8,6 @@ worked out by the domain (``explain``) only for the entries someone looks at.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from spo_tui.domain.dates import relative_due
-from spo_tui.store.db import StoreError, read_snapshot
+from spo_tui.store.db import StoreError, db_errors, read_snapshot
 from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
@@ -108,7 +107,7 @@ def update_scores(ctx: Context) -> None:
 def _ensure_scored(ctx: Context) -> None:
     try:
         scoring.ensure_scored(ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"])  # short transactions of its own
-    except (StoreError, sqlite3.OperationalError):
+    except (StoreError, *db_errors("OperationalError")):
         pass  # busy or read-only after all: the query scores instead
 
 

@@ -20,7 +20,6 @@ import errno
 import os
 import re
 import secrets
-import sqlite3
 import stat
 import time
 from collections.abc import Callable
@@ -37,7 +36,9 @@ from spo_tui.store.db import (
     StoreError,
     StoreLock,
     connect,
+    db_errors,
     identify,
+    is_cipher,
     make_private_dirs,
     read_header,
     schema_of,
@@ -103,7 +104,7 @@ def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
             conn.close()
     except StoreError as error:
         return Integrity(False, str(error), ours=not isinstance(error, NotOurs))
-    except sqlite3.DatabaseError as error:
+    except db_errors("DatabaseError") as error:
         if "malformed" in str(error):  # a database whose pages are broken, not some other file
             return Integrity(False, f"{path} is damaged: {error}")
         return Integrity(False, f"{path} cannot be read as a database ({error})")
@@ -201,7 +202,23 @@ def is_backup(path: Path) -> bool:
         identify(path)
     except (OSError, StoreError):
         return False
-    return header.startswith(SQLITE_MAGIC) and header[18:20] == b"\x01\x01"
+    if header.startswith(SQLITE_MAGIC):
+        return header[18:20] == b"\x01\x01"
+    try:  # encrypted: the header is too, so ask SQLCipher
+        conn = connect(path, read_only=True)
+        try:
+            return is_cipher(conn) and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal"
+        finally:
+            conn.close()
+    except db_errors():
+        return False
+
+
+def _encrypted(path: Path) -> bool:
+    try:
+        return bool(read_header(path)) and not read_header(path).startswith(SQLITE_MAGIC)
+    except (OSError, StoreError):
+        return False
 
 
 def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | None = None, check_source: bool = False) -> Path:
@@ -220,7 +237,7 @@ def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | No
         try:
             if check_source:
                 schema_of(src, db_path)
-            dst = connect(part)
+            dst = connect(part, encrypted=is_cipher(src))  # a backup of an encrypted store is encrypted
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode = DELETE")
@@ -241,7 +258,7 @@ def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | No
             final = _rename_without_replacing(part, final)
         _fsync_folder(folder)
         return final
-    except (sqlite3.Error, OSError) as error:
+    except (*db_errors(), OSError) as error:
         raise BackupError(f"cannot back up to {final}: {_why(error, folder)}. No backup was made") from None
     finally:
         os.close(fd)
@@ -492,7 +509,16 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
     try:
         src = connect(source, read_only=True)
         try:
-            dst = connect(db_path)
+            if db_path.stat().st_size > 0 and is_cipher(src) != _encrypted(db_path):
+                # An encrypted backup over a plain database, or the reverse: the pages cannot be copied
+                # between the two, so the database (already kept as a backup above) is moved aside.
+                _rename_without_replacing_path(db_path, folder / f"replaced-{stamp}.db")
+                for suffix in ("-wal", "-shm", "-journal"):
+                    side = Path(f"{db_path}{suffix}")
+                    if side.exists():
+                        side.unlink()
+                os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+            dst = connect(db_path, encrypted=is_cipher(src))
             try:
                 dst.execute("PRAGMA synchronous = FULL")
                 src.backup(dst)  # one transaction: a crash leaves the old database or the new, whole
@@ -500,7 +526,7 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
                 dst.close()
         finally:
             src.close()
-    except sqlite3.Error as error:
+    except db_errors() as error:
         raise BackupError(f"cannot restore into {db_path}: {_why(error, db_path.parent)}. The database was not changed") from None
     return previous
 

@@ -14,6 +14,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from spo_tui.domain.errors import SpoError
+from spo_tui.store import crypto
 from spo_tui.store.schema import migrations
 
 BUSY_TIMEOUT_MS = 5000
@@ -54,20 +56,87 @@ RESTORING_MESSAGE = "the database is being restored from a backup by another spo
 READ_ONLY_MESSAGE = "this database is read-only here (no write permission): nothing can be saved"
 
 
-def connect(path: str | Path, *, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
-    """A new sqlite3 connection to the database file at ``path``: the only place one is made.
+def connect(
+    path: str | Path, *, read_only: bool = False, immutable: bool = False, encrypted: bool | None = None
+) -> sqlite3.Connection:
+    """A new connection to the database file at ``path``: the only place one is made.
 
     ``read_only`` opens the file for reading only. ``immutable`` also skips SQLite's locks and WAL,
     and creates no file beside it: for a first look at a file that may not be ours, and for a
-    database in a folder this user cannot write.
+    database in a folder this user cannot write. A file that is not plain SQLite is opened with
+    SQLCipher and this login's database key when the keyring has one (``store/crypto.py``);
+    ``encrypted`` True makes a new file encrypted, False never uses the key. Its errors are not
+    sqlite3's: catch ``db_errors()``.
     """
     if read_only or immutable:
-        uri = Path(path).resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
-        conn = sqlite3.connect(uri, uri=True, factory=_Connection)
+        target, uri = Path(path).resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro"), True
     else:
-        conn = sqlite3.connect(str(path), factory=_Connection)
+        target, uri = str(path), False
+    key = _cipher_key(Path(path), encrypted)
+    if key is None:
+        conn = sqlite3.connect(target, uri=uri, factory=_Connection)
+    else:
+        conn = crypto.connect_encrypted(target, key, uri=uri, factory=_cipher_connection())
     conn.pinned = _pin(path)
     return conn
+
+
+def db_errors(name: str = "Error") -> tuple[type[BaseException], ...]:
+    """sqlite3's exception ``name`` and, once SQLCipher is in use, SQLCipher's (not its subclass)."""
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    return (getattr(sqlite3, name),) + ((getattr(cipher, name),) if cipher is not None else ())
+
+
+def is_cipher(conn: object) -> bool:
+    """True for a SQLCipher connection (an encrypted store)."""
+    return not isinstance(conn, sqlite3.Connection)
+
+
+def _cipher_key(path: Path, encrypted: bool | None) -> bytes | None:
+    if encrypted is False:
+        return None
+    if encrypted is True:
+        try:
+            return crypto.key_for_new_store()
+        except SpoError as error:
+            raise StoreError(str(error)) from None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        return None
+    try:
+        header = read_header(path)
+    except (OSError, StoreError):
+        return None
+    if header.startswith(SQLITE_MAGIC):
+        return None
+    try:
+        return crypto.database_key()
+    except SpoError:
+        return None  # opened as plain SQLite, it is then refused as "not a database" with a hint
+
+
+_cipher_connection_class: type | None = None
+
+
+def _cipher_connection() -> type:
+    """The SQLCipher twin of ``_Connection`` (made when first needed: SQLCipher is imported late)."""
+    global _cipher_connection_class
+    if _cipher_connection_class is None:
+
+        class _CipherConnection(crypto.cipher_module().Connection):  # type: ignore[misc,name-defined]
+            pinned: tuple[int, int] | None = None
+
+            def close(self) -> None:
+                super().close()
+                key, self.pinned = self.pinned, None
+                if key is not None:
+                    _unpin(key)
+
+        _cipher_connection_class = _CipherConnection
+    return _cipher_connection_class
 
 
 # --- Reading a file's header without losing SQLite's locks ----------------------------------------------
@@ -156,10 +225,15 @@ def read_header(path: Path) -> bytes:
         os.close(fd)
 
 
+NOT_SQLITE = "it is not an SQLite database file"
+
+
 # --- Whose file is it? -------------------------------------------------------------------------------
 
 
 def not_ours_message(path: Path, why: str) -> str:
+    if why == NOT_SQLITE:
+        why += ", or it is encrypted with a key this login does not have: spo-tui unlock --recovery FILE"
     return f"{path} is not a spo-tui database ({why}): nothing was changed"
 
 
@@ -189,7 +263,10 @@ def identify(path: Path) -> None:
             raise NotOurs(not_ours_message(path, "it belongs to another program"))
         conn = connect(path, immutable=True)  # unmarked: ours from before the mark, or someone else's
     else:
-        conn = connect(path, read_only=True)  # not plain SQLite: only connect knows how to read it, if anyone does
+        try:  # not plain SQLite: only connect knows how to read it (an encrypted store), if anyone does
+            conn = connect(path, read_only=True)
+        except db_errors("DatabaseError"):
+            raise NotOurs(not_ours_message(path, NOT_SQLITE)) from None
     try:
         schema_of(conn, path)
     finally:
@@ -209,9 +286,9 @@ def schema_of(conn: sqlite3.Connection, path: Path) -> list[str]:
             if {"migration_set", "name"} <= columns:
                 applied = [r[0] for r in conn.execute(
                     "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [migrations.name])]  # fmt: skip
-    except sqlite3.DatabaseError as error:
+    except db_errors("DatabaseError") as error:
         if "not a database" in str(error):
-            raise NotOurs(not_ours_message(path, "it is not an SQLite database file")) from None
+            raise NotOurs(not_ours_message(path, NOT_SQLITE)) from None
         raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
     if app_id != APPLICATION_ID and (app_id != 0 or (not applied and (tables or user_version))):
         raise NotOurs(not_ours_message(path, "it belongs to another program"))
@@ -399,7 +476,7 @@ class SpoDatabase(Database):
             raise StoreError(self.refuse_writes)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
+        except db_errors("OperationalError") as error:
             if "locked" in str(error) or "busy" in str(error):
                 raise StoreBusy(BUSY_MESSAGE) from None
             if "readonly" in str(error):
@@ -409,7 +486,7 @@ class SpoDatabase(Database):
             yield self
             if self.before_commit is not None:
                 self.before_commit(self)
-        except sqlite3.OperationalError as error:
+        except db_errors("OperationalError") as error:
             self.rollback()
             if "readonly" in str(error):
                 raise StoreError(READ_ONLY_MESSAGE) from None
@@ -419,7 +496,7 @@ class SpoDatabase(Database):
             raise
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as error:
+        except db_errors("OperationalError") as error:
             self.rollback()
             if "locked" in str(error) or "busy" in str(error):
                 raise StoreBusy(BUSY_MESSAGE) from None
@@ -474,7 +551,7 @@ def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 with db.atomic():
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    except sqlite3.DatabaseError as error:
+    except db_errors("DatabaseError") as error:
         db.close()
         raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
     except BaseException:
@@ -488,7 +565,7 @@ def _open_read_only(path: Path) -> SpoDatabase:
     conn = connect(path, read_only=True)
     try:
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
+    except db_errors("OperationalError"):
         conn.close()
         conn = connect(path, immutable=True)  # WAL files cannot be made here
     db = SpoDatabase(conn)
@@ -496,7 +573,7 @@ def _open_read_only(path: Path) -> SpoDatabase:
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         schema_of(db.conn, path)
         pending = migrations.pending(db)
-    except sqlite3.DatabaseError as error:
+    except db_errors("DatabaseError") as error:
         db.close()
         raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
     except BaseException:
