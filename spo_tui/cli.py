@@ -361,13 +361,10 @@ def _silence_stdout() -> None:
 
 
 def _is_database_error(error: BaseException) -> bool:
-    """An error from sqlite3, or from a SQLCipher driver (whose errors are not sqlite3's subclasses)."""
-    if isinstance(error, sqlite3.Error):
-        return True
-    return any(
-        cls.__name__ == "Error" and cls.__module__.split(".")[0] in ("sqlcipher3", "pysqlcipher3")
-        for cls in type(error).__mro__
-    )
+    """An error from sqlite3, or from SQLCipher (whose errors are not sqlite3's subclasses)."""
+    from spo_tui.store.db import db_errors
+
+    return isinstance(error, db_errors())
 
 
 def database_message(error: BaseException) -> str:
@@ -622,7 +619,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     path = _db_path(args)
     has_team = False
     if path.exists() and path.stat().st_size > 0:
-        from spo_tui.store.encrypt import is_encrypted
+        from spo_tui.store.db import is_encrypted
 
         if is_encrypted(path):
             return _fail(f"{path} is already encrypted: nothing was changed")

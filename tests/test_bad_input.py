@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlcipher3 import dbapi2 as cipher
 from conftest import CASPO, HIGH_CRN, NOW, PO, SPO, fixed_clock, insert_spo, link_me, snapshot, ui_team
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -537,27 +538,12 @@ def test_verify_on_a_file_damaged_past_its_header_is_one_line(tmp_path):
     assert line.startswith("spo-tui: ") and "damaged" in line or "malformed" in line
 
 
-class _FakeCipherError(Exception):
-    """Shaped like sqlcipher3.dbapi2.Error: not a subclass of sqlite3.Error."""
-
-
-_FakeCipherError.__name__ = "Error"
-_FakeCipherError.__module__ = "sqlcipher3.dbapi2"
-
-
-class _FakeCipherLocked(_FakeCipherError):
-    pass
-
-
-_FakeCipherLocked.__module__ = "sqlcipher3.dbapi2"
-
-
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
         (sqlite3.OperationalError("attempt to write a readonly database"), "spo-tui: this database is read-only here"),
         (sqlite3.DatabaseError("database disk image is malformed"), "spo-tui: the database file is damaged"),
-        (_FakeCipherLocked("database is locked"), "spo-tui: the database is busy"),
+        (cipher.OperationalError("database is locked"), "spo-tui: the database is busy"),  # not a sqlite3.Error
         (PermissionError(13, "Permission denied", "/x/y.db"), "spo-tui: cannot use /x/y.db: Permission denied"),
         (UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"), "spo-tui: text that is not valid UTF-8"),
         (ValidationError("bad \x1b[2J thing"), "spo-tui: bad \\x1b[2J thing"),

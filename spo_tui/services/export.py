@@ -16,8 +16,6 @@ are exported again. Every export is audited: it discloses personal data.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -28,7 +26,7 @@ from spo_tui.domain.dates import to_iso
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.ndelius import LONDON, RULE, Contact, contact_from_entry, contacts_csv, contacts_text, uk_date_time
 from spo_tui.services.context import Context
-from spo_tui.store import queries, writes
+from spo_tui.store import files, queries, writes
 
 FORMATS = ("csv", "text")
 
@@ -221,27 +219,9 @@ def check_destination(ctx: Context, output: str | Path) -> Path:
 
 
 def write_durably(dest: Path, text: str) -> None:
-    """Write ``text`` to ``dest`` so that, whatever happens, ``dest`` is either as it was or the whole
-    new file: write to a private temporary file in the same folder, flush it to disk, rename it over
-    ``dest``, and flush the folder so the rename itself survives a power cut."""
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
+    """Write the export to ``dest`` whole or not at all (``store.files.write_durably``)."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if os.name != "nt":
-            folder = os.open(dest.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
+        files.write_durably(dest, text)
     except OSError as error:
         raise ExportFileError(f"cannot write {dest}: {error.strerror or error}; nothing was marked") from None
 

@@ -39,6 +39,7 @@ from spo_tui.store.db import (
     db_errors,
     identify,
     is_cipher,
+    is_encrypted,
     make_private_dirs,
     read_header,
     schema_of,
@@ -211,13 +212,6 @@ def is_backup(path: Path) -> bool:
         finally:
             conn.close()
     except db_errors():
-        return False
-
-
-def _encrypted(path: Path) -> bool:
-    try:
-        return bool(read_header(path)) and not read_header(path).startswith(SQLITE_MAGIC)
-    except (OSError, StoreError):
         return False
 
 
@@ -509,7 +503,7 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
     try:
         src = connect(source, read_only=True)
         try:
-            if db_path.stat().st_size > 0 and is_cipher(src) != _encrypted(db_path):
+            if db_path.stat().st_size > 0 and is_cipher(src) != is_encrypted(db_path):
                 # An encrypted backup over a plain database, or the reverse: the pages cannot be copied
                 # between the two, so the database (already kept as a backup above) is moved aside.
                 _rename_without_replacing_path(db_path, folder / f"replaced-{stamp}.db")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from spo_tui.domain.errors import SpoError
+from spo_tui.store.files import write_durably
 
 SERVICE = "spo-tui"
 KEY_NAME = "database-key"
@@ -148,17 +149,7 @@ def write_recovery(path: Path, key: bytes, passphrase: str) -> None:
     """Write the wrapped key to ``path`` (0600), by a temporary name and a rename."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise SpoError(f"the recovery passphrase needs at least {MIN_PASSPHRASE} characters: nothing was changed")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(wrap(key, passphrase), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_durably(path, json.dumps(wrap(key, passphrase), indent=1))
 
 
 def read_recovery(path: Path, passphrase: str) -> bytes:

@@ -126,14 +126,8 @@ def _cipher_connection() -> type:
     global _cipher_connection_class
     if _cipher_connection_class is None:
 
-        class _CipherConnection(crypto.cipher_module().Connection):  # type: ignore[misc,name-defined]
-            pinned: tuple[int, int] | None = None
-
-            def close(self) -> None:
-                super().close()
-                key, self.pinned = self.pinned, None
-                if key is not None:
-                    _unpin(key)
+        class _CipherConnection(_Unpins, crypto.cipher_module().Connection):  # type: ignore[misc,name-defined]
+            pass
 
         _cipher_connection_class = _CipherConnection
     return _cipher_connection_class
@@ -153,16 +147,20 @@ _pins: dict[tuple[int, int], list[int]] = {}  # (device, inode) -> [descriptor, 
 _pins_lock = threading.Lock()
 
 
-class _Connection(sqlite3.Connection):
+class _Unpins:
     """A connection that lets go of its file's pinned descriptor when it closes."""
 
     pinned: tuple[int, int] | None = None
 
     def close(self) -> None:
-        super().close()
+        super().close()  # type: ignore[misc]
         key, self.pinned = self.pinned, None
         if key is not None:
             _unpin(key)
+
+
+class _Connection(_Unpins, sqlite3.Connection):
+    pass
 
 
 def _pin(path: str | Path) -> tuple[int, int] | None:
@@ -295,6 +293,15 @@ def schema_of(conn: sqlite3.Connection, path: Path) -> list[str]:
     if any(name not in KNOWN_MIGRATIONS for name in applied):
         raise NotOurs(newer_message(path, len(applied)))
     return applied
+
+
+def is_encrypted(path: Path) -> bool:
+    """True for a non-empty file that is not plain SQLite: an encrypted store (or not a database at all)."""
+    try:
+        header = read_header(path)
+    except (OSError, StoreError):
+        return False
+    return bool(header) and not header.startswith(SQLITE_MAGIC)
 
 
 def file_identity(path: Path) -> tuple | None:

@@ -18,25 +18,16 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.store import crypto
 from spo_tui.store.db import (
     APPLICATION_ID,
-    SQLITE_MAGIC,
     StoreError,
     StoreLock,
     connect,
     db_errors,
     identify,
+    is_encrypted,
     make_private_dirs,
-    read_header,
 )
 
 IN_USE = "{path} is open in spo-tui (here or in another window): close it everywhere, then encrypt. Nothing was changed"
-
-
-def is_encrypted(path: Path) -> bool:
-    try:
-        header = read_header(path)
-    except (OSError, StoreError):
-        return False
-    return bool(header) and not header.startswith(SQLITE_MAGIC)
 
 
 def encrypt_store(db_path: Path, passphrase: str) -> Path:
