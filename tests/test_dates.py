@@ -142,21 +142,38 @@ def test_one_month_from_the_31st_lands_on_the_last_day_of_a_short_month():
     assert parse_when("1m", date(2027, 1, 31)) == date(2027, 2, 28)
 
 
-def test_day_and_month_already_past_this_year_means_next_year():
-    assert parse_when("25/12", date(2026, 12, 26)) == date(2027, 12, 25)
+def test_a_day_and_month_is_the_next_such_date_within_six_months():
     assert parse_when("01/01", date(2026, 11, 23)) == date(2027, 1, 1)
-    # Today itself is not "past".
-    assert parse_when("25/12", date(2026, 12, 25)) == date(2026, 12, 25)
-
-
-def test_29_february_finds_the_leap_year_when_it_is_this_year_or_next():
+    assert parse_when("25/12", date(2026, 12, 25)) == date(2026, 12, 25)  # today itself is not "past"
     assert parse_when("29/02", date(2028, 1, 10)) == date(2028, 2, 29)
-    assert parse_when("29/02", date(2027, 3, 1)) == date(2028, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "text, today, would_be",
+    [
+        ("30/11", date(2026, 12, 1), "Tue 30/11/2027"),  # the snooze that vanished for a year
+        ("25/11", date(2026, 12, 1), "Thu 25/11/2027"),  # the agreed action due a year late
+        ("25/12", date(2026, 12, 26), "Sat 25/12/2027"),
+        ("29/02", date(2027, 3, 1), "Tue 29/02/2028"),
+    ],
+)
+def test_a_day_and_month_a_year_away_is_refused_naming_the_date_it_would_be(text, today, would_be):
+    with pytest.raises(ValidationError, match=f"^'{text}' would be {would_be}, more than six months away: type the full date") as info:
+        parse_when(text, today)
+    assert info.value.field == "date"
+    year = would_be[-4:]
+    assert parse_when(f"{text}/{year}", today).year == int(year)  # typed in full, it is taken
+
+
+def test_where_a_date_may_be_past_a_day_and_month_is_the_nearest_either_way():
+    assert parse_when("25/11", date(2026, 12, 1), future=False) == date(2026, 11, 25)  # off sick since last week
+    assert parse_when("05/01", date(2026, 12, 1), future=False) == date(2027, 1, 5)
+    assert parse_when("01/05", date(2026, 12, 1), future=False) == date(2027, 5, 1)  # nearer than 01/05/2026
 
 
 def test_29_february_two_years_away_is_refused_with_a_message():
     # From November 2026 neither 2026 nor 2027 has a 29 February: the code refuses rather than guess.
-    with pytest.raises(ValidationError, match=r"^'29/02' is not a real date$") as info:
+    with pytest.raises(ValidationError, match=r"^'29/02' is not a real date in the coming year") as info:
         parse_when("29/02", MONDAY)
     assert info.value.field == "date"
 

@@ -161,6 +161,13 @@ REFUSALS = {
         ),
         ValidationError, "action 1: due date 01/11/2026 has passed",
     ),
+    "action due on a day and month a year away": (
+        lambda c, w: decisions.record_oversight(
+            c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go",
+            actions=[AgreedAction("Letter", PO, "20/11")],
+        ),
+        ValidationError, "action 1: '20/11' would be Sat 20/11/2027, more than six months away",
+    ),
     "snooze until blah": (
         lambda c, w: decisions.snooze(c, w["task"], "blah"),
         ValidationError, "cannot read 'blah' as a date",

@@ -69,19 +69,28 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def parse_when(text: str, today: date) -> date:
+#: A day and month typed without a year ("25/12") is taken for the nearest such date only within
+#: this many days; further away, the year must be typed. On 01/12/2026, "30/11" once became
+#: 30/11/2027 and the item vanished for a year.
+SHORT_DATE_REACH_DAYS = 183
+
+
+def parse_when(text: str, today: date, *, future: bool = True) -> date:
     """Parse a date as an SPO types it, relative to ``today``.
 
     Accepts ``today``, ``tomorrow`` (``tmw``), a weekday (``mon``, ``friday``: the next one after
     today), ``next mon``, an offset (``3d``, ``2w``, ``1m``, ``5wd`` for working days), a UK day and
-    month (``25/12``: the next such date, this year or next), ``25/12/2026`` or ISO ``2026-12-25``.
-    Raises ValidationError with an example of what works.
+    month (``25/12``), ``25/12/2026`` or ISO ``2026-12-25``. A day and month without a year is the
+    next such date when ``future`` (a snooze, a due date), else the nearest one either way (an
+    absence that began last week); either way only within about six months (SHORT_DATE_REACH_DAYS),
+    else it is refused, naming the date it would have been. Raises ValidationError with an example
+    of what works.
     """
     raw = (text or "").strip()
     value = raw.lower()
     if not value:
         raise ValidationError("type a date, e.g. tomorrow, mon, 3d or 25/12", field="date")
-    return plausible(_parse_when(raw, value, today), raw, "date")
+    return plausible(_parse_when(raw, value, today, future), raw, "date")
 
 
 def plausible(day: date, raw: str, field: str = "date") -> date:
@@ -93,7 +102,7 @@ def plausible(day: date, raw: str, field: str = "date") -> date:
     return day
 
 
-def _parse_when(raw: str, value: str, today: date) -> date:
+def _parse_when(raw: str, value: str, today: date, future: bool = True) -> date:
     if value in ("today", "tod"):
         return today
     if value in ("tomorrow", "tmw", "tom", "tmrw"):
@@ -121,13 +130,28 @@ def _parse_when(raw: str, value: str, today: date) -> date:
         if year is not None:
             full_year = int(year) + (2000 if len(year) == 2 else 0)
             return _make_date(full_year, month, day, raw)
-        candidate = _make_date(today.year, month, day, raw, leap_ok=True)
-        if candidate is None or candidate < today:
-            candidate = _make_date(today.year + 1, month, day, raw)
-        return candidate
+        return _short_date(raw, day, month, today, future)
     raise ValidationError(
         f"cannot read '{raw}' as a date: try tomorrow, mon, 3d, 2w, 25/12 or 2026-12-25", field="date"
     )
+
+
+def _short_date(raw: str, day: int, month: int, today: date, future: bool) -> date:
+    """``day``/``month`` without a year: the next such date (``future``) or the nearest, if near enough."""
+    years = (today.year, today.year + 1) if future else (today.year - 1, today.year, today.year + 1)
+    candidates = [d for y in years if (d := _make_date(y, month, day, raw, leap_ok=True)) is not None]
+    if future:
+        candidates = [d for d in candidates if d >= today]
+    if not candidates:  # 29/02 with no leap year in reach
+        raise ValidationError(f"'{raw}' is not a real date in the coming year: type the year too", field="date")
+    nearest = min(candidates, key=lambda d: abs((d - today).days))
+    if abs((nearest - today).days) > SHORT_DATE_REACH_DAYS:
+        raise ValidationError(
+            f"'{raw}' would be {nearest:%a %d/%m/%Y}, more than six months away: type the full date "
+            f"({nearest:%d/%m/%Y}) if that is what you mean",
+            field="date",
+        )
+    return nearest
 
 
 def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False) -> date | None:

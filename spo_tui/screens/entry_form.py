@@ -166,7 +166,7 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         for name, value in raw.items():
             if kinds[name] == "date" and str(value).strip():
                 try:
-                    value = parse_when(str(value), self._today())
+                    value = parse_when(str(value), self._today(), future=False)
                 except ValidationError as error:
                     raise ValidationError(str(error), field=name) from None
             out[name] = value

@@ -55,7 +55,7 @@ def _when(ctx: Context, value: date | str | None, field: str) -> date:
         return value
     text = require_text(value, field)
     try:
-        return parse_when(text, ctx.today)
+        return parse_when(text, ctx.today, future=False)
     except ValidationError as error:
         raise ValidationError(str(error), field=field) from None
 
