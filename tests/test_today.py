@@ -295,13 +295,19 @@ async def test_a_snooze_to_a_short_date_a_year_away_is_refused_naming_it(team_db
         await select_item(app, pilot, ids["task"])
         await pilot.press("z")
         await pilot.pause()
-        await pilot.press(*"20/11", "enter")
+        await pilot.press(*"20/11")
+        await pilot.pause()
+        assert "would be Sat 20/11/2027" in str(app.screen.query_one("#prompt-echo").render())  # before saving
+        await pilot.press("enter")
         await pilot.pause()
         shown = str(app.screen.query_one("#prompt-error").render())
         assert "'20/11' would be Sat 20/11/2027, more than six months away" in shown
         assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(None,)]
         app.screen.query_one("#prompt-input").value = ""
-        await pilot.press(*"27/11", "enter")
+        await pilot.press(*"27/11")
+        await pilot.pause()
+        assert str(app.screen.query_one("#prompt-echo").render()) == "= Fri 27/11/2026"
+        await pilot.press("enter")
         await pilot.pause()
     assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [("2026-11-27",)]
 

@@ -93,6 +93,17 @@ def parse_when(text: str, today: date, *, future: bool = True) -> date:
     return plausible(_parse_when(raw, value, today, future), raw, "date")
 
 
+def echo(text: str, today: date, *, future: bool = True) -> str:
+    """What a typed date will be saved as, shown beside the field as it is typed: "= Thu 03/12/2026",
+    or why it will not be taken; nothing while the field is empty."""
+    if not (text or "").strip():
+        return ""
+    try:
+        return f"= {parse_when(text, today, future=future):%a %d/%m/%Y}"
+    except ValidationError as error:
+        return str(error)
+
+
 def plausible(day: date, raw: str, field: str = "date") -> date:
     """``day``, or ValidationError when it is outside EARLIEST–LATEST (1900 to 2100)."""
     if not EARLIEST <= day <= LATEST:

@@ -33,7 +33,9 @@ class ActingScreen(Screen):
         except SpoError as error:
             self.notify(str(error), severity="error", markup=False)
 
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
+    def _prompt(
+        self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "", *, echo: Callable[[str], str] | None = None
+    ) -> None:
         """Ask for one line; the service validates it while the prompt stays open."""
         from spo_tui.screens.prompts import PromptScreen
 
@@ -43,7 +45,7 @@ class ActingScreen(Screen):
             results.append(fn(text))
 
         self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
+            PromptScreen(title, placeholder, value=value, submit=submit, echo=echo),
             lambda _text: self._done(results[-1] if results else None),
         )
 

@@ -25,7 +25,9 @@ class PromptScreen(ModalScreen[str | None]):
     """Ask for one line of text.
 
     With ``submit``, Enter calls ``submit(text)`` first: an SpoError is shown under the input and
-    the prompt stays open (nothing changed); on success the prompt closes with the text.
+    the prompt stays open (nothing changed); on success the prompt closes with the text. With
+    ``echo``, what ``echo(text)`` says is shown under the input as it is typed (a date field shows the
+    date it will save: "= Thu 03/12/2026").
     Without ``submit`` the prompt closes with any non-empty text. Esc closes with None.
     """
 
@@ -40,17 +42,21 @@ class PromptScreen(ModalScreen[str | None]):
         *,
         value: str = "",
         submit: Callable[[str], object] | None = None,
+        echo: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.prompt_title = visible(title, lines=False)
         self.placeholder = visible(placeholder, lines=False)
         self.initial_value = visible(value, lines=False)
         self.submit = submit
+        self.echo = echo
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(self.prompt_title, id="prompt-title", classes="dialog-title", markup=False)
             yield Input(value=self.initial_value, placeholder=self.placeholder, id="prompt-input")
+            if self.echo is not None:
+                yield Label(visible(self.echo(self.initial_value), lines=False), id="prompt-echo", markup=False)
             yield Label("", id="prompt-error", classes="error", markup=False)
             yield Label("enter ok · esc cancel", classes="dialog-hint", markup=False)
 
@@ -77,8 +83,10 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(text)
 
     @on(Input.Changed, "#prompt-input")
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed) -> None:
         self._show_error("")
+        if self.echo is not None:
+            self.query_one("#prompt-echo", Label).update(visible(self.echo(event.value), lines=False))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -13,7 +13,7 @@ from textual.widgets import Header, Input
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import CATCH_UP, FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
-from spo_tui.domain import permissions
+from spo_tui.domain import dates, permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
@@ -447,8 +447,9 @@ class TodayScreen(ActingScreen):
     def action_snooze(self) -> None:
         entry = self.current
         if entry:
+            today = self.ctx.today
             self._prompt("Snooze until", "tomorrow, mon, 3d, 2w, 25/12",
-                         lambda text: decisions.snooze(self.ctx, entry.id, text))  # fmt: skip
+                         lambda text: decisions.snooze(self.ctx, entry.id, text), echo=lambda text: dates.echo(text, today))  # fmt: skip
 
     def action_reassign(self) -> None:
         entry = self.current
