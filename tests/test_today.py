@@ -333,15 +333,30 @@ async def test_undo_last_decision_supersedes_it(team_db):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"Fine", "enter")
+        await pilot.press(*"ok", "enter")  # not a verdict anyone could sign
         await pilot.pause()
+        assert "must say why, in at least 3 words" in str(app.screen.query_one("#prompt-error").render())
+        assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+        app.screen.query_one("#prompt-input").value = ""
+        await pilot.press(*"Fine, risk plan complete", "enter")
+        await pilot.pause()
+        assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
         await pilot.press("u")
+        await pilot.pause()
+        # The confirmation names what will be withdrawn, and Enter alone withdraws nothing.
+        title = str(app.screen.query_one("#prompt-title").render())
+        assert title.startswith("Undo 'countersign' on 'PSR") and "withdrawing 1 oversight entry" in title
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+        await pilot.press(*"Signed the wrong report by mistake", "enter")
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
     entries = rows(path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome")
     assert sorted(entries) == [("signed_off", 0), ("withdrawn", 1)]
     assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
     assert item_status(path, ids["countersign"]) == "open"
+    assert rows(path, "SELECT decision LIKE '%Why: Signed the wrong report by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'") == [(1,)]
 
 
 async def test_cursor_stays_on_next_item_after_action(team_db):
@@ -355,7 +370,7 @@ async def test_cursor_stays_on_next_item_after_action(team_db):
         following = screen.entries[row + 1].id
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"Fine", "enter")
+        await pilot.press(*"Fine, risk plan complete", "enter")
         await pilot.pause()
         assert screen.current.id == following
 
@@ -411,7 +426,7 @@ async def test_command_palette_offers_the_actions_that_apply(team_db):
         await pilot.press(*"Sign off", "enter")
         await pilot.pause(0.3)
         assert type(app.screen).__name__ == "PromptScreen"
-        await pilot.press(*"Sound", "enter")
+        await pilot.press(*"Sound analysis, plan agreed", "enter")
         await pilot.pause()
     assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
 

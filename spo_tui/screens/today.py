@@ -16,6 +16,7 @@ from spo_tui.commands import CATCH_UP, FILTER_COMMANDS, FILTERS, TODAY_COMMANDS,
 from spo_tui.domain import dates, permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services import decisions, lookup
+from spo_tui.services.base import ActionResult
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
 from spo_tui.widgets.footer import QuietFooter
@@ -490,16 +491,24 @@ class TodayScreen(ActingScreen):
         if not stack:
             self.notify("Nothing to undo in this session", severity="warning")
             return
-        audit_id = stack.pop()
-        while stack and not decisions.is_undoable(self.ctx, audit_id):  # admin changes are not undone
-            audit_id = stack.pop()
+        undoable = [a for a in stack if decisions.is_undoable(self.ctx, a)]  # admin changes are not undone
+        if not undoable:
+            self.notify("Nothing to undo in this session", severity="warning")
+            return
+        audit_id = undoable[-1]
         try:
-            result = decisions.undo(self.ctx, audit_id)
+            description = decisions.describe_undo(self.ctx, audit_id)
         except SpoError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.notify(result.message, markup=False)
-        self.reload()
+
+        def undone(text: str) -> ActionResult:
+            result = decisions.undo(self.ctx, audit_id, text)
+            del stack[stack.index(audit_id):]
+            return result
+
+        # Typing why, then Enter, is the confirmation: Enter on its own never withdraws anything.
+        self._prompt(f"{description}? Say why it is withdrawn (Esc keeps it)", "e.g. recorded on the wrong case", undone)
 
 
 def _discussed(item: dict) -> str:

@@ -27,6 +27,7 @@ from spo_tui.domain.vocab import (
 )
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
+from spo_tui.domain.text import check_reason
 from spo_tui.services.intake import optional_text, require_text, resolve_staff
 from spo_tui.store import queries, writes
 
@@ -39,6 +40,12 @@ class AgreedAction:
     description: str
     owner: str
     due: date | str | None = None
+
+
+def _reason(ctx: Context, text: str, field: str, what: str) -> str:
+    """A reason of real content (``[record]`` in the rules): see ``domain.text.check_reason``."""
+    return check_reason(text, field, what, min_words=ctx.rules.get("record", "reason_min_words"),
+                        min_chars=ctx.rules.get("record", "reason_min_chars"))  # fmt: skip
 
 
 def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[str, Any]]:
@@ -314,6 +321,7 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     item = load_open_item(ctx, item_id, "countersign")
     verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)",
                            multiline=True)
+    verdict = _reason(ctx, verdict, "verdict", "The verdict")
     old_state = CountersignState(item["detail"]["state"])
     if signed_off:
         new_state = CountersignState.AWAITING_DOUBLE_COUNTERSIGN if double else (
@@ -351,7 +359,7 @@ def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
     """Waive a touch point with a reason, recorded as an oversight entry."""
     ctx.require("waive_touch_point")
     item = load_open_item(ctx, item_id, "touch_point")
-    reason = require_text(reason, "reason", "the reason for waiving", multiline=True)
+    reason = _reason(ctx, require_text(reason, "reason", "the reason for waiving", multiline=True), "reason", "The reason for waiving")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
@@ -456,12 +464,29 @@ def is_undoable(ctx: Context, audit_id: int) -> bool:
     return row is not None and row[0] in UNDOABLE
 
 
-def undo(ctx: Context, audit_id: int) -> ActionResult:
+def describe_undo(ctx: Context, audit_id: int) -> str:
+    """What undoing this action would withdraw, in words: for the confirmation before ``undo``."""
+    row = ctx.db.execute("SELECT action, entity, entity_id, new, at FROM audit_log WHERE id = ?", [audit_id]).fetchone()
+    if row is None or row[0] not in UNDOABLE:
+        raise NotAllowed("there is nothing to undo")
+    action, entity, entity_id, new_json, at = row
+    new = json.loads(new_json) if new_json else {}
+    what = action.replace("_", " ")
+    item = queries.get_item(ctx.db, entity_id) if entity == "item" else None
+    on = f" on '{item['title']}'" + (f" ({item['crn']})" if item.get("crn") else "") if item else ""
+    entries = len(new.get("oversight_ids", []))
+    withdrawn = f", withdrawing {entries} oversight {'entry' if entries == 1 else 'entries'}" if entries else ""
+    return f"Undo '{what}'{on} of {from_iso(at).astimezone(LONDON):%d/%m/%Y %H:%M}{withdrawn}"
+
+
+def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
     """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
-    entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.
+    entries with ``withdrawn`` entries that say why (``reason``, of real content), close the actions
+    it created and reopen what it closed.
 
     Refused when the item has changed since (someone else acted on it).
     """
+    reason = _reason(ctx, require_text(reason, "reason", "why it is withdrawn", multiline=True), "reason", "The reason for undoing")
     row = ctx.db.execute("SELECT action, entity, entity_id, old, new, actor_id FROM audit_log WHERE id = ?", [audit_id]).fetchone()
     if row is None or row[0] not in UNDOABLE:
         raise NotAllowed("there is nothing to undo")
@@ -485,7 +510,7 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                 ctx.db,
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
-                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error.",
+                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M}. Why: {reason}",
                  "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip
@@ -505,6 +530,6 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                 )
         undo_id = writes.audit(
             ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of, action="undo",
-            entity="audit_log", entity_id=str(audit_id), new={"undid": action, "item": entity_id},
+            entity="audit_log", entity_id=str(audit_id), new={"undid": action, "item": entity_id, "reason": reason},
         )  # fmt: skip
     return ActionResult(f"Undone: {action.replace('_', ' ')}", item_id=entity_id if item else None, audit_id=undo_id)
