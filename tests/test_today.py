@@ -503,12 +503,21 @@ async def test_caspo_sees_no_decision_keys_but_enters_records_on_the_spos_behalf
         await select_item(app, pilot, ids["sbar"])
         assert app.screen.check_action("decide", ()) is False
         assert app.screen.check_action("book", ()) is True
+        # An immediate-risk alert is the SPO's to close or give away (level-3 work).
         await select_item(app, pilot, ids["alert"])
+        assert app.screen.check_action("decide", ()) is False
+        assert app.screen.check_action("reassign", ()) is False
+        await pilot.press("d")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+        # A touch point: the CASPO enters the record, decided by the SPO.
+        await select_item(app, pilot, ids["touch_point"])
         await pilot.press("d")
         await pilot.pause()
         await pilot.press(*"SPO agreed: visit today", "ctrl+s")
         await pilot.pause()
     assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
+    assert rows(path, "SELECT status FROM items WHERE id = ?", [ids["alert"]]) == [("open",)]
     entered = rows(path, "SELECT d.name, e.name FROM oversight_entries o JOIN staff d ON d.id = o.decided_by "
                          "JOIN staff e ON e.id = o.entered_by")  # fmt: skip
     assert entered == [("Sam Spo", "Cas Admin")]

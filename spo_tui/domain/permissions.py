@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "escalate_sbar": (_SPO, "escalate an SBAR"),
     "countersign": (_SPO, "countersign"),
     "waive_touch_point": (_SPO, "waive a touch point"),
+    # Immediate-risk alerts are level-3 work: a CASPO logs and annotates them, but only the SPO closes
+    # one (with its oversight entry) or gives it to someone else, so none leaves the SPO's sight.
+    "close_alert": (_SPO, "close or reassign an immediate-risk alert"),
     "record_oversight": (_ADMIN, "enter an oversight record"),
     "book_protected_hour": (_ADMIN, "book the protected hour"),
     "answer_information_request": (_ADMIN, "log a practitioner's answer"),

@@ -289,7 +289,9 @@ class TodayScreen(ActingScreen):
             return False
         permission = command.permission
         if action == "decide":
-            permission = "decide_sbar" if entry.row.kind == "sbar" else "record_oversight"
+            permission = {"sbar": "decide_sbar", "alert": "close_alert"}.get(entry.row.kind, "record_oversight")
+        if action == "reassign" and entry.row.kind == "alert" and not permissions.allowed("close_alert", self.ctx.actor["role"]):
+            return False
         return permission is None or permissions.allowed(permission, self.ctx.actor["role"])
 
     # --- Filters and search ----------------------------------------------------------------------

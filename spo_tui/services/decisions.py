@@ -145,6 +145,8 @@ def record_oversight(
         item = load_open_item(ctx, item_id, ("sbar", "touch_point", "alert", "supervision", "action"))
         if item["kind"] == "sbar":
             ctx.require("decide_sbar")
+        elif item["kind"] == "alert":
+            ctx.require("close_alert")
         crn = item["crn"]
     elif crn:
         crn = normalise_crn(crn)
@@ -444,6 +446,8 @@ def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
     """Give an item to another member of staff: it leaves this SPO's queue."""
     ctx.require("reassign")
     item = load_open_item(ctx, item_id)
+    if item["kind"] == "alert":
+        ctx.require("close_alert")
     person = resolve_staff(ctx, to, "to")
     if item["assigned_to"] == person["id"]:
         raise ValidationError(f"it is already with {person['name']}", field="to")
