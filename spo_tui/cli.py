@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         linking.add_argument("name", metavar="NAME", help="the staff member's name")
         linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
     staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
+    use = staff_sub.add_parser("use", help="act as this member of staff from now on (one linked to your login)")
+    use.add_argument("name", metavar="NAME")
 
     add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)",
                          epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -412,7 +414,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             daily_backup(path)
         actor, notice = args.actor, None
         if not is_empty(db):
-            acting = _acting(args, db)  # checks --as against this login's links and remembers it
+            acting = _acting(args, db, remember=True)  # checks --as against this login's links and remembers it
             actor, notice = acting.staff["name"], acting.notice
             if notice:  # shown in the app too; this copy is there after it quits
                 print(f"spo-tui: {notice}", file=sys.stderr)
@@ -449,10 +451,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _acting(args: argparse.Namespace, db):
+def _acting(args: argparse.Namespace, db, *, remember: bool = False):
     """Who this computer login acts as on ``db`` (``services.identity.who_is_acting``): ``--as``, else
-    the name they last chose with ``--as`` on this database, else their only (or SPO) link. A name
-    given with ``--as`` is remembered for this login, in their own state folder."""
+    the name they last chose on this database, else their only (or SPO) link. Only an explicit
+    choice is remembered (``remember``: the TUI started with ``--as``, or ``staff use NAME``), for
+    this login, in their own state folder; ``--as`` on any other command is for that command alone,
+    so printing the queue as a colleague never changes who the next session acts as."""
     from spo_tui import config
     from spo_tui.domain.dates import to_iso
     from spo_tui.services.identity import who_is_acting
@@ -460,7 +464,7 @@ def _acting(args: argparse.Namespace, db):
     path = _db_path(args)
     acting = who_is_acting(db, config.current_os_user(), args.actor, remembered=config.remembered_actor(path),
                            at=to_iso(clock_from_env()()))  # fmt: skip
-    if args.actor:
+    if remember and args.actor:
         config.remember_actor(path, acting.staff["name"])
     return acting
 
@@ -804,6 +808,11 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
     try:
         db = open_db(_db_path(args), create=False)
+        if args.staff_command == "use":
+            args.actor = args.name
+            acting = _acting(args, db, remember=True)
+            print(f"From now on you act as {visible(acting.staff['name'])} ({acting.staff['role']}) on {_db_path(args)}")
+            return 0
         ctx = _context(args, db)
         if args.staff_command == "link":
             print(identity.link(ctx, args.name, args.os_user).message)

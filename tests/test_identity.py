@@ -185,15 +185,15 @@ def test_the_remembered_actor_is_per_login_and_not_in_the_shared_database(store,
     # Two logins may each act as the SPO or the CASPO (a deputy covering the SPO, say).
     for login, name in ((SAM, CASPO), (DEPUTY, SPO), (DEPUTY, CASPO)):
         assert spo_tui(tmp_path, "--db", str(store), "staff", "link", name, "--os-user", login, login=SAM).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", CASPO, "queue", login=SAM).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=SAM).returncode == 0
     # The deputy's default is still the SPO: Sam's choice is Sam's alone.
     assert add_task(tmp_path, store, "Deputy's", login=DEPUTY).returncode == 0
     assert who_added(store, "Deputy's") == (SPO, DEPUTY)
     assert add_task(tmp_path, store, "Sam's", login=SAM).returncode == 0
     assert who_added(store, "Sam's") == (CASPO, SAM)
     # The deputy chooses the CASPO; Sam chooses the SPO again; each keeps their own.
-    assert spo_tui(tmp_path, "--db", str(store), "--as", CASPO, "queue", login=DEPUTY).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", SPO, "queue", login=SAM).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=DEPUTY).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", SPO, login=SAM).returncode == 0
     assert add_task(tmp_path, store, "Deputy's again", login=DEPUTY).returncode == 0
     assert add_task(tmp_path, store, "Sam's again", login=SAM).returncode == 0
     assert who_added(store, "Deputy's again") == (CASPO, DEPUTY)
@@ -206,9 +206,23 @@ def test_the_remembered_actor_is_per_login_and_not_in_the_shared_database(store,
         assert state_file(tmp_path, login).stat().st_mode & 0o777 == 0o600
 
 
+def test_as_on_a_print_command_is_for_that_command_alone(store, tmp_path):
+    """Once, `spo-tui --as "aaron atkinson" queue` silently changed who the next session acted as."""
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "link", CASPO, "--os-user", SAM, login=SAM).returncode == 0
+    printed = spo_tui(tmp_path, "--db", str(store), "--as", CASPO, "queue", login=SAM)
+    assert printed.returncode == 0, printed.stderr
+    assert not state_file(tmp_path, SAM).exists()
+    assert add_task(tmp_path, store, "After printing", login=SAM).returncode == 0
+    assert who_added(store, "After printing") == (SPO, SAM)
+    chosen = spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=SAM)
+    assert chosen.returncode == 0 and "From now on you act as Cas Admin (CASPO)" in chosen.stdout
+    assert add_task(tmp_path, store, "After choosing", login=SAM).returncode == 0
+    assert who_added(store, "After choosing") == (CASPO, SAM)
+
+
 def test_a_remembered_name_no_longer_linked_is_not_used(store, tmp_path):
     assert spo_tui(tmp_path, "--db", str(store), "staff", "link", PO, "--os-user", CAS, login=SAM).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", PO, "queue", login=CAS).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", PO, login=CAS).returncode == 0
     assert spo_tui(tmp_path, "--db", str(store), "staff", "unlink", PO, "--os-user", CAS, login=SAM).returncode == 0
     assert add_task(tmp_path, store, "After", login=CAS).returncode == 0
     assert who_added(store, "After") == (CASPO, CAS)
