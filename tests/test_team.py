@@ -14,7 +14,7 @@ from spo_tui.demo import write_demo
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, sparkline
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.markdown import monthly_markdown
-from spo_tui.services import admin, decisions, intake, refresh, rhythm, team
+from spo_tui.services import admin, decisions, export, intake, refresh, rhythm, team
 from spo_tui.services.context import LONDON, make_context
 from spo_tui.services.team import CaseDiscussed
 from spo_tui.store.db import open_db
@@ -95,6 +95,11 @@ def test_booking_then_recording_a_one_to_one(squad):
     assert {row(ctx.db, "SELECT status FROM items WHERE id = ?", [i])["status"] for i in calendar.values()} == {"closed"}
     audit = row(ctx.db, "SELECT * FROM audit_log WHERE id = ?", [result.audit_id])
     assert (audit["action"], audit["entity_id"]) == ("record_supervision", rule_item)
+    # The nDelius export carries each case's entry, never the session's own (no case: once an MO1 on "CRN: (none)").
+    exported = export.pending_oversight(friday)
+    assert {c.oversight_id for c in exported} >= set(result.created_ids)
+    assert result.oversight_id not in {c.oversight_id for c in exported}
+    assert all(c.crn for c in exported)
 
     [pat] = [r for r in team.supervision_plan(friday) if r.name == PO]
     assert (pat.last_one_to_one, pat.next_one_to_one, pat.status) == (date(2026, 11, 27), date(2027, 1, 8), "due in 42d")

@@ -696,13 +696,17 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     first (created_at, then the order written), with what they recorded at the time (names and roles
     of who decided and entered, and the agreed actions as JSON: ``spo_tui.store.writes.seal_oversight``)
     and, for a correction, when the entry it supersedes was made. Entries with no snapshot were not
-    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them)."""
+    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them). Entries with no case
+    (a supervision session's own record, a team note) are not case contacts: nDelius has nowhere to
+    put them, so they are left out too; each case discussed in a session has its own entry, exported.
+    """
     return _all(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
                    p.actions AS agreed_actions, s.created_at AS supersedes_created_at
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
-                  WHERE o.created_at >= ? AND NOT {_LIVE_MARK.format(entry="o.id")}) o
+                  WHERE o.created_at >= ? AND o.crn IS NOT NULL AND o.crn <> ''
+                    AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
             ORDER BY o.created_at, o.seq""",
