@@ -716,3 +716,14 @@ def test_an_undo_needs_a_reason_of_real_content_and_without_one_changes_nothing(
         decisions.undo(ctx, signed.audit_id, "oops")
     assert snapshot(ctx.db) == before
     assert "withdrawing 1 oversight entry" in decisions.describe_undo(ctx, signed.audit_id)
+
+
+def test_a_withdrawn_entry_does_not_restart_the_quarterly_clock(ctx, work):
+    """The touch-point rules count from the last entry that stands: neither the withdrawn entry nor
+    its withdrawal is a manager having looked at the case."""
+    last = {r["crn"]: r["last_oversight"] for r in queries.case_facts_rows(ctx.db)}
+    assert last[HIGH_CRN] is None
+    entry = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="agreed", discussed="Discussed", decision="Carry on")
+    assert {r["crn"]: r["last_oversight"] for r in queries.case_facts_rows(ctx.db)}[HIGH_CRN] == "2026-11-23"
+    decisions.undo(ctx, entry.audit_id, "Recorded on the wrong case in error")
+    assert {r["crn"]: r["last_oversight"] for r in queries.case_facts_rows(ctx.db)}[HIGH_CRN] is None

@@ -206,12 +206,20 @@ def case_exists(db: Database, crn: str) -> bool:
     return db.execute("SELECT 1 FROM cases WHERE crn = ?", [crn]).fetchone() is not None
 
 
+#: An oversight entry counts as a manager having looked unless it is a withdrawal or was withdrawn.
+VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
+    SELECT t.rowid FROM oversight_entries w JOIN oversight_entries t ON t.id = w.supersedes_id
+    WHERE w.outcome = 'withdrawn')"""
+
+
 def case_facts_rows(db: Database) -> list[dict[str, Any]]:
-    """Every case with the date of its last oversight entry, for the touch-point rules."""
+    """Every case with the date of its last oversight entry that counts (``VALID_ENTRY``: a withdrawn
+    entry does not restart the quarterly clock), for the touch-point rules."""
     return _all(
         db,
-        """SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
-                  (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn) AS last_oversight
+        f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
+                  (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn AND {VALID_ENTRY})
+                  AS last_oversight
            FROM cases c""",
     )
 

@@ -15,14 +15,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.store.queries import _all, _one
+from spo_tui.store.queries import VALID_ENTRY, _all, _one
 
 PRACTITIONER_ROLES_SQL = "('PO', 'PSO', 'PQiP', 'NQO')"
 
-#: An oversight entry counts as a manager having looked unless it is a withdrawal or was withdrawn.
-VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
-    SELECT t.rowid FROM oversight_entries w JOIN oversight_entries t ON t.id = w.supersedes_id
-    WHERE w.outcome = 'withdrawn')"""
 
 #: The timestamp of case ``c``'s latest valid entry before ``:until`` (read from oversight_coverage).
 LAST_SEEN = f"""(SELECT o.created_at FROM oversight_entries o INDEXED BY oversight_coverage
