@@ -44,6 +44,14 @@ def test_transfer_moves_through_its_states(cas):
     assert [a["action"] for a in audit] == ["add_transfer", "set_transfer_status", "set_transfer_status"]
 
 
+def test_a_reminder_for_an_overdue_touch_point_says_how_late_it_is(cas):
+    """Once, an item 109 days overdue was "due by Friday 14 August 2026"."""
+    intake.add_touch_point(cas, HIGH_CRN, "2026-08-06", "Quarterly review")
+    (line,) = admin.touch_point_diary(cas)[PO]
+    assert "was due on Thursday 06 August 2026 (109 days overdue): Quarterly review." in line.reminder
+    assert "is due by" not in line.reminder
+
+
 def test_touch_point_diary_groups_by_practitioner_with_marks_and_reminder(cas):
     tp = intake.add_touch_point(cas, HIGH_CRN, "2026-11-30", "Review after call-out")
     intake.add_touch_point(cas, LOW_CRN, "2026-12-20", "Too far ahead")  # beyond 14 days

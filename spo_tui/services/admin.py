@@ -115,6 +115,7 @@ class DiaryLine:
     title: str
     arranged_for: str | None
     reminder_sent_at: str | None
+    today: date | None = None  # the day the diary was read: an overdue touch point says so
 
     @property
     def reminder(self) -> str:
@@ -129,7 +130,7 @@ def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]
         line = DiaryLine(
             item_id=r["id"], crn=r["crn"], name=r["name"], practitioner=r["practitioner"] or "Unallocated",
             practitioner_email=r["email"], due=date.fromisoformat(r["due"]), title=r["title"],
-            arranged_for=r["arranged_for"], reminder_sent_at=r["reminder_sent_at"],
+            arranged_for=r["arranged_for"], reminder_sent_at=r["reminder_sent_at"], today=ctx.today,
         )  # fmt: skip
         grouped[line.practitioner].append(line)
     return dict(sorted(grouped.items()))
@@ -143,9 +144,16 @@ def reminder_text(line: DiaryLine) -> str:
         when = f" It is arranged for {arranged:%A %d %B at %H:%M}." if "T" in line.arranged_for else f" It is arranged for {arranged:%A %d %B}."
     return (
         f"Hello {line.practitioner.split()[0]}, a management-oversight touch point on {line.crn} ({line.name}) "
-        f"is due by {line.due:%A %d %B %Y}: {line.title}.{when} Please bring the case up to date and, if you need "
+        f"{_due_words(line)}: {line.title}.{when} Please bring the case up to date and, if you need "
         f"a decision, prepare an SBAR before we meet. Thank you."
     )
+
+
+def _due_words(line: DiaryLine) -> str:
+    late = (line.today - line.due).days if line.today else 0
+    if late > 0:
+        return f"was due on {line.due:%A %d %B %Y} ({late} day{'s' if late != 1 else ''} overdue)"
+    return f"is due by {line.due:%A %d %B %Y}"
 
 
 def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionResult:
