@@ -214,19 +214,19 @@ async def test_a_search_is_logged_with_its_text_and_what_it_found(team, monkeypa
     """Logged once the text rests (or on Enter or Esc): one row per search, not one per key."""
     from spo_tui.screens.today import TodayScreen
 
-    monkeypatch.setattr(TodayScreen, "SEARCH_LOG_AFTER", 0.3)
+    monkeypatch.setattr(TodayScreen, "SEARCH_LOG_AFTER", 1.5)  # long enough that a loaded machine types " zzz" within it
     app = SpoApp(team, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("/", *"bront")
-        await pilot.pause(0.6)
+        await pilot.pause(2.0)
         await settle(app, pilot)
         await pilot.press(*" zzz")  # nothing matches: seen, and logged on Esc before the rest time
         await pilot.press("escape")
         await settle(app, pilot)
         await pilot.press("/", *"heating", "enter")
         await settle(app, pilot)
-        await pilot.pause(0.6)
+        await pilot.pause(2.0)
         await settle(app, pilot)
     searches = [row for row in access(team) if row[0] == "search"]
     assert searches == [
