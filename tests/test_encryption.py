@@ -189,3 +189,15 @@ def test_opening_an_encrypted_store_without_the_key_is_refused_in_process(team):
     crypto.forget_cached_key()
     with pytest.raises(StoreError, match="unlock --recovery"):
         open_db(team)
+
+
+def test_a_store_encrypted_by_another_login_is_refused_in_one_line(team, tmp_path):
+    """A login whose keyring holds a different key (its own stores') gets one line, not SQLCipher's log."""
+    assert encrypt(team).returncode == 0
+    other = tmp_path / "theirs.db"
+    theirs = {"SPO_TEST_KEYRING": str(tmp_path / "their-keyring.json")}
+    made = spo(other, "encrypt", "--passphrase-file", "-", stdin=PASSPHRASE + "\n", env=theirs)
+    assert made.returncode == 0, made.stderr
+    before = digest(team)
+    refused(spo(team, "queue", env=theirs), "encrypted with a key this login does not have")
+    assert digest(team) == before

@@ -181,6 +181,8 @@ def keyed(conn: Any, key: bytes) -> Any:
 def connect_encrypted(target: str, key: bytes, *, uri: bool, factory: type) -> Any:
     """A SQLCipher connection to ``target`` opened with ``key`` (DatabaseError if the key is wrong)."""
     conn = cipher_module().connect(target, uri=uri, factory=factory)
+    # SQLCipher logs a wrong key to stderr itself; spo-tui says what went wrong, in one line.
+    conn.execute("PRAGMA cipher_log_level = NONE")
     keyed(conn, key)
     conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     return conn
