@@ -69,19 +69,52 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-def parse_when(text: str, today: date) -> date:
+#: Which way a day and month typed without a year is read: ``future`` (a snooze, a due date, a
+#: booking: today or later), ``past`` (when something happened: today or earlier) or ``nearest``
+#: (an absence, which may have begun last week or begin next month).
+DIRECTIONS = ("future", "past", "nearest")
+
+#: A day and month without a year is read only within this many months of today (``[dates]
+#: short_date_within_months`` in the rules): further away, the year must be typed.
+SHORT_DATE_WITHIN_MONTHS = 6
+
+
+def parse_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> date:
     """Parse a date as an SPO types it, relative to ``today``.
 
     Accepts ``today``, ``tomorrow`` (``tmw``), a weekday (``mon``, ``friday``: the next one after
     today), ``next mon``, an offset (``3d``, ``2w``, ``1m``, ``5wd`` for working days), a UK day and
-    month (``25/12``: the next such date, this year or next), ``25/12/2026`` or ISO ``2026-12-25``.
+    month (``25/12``), ``25/12/2026`` or ISO ``2026-12-25``.
+
+    A day and month without a year is the nearest such date in ``direction`` (``DIRECTIONS``), and
+    only within ``within_months`` of today: on 01/12/2026, "30/11" for a snooze would be
+    30/11/2027, a year away, and is refused (a typing slip for a date that has just passed), where
+    the old reading silently saved it. Type the year to mean a date further away.
     Raises ValidationError with an example of what works.
     """
     raw = (text or "").strip()
     value = raw.lower()
     if not value:
         raise ValidationError("type a date, e.g. tomorrow, mon, 3d or 25/12", field="date")
-    return plausible(_parse_when(raw, value, today), raw, "date")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    return plausible(_parse_when(raw, value, today, direction, within_months), raw, "date")
+
+
+def show_day(day: date) -> str:
+    """A date as the screens show it: ``Thu 03/12/2026``."""
+    return f"{day:%a %d/%m/%Y}"
+
+
+def echo_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> str:
+    """What a date field shows under what is typed, before anything is saved: ``= Thu 03/12/2026``,
+    or the reason it cannot be read (empty while nothing is typed)."""
+    if not (text or "").strip():
+        return ""
+    try:
+        return "= " + show_day(parse_when(text, today, direction=direction, within_months=within_months))
+    except ValidationError as error:
+        return str(error)
 
 
 def plausible(day: date, raw: str, field: str = "date") -> date:
@@ -93,7 +126,7 @@ def plausible(day: date, raw: str, field: str = "date") -> date:
     return day
 
 
-def _parse_when(raw: str, value: str, today: date) -> date:
+def _parse_when(raw: str, value: str, today: date, direction: str, within_months: int) -> date:
     if value in ("today", "tod"):
         return today
     if value in ("tomorrow", "tmw", "tom", "tmrw"):
@@ -121,13 +154,38 @@ def _parse_when(raw: str, value: str, today: date) -> date:
         if year is not None:
             full_year = int(year) + (2000 if len(year) == 2 else 0)
             return _make_date(full_year, month, day, raw)
-        candidate = _make_date(today.year, month, day, raw, leap_ok=True)
-        if candidate is None or candidate < today:
-            candidate = _make_date(today.year + 1, month, day, raw)
-        return candidate
+        return _short_date(raw, day, month, today, direction, within_months)
     raise ValidationError(
         f"cannot read '{raw}' as a date: try tomorrow, mon, 3d, 2w, 25/12 or 2026-12-25", field="date"
     )
+
+
+def _short_date(raw: str, day: int, month: int, today: date, direction: str, within_months: int) -> date:
+    """The date a day and month without a year stands for, or ValidationError saying why none."""
+    candidates = [d for d in (_make_date(today.year + k, month, day, raw, leap_ok=True) for k in (-2, -1, 0, 1, 2)) if d]
+    if not candidates:  # 29/02 with no leap year near: _make_date raises for a real non-date
+        raise ValidationError(f"'{raw}' is not a real date", field="date")
+    if direction == "future":
+        pool = [d for d in candidates if d >= today]
+    elif direction == "past":
+        pool = [d for d in candidates if d <= today]
+    else:
+        pool = candidates
+    best = min(pool or candidates, key=lambda d: (abs((d - today).days), d))
+    if pool and today - relativedelta(months=within_months) <= best <= today + relativedelta(months=within_months):
+        return best
+    span = f"{within_months} month{'s' if within_months != 1 else ''}"
+    passed = max((d for d in candidates if d < today), default=None)
+    coming = min((d for d in candidates if d > today), default=None)
+    if direction == "future":
+        why = (f"{passed:%d/%m/%Y} has passed and " if passed and passed.year >= today.year - 1 else "") + (
+            f"{best:%d/%m/%Y} is more than {span} ahead")
+    elif direction == "past":
+        why = (f"{coming:%d/%m/%Y} is still to come and " if coming and coming.year <= today.year + 1 else "") + (
+            f"{best:%d/%m/%Y} is more than {span} ago")
+    else:
+        why = f"{best:%d/%m/%Y} is more than {span} away"
+    raise ValidationError(f"'{raw}': {why}; type the year if you mean it, e.g. {best:%d/%m/%Y}", field="date")
 
 
 def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False) -> date | None:
