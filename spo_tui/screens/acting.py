@@ -33,8 +33,12 @@ class ActingScreen(Screen):
         except SpoError as error:
             self.notify(str(error), severity="error", markup=False)
 
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
-        """Ask for one line; the service validates it while the prompt stays open."""
+    def _prompt(
+        self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "",
+        echo: Callable[[str], str] | None = None,
+    ) -> None:
+        """Ask for one line; the service validates it while the prompt stays open. ``echo``: what
+        to show under the line as it is typed (a date field's resolved date)."""
         from spo_tui.screens.prompts import PromptScreen
 
         results: list[ActionResult] = []
@@ -43,7 +47,7 @@ class ActingScreen(Screen):
             results.append(fn(text))
 
         self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
+            PromptScreen(title, placeholder, value=value, submit=submit, echo=echo),
             lambda _text: self._done(results[-1] if results else None),
         )
 

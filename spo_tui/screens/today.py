@@ -15,7 +15,7 @@ from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
-from spo_tui.services import decisions, lookup
+from spo_tui.services import decisions, intake, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
 from spo_tui.widgets.footer import QuietFooter
@@ -446,7 +446,8 @@ class TodayScreen(ActingScreen):
         entry = self.current
         if entry:
             self._prompt("Snooze until", "tomorrow, mon, 3d, 2w, 25/12",
-                         lambda text: decisions.snooze(self.ctx, entry.id, text))  # fmt: skip
+                         lambda text: decisions.snooze(self.ctx, entry.id, text),
+                         echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
 
     def action_reassign(self) -> None:
         entry = self.current

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from spo_tui.domain.dates import from_iso, is_working_day, parse_when
+from spo_tui.domain.dates import from_iso, is_working_day
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
@@ -27,7 +27,7 @@ from spo_tui.domain.vocab import (
 )
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import optional_text, require_text, resolve_staff
+from spo_tui.services.intake import optional_text, parse_day, require_reason, require_text, resolve_staff
 from spo_tui.store import queries, writes
 
 
@@ -54,7 +54,7 @@ def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[st
             due = action.due
         elif action.due:
             try:
-                due = parse_when(str(action.due), ctx.today)
+                due = parse_day(ctx, str(action.due), f"action_{n}_due", "future")
             except ValidationError as error:
                 raise ValidationError(f"action {n}: {error}", field=f"action_{n}_due") from None
         else:
@@ -422,7 +422,7 @@ def snooze(ctx: Context, item_id: str, until: str | date) -> ActionResult:
     """Hide an item from the queue until a date typed as people type it ("tomorrow", "mon", "3d")."""
     ctx.require("snooze")
     item = load_open_item(ctx, item_id)
-    day = until if isinstance(until, date) else parse_when(until, ctx.today)
+    day = until if isinstance(until, date) else parse_day(ctx, until, "date", "future")
     if day <= ctx.today:
         raise ValidationError("snooze until a day after today", field="date")
     if item["kind"] == "alert":
