@@ -27,6 +27,26 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
+@lru_cache(maxsize=64)
+def _bank_holiday_names(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=year).items())
+
+
+def not_working_because(day: date) -> str | None:
+    """Why ``day`` is not a working day ("a Saturday", "a bank holiday (Christmas Day)"), or None."""
+    if day.weekday() >= 5:
+        return f"a {day:%A}"
+    name = _bank_holiday_names(day.year).get(day)
+    return f"a bank holiday ({name})" if name else None
+
+
+def next_working_day(day: date) -> date:
+    """``day`` itself if it is a working day, else the first working day after it."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def is_working_day(day: date) -> bool:
     """True on Monday to Friday when it is not an England & Wales bank holiday."""
     return day.weekday() < 5 and day not in _bank_holidays(day.year)

@@ -190,6 +190,7 @@ class SupervisionScreen(RhythmScreen):
             self._prompt(
                 f"{label} with {r.name}: when?", "a day and time, e.g. fri 10:30, 25/11 14:00, tomorrow 9:30",
                 lambda text: team.book_supervision(self.ctx, r.name, kind, text, observation=observation),
+                echo=lambda text: team.booking_echo(self.ctx, text),
             )  # fmt: skip
 
         self._choose(f"Book with {r.name}", BOOK_CHOICES, when)
@@ -204,6 +205,7 @@ class SupervisionScreen(RhythmScreen):
                 f"Postpone {KIND_SHORT.get(session.kind, session.kind).lower()} with {r.name} to",
                 "a later day (keeps the time) or day and time, e.g. mon, 2w, 4/12 10:00",
                 lambda text: team.postpone_supervision(self.ctx, session.item_id, text),
+                echo=lambda text: team.booking_echo(self.ctx, text),
             )  # fmt: skip
 
         self._session(r, f"Postpone which session with {r.name}?", until)

@@ -25,7 +25,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from spo_tui.domain.coverage import Coverage, Series, Trends, build_coverage, median, percent
-from spo_tui.domain.dates import from_iso, to_iso
+from spo_tui.domain.dates import from_iso, not_working_because, to_iso
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.markdown import MonthlyPack, monthly_markdown
 from spo_tui.domain.rules import PractitionerFacts, Rules, merge_config, supervision_due
@@ -50,7 +50,7 @@ from spo_tui.store import queries, team_queries, writes
 __all__ = [
     "CaseDiscussed", "DelegatedTask", "PractitionerRow", "RoshCounts", "Session", "SupervisionRow", "TimeCategory",
     "TimeSpent", "UnseenCase", "Coverage", "Trends", "MonthlyPack",
-    "book_supervision", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
+    "book_supervision", "booking_echo", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
     "record_supervision", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
 ]  # fmt: skip
 
@@ -217,6 +217,27 @@ def _when(ctx: Context, when: datetime | date | str) -> datetime | date:
     return value
 
 
+def _on_working_day(when: datetime | date, field: str) -> None:
+    """Refuse a session on a weekend or an England & Wales bank holiday."""
+    day = _day(when)
+    why = not_working_because(day)
+    if why:
+        raise ValidationError(f"{day:%a %d/%m/%Y} is {why}: choose a working day", field=field)
+
+
+def booking_echo(ctx: Context, text: str) -> str:
+    """What the booking and postponing prompts show as they are typed: ``= Fri 04/12/2026 10:30``,
+    or why that time cannot be booked (past, a weekend, a bank holiday); empty while nothing is typed."""
+    if not (text or "").strip():
+        return ""
+    try:
+        moment = _when(ctx, text)
+        _on_working_day(moment, "when")
+    except ValidationError as error:
+        return str(error)
+    return f"= {_show(moment)}"
+
+
 def _stamp(when: datetime | date) -> str:
     return to_iso(when) if isinstance(when, datetime) else when.isoformat()
 
@@ -244,6 +265,7 @@ def book_supervision(
     if observation and sv_kind != SupervisionKind.RPSS:
         raise ValidationError("only an RPSS session can be a live observation", field="observation")
     moment = _when(ctx, when)
+    _on_working_day(moment, "when")
     day = _day(moment)
     away = team_queries.absence_on(ctx.db, pp["id"], day)
     if away:
@@ -288,6 +310,7 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
     old = _scheduled(item["detail"]["scheduled_for"])
     if isinstance(moment, date) and not isinstance(moment, datetime) and isinstance(old, datetime):
         moment = datetime.combine(moment, old.timetz().replace(tzinfo=None), LONDON)
+    _on_working_day(moment, "until")
     old_day = _day(old) if old else (date.fromisoformat(item["due"]) if item["due"] else None)
     if old_day is not None and _day(moment) <= old_day and old_day >= ctx.today:
         raise ValidationError(f"postpone to a day after {old_day:%d/%m/%Y}", field="until")
