@@ -63,7 +63,7 @@ def entries(ctx, db, rules) -> dict[str, str]:
     ).oversight_id  # fmt: skip
     undone = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="agreed", discussed="Wrong case", decision="Agreed")
     made["undone"] = undone.oversight_id
-    decisions.undo(at(ctx, "2026-11-23T11:45:00Z"), undone.audit_id)
+    decisions.undo(at(ctx, "2026-11-23T11:45:00Z"), undone.audit_id, "Recorded in error on the wrong case")
     made["withdrawn"] = row(db, "SELECT id FROM oversight_entries WHERE supersedes_id = ?", [made["undone"]])["id"]
     return made
 

@@ -179,7 +179,7 @@ COVER_REFUSALS = {
 def test_bad_cover_is_refused_and_nothing_changes(ctx, day):
     supervision = intake_supervision(ctx)
     day["closed"] = day["old_tp"]
-    decisions.waive_touch_point(ctx, day["old_tp"], "Seen at MAPPA")
+    decisions.waive_touch_point(ctx, day["old_tp"], "Seen at MAPPA this week")
     before = snapshot(ctx.db)
     for case, (call, error, message) in COVER_REFUSALS.items():
         with pytest.raises(error, match=escaped(message)):

@@ -264,7 +264,7 @@ def caseload(ctx):
     seen("A100003", utc(25, month=8))  # exactly 90 days ago: inside
     seen("A100004", utc(10, month=10))  # ended before today: not on the caseload
     withdrawn = seen("A100002", NOW)
-    decisions.undo(ctx, withdrawn.audit_id)  # recorded in error: the case has not been seen
+    decisions.undo(ctx, withdrawn.audit_id, "Recorded in error on the wrong case")  # recorded in error: the case has not been seen
     return ctx
 
 
@@ -338,7 +338,7 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
     decisions.record_oversight(at(ctx, utc(25, month=10)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G",
                                minutes=99)  # fmt: skip  (before the four weeks)
     cs = intake.add_countersign(ctx, HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(ctx, cs, verdict="Sound", signed_off=True)
+    decisions.countersign(ctx, cs, verdict="Sound analysis, plan complete", signed_off=True)
     session = team.book_supervision(ctx, PSO, "rpss", "today 15:00").item_id
     team.record_supervision(ctx, session, [], minutes=90)
     done = intake.add_task(ctx, "Fire warden rota", "other").item_id
@@ -360,11 +360,11 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
 def test_trends_week_by_week(ctx):
     intake.add_task(at(ctx, utc(5, month=10)), "Old task", "it")  # open throughout
     cs = intake.add_countersign(at(ctx, utc(16, hour=9)), HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan complete", signed_off=True)
     cs2 = intake.add_countersign(at(ctx, utc(17, hour=9)), HIGH_CRN, "HVRA", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=9)), cs2, verdict="Fine", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=9)), cs2, verdict="Fine: risk analysis complete", signed_off=True)
     cs3 = intake.add_countersign(at(ctx, utc(2, hour=9)), HIGH_CRN, "HVRA", PO).item_id
-    decisions.countersign(at(ctx, utc(6, hour=9)), cs3, verdict="Fine", signed_off=True)
+    decisions.countersign(at(ctx, utc(6, hour=9)), cs3, verdict="Fine: risk analysis complete", signed_off=True)
 
     tr = team.trends(ctx)
     assert tr.week_ends == tuple(TODAY - timedelta(days=7 * k) for k in range(7, -1, -1))
@@ -454,7 +454,7 @@ def test_the_monthly_pack_exports_to_the_expected_markdown(ctx):
     refresher = rhythm.add_team_note(at(ctx, utc(4)), "action", "Book the DA refresher", owner=PSO, due="2026-11-30")
     decisions.complete_action(at(ctx, utc(6)), refresher.created_ids[0])
     cs = intake.add_countersign(at(ctx, utc(16, hour=9)), HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan complete", signed_off=True)
 
     pack = team.monthly_pack(ctx)
     assert (pack.period_start, pack.period_end) == (date(2026, 10, 24), TODAY)

@@ -307,7 +307,7 @@ async def test_undo_last_decision_supersedes_it(team_db):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"Fine", "enter")
+        await pilot.press(*"Risk analysis sound, plan complete", "enter")
         await pilot.pause()
         await pilot.press("u")
         await pilot.pause()
@@ -329,7 +329,7 @@ async def test_cursor_stays_on_next_item_after_action(team_db):
         following = screen.entries[row + 1].id
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"Fine", "enter")
+        await pilot.press(*"Risk analysis sound, plan complete", "enter")
         await pilot.pause()
         assert screen.current.id == following
 
@@ -385,7 +385,7 @@ async def test_command_palette_offers_the_actions_that_apply(team_db):
         await pilot.press(*"Sign off", "enter")
         await pilot.pause(0.3)
         assert type(app.screen).__name__ == "PromptScreen"
-        await pilot.press(*"Sound", "enter")
+        await pilot.press(*"Sound analysis and plan", "enter")
         await pilot.pause()
     assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
 

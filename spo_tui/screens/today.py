@@ -484,20 +484,48 @@ class TodayScreen(ActingScreen):
             self.app.push_screen(AdminScreen())
 
     def action_undo(self) -> None:
+        """Undo this session's last action, after asking: a confirmation naming what will be
+        withdrawn (only ``y`` says yes: Enter says no), then why, which goes into the correction."""
+        from spo_tui.screens.prompts import ConfirmScreen, PromptScreen
+
         stack = self.app.undo_stack
+        while stack and not decisions.is_undoable(self.ctx, stack[-1]):  # admin changes are not undone
+            stack.pop()
         if not stack:
             self.notify("Nothing to undo in this session", severity="warning")
             return
-        audit_id = stack.pop()
-        while stack and not decisions.is_undoable(self.ctx, audit_id):  # admin changes are not undone
-            audit_id = stack.pop()
+        audit_id = stack[-1]
         try:
-            result = decisions.undo(self.ctx, audit_id)
+            what = decisions.describe_undo(self.ctx, audit_id)
         except SpoError as error:
+            stack.pop()  # undone already, or moved on: it cannot be undone from here
             self.notify(str(error), severity="error", markup=False)
             return
-        self.notify(result.message, markup=False)
-        self.reload()
+        results: list = []
+
+        def submit(reason: str) -> None:
+            results.append(decisions.undo(self.ctx, audit_id, reason))
+
+        def undone(_reason: str | None) -> None:
+            if not results:
+                return
+            if audit_id in stack:
+                stack.remove(audit_id)
+            self.notify(results[-1].message, markup=False)
+            self.reload()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(
+                    PromptScreen("Why are you undoing it? (kept in the correction)",
+                                 "e.g. recorded on the wrong case, decision not yet made", submit=submit),
+                    undone,
+                )  # fmt: skip
+
+        self.app.push_screen(
+            ConfirmScreen(f"Undo {what}?\nThe record keeps both: a correction is added, nothing is deleted.", destructive=True),
+            confirmed,
+        )
 
 
 def _discussed(item: dict) -> str:

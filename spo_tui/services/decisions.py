@@ -305,15 +305,16 @@ def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResul
 
 
 def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, double: bool = False) -> ActionResult:
-    """Sign off, or return with the deficits and guidance. A verdict is required: never a bare tick.
+    """Sign off, or return with the deficits and guidance. A verdict is required: never a bare tick,
+    nor a bare "ok" (``intake.require_reason``: a few words, ``[record]`` in the rules).
 
     ``double`` sends a signed-off item on for a second countersignature. Each change is recorded
     old → new in the countersign history and as an oversight entry.
     """
     ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
-    verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)",
-                           multiline=True)
+    verdict = require_reason(ctx, verdict, "verdict", "the verdict (what you checked and found)" if signed_off
+                             else "the return (the deficits and the guidance given)")  # fmt: skip
     old_state = CountersignState(item["detail"]["state"])
     if signed_off:
         new_state = CountersignState.AWAITING_DOUBLE_COUNTERSIGN if double else (
@@ -348,10 +349,11 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
 
 
 def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
-    """Waive a touch point with a reason, recorded as an oversight entry."""
+    """Waive a touch point with a reason of real content (``intake.require_reason``), recorded as an
+    oversight entry."""
     ctx.require("waive_touch_point")
     item = load_open_item(ctx, item_id, "touch_point")
-    reason = require_text(reason, "reason", "the reason for waiving", multiline=True)
+    reason = require_reason(ctx, reason, "reason", "the reason for waiving")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
@@ -456,12 +458,18 @@ def is_undoable(ctx: Context, audit_id: int) -> bool:
     return row is not None and row[0] in UNDOABLE
 
 
-def undo(ctx: Context, audit_id: int) -> ActionResult:
-    """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
-    entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.
+#: How each undoable action is named when asking to confirm an undo.
+_UNDO_WORDS = {
+    "record_oversight": "the oversight entry", "book_protected_hour": "the protected-hour booking",
+    "request_more_information": "the request for more information", "escalate_sbar": "the escalation",
+    "countersign": "the countersign verdict", "waive_touch_point": "the waiver", "delegate_task": "the delegation",
+    "complete_task": "marking the task done", "complete_action": "marking the action done", "snooze": "the snooze",
+    "reassign": "the reassignment",
+}  # fmt: skip
 
-    Refused when the item has changed since (someone else acted on it).
-    """
+
+def _undo_target(ctx: Context, audit_id: int) -> tuple[str, str, str | None, dict, dict, dict | None]:
+    """The audited action to undo, checked: (action, entity, entity id, old, new, the item now)."""
     row = ctx.db.execute("SELECT action, entity, entity_id, old, new, actor_id FROM audit_log WHERE id = ?", [audit_id]).fetchone()
     if row is None or row[0] not in UNDOABLE:
         raise NotAllowed("there is nothing to undo")
@@ -478,6 +486,45 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
         changed |= {k for k, v in new.get("detail", {}).items() if item["detail"].get(k) != v}
         if changed:
             raise NotAllowed("the item has changed since; undo is no longer possible")
+    return action, entity, entity_id, old, new, item
+
+
+def describe_undo(ctx: Context, audit_id: int) -> str:
+    """What undoing ``audit_id`` would withdraw, in words, for the confirmation: e.g. "the waiver on
+    X123456 'Quarterly review' (made Thu 03/12/2026 10:15): 1 oversight entry withdrawn, 1 touch
+    point reopened". Raises NotAllowed as :func:`undo` would."""
+    action, entity, entity_id, _old, new, item = _undo_target(ctx, audit_id)
+    at = ctx.db.execute("SELECT at FROM audit_log WHERE id = ?", [audit_id]).fetchone()[0]
+    what = _UNDO_WORDS.get(action, action.replace("_", " "))
+    if item is not None:
+        what += f" on {item['crn'] + ' ' if item['crn'] else ''}'{item['title']}'"
+    elif new.get("oversight_ids"):
+        entry = queries.get_oversight(ctx.db, new["oversight_ids"][0])
+        what += f" on {entry['crn'] or 'no case'}"
+    what += f" (made {from_iso(at).astimezone(LONDON):%a %d/%m/%Y %H:%M})"
+    parts = []
+    n = len(new.get("oversight_ids", []))
+    if n:
+        parts.append(f"{n} oversight entr{'y' if n == 1 else 'ies'} withdrawn")
+    n = len(new.get("created_ids", []))
+    if n:
+        parts.append(f"{n} agreed action{'s' if n != 1 else ''} closed")
+    n = len(new.get("also_closed", []))
+    if n:
+        parts.append(f"{n} touch point{'s' if n != 1 else ''} reopened")
+    return what + (": " + ", ".join(parts) if parts else "")
+
+
+def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
+    """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
+    entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.
+
+    ``reason`` says why (``intake.require_reason``: a few words, as for a waiver); it is written in
+    each withdrawn entry and in the audit row. Refused when the item has changed since (someone
+    else acted on it). The screen asks first, naming what will be withdrawn (:func:`describe_undo`).
+    """
+    action, entity, entity_id, old, new, item = _undo_target(ctx, audit_id)
+    reason = require_reason(ctx, reason, "reason", "the reason for the undo")
     with ctx.db.atomic():
         for entry_id in new.get("oversight_ids", []):
             entry = queries.get_oversight(ctx.db, entry_id)
@@ -485,7 +532,7 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                 ctx.db,
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
-                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error.",
+                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error. Reason: {reason}",
                  "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip
@@ -505,6 +552,6 @@ def undo(ctx: Context, audit_id: int) -> ActionResult:
                 )
         undo_id = writes.audit(
             ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of, action="undo",
-            entity="audit_log", entity_id=str(audit_id), new={"undid": action, "item": entity_id},
+            entity="audit_log", entity_id=str(audit_id), new={"undid": action, "item": entity_id, "reason": reason},
         )  # fmt: skip
     return ActionResult(f"Undone: {action.replace('_', ' ')}", item_id=entity_id if item else None, audit_id=undo_id)
