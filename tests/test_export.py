@@ -129,7 +129,7 @@ def expected_notes(e: dict[str, str]) -> dict[str, str]:
             "Comment added by Sam Spo on 23/11/2026 at 11:45",
             "Correction: supersedes the entry of 23/11/2026 09:00", "",
             "Discussed:", "Wrong case", "",
-            "Decision / guidance:", "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error.", "",
+            "Decision / guidance:", "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error. Reason: Recorded in error on the wrong case", "",
             "Outcome: Withdrawn (correction)", "",
             "Agreed actions: none", "",
             "Decided by: Sam Spo (SPO)",

@@ -504,7 +504,7 @@ def test_double_countersigning_takes_two_signatures(ctx, work):
     assert (item["status"], item["detail"]["state"]) == ("closed", "DOUBLE_COUNTERSIGNED")
     assert history(ctx, work["countersign"]) == [
         ("AWAITING_COUNTERSIGN", "AWAITING_DOUBLE_COUNTERSIGN", "Sound; needs a second signature"),
-        ("AWAITING_DOUBLE_COUNTERSIGN", "DOUBLE_COUNTERSIGNED", "Agreed"),
+        ("AWAITING_DOUBLE_COUNTERSIGN", "DOUBLE_COUNTERSIGNED", "Agreed, second signature given"),
     ]
     assert ctx.db.execute("SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'signed_off'").fetchone()[0] == 2
 

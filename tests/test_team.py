@@ -12,6 +12,7 @@ from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock,
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, sparkline
+from spo_tui.domain.dates import next_working_day
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.markdown import monthly_markdown
 from spo_tui.services import admin, decisions, intake, refresh, rhythm, team
@@ -562,7 +563,8 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
         mine = [h for h in held if h["practitioner_id"] == r.staff_id]
         last = max(h["held_on"] for h in mine if h["kind"] == "one_to_one")
         assert r.last_one_to_one == date.fromisoformat(last)
-        assert r.next_one_to_one == r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6)
+        # Six weeks (four for new practitioners), moved off a weekend or bank holiday.
+        assert r.next_one_to_one == next_working_day(r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6))
         assert r.rpss_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago)
         assert r.observations_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"])
         assert r.postponed == sum(h["postponed"] for h in mine if h["held_on"] >= year_ago)
