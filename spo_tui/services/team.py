@@ -51,7 +51,7 @@ __all__ = [
     "CaseDiscussed", "DelegatedTask", "PractitionerRow", "RoshCounts", "Session", "SupervisionRow", "TimeCategory",
     "TimeSpent", "UnseenCase", "Coverage", "Trends", "MonthlyPack",
     "book_supervision", "booking_echo", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
-    "record_supervision", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
+    "record_supervision", "session_not_yet_due", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
 ]  # fmt: skip
 
 _PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
@@ -238,6 +238,20 @@ def booking_echo(ctx: Context, text: str) -> str:
     return f"= {_show(moment)}"
 
 
+def _not_yet(ctx: Context, booked: datetime | date) -> bool:
+    """True before a booked session's time (a day booked without a time: before that day)."""
+    if isinstance(booked, datetime):
+        return ctx.now < booked
+    return ctx.today < booked
+
+
+def session_not_yet_due(ctx: Context, item_id: str) -> str | None:
+    """For the screen's question before recording: the booked time, shown, if it is still to come."""
+    item = queries.get_item(ctx.db, item_id)
+    booked = _scheduled(item["detail"].get("scheduled_for")) if item["kind"] == "supervision" else None
+    return _show(booked) if booked is not None and _not_yet(ctx, booked) else None
+
+
 def _stamp(when: datetime | date) -> str:
     return to_iso(when) if isinstance(when, datetime) else when.isoformat()
 
@@ -371,9 +385,15 @@ def record_supervision(
     *,
     summary: str = "",
     minutes: int | None = None,
+    early: bool = False,
 ) -> ActionResult:
     """Record a supervision session as held today: the session's own oversight entry (closing the
     item, ``held_on`` today) and one oversight entry per case discussed, in one transaction.
+
+    A session is recorded on or after its booked time. Before it, the record is refused
+    (NotAllowed, naming the booked time) unless ``early`` says the session really was brought
+    forward (the screen asks); even then a session booked for a later day needs a case discussed
+    or a summary of what was said: a future session is never recorded as "0 cases discussed".
 
     Each case is ``(crn, discussed, decision)`` (optionally an outcome, default ``guidance_given``)
     or a ``CaseDiscussed``. Every entry goes through ``decisions.record_oversight``, so a case's
@@ -383,6 +403,15 @@ def record_supervision(
     ctx.require("record_oversight")
     item = load_open_item(ctx, item_id, "supervision")
     discussed_cases = _cases_discussed(ctx, list(cases))
+    booked = _scheduled(item["detail"]["scheduled_for"])
+    if booked is not None and _not_yet(ctx, booked):
+        if not early:
+            raise NotAllowed(f"this session is booked for {_show(booked)}: record it once it has been held")
+        if _day(booked) > ctx.today and not discussed_cases and not (summary or "").strip():
+            raise ValidationError(
+                f"this session is booked for {_show(booked)}: to record it as held today, list the cases "
+                "discussed or summarise the session", field="summary",
+            )  # fmt: skip
     pp = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])
     kind = SupervisionKind(item["detail"]["kind"])
     what = f"{kind.label} with {pp['name']}" + (" (live observation)" if item["detail"]["observation"] else "")

@@ -196,12 +196,21 @@ def case_exists(db: Database, crn: str) -> bool:
     return db.execute("SELECT 1 FROM cases WHERE crn = ?", [crn]).fetchone() is not None
 
 
+#: An entry that counts as oversight: not a withdrawal, and not withdrawn by one (an undo). The same
+#: test as ``team_queries.VALID_ENTRY`` (coverage), so the touch-point clock and coverage agree.
+COUNTING_ENTRY = """o.outcome != 'withdrawn' AND NOT EXISTS (
+    SELECT 1 FROM oversight_entries w WHERE w.supersedes_id = o.id AND w.outcome = 'withdrawn')"""
+
+
 def case_facts_rows(db: Database) -> list[dict[str, Any]]:
-    """Every case with the date of its last oversight entry, for the touch-point rules."""
+    """Every case with the date of its last oversight entry that counts (:data:`COUNTING_ENTRY`),
+    for the touch-point rules: a withdrawn entry, or the withdrawal itself, does not restart the
+    quarterly clock or meet the first touch point."""
     return _all(
         db,
-        """SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
-                  (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn) AS last_oversight
+        f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
+                  (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o
+                   WHERE o.crn = c.crn AND {COUNTING_ENTRY}) AS last_oversight
            FROM cases c""",
     )
 
@@ -686,18 +695,27 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     first (created_at, then the order written), with what they recorded at the time (names and roles
     of who decided and entered, and the agreed actions as JSON: ``spo_tui.store.writes.seal_oversight``)
     and, for a correction, when the entry it supersedes was made. Entries with no snapshot were not
-    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them)."""
+    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them), and so are
+    entries on no case (a supervision session, a staff one-to-one): they are not case contacts
+    (:func:`staff_records_not_entered` counts them)."""
     return _all(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
                    p.actions AS agreed_actions, s.created_at AS supersedes_created_at
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
-                  WHERE o.created_at >= ? AND NOT {_LIVE_MARK.format(entry="o.id")}) o
+                  WHERE o.created_at >= ? AND o.crn IS NOT NULL AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
             ORDER BY o.created_at, o.seq""",
         [since_iso],
     )
+
+
+def staff_records_not_entered(db: Database, since_iso: str = "") -> int:
+    """How many entries on no case (supervision sessions, staff one-to-ones) the export leaves out."""
+    return db.execute(
+        "SELECT COUNT(*) FROM oversight_entries o WHERE o.created_at >= ? AND o.crn IS NULL", [since_iso]
+    ).fetchone()[0]
 
 
 def unsealed_not_entered(db: Database, since_iso: str = "") -> int:
