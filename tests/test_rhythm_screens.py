@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static, TabbedCo
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
+from spo_tui.domain.dates import next_working_day
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, INSPECTORATE_SUFFICIENT_OVERALL
 from spo_tui.screens.checkin import CheckinScreen, clock_text, split_crn
 from spo_tui.screens.monthly import MonthlyScreen
@@ -411,7 +412,7 @@ async def test_the_planner_matches_the_raw_supervision_rows(rich_demo):
         for r, s in zip(got, staff):
             mine = [h for h in held if h["practitioner_id"] == s["id"]]
             last = date.fromisoformat(max(h["held_on"] for h in mine if h["kind"] == "one_to_one"))
-            next_due = last + timedelta(weeks=4 if s["role"] in ("PQiP", "NQO") else 6)
+            next_due = next_working_day(last + timedelta(weeks=4 if s["role"] in ("PQiP", "NQO") else 6))
             rpss = sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago)
             observed = sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"])
             assert (r[1], r[3], r[4]) == (s["role"], f"{rpss}/4", f"{observed}/1")

@@ -205,7 +205,7 @@ def test_a_failure_part_way_through_recording_writes_nothing(squad, monkeypatch)
     monkeypatch.setattr(decisions, "record_oversight", flaky)
     before = snapshot(ctx.db)
     with pytest.raises(RuntimeError, match="disk full"):
-        team.record_supervision(ctx, session, [(HIGH_CRN, "D", "G"), (LOW_CRN, "D", "G")])
+        team.record_supervision(at(ctx, utc(23, hour=16)), session, [(HIGH_CRN, "D", "G"), (LOW_CRN, "D", "G")])
     assert calls == [None, HIGH_CRN, LOW_CRN]
     assert snapshot(ctx.db) == before
 
@@ -341,7 +341,7 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
     cs = intake.add_countersign(ctx, HIGH_CRN, "OASYS", PO).item_id
     decisions.countersign(ctx, cs, verdict="Sound analysis, plan complete", signed_off=True)
     session = team.book_supervision(ctx, PSO, "rpss", "today 15:00").item_id
-    team.record_supervision(ctx, session, [], minutes=90)
+    team.record_supervision(at(ctx, utc(23, hour=16)), session, [], minutes=90)  # after its booked time
     done = intake.add_task(ctx, "Fire warden rota", "other").item_id
     decisions.complete_task(ctx, done, 30)
     handed = intake.add_task(ctx, "Leave request", "hr_leave").item_id

@@ -403,6 +403,8 @@ def record_supervision(
     ctx.require("record_oversight")
     item = load_open_item(ctx, item_id, "supervision")
     discussed_cases = _cases_discussed(ctx, list(cases))
+    if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 600):
+        raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
     booked = _scheduled(item["detail"]["scheduled_for"])
     if booked is not None and _not_yet(ctx, booked):
         if not early:
