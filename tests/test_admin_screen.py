@@ -467,3 +467,31 @@ def test_admin_snapshot(snap_compare, snap_db, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_sbar_form_snapshot(snap_compare, snap_db, size):
     assert snap_compare(make_app(snap_db), terminal_size=size, press=["1"])
+
+
+async def test_absence_dates_echo_the_date_they_resolve_to_as_typed(team_db):
+    """Issue #12: every date field shows the date it will save, before it is saved. Today is Mon 23/11/2026."""
+    path, _ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("7")
+        await pilot.pause()
+        await choose(pilot, "who", downs=2)  # Pat Officer
+        await fill(pilot, "start", "20/11")  # last Friday: an absence may have begun already
+        await pilot.pause()
+        assert str(app.screen.query_one("#echo-start").render()) == "= Fri 20/11/2026"
+        await fill(pilot, "end", "3/12")
+        await pilot.pause()
+        assert str(app.screen.query_one("#echo-end").render()) == "= Thu 03/12/2026"
+        await pilot.press(*["backspace"] * 4, *"31/11")
+        await pilot.pause()
+        assert str(app.screen.query_one("#echo-end").render()) == "'31/11' is not a real date"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "not a real date" in error_text(app, "end")
+        assert rows(path, "SELECT COUNT(*) FROM absences") == [(0,)]
+        await pilot.press(*["backspace"] * 5, *"3/12")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert rows(path, "SELECT a.start_date, a.end_date FROM absences a") == [("2026-11-20", "2026-12-03")]

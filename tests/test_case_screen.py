@@ -58,7 +58,7 @@ def record(path, decision: str, undo: bool = False):
         result = decisions.record_oversight(
             ctx, crn=CRN, outcome="guidance_given", discussed="Threats", decision=decision
         )
-        undone = decisions.undo(ctx, result.audit_id, "Recorded on the wrong case in error") if undo else None
+        undone = decisions.undo(ctx, result.audit_id, "Recorded in error on the wrong case") if undo else None
         return result, undone
     finally:
         db.close()

@@ -196,3 +196,26 @@ def test_export_to_a_file_is_private_and_marks_entries(tmp_path):
     assert result.stderr.startswith(f"{len(rows) - 1} oversight entries written to")
     again = run("--db", str(path), "export", "oversight", "--since", "2026-11-01", tmp_path=tmp_path)
     assert again.stdout.splitlines() == [",".join(rows[0])]  # all marked entered: only the header is left
+
+
+def test_the_oversight_export_has_no_staff_record_on_no_case(demo_db):
+    """Issue #12: a staff one-to-one is not a case contact: never an MO1 on an empty CRN."""
+    import csv
+    import io
+    import sqlite3
+
+    tmp, path = demo_db
+    con = sqlite3.connect(path)
+    try:
+        no_case = con.execute("SELECT COUNT(*) FROM oversight_entries WHERE crn IS NULL").fetchone()[0]
+        on_cases = con.execute("SELECT COUNT(*) FROM oversight_entries WHERE crn IS NOT NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert no_case > 0  # the demo holds supervision sessions
+    result = run("--db", str(path), "export", "oversight", tmp_path=tmp)
+    assert result.returncode == 0, result.stderr
+    exported = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert exported and all(r["crn"] for r in exported)
+    assert len(exported) <= on_cases
+    text = run("--db", str(path), "export", "oversight", "--format", "text", tmp_path=tmp)
+    assert "CRN: \n" not in text.stdout and "(none)" not in text.stdout

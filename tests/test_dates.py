@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from spo_tui.domain.dates import (
     add_working_days,
+    echo_when,
     from_iso,
     is_working_day,
     parse_date,
@@ -142,38 +143,69 @@ def test_one_month_from_the_31st_lands_on_the_last_day_of_a_short_month():
     assert parse_when("1m", date(2027, 1, 31)) == date(2027, 2, 28)
 
 
-def test_a_day_and_month_is_the_next_such_date_within_six_months():
+def test_day_and_month_already_past_this_year_means_next_year_when_that_is_near():
     assert parse_when("01/01", date(2026, 11, 23)) == date(2027, 1, 1)
-    assert parse_when("25/12", date(2026, 12, 25)) == date(2026, 12, 25)  # today itself is not "past"
-    assert parse_when("29/02", date(2028, 1, 10)) == date(2028, 2, 29)
+    assert parse_when("3/1", date(2026, 12, 28)) == date(2027, 1, 3)
+    # Today itself is not "past".
+    assert parse_when("25/12", date(2026, 12, 25)) == date(2026, 12, 25)
+
+
+def test_a_day_and_month_just_passed_is_refused_never_saved_a_year_away():
+    # Issue #12: on 01/12/2026 "until 30/11" saved 30/11/2027 and the item vanished for a year.
+    with pytest.raises(ValidationError) as info:
+        parse_when("30/11", date(2026, 12, 1))
+    assert str(info.value) == (
+        "'30/11': 30/11/2026 has passed and 30/11/2027 is more than 6 months ahead; "
+        "type the year if you mean it, e.g. 30/11/2027"
+    )
+    assert info.value.field == "date"
+    with pytest.raises(ValidationError, match="25/11/2026 has passed"):
+        parse_when("25/11", date(2026, 12, 1))
+    # The year typed: taken as meant.
+    assert parse_when("30/11/2027", date(2026, 12, 1)) == date(2027, 11, 30)
+
+
+def test_the_window_for_a_short_date_is_configurable():
+    assert parse_when("30/11", date(2026, 12, 1), within_months=12) == date(2027, 11, 30)
+    with pytest.raises(ValidationError, match="more than 1 month ahead"):
+        parse_when("15/2", date(2026, 12, 1), within_months=1)
 
 
 @pytest.mark.parametrize(
-    "text, today, would_be",
+    "text, direction, expected",
     [
-        ("30/11", date(2026, 12, 1), "Tue 30/11/2027"),  # the snooze that vanished for a year
-        ("25/11", date(2026, 12, 1), "Thu 25/11/2027"),  # the agreed action due a year late
-        ("25/12", date(2026, 12, 26), "Sat 25/12/2027"),
-        ("29/02", date(2027, 3, 1), "Tue 29/02/2028"),
+        ("30/11", "past", date(2026, 11, 30)),
+        ("30/11", "nearest", date(2026, 11, 30)),
+        ("3/12", "nearest", date(2026, 12, 3)),
+        ("3/12", "future", date(2026, 12, 3)),
+        ("2/6", "past", date(2026, 6, 2)),
+        ("1/6", "nearest", date(2027, 6, 1)),
     ],
 )
-def test_a_day_and_month_a_year_away_is_refused_naming_the_date_it_would_be(text, today, would_be):
-    with pytest.raises(ValidationError, match=f"^'{text}' would be {would_be}, more than six months away: type the full date") as info:
-        parse_when(text, today)
-    assert info.value.field == "date"
-    year = would_be[-4:]
-    assert parse_when(f"{text}/{year}", today).year == int(year)  # typed in full, it is taken
+def test_a_short_date_is_the_nearest_in_the_direction_asked(text, direction, expected):
+    assert parse_when(text, date(2026, 12, 1), direction=direction) == expected
 
 
-def test_where_a_date_may_be_past_a_day_and_month_is_the_nearest_either_way():
-    assert parse_when("25/11", date(2026, 12, 1), future=False) == date(2026, 11, 25)  # off sick since last week
-    assert parse_when("05/01", date(2026, 12, 1), future=False) == date(2027, 1, 5)
-    assert parse_when("01/05", date(2026, 12, 1), future=False) == date(2027, 5, 1)  # nearer than 01/05/2026
+def test_a_short_date_in_the_past_direction_refuses_a_date_to_come():
+    with pytest.raises(ValidationError, match="03/12/2026 is still to come"):
+        parse_when("3/12", date(2026, 12, 1), direction="past")
 
 
-def test_29_february_two_years_away_is_refused_with_a_message():
-    # From November 2026 neither 2026 nor 2027 has a 29 February: the code refuses rather than guess.
-    with pytest.raises(ValidationError, match=r"^'29/02' is not a real date in the coming year") as info:
+def test_the_echo_shows_the_resolved_date_or_why_not():
+    assert echo_when("3/12", date(2026, 12, 1)) == "= Thu 03/12/2026"
+    assert echo_when("tomorrow", date(2026, 12, 1)) == "= Wed 02/12/2026"
+    assert echo_when("", date(2026, 12, 1)) == ""
+    assert echo_when("30/11", date(2026, 12, 1)).startswith("'30/11': 30/11/2026 has passed")
+
+
+def test_29_february_finds_the_leap_year_when_it_is_near():
+    assert parse_when("29/02", date(2028, 1, 10)) == date(2028, 2, 29)
+    assert parse_when("29/02", date(2027, 10, 1)) == date(2028, 2, 29)
+
+
+def test_29_february_far_away_is_refused_with_a_message():
+    # From November 2026 the next 29 February is in 2028: the code refuses rather than guess.
+    with pytest.raises(ValidationError, match=r"^'29/02': 29/02/2028 is more than 6 months ahead") as info:
         parse_when("29/02", MONDAY)
     assert info.value.field == "date"
 

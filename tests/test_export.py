@@ -63,7 +63,7 @@ def entries(ctx, db, rules) -> dict[str, str]:
     ).oversight_id  # fmt: skip
     undone = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="agreed", discussed="Wrong case", decision="Agreed")
     made["undone"] = undone.oversight_id
-    decisions.undo(at(ctx, "2026-11-23T11:45:00Z"), undone.audit_id, "Recorded on the wrong case in error")
+    decisions.undo(at(ctx, "2026-11-23T11:45:00Z"), undone.audit_id, "Recorded in error on the wrong case")
     made["withdrawn"] = row(db, "SELECT id FROM oversight_entries WHERE supersedes_id = ?", [made["undone"]])["id"]
     return made
 
@@ -129,7 +129,7 @@ def expected_notes(e: dict[str, str]) -> dict[str, str]:
             "Comment added by Sam Spo on 23/11/2026 at 11:45",
             "Correction: supersedes the entry of 23/11/2026 09:00", "",
             "Discussed:", "Wrong case", "",
-            "Decision / guidance:", "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00. Why: Recorded on the wrong case in error", "",
+            "Decision / guidance:", "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error. Reason: Recorded in error on the wrong case", "",
             "Outcome: Withdrawn (correction)", "",
             "Agreed actions: none", "",
             "Decided by: Sam Spo (SPO)",

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static, TabbedCo
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
+from spo_tui.domain.dates import next_working_day
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, INSPECTORATE_SUFFICIENT_OVERALL
 from spo_tui.screens.checkin import CheckinScreen, clock_text, split_crn
 from spo_tui.screens.monthly import MonthlyScreen
@@ -411,7 +412,7 @@ async def test_the_planner_matches_the_raw_supervision_rows(rich_demo):
         for r, s in zip(got, staff):
             mine = [h for h in held if h["practitioner_id"] == s["id"]]
             last = date.fromisoformat(max(h["held_on"] for h in mine if h["kind"] == "one_to_one"))
-            next_due = last + timedelta(weeks=4 if s["role"] in ("PQiP", "NQO") else 6)
+            next_due = next_working_day(last + timedelta(weeks=4 if s["role"] in ("PQiP", "NQO") else 6))
             rpss = sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago)
             observed = sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"])
             assert (r[1], r[3], r[4]) == (s["role"], f"{rpss}/4", f"{observed}/1")
@@ -666,3 +667,43 @@ def test_snapshot(snap_compare, rich_demo, name, size):
         await pilot.pause()
 
     assert snap_compare(SpoApp(rich_demo, clock=clock), terminal_size=size, run_before=push)
+
+
+async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_yes(demo_copy):
+    """Issue #12: a session booked in three days' time was recorded at once with "0 cases discussed"."""
+    app, pilot, cm = await start(demo_copy, SupervisionScreen())
+    try:
+        screen = app.screen
+        assert screen.current.name == "Aaron Atkinson"
+        await pilot.press("b")
+        await choose(pilot, "1")  # one-to-one
+        await pilot.press(*"thu 10:30", "enter")  # Thu 26/11/2026: today is Mon 23/11
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        if type(app.screen).__name__ == "ChoiceScreen":  # Aaron has an RPSS open too: take the one-to-one
+            await choose(pilot, str(next(n for n, (_v, label) in enumerate(app.screen.choices, 1) if "One-to-one" in label or "1:1" in label)))
+        confirm = app.screen
+        assert type(confirm).__name__ == "ConfirmScreen"
+        assert "booked for Thu 26/11/2026 10:30" in str(confirm.query_one("#confirm-question").render())
+        await pilot.press("enter")  # not yes
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("r")
+        await pilot.pause()
+        if type(app.screen).__name__ == "ChoiceScreen":
+            await choose(pilot, str(next(n for n, (_v, label) in enumerate(app.screen.choices, 1) if "One-to-one" in label or "1:1" in label)))
+        await pilot.press("y")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, RecordSupervisionForm)
+        await pilot.press("ctrl+s")  # no case, no summary: refused
+        await pilot.pause()
+        assert app.screen is form
+        assert "list the cases discussed or summarise the session" in str(form.query_one("#record-error", Label).render())
+    finally:
+        await cm.__aexit__(None, None, None)
+    held = raw(demo_copy, """SELECT sv.held_on FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
+                             WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND sv.scheduled_for = ?""",
+               ["2026-11-26T10:30:00Z"])  # fmt: skip
+    assert held == [{"held_on": None}]

@@ -107,10 +107,10 @@ REFUSALS = {
     ),
     "countersign with empty verdict": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="  ", signed_off=True),
-        ValidationError, "a verdict (what you found, and for a return the deficits and guidance) is required",
+        ValidationError, "the verdict (what you checked and found) is required",
     ),
     "countersign a task": (
-        lambda c, w: decisions.countersign(c, w["task"], verdict="Fine: risk assessed properly", signed_off=True),
+        lambda c, w: decisions.countersign(c, w["task"], verdict="Fine: risk analysis complete", signed_off=True),
         NotAllowed, "this is a task, not a countersign",
     ),
     "waive without reason": (
@@ -237,7 +237,7 @@ REFUSALS = {
         NotFound, "no item with id no-such-item",
     ),
     "undo something not undoable": (
-        lambda c, w: decisions.undo(c, 1, "Recorded on the wrong case in error"),
+        lambda c, w: decisions.undo(c, 1, "Recorded in error on the wrong case"),
         NotAllowed, "there is nothing to undo",
     ),
 }  # fmt: skip
@@ -305,7 +305,7 @@ def test_the_caspo_cannot_decide_sbars_countersign_or_waive(ctx, work):
     with pytest.raises(NotAllowed, match="only an SPO can decide an SBAR; Cas Admin is CASPO"):
         decisions.record_oversight(cas, item_id=work["sbar"], outcome="agreed", discussed="D", decision="Go")
     with pytest.raises(NotAllowed, match="only an SPO can countersign; Cas Admin is CASPO"):
-        decisions.countersign(cas, work["countersign"], verdict="Fine: risk assessed properly", signed_off=True)
+        decisions.countersign(cas, work["countersign"], verdict="Fine: risk analysis complete", signed_off=True)
     with pytest.raises(NotAllowed, match="only an SPO can waive a touch point"):
         decisions.waive_touch_point(cas, work["touch_point"], "Seen at MAPPA this week")
     with pytest.raises(NotAllowed, match="only an SPO can escalate an SBAR"):
@@ -415,7 +415,7 @@ def test_an_oversight_entry_meets_the_cases_open_calendar_touch_points(ctx, work
     assert status[(LOW_CRN, "commencement")]["status"] == "open"  # another case
     assert queries.get_item(ctx.db, work["touch_point"])["status"] == "open"  # a manual touch point is not met
     # Undo reopens them.
-    decisions.undo(ctx, result.audit_id, "Recorded on the wrong case in error")
+    decisions.undo(ctx, result.audit_id, "Recorded in error on the wrong case")
     assert queries.get_item(ctx.db, status[(HIGH_CRN, "quarterly")]["id"])["status"] == "open"
 
 
@@ -533,21 +533,21 @@ def test_double_countersigning_takes_two_signatures(ctx, work):
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"]) == ("open", "AWAITING_DOUBLE_COUNTERSIGN")
     assert work["countersign"] in {e.id for e in build_queue(ctx)}
-    decisions.countersign(ctx, work["countersign"], verdict="Agreed, plan is proportionate", signed_off=True)
+    decisions.countersign(ctx, work["countersign"], verdict="Agreed, second signature given", signed_off=True)
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"]) == ("closed", "DOUBLE_COUNTERSIGNED")
     assert history(ctx, work["countersign"]) == [
         ("AWAITING_COUNTERSIGN", "AWAITING_DOUBLE_COUNTERSIGN", "Sound; needs a second signature"),
-        ("AWAITING_DOUBLE_COUNTERSIGN", "DOUBLE_COUNTERSIGNED", "Agreed, plan is proportionate"),
+        ("AWAITING_DOUBLE_COUNTERSIGN", "DOUBLE_COUNTERSIGNED", "Agreed, second signature given"),
     ]
     assert ctx.db.execute("SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'signed_off'").fetchone()[0] == 2
 
 
 def test_an_item_awaiting_its_second_signature_cannot_be_sent_for_another(ctx, work):
-    decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan agreed", signed_off=True, double=True)
+    decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan complete", signed_off=True, double=True)
     before = snapshot(ctx.db)
     with pytest.raises((NotAllowed, ValidationError)):
-        decisions.countersign(ctx, work["countersign"], verdict="Sound again after the rework", signed_off=True, double=True)
+        decisions.countersign(ctx, work["countersign"], verdict="Sound again, no change needed", signed_off=True, double=True)
     assert snapshot(ctx.db) == before
 
 
@@ -610,8 +610,8 @@ UNDOABLE = {
     "book_protected_hour": ("sbar", lambda c, i: decisions.book_protected_hour(c, i)),
     "request_more_information": ("sbar", lambda c, i: decisions.request_more_information(c, i, "Who is the partner?")),
     "escalate_sbar": ("sbar", lambda c, i: decisions.escalate_sbar(c, i, "PDU head", "Please review")),
-    "countersign": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan agreed", signed_off=True)),
-    "countersign double": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan agreed", signed_off=True, double=True)),
+    "countersign": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True)),
+    "countersign double": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True, double=True)),
     "waive_touch_point": ("touch_point", lambda c, i: decisions.waive_touch_point(c, i, "Seen at MAPPA this week")),
     "delegate_task": ("task", lambda c, i: decisions.delegate_task(c, i, CASPO)),
     "complete_task": ("task", lambda c, i: decisions.complete_task(c, i, 30)),
@@ -630,7 +630,7 @@ def test_undo_restores_the_item_and_cannot_be_done_twice(ctx, work, name):
     later = dataclasses.replace(ctx, clock=fixed_clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
     result = act(later, item_id)
     assert item_state(ctx, item_id) != before
-    undone = decisions.undo(later, result.audit_id, "Recorded on the wrong case in error")
+    undone = decisions.undo(later, result.audit_id, "Recorded in error on the wrong case")
     assert undone.message == f"Undone: {name.split(' ')[0].replace('_', ' ')}"
     assert item_state(ctx, item_id) == before
     # Entries are never changed: each one the action made is withdrawn by a new entry superseding it.
@@ -647,22 +647,22 @@ def test_undo_restores_the_item_and_cannot_be_done_twice(ctx, work, name):
         assert queries.get_item(ctx.db, created)["closed_note"] == "withdrawn (undo)"
     before_second = snapshot(ctx.db)
     with pytest.raises(NotAllowed, match="that action has already been undone"):
-        decisions.undo(later, result.audit_id, "Recorded on the wrong case in error")
+        decisions.undo(later, result.audit_id, "Recorded in error on the wrong case")
     assert snapshot(ctx.db) == before_second
 
 
 def test_undoing_a_countersignature_adds_history_rather_than_erasing_it(ctx, work):
-    result = decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan agreed", signed_off=True)
-    decisions.undo(ctx, result.audit_id, "Recorded on the wrong case in error")
+    result = decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan complete", signed_off=True)
+    decisions.undo(ctx, result.audit_id, "Recorded in error on the wrong case")
     assert history(ctx, work["countersign"]) == [
-        ("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Sound analysis, plan agreed"),
+        ("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Sound analysis, plan complete"),
         ("COUNTERSIGNED", "AWAITING_COUNTERSIGN", "undone"),
     ]
 
 
 def test_undo_of_an_oversight_entry_on_a_case(ctx):
     result = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="guidance_given", discussed="D", decision="G")
-    undone = decisions.undo(ctx, result.audit_id, "Recorded on the wrong case in error")
+    undone = decisions.undo(ctx, result.audit_id, "Recorded in error on the wrong case")
     assert undone.message == "Undone: record oversight"
     correction = row(ctx.db, "SELECT outcome, decided_by, entered_by FROM oversight_entries WHERE supersedes_id = ?", [result.oversight_id])
     assert correction == {"outcome": "withdrawn", "decided_by": staff_id(ctx.db, SPO), "entered_by": staff_id(ctx.db, SPO)}
@@ -673,7 +673,7 @@ def test_undo_is_refused_once_the_item_has_moved_on(ctx, work):
     decisions.request_more_information(ctx, work["sbar"], "Who is the partner?")
     before = snapshot(ctx.db)
     with pytest.raises(NotAllowed, match="the item has changed since; undo is no longer possible"):
-        decisions.undo(ctx, booked.audit_id, "Recorded on the wrong case in error")
+        decisions.undo(ctx, booked.audit_id, "Recorded in error on the wrong case")
     assert snapshot(ctx.db) == before
 
 
@@ -681,7 +681,7 @@ def test_only_your_own_actions_can_be_undone(ctx, work):
     result = decisions.snooze(ctx, work["task"], "tomorrow")
     cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
     with pytest.raises(NotAllowed, match="you can only undo your own actions"):
-        decisions.undo(cas, result.audit_id, "Recorded on the wrong case in error")
+        decisions.undo(cas, result.audit_id, "Recorded in error on the wrong case")
     assert queries.get_item(ctx.db, work["task"])["snoozed_until"] == "2026-11-24"
 
 

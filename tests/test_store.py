@@ -200,12 +200,14 @@ def test_the_audit_log_cannot_be_updated_or_deleted(ctx, entry):
 
 def test_a_correction_is_a_new_entry_superseding_the_old_which_is_unchanged(ctx, entry):
     before = entry_row(ctx.db, entry.oversight_id)
-    decisions.undo(ctx, entry.audit_id, "Recorded on the wrong case in error")
+    decisions.undo(ctx, entry.audit_id, "Recorded in error on the wrong case")
     assert entry_row(ctx.db, entry.oversight_id) == before
     correction = row(ctx.db, "SELECT * FROM oversight_entries WHERE supersedes_id = ?", [entry.oversight_id])
     assert correction["outcome"] == "withdrawn"
     assert correction["crn"] == HIGH_CRN
-    assert correction["decision"] == "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00. Why: Recorded on the wrong case in error"
+    assert correction["decision"] == (
+        "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error. Reason: Recorded in error on the wrong case"
+    )
     assert ctx.db.execute("SELECT COUNT(*) FROM oversight_entries").fetchone()[0] == 2
     by_id = {e["id"]: e for e in queries.recent_oversight(ctx.db, HIGH_CRN)}
     assert by_id[entry.oversight_id]["superseded_by"] == correction["id"]

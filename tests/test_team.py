@@ -12,6 +12,7 @@ from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock,
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, sparkline
+from spo_tui.domain.dates import next_working_day
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.markdown import monthly_markdown
 from spo_tui.services import admin, decisions, export, intake, refresh, rhythm, team
@@ -209,7 +210,7 @@ def test_a_failure_part_way_through_recording_writes_nothing(squad, monkeypatch)
     monkeypatch.setattr(decisions, "record_oversight", flaky)
     before = snapshot(ctx.db)
     with pytest.raises(RuntimeError, match="disk full"):
-        team.record_supervision(ctx, session, [(HIGH_CRN, "D", "G"), (LOW_CRN, "D", "G")])
+        team.record_supervision(at(ctx, utc(23, hour=16)), session, [(HIGH_CRN, "D", "G"), (LOW_CRN, "D", "G")])
     assert calls == [None, HIGH_CRN, LOW_CRN]
     assert snapshot(ctx.db) == before
 
@@ -269,7 +270,7 @@ def caseload(ctx):
     seen("A100003", utc(25, month=8))  # exactly 90 days ago: inside
     seen("A100004", utc(10, month=10))  # ended before today: not on the caseload
     withdrawn = seen("A100002", NOW)
-    decisions.undo(ctx, withdrawn.audit_id, "Recorded on the wrong case in error")  # recorded in error: the case has not been seen
+    decisions.undo(ctx, withdrawn.audit_id, "Recorded in error on the wrong case")  # recorded in error: the case has not been seen
     return ctx
 
 
@@ -343,9 +344,9 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
     decisions.record_oversight(at(ctx, utc(25, month=10)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G",
                                minutes=99)  # fmt: skip  (before the four weeks)
     cs = intake.add_countersign(ctx, HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(ctx, cs, verdict="Sound analysis, plan agreed", signed_off=True)
+    decisions.countersign(ctx, cs, verdict="Sound analysis, plan complete", signed_off=True)
     session = team.book_supervision(ctx, PSO, "rpss", "today 15:00").item_id
-    team.record_supervision(ctx, session, [], minutes=90)
+    team.record_supervision(at(ctx, utc(23, hour=16)), session, [], minutes=90)  # after its booked time
     done = intake.add_task(ctx, "Fire warden rota", "other").item_id
     decisions.complete_task(ctx, done, 30)
     handed = intake.add_task(ctx, "Leave request", "hr_leave").item_id
@@ -365,11 +366,11 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
 def test_trends_week_by_week(ctx):
     intake.add_task(at(ctx, utc(5, month=10)), "Old task", "it")  # open throughout
     cs = intake.add_countersign(at(ctx, utc(16, hour=9)), HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan agreed", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan complete", signed_off=True)
     cs2 = intake.add_countersign(at(ctx, utc(17, hour=9)), HIGH_CRN, "HVRA", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=9)), cs2, verdict="Fine: risk assessed properly", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=9)), cs2, verdict="Fine: risk analysis complete", signed_off=True)
     cs3 = intake.add_countersign(at(ctx, utc(2, hour=9)), HIGH_CRN, "HVRA", PO).item_id
-    decisions.countersign(at(ctx, utc(6, hour=9)), cs3, verdict="Fine: risk assessed properly", signed_off=True)
+    decisions.countersign(at(ctx, utc(6, hour=9)), cs3, verdict="Fine: risk analysis complete", signed_off=True)
 
     tr = team.trends(ctx)
     assert tr.week_ends == tuple(TODAY - timedelta(days=7 * k) for k in range(7, -1, -1))
@@ -459,7 +460,7 @@ def test_the_monthly_pack_exports_to_the_expected_markdown(ctx):
     refresher = rhythm.add_team_note(at(ctx, utc(4)), "action", "Book the DA refresher", owner=PSO, due="2026-11-30")
     decisions.complete_action(at(ctx, utc(6)), refresher.created_ids[0])
     cs = intake.add_countersign(at(ctx, utc(16, hour=9)), HIGH_CRN, "OASYS", PO).item_id
-    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan agreed", signed_off=True)
+    decisions.countersign(at(ctx, utc(18, hour=21)), cs, verdict="Sound analysis, plan complete", signed_off=True)
 
     pack = team.monthly_pack(ctx)
     assert (pack.period_start, pack.period_end) == (date(2026, 10, 24), TODAY)
@@ -567,7 +568,8 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
         mine = [h for h in held if h["practitioner_id"] == r.staff_id]
         last = max(h["held_on"] for h in mine if h["kind"] == "one_to_one")
         assert r.last_one_to_one == date.fromisoformat(last)
-        assert r.next_one_to_one == r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6)
+        # Six weeks (four for new practitioners), moved off a weekend or bank holiday.
+        assert r.next_one_to_one == next_working_day(r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6))
         assert r.rpss_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago)
         assert r.observations_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"])
         assert r.postponed == sum(h["postponed"] for h in mine if h["held_on"] >= year_ago)

@@ -333,30 +333,79 @@ async def test_undo_last_decision_supersedes_it(team_db):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"ok", "enter")  # not a verdict anyone could sign
-        await pilot.pause()
-        assert "must say why, in at least 3 words" in str(app.screen.query_one("#prompt-error").render())
-        assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
-        app.screen.query_one("#prompt-input").value = ""
-        await pilot.press(*"Fine, risk plan complete", "enter")
+        await pilot.press(*"Risk analysis sound, plan complete", "enter")
         await pilot.pause()
         assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
         await pilot.press("u")
         await pilot.pause()
-        # The confirmation names what will be withdrawn, and Enter alone withdraws nothing.
-        title = str(app.screen.query_one("#prompt-title").render())
-        assert title.startswith("Undo 'countersign' on 'PSR") and "withdrawing 1 oversight entry" in title
-        await pilot.press("enter")
+        confirm = app.screen
+        assert type(confirm).__name__ == "ConfirmScreen"
+        question = str(confirm.query_one("#confirm-question").render())
+        assert "the countersign verdict on Y123456" in question and "1 oversight entry withdrawn" in question
+        await pilot.press("enter")  # Enter is not yes in a destructive confirmation
         await pilot.pause()
-        assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
-        await pilot.press(*"Signed the wrong report by mistake", "enter")
+        assert type(app.screen).__name__ == "TodayScreen"
+        assert rows(path, "SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'withdrawn'") == [(0,)]
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PromptScreen"
+        await pilot.press(*"oops", "enter")  # not a reason: refused, nothing written
+        await pilot.pause()
+        assert "the reason for the undo must say why in at least 3 words" in str(app.screen.query_one("#prompt-error").render())
+        assert rows(path, "SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'withdrawn'") == [(0,)]
+        await pilot.press(*["backspace"] * 4, *"Signed the wrong PSR by mistake", "enter")
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
     entries = rows(path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome")
     assert sorted(entries) == [("signed_off", 0), ("withdrawn", 1)]
+    assert rows(path, "SELECT decision LIKE '%Reason: Signed the wrong PSR by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'") == [(1,)]
     assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
     assert item_status(path, ids["countersign"]) == "open"
-    assert rows(path, "SELECT decision LIKE '%Why: Signed the wrong report by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'") == [(1,)]
+
+
+async def test_a_verdict_of_ok_is_refused_on_screen_and_nothing_is_signed(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"ok", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PromptScreen"
+        assert "at least 3 words and 15 characters" in str(app.screen.query_one("#prompt-error").render())
+    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+    assert rows(path, "SELECT COUNT(*) FROM oversight_entries") == [(0,)]
+
+
+async def test_snooze_shows_the_date_it_resolves_to_and_refuses_a_date_just_passed(team_db):
+    path, ids = team_db  # today is Monday 23/11/2026
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["task"])
+        await pilot.press("z")
+        await pilot.pause()
+        prompt = app.screen
+        assert type(prompt).__name__ == "PromptScreen"
+        await pilot.press(*"3/12")
+        await pilot.pause()
+        assert str(prompt.query_one("#prompt-echo").render()) == "= Thu 03/12/2026"
+        await pilot.press(*["backspace"] * 4, *"20/11")
+        await pilot.pause()
+        echo = str(prompt.query_one("#prompt-echo").render())
+        assert "20/11/2026 has passed" in echo and "20/11/2027 is more than 6 months ahead" in echo
+        await pilot.press("enter")  # refused: the prompt stays, nothing is snoozed
+        await pilot.pause()
+        assert app.screen is prompt
+        assert "20/11/2026 has passed" in str(prompt.query_one("#prompt-error").render())
+        assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(None,)]
+        await pilot.press(*["backspace"] * 5, *"3/12", "enter")
+        await pilot.pause()
+    assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [("2026-12-03",)]
 
 
 async def test_cursor_stays_on_next_item_after_action(team_db):
@@ -370,7 +419,7 @@ async def test_cursor_stays_on_next_item_after_action(team_db):
         following = screen.entries[row + 1].id
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press(*"Fine, risk plan complete", "enter")
+        await pilot.press(*"Risk analysis sound, plan complete", "enter")
         await pilot.pause()
         assert screen.current.id == following
 
@@ -426,7 +475,7 @@ async def test_command_palette_offers_the_actions_that_apply(team_db):
         await pilot.press(*"Sign off", "enter")
         await pilot.pause(0.3)
         assert type(app.screen).__name__ == "PromptScreen"
-        await pilot.press(*"Sound analysis, plan agreed", "enter")
+        await pilot.press(*"Sound analysis and plan", "enter")
         await pilot.pause()
     assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
 

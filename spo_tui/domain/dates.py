@@ -27,6 +27,26 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
+@lru_cache(maxsize=64)
+def _bank_holiday_names(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=year).items())
+
+
+def not_working_because(day: date) -> str | None:
+    """Why ``day`` is not a working day ("a Saturday", "a bank holiday (Christmas Day)"), or None."""
+    if day.weekday() >= 5:
+        return f"a {day:%A}"
+    name = _bank_holiday_names(day.year).get(day)
+    return f"a bank holiday ({name})" if name else None
+
+
+def next_working_day(day: date) -> date:
+    """``day`` itself if it is a working day, else the first working day after it."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def is_working_day(day: date) -> bool:
     """True on Monday to Friday when it is not an England & Wales bank holiday."""
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
@@ -69,37 +89,50 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-#: A day and month typed without a year ("25/12") is taken for the nearest such date only within
-#: this many days; further away, the year must be typed. On 01/12/2026, "30/11" once became
-#: 30/11/2027 and the item vanished for a year.
-SHORT_DATE_REACH_DAYS = 183
+#: Which way a day and month typed without a year is read: ``future`` (a snooze, a due date, a
+#: booking: today or later), ``past`` (when something happened: today or earlier) or ``nearest``
+#: (an absence, which may have begun last week or begin next month).
+DIRECTIONS = ("future", "past", "nearest")
+
+#: A day and month without a year is read only within this many months of today (``[dates]
+#: short_date_within_months`` in the rules): further away, the year must be typed.
+SHORT_DATE_WITHIN_MONTHS = 6
 
 
-def parse_when(text: str, today: date, *, future: bool = True) -> date:
+def parse_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> date:
     """Parse a date as an SPO types it, relative to ``today``.
 
     Accepts ``today``, ``tomorrow`` (``tmw``), a weekday (``mon``, ``friday``: the next one after
     today), ``next mon``, an offset (``3d``, ``2w``, ``1m``, ``5wd`` for working days), a UK day and
-    month (``25/12``), ``25/12/2026`` or ISO ``2026-12-25``. A day and month without a year is the
-    next such date when ``future`` (a snooze, a due date), else the nearest one either way (an
-    absence that began last week); either way only within about six months (SHORT_DATE_REACH_DAYS),
-    else it is refused, naming the date it would have been. Raises ValidationError with an example
-    of what works.
+    month (``25/12``), ``25/12/2026`` or ISO ``2026-12-25``.
+
+    A day and month without a year is the nearest such date in ``direction`` (``DIRECTIONS``), and
+    only within ``within_months`` of today: on 01/12/2026, "30/11" for a snooze would be
+    30/11/2027, a year away, and is refused (a typing slip for a date that has just passed), where
+    the old reading silently saved it. Type the year to mean a date further away.
+    Raises ValidationError with an example of what works.
     """
     raw = (text or "").strip()
     value = raw.lower()
     if not value:
         raise ValidationError("type a date, e.g. tomorrow, mon, 3d or 25/12", field="date")
-    return plausible(_parse_when(raw, value, today, future), raw, "date")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    return plausible(_parse_when(raw, value, today, direction, within_months), raw, "date")
 
 
-def echo(text: str, today: date, *, future: bool = True) -> str:
-    """What a typed date will be saved as, shown beside the field as it is typed: "= Thu 03/12/2026",
-    or why it will not be taken; nothing while the field is empty."""
+def show_day(day: date) -> str:
+    """A date as the screens show it: ``Thu 03/12/2026``."""
+    return f"{day:%a %d/%m/%Y}"
+
+
+def echo_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> str:
+    """What a date field shows under what is typed, before anything is saved: ``= Thu 03/12/2026``,
+    or the reason it cannot be read (empty while nothing is typed)."""
     if not (text or "").strip():
         return ""
     try:
-        return f"= {parse_when(text, today, future=future):%a %d/%m/%Y}"
+        return "= " + show_day(parse_when(text, today, direction=direction, within_months=within_months))
     except ValidationError as error:
         return str(error)
 
@@ -113,7 +146,7 @@ def plausible(day: date, raw: str, field: str = "date") -> date:
     return day
 
 
-def _parse_when(raw: str, value: str, today: date, future: bool = True) -> date:
+def _parse_when(raw: str, value: str, today: date, direction: str, within_months: int) -> date:
     if value in ("today", "tod"):
         return today
     if value in ("tomorrow", "tmw", "tom", "tmrw"):
@@ -141,28 +174,38 @@ def _parse_when(raw: str, value: str, today: date, future: bool = True) -> date:
         if year is not None:
             full_year = int(year) + (2000 if len(year) == 2 else 0)
             return _make_date(full_year, month, day, raw)
-        return _short_date(raw, day, month, today, future)
+        return _short_date(raw, day, month, today, direction, within_months)
     raise ValidationError(
         f"cannot read '{raw}' as a date: try tomorrow, mon, 3d, 2w, 25/12 or 2026-12-25", field="date"
     )
 
 
-def _short_date(raw: str, day: int, month: int, today: date, future: bool) -> date:
-    """``day``/``month`` without a year: the next such date (``future``) or the nearest, if near enough."""
-    years = (today.year, today.year + 1) if future else (today.year - 1, today.year, today.year + 1)
-    candidates = [d for y in years if (d := _make_date(y, month, day, raw, leap_ok=True)) is not None]
-    if future:
-        candidates = [d for d in candidates if d >= today]
-    if not candidates:  # 29/02 with no leap year in reach
-        raise ValidationError(f"'{raw}' is not a real date in the coming year: type the year too", field="date")
-    nearest = min(candidates, key=lambda d: abs((d - today).days))
-    if abs((nearest - today).days) > SHORT_DATE_REACH_DAYS:
-        raise ValidationError(
-            f"'{raw}' would be {nearest:%a %d/%m/%Y}, more than six months away: type the full date "
-            f"({nearest:%d/%m/%Y}) if that is what you mean",
-            field="date",
-        )
-    return nearest
+def _short_date(raw: str, day: int, month: int, today: date, direction: str, within_months: int) -> date:
+    """The date a day and month without a year stands for, or ValidationError saying why none."""
+    candidates = [d for d in (_make_date(today.year + k, month, day, raw, leap_ok=True) for k in (-2, -1, 0, 1, 2)) if d]
+    if not candidates:  # 29/02 with no leap year near: _make_date raises for a real non-date
+        raise ValidationError(f"'{raw}' is not a real date", field="date")
+    if direction == "future":
+        pool = [d for d in candidates if d >= today]
+    elif direction == "past":
+        pool = [d for d in candidates if d <= today]
+    else:
+        pool = candidates
+    best = min(pool or candidates, key=lambda d: (abs((d - today).days), d))
+    if pool and today - relativedelta(months=within_months) <= best <= today + relativedelta(months=within_months):
+        return best
+    span = f"{within_months} month{'s' if within_months != 1 else ''}"
+    passed = max((d for d in candidates if d < today), default=None)
+    coming = min((d for d in candidates if d > today), default=None)
+    if direction == "future":
+        why = (f"{passed:%d/%m/%Y} has passed and " if passed and passed.year >= today.year - 1 else "") + (
+            f"{best:%d/%m/%Y} is more than {span} ahead")
+    elif direction == "past":
+        why = (f"{coming:%d/%m/%Y} is still to come and " if coming and coming.year <= today.year + 1 else "") + (
+            f"{best:%d/%m/%Y} is more than {span} ago")
+    else:
+        why = f"{best:%d/%m/%Y} is more than {span} away"
+    raise ValidationError(f"'{raw}': {why}; type the year if you mean it, e.g. {best:%d/%m/%Y}", field="date")
 
 
 def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False) -> date | None:

@@ -14,7 +14,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import WEEKLY, rrule
 
-from spo_tui.domain.dates import add_working_days
+from spo_tui.domain.dates import add_working_days, next_working_day
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.urgency import weights_problem
 from spo_tui.domain.vocab import (
@@ -205,7 +205,9 @@ class PractitionerFacts:
 def supervision_due(pp: PractitionerFacts, today: date, rules: Rules) -> list[DueWork]:
     """One-to-one every ``one_to_one_weeks`` (sooner for new practitioners) and RPSS ``rpss_per_year``.
 
-    Dates come from ``dateutil.rrule`` stepping in whole weeks from the last session.
+    Dates come from ``dateutil.rrule`` stepping in whole weeks from the last session, moved on to
+    the next working day when they fall on a weekend or an England & Wales bank holiday: the
+    planner never proposes a session on a day no one is at work.
     """
     sup = rules.raw["supervision"]
     horizon = today + timedelta(days=sup["lookahead_days"])
@@ -219,6 +221,7 @@ def supervision_due(pp: PractitionerFacts, today: date, rules: Rules) -> list[Du
         due = today
     else:
         due = rrule(WEEKLY, interval=weeks, dtstart=pp.last_one_to_one, count=2)[1].date()
+    due = next_working_day(due)
     if due <= horizon:
         out.append(
             DueWork(
@@ -232,7 +235,7 @@ def supervision_due(pp: PractitionerFacts, today: date, rules: Rules) -> list[Du
     if per_year and len(pp.rpss_dates_last_year) < per_year:
         spacing = max(1, 52 // per_year)
         last = max(pp.rpss_dates_last_year, default=None)
-        due = today if last is None else last + timedelta(weeks=spacing)
+        due = next_working_day(today if last is None else last + timedelta(weeks=spacing))
         if due <= horizon:
             out.append(
                 DueWork(

@@ -23,7 +23,6 @@ from spo_tui.domain.errors import ValidationError
 
 __all__ = [
     "FORMULA_STARTS",
-    "check_reason",
     "check_text",
     "control_characters",
     "csv_cell",
@@ -168,15 +167,3 @@ def json_text(encoded: str) -> str:
         return encoded
     return _SINGLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
-
-def check_reason(text: str, field: str, what: str, *, min_words: int, min_chars: int) -> str:
-    """``text`` (already checked by ``check_text``) if it is a reason someone could sign: at least
-    ``min_words`` words and ``min_chars`` characters; else ValidationError saying what is needed."""
-    words = [w for w in re.split(r"\s+", text) if any(c.isalnum() for c in w)]
-    if len(words) < min_words or len(text) < min_chars:
-        raise ValidationError(
-            f"{what} must say why, in at least {min_words} words ({min_chars} characters): "
-            f"it is read as evidence. Nothing was saved",
-            field=field,
-        )
-    return text

@@ -413,7 +413,8 @@ class AdminScreen(ActingScreen):
         if line is None or not self._allowed("arrange"):
             return
         self._prompt(f"Arrange the touch point on {line.crn} with {line.practitioner}", "When? e.g. fri 10:30",
-                     lambda text: admin.mark_arranged(self.ctx, line.item_id, text))  # fmt: skip
+                     lambda text: admin.mark_arranged(self.ctx, line.item_id, text),
+                     echo=lambda text: admin.meeting_echo(self.ctx, text))  # fmt: skip
 
     def action_reminder_sent(self) -> None:
         line: DiaryLine | None = self._current("diary")
@@ -437,19 +438,13 @@ class AdminScreen(ActingScreen):
         if case is None or not self._allowed("mappa_review"):
             return
         crn = case["crn"]
-        today = self.ctx.today
 
         def set_review(text: str) -> ActionResult:
-            from spo_tui.domain.dates import parse_when
-
-            try:
-                when = parse_when(text, today)
-            except ValidationError as error:
-                raise ValidationError(str(error), field="review") from None
-            return admin.set_flag(self.ctx, crn, "MAPP", when)
+            return admin.set_flag(self.ctx, crn, "MAPP", intake.parse_day(self.ctx, text, "review", "future"))
 
         self._prompt(f"MAPPA level 1 review for {crn} {case['name']}", "Review date, e.g. 3m, 25/02, 25/02/2027",
-                     set_review, value=_uk(case.get("review_date")))  # fmt: skip
+                     set_review, value=_uk(case.get("review_date")),
+                     echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
 
     def action_transfer_status(self) -> None:
         transfer = self._current("transfers")
@@ -532,8 +527,8 @@ class AdminScreen(ActingScreen):
             Field("rosh", "RoSH", "select", _rosh_options(), value=c.get("rosh") or RoSH.LOW.value),
             Field("sentence_type", "Sentence", "select", [(label, s.value) for s, label in _SENTENCE_LABELS.items()],
                   value=c.get("sentence_type") or SentenceType.COMMUNITY_ORDER.value),
-            Field("sentence_start", "Sentence start", "date", placeholder="e.g. 01/10/2026", value=_uk(c.get("sentence_start"))),
-            Field("sentence_end", "Sentence end", "date", placeholder="optional", value=_uk(c.get("sentence_end"))),
+            Field("sentence_start", "Sentence start", "date", direction="past", placeholder="e.g. 01/10/2026", value=_uk(c.get("sentence_start"))),
+            Field("sentence_end", "Sentence end", "date", direction="nearest", placeholder="optional", value=_uk(c.get("sentence_end"))),
             Field("likelihood", "Likelihood", "select", _likelihood_options(), "not known", value=c.get("likelihood") or "", blank=True),
             Field("mappa_category", "MAPPA category", "select", _MAPPA_CATEGORIES, "none",
                   value=str(c["mappa_category"]) if c.get("mappa_category") else "", blank=True),
@@ -577,8 +572,8 @@ class AdminScreen(ActingScreen):
             return
         fields = [
             Field("who", "Who", "select", [(s["name"], s["name"]) for s in lookup.staff(self.ctx)], "Choose who", blank=True),
-            Field("start", "From", "date", placeholder="e.g. today, mon, 25/12"),
-            Field("end", "To", "date", placeholder="blank: one day"),
+            Field("start", "From", "date", direction="nearest", placeholder="e.g. today, mon, 25/12"),
+            Field("end", "To", "date", direction="nearest", placeholder="blank: one day"),
             Field("reason", "Reason", placeholder="e.g. annual leave, sickness, training"),
         ]
 

@@ -25,7 +25,7 @@ from spo_tui.domain.dates import relative_due
 from spo_tui.domain.markdown import NOTE_KIND_LABELS, NOTE_KINDS, AgendaRow, TeamNote
 from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, uk
-from spo_tui.services import lookup, rhythm
+from spo_tui.services import intake, lookup, rhythm
 from spo_tui.services.base import ActionResult
 
 #: The timer turns to a warning with this many seconds left.
@@ -336,6 +336,7 @@ class CheckinScreen(RhythmScreen):
             self._prompt(
                 f"Action for {owner}: due when?", "e.g. fri, 3d, 25/12 (empty: the usual time)",
                 lambda due: rhythm.add_team_note(self.ctx, "action", body, crn=crn, owner=owner, due=due),
+                echo=lambda due: intake.date_echo(self.ctx, due, "future"),
             )  # fmt: skip
 
         self._ask(

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
-from spo_tui.domain.dates import parse_when
+from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
 from spo_tui.screens.prompts import ConfirmScreen
@@ -39,7 +39,10 @@ class Field:
 
     ``kind`` is ``text`` (one line), ``textarea``, ``select`` (``options`` are (label, value)
     pairs; ``blank`` allows no choice, read as ""), ``checkbox`` or ``date``: one line typed as
-    people type dates (``fri``, ``3d``, ``25/12``), handed to ``submit`` as a ``date``.
+    people type dates (``fri``, ``3d``, ``25/12``), handed to ``submit`` as a ``date``. A date field
+    shows the date it resolves to as it is typed ("= Thu 03/12/2026"), or why it cannot be read;
+    ``direction`` says which way a day and month without a year is read (``future``, ``past`` or
+    ``nearest``: ``spo_tui.domain.dates.parse_when``).
     """
 
     name: str
@@ -49,6 +52,7 @@ class Field:
     placeholder: str = ""
     value: Any = ""
     blank: bool = False
+    direction: str = "future"
 
 
 def field_id(name: str) -> str:
@@ -95,6 +99,8 @@ class EntryForm(ModalScreen["ActionResult | None"]):
                     with Horizontal(classes=f"entry-row -{spec.kind}"):
                         yield Label(spec.label, classes="entry-label", markup=False)
                         yield self._widget(spec)
+                    if spec.kind == "date":
+                        yield Label("", id=f"echo-{spec.name}", classes="date-echo", markup=False)
                     yield Label("", id=f"error-{spec.name}", classes="error", markup=False)
             yield Label("", id="error-form", classes="error", markup=False)
             yield Label("ctrl+s save · esc cancel · tab next field", id="entry-hint", markup=False)
@@ -119,7 +125,30 @@ class EntryForm(ModalScreen["ActionResult | None"]):
             return Checkbox("", bool(spec.value), id=wid, compact=True, classes="entry-input")
         return Input(visible(spec.value or "", lines=False), placeholder=spec.placeholder, id=wid, compact=True, classes="entry-input")
 
+    def _window(self) -> int:
+        from spo_tui.services.intake import short_date_months
+
+        ctx = getattr(self.app, "ctx", None)
+        return short_date_months(ctx) if ctx is not None else SHORT_DATE_WITHIN_MONTHS
+
+    def _echo(self, spec: Field) -> None:
+        """Show under a date field the date it resolves to, or why it cannot be read."""
+        text = self.query_one(f"#{field_id(spec.name)}", Input).value
+        shown = echo_when(text, self._today(), direction=spec.direction, within_months=self._window())
+        label = self.query_one(f"#echo-{spec.name}", Label)
+        label.update(visible(shown, lines=False))
+        label.set_class(bool(shown), "-shown")
+
+    @on(Input.Changed, ".entry-input")
+    def _date_changed(self, event: Input.Changed) -> None:
+        spec = next((f for f in self.fields if f.kind == "date" and field_id(f.name) == event.input.id), None)
+        if spec is not None:
+            self._echo(spec)
+
     def on_mount(self) -> None:
+        for spec in self.fields:
+            if spec.kind == "date":
+                self._echo(spec)
         self._baseline = self.read_raw()
         for area in self.query(TextArea).results(TextArea):
             area.move_cursor(area.document.end)  # a correction usually adds to the end
@@ -162,11 +191,12 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         if self.changed_only:
             raw = {k: v for k, v in raw.items() if v != self._baseline.get(k)}
         out: dict[str, Any] = {}
-        kinds = {spec.name: spec.kind for spec in self.fields}
+        specs = {spec.name: spec for spec in self.fields}
         for name, value in raw.items():
-            if kinds[name] == "date" and str(value).strip():
+            if specs[name].kind == "date" and str(value).strip():
                 try:
-                    value = parse_when(str(value), self._today(), future=False)
+                    value = parse_when(str(value), self._today(), direction=specs[name].direction,
+                                       within_months=self._window())  # fmt: skip
                 except ValidationError as error:
                     raise ValidationError(str(error), field=name) from None
             out[name] = value

@@ -20,12 +20,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
-from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.prompts import ConfirmScreen
-from spo_tui.services import drafts
+from spo_tui.services import drafts, intake
 from spo_tui.services.decisions import AgreedAction
 from spo_tui.store.db import db_errors
 
@@ -169,12 +168,33 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                                     classes="col-due", compact=True)  # fmt: skip
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
+                    yield Label("", id=f"echo-action-{n}-due", classes="date-echo", markup=False)
                     yield Label("", id=f"error-action-{n}-due", classes="error", markup=False)
                 yield Checkbox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
             yield Label("", id="error-form", classes="error", markup=False)
             yield Label("ctrl+s save · esc cancel · tab next field", id="form-hint", markup=False)
 
+    def _echo_due(self, n: int) -> None:
+        """Show under action ``n``'s due date the date it resolves to, or why it cannot be read."""
+        ctx = self.app.ctx
+        if ctx is None:
+            return
+        shown = intake.date_echo(ctx, self.query_one(f"#action-{n}-due", Input).value, "future")
+        if shown.startswith("= "):
+            shown = f"action {n} due {shown}"
+        label = self.query_one(f"#echo-action-{n}-due", Label)
+        label.update(visible(shown, lines=False))
+        label.set_class(bool(shown), "-shown")
+
+    @on(Input.Changed, ".col-due")
+    def _due_changed(self, event: Input.Changed) -> None:
+        match = re.match(r"^action-(\d+)-due$", event.input.id or "")
+        if match:
+            self._echo_due(int(match.group(1)))
+
     def on_mount(self) -> None:
+        for n in range(1, ACTION_ROWS + 1):
+            self._echo_due(n)
         if self._draft_restored:
             self.notify("Draft restored", markup=False)
 
@@ -312,7 +332,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 continue
             if due.strip() and ctx is not None:
                 try:
-                    parse_when(due, ctx.today)
+                    intake.parse_day(ctx, due, f"action_{n}_due", "future")
                 except ValidationError as error:
                     self._show_error(f"error-action-{n}-due", f"action {n}: {error}", f"action-{n}-due")
                     return

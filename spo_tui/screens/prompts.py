@@ -25,10 +25,12 @@ class PromptScreen(ModalScreen[str | None]):
     """Ask for one line of text.
 
     With ``submit``, Enter calls ``submit(text)`` first: an SpoError is shown under the input and
-    the prompt stays open (nothing changed); on success the prompt closes with the text. With
-    ``echo``, what ``echo(text)`` says is shown under the input as it is typed (a date field shows the
-    date it will save: "= Thu 03/12/2026").
+    the prompt stays open (nothing changed); on success the prompt closes with the text.
     Without ``submit`` the prompt closes with any non-empty text. Esc closes with None.
+
+    With ``echo``, what ``echo(text)`` returns is shown under the input as it is typed: a date
+    field shows the date it resolves to ("= Thu 03/12/2026") or why it cannot be read, before
+    anything is saved.
     """
 
     CSS_PATH = "prompts.tcss"
@@ -45,20 +47,30 @@ class PromptScreen(ModalScreen[str | None]):
         echo: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
+        self.echo = echo
         self.prompt_title = visible(title, lines=False)
         self.placeholder = visible(placeholder, lines=False)
         self.initial_value = visible(value, lines=False)
         self.submit = submit
-        self.echo = echo
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(self.prompt_title, id="prompt-title", classes="dialog-title", markup=False)
             yield Input(value=self.initial_value, placeholder=self.placeholder, id="prompt-input")
-            if self.echo is not None:
-                yield Label(visible(self.echo(self.initial_value), lines=False), id="prompt-echo", markup=False)
+            yield Label("", id="prompt-echo", classes="prompt-echo", markup=False)
             yield Label("", id="prompt-error", classes="error", markup=False)
             yield Label("enter ok · esc cancel", classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_echo(self.initial_value)
+
+    def _show_echo(self, text: str) -> None:
+        if self.echo is None:
+            return
+        shown = self.echo(text)
+        label = self.query_one("#prompt-echo", Label)
+        label.update(visible(shown, lines=False))
+        label.set_class(bool(shown), "-shown")
 
     def _show_error(self, message: str) -> None:
         label = self.query_one("#prompt-error", Label)
@@ -85,8 +97,7 @@ class PromptScreen(ModalScreen[str | None]):
     @on(Input.Changed, "#prompt-input")
     def _changed(self, event: Input.Changed) -> None:
         self._show_error("")
-        if self.echo is not None:
-            self.query_one("#prompt-echo", Label).update(visible(self.echo(event.value), lines=False))
+        self._show_echo(event.value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -134,24 +145,33 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question: y or Enter for yes, n or Esc for no."""
+    """A yes/no question: y for yes, n or Esc for no; Enter for yes unless ``destructive``.
+
+    A ``destructive`` question (withdrawing an entry, discarding what was typed) takes only ``y``
+    for yes: Enter, pressed out of habit after typing, answers no.
+    """
 
     CSS_PATH = "prompts.tcss"
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm_yes"),
-        Binding("enter", "answer(True)", "Yes", show=False, id="confirm_enter"),
+        Binding("enter", "enter", "Yes", show=False, id="confirm_enter"),
         Binding("n", "answer(False)", "No", id="confirm_no"),
         Binding("escape", "answer(False)", "No", show=False, id="confirm_escape"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, destructive: bool = False) -> None:
         super().__init__()
         self.question = visible(question)
+        self.destructive = destructive
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
             yield Label(self.question, id="confirm-question", classes="dialog-title", markup=False)
-            yield Label("y / enter  yes    n / esc  no", classes="dialog-hint", markup=False)
+            hint = "y  yes    n / esc / enter  no" if self.destructive else "y / enter  yes    n / esc  no"
+            yield Label(hint, classes="dialog-hint", markup=False)
+
+    def action_enter(self) -> None:
+        self.dismiss(not self.destructive)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

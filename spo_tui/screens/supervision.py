@@ -190,6 +190,7 @@ class SupervisionScreen(RhythmScreen):
             self._prompt(
                 f"{label} with {r.name}: when?", "a day and time, e.g. fri 10:30, 25/11 14:00, tomorrow 9:30",
                 lambda text: team.book_supervision(self.ctx, r.name, kind, text, observation=observation),
+                echo=lambda text: team.booking_echo(self.ctx, text),
             )  # fmt: skip
 
         self._choose(f"Book with {r.name}", BOOK_CHOICES, when)
@@ -204,6 +205,7 @@ class SupervisionScreen(RhythmScreen):
                 f"Postpone {KIND_SHORT.get(session.kind, session.kind).lower()} with {r.name} to",
                 "a later day (keeps the time) or day and time, e.g. mon, 2w, 4/12 10:00",
                 lambda text: team.postpone_supervision(self.ctx, session.item_id, text),
+                echo=lambda text: team.booking_echo(self.ctx, text),
             )  # fmt: skip
 
         self._session(r, f"Postpone which session with {r.name}?", until)
@@ -217,18 +219,29 @@ class SupervisionScreen(RhythmScreen):
         def check_crn(text: str) -> str:
             return lookup.case_summary(ctx, normalise_crn(text))["crn"]
 
-        def record(session: Session) -> None:
+        def form(session: Session, early: bool) -> None:
             label = SupervisionKind(session.kind).label
             self.app.push_screen(
                 RecordSupervisionForm(
-                    heading=f"{label} with {r.name}, held today",
+                    heading=f"{label} with {r.name}, held today" + (" (before its booked time)" if early else ""),
                     submit=lambda cases, summary, minutes: team.record_supervision(
-                        ctx, session.item_id, cases, summary=summary, minutes=minutes
+                        ctx, session.item_id, cases, summary=summary, minutes=minutes, early=early
                     ),
                     check_crn=check_crn,
                 ),
                 self._done,
             )
+
+        def record(session: Session) -> None:
+            booked = team.session_not_yet_due(ctx, session.item_id)
+            if booked is None:
+                form(session, False)
+                return
+            self.app.push_screen(
+                ConfirmScreen(f"This session is booked for {booked}. Was it held early, today? (y records it now)",
+                              destructive=True),
+                lambda yes: form(session, True) if yes else None,
+            )  # fmt: skip
 
         self._session(r, f"Record which session with {r.name}?", record)
 

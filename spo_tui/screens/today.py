@@ -13,10 +13,9 @@ from textual.widgets import Header, Input
 
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import CATCH_UP, FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
-from spo_tui.domain import dates, permissions
+from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
-from spo_tui.services import decisions, lookup
-from spo_tui.services.base import ActionResult
+from spo_tui.services import decisions, intake, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
 from spo_tui.widgets.footer import QuietFooter
@@ -452,7 +451,8 @@ class TodayScreen(ActingScreen):
         if entry:
             today = self.ctx.today
             self._prompt("Snooze until", "tomorrow, mon, 3d, 2w, 25/12",
-                         lambda text: decisions.snooze(self.ctx, entry.id, text), echo=lambda text: dates.echo(text, today))  # fmt: skip
+                         lambda text: decisions.snooze(self.ctx, entry.id, text),
+                         echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
 
     def action_reassign(self) -> None:
         entry = self.current
@@ -489,28 +489,48 @@ class TodayScreen(ActingScreen):
             self.app.push_screen(AdminScreen())
 
     def action_undo(self) -> None:
+        """Undo this session's last action, after asking: a confirmation naming what will be
+        withdrawn (only ``y`` says yes: Enter says no), then why, which goes into the correction."""
+        from spo_tui.screens.prompts import ConfirmScreen, PromptScreen
+
         stack = self.app.undo_stack
+        while stack and not decisions.is_undoable(self.ctx, stack[-1]):  # admin changes are not undone
+            stack.pop()
         if not stack:
             self.notify("Nothing to undo in this session", severity="warning")
             return
-        undoable = [a for a in stack if decisions.is_undoable(self.ctx, a)]  # admin changes are not undone
-        if not undoable:
-            self.notify("Nothing to undo in this session", severity="warning")
-            return
-        audit_id = undoable[-1]
+        audit_id = stack[-1]
         try:
-            description = decisions.describe_undo(self.ctx, audit_id)
+            what = decisions.describe_undo(self.ctx, audit_id)
         except SpoError as error:
+            stack.pop()  # undone already, or moved on: it cannot be undone from here
             self.notify(str(error), severity="error", markup=False)
             return
+        results: list = []
 
-        def undone(text: str) -> ActionResult:
-            result = decisions.undo(self.ctx, audit_id, text)
-            del stack[stack.index(audit_id):]
-            return result
+        def submit(reason: str) -> None:
+            results.append(decisions.undo(self.ctx, audit_id, reason))
 
-        # Typing why, then Enter, is the confirmation: Enter on its own never withdraws anything.
-        self._prompt(f"{description}? Say why it is withdrawn (Esc keeps it)", "e.g. recorded on the wrong case", undone)
+        def undone(_reason: str | None) -> None:
+            if not results:
+                return
+            if audit_id in stack:
+                stack.remove(audit_id)
+            self.notify(results[-1].message, markup=False)
+            self.reload()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(
+                    PromptScreen("Why are you undoing it? (kept in the correction)",
+                                 "e.g. recorded on the wrong case, decision not yet made", submit=submit),
+                    undone,
+                )  # fmt: skip
+
+        self.app.push_screen(
+            ConfirmScreen(f"Undo {what}?\nThe record keeps both: a correction is added, nothing is deleted.", destructive=True),
+            confirmed,
+        )
 
 
 def _discussed(item: dict) -> str:

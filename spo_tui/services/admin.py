@@ -12,12 +12,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from spo_tui.domain import rules as domain_rules
-from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import RoSH, SbarState, SbarUrgency, TouchPointReason, parse_enum
 from spo_tui.services.base import ActionResult, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import _date, _existing_case, optional_text, require_text, resolve_staff, validate_case_fields
+from spo_tui.services.intake import (
+    _date,
+    _existing_case,
+    optional_text,
+    parse_day,
+    require_text,
+    resolve_staff,
+    validate_case_fields,
+)
 from spo_tui.store import queries, writes
 
 TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
@@ -37,8 +44,8 @@ def add_absence(ctx: Context, who: str, start: date | str, end: date | str | Non
     """Record a staff absence (sickness, leave, training); the check-in shows whose work needs cover."""
     ctx.require("maintain")
     person = resolve_staff(ctx, who, "who")
-    first = _when(ctx, start, "start")
-    last = _when(ctx, end, "end") if end not in (None, "") else first
+    first = _when(ctx, start, "start", "nearest")
+    last = _when(ctx, end, "end", "nearest") if end not in (None, "") else first
     if last < first:
         raise ValidationError(f"the absence ends {last:%d/%m/%Y}, before it starts {first:%d/%m/%Y}", field="end")
     row = {"id": writes.new_id(), "staff_id": person["id"], "start_date": first.isoformat(), "end_date": last.isoformat(),
@@ -49,15 +56,15 @@ def add_absence(ctx: Context, who: str, start: date | str, end: date | str | Non
     return ActionResult(f"{person['name']} absent {first:%d/%m} to {last:%d/%m}", item_id=row["id"], audit_id=audit_id)
 
 
-def _when(ctx: Context, value: date | str | None, field: str) -> date:
-    """A date given as a date, or typed as people type it (``tomorrow``, ``25/12``, ``2026-12-25``)."""
+def _when(ctx: Context, value: date | str | None, field: str, direction: str = "future") -> date:
+    """A date given as a date, or typed as people type it (``tomorrow``, ``25/12``, ``2026-12-25``):
+    a day and month without a year is read in ``direction`` within the rules' window
+    (``intake.parse_day``). Absences read "nearest" (one may have begun last week); due dates and
+    meetings read ahead."""
     if isinstance(value, date):
         return value
     text = require_text(value, field)
-    try:
-        return parse_when(text, ctx.today, future=False)
-    except ValidationError as error:
-        raise ValidationError(str(error), field=field) from None
+    return parse_day(ctx, text, field, direction)
 
 
 # --- Transfers -----------------------------------------------------------------------------------
@@ -180,6 +187,20 @@ def _parse_meeting(ctx: Context, text: str) -> date | datetime:
     if day < ctx.today:
         raise ValidationError("arrange it for today or later", field="when")
     return datetime.combine(day, clock, LONDON) if clock else day
+
+
+def meeting_echo(ctx: Context, text: str) -> str:
+    """What a meeting field shows as it is typed: ``= Fri 04/12/2026 10:30`` (or the day alone),
+    or why it cannot be read; empty while nothing is typed."""
+    if not (text or "").strip():
+        return ""
+    try:
+        moment = _parse_meeting(ctx, text)
+    except ValidationError as error:
+        return str(error)
+    if isinstance(moment, datetime):
+        return f"= {moment:%a %d/%m/%Y %H:%M}"
+    return f"= {moment:%a %d/%m/%Y}"
 
 
 def mark_reminder_sent(ctx: Context, item_id: str) -> ActionResult:

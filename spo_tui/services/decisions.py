@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from spo_tui.domain.dates import from_iso, is_working_day, parse_when
+from spo_tui.domain.dates import from_iso, is_working_day
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
@@ -27,8 +27,7 @@ from spo_tui.domain.vocab import (
 )
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.domain.text import check_reason
-from spo_tui.services.intake import optional_text, require_text, resolve_staff
+from spo_tui.services.intake import optional_text, parse_day, require_reason, require_text, resolve_staff
 from spo_tui.store import queries, writes
 
 
@@ -40,12 +39,6 @@ class AgreedAction:
     description: str
     owner: str
     due: date | str | None = None
-
-
-def _reason(ctx: Context, text: str, field: str, what: str) -> str:
-    """A reason of real content (``[record]`` in the rules): see ``domain.text.check_reason``."""
-    return check_reason(text, field, what, min_words=ctx.rules.get("record", "reason_min_words"),
-                        min_chars=ctx.rules.get("record", "reason_min_chars"))  # fmt: skip
 
 
 def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[str, Any]]:
@@ -61,7 +54,7 @@ def _validate_actions(ctx: Context, actions: list[AgreedAction]) -> list[dict[st
             due = action.due
         elif action.due:
             try:
-                due = parse_when(str(action.due), ctx.today)
+                due = parse_day(ctx, str(action.due), f"action_{n}_due", "future")
             except ValidationError as error:
                 raise ValidationError(f"action {n}: {error}", field=f"action_{n}_due") from None
         else:
@@ -314,16 +307,16 @@ def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResul
 
 
 def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, double: bool = False) -> ActionResult:
-    """Sign off, or return with the deficits and guidance. A verdict is required: never a bare tick.
+    """Sign off, or return with the deficits and guidance. A verdict is required: never a bare tick,
+    nor a bare "ok" (``intake.require_reason``: a few words, ``[record]`` in the rules).
 
     ``double`` sends a signed-off item on for a second countersignature. Each change is recorded
     old → new in the countersign history and as an oversight entry.
     """
     ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
-    verdict = require_text(verdict, "verdict", "a verdict (what you found, and for a return the deficits and guidance)",
-                           multiline=True)
-    verdict = _reason(ctx, verdict, "verdict", "The verdict")
+    verdict = require_reason(ctx, verdict, "verdict", "the verdict (what you checked and found)" if signed_off
+                             else "the return (the deficits and the guidance given)")  # fmt: skip
     old_state = CountersignState(item["detail"]["state"])
     if signed_off:
         new_state = CountersignState.AWAITING_DOUBLE_COUNTERSIGN if double else (
@@ -358,10 +351,11 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
 
 
 def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
-    """Waive a touch point with a reason, recorded as an oversight entry."""
+    """Waive a touch point with a reason of real content (``intake.require_reason``), recorded as an
+    oversight entry."""
     ctx.require("waive_touch_point")
     item = load_open_item(ctx, item_id, "touch_point")
-    reason = _reason(ctx, require_text(reason, "reason", "the reason for waiving", multiline=True), "reason", "The reason for waiving")
+    reason = require_reason(ctx, reason, "reason", "the reason for waiving")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
@@ -432,7 +426,7 @@ def snooze(ctx: Context, item_id: str, until: str | date) -> ActionResult:
     """Hide an item from the queue until a date typed as people type it ("tomorrow", "mon", "3d")."""
     ctx.require("snooze")
     item = load_open_item(ctx, item_id)
-    day = until if isinstance(until, date) else parse_when(until, ctx.today)
+    day = until if isinstance(until, date) else parse_day(ctx, until, "date", "future")
     if day <= ctx.today:
         raise ValidationError("snooze until a day after today", field="date")
     if item["kind"] == "alert":
@@ -468,29 +462,18 @@ def is_undoable(ctx: Context, audit_id: int) -> bool:
     return row is not None and row[0] in UNDOABLE
 
 
-def describe_undo(ctx: Context, audit_id: int) -> str:
-    """What undoing this action would withdraw, in words: for the confirmation before ``undo``."""
-    row = ctx.db.execute("SELECT action, entity, entity_id, new, at FROM audit_log WHERE id = ?", [audit_id]).fetchone()
-    if row is None or row[0] not in UNDOABLE:
-        raise NotAllowed("there is nothing to undo")
-    action, entity, entity_id, new_json, at = row
-    new = json.loads(new_json) if new_json else {}
-    what = action.replace("_", " ")
-    item = queries.get_item(ctx.db, entity_id) if entity == "item" else None
-    on = f" on '{item['title']}'" + (f" ({item['crn']})" if item.get("crn") else "") if item else ""
-    entries = len(new.get("oversight_ids", []))
-    withdrawn = f", withdrawing {entries} oversight {'entry' if entries == 1 else 'entries'}" if entries else ""
-    return f"Undo '{what}'{on} of {from_iso(at).astimezone(LONDON):%d/%m/%Y %H:%M}{withdrawn}"
+#: How each undoable action is named when asking to confirm an undo.
+_UNDO_WORDS = {
+    "record_oversight": "the oversight entry", "book_protected_hour": "the protected-hour booking",
+    "request_more_information": "the request for more information", "escalate_sbar": "the escalation",
+    "countersign": "the countersign verdict", "waive_touch_point": "the waiver", "delegate_task": "the delegation",
+    "complete_task": "marking the task done", "complete_action": "marking the action done", "snooze": "the snooze",
+    "reassign": "the reassignment",
+}  # fmt: skip
 
 
-def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
-    """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
-    entries with ``withdrawn`` entries that say why (``reason``, of real content), close the actions
-    it created and reopen what it closed.
-
-    Refused when the item has changed since (someone else acted on it).
-    """
-    reason = _reason(ctx, require_text(reason, "reason", "why it is withdrawn", multiline=True), "reason", "The reason for undoing")
+def _undo_target(ctx: Context, audit_id: int) -> tuple[str, str, str | None, dict, dict, dict | None]:
+    """The audited action to undo, checked: (action, entity, entity id, old, new, the item now)."""
     row = ctx.db.execute("SELECT action, entity, entity_id, old, new, actor_id FROM audit_log WHERE id = ?", [audit_id]).fetchone()
     if row is None or row[0] not in UNDOABLE:
         raise NotAllowed("there is nothing to undo")
@@ -507,6 +490,45 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
         changed |= {k for k, v in new.get("detail", {}).items() if item["detail"].get(k) != v}
         if changed:
             raise NotAllowed("the item has changed since; undo is no longer possible")
+    return action, entity, entity_id, old, new, item
+
+
+def describe_undo(ctx: Context, audit_id: int) -> str:
+    """What undoing ``audit_id`` would withdraw, in words, for the confirmation: e.g. "the waiver on
+    X123456 'Quarterly review' (made Thu 03/12/2026 10:15): 1 oversight entry withdrawn, 1 touch
+    point reopened". Raises NotAllowed as :func:`undo` would."""
+    action, entity, entity_id, _old, new, item = _undo_target(ctx, audit_id)
+    at = ctx.db.execute("SELECT at FROM audit_log WHERE id = ?", [audit_id]).fetchone()[0]
+    what = _UNDO_WORDS.get(action, action.replace("_", " "))
+    if item is not None:
+        what += f" on {item['crn'] + ' ' if item['crn'] else ''}'{item['title']}'"
+    elif new.get("oversight_ids"):
+        entry = queries.get_oversight(ctx.db, new["oversight_ids"][0])
+        what += f" on {entry['crn'] or 'no case'}"
+    what += f" (made {from_iso(at).astimezone(LONDON):%a %d/%m/%Y %H:%M})"
+    parts = []
+    n = len(new.get("oversight_ids", []))
+    if n:
+        parts.append(f"{n} oversight entr{'y' if n == 1 else 'ies'} withdrawn")
+    n = len(new.get("created_ids", []))
+    if n:
+        parts.append(f"{n} agreed action{'s' if n != 1 else ''} closed")
+    n = len(new.get("also_closed", []))
+    if n:
+        parts.append(f"{n} touch point{'s' if n != 1 else ''} reopened")
+    return what + (": " + ", ".join(parts) if parts else "")
+
+
+def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
+    """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
+    entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.
+
+    ``reason`` says why (``intake.require_reason``: a few words, as for a waiver); it is written in
+    each withdrawn entry and in the audit row. Refused when the item has changed since (someone
+    else acted on it). The screen asks first, naming what will be withdrawn (:func:`describe_undo`).
+    """
+    action, entity, entity_id, old, new, item = _undo_target(ctx, audit_id)
+    reason = require_reason(ctx, reason, "reason", "the reason for the undo")
     with ctx.db.atomic():
         for entry_id in new.get("oversight_ids", []):
             entry = queries.get_oversight(ctx.db, entry_id)
@@ -514,7 +536,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
                 ctx.db,
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
-                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M}. Why: {reason}",
+                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error. Reason: {reason}",
                  "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip

@@ -54,6 +54,9 @@ def pending_oversight(ctx: Context, since: date | None = None) -> list[Contact]:
     entries made on or after that UK local date.
 
     Corrections (``withdrawn`` entries that supersede another) are included: nDelius needs them.
+    Entries on no case (a supervision session's own entry, a staff one-to-one) are not case
+    contacts and are left out: they are never an MO1 on an empty CRN. They stay in the supervision
+    planner and the monthly pack; each case discussed in a session has its own entry, exported.
     Entries spo-tui did not save (no snapshot: written behind its back) are left out; ``spo-tui
     verify`` names them.
     """

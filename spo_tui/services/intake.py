@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from spo_tui.domain import rules as domain_rules
-from spo_tui.domain.dates import parse_date
+from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_date, parse_when
 from spo_tui.domain.errors import NotFound, ValidationError
 from spo_tui.domain.text import check_text
 from spo_tui.domain.vocab import (
@@ -43,6 +43,57 @@ def require_text(value: str | None, field: str, label: str | None = None, *, mul
 def optional_text(value: str | None, field: str, label: str | None = None, *, multiline: bool = False) -> str:
     """The trimmed text ("" for None), or ValidationError naming the field when it holds a control character."""
     return check_text(value, field, label, multiline=multiline)
+
+
+#: The least a reason must hold when ``[record]`` is missing from the rules.
+REASON_MIN_WORDS = 3
+REASON_MIN_CHARS = 15
+
+
+def _rule(ctx: Context, section: str, key: str, default: int) -> int:
+    value = ctx.rules.raw.get(section, {}).get(key, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+
+
+def require_reason(ctx: Context, value: str | None, field: str, label: str) -> str:
+    """A reason of real content for a waiver, a countersign verdict or an undo: the trimmed text,
+    or ValidationError saying what is needed.
+
+    At least ``[record] reason_min_words`` different words (a word holds a letter) and
+    ``reason_min_chars`` characters (defaults 3 and 15): "x", "ok" and "fine fine fine" are refused,
+    "Transferred out to Leeds PDU on 01/12" is not. Every screen and the CLI call this through the
+    service, so they refuse the same text with the same message.
+    """
+    text = require_text(value, field, label, multiline=True)
+    words = {w.lower() for w in text.split() if any(ch.isalpha() for ch in w)}
+    min_words = _rule(ctx, "record", "reason_min_words", REASON_MIN_WORDS)
+    min_chars = _rule(ctx, "record", "reason_min_chars", REASON_MIN_CHARS)
+    if len(words) < min_words or len(text) < min_chars:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise ValidationError(
+            f"{label} must say why in at least {min_words} words and {min_chars} characters, not '{shown}'",
+            field=field,
+        )
+    return text
+
+
+def short_date_months(ctx: Context) -> int:
+    """How far a day and month typed without a year may be from today (``[dates] short_date_within_months``)."""
+    return _rule(ctx, "dates", "short_date_within_months", SHORT_DATE_WITHIN_MONTHS)
+
+
+def parse_day(ctx: Context, value: str, field: str = "date", direction: str = "future") -> date:
+    """A date typed as people type it (``spo_tui.domain.dates.parse_when``), read in ``direction``
+    within the rules' window; a ValidationError names ``field``."""
+    try:
+        return parse_when(str(value), ctx.today, direction=direction, within_months=short_date_months(ctx))
+    except ValidationError as error:
+        raise ValidationError(str(error), field=field) from None
+
+
+def date_echo(ctx: Context, text: str, direction: str = "future") -> str:
+    """What a date field shows as the user types, before saving: ``= Thu 03/12/2026`` or why not."""
+    return echo_when(text, ctx.today, direction=direction, within_months=short_date_months(ctx))
 
 
 def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, ...] | None = None) -> dict[str, Any]:

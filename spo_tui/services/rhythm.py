@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from spo_tui.domain.dates import add_working_days, from_iso, parse_when
+from spo_tui.domain.dates import add_working_days, from_iso
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.markdown import (
     NOTE_KIND_LABELS,
@@ -33,7 +33,7 @@ from spo_tui.domain.vocab import ITEM_KIND_LABELS, PRACTITIONER_ROLES, ItemKind,
 from spo_tui.services import decisions
 from spo_tui.services.base import ActionResult, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
-from spo_tui.services.intake import optional_text, require_text, resolve_staff
+from spo_tui.services.intake import optional_text, parse_day, require_text, resolve_staff
 from spo_tui.store import queries, team_queries, writes
 
 __all__ = [
@@ -148,10 +148,7 @@ def add_team_note(
 
 
 def _parse_day(ctx: Context, value: str, field: str) -> date:
-    try:
-        return parse_when(str(value), ctx.today)
-    except ValidationError as error:
-        raise ValidationError(str(error), field=field) from None
+    return parse_day(ctx, str(value), field, "future")
 
 
 def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:

@@ -25,7 +25,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from spo_tui.domain.coverage import Coverage, Series, Trends, build_coverage, median, percent
-from spo_tui.domain.dates import from_iso, to_iso
+from spo_tui.domain.dates import from_iso, not_working_because, to_iso
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.markdown import MonthlyPack, monthly_markdown
 from spo_tui.domain.rules import PractitionerFacts, Rules, merge_config, supervision_due
@@ -50,8 +50,8 @@ from spo_tui.store import queries, team_queries, writes
 __all__ = [
     "CaseDiscussed", "DelegatedTask", "PractitionerRow", "RoshCounts", "Session", "SupervisionRow", "TimeCategory",
     "TimeSpent", "UnseenCase", "Coverage", "Trends", "MonthlyPack",
-    "book_supervision", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
-    "record_supervision", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
+    "book_supervision", "booking_echo", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
+    "record_supervision", "session_not_yet_due", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
 ]  # fmt: skip
 
 _PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
@@ -217,6 +217,41 @@ def _when(ctx: Context, when: datetime | date | str) -> datetime | date:
     return value
 
 
+def _on_working_day(when: datetime | date, field: str) -> None:
+    """Refuse a session on a weekend or an England & Wales bank holiday."""
+    day = _day(when)
+    why = not_working_because(day)
+    if why:
+        raise ValidationError(f"{day:%a %d/%m/%Y} is {why}: choose a working day", field=field)
+
+
+def booking_echo(ctx: Context, text: str) -> str:
+    """What the booking and postponing prompts show as they are typed: ``= Fri 04/12/2026 10:30``,
+    or why that time cannot be booked (past, a weekend, a bank holiday); empty while nothing is typed."""
+    if not (text or "").strip():
+        return ""
+    try:
+        moment = _when(ctx, text)
+        _on_working_day(moment, "when")
+    except ValidationError as error:
+        return str(error)
+    return f"= {_show(moment)}"
+
+
+def _not_yet(ctx: Context, booked: datetime | date) -> bool:
+    """True before a booked session's time (a day booked without a time: before that day)."""
+    if isinstance(booked, datetime):
+        return ctx.now < booked
+    return ctx.today < booked
+
+
+def session_not_yet_due(ctx: Context, item_id: str) -> str | None:
+    """For the screen's question before recording: the booked time, shown, if it is still to come."""
+    item = queries.get_item(ctx.db, item_id)
+    booked = _scheduled(item["detail"].get("scheduled_for")) if item["kind"] == "supervision" else None
+    return _show(booked) if booked is not None and _not_yet(ctx, booked) else None
+
+
 def _stamp(when: datetime | date) -> str:
     return to_iso(when) if isinstance(when, datetime) else when.isoformat()
 
@@ -244,6 +279,7 @@ def book_supervision(
     if observation and sv_kind != SupervisionKind.RPSS:
         raise ValidationError("only an RPSS session can be a live observation", field="observation")
     moment = _when(ctx, when)
+    _on_working_day(moment, "when")
     day = _day(moment)
     away = team_queries.absence_on(ctx.db, pp["id"], day)
     if away:
@@ -288,6 +324,7 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
     old = _scheduled(item["detail"]["scheduled_for"])
     if isinstance(moment, date) and not isinstance(moment, datetime) and isinstance(old, datetime):
         moment = datetime.combine(moment, old.timetz().replace(tzinfo=None), LONDON)
+    _on_working_day(moment, "until")
     old_day = _day(old) if old else (date.fromisoformat(item["due"]) if item["due"] else None)
     if old_day is not None and _day(moment) <= old_day and old_day >= ctx.today:
         raise ValidationError(f"postpone to a day after {old_day:%d/%m/%Y}", field="until")
@@ -348,9 +385,15 @@ def record_supervision(
     *,
     summary: str = "",
     minutes: int | None = None,
+    early: bool = False,
 ) -> ActionResult:
     """Record a supervision session as held today: the session's own oversight entry (closing the
     item, ``held_on`` today) and one oversight entry per case discussed, in one transaction.
+
+    A session is recorded on or after its booked time. Before it, the record is refused
+    (NotAllowed, naming the booked time) unless ``early`` says the session really was brought
+    forward (the screen asks); even then a session booked for a later day needs a case discussed
+    or a summary of what was said: a future session is never recorded as "0 cases discussed".
 
     Each case is ``(crn, discussed, decision)`` (optionally an outcome, default ``guidance_given``)
     or a ``CaseDiscussed``. Every entry goes through ``decisions.record_oversight``, so a case's
@@ -360,6 +403,17 @@ def record_supervision(
     ctx.require("record_oversight")
     item = load_open_item(ctx, item_id, "supervision")
     discussed_cases = _cases_discussed(ctx, list(cases))
+    if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 600):
+        raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
+    booked = _scheduled(item["detail"]["scheduled_for"])
+    if booked is not None and _not_yet(ctx, booked):
+        if not early:
+            raise NotAllowed(f"this session is booked for {_show(booked)}: record it once it has been held")
+        if _day(booked) > ctx.today and not discussed_cases and not (summary or "").strip():
+            raise ValidationError(
+                f"this session is booked for {_show(booked)}: to record it as held today, list the cases "
+                "discussed or summarise the session", field="summary",
+            )  # fmt: skip
     pp = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])
     kind = SupervisionKind(item["detail"]["kind"])
     what = f"{kind.label} with {pp['name']}" + (" (live observation)" if item["detail"]["observation"] else "")

@@ -704,10 +704,9 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     first (created_at, then the order written), with what they recorded at the time (names and roles
     of who decided and entered, and the agreed actions as JSON: ``spo_tui.store.writes.seal_oversight``)
     and, for a correction, when the entry it supersedes was made. Entries with no snapshot were not
-    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them). Entries with no case
-    (a supervision session's own record, a team note) are not case contacts: nDelius has nowhere to
-    put them, so they are left out too; each case discussed in a session has its own entry, exported.
-    """
+    saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them), and so are
+    entries on no case (a supervision session, a staff one-to-one): they are not case contacts
+    (:func:`staff_records_not_entered` counts them)."""
     return _all(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
@@ -720,6 +719,13 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
             ORDER BY o.created_at, o.seq""",
         [since_iso],
     )
+
+
+def staff_records_not_entered(db: Database, since_iso: str = "") -> int:
+    """How many entries on no case (supervision sessions, staff one-to-ones) the export leaves out."""
+    return db.execute(
+        "SELECT COUNT(*) FROM oversight_entries o WHERE o.created_at >= ? AND (o.crn IS NULL OR o.crn = '')", [since_iso]
+    ).fetchone()[0]
 
 
 def unsealed_not_entered(db: Database, since_iso: str = "") -> int:
