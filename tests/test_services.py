@@ -166,19 +166,19 @@ REFUSALS = {
             c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go",
             actions=[AgreedAction("Letter", PO, "20/11")],
         ),
-        ValidationError, "action 1: '20/11' would be Sat 20/11/2027, more than six months away",
+        ValidationError, "action 1: '20/11': 20/11/2026 has passed and 20/11/2027 is more than 6 months ahead",
     ),
     "waive an overdue touch point for the reason 'x'": (
         lambda c, w: decisions.waive_touch_point(c, w["touch_point"], "x"),
-        ValidationError, "The reason for waiving must say why, in at least 3 words",
+        ValidationError, "the reason for waiving must say why in at least 3 words",
     ),
     "sign off with the verdict 'ok'": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="ok", signed_off=True),
-        ValidationError, "The verdict must say why, in at least 3 words",
+        ValidationError, "must say why in at least 3 words and 15 characters, not 'ok'",
     ),
     "return with two words": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="Needs work", signed_off=False),
-        ValidationError, "The verdict must say why",
+        ValidationError, "must say why in at least 3 words",
     ),
     "snooze until blah": (
         lambda c, w: decisions.snooze(c, w["task"], "blah"),
@@ -712,10 +712,10 @@ def test_an_urgent_sbar_is_due_today_and_titled_from_its_situation(ctx):
 def test_an_undo_needs_a_reason_of_real_content_and_without_one_changes_nothing(ctx, work):
     signed = decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan agreed", signed_off=True)
     before = snapshot(ctx.db)
-    with pytest.raises(ValidationError, match="The reason for undoing must say why, in at least 3 words"):
+    with pytest.raises(ValidationError, match="the reason for the undo must say why in at least 3 words"):
         decisions.undo(ctx, signed.audit_id, "oops")
     assert snapshot(ctx.db) == before
-    assert "withdrawing 1 oversight entry" in decisions.describe_undo(ctx, signed.audit_id)
+    assert "1 oversight entry withdrawn" in decisions.describe_undo(ctx, signed.audit_id)
 
 
 def test_a_withdrawn_entry_does_not_restart_the_quarterly_clock(ctx, work):
