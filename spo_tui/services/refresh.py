@@ -44,6 +44,9 @@ def refresh_due_work(
     ``batch_size`` items, or by default as many as hold the lock about 0.1 s (``Pace``), starting
     at ``BATCH_SIZE``. ``after_batch(created so far)`` is called after each batch commits.
     """
+    from spo_tui.services.decisions import bring_back_due
+
+    back = bring_back_due(ctx)  # returned work not resubmitted by its deadline comes back first
     work = _due_work(ctx)
     pace = Pace(batch_size, BATCH_SIZE)
     created = 0
@@ -58,7 +61,7 @@ def refresh_due_work(
             after_batch(created)
         if start < len(work):
             pace.done(held)  # size the next batch, and let anyone waiting for the lock have it
-    return created
+    return created + back
 
 
 def _due_work(ctx: Context) -> list[_Work]:

@@ -53,6 +53,11 @@ class QueueRow:
     court_date: str | None
     status: str = "open"
     score: int = 0
+    #: For an item waiting on someone else: on whom (a name, "PDU head (…)", "MAPPA") and since when.
+    waiting_on: str | None = None
+    waiting_since: str | None = None
+    #: For a snoozed item: the day it comes back.
+    snoozed_until: str | None = None
 
 
 _QUEUE_FROM = """
@@ -64,12 +69,22 @@ LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
 """
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
-       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.status"""
+       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date,
+       CASE WHEN i.status = 'open' AND i.snoozed_until > :today THEN 'snoozed' ELSE i.status END"""
+# After the score: what the Waiting and Snoozed views show.
+_QUEUE_EXTRA = "i.waiting_on, i.waiting_since, i.snoozed_until"
 # Open and unsnoozed, for the owner (:owner) or for no one in particular.
 _OPEN = """i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= :today)
   AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
-# Waiting on someone else (more information asked, a task delegated): whoever holds it.
+# Waiting on someone else (more information asked, escalated, returned for rework, a task
+# delegated): whoever holds it.
 _WAITING = "i.status = 'waiting'"
+# Snoozed: open, hidden from the queue until a later day, for the owner or no one in particular.
+_SNOOZED = """i.status = 'open' AND i.snoozed_until > :today
+  AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
+#: The statuses a view can ask for: ``any`` is everything not closed (search in the All view).
+_STATUS_WHERE = {"open": _OPEN, "waiting": _WAITING, "snoozed": _SNOOZED,
+                 "any": f"(({_OPEN}) OR ({_WAITING}) OR ({_SNOOZED}))"}  # fmt: skip
 
 #: The bare SQL selecting the queue's rows, unordered: the benchmark's yardstick.
 QUEUE_SQL = f"SELECT {_QUEUE_COLUMNS} {_QUEUE_FROM} WHERE {_OPEN}"
@@ -81,7 +96,7 @@ _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 
 
 def _queue_where(kind: str | None, status: str) -> str:
-    where = _WAITING if status == "waiting" else _OPEN
+    where = _STATUS_WHERE[status]
     return where + (" AND i.kind = :kind" if kind else "")
 
 
@@ -97,7 +112,7 @@ def queue_page(
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
+    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
            " LIMIT :limit OFFSET :offset")  # fmt: skip
     params = {"today": today.isoformat(), "owner": owner_id, "kind": kind, "limit": -1 if limit is None else limit,
               "offset": offset}  # fmt: skip
@@ -111,7 +126,7 @@ def queue_rows_by_id(db: Database, today: date, ids: list[str], score: str = "i.
     params: dict[str, str] = {f"id{n}": item_id for n, item_id in enumerate(ids)}
     marks = ", ".join(f":{key}" for key in params)
     params["today"] = today.isoformat()
-    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
+    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
     rows = {row[0]: QueueRow(*row) for row in cursor.fetchall()}
     return [rows[i] for i in ids if i in rows]
 
@@ -130,7 +145,8 @@ def queue_search_text(
 
 
 def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
-    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others."""
+    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on
+    others; under ``snoozed``, items snoozed to a later day (overdue: due before today)."""
     # The same conditions as the queue's own rows, so the counts are the queue's totals.
     params = {"today": today.isoformat(), "owner": owner_id}
     rows = db.execute(
@@ -143,6 +159,11 @@ def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, t
     ).fetchone()
     if waiting[0]:
         counts["waiting"] = (waiting[0], waiting[1] or 0)
+    snoozed = db.execute(
+        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_SNOOZED}", params
+    ).fetchone()
+    if snoozed[0]:
+        counts["snoozed"] = (snoozed[0], snoozed[1] or 0)
     return counts
 
 
