@@ -33,7 +33,7 @@ class ActingScreen(Screen):
         except SpoError as error:
             self.notify(str(error), severity="error", markup=False)
 
-    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "") -> None:
+    def _prompt(self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "", note: str = "") -> None:
         """Ask for one line; the service validates it while the prompt stays open."""
         from spo_tui.screens.prompts import PromptScreen
 
@@ -43,7 +43,7 @@ class ActingScreen(Screen):
             results.append(fn(text))
 
         self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit),
+            PromptScreen(title, placeholder, value=value, submit=submit, note=note),
             lambda _text: self._done(results[-1] if results else None),
         )
 

@@ -40,9 +40,12 @@ class PromptScreen(ModalScreen[str | None]):
         *,
         value: str = "",
         submit: Callable[[str], object] | None = None,
+        note: str = "",
     ) -> None:
         super().__init__()
         self.prompt_title = visible(title, lines=False)
+        #: What the answer answers (the question asked, the escalation note), shown above the input.
+        self.note = visible(note)
         self.placeholder = visible(placeholder, lines=False)
         self.initial_value = visible(value, lines=False)
         self.submit = submit
@@ -50,6 +53,8 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(self.prompt_title, id="prompt-title", classes="dialog-title", markup=False)
+            if self.note:
+                yield Label(self.note, id="prompt-note", markup=False)
             yield Input(value=self.initial_value, placeholder=self.placeholder, id="prompt-input")
             yield Label("", id="prompt-error", classes="error", markup=False)
             yield Label("enter ok · esc cancel", classes="dialog-hint", markup=False)

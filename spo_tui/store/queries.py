@@ -265,8 +265,10 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     )
     items = _all(
         db,
-        """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note
-           FROM items i WHERE i.crn = ?""",
+        """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note,
+                  i.waiting_on, i.waiting_since, i.snoozed_until, s.info_request, s.info_answer, s.escalated_to,
+                  s.escalation_note, s.escalation_answer
+           FROM items i LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id WHERE i.crn = ?""",
         [crn],
     )
     # Same-second rows keep the order they were written in (a correction after what it corrects).
@@ -706,16 +708,19 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     """Oversight entries made at or after ``since_iso`` (UTC) not marked entered in nDelius, oldest
     first (created_at, then the order written), with what they recorded at the time (names and roles
     of who decided and entered, and the agreed actions as JSON: ``spo_tui.store.writes.seal_oversight``)
-    and, for a correction, when the entry it supersedes was made. Entries with no snapshot were not
+    and, for a correction, when the entry it supersedes was made; for an entry on an SBAR, the
+    questions asked and answers logged on it (``spo_tui.domain.exchanges``). Entries with no snapshot were not
     saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them)."""
     return _all(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
-                   p.actions AS agreed_actions, s.created_at AS supersedes_created_at
+                   p.actions AS agreed_actions, s.created_at AS supersedes_created_at,
+                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
                   WHERE o.created_at >= ? AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
+            LEFT JOIN sbars sb ON sb.item_id = o.item_id
             ORDER BY o.created_at, o.seq""",
         [since_iso],
     )
