@@ -28,3 +28,16 @@ def exchanges(kind: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
 def exchanges_text(kind: str, detail: dict[str, Any]) -> str:
     """The exchanges as lines ``Label: text`` (empty when there are none)."""
     return "\n".join(f"{label}: {text}" for label, text in exchanges(kind, detail))
+
+
+def discussed_prefill(item: dict[str, Any]) -> str:
+    """What the oversight form's "what was discussed" starts with, from the item itself (with an
+    SBAR, what was asked and answered on it): the same for the Today screen and ``spo-tui do decide``."""
+    d = item["detail"]
+    if item["kind"] == "sbar":
+        who = item.get("raised_by_name") or "the practitioner"
+        asked = exchanges_text("sbar", d)
+        return f"SBAR from {who}. S: {d['situation']} R: {d['recommendation']}" + (f"\n{asked}" if asked else "")
+    if item["kind"] == "alert":
+        return f"Immediate-risk alert: {d['details']}"
+    return item["title"]

@@ -15,7 +15,7 @@ from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
-from spo_tui.domain.exchanges import exchanges, exchanges_text
+from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
@@ -533,14 +533,7 @@ class TodayScreen(ActingScreen):
 
 def _discussed(item: dict) -> str:
     """What the oversight form's "discussed" starts with, from the item itself."""
-    d = item["detail"]
-    if item["kind"] == "sbar":
-        who = item.get("raised_by_name") or "the practitioner"
-        asked = exchanges_text("sbar", d)
-        return f"SBAR from {who}. S: {d['situation']} R: {d['recommendation']}" + (f"\n{asked}" if asked else "")
-    if item["kind"] == "alert":
-        return f"Immediate-risk alert: {d['details']}"
-    return item["title"]
+    return discussed_prefill(item)
 
 
 def _since(stamp: str | None) -> str:

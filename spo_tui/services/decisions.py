@@ -592,6 +592,16 @@ def is_undoable(ctx: Context, audit_id: int) -> bool:
     return row is not None and row[0] in UNDOABLE
 
 
+def last_undoable_on(ctx: Context, item_id: str) -> int:
+    """The audit row of this user's last action on the item that ``undo`` can reverse
+    (``spo-tui do undo ITEM``): the shell has no session to remember it."""
+    queries.get_item(ctx.db, item_id)  # NotFound for an unknown item
+    audit_id = queries.last_audit_on_item(ctx.db, item_id, ctx.actor["id"], UNDOABLE)
+    if audit_id is None:
+        raise NotAllowed("you have no action on this item to undo")
+    return audit_id
+
+
 def undo(ctx: Context, audit_id: int) -> ActionResult:
     """Reverse one earlier action by new records: restore the item's fields, supersede its oversight
     entries with ``withdrawn`` entries, close the actions it created and reopen what it closed.

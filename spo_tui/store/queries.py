@@ -195,6 +195,25 @@ def get_item(db: Database, item_id: str) -> dict[str, Any]:
     return {**item, "detail": detail}
 
 
+def item_ids_starting(db: Database, prefix: str, limit: int = 2) -> list[str]:
+    """Ids of items that begin with ``prefix`` (at most ``limit``): a short id typed in a shell."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [r[0] for r in db.execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT ?", [escaped + "%", limit])]
+
+
+def last_audit_on_item(db: Database, item_id: str, actor_id: str | None, actions: tuple[str, ...]) -> int | None:
+    """The newest audit row of ``actor_id`` doing one of ``actions`` to the item, not undone since."""
+    marks = ",".join("?" * len(actions))
+    row = db.execute(
+        f"""SELECT a.id FROM audit_log a WHERE a.entity = 'item' AND a.entity_id = ? AND a.actor_id IS ?
+              AND a.action IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.action = 'undo' AND u.entity_id = CAST(a.id AS TEXT))
+            ORDER BY a.id DESC LIMIT 1""",
+        [item_id, actor_id, *actions],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
     return _all(db, "SELECT * FROM items WHERE crn = ? AND kind = ? AND status != 'closed'", [crn, kind])
 
