@@ -30,16 +30,22 @@ class FilterBar(Static):
 
     #: Labels for a terminal too narrow for the full ones (80 columns).
     SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv"}
+    #: Labels for when even the short ones do not fit.
+    TINY = {**SHORT, "supervision": "Sup", "waiting": "Wait", "snoozed": "Snz"}
 
     def render(self) -> Content:
-        full = self._line(short=False)
-        return full if full.cell_length <= self.content_region.width else self._line(short=True)
+        """The widest form of the line that fits: full labels spaced out, full labels, short, tiny."""
+        width = self.content_region.width
+        for labels, pad in (({}, " "), ({}, ""), (self.SHORT, ""), (self.TINY, "")):
+            line = self._line(labels, pad)
+            if line.cell_length <= width:
+                return line
+        return line
 
-    def _line(self, *, short: bool) -> Content:
+    def _line(self, labels: dict[str, str], pad: str) -> Content:
         pieces = []
         for n, (name, label, _kind) in enumerate(FILTERS):
-            label = self.SHORT.get(name, label) if short else label
+            label = labels.get(name, label)
             style = "bold $text on $primary" if name == self.active else "$text-muted"
-            pad = "" if short else " "
             pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{n} {label}{pad}[/]"))
         return Content(" ").join(pieces)
