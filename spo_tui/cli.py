@@ -163,6 +163,37 @@ class FreeText:
         return text.removesuffix("\n")
 
 
+#: ``queue --view``: the view's name -> the status ``build_queue`` reads.
+QUEUE_VIEWS = {"today": "open", "waiting": "waiting", "snoozed": "snoozed", "all": "any"}
+
+#: ``do``'s actions -> (what the action needs that must be given, its one-line description).
+DO_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "decide": (("text", "outcome"), "record the decision (an oversight entry) and close the item: --outcome, --text"),
+    "book": ((), "book an SBAR into the next free protected-hour slot"),
+    "ask": (("text",), "ask the practitioner for more information on an SBAR: --text the question"),
+    "answer": ((), "log the answer (practitioner's, PDU head's) or a resubmission: --text"),
+    "escalate": (("to", "text"), "escalate an SBAR: --to 'PDU head' or MAPPA, --text the note"),
+    "sign-off": (("verdict",), "countersign: --verdict"),
+    "return": (("verdict",), "return for rework: --verdict the deficits and guidance"),
+    "waive": (("text",), "waive a touch point: --text the reason"),
+    "delegate": (("to",), "delegate a task to the CASPO, SAO or business manager: --to"),
+    "done": ((), "mark a task (--minutes) or an agreed action done"),
+    "snooze": (("until",), "hide the item until a later day: --until"),
+    "unsnooze": ((), "bring a snoozed item back into the queue now"),
+    "reassign": (("to",), "give the item to another member of staff: --to"),
+    # "confirm": an entry a CASPO made on the SPO's behalf, confirmed by the SPO: added with that
+    # item kind (issue #12, section 5), calling the same service function as its key.
+    "undo": (("text",), "undo your last action on this item (as a superseding record): --text why"),
+}
+
+DO_NOTE = "Actions:\n" + "\n".join(f"  {name:<9} {words}" for name, (_needs, words) in DO_ACTIONS.items()) + """
+
+Each action runs the same checks as the Today screen's key, and says the same thing. Bad input, or
+an action your role may not take, exits 2 with one line and changes nothing.
+
+""" + FREE_TEXT_NOTE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spo-tui", description="Triage and management oversight for senior probation officers.")
     parser.add_argument("--version", action="version", version=f"spo-tui {__version__}")
@@ -184,11 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["team", "pdu"], default="team", help="a team (~350 cases) or a PDU (~5,000)")
 
     queue = sub.add_parser("queue", help="print the triaged queue")
-    queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, catch_up, reasons")
+    queue.add_argument("--json", action="store_true",
+                       help="JSON: a list of objects with id, kind, crn, title, due, urgency, catch_up, reasons, status "
+                            "(and for waiting items waiting_on and since)")
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
     queue.add_argument("--catch-up", action="store_true",
                        help="only the catch-up list: touch points already long overdue when they reached the queue")
     queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
+    queue.add_argument("--view", choices=list(QUEUE_VIEWS), default="today",
+                       help="today: the queue (default); waiting: waiting on others; snoozed; all: everything not closed")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
 
@@ -235,6 +270,21 @@ def build_parser() -> argparse.ArgumentParser:
     alert.add_argument("--crn", required=True)
     alert.add_argument("--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification")
     alert.add_argument("--details", required=True, type=text, metavar="TEXT", help=f"what happened: {TEXT_HELP}")
+
+    do = sub.add_parser("do", help="act on a queue item as the Today screen does (prints what was done)",
+                        epilog=DO_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    do.add_argument("action", choices=list(DO_ACTIONS), metavar="ACTION", help=", ".join(DO_ACTIONS))
+    do.add_argument("item", metavar="ITEM_ID", help="the item's id (spo-tui queue --json), or its first 6 or more characters")
+    do.add_argument("--text", type=text, metavar="TEXT",
+                    help=f"the decision, question, answer, note or reason: {TEXT_HELP}")
+    do.add_argument("--verdict", type=text, metavar="TEXT", help=f"sign-off and return: the verdict: {TEXT_HELP}")
+    do.add_argument("--until", metavar="DATE", help="snooze: until when (tomorrow, mon, 3d, 25/12/2026)")
+    do.add_argument("--to", metavar="NAME", help="escalate (PDU head or MAPPA), delegate, reassign: to whom")
+    do.add_argument("--minutes", metavar="N", help="done (a task): the minutes it took; decide: the minutes it took")
+    do.add_argument("--outcome", metavar="OUTCOME", help="decide: the outcome: agreed, guidance_given, actions_set, recall, no_recall, …")
+    do.add_argument("--type", dest="oversight_type", metavar="TYPE", help="decide: the type of entry (default management_oversight)")
+    do.add_argument("--discussed", type=text, metavar="TEXT",
+                    help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}")
 
     bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
     bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")
@@ -338,6 +388,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_unlock(args)
     if args.command == "add":
         return cmd_add(args)
+    if args.command == "do":
+        return cmd_do(args)
     if args.command == "import":
         return cmd_import(args)
     if args.command == "export":
@@ -681,6 +733,82 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_do(args: argparse.Namespace) -> int:
+    """``do ACTION ITEM_ID``: one of the Today screen's actions, through the same service function."""
+    from spo_tui.domain.errors import SpoError
+    from spo_tui.services import lookup
+    from spo_tui.store.db import open_db
+
+    needs, _words = DO_ACTIONS[args.action]
+    if args.action in ("sign-off", "return") and args.verdict is None:
+        args.verdict = args.text  # --text serves as the verdict too
+    missing = [f"--{name}" for name in needs if getattr(args, name) is None]
+    if missing:
+        return _fail(f"do {args.action} needs {' and '.join(missing)}")
+    try:
+        db = open_db(_db_path(args), create=False)
+        ctx = _context(args, db)
+        item_id = lookup.resolve_item_id(ctx, args.item)
+        result = _do(ctx, args, item_id)
+    except SpoError as error:
+        return _fail(str(error))
+    print(visible(result.message, lines=False))
+    return 0
+
+
+def _do(ctx, args: argparse.Namespace, item_id: str):
+    """Call the service the Today screen's key calls for ``args.action``."""
+    from spo_tui.domain.errors import NotAllowed, ValidationError
+    from spo_tui.domain.exchanges import discussed_prefill
+    from spo_tui.services import decisions, lookup
+
+    text = args.text or ""
+    action = args.action
+    if action == "decide":
+        minutes = None
+        if args.minutes is not None:
+            if not args.minutes.strip().isdigit():
+                raise ValidationError(f"minutes must be a whole number from 0 to 600, not '{args.minutes}'", field="minutes")
+            minutes = int(args.minutes)
+        discussed = args.discussed if args.discussed is not None else discussed_prefill(lookup.item_detail(ctx, item_id))
+        values = {"outcome": args.outcome, "discussed": discussed, "decision": text, "minutes": minutes}
+        if args.oversight_type:
+            values["type"] = args.oversight_type
+        return decisions.record_oversight(ctx, item_id=item_id, **values)
+    if action == "book":
+        return decisions.book_protected_hour(ctx, item_id)
+    if action == "ask":
+        return decisions.request_more_information(ctx, item_id, text)
+    if action == "answer":
+        return decisions.log_answer(ctx, item_id, text)
+    if action == "escalate":
+        return decisions.escalate_sbar(ctx, item_id, args.to, text)
+    if action in ("sign-off", "return"):
+        return decisions.countersign(ctx, item_id, verdict=args.verdict, signed_off=action == "sign-off")
+    if action == "waive":
+        return decisions.waive_touch_point(ctx, item_id, text)
+    if action == "delegate":
+        return decisions.delegate_task(ctx, item_id, args.to)
+    if action == "done":
+        kind = lookup.item_detail(ctx, item_id)["kind"]
+        if kind == "task":
+            if args.minutes is None:
+                raise ValidationError("do done on a task needs --minutes: the minutes it took", field="minutes")
+            return decisions.complete_task(ctx, item_id, args.minutes)
+        if kind == "action":
+            return decisions.complete_action(ctx, item_id, text)
+        raise NotAllowed(f"done is for a task or an agreed action, not a {kind.replace('_', ' ')}: use decide")
+    if action == "snooze":
+        return decisions.snooze(ctx, item_id, args.until)
+    if action == "unsnooze":
+        return decisions.unsnooze(ctx, item_id)
+    if action == "reassign":
+        return decisions.reassign(ctx, item_id, args.to)
+    if action == "undo":
+        return decisions.undo(ctx, decisions.last_undoable_on(ctx, item_id), text)
+    raise ValidationError(f"unknown action {action}")  # argparse's choices keep this from happening
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from spo_tui.domain.errors import SpoError
     from spo_tui.services.identity import link_at_set_up
@@ -781,7 +909,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         db = open_db(path, create=False)
         ctx = _context(args, db)
         refresh_due_work(ctx)
-        entries = build_queue(ctx, kind=args.kind, limit=args.limit, status="catch_up" if args.catch_up else "open")
+        entries = build_queue(ctx, kind=args.kind, limit=args.limit, status="catch_up" if args.catch_up else QUEUE_VIEWS[args.view])
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
@@ -795,8 +923,19 @@ def cmd_queue(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         r = e.row
-        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}")
+        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
+              f"{_status_note(r)}")
     return 0
+
+
+def _status_note(row) -> str:
+    """``  (waiting on NAME since dd/mm/yyyy)`` or ``  (snoozed until dd/mm/yyyy)`` after a queue line."""
+    if row.status == "waiting":
+        since = f" since {_uk_stamp(row.waiting_since)[:10]}" if row.waiting_since else ""
+        return f"  (waiting on {visible(row.waiting_on or 'someone else', lines=False)}{since})"
+    if row.status == "snoozed" and row.snoozed_until:
+        return f"  (snoozed until {date.fromisoformat(row.snoozed_until):%d/%m/%Y})"
+    return ""
 
 
 def cmd_staff(args: argparse.Namespace) -> int:

@@ -22,7 +22,8 @@ class Command:
     kinds: frozenset[str] | None = None
     show: bool = True
     key_display: str | None = None
-    #: Item statuses it applies to: ``open`` in the queue, ``waiting`` in the Waiting view.
+    #: Item statuses it applies to: ``open`` in the queue, ``waiting`` in the Waiting view,
+    #: ``snoozed`` in the Snoozed view.
     statuses: tuple[str, ...] = ("open",)
     #: The permission (``domain.permissions``) the acting user needs; the key is hidden without it.
     permission: str | None = None
@@ -48,13 +49,20 @@ FILTERS = (
     ("action", "Actions", "action"),
     ("supervision", "Supervision", "supervision"),
     ("waiting", "Waiting", "waiting"),
+    ("snoozed", "Snoozed", "snoozed"),
     ("catch_up", "Catch-up", "catch_up"),
 )
+#: The key of each view: digits for the first ten, a capital letter after that (``FILTER_COMMANDS``).
+FILTER_KEYS = {name: str(n) for n, (name, _label, _kind) in enumerate(FILTERS[:10])} | {"catch_up": "C"}
 #: The filter that shows items waiting on someone else rather than a kind of open item.
 WAITING = "waiting"
+#: The filter that shows items snoozed to a later day.
+SNOOZED = "snoozed"
 #: The filter that shows the catch-up list: touch points already long overdue when they reached the
 #: queue (``spo_tui.domain.urgency``); they are in All and Touch points too, below ordinary work.
 CATCH_UP = "catch_up"
+#: Filters that are views of a status or a list rather than of a kind of open item.
+STATUS_VIEWS = (WAITING, SNOOZED, CATCH_UP)
 
 TODAY_COMMANDS: tuple[Command, ...] = (
     Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry",
@@ -74,15 +82,19 @@ TODAY_COMMANDS: tuple[Command, ...] = (
             permission="delegate_task"),
     Command("done", "x", "done", "Done", "Mark the task (with minutes) or agreed action done", _k("task", "action"),
             statuses=("open", "waiting")),
-    Command("answer", "y", "answer", "Answered", "Log the practitioner's answer: the SBAR comes back to the queue",
-            _k("sbar"), statuses=("waiting",), permission="answer_information_request"),
+    Command("answer", "y", "answer", "Answered", "Log the answer (practitioner's, PDU head's) or the resubmission: "
+            "the item comes back to the queue", _k("sbar", "countersign"), statuses=("waiting",),
+            permission="answer_information_request"),
     Command("snooze", "z", "snooze", "Snooze", "Hide until a date: tomorrow, mon, 3d, 25/12",
             _k("sbar", "touch_point", "countersign", "task", "action", "supervision"), permission="snooze"),
+    Command("unsnooze", "z", "unsnooze", "Un-snooze", "Bring the snoozed item back into the queue now",
+            _k("sbar", "touch_point", "countersign", "task", "action", "supervision"), statuses=("snoozed",),
+            permission="snooze"),
     Command("reassign", "a", "reassign", "Reassign", "Give the item to another member of staff",
             _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False,
             permission="reassign"),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
-            _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting")),
+            _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting", "snoozed")),
     Command("undo", "u", "undo", "Undo", "Undo your last action (as a superseding record)"),
     Command("goto_checkin", "k", "goto('checkin')", "Check-in", "The daily check-in: agenda, timer, notes and actions"),
     Command("goto_protected_hour", "h", "goto('protected_hour')", "Protected hour",
@@ -139,9 +151,17 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("admin_quit", "q", "app.quit", "Quit", "Leave spo-tui", show=False),
 )  # fmt: skip
 
+#: What the palette and help say of a view, where "Show LABEL" would not say enough.
+_FILTER_HELP = {
+    "waiting": "Show waiting on others: information asked, escalated, returned for rework, delegated",
+    "snoozed": "Show snoozed items, with the day each comes back (z brings one back now)",
+    "catch_up": "Show the catch-up list: touch points already long overdue when they were made (an imported caseload)",
+}
+
 FILTER_COMMANDS: tuple[Command, ...] = tuple(
-    Command(f"filter_{name}", str(n), f"filter('{name}')", label, f"Show {label.lower()}", show=False)
-    for n, (name, label, _kind) in enumerate(FILTERS)
+    Command(f"filter_{name}", FILTER_KEYS[name], f"filter('{name}')", label, _FILTER_HELP.get(name, f"Show {label.lower()}"),
+            show=False)
+    for name, label, _kind in FILTERS
 )
 
 # --- The team-rhythm screens: check-in, protected hour, supervision, team dashboard, monthly pack.

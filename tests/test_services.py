@@ -480,11 +480,13 @@ def test_asking_for_more_information_parks_the_sbar_until_answered(ctx, work):
 
 
 @pytest.mark.parametrize("to, target", [("PDU head", "PDU head"), ("mappa", "MAPPA")])
-def test_escalating_an_sbar_closes_it_with_an_oversight_entry(ctx, work, to, target):
+def test_escalating_an_sbar_waits_for_the_answer_with_an_oversight_entry(ctx, work, to, target):
     result = decisions.escalate_sbar(ctx, work["sbar"], to, "Needs a multi-agency view")
-    assert result.message == f"Escalated to {target}"
+    assert result.message == f"Escalated to {target}; the SBAR is in Waiting until they answer"
     sbar = queries.get_item(ctx.db, work["sbar"])
-    assert (sbar["status"], sbar["closed_note"]) == ("closed", f"escalated to {target}")
+    assert (sbar["status"], sbar["closed_at"], sbar["waiting_on"], sbar["waiting_since"]) == (
+        "waiting", None, target, "2026-11-23T09:00:00Z")
+    assert [e.id for e in build_queue(ctx, status="waiting")] == [work["sbar"]]
     assert (sbar["detail"]["state"], sbar["detail"]["escalated_to"], sbar["detail"]["escalation_note"]) == (
         "escalated", target, "Needs a multi-agency view"
     )
@@ -492,6 +494,12 @@ def test_escalating_an_sbar_closes_it_with_an_oversight_entry(ctx, work, to, tar
     assert (entry["outcome"], entry["discussed"], entry["decision"]) == (
         "escalated", "Disclosed new relationship", f"Escalated to {target}: Needs a multi-agency view"
     )
+    back = decisions.log_answer(ctx, work["sbar"], "Recall: go ahead today")
+    assert back.message == f"Answer from {target} logged; the SBAR is back in the queue"
+    sbar = queries.get_item(ctx.db, work["sbar"])
+    assert (sbar["status"], sbar["waiting_on"], sbar["detail"]["state"], sbar["detail"]["escalation_answer"]) == (
+        "open", None, "raised", "Recall: go ahead today")
+    assert work["sbar"] in {e.id for e in build_queue(ctx)}
 
 
 # --- Countersigning ------------------------------------------------------------------------------
@@ -519,13 +527,36 @@ def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work)
     )
 
 
-def test_returning_records_rejected_with_the_guidance(ctx, work):
+def test_returning_records_rejected_with_the_guidance_and_waits_on_the_author(ctx, work):
+    due = queries.get_item(ctx.db, work["countersign"])["due"]
     result = decisions.countersign(ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False)
-    assert result.message == "Returned: OASYS for X123456"
+    assert result.message.startswith("Returned: OASYS for X123456; in Waiting until resubmitted, or back on ")
     item = queries.get_item(ctx.db, work["countersign"])
-    assert (item["status"], item["detail"]["state"]) == ("closed", "REJECTED")
+    assert (item["status"], item["detail"]["state"], item["waiting_on"], item["waiting_until"]) == (
+        "waiting", "REJECTED", PO, due if due > "2026-11-23" else "2026-11-24")
     assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "REJECTED", "Section 6 missing the DA history")]
     assert oversight(ctx, result.oversight_id)["outcome"] == "returned"
+    assert [e.id for e in build_queue(ctx, status="waiting")] == [work["countersign"]]
+    # Resubmitted by its author: back in the countersigning queue.
+    decisions.log_answer(ctx, work["countersign"], "Section 6 added")
+    item = queries.get_item(ctx.db, work["countersign"])
+    assert (item["status"], item["detail"]["state"], item["waiting_on"]) == ("open", "AWAITING_COUNTERSIGN", None)
+    assert history(ctx, work["countersign"])[-1] == ("REJECTED", "AWAITING_COUNTERSIGN", "resubmitted: Section 6 added")
+    assert work["countersign"] in {e.id for e in build_queue(ctx)}
+
+
+def test_returned_work_not_resubmitted_comes_back_at_its_deadline(ctx, work, rules):
+    decisions.countersign(ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False)
+    back_on = queries.get_item(ctx.db, work["countersign"])["waiting_until"]
+    assert decisions.bring_back_due(ctx) == 0
+    later = make_context(ctx.db, rules, SPO, clock=fixed_clock(datetime.fromisoformat(back_on + "T09:00:00+00:00")))
+    assert refresh.refresh_due_work(later) >= 1
+    item = queries.get_item(ctx.db, work["countersign"])
+    assert (item["status"], item["detail"]["state"]) == ("open", "REJECTED")
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'back_at_deadline'").fetchone()[0] == 1
+    # It can now be signed off as it stands (or returned again).
+    decisions.countersign(later, work["countersign"], verdict="Corrected outside spo-tui; sound", signed_off=True)
+    assert queries.get_item(ctx.db, work["countersign"])["status"] == "closed"
 
 
 def test_double_countersigning_takes_two_signatures(ctx, work):

@@ -40,14 +40,15 @@ def entry_row(db, entry_id) -> tuple:
 
 
 ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers", "0004_team_rhythm", "0005_oversight_chain",
-                  "0006_stored_urgency", "0007_identity", "0008_record_chain", "0009_catch_up"]
+                  "0006_stored_urgency", "0007_identity", "0008_record_chain", "0009_catch_up",
+                  "0010_waiting_on_others"]
 
 
 def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0009_catch_up"
+    assert LATEST == "0010_waiting_on_others"
     assert is_empty(db)
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from spo_tui.domain.dates import from_iso
+from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import csv_cell, visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 
@@ -116,6 +117,11 @@ def build_notes(
         else:
             lines.append(f"Correction: supersedes entry {entry['supersedes_id']}")
     lines += ["", "Discussed:", str(entry["discussed"]).strip()]
+    # What was asked and answered on the SBAR (``domain.exchanges``), unless the entry already says it.
+    said = f"{entry['discussed']}\n{entry['decision']}"
+    asked = [(label, text) for label, text in exchanges("sbar", entry) if text not in said]
+    if asked:
+        lines += ["", "Asked and answered:", *(f"{label}: {text}" for label, text in asked)]
     lines += ["", "Decision / guidance:", str(entry["decision"]).strip()]
     lines += ["", f"Outcome: {outcome_label}"]
     if actions:

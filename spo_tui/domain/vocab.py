@@ -132,7 +132,9 @@ class ItemStatus(StrEnum):
     """Where an item stands in the queue.
 
     ``open`` items are in the queue; ``waiting`` items wait on someone else (more information
-    asked of the practitioner, a task delegated) and stay out of it; ``closed`` items are done.
+    asked of the practitioner, an SBAR escalated, work returned for rework, a task delegated) and
+    are listed in the Waiting view instead; ``closed`` items are done. (An open item snoozed to a
+    later day is in the Snoozed view until that day.)
     """
 
     OPEN = "open"
@@ -194,6 +196,14 @@ COUNTERSIGN_TRANSITIONS = {
     CountersignState.AWAITING_DOUBLE_COUNTERSIGN: {
         CountersignState.DOUBLE_COUNTERSIGNED,
         CountersignState.REJECTED,
+    },
+    # Returned for rework: resubmitted by its author, or (back at its deadline without that) signed
+    # off as it now stands or returned again.
+    CountersignState.REJECTED: {
+        CountersignState.AWAITING_COUNTERSIGN,
+        CountersignState.COUNTERSIGNED,
+        CountersignState.REJECTED,
+        CountersignState.AWAITING_DOUBLE_COUNTERSIGN,
     },
 }
 

@@ -35,10 +35,11 @@ class ActingScreen(Screen):
 
     def _prompt(
         self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "",
-        echo: Callable[[str], str] | None = None,
+        echo: Callable[[str], str] | None = None, note: str = "",
     ) -> None:
         """Ask for one line; the service validates it while the prompt stays open. ``echo``: what
-        to show under the line as it is typed (a date field's resolved date)."""
+        to show under the line as it is typed (a date field's resolved date); ``note``: what the
+        answer answers, shown above the line (the question asked)."""
         from spo_tui.screens.prompts import PromptScreen
 
         results: list[ActionResult] = []
@@ -47,7 +48,7 @@ class ActingScreen(Screen):
             results.append(fn(text))
 
         self.app.push_screen(
-            PromptScreen(title, placeholder, value=value, submit=submit, echo=echo),
+            PromptScreen(title, placeholder, value=value, submit=submit, echo=echo, note=note),
             lambda _text: self._done(results[-1] if results else None),
         )
 

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
+from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
@@ -70,6 +71,16 @@ def _label(enum_cls, value: str | None) -> str:
 
 def _level(value: str | None) -> str:
     return _label(RoSH, value) if value else "not known"
+
+
+def _status(row: dict[str, Any], today: date) -> str:
+    """An item's status as the SPO says it: open, closed, waiting on whom, snoozed to when."""
+    status = row.get("status") or ""
+    if status == "waiting":
+        return f"waiting on {row.get('waiting_on') or 'someone else'}"
+    if status == "open" and row.get("snoozed_until") and row["snoozed_until"] > today.isoformat():
+        return f"snoozed to {uk_date(row['snoozed_until'])}"
+    return status
 
 
 def first_line(text: str | None) -> str:
@@ -207,10 +218,12 @@ class CaseScreen(Screen):
                 style, note = "", ("", "")
             return tuple((c, style) for c in cells) + (note,)
         kind_label = _label(ItemKind, row.get("kind"))
-        status = row.get("status") or ""
+        status = _status(row, self.app.ctx.today)
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
-        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, row.get("closed_note") or ""]
+        note = row.get("closed_note") or (f"since {uk_date(row['waiting_since'][:10])}" if row.get("status") == "waiting"
+                                          and row.get("waiting_since") else "")  # fmt: skip
+        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, note]
         return tuple((c, style) for c in cells)
 
     def _show_detail(self, key: str | None) -> None:
@@ -232,11 +245,14 @@ class CaseScreen(Screen):
                       "Decision or guidance:", (row.get("decision") or "").strip()]  # fmt: skip
         else:
             lines = [
-                f"{_label(ItemKind, row.get('kind'))}  ·  {row.get('status') or ''}  ·  raised {local_stamp(row['at'])}",
+                f"{_label(ItemKind, row.get('kind'))}  ·  {_status(row, self.app.ctx.today)}  ·  raised {local_stamp(row['at'])}",
                 (row.get("title") or "").strip(),
             ]
+            if row.get("status") == "waiting" and row.get("waiting_since"):
+                lines.append(f"Waiting on {row.get('waiting_on') or 'someone else'} since {local_stamp(row['waiting_since'])}")
             if row.get("due"):
                 lines.append(f"Due {uk_date(row['due'])}")
+            lines += [f"{label}: {text}" for label, text in exchanges(row.get("kind") or "", row)]
             if row.get("closed_note"):
                 lines.append(f"Closed: {row['closed_note']}")
         detail.update(visible("\n".join(lines)))

@@ -45,10 +45,13 @@ class PromptScreen(ModalScreen[str | None]):
         value: str = "",
         submit: Callable[[str], object] | None = None,
         echo: Callable[[str], str] | None = None,
+        note: str = "",
     ) -> None:
         super().__init__()
         self.echo = echo
         self.prompt_title = visible(title, lines=False)
+        #: What the answer answers (the question asked, the escalation note), shown above the input.
+        self.note = visible(note)
         self.placeholder = visible(placeholder, lines=False)
         self.initial_value = visible(value, lines=False)
         self.submit = submit
@@ -56,6 +59,8 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
             yield Label(self.prompt_title, id="prompt-title", classes="dialog-title", markup=False)
+            if self.note:
+                yield Label(self.note, id="prompt-note", markup=False)
             yield Input(value=self.initial_value, placeholder=self.placeholder, id="prompt-input")
             yield Label("", id="prompt-echo", classes="prompt-echo", markup=False)
             yield Label("", id="prompt-error", classes="error", markup=False)

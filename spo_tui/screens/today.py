@@ -12,9 +12,10 @@ from textual.reactive import var
 from textual.widgets import Header, Input
 
 from spo_tui.screens.acting import ActingScreen
-from spo_tui.commands import CATCH_UP, FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
+from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.services import decisions, intake, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
@@ -119,17 +120,22 @@ class TodayScreen(ActingScreen):
 
     @property
     def _view_name(self) -> str:
-        """The view as the access log names it: ``all``, a kind, or ``waiting``."""
+        """The view as the access log names it: ``all``, a kind, ``waiting`` or ``snoozed``."""
         return self.filter_kind or "all"
 
     @property
     def _view(self) -> tuple[str | None, str]:
         """(kind, status) of the current filter."""
-        if self.filter_kind == WAITING:
-            return None, "waiting"
-        if self.filter_kind == CATCH_UP:
-            return None, "catch_up"
+        if self.filter_kind in STATUS_VIEWS:
+            return None, self.filter_kind
         return self.filter_kind, "open"
+
+    @property
+    def _search_view(self) -> tuple[str | None, str]:
+        """(kind, status) search looks through: the view, except that search in All also finds
+        what is waiting on others or snoozed (nothing open is out of reach of search)."""
+        kind, status = self._view
+        return (kind, "any") if kind is None and status == "open" else (kind, status)
 
     def reload(self, keep_row: int | None = None) -> None:
         """Read the queue again after the store changed, keeping the cursor on the same row number."""
@@ -145,11 +151,11 @@ class TodayScreen(ActingScreen):
 
     def _view_total(self) -> int:
         kind, status = self._view
-        if status in ("waiting", "catch_up"):
+        if status in STATUS_VIEWS:
             return self._counts.get(status, (0, 0))[0]
         if kind:
             return self._counts.get(kind, (0, 0))[0]
-        return sum(count for name, (count, _overdue) in self._counts.items() if name not in ("waiting", "catch_up"))
+        return sum(count for name, (count, _overdue) in self._counts.items() if name not in STATUS_VIEWS)
 
     def _show_rows(self, keep_row: int | None = None, *, detail: bool = True) -> None:
         """Draw the top of the view (narrowed by the search text), enough to hold the cursor's row."""
@@ -160,7 +166,7 @@ class TodayScreen(ActingScreen):
         text = self.search_text.strip()
         if text:
             if self._search_index is None:
-                self._search_index = search_index(self.ctx, kind, status, rescore_all=False)
+                self._search_index = search_index(self.ctx, *self._search_view, rescore_all=False)
             self._matches = matching_ids(self._search_index, text)
             self.total = len(self._matches)
             self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
@@ -210,7 +216,7 @@ class TodayScreen(ActingScreen):
         self.app.call_from_thread(self._search_index_read, generation, view, index)
 
     def _search_index_read(self, generation: int, view: tuple[str | None, str], index: SearchIndex) -> None:
-        if generation != self._generation or view != self._view or self._search_index is not None:
+        if generation != self._generation or view != self._search_view or self._search_index is not None:
             return  # the store or the view changed meanwhile, or a keystroke read it first
         self._search_index = index
         if self.search_text.strip():
@@ -269,8 +275,11 @@ class TodayScreen(ActingScreen):
         entry = self.current
         if entry is None:
             return
+        if entry.row.status == "snoozed":
+            await self.run_action("unsnooze")
+            return
         if entry.row.status == "waiting":
-            primary = {"sbar": "answer", "task": "done"}.get(entry.row.kind)
+            primary = {"sbar": "answer", "countersign": "answer", "task": "done"}.get(entry.row.kind)
             if primary:
                 await self.run_action(primary)
             return
@@ -317,7 +326,7 @@ class TodayScreen(ActingScreen):
         search.add_class("-visible")
         search.focus()
         if self._search_index is None:
-            self._read_search_index(self._generation, self._view)
+            self._read_search_index(self._generation, self._search_view)
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -441,10 +450,31 @@ class TodayScreen(ActingScreen):
             self._call(lambda: decisions.complete_action(self.ctx, entry.id))
 
     def action_answer(self) -> None:
+        """Log what came back on a waiting item: the practitioner's answer to the question asked,
+        the answer to an escalation, or the resubmission of returned work. The dialog shows what
+        was asked (and of whom, since when)."""
+        entry = self.current
+        if entry is None:
+            return
+        item = lookup.item_detail(self.ctx, entry.id)
+        state = item["detail"].get("state")
+        since = _since(entry.row.waiting_since)
+        if item["kind"] == "countersign":
+            title, hint = f"Resubmitted by {entry.row.waiting_on or 'the author'}", "What changed (optional); Enter to log it"
+            note = f"Returned for rework{since}"
+        elif state == "escalated":
+            title, hint = f"Answer from {entry.row.waiting_on or item['detail']['escalated_to']}", "What they decided or advised"
+            note = "\n".join(f"{label}{since}: {text}" for label, text in exchanges("sbar", item["detail"])
+                             if label.startswith("Escalated"))  # fmt: skip
+        else:
+            title, hint = f"Answer from {entry.row.waiting_on or entry.row.practitioner}", "What the practitioner told you"
+            note = f"You asked{since}: {item['detail'].get('info_request') or ''}"
+        self._prompt(title, hint, lambda text: decisions.log_answer(self.ctx, entry.id, text), note=note)
+
+    def action_unsnooze(self) -> None:
         entry = self.current
         if entry:
-            self._prompt(f"Answer from {entry.row.practitioner}", "What the practitioner told you",
-                         lambda text: decisions.answer_information_request(self.ctx, entry.id, text))  # fmt: skip
+            self._call(lambda: decisions.unsnooze(self.ctx, entry.id))
 
     def action_snooze(self) -> None:
         entry = self.current
@@ -535,10 +565,13 @@ class TodayScreen(ActingScreen):
 
 def _discussed(item: dict) -> str:
     """What the oversight form's "discussed" starts with, from the item itself."""
-    d = item["detail"]
-    if item["kind"] == "sbar":
-        who = item.get("raised_by_name") or "the practitioner"
-        return f"SBAR from {who}. S: {d['situation']} R: {d['recommendation']}"
-    if item["kind"] == "alert":
-        return f"Immediate-risk alert: {d['details']}"
-    return item["title"]
+    return discussed_prefill(item)
+
+
+def _since(stamp: str | None) -> str:
+    """`` on Wed 02/12/2026`` for a waiting item's since, or nothing."""
+    if not stamp:
+        return ""
+    from spo_tui.domain.dates import local_time
+
+    return f" on {local_time(stamp):%a %d/%m/%Y}"

@@ -255,12 +255,42 @@ def request_more_information(ctx: Context, item_id: str, question: str) -> Actio
     ctx.require("request_more_information")
     item = load_open_item(ctx, item_id, "sbar")
     question = require_text(question, "question", "the question for the practitioner", multiline=True)
+    who = _practitioner_name(ctx, item)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "request_more_information", item, item_changes={"status": "waiting"},
-            detail_changes={"state": SbarState.AWAITING_INFO.value, "info_request": question},
+            ctx, "request_more_information", item, item_changes=_waiting(ctx, who),
+            detail_changes={"state": SbarState.AWAITING_INFO.value, "info_request": question, "info_answer": None},
         )  # fmt: skip
-    return ActionResult("Asked for more information; the SBAR returns when answered", item_id=item_id, audit_id=audit_id)
+    return ActionResult(f"Asked {who} for more information; the SBAR is in Waiting until answered",
+                        item_id=item_id, audit_id=audit_id)  # fmt: skip
+
+
+def _waiting(ctx: Context, on: str, until: date | None = None) -> dict[str, Any]:
+    """The item fields that put it in the Waiting view: on whom, since now, back on ``until``."""
+    return {"status": "waiting", "waiting_on": on, "waiting_since": ctx.now_iso,
+            "waiting_until": until.isoformat() if until else None}  # fmt: skip
+
+
+#: The item fields that take an item out of the Waiting view, back into the queue.
+_BACK = {"status": "open", "waiting_on": None, "waiting_since": None, "waiting_until": None}
+
+
+def _practitioner_name(ctx: Context, item: dict[str, Any]) -> str:
+    """Who raised the item (the SBAR's practitioner), else the case's practitioner."""
+    for staff_id in (item.get("raised_by"),):
+        if staff_id:
+            return queries.get_staff(ctx.db, staff_id)["name"]
+    if item.get("crn"):
+        case = queries.get_case(ctx.db, item["crn"])
+        if case.get("practitioner"):
+            return case["practitioner"]
+    return "the practitioner"
+
+
+def _pdu_head(ctx: Context) -> str:
+    """``PDU head (Name)`` when the store knows one PDU head, else ``PDU head``."""
+    heads = queries.staff_list(ctx.db, ("PDU head",))
+    return f"PDU head ({heads[0]['name']})" if len(heads) == 1 else "PDU head"
 
 
 def answer_information_request(ctx: Context, item_id: str, answer: str) -> ActionResult:
@@ -273,10 +303,62 @@ def answer_information_request(ctx: Context, item_id: str, answer: str) -> Actio
     background = f"{item['detail']['background']}\n\nFurther information: {answer}"
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "answer_information_request", item, item_changes={"status": "open"},
-            detail_changes={"state": SbarState.RAISED.value, "background": background},
+            ctx, "answer_information_request", item, item_changes=dict(_BACK),
+            detail_changes={"state": SbarState.RAISED.value, "background": background, "info_answer": answer},
         )  # fmt: skip
     return ActionResult("Answer logged; the SBAR is back in the queue", item_id=item_id, audit_id=audit_id)
+
+
+def answer_escalation(ctx: Context, item_id: str, answer: str) -> ActionResult:
+    """Log the answer to an escalation (the PDU head's, or MAPPA's): the SBAR comes back to the
+    queue with the answer, for the SPO to record the decision that follows from it."""
+    ctx.require("answer_information_request")
+    item = queries.get_item(ctx.db, item_id)
+    if item["kind"] != "sbar" or item["status"] != "waiting" or item["detail"]["state"] != SbarState.ESCALATED.value:
+        raise NotAllowed("this SBAR is not waiting for an answer to an escalation")
+    answer = require_text(answer, "answer", "the answer to the escalation", multiline=True)
+    with ctx.db.atomic():
+        audit_id = change_item(
+            ctx, "answer_escalation", item, item_changes=dict(_BACK),
+            detail_changes={"state": SbarState.RAISED.value, "escalation_answer": answer},
+        )  # fmt: skip
+    return ActionResult(f"Answer from {item['detail']['escalated_to']} logged; the SBAR is back in the queue",
+                        item_id=item_id, audit_id=audit_id)  # fmt: skip
+
+
+def resubmit_countersign(ctx: Context, item_id: str, note: str = "") -> ActionResult:
+    """Work returned for rework has been resubmitted by its author: it comes back to the
+    countersigning queue (``REJECTED`` → ``AWAITING_COUNTERSIGN``, in the countersign history)."""
+    ctx.require("add_countersign")
+    item = queries.get_item(ctx.db, item_id)
+    if item["kind"] != "countersign" or item["detail"]["state"] != CountersignState.REJECTED.value or item["status"] == "closed":
+        raise NotAllowed("this is not work returned for rework")
+    note = optional_text(note, "note", multiline=True)
+    with ctx.db.atomic():
+        ctx.db.execute(
+            "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [item_id, CountersignState.REJECTED.value, CountersignState.AWAITING_COUNTERSIGN.value,
+             f"resubmitted{': ' + note if note else ''}", ctx.actor["id"], ctx.now_iso],
+        )  # fmt: skip
+        audit_id = change_item(
+            ctx, "resubmit_countersign", item, item_changes=dict(_BACK),
+            detail_changes={"state": CountersignState.AWAITING_COUNTERSIGN.value}, extra_new={"note": note},
+        )  # fmt: skip
+    return ActionResult(f"Resubmitted: {item['title']} is back in the countersigning queue", item_id=item_id, audit_id=audit_id)
+
+
+def log_answer(ctx: Context, item_id: str, text: str = "") -> ActionResult:
+    """What ``y`` (and ``spo-tui do answer``) does to a waiting item: the practitioner's answer to
+    the question asked, the answer to an escalation, or the resubmission of returned work."""
+    item = queries.get_item(ctx.db, item_id)
+    state = item["detail"].get("state")
+    if item["kind"] == "sbar" and state == SbarState.ESCALATED.value and item["status"] == "waiting":
+        return answer_escalation(ctx, item_id, text)
+    if item["kind"] == "countersign" and state == CountersignState.REJECTED.value:
+        return resubmit_countersign(ctx, item_id, text)
+    if item["kind"] == "sbar":
+        return answer_information_request(ctx, item_id, text)
+    raise NotAllowed("nothing on this item waits for an answer")
 
 
 ESCALATION_TARGETS = ("PDU head", "MAPPA")
@@ -296,11 +378,13 @@ def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResul
             outcome=OversightOutcome.ESCALATED, discussed=item["detail"]["situation"], decision=f"Escalated to {target}: {note}",
         )  # fmt: skip
         audit_id = change_item(
-            ctx, "escalate_sbar", item, item_changes=closing(ctx, f"escalated to {target}"),
-            detail_changes={"state": SbarState.ESCALATED.value, "escalated_to": target, "escalation_note": note},
+            ctx, "escalate_sbar", item, item_changes=_waiting(ctx, _pdu_head(ctx) if target == "PDU head" else target),
+            detail_changes={"state": SbarState.ESCALATED.value, "escalated_to": target, "escalation_note": note,
+                            "escalation_answer": None},
             extra_new={"oversight_ids": [entry_id]},
         )  # fmt: skip
-    return ActionResult(f"Escalated to {target}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id)
+    return ActionResult(f"Escalated to {target}; the SBAR is in Waiting until they answer", item_id=item_id,
+                        audit_id=audit_id, oversight_id=entry_id)  # fmt: skip
 
 
 # --- Countersigning ------------------------------------------------------------------------------
@@ -337,14 +421,54 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
             "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
             [item_id, old_state.value, new_state.value, verdict, ctx.decider["id"], ctx.now_iso],
         )
-        stays_open = new_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN
+        if new_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN:
+            changes: dict[str, Any] = dict(_BACK) if item["status"] == "waiting" else {}
+        elif new_state == CountersignState.REJECTED:
+            author = queries.get_staff(ctx.db, item["detail"]["author_id"])["name"]
+            changes = _waiting(ctx, author, _back_on(ctx, item))
+        else:
+            changes = closing(ctx, f"{new_state.value}: {verdict[:60]}")
         audit_id = change_item(
-            ctx, "countersign", item,
-            item_changes={} if stays_open else closing(ctx, f"{new_state.value}: {verdict[:60]}"),
+            ctx, "countersign", item, item_changes=changes,
             detail_changes={"state": new_state.value}, extra_new={"oversight_ids": [entry_id]},
         )  # fmt: skip
-    word = "Signed off" if signed_off else "Returned"
-    return ActionResult(f"{word}: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id)
+    if signed_off:
+        return ActionResult(f"Signed off: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id,
+                            oversight_id=entry_id)  # fmt: skip
+    back = date.fromisoformat(changes["waiting_until"])
+    return ActionResult(f"Returned: {kind_label} for {item['crn']}; in Waiting until resubmitted, or back on {back:%a %d/%m/%Y}",
+                        item_id=item_id, audit_id=audit_id, oversight_id=entry_id)  # fmt: skip
+
+
+def _back_on(ctx: Context, item: dict[str, Any]) -> date:
+    """The day returned work comes back to the queue if not resubmitted: its deadline, or the next
+    working day when the deadline is today or past (it must not bounce straight back)."""
+    due = date.fromisoformat(item["due"]) if item.get("due") else None
+    if due is not None and due > ctx.today:
+        return due
+    day = ctx.today + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def bring_back_due(ctx: Context) -> int:
+    """Put back in the queue every waiting item whose day to come back has come (returned work not
+    resubmitted by its deadline), each with an audit row; return how many."""
+    rows = ctx.db.execute(
+        "SELECT id FROM items WHERE status = 'waiting' AND waiting_until IS NOT NULL AND waiting_until <= ?",
+        [ctx.today.isoformat()],
+    ).fetchall()
+    if not rows:
+        return 0
+    with ctx.db.atomic():
+        for (item_id,) in rows:
+            item = queries.get_item(ctx.db, item_id)
+            if item["status"] != "waiting":
+                continue
+            change_item(ctx, "back_at_deadline", item, item_changes=dict(_BACK),
+                        extra_new={"note": f"not resubmitted by {date.fromisoformat(item['waiting_until']):%d/%m/%Y}"})  # fmt: skip
+    return len(rows)
 
 
 # --- Touch points and alerts ---------------------------------------------------------------------
@@ -378,7 +502,7 @@ def delegate_task(ctx: Context, item_id: str, to: str) -> ActionResult:
     delegate = resolve_staff(ctx, to, "to", tuple(r.value for r in DELEGATE_ROLES))
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "delegate_task", item, item_changes={"status": "waiting", "assigned_to": delegate["id"]},
+            ctx, "delegate_task", item, item_changes={**_waiting(ctx, delegate["name"]), "assigned_to": delegate["id"]},
             detail_changes={"delegated_to": delegate["id"], "delegated_at": ctx.now_iso},
         )  # fmt: skip
     return ActionResult(f"Delegated to {delegate['name']} ({delegate['role']})", item_id=item_id, audit_id=audit_id)
@@ -436,6 +560,17 @@ def snooze(ctx: Context, item_id: str, until: str | date) -> ActionResult:
     return ActionResult(f"Snoozed until {day:%a %d/%m/%Y}", item_id=item_id, audit_id=audit_id)
 
 
+def unsnooze(ctx: Context, item_id: str) -> ActionResult:
+    """Bring a snoozed item back into the queue now."""
+    ctx.require("snooze")
+    item = load_open_item(ctx, item_id)
+    if not item.get("snoozed_until") or item["snoozed_until"] <= ctx.today.isoformat():
+        raise NotAllowed(f"'{item['title']}' is not snoozed")
+    with ctx.db.atomic():
+        audit_id = change_item(ctx, "unsnooze", item, item_changes={"snoozed_until": None})
+    return ActionResult(f"Back in the queue: {item['title']}", item_id=item_id, audit_id=audit_id)
+
+
 def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
     """Give an item to another member of staff: it leaves this SPO's queue."""
     ctx.require("reassign")
@@ -453,6 +588,7 @@ def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
 UNDOABLE = (
     "record_oversight", "book_protected_hour", "request_more_information", "escalate_sbar", "countersign",
     "waive_touch_point", "delegate_task", "complete_task", "complete_action", "snooze", "reassign",
+    "unsnooze", "answer_information_request", "answer_escalation", "resubmit_countersign",
 )  # fmt: skip
 
 
@@ -462,13 +598,24 @@ def is_undoable(ctx: Context, audit_id: int) -> bool:
     return row is not None and row[0] in UNDOABLE
 
 
+def last_undoable_on(ctx: Context, item_id: str) -> int:
+    """The audit row of this user's last action on the item that ``undo`` can reverse
+    (``spo-tui do undo ITEM``): the shell has no session to remember it."""
+    queries.get_item(ctx.db, item_id)  # NotFound for an unknown item
+    audit_id = queries.last_audit_on_item(ctx.db, item_id, ctx.actor["id"], UNDOABLE)
+    if audit_id is None:
+        raise NotAllowed("you have no action on this item to undo")
+    return audit_id
+
+
 #: How each undoable action is named when asking to confirm an undo.
 _UNDO_WORDS = {
     "record_oversight": "the oversight entry", "book_protected_hour": "the protected-hour booking",
     "request_more_information": "the request for more information", "escalate_sbar": "the escalation",
     "countersign": "the countersign verdict", "waive_touch_point": "the waiver", "delegate_task": "the delegation",
     "complete_task": "marking the task done", "complete_action": "marking the action done", "snooze": "the snooze",
-    "reassign": "the reassignment",
+    "reassign": "the reassignment", "unsnooze": "bringing the item back", "answer_information_request": "the answer logged",
+    "answer_escalation": "the escalation's answer", "resubmit_countersign": "the resubmission",
 }  # fmt: skip
 
 

@@ -22,6 +22,24 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
     return item
 
 
+def resolve_item_id(ctx: Context, ref: str) -> str:
+    """An item's id from what was typed: the whole id, or its first 6 or more characters if only
+    one item begins so (``spo-tui do``)."""
+    from spo_tui.domain.errors import NotFound, ValidationError
+
+    ref = (ref or "").strip()
+    if not ref:
+        raise ValidationError("say which item: its id, as spo-tui queue --json prints it", field="item")
+    found = queries.item_ids_starting(ctx.db, ref)
+    if ref in found:
+        return ref
+    if len(ref) < 6 or not found:
+        raise NotFound(f"no item with id {ref}" + ("" if len(ref) >= 6 else " (give the whole id, or its first 6 or more characters)"))
+    if len(found) > 1:
+        raise ValidationError(f"more than one item has an id beginning {ref}: give more of it", field="item")
+    return found[0]
+
+
 def case_summary(ctx: Context, crn: str) -> dict[str, Any]:
     """The case with practitioner name and flags."""
     return queries.get_case(ctx.db, crn)

@@ -55,12 +55,19 @@ class QueueEntry:
     def as_json(self, today: date) -> dict:
         """The shape ``spo-tui queue --json`` prints."""
         r = self.row
-        return {
+        shown = {
             "id": r.id, "kind": r.kind, "crn": r.crn, "name": r.name, "practitioner": r.practitioner,
             "rosh": r.rosh, "title": r.title, "due": r.due, "due_text": self.due_text(today),
             "urgency": self.urgency.score, "catch_up": bool(r.catch_up),
             "reasons": [{"reason": reason, "points": points} for reason, points in self.urgency.reasons],
+            "status": r.status,
         }  # fmt: skip
+        if r.status == "waiting":
+            shown["waiting_on"] = r.waiting_on
+            shown["since"] = r.waiting_since
+        elif r.status == "snoozed":
+            shown["snoozed_until"] = r.snoozed_until
+        return shown
 
 
 def facts(row: QueueRow) -> ItemFacts:
@@ -127,7 +134,8 @@ def build_queue(
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
 
-    ``status="waiting"`` gives, in the same order, the items waiting on someone else.
+    ``status="waiting"`` gives, in the same order, the items waiting on someone else;
+    ``"snoozed"`` the items snoozed to a later day; ``"any"`` all three together.
     ``offset`` and ``limit`` read one page of that order.
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).

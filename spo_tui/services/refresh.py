@@ -56,6 +56,8 @@ class Made:
     touch_points: int = 0
     overdue: int = 0
     catch_up: int = 0
+    #: Waiting items put back in the queue because their day to come back has come.
+    back: int = 0
 
     def add(self, ctx: Context, written: list[_Work]) -> None:
         self.items += len(written)
@@ -69,22 +71,26 @@ class Made:
 def refresh_due_work(
     ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
 ) -> int:
-    """Create the touch-point and supervision items the rules make due; return how many.
+    """Create the touch-point and supervision items the rules make due, and put back in the queue
+    returned work not resubmitted by its deadline; return how many items that made or brought back.
 
     The items are written a batch at a time, one transaction (with its audit row) per batch: each
     ``batch_size`` items, or by default as many as hold the lock about 0.1 s (``Pace``), starting
     at ``BATCH_SIZE``. ``after_batch(created so far)`` is called after each batch commits.
     """
-    return refresh_counted(ctx, batch_size=batch_size, after_batch=after_batch).items
+    made = refresh_counted(ctx, batch_size=batch_size, after_batch=after_batch)
+    return made.items + made.back
 
 
 def refresh_counted(
     ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
 ) -> Made:
     """``refresh_due_work``, saying what it made (for the import report)."""
+    from spo_tui.services.decisions import bring_back_due
+
+    made = Made(back=bring_back_due(ctx))  # returned work not resubmitted by its deadline comes back first
     work = _due_work(ctx)
     pace = Pace(batch_size, BATCH_SIZE)
-    made = Made()
     start = 0
     while start < len(work):
         began = time.monotonic()

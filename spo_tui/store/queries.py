@@ -54,6 +54,11 @@ class QueueRow:
     catch_up: int = 0
     status: str = "open"
     score: int = 0
+    #: For an item waiting on someone else: on whom (a name, "PDU head (…)", "MAPPA") and since when.
+    waiting_on: str | None = None
+    waiting_since: str | None = None
+    #: For a snoozed item: the day it comes back.
+    snoozed_until: str | None = None
 
 
 _QUEUE_FROM = """
@@ -65,14 +70,24 @@ LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
 """
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
-       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up, i.status"""
+       i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up,
+       CASE WHEN i.status = 'open' AND i.snoozed_until > :today THEN 'snoozed' ELSE i.status END"""
+# After the score: what the Waiting and Snoozed views show.
+_QUEUE_EXTRA = "i.waiting_on, i.waiting_since, i.snoozed_until"
 # Open and unsnoozed, for the owner (:owner) or for no one in particular.
 _OPEN = """i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= :today)
   AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
-# Waiting on someone else (more information asked, a task delegated): whoever holds it.
+# Waiting on someone else (more information asked, escalated, returned for rework, a task
+# delegated): whoever holds it.
 _WAITING = "i.status = 'waiting'"
 # The catch-up list: open work that was already long overdue when it reached the queue.
 _CATCH_UP = _OPEN + " AND i.catch_up = 1"
+# Snoozed: open, hidden from the queue until a later day, for the owner or no one in particular.
+_SNOOZED = """i.status = 'open' AND i.snoozed_until > :today
+  AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
+#: The statuses a view can ask for: ``any`` is everything not closed (search in the All view).
+_STATUS_WHERE = {"open": _OPEN, "waiting": _WAITING, "snoozed": _SNOOZED, "catch_up": _CATCH_UP,
+                 "any": f"(({_OPEN}) OR ({_WAITING}) OR ({_SNOOZED}))"}  # fmt: skip
 
 #: The bare SQL selecting the queue's rows, unordered: the benchmark's yardstick.
 QUEUE_SQL = f"SELECT {_QUEUE_COLUMNS} {_QUEUE_FROM} WHERE {_OPEN}"
@@ -84,7 +99,7 @@ _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 
 
 def _queue_where(kind: str | None, status: str) -> str:
-    where = {"waiting": _WAITING, "catch_up": _CATCH_UP}.get(status, _OPEN)
+    where = _STATUS_WHERE[status]
     return where + (" AND i.kind = :kind" if kind else "")
 
 
@@ -101,7 +116,7 @@ def queue_page(
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
+    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
            " LIMIT :limit OFFSET :offset")  # fmt: skip
     params = {"today": today.isoformat(), "owner": owner_id, "kind": kind, "limit": -1 if limit is None else limit,
               "offset": offset}  # fmt: skip
@@ -115,7 +130,7 @@ def queue_rows_by_id(db: Database, today: date, ids: list[str], score: str = "i.
     params: dict[str, str] = {f"id{n}": item_id for n, item_id in enumerate(ids)}
     marks = ", ".join(f":{key}" for key in params)
     params["today"] = today.isoformat()
-    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
+    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
     rows = {row[0]: QueueRow(*row) for row in cursor.fetchall()}
     return [rows[i] for i in ids if i in rows]
 
@@ -134,8 +149,9 @@ def queue_search_text(
 
 
 def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
-    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others;
-    under ``catch_up``, the open items on the catch-up list (counted in their kind's number too)."""
+    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on
+    others; under ``snoozed``, items snoozed to a later day (overdue: due before today); under
+    ``catch_up``, the open items on the catch-up list (counted in their kind's number too)."""
     # The same conditions as the queue's own rows, so the counts are the queue's totals.
     params = {"today": today.isoformat(), "owner": owner_id}
     rows = db.execute(
@@ -153,6 +169,11 @@ def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, t
     ).fetchone()
     if catch_up[0]:
         counts["catch_up"] = (catch_up[0], catch_up[1] or 0)
+    snoozed = db.execute(
+        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_SNOOZED}", params
+    ).fetchone()
+    if snoozed[0]:
+        counts["snoozed"] = (snoozed[0], snoozed[1] or 0)
     return counts
 
 
@@ -182,6 +203,25 @@ def get_item(db: Database, item_id: str) -> dict[str, Any]:
     detail = _one(db, f"SELECT * FROM {detail_table(item['kind'])} WHERE item_id = ?", [item_id]) or {}
     detail.pop("item_id", None)
     return {**item, "detail": detail}
+
+
+def item_ids_starting(db: Database, prefix: str, limit: int = 2) -> list[str]:
+    """Ids of items that begin with ``prefix`` (at most ``limit``): a short id typed in a shell."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [r[0] for r in db.execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT ?", [escaped + "%", limit])]
+
+
+def last_audit_on_item(db: Database, item_id: str, actor_id: str | None, actions: tuple[str, ...]) -> int | None:
+    """The newest audit row of ``actor_id`` doing one of ``actions`` to the item, not undone since."""
+    marks = ",".join("?" * len(actions))
+    row = db.execute(
+        f"""SELECT a.id FROM audit_log a WHERE a.entity = 'item' AND a.entity_id = ? AND a.actor_id IS ?
+              AND a.action IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.action = 'undo' AND u.entity_id = CAST(a.id AS TEXT))
+            ORDER BY a.id DESC LIMIT 1""",
+        [item_id, actor_id, *actions],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
@@ -262,8 +302,10 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     )
     items = _all(
         db,
-        """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note
-           FROM items i WHERE i.crn = ?""",
+        """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note,
+                  i.waiting_on, i.waiting_since, i.snoozed_until, s.info_request, s.info_answer, s.escalated_to,
+                  s.escalation_note, s.escalation_answer
+           FROM items i LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id WHERE i.crn = ?""",
         [crn],
     )
     # Same-second rows keep the order they were written in (a correction after what it corrects).
@@ -703,19 +745,22 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     """Oversight entries made at or after ``since_iso`` (UTC) not marked entered in nDelius, oldest
     first (created_at, then the order written), with what they recorded at the time (names and roles
     of who decided and entered, and the agreed actions as JSON: ``spo_tui.store.writes.seal_oversight``)
-    and, for a correction, when the entry it supersedes was made. Entries with no snapshot were not
+    and, for a correction, when the entry it supersedes was made; for an entry on an SBAR, the
+    questions asked and answers logged on it (``spo_tui.domain.exchanges``). Entries with no snapshot were not
     saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them), and so are
     entries on no case (a supervision session, a staff one-to-one): they are not case contacts
     (:func:`staff_records_not_entered` counts them)."""
     return _all(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
-                   p.actions AS agreed_actions, s.created_at AS supersedes_created_at
+                   p.actions AS agreed_actions, s.created_at AS supersedes_created_at,
+                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
                   WHERE o.created_at >= ? AND o.crn IS NOT NULL AND o.crn <> ''
                     AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
+            LEFT JOIN sbars sb ON sb.item_id = o.item_id
             ORDER BY o.created_at, o.seq""",
         [since_iso],
     )

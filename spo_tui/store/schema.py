@@ -574,5 +574,34 @@ def m0009_catch_up(db: Database) -> None:
     )
 
 
+@migrations(name="0010_waiting_on_others")
+def m0010_waiting_on_others(db: Database) -> None:
+    """Work someone else owes: on whom an item waits, since when, and the day it comes back on its
+    own if they have not answered (a returned PSR at its deadline); the answers an SBAR received.
+
+    ``waiting_on`` is the name as the SPO would say it ("Pat Officer", "PDU head (Dee Head)",
+    "MAPPA"), kept as text so it still reads right after a person leaves. Items already waiting
+    (more information asked, tasks delegated) are filled in from what the store holds.
+    """
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN waiting_on TEXT;
+        ALTER TABLE items ADD COLUMN waiting_since TEXT;
+        ALTER TABLE items ADD COLUMN waiting_until TEXT;
+        ALTER TABLE sbars ADD COLUMN info_answer TEXT;
+        ALTER TABLE sbars ADD COLUMN escalation_answer TEXT;
+        CREATE INDEX items_waiting_until ON items(waiting_until) WHERE status = 'waiting' AND waiting_until IS NOT NULL;
+
+        UPDATE items SET waiting_since = updated_at,
+            waiting_on = COALESCE(
+                (SELECT s.name FROM tasks t JOIN staff s ON s.id = t.delegated_to WHERE t.item_id = items.id),
+                (SELECT s.name FROM staff s WHERE s.id = items.raised_by),
+                (SELECT s.name FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = items.crn),
+                'the practitioner')
+        WHERE status = 'waiting';
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from spo_tui.commands import FILTERS
+from spo_tui.commands import FILTER_KEYS, FILTERS
 
 
 class FilterBar(Static):
@@ -28,23 +28,25 @@ class FilterBar(Static):
 
     active: reactive[str] = reactive("all")
 
-    #: Labels for a terminal too narrow for the full ones (80 columns): the ten views in 78 cells.
-    SHORT = {"alert": "Alert", "sbar": "SBAR", "touch_point": "Touch", "countersign": "Sign", "task": "Task",
-             "action": "Action", "supervision": "Superv", "waiting": "Wait"}  # fmt: skip
+    #: Labels for a terminal too narrow for the full ones (80 columns).
+    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv"}
+    #: Labels for when even the short ones do not fit.
+    TINY = {**SHORT, "alert": "Alert", "sbar": "SBAR", "task": "Task", "action": "Act", "supervision": "Sup",
+            "waiting": "Wait", "snoozed": "Snz", "catch_up": "Catch"}  # fmt: skip
 
     def render(self) -> Content:
-        """The full labels, spaced out if there is room; else the short ones."""
+        """The widest form of the line that fits: full labels spaced out, full labels, short, tiny."""
         width = self.content_region.width
-        for short, pad in ((False, " "), (False, "")):
-            line = self._line(short=short, pad=pad)
+        for labels, pad in (({}, " "), ({}, ""), (self.SHORT, ""), (self.TINY, "")):
+            line = self._line(labels, pad)
             if line.cell_length <= width:
                 return line
-        return self._line(short=True, pad="")
+        return line
 
-    def _line(self, *, short: bool, pad: str) -> Content:
+    def _line(self, labels: dict[str, str], pad: str) -> Content:
         pieces = []
-        for n, (name, label, _kind) in enumerate(FILTERS):
-            label = self.SHORT.get(name, label) if short else label
+        for name, label, _kind in FILTERS:
+            label = labels.get(name, label)
             style = "bold $text on $primary" if name == self.active else "$text-muted"
-            pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{n} {label}{pad}[/]"))
+            pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{FILTER_KEYS[name]} {label}{pad}[/]"))
         return Content(" ").join(pieces)

@@ -13,6 +13,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from spo_tui.domain.dates import local_time, relative_due
+from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
 from spo_tui.domain.urgency import Urgency
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
@@ -42,12 +43,21 @@ def item_section(item: dict[str, Any], today: date) -> list:
         late = (made - date.fromisoformat(item["due"])).days
         parts.append(Text(f"On the catch-up list: already {late} days overdue when it reached the queue on {made:%d/%m/%Y}",
                           style="italic"))  # fmt: skip
+    if item.get("status") == "waiting":
+        since = f" since {local_time(item['waiting_since']):%a %d/%m/%Y %H:%M}" if item.get("waiting_since") else ""
+        parts.append(Text(f"Waiting on {_v(item.get('waiting_on') or 'someone else')}{since}", style="bold"))
+        if item.get("waiting_until"):
+            parts.append(Text(f"Comes back to the queue on {date.fromisoformat(item['waiting_until']):%a %d/%m/%Y} if not resubmitted"))
+    elif item.get("snoozed_until") and item["snoozed_until"] > today.isoformat():
+        parts.append(Text(f"Snoozed until {date.fromisoformat(item['snoozed_until']):%a %d/%m/%Y} (z brings it back now)", style="bold"))
     if item.get("raised_by_name"):
         parts.append(Text(f"Raised by {_v(item['raised_by_name'])} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
     if kind == ItemKind.SBAR:
         parts.append(Text(f"Practitioner's urgency: {_v(d['urgency'])}"))
         for key, label in SBAR_PARTS:
             parts.append(Text.assemble((f"{label}: ", "bold"), visible(d[key] or "")))
+        for label, text in exchanges("sbar", d):
+            parts.append(Text.assemble((f"{label}: ", "bold"), visible(text)))
         if d.get("booked_for"):
             parts.append(Text(f"Booked into the protected hour {_v(d['booked_for'].replace('T', ' ')[:16])}"))
     elif kind == ItemKind.COUNTERSIGN:

@@ -21,10 +21,21 @@ def cells_of(entry: QueueEntry, today: date) -> tuple[Cell, ...]:
         (entry.due_text(today), "bold red" if due is not None and due < today else ""),
         (RoSH(r.rosh).short if r.rosh else "", ROSH_STYLE.get(r.rosh or "", "")),
         (r.crn or "", ""),
-        (r.title, ""),
+        (_title(entry), ""),
         (r.name or "", ""),
         (r.practitioner or "", ""),
     )
+
+
+def _title(entry: QueueEntry) -> str:
+    """The title, led in the Waiting and Snoozed views by on whom and since when, or until when."""
+    r = entry.row
+    if r.status == "waiting":
+        since = f" since {date.fromisoformat(r.waiting_since[:10]):%d/%m}" if r.waiting_since else ""
+        return f"[{r.waiting_on or 'someone else'}{since}] {r.title}"
+    if r.status == "snoozed" and r.snoozed_until:
+        return f"[snoozed to {date.fromisoformat(r.snoozed_until):%a %d/%m}] {r.title}"
+    return r.title
 
 
 class QueueTable(LineTable):
