@@ -156,6 +156,7 @@ _DETAIL_TABLE = {
     "task": "tasks",
     "action": "actions",
     "supervision": "supervision",
+    "confirm": "confirms",
 }
 
 
@@ -172,6 +173,11 @@ def get_item(db: Database, item_id: str) -> dict[str, Any]:
     detail = _one(db, f"SELECT * FROM {detail_table(item['kind'])} WHERE item_id = ?", [item_id]) or {}
     detail.pop("item_id", None)
     return {**item, "detail": detail}
+
+
+def confirm_items(db: Database, oversight_id: str) -> list[str]:
+    """The ``confirm`` items an oversight entry made (one, when a CASPO entered it in an SPO's name)."""
+    return [r[0] for r in db.execute("SELECT item_id FROM confirms WHERE oversight_id = ?", [oversight_id])]
 
 
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
@@ -638,6 +644,25 @@ def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
 def find_staff(db: Database, name: str) -> dict[str, Any] | None:
     """A staff member by exact name, case-insensitively."""
     return _one(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])
+
+
+def case_team(db: Database, crn: str) -> str | None:
+    """The team of a case: its practitioner's team (None if unallocated or in no team)."""
+    row = db.execute("SELECT s.team FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?", [crn]).fetchone()
+    return (row[0] or None) if row else None
+
+
+def team_spo(db: Database, team: str) -> dict[str, Any] | None:
+    """The active SPO of ``team`` (the first by name if it has several), or None."""
+    if not team:
+        return None
+    return _one(db, "SELECT * FROM staff WHERE team = ? AND role = 'SPO' AND active = 1 ORDER BY name LIMIT 1", [team])
+
+
+def teams(db: Database) -> list[str]:
+    """Every team with an active SPO, by name: what a PDU head chooses among."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT team FROM staff WHERE role = 'SPO' AND active = 1 AND team <> '' ORDER BY team")]  # fmt: skip
 
 
 def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
