@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="database file (default: $SPO_TUI_DB or the user data folder)")
     parser.add_argument(
         "--as", dest="actor", metavar="NAME",
-        help="act as this member of staff, one of those linked to your computer login (remembered for next time)",
+        help="act as this member of staff, one of those linked to your computer login; remembered for next time only "
+             "when it opens the TUI (a print command such as queue uses it for that run alone)",
     )  # fmt: skip
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo database, creating it on first use")
     parser.add_argument(
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="JSON: a list of objects with id, kind, crn, title, due, urgency, reasons")
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
     queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
+    queue.add_argument("--team", metavar="NAME", help="this team's queue, or 'all' (a PDU head only; default: your own team)")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
 
@@ -198,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         linking.add_argument("name", metavar="NAME", help="the staff member's name")
         linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
     staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
+    use = staff_sub.add_parser("use", help="act as this member of staff from now on (one of those linked to your login)")
+    use.add_argument("name", metavar="NAME", help="the staff member's name")
 
     add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)",
                          epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -401,7 +405,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             daily_backup(path)
         actor, notice = args.actor, None
         if not is_empty(db):
-            acting = _acting(args, db)  # checks --as against this login's links and remembers it
+            acting = _acting(args, db, remember=True)  # checks --as against this login's links; the TUI remembers it
             actor, notice = acting.staff["name"], acting.notice
             if notice:  # shown in the app too; this copy is there after it quits
                 print(f"spo-tui: {notice}", file=sys.stderr)
@@ -438,10 +442,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _acting(args: argparse.Namespace, db):
+def _acting(args: argparse.Namespace, db, *, remember: bool = False):
     """Who this computer login acts as on ``db`` (``services.identity.who_is_acting``): ``--as``, else
-    the name they last chose with ``--as`` on this database, else their only (or SPO) link. A name
-    given with ``--as`` is remembered for this login, in their own state folder."""
+    the name they last chose on this database, else their only (or SPO) link.
+
+    Only an explicit choice of who to be is remembered (``remember``, for this login, in their own state
+    folder): ``--as`` on the run that opens the TUI is one, as choosing someone in the TUI would be. A
+    print or scripted command (``spo-tui --as NAME queue``) acts as NAME for that run alone and leaves
+    who the next TUI session acts as unchanged."""
     from spo_tui import config
     from spo_tui.domain.dates import to_iso
     from spo_tui.services.identity import who_is_acting
@@ -449,7 +457,7 @@ def _acting(args: argparse.Namespace, db):
     path = _db_path(args)
     acting = who_is_acting(db, config.current_os_user(), args.actor, remembered=config.remembered_actor(path),
                            at=to_iso(clock_from_env()()))  # fmt: skip
-    if args.actor:
+    if args.actor and remember:
         config.remember_actor(path, acting.staff["name"])
     return acting
 
@@ -701,7 +709,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         db = open_db(path, create=False)
         ctx = _context(args, db)
         refresh_due_work(ctx)
-        entries = build_queue(ctx, kind=args.kind, limit=args.limit)
+        entries = build_queue(ctx, kind=args.kind, limit=args.limit, team=args.team)
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
@@ -713,14 +721,17 @@ def cmd_queue(args: argparse.Namespace) -> int:
         rows = (json_text(json.dumps(e.as_json(today), ensure_ascii=False)) for e in entries)
         sys.stdout.write("[\n" + ",\n".join(rows) + "\n]\n")
         return 0
+    show_team = bool(args.team) or ctx.actor["role"] == "PDU head"  # several teams' work: say whose
     for e in entries:
         r = e.row
-        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}")
+        team = f"{visible(r.team or '', lines=False):<8} " if show_team else ""
+        print(f"{e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}")
     return 0
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    """``staff link|unlink NAME --os-user USER`` (an SPO; audited) and ``staff links``."""
+    """``staff link|unlink NAME --os-user USER`` (an SPO; audited), ``staff links``, and ``staff use NAME``
+    (choose who you act as from now on: an explicit choice, remembered for this login)."""
     from spo_tui.domain.dates import from_iso
     from spo_tui.services import identity
     from spo_tui.services.context import LONDON
@@ -728,6 +739,11 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
     try:
         db = open_db(_db_path(args), create=False)
+        if args.staff_command == "use":  # the explicit choice of who to be, remembered for this login
+            args.actor = args.name
+            acting = _acting(args, db, remember=True)
+            print(f"You ({acting.os_user}) now act as {acting.staff['name']} ({acting.staff['role']}) on this database")
+            return 0
         ctx = _context(args, db)
         if args.staff_command == "link":
             print(identity.link(ctx, args.name, args.os_user).message)

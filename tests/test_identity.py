@@ -185,15 +185,15 @@ def test_the_remembered_actor_is_per_login_and_not_in_the_shared_database(store,
     # Two logins may each act as the SPO or the CASPO (a deputy covering the SPO, say).
     for login, name in ((SAM, CASPO), (DEPUTY, SPO), (DEPUTY, CASPO)):
         assert spo_tui(tmp_path, "--db", str(store), "staff", "link", name, "--os-user", login, login=SAM).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", CASPO, "queue", login=SAM).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=SAM).returncode == 0
     # The deputy's default is still the SPO: Sam's choice is Sam's alone.
     assert add_task(tmp_path, store, "Deputy's", login=DEPUTY).returncode == 0
     assert who_added(store, "Deputy's") == (SPO, DEPUTY)
     assert add_task(tmp_path, store, "Sam's", login=SAM).returncode == 0
     assert who_added(store, "Sam's") == (CASPO, SAM)
     # The deputy chooses the CASPO; Sam chooses the SPO again; each keeps their own.
-    assert spo_tui(tmp_path, "--db", str(store), "--as", CASPO, "queue", login=DEPUTY).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", SPO, "queue", login=SAM).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=DEPUTY).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", SPO, login=SAM).returncode == 0
     assert add_task(tmp_path, store, "Deputy's again", login=DEPUTY).returncode == 0
     assert add_task(tmp_path, store, "Sam's again", login=SAM).returncode == 0
     assert who_added(store, "Deputy's again") == (CASPO, DEPUTY)
@@ -208,7 +208,7 @@ def test_the_remembered_actor_is_per_login_and_not_in_the_shared_database(store,
 
 def test_a_remembered_name_no_longer_linked_is_not_used(store, tmp_path):
     assert spo_tui(tmp_path, "--db", str(store), "staff", "link", PO, "--os-user", CAS, login=SAM).returncode == 0
-    assert spo_tui(tmp_path, "--db", str(store), "--as", PO, "queue", login=CAS).returncode == 0
+    assert spo_tui(tmp_path, "--db", str(store), "staff", "use", PO, login=CAS).returncode == 0
     assert spo_tui(tmp_path, "--db", str(store), "staff", "unlink", PO, "--os-user", CAS, login=SAM).returncode == 0
     assert add_task(tmp_path, store, "After", login=CAS).returncode == 0
     assert who_added(store, "After") == (CASPO, CAS)

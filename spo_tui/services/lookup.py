@@ -156,6 +156,14 @@ def practitioners(ctx: Context) -> list[dict[str, Any]]:
     return queries.staff_list(ctx.db, ("PO", "PSO", "PQiP", "NQO"))
 
 
-def queue_counts(ctx: Context) -> dict[str, tuple[int, int]]:
-    """Per kind: (items in the queue, of which overdue)."""
-    return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])
+def queue_counts(ctx: Context, team: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per kind: (items in the queue, of which overdue), of the team the queue shows
+    (``services.queue.scope``: the acting person's own by default)."""
+    from spo_tui.services.queue import scope
+
+    return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"], scope(ctx, team))
+
+
+def teams(ctx: Context) -> list[str]:
+    """Every team (with an SPO), by name: a PDU head's team filter."""
+    return queries.teams(ctx.db)

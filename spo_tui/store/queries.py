@@ -53,6 +53,8 @@ class QueueRow:
     court_date: str | None
     status: str = "open"
     score: int = 0
+    #: The item's team (``ITEM_TEAM``): its case's practitioner's, else its supervisee's or raiser's.
+    team: str | None = None
 
 
 _QUEUE_FROM = """
@@ -62,7 +64,16 @@ LEFT JOIN staff pp ON pp.id = c.practitioner_id
 LEFT JOIN staff raiser ON raiser.id = i.raised_by
 LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
+LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
+LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 """
+#: An item's team: its case's practitioner's team; with no case (or an unallocated one), the
+#: supervisee's (supervision) or the raiser's (a task, say). NULL when none of them has a team.
+ITEM_TEAM = "COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''), NULLIF(raiser.team, ''))"
+# Team scoping (:team NULL for every team). Read while the queue is walked top-first from its index,
+# so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no
+# team is in every team's queue: nothing is lost from view.
+_IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR {ITEM_TEAM} IS NULL)"
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.status"""
 # Open and unsnoozed, for the owner (:owner) or for no one in particular.
@@ -80,14 +91,14 @@ _ORDER = "i.kind <> 'alert', {score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 
 
-def _queue_where(kind: str | None, status: str) -> str:
+def _queue_where(kind: str | None, status: str, team: str | None = None) -> str:
     where = _WAITING if status == "waiting" else _OPEN
-    return where + (" AND i.kind = :kind" if kind else "")
+    return where + (" AND i.kind = :kind" if kind else "") + (f" AND {_IN_TEAM}" if team else "")
 
 
 def queue_page(
     db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    limit: int | None = None, offset: int = 0, score: str = "i.urgency",
+    limit: int | None = None, offset: int = 0, score: str = "i.urgency", team: str | None = None,
 ) -> list[QueueRow]:
     """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts, in
     triage order, from ``offset`` for ``limit`` rows (all if None).
@@ -95,12 +106,13 @@ def queue_page(
     With ``status="waiting"``: the items waiting on someone else instead, whoever holds them.
     ``score`` is the SQL of each item's score: the stored column (fast, from an index) unless the
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
+    ``team`` keeps one team's items (and those of no team); None keeps every team's.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
-           " LIMIT :limit OFFSET :offset")  # fmt: skip
+    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {ITEM_TEAM} {_QUEUE_FROM} WHERE {_queue_where(kind, status, team)}"
+           f" ORDER BY {order} LIMIT :limit OFFSET :offset")  # fmt: skip
     params = {"today": today.isoformat(), "owner": owner_id, "kind": kind, "limit": -1 if limit is None else limit,
-              "offset": offset}  # fmt: skip
+              "offset": offset, "team": team}  # fmt: skip
     return [QueueRow(*row) for row in db.execute(sql, params).fetchall()]
 
 
@@ -111,35 +123,48 @@ def queue_rows_by_id(db: Database, today: date, ids: list[str], score: str = "i.
     params: dict[str, str] = {f"id{n}": item_id for n, item_id in enumerate(ids)}
     marks = ", ".join(f":{key}" for key in params)
     params["today"] = today.isoformat()
-    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
+    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {ITEM_TEAM} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
     rows = {row[0]: QueueRow(*row) for row in cursor.fetchall()}
     return [rows[i] for i in ids if i in rows]
 
 
 def queue_search_text(
     db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    score: str = "i.urgency",
+    score: str = "i.urgency", team: str | None = None,
 ) -> list[tuple[str, str]]:
     """(id, CRN, name, practitioner and title joined by a unit separator) of every queue row, in
-    triage order: what search looks through."""
+    triage order: what search looks through (of one team, if given)."""
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
     sql = (f"SELECT i.id, COALESCE(i.crn, '') || char(31) || COALESCE(c.name, '') || char(31) ||"
            f" COALESCE(pp.name, raiser.name, '') || char(31) || i.title {_QUEUE_FROM}"
-           f" WHERE {_queue_where(kind, status)} ORDER BY {order}")  # fmt: skip
-    return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind}).fetchall()
+           f" WHERE {_queue_where(kind, status, team)} ORDER BY {order}")  # fmt: skip
+    return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind, "team": team}).fetchall()
 
 
-def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
-    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others."""
-    # The same conditions as the queue's own rows, so the counts are the queue's totals.
-    params = {"today": today.isoformat(), "owner": owner_id}
+_TEAM_FROM = """
+LEFT JOIN cases c ON c.crn = i.crn
+LEFT JOIN staff pp ON pp.id = c.practitioner_id
+LEFT JOIN staff raiser ON raiser.id = i.raised_by
+LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
+LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
+"""
+
+
+def queue_counts(db: Database, today: date, owner_id: str | None, team: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on others.
+    ``team`` counts one team's queue (as ``queue_page`` reads it); None, every team's."""
+    # The same conditions as the queue's own rows, so the counts are the queue's totals. Without a
+    # team they are read from the index alone; with one, each item's case and people are looked up.
+    params = {"today": today.isoformat(), "owner": owner_id, "team": team}
+    source, scope = (f"items i {_TEAM_FROM}", f" AND {_IN_TEAM}") if team else ("items i", "")
     rows = db.execute(
-        f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_OPEN} GROUP BY i.kind",
+        f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM {source} WHERE {_OPEN}{scope}"
+        " GROUP BY i.kind",
         params,
     ).fetchall()
     counts = {kind: (count, overdue or 0) for kind, count, overdue in rows}
     waiting = db.execute(
-        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_WAITING}", params
+        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM {source} WHERE {_WAITING}{scope}", params
     ).fetchone()
     if waiting[0]:
         counts["waiting"] = (waiting[0], waiting[1] or 0)
