@@ -19,6 +19,10 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
         if detail.get(key):
             detail[key.removesuffix("_id") + "_name"] = names.get(detail[key], detail[key])
     item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
+    if item["kind"] == "confirm":  # the entry to confirm, as it was entered
+        entry = queries.get_oversight(ctx.db, detail["oversight_id"])
+        detail["entry"] = {**entry, "decided_by_name": names.get(entry["decided_by"], entry["decided_by"]),
+                           "entered_by_name": names.get(entry["entered_by"], entry["entered_by"])}  # fmt: skip
     return item
 
 
