@@ -50,12 +50,14 @@ class NoControlCharacters(LineFilter):
 
 def acting_line(ctx: Context, acting) -> str:
     """The header's "who is acting": name, role, team (or every team), for whom a CASPO enters records,
-    and how to switch when this login may act as someone else."""
+    the day, and how to switch when this login may act as someone else (``spo-tui staff use NAME``, or
+    ``--as NAME`` on the run that opens the TUI: both are remembered as an explicit choice)."""
     actor = ctx.actor
     team = "every team" if ctx.team is None and actor["role"] == "PDU head" else (ctx.team or "")
-    who = f"Acting as {actor['name']} ({actor['role']}{', ' + team if team else ''})"
+    who = f"{actor['name']} ({actor['role']}{', ' + team if team else ''})"
     if ctx.on_behalf_of:
         who += f" for {ctx.decider['name']}"
+    who += f" · {ctx.today:%a %d/%m/%Y}"
     if len(getattr(acting, "linked", ())) > 1:
         who += " · switch: spo-tui staff use NAME"
     return who
@@ -149,7 +151,7 @@ class SpoApp(App[None]):
         if notice:
             self.notify(notice, timeout=30, markup=False)
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
-        self.sub_title = visible(acting_line(self.ctx, acting) + f" · {self.ctx.today:%A %d %B %Y}{read_only}", lines=False)
+        self.sub_title = visible(acting_line(self.ctx, acting) + read_only, lines=False)
         self._data_version = self._store_version()
         self._file_identity = file_identity(self.db_path)
         self._audit_seen = lookup.last_audit_id(self.ctx)

@@ -54,8 +54,8 @@ FILTERS = (
 WAITING = "waiting"
 
 TODAY_COMMANDS: tuple[Command, ...] = (
-    Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry "
-            "(on an entry to confirm: correct it with a new entry)", _k("sbar", "touch_point", "alert", "supervision", "confirm")),
+    Command("decide", "d", "decide", "Decide", "Record the decision as an oversight entry; on an entry to confirm, correct it",
+            _k("sbar", "touch_point", "alert", "supervision", "confirm")),
     Command("confirm", "v", "confirm", "Confirm", "Confirm an entry a CASPO made in your name: it stands as entered",
             _k("confirm"), permission="confirm_entry"),
     Command("book", "b", "book", "Book", "Book the SBAR into the next free protected-hour slot", _k("sbar"), permission="book_protected_hour"),

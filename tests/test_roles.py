@@ -210,7 +210,7 @@ async def test_a_caspo_pressing_an_spo_key_is_told_why_and_nothing_is_written(te
         await _select(app, pilot, team_file["sbar_a"])
         footer = " ".join(k.description for k in app.screen.query("FooterKey"))
         assert "Decide (SPO)" in footer and "Escalate (SPO)" in footer and "Book (SPO)" not in footer
-        assert f"Acting as {CASPO} (CASPO, Team A) for {SPO}" in app.sub_title
+        assert app.sub_title.startswith(f"{CASPO} (CASPO, Team A) for {SPO} · Mon 23/11/2026 · switch: spo-tui staff use NAME")
     db = open_db(db_path(tmp_path))
     try:
         assert rows(db, "SELECT COUNT(*) AS n FROM oversight_entries") == [{"n": 0}]

@@ -68,8 +68,10 @@ LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
 LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 """
 #: An item's team: its case's practitioner's team; with no case (or an unallocated one), the
-#: supervisee's (supervision) or the raiser's (a task, say). NULL when none of them has a team.
-ITEM_TEAM = "COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''), NULLIF(raiser.team, ''))"
+#: supervisee's (supervision) or the raiser's (a task, say) if the raiser's team has an SPO. NULL
+#: when none has: a task an SAO or business manager of the PDU raised is then every team's to see.
+ITEM_TEAM = ("COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''),"
+             " CASE WHEN raiser.team IN (SELECT team FROM staff WHERE role = 'SPO') THEN raiser.team END)")
 # Team scoping (:team NULL for every team). Read while the queue is walked top-first from its index,
 # so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no
 # team is in every team's queue: nothing is lost from view.

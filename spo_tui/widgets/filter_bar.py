@@ -29,7 +29,7 @@ class FilterBar(Static):
     active: reactive[str] = reactive("all")
 
     #: Labels for a terminal too narrow for the full ones (80 columns).
-    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv"}
+    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv", "confirm": "Confirm"}
 
     def render(self) -> Content:
         full = self._line(short=False)
