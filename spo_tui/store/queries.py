@@ -73,9 +73,13 @@ LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 ITEM_TEAM = ("COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''),"
              " CASE WHEN raiser.team IN (SELECT team FROM staff WHERE role = 'SPO') THEN raiser.team END)")
 # Team scoping (:team NULL for every team). Read while the queue is walked top-first from its index,
-# so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no
-# team is in every team's queue: nothing is lost from view.
-_IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR {ITEM_TEAM} IS NULL)"
+# so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no team
+# (a task the PDU's SAO raised, an unallocated case's alert) is the PDU head's, who sees every team;
+# in a store with one team, or with no PDU head to see it, it is in every team's queue instead, so
+# nothing is lost from view.
+_NO_TEAM_SHOWN = ("((SELECT COUNT(DISTINCT team) FROM staff WHERE role = 'SPO' AND active = 1) <= 1"
+                  " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))")
+_IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.status"""
 # Open and unsnoozed, for the owner (:owner) or for no one in particular.
