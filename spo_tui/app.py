@@ -47,6 +47,21 @@ class NoControlCharacters(LineFilter):
         ]  # fmt: skip
 
 
+def acting_line(ctx: Context, acting) -> str:
+    """The header's "who is acting": name, role, team (or every team), for whom a CASPO enters records,
+    the day, and how to switch when this login may act as someone else (``spo-tui staff use NAME``, or
+    ``--as NAME`` on the run that opens the TUI: both are remembered as an explicit choice)."""
+    actor = ctx.actor
+    team = "every team" if ctx.team is None and actor["role"] == "PDU head" else (ctx.team or "")
+    who = f"{actor['name']} ({actor['role']}{', ' + team if team else ''})"
+    if ctx.on_behalf_of:
+        who += f" for {ctx.decider['name']}"
+    who += f" · {ctx.today:%a %d/%m/%Y}"
+    if len(getattr(acting, "linked", ())) > 1:
+        who += " · switch: spo-tui staff use NAME"
+    return who
+
+
 class SpoApp(App[None]):
     """spo-tui. Given its database path; nothing is opened until the app mounts."""
 
@@ -135,9 +150,7 @@ class SpoApp(App[None]):
         if notice:
             self.notify(notice, timeout=30, markup=False)
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
-        self.sub_title = visible(
-            f"{self.ctx.actor['name']} ({self.ctx.actor['role']}) · {self.ctx.today:%A %d %B %Y}{read_only}", lines=False
-        )
+        self.sub_title = visible(acting_line(self.ctx, acting) + read_only, lines=False)
         self._data_version = self._store_version()
         self._file_identity = file_identity(self.db_path)
         self._audit_seen = lookup.last_audit_id(self.ctx)
@@ -314,6 +327,8 @@ class SpoApp(App[None]):
         """The palette: the screen's own commands that apply now, then go-to-case, help and Textual's."""
         for command in getattr(screen, "COMMAND_LIST", ()):
             if command.action.startswith("app.") or not screen.check_action(command.action, ()):
+                continue
+            if not getattr(screen, "offered", lambda _action: True)(command.action):  # not this role's work
                 continue
             key = command.key_display or command.key
             yield SystemCommand(f"{command.description} ({key})", command.help, partial(screen.run_action, command.action))

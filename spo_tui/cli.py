@@ -200,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="database file (default: $SPO_TUI_DB or the user data folder)")
     parser.add_argument(
         "--as", dest="actor", metavar="NAME",
-        help="act as this member of staff, one of those linked to your computer login (remembered for next time)",
+        help="act as this member of staff, one of those linked to your computer login; remembered for next time only "
+             "when it opens the TUI (a print command such as queue uses it for that run alone)",
     )  # fmt: skip
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo database, creating it on first use")
     parser.add_argument(
@@ -224,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
     queue.add_argument("--view", choices=list(QUEUE_VIEWS), default="today",
                        help="today: the queue (default); waiting: waiting on others; snoozed; all: everything not closed")
+    queue.add_argument("--team", metavar="NAME", help="this team's queue, or 'all' (a PDU head only; default: your own team)")
 
     sub.add_parser("paths", help="show where the database and the rules file are")
 
@@ -235,8 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         linking.add_argument("name", metavar="NAME", help="the staff member's name")
         linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
     staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
-    use = staff_sub.add_parser("use", help="act as this member of staff from now on (one linked to your login)")
-    use.add_argument("name", metavar="NAME")
+    use = staff_sub.add_parser("use", help="act as this member of staff from now on (one of those linked to your login)")
+    use.add_argument("name", metavar="NAME", help="the staff member's name")
 
     add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)",
                          epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -466,7 +468,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             daily_backup(path)
         actor, notice = args.actor, None
         if not is_empty(db):
-            acting = _acting(args, db, remember=True)  # checks --as against this login's links and remembers it
+            acting = _acting(args, db, remember=True)  # checks --as against this login's links; the TUI remembers it
             actor, notice = acting.staff["name"], acting.notice
             if notice:  # shown in the app too; this copy is there after it quits
                 print(f"spo-tui: {notice}", file=sys.stderr)
@@ -505,10 +507,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _acting(args: argparse.Namespace, db, *, remember: bool = False):
     """Who this computer login acts as on ``db`` (``services.identity.who_is_acting``): ``--as``, else
-    the name they last chose on this database, else their only (or SPO) link. Only an explicit
-    choice is remembered (``remember``: the TUI started with ``--as``, or ``staff use NAME``), for
-    this login, in their own state folder; ``--as`` on any other command is for that command alone,
-    so printing the queue as a colleague never changes who the next session acts as."""
+    the name they last chose on this database, else their only (or SPO) link.
+
+    Only an explicit choice of who to be is remembered (``remember``, for this login, in their own state
+    folder): ``--as`` on the run that opens the TUI is one, as choosing someone in the TUI would be. A
+    print or scripted command (``spo-tui --as NAME queue``) acts as NAME for that run alone and leaves
+    who the next TUI session acts as unchanged."""
     from spo_tui import config
     from spo_tui.domain.dates import to_iso
     from spo_tui.services.identity import who_is_acting
@@ -516,7 +520,7 @@ def _acting(args: argparse.Namespace, db, *, remember: bool = False):
     path = _db_path(args)
     acting = who_is_acting(db, config.current_os_user(), args.actor, remembered=config.remembered_actor(path),
                            at=to_iso(clock_from_env()()))  # fmt: skip
-    if remember and args.actor:
+    if args.actor and remember:
         config.remember_actor(path, acting.staff["name"])
     return acting
 
@@ -909,7 +913,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
         db = open_db(path, create=False)
         ctx = _context(args, db)
         refresh_due_work(ctx)
-        entries = build_queue(ctx, kind=args.kind, limit=args.limit, status="catch_up" if args.catch_up else QUEUE_VIEWS[args.view])
+        entries = build_queue(ctx, kind=args.kind, limit=args.limit, team=args.team,
+                              status="catch_up" if args.catch_up else QUEUE_VIEWS[args.view])
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
@@ -921,9 +926,11 @@ def cmd_queue(args: argparse.Namespace) -> int:
         rows = (json_text(json.dumps(e.as_json(today), ensure_ascii=False)) for e in entries)
         sys.stdout.write("[\n" + ",\n".join(rows) + "\n]\n")
         return 0
+    show_team = bool(args.team) or ctx.actor["role"] == "PDU head"  # several teams' work: say whose
     for e in entries:
         r = e.row
-        print(f"{e.urgency.score:4d}  {e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
+        team = f"{visible(r.team or '', lines=False):<8} " if show_team else ""
+        print(f"{e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
               f"{_status_note(r)}")
     return 0
 
@@ -939,7 +946,8 @@ def _status_note(row) -> str:
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    """``staff link|unlink NAME --os-user USER`` (an SPO; audited) and ``staff links``."""
+    """``staff link|unlink NAME --os-user USER`` (an SPO; audited), ``staff links``, and ``staff use NAME``
+    (choose who you act as from now on: an explicit choice, remembered for this login)."""
     from spo_tui.domain.dates import from_iso
     from spo_tui.services import identity
     from spo_tui.services.context import LONDON
@@ -947,10 +955,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
     try:
         db = open_db(_db_path(args), create=False)
-        if args.staff_command == "use":
+        if args.staff_command == "use":  # the explicit choice of who to be, remembered for this login
             args.actor = args.name
             acting = _acting(args, db, remember=True)
-            print(f"From now on you act as {visible(acting.staff['name'])} ({acting.staff['role']}) on {_db_path(args)}")
+            print(f"You ({acting.os_user}) now act as {acting.staff['name']} ({acting.staff['role']}) on this database")
             return 0
         ctx = _context(args, db)
         if args.staff_command == "link":

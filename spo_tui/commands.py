@@ -51,9 +51,10 @@ FILTERS = (
     ("waiting", "Waiting", "waiting"),
     ("snoozed", "Snoozed", "snoozed"),
     ("catch_up", "Catch-up", "catch_up"),
+    ("confirm", "To confirm", "confirm"),
 )
 #: The key of each view: digits for the first ten, a capital letter after that (``FILTER_COMMANDS``).
-FILTER_KEYS = {name: str(n) for n, (name, _label, _kind) in enumerate(FILTERS[:10])} | {"catch_up": "C"}
+FILTER_KEYS = {name: str(n) for n, (name, _label, _kind) in enumerate(FILTERS[:10])} | {"catch_up": "C", "confirm": "V"}
 #: The filter that shows items waiting on someone else rather than a kind of open item.
 WAITING = "waiting"
 #: The filter that shows items snoozed to a later day.
@@ -65,8 +66,10 @@ CATCH_UP = "catch_up"
 STATUS_VIEWS = (WAITING, SNOOZED, CATCH_UP)
 
 TODAY_COMMANDS: tuple[Command, ...] = (
-    Command("decide", "d", "decide", "Decide", "Record the decision or discussion as an oversight entry",
-            _k("sbar", "touch_point", "alert", "supervision")),
+    Command("decide", "d", "decide", "Decide", "Record the decision as an oversight entry; on an entry to confirm, correct it",
+            _k("sbar", "touch_point", "alert", "supervision", "confirm")),
+    Command("confirm", "v", "confirm", "Confirm", "Confirm an entry a CASPO made in your name: it stands as entered",
+            _k("confirm"), permission="confirm_entry"),
     Command("book", "b", "book", "Book", "Book the SBAR into the next free protected-hour slot", _k("sbar"), permission="book_protected_hour"),
     Command("more_info", "i", "more_info", "Ask info", "Ask the practitioner for more information", _k("sbar"),
             permission="request_more_information"),
@@ -94,14 +97,17 @@ TODAY_COMMANDS: tuple[Command, ...] = (
             _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False,
             permission="reassign"),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
-            _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting", "snoozed")),
+            _k("alert", "sbar", "touch_point", "countersign", "action", "confirm"), statuses=("open", "waiting", "snoozed")),
     Command("undo", "u", "undo", "Undo", "Undo your last action (as a superseding record)"),
     Command("goto_checkin", "k", "goto('checkin')", "Check-in", "The daily check-in: agenda, timer, notes and actions"),
     Command("goto_protected_hour", "h", "goto('protected_hour')", "Protected hour",
             "Today's protected-hour running order and free slots", show=False),
-    Command("goto_supervision", "p", "goto('supervision')", "Supervision", "The supervision planner", show=False),
+    Command("goto_supervision", "p", "goto('supervision')", "Supervision", "The supervision planner", show=False,
+            permission="view_supervision"),
     Command("goto_team", "o", "goto('team')", "Team", "Team and coverage dashboard: who has not been looked at",
-            show=False),
+            show=False, permission="view_team"),
+    Command("team_filter", "T", "choose_team", "Team filter", "A PDU head: show one team's queue, or every team's",
+            show=False, permission="all_teams"),
     Command("goto_monthly", "M", "goto('monthly')", "Monthly pack", "The monthly meeting pack", show=False),
     Command("search", "slash", "search", "Search", "Search by CRN, name or practitioner", key_display="/"),
     Command("admin", "m", "admin", "Admin", "The CASPO's admin screen: add work, diary, reviews, transfers"),

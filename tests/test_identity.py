@@ -215,7 +215,7 @@ def test_as_on_a_print_command_is_for_that_command_alone(store, tmp_path):
     assert add_task(tmp_path, store, "After printing", login=SAM).returncode == 0
     assert who_added(store, "After printing") == (SPO, SAM)
     chosen = spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=SAM)
-    assert chosen.returncode == 0 and "From now on you act as Cas Admin (CASPO)" in chosen.stdout
+    assert chosen.returncode == 0 and "now act as Cas Admin (CASPO) on this database" in chosen.stdout
     assert add_task(tmp_path, store, "After choosing", login=SAM).returncode == 0
     assert who_added(store, "After choosing") == (CASPO, SAM)
 

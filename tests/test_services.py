@@ -313,21 +313,6 @@ def test_the_caspo_cannot_decide_sbars_countersign_or_waive(ctx, work):
     assert snapshot(ctx.db) == before
 
 
-def test_the_caspo_logs_an_alert_but_cannot_close_or_reassign_it(ctx, work):
-    """Level-3 work stays with the SPO: once a CASPO closed an alert in the SPO's name, and gave another
-    to a PQiP, after which no queue showed it."""
-    cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
-    alert = intake.add_alert(cas, HIGH_CRN, "arrest", "Arrested overnight").item_id
-    before = snapshot(ctx.db)
-    with pytest.raises(NotAllowed, match="only an SPO can close or reassign an immediate-risk alert; Cas Admin is CASPO"):
-        decisions.record_oversight(cas, item_id=alert, outcome="agreed", discussed="Police rang", decision="Noted")
-    with pytest.raises(NotAllowed, match="only an SPO can close or reassign an immediate-risk alert"):
-        decisions.reassign(cas, alert, PO)
-    assert snapshot(ctx.db) == before
-    decisions.record_oversight(ctx, item_id=alert, outcome="agreed", discussed="Police rang", decision="Recall considered")
-    assert row(ctx.db, "SELECT status FROM items WHERE id = ?", [alert])["status"] == "closed"
-
-
 def test_the_caspo_maintains_the_queues(ctx, work):
     """A CASPO books, snoozes, delegates and adds work; a PO may raise an SBAR but not add a case."""
     cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)

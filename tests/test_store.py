@@ -20,7 +20,7 @@ TABLES = {
     "meta", "staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
     "countersign_history", "alerts", "tasks", "supervision", "oversight_entries", "actions", "audit_log",
     "drafts", "transfers", "team_notes", "staff_links", "_sqlite_migrations", "record_store", "chain_keys", "record_chain",
-    "oversight_snapshots", "ndelius_batches", "ndelius_marks",
+    "oversight_snapshots", "ndelius_batches", "ndelius_marks", "confirms",
 }  # fmt: skip
 
 
@@ -41,14 +41,14 @@ def entry_row(db, entry_id) -> tuple:
 
 ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers", "0004_team_rhythm", "0005_oversight_chain",
                   "0006_stored_urgency", "0007_identity", "0008_record_chain", "0009_catch_up",
-                  "0010_waiting_on_others"]
+                  "0010_waiting_on_others", "0011_confirm_and_teams"]
 
 
 def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0010_waiting_on_others"
+    assert LATEST == "0011_confirm_and_teams"
     assert is_empty(db)
 
 

@@ -4,6 +4,13 @@ Decisions on risk belong to the SPO: deciding an SBAR, asking for more on it or 
 countersigning and waiving a touch point need the SPO at the keyboard. A CASPO maintains the queues
 and may *enter* an oversight record on the SPO's behalf (both names are kept); practitioners may
 raise SBARs and submit work for countersigning. Plain Python, no I/O.
+
+Level-3 work (immediate-risk alerts) stays with the SPO: a CASPO logs alerts and may note them on the
+case, but only an SPO closes (decides, acknowledges) or reassigns one. An entry a CASPO makes in the
+SPO's name waits in that SPO's queue as a ``confirm`` item until the SPO confirms or corrects it.
+A PDU head sees every team's queue (``all_teams``); everyone else sees their own team's.
+Screens outside a role's work are not offered to it: a practitioner cannot open the supervision
+planner (colleagues' absences) nor the team dashboard.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ _SPO = frozenset({Role.SPO})
 _ADMIN = frozenset({Role.SPO, Role.CASPO})
 _RAISERS = _ADMIN | PRACTITIONER_ROLES
 _TASKS = _ADMIN | {Role.SAO, Role.BUSINESS_MANAGER}
+_MANAGERS = frozenset({Role.SPO, Role.CASPO, Role.PDU_HEAD})
+_HEAD = frozenset({Role.PDU_HEAD})
 
 #: action -> (roles allowed to press the key, what the refusal calls the action)
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
@@ -23,9 +32,12 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "escalate_sbar": (_SPO, "escalate an SBAR"),
     "countersign": (_SPO, "countersign"),
     "waive_touch_point": (_SPO, "waive a touch point"),
-    # Immediate-risk alerts are level-3 work: a CASPO logs and annotates them, but only the SPO closes
-    # one (with its oversight entry) or gives it to someone else, so none leaves the SPO's sight.
-    "close_alert": (_SPO, "close or reassign an immediate-risk alert"),
+    "decide_alert": (_SPO, "close an immediate-risk alert (level-3 work stays with the SPO)"),
+    "reassign_alert": (_SPO, "reassign an immediate-risk alert (level-3 work stays with the SPO)"),
+    "confirm_entry": (_SPO, "confirm an entry made in their name"),
+    "all_teams": (_HEAD, "see every team's queue"),
+    "view_team": (_MANAGERS, "open the team and coverage dashboard"),
+    "view_supervision": (_MANAGERS, "open the supervision planner"),
     "record_oversight": (_ADMIN, "enter an oversight record"),
     "book_protected_hour": (_ADMIN, "book the protected hour"),
     "answer_information_request": (_ADMIN, "log a practitioner's answer"),
@@ -56,6 +68,22 @@ def check(action: str, role: str, name: str) -> None:
 
 def _with_article(role: str) -> str:
     return f"{'an' if role in ('SPO', 'SAO', 'NQO') else 'a'} {role}"
+
+
+def refusal(action: str, role: str, name: str) -> str | None:
+    """The one line saying why ``role`` may not do ``action`` ("Only an SPO can decide an SBAR; ..."),
+    or None if it may: what a screen shows when a refused key is pressed."""
+    try:
+        check(action, role, name)
+    except NotAllowed as error:
+        text = str(error)
+        return text[:1].upper() + text[1:]
+    return None
+
+
+def spo_only(action: str) -> bool:
+    """True if only an SPO may do ``action``: the footer and help mark such keys."""
+    return PERMISSIONS[action][0] == _SPO
 
 
 def allowed(action: str, role: str) -> bool:

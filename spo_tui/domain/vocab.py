@@ -111,6 +111,8 @@ class ItemKind(StrEnum):
     TASK = "task"
     ACTION = "action"
     SUPERVISION = "supervision"
+    #: An oversight entry a CASPO made in the SPO's name, waiting for the SPO to confirm or correct it.
+    CONFIRM = "confirm"
 
     @property
     def label(self) -> str:
@@ -125,6 +127,7 @@ ITEM_KIND_LABELS = {
     ItemKind.TASK: "Task",
     ItemKind.ACTION: "Action",
     ItemKind.SUPERVISION: "Supervision",
+    ItemKind.CONFIRM: "Confirm",
 }
 
 

@@ -273,7 +273,8 @@ class CaseScreen(Screen):
             return decisions.record_oversight(self.app.ctx, crn=crn, **values)
 
         self.app.push_screen(
-            OversightForm(heading=f"Oversight entry: {crn}", submit=submit, draft_key=f"oversight:case:{crn}"),
+            OversightForm(heading=f"Oversight entry: {crn}", submit=submit, draft_key=f"oversight:case:{crn}",
+                          on_behalf=decisions.on_behalf_banner(self.app.ctx, crn=crn)),
             self._recorded,
         )
 

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.commands import ALL_COMMANDS, Command
+from spo_tui.domain import permissions
 
 #: Keys that work everywhere: (key, what it does).
 GLOBAL_KEYS: tuple[tuple[str, str, str], ...] = (
@@ -27,6 +28,16 @@ def command_key(command: Command) -> str:
     if command.key_display:
         return command.key_display
     return {"question_mark": "?", "slash": "/", "escape": "esc"}.get(command.key, command.key)
+
+
+def help_text(command: Command) -> str:
+    """The command's help, marked "(SPO only)" when only an SPO may use it (``domain.permissions``):
+    a CASPO pressing it is told why it is refused."""
+    if command.permission and permissions.spo_only(command.permission):
+        return f"{command.help} (SPO only)"
+    if command.id == "decide":
+        return f"{command.help} (SPO only on an SBAR or alert)"
+    return command.help
 
 
 def key_table(rows: list[tuple[str, str, str]]) -> Table:
@@ -56,7 +67,7 @@ class HelpScreen(Screen):
             yield Label("Every key, by screen", classes="help-title")
             for screen_name, commands in ALL_COMMANDS.items():
                 yield Label(screen_name, classes="help-section", markup=False)
-                yield Static(key_table([(command_key(c), c.description, c.help) for c in commands]), classes="help-keys")
+                yield Static(key_table([(command_key(c), c.description, help_text(c)) for c in commands]), classes="help-keys")
             yield Label("Everywhere", classes="help-section")
             yield Static(key_table(list(GLOBAL_KEYS)), classes="help-keys")
         yield Footer()

@@ -80,9 +80,13 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         submit: Callable[[dict], ActionResult],
         prefill: dict | None = None,
         draft_key: str | None = None,
+        on_behalf: str | None = None,
     ) -> None:
+        """``on_behalf``: "Entering on behalf of NAME ..." (``decisions.on_behalf_banner``), shown above
+        the fields when a CASPO enters the record in an SPO's name, so they see whose it will be."""
         super().__init__()
         self.heading = heading
+        self.on_behalf = on_behalf
         self.submit = submit
         self.draft_key = draft_key
         base = {**DEFAULTS, **{k: v for k, v in (prefill or {}).items() if k in DEFAULTS and v is not None}}
@@ -129,6 +133,8 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         self._outcomes_for = type_value
         with Vertical(id="form-box"):
             yield Label(visible(self.heading, lines=False), id="form-title", markup=False)
+            if self.on_behalf:
+                yield Label(visible(self.on_behalf, lines=False), id="on-behalf", markup=False)
             with VerticalScroll(id="form-body"):
                 with Horizontal(id="type-row"):
                     with Vertical(classes="field"):

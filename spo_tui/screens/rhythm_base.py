@@ -83,6 +83,8 @@ class RhythmScreen(ActingScreen):
     @property
     def team(self) -> str | None:
         """The decider's team: the screens read that team's practitioners and cases (all when unset)."""
+        if self.ctx.actor.get("role") == "PDU head":  # a PDU head's screens read every team
+            return None
         return self.ctx.decider.get("team") or None
 
     def on_mount(self) -> None:

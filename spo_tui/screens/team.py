@@ -27,7 +27,7 @@ COVERAGE_NOTE = (
 )
 BAR_WIDTH = 20
 #: The trend lines, in the order shown: open work per queue kind, then countersign turnaround and throughput.
-TREND_KEYS = (*(k.value for k in ItemKind), "countersign_turnaround", "countersigns_closed")
+TREND_KEYS = (*(k.value for k in ItemKind if k != ItemKind.CONFIRM), "countersign_turnaround", "countersigns_closed")
 
 
 def _tab(pane: str) -> str:

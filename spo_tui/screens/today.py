@@ -66,13 +66,20 @@ class TodayScreen(ActingScreen):
         yield QueueSummary(id="summary")
         yield FilterBar(id="filters")
         with Container(id="main"):
-            yield QueueTable(id="queue")
+            yield QueueTable(id="queue", show_team=self.ctx.team is None and self._is_head)
             yield ItemDetail(id="detail")
         yield QuietFooter()
 
     @property
     def ctx(self):
         return self.app.ctx
+
+    #: The team chosen with ``T`` (a PDU head): None is the acting person's own scope (every team).
+    team_choice: str | None = None
+
+    @property
+    def _is_head(self) -> bool:
+        return permissions.allowed("all_teams", self.ctx.actor["role"])
 
     def on_mount(self) -> None:
         # The queue first; the counts line and the detail pane follow in the next frame.
@@ -92,7 +99,7 @@ class TodayScreen(ActingScreen):
                                                    view=self._view_name, shown=len(self.entries), total=self.total))  # fmt: skip
 
     def _read_counts(self) -> None:
-        self._counts = lookup.queue_counts(self.ctx)
+        self._counts = lookup.queue_counts(self.ctx, team=self.team_choice)
         self.query_one(QueueSummary).show(self._counts)
 
     def store_changed(self) -> None:
@@ -166,13 +173,14 @@ class TodayScreen(ActingScreen):
         text = self.search_text.strip()
         if text:
             if self._search_index is None:
-                self._search_index = search_index(self.ctx, *self._search_view, rescore_all=False)
+                self._search_index = search_index(self.ctx, *self._search_view, rescore_all=False, team=self.team_choice)
             self._matches = matching_ids(self._search_index, text)
             self.total = len(self._matches)
             self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
         else:
             self._matches = None
-            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False)
+            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False,
+                                       team=self.team_choice)  # fmt: skip
             self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
         table.show_entries(self.entries, self.ctx.today, row)
         if detail:
@@ -187,7 +195,8 @@ class TodayScreen(ActingScreen):
             more = queue_entries(self.ctx, self._matches[start : start + self.PAGE], rescore_all=False)
         else:
             kind, status = self._view
-            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start, rescore_all=False)
+            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start, rescore_all=False,
+                               team=self.team_choice)  # fmt: skip
         if not more:
             self.total = start
             return
@@ -209,10 +218,10 @@ class TodayScreen(ActingScreen):
             self.post_message(self.DueWorkRefreshed(created))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
-    def _read_search_index(self, generation: int, view: tuple[str | None, str]) -> None:
+    def _read_search_index(self, generation: int, view: tuple[str | None, str], team: str | None = None) -> None:
         """Read what search looks through while the user starts typing."""
         with self.app.thread_context() as ctx:
-            index = search_index(ctx, *view, rescore_all=False)
+            index = search_index(ctx, *view, rescore_all=False, team=team)
         self.app.call_from_thread(self._search_index_read, generation, view, index)
 
     def _search_index_read(self, generation: int, view: tuple[str | None, str], index: SearchIndex) -> None:
@@ -284,23 +293,56 @@ class TodayScreen(ActingScreen):
                 await self.run_action(primary)
             return
         primary = {"sbar": "decide", "touch_point": "decide", "alert": "decide", "supervision": "decide",
-                   "countersign": "sign_off", "task": "done", "action": "done"}[entry.row.kind]  # fmt: skip
-        await self.run_action(primary)
+                   "countersign": "sign_off", "task": "done", "action": "done"}.get(entry.row.kind)  # fmt: skip
+        if primary:  # an entry to confirm has no Enter: confirming is a deliberate v
+            await self.run_action(primary)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show only the keys that apply to the highlighted item."""
+        """Show only the keys that apply to the highlighted item. A key the acting person's role may
+        not use stays live, marked in the footer (``footer_mark``): pressing it says why not."""
         command = _BY_ACTION.get(action)
         if command is None or command.kinds is None:
             return True
         entry = self.current if self.is_mounted else None
         if entry is None or entry.row.kind not in command.kinds or entry.row.status not in command.statuses:
             return False
-        permission = command.permission
+        return True
+
+    def _permission(self, action: str) -> str | None:
+        """The permission ``action`` needs on the highlighted item (``domain.permissions``)."""
+        command = _BY_ACTION.get(action)
+        if command is None:
+            return None
+        entry = self.current if self.is_mounted else None
+        kind = entry.row.kind if entry else None
         if action == "decide":
-            permission = {"sbar": "decide_sbar", "alert": "close_alert"}.get(entry.row.kind, "record_oversight")
-        if action == "reassign" and entry.row.kind == "alert" and not permissions.allowed("close_alert", self.ctx.actor["role"]):
-            return False
+            return {"sbar": "decide_sbar", "alert": "decide_alert", "confirm": "confirm_entry"}.get(kind, "record_oversight")
+        if action == "reassign" and kind == "alert":
+            return "reassign_alert"
+        return command.permission
+
+    def offered(self, action: str) -> bool:
+        """Whether the palette offers ``action``: it applies now and the acting person may do it."""
+        permission = self._permission(action)
         return permission is None or permissions.allowed(permission, self.ctx.actor["role"])
+
+    def footer_mark(self, action: str) -> str | None:
+        """"(SPO)" on a key only an SPO may use, when someone else is acting; "(not yours)" otherwise."""
+        permission = self._permission(action)
+        if permission is None or permissions.allowed(permission, self.ctx.actor["role"]):
+            return None
+        return "(SPO)" if permissions.spo_only(permission) else "(not yours)"
+
+    def _refused(self, action: str) -> bool:
+        """True, saying why in one line, if the acting person may not do ``action`` here."""
+        permission = self._permission(action)
+        if permission is None:
+            return False
+        why = permissions.refusal(permission, self.ctx.actor["role"], self.ctx.actor["name"])
+        if why:
+            self.notify(why, severity="warning", markup=False)
+            return True
+        return False
 
     # --- Filters and search ----------------------------------------------------------------------
 
@@ -326,7 +368,7 @@ class TodayScreen(ActingScreen):
         search.add_class("-visible")
         search.focus()
         if self._search_index is None:
-            self._read_search_index(self._generation, self._search_view)
+            self._read_search_index(self._generation, self._search_view, self.team_choice)
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -379,31 +421,70 @@ class TodayScreen(ActingScreen):
         from spo_tui.screens.oversight_form import OversightForm
 
         entry = self.current
-        if entry is None:
+        if entry is None or self._refused("decide"):
             return
         item = lookup.item_detail(self.ctx, entry.id)
+        if entry.row.kind == "confirm":  # correcting an entry made in your name: a new entry superseding it
+            e = item["detail"]["entry"]
+            self.app.push_screen(
+                OversightForm(
+                    heading=f"Correct the entry {e['entered_by_name']} made: {entry.row.crn or ''} {entry.row.name or ''}".strip(),
+                    submit=lambda values: decisions.correct_entry(self.ctx, entry.id, **_correction(values)),
+                    prefill={"discussed": e["discussed"], "decision": e["decision"]},
+                    draft_key=f"correct:{entry.id}",
+                ),
+                self._done,
+            )
+            return
         self.app.push_screen(
             OversightForm(
                 heading=f"{entry.kind.label}: {entry.row.crn or ''} {entry.row.name or ''}".strip(),
                 submit=lambda values: decisions.record_oversight(self.ctx, item_id=entry.id, **values),
                 prefill={"discussed": _discussed(item)},
                 draft_key=f"oversight:{entry.id}",
+                on_behalf=decisions.on_behalf_banner(self.ctx, item_id=entry.id),
             ),
             self._done,
         )
 
+    def action_confirm(self) -> None:
+        """Confirm the entry a CASPO made in your name: it stands as entered."""
+        entry = self.current
+        if entry is None or self._refused("confirm"):
+            return
+        self._call(lambda: decisions.confirm_entry(self.ctx, entry.id))
+
+    def action_choose_team(self) -> None:
+        """A PDU head chooses one team's queue, or every team's (the Team column shows whose)."""
+        if self._refused("choose_team"):
+            return
+        choices = [("*", "All teams"), *((t, t) for t in lookup.teams(self.ctx))]
+
+        def chosen(value: str) -> None:
+            self.team_choice = None if value == "*" else value
+            self.reload(keep_row=0)
+            self.notify(f"Showing {'every team' if value == '*' else value}", markup=False)
+
+        self._choose("Show the queue of", choices, chosen)
+
     def action_book(self) -> None:
+        if self._refused("book"):
+            return
         entry = self.current
         if entry:
             self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id))
 
     def action_more_info(self) -> None:
+        if self._refused("more_info"):
+            return
         entry = self.current
         if entry:
             self._prompt(f"Ask {entry.row.practitioner} for more information", "What do you need to know?",
                          lambda text: decisions.request_more_information(self.ctx, entry.id, text))  # fmt: skip
 
     def action_escalate(self) -> None:
+        if self._refused("escalate"):
+            return
         entry = self.current
         if entry is None:
             return
@@ -415,24 +496,32 @@ class TodayScreen(ActingScreen):
         self._choose("Escalate to", [(t, t) for t in decisions.ESCALATION_TARGETS], with_note)
 
     def action_sign_off(self) -> None:
+        if self._refused("sign_off"):
+            return
         entry = self.current
         if entry:
             self._prompt("Sign off: your verdict", "What you checked and found (required)",
                          lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=True))  # fmt: skip
 
     def action_return_item(self) -> None:
+        if self._refused("return_item"):
+            return
         entry = self.current
         if entry:
             self._prompt("Return: deficits and guidance", "What must change before you sign (required)",
                          lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=False))  # fmt: skip
 
     def action_waive(self) -> None:
+        if self._refused("waive"):
+            return
         entry = self.current
         if entry:
             self._prompt("Waive touch point: reason", "Why no touch point is needed now (required)",
                          lambda text: decisions.waive_touch_point(self.ctx, entry.id, text))  # fmt: skip
 
     def action_delegate(self) -> None:
+        if self._refused("delegate"):
+            return
         entry = self.current
         if entry is None:
             return
@@ -441,7 +530,7 @@ class TodayScreen(ActingScreen):
 
     def action_done(self) -> None:
         entry = self.current
-        if entry is None:
+        if entry is None or self._refused("done"):
             return
         if entry.row.kind == "task":
             self._prompt("Done: minutes it took", "e.g. 30",
@@ -453,6 +542,8 @@ class TodayScreen(ActingScreen):
         """Log what came back on a waiting item: the practitioner's answer to the question asked,
         the answer to an escalation, or the resubmission of returned work. The dialog shows what
         was asked (and of whom, since when)."""
+        if self._refused("answer"):
+            return
         entry = self.current
         if entry is None:
             return
@@ -472,11 +563,15 @@ class TodayScreen(ActingScreen):
         self._prompt(title, hint, lambda text: decisions.log_answer(self.ctx, entry.id, text), note=note)
 
     def action_unsnooze(self) -> None:
+        if self._refused("unsnooze"):
+            return
         entry = self.current
         if entry:
             self._call(lambda: decisions.unsnooze(self.ctx, entry.id))
 
     def action_snooze(self) -> None:
+        if self._refused("snooze"):
+            return
         entry = self.current
         if entry:
             today = self.ctx.today
@@ -485,6 +580,8 @@ class TodayScreen(ActingScreen):
                          echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
 
     def action_reassign(self) -> None:
+        if self._refused("reassign"):
+            return
         entry = self.current
         if entry is None:
             return
@@ -506,6 +603,8 @@ class TodayScreen(ActingScreen):
 
         screens = {"checkin": CheckinScreen, "protected_hour": ProtectedHourScreen, "supervision": SupervisionScreen,
                    "team": TeamScreen, "monthly": MonthlyScreen}  # fmt: skip
+        if self._refused(f"goto('{name}')"):  # screens outside the role's work are not opened
+            return
         self.app.push_screen(screens[name]())
 
     def action_admin(self) -> None:
@@ -561,6 +660,12 @@ class TodayScreen(ActingScreen):
             ConfirmScreen(f"Undo {what}?\nThe record keeps both: a correction is added, nothing is deleted.", destructive=True),
             confirmed,
         )
+
+
+def _correction(values: dict) -> dict:
+    """The oversight form's values as ``decisions.correct_entry`` takes them (a correction has no
+    actions or minutes of its own: the SPO agrees new actions with a new entry)."""
+    return {k: values[k] for k in ("outcome", "discussed", "decision", "type", "sensitive") if k in values}
 
 
 def _discussed(item: dict) -> str:

@@ -57,14 +57,38 @@ class Context:
     def on_behalf_of(self) -> str | None:
         return self.decider["id"] if self.decider["id"] != self.actor["id"] else None
 
+    @property
+    def team(self) -> str | None:
+        """The team whose work this person sees: their own, or None (every team) for a PDU head or
+        someone with no team. The queue, its counts, search and the team screens are scoped to it."""
+        if self.actor.get("role") == Role.PDU_HEAD.value:
+            return None
+        return (self.actor.get("team") or "").strip() or None
+
+    def decider_for(self, crn: str | None) -> dict[str, Any]:
+        """Whose decision an entry on ``crn`` is: the actor's own, unless a CASPO enters it, when it is
+        the SPO of the case's team (the team of the case's practitioner); failing that, the SPO of the
+        CASPO's own team; failing that, the context's decider. Never the first SPO of another team."""
+        if self.actor.get("role") != Role.CASPO.value:
+            return self.decider
+        team = queries.case_team(self.db, crn) if crn else None
+        return (team and queries.team_spo(self.db, team)) or self.decider
+
     def require(self, action: str) -> None:
         """Refuse ``action`` (a key of ``domain.permissions.PERMISSIONS``) unless the actor's role allows it.
 
-        Entering an oversight record also needs an SPO as the decider: a CASPO enters it on their behalf.
+        Entering an oversight record also needs an SPO as the decider (``require_decider``): a CASPO
+        enters it on their behalf.
         """
         permissions.check(action, self.actor["role"], self.actor["name"])
-        if action == "record_oversight" and self.decider["role"] != Role.SPO.value:
-            raise NotAllowed(f"an oversight record needs an SPO as the decider; {self.decider['name']} is {self.decider['role']}")
+
+    def require_decider(self, crn: str | None) -> dict[str, Any]:
+        """The SPO whose decision an entry on ``crn`` is (``decider_for``), or NotAllowed saying why not."""
+        decider = self.decider_for(crn)
+        if decider["role"] != Role.SPO.value:
+            raise NotAllowed(f"an oversight record needs an SPO as the decider; {decider['name']} is {decider['role']}"
+                             + (": put the CASPO in the SPO's team" if decider is self.actor else ""))
+        return decider
 
 
 def make_context(
@@ -77,7 +101,9 @@ def make_context(
 ) -> Context:
     """Build a context for ``actor_name`` (default: the first SPO in the store).
 
-    A CASPO acts on behalf of the team's SPO. This checks nothing about who may act as whom: the
+    A CASPO acts on behalf of their team's SPO (``decider``); an entry on a case is the decision of
+    the SPO of the case's team (``Context.decider_for``). With several SPOs and a CASPO in no team,
+    the decider stays the CASPO, and an oversight entry is refused saying so. This checks nothing about who may act as whom: the
     CLI and the app decide that first with ``spo_tui.services.identity.who_is_acting``. ``os_user``
     defaults to the account running this process.
     """
@@ -91,10 +117,11 @@ def make_context(
             raise NotFound("there is no SPO in this database yet: import staff or create the demo")
         actor = spos[0]
     decider = actor
-    if actor["role"] == Role.CASPO.value:
-        spos = queries.staff_list(db, (Role.SPO.value,))
-        if spos:
-            decider = spos[0]
+    if actor["role"] == Role.CASPO.value:  # the SPO of the CASPO's own team, else the store's only SPO
+        decider = queries.team_spo(db, actor.get("team") or "") or decider
+        if decider is actor:
+            spos = queries.staff_list(db, (Role.SPO.value,))
+            decider = spos[0] if len(spos) == 1 else decider
     return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock,
                                    os_user=os_user or _this_os_user()))
 

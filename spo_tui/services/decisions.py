@@ -78,14 +78,28 @@ def _write_oversight(
     minutes: int | None = None,
     supersedes_id: str | None = None,
     actions: list[dict[str, Any]] = (),
+    decider: dict[str, Any] | None = None,
 ) -> tuple[str, list[str]]:
-    """Insert an oversight entry and its agreed actions (as queue items). Call inside atomic()."""
+    """Insert an oversight entry and its agreed actions (as queue items). Call inside atomic().
+
+    ``decider`` (default ``ctx.decider_for(crn)``) is whose decision it is. An entry someone else
+    entered in the decider's name (a CASPO's) also puts a ``confirm`` item in the decider's queue.
+    """
+    decider = decider or ctx.decider_for(crn)
     entry_id = writes.insert_oversight(
         ctx.db,
         {"crn": crn, "item_id": item_id, "type": type_.value, "outcome": outcome.value, "discussed": discussed,
-         "decision": decision, "sensitive": int(bool(sensitive)), "decided_by": ctx.decider["id"],
+         "decision": decision, "sensitive": int(bool(sensitive)), "decided_by": decider["id"],
          "entered_by": ctx.actor["id"], "created_at": ctx.now_iso, "minutes": minutes, "supersedes_id": supersedes_id},
     )  # fmt: skip
+    if decider["id"] != ctx.actor["id"] and ctx.actor["id"] is not None:
+        writes.insert_item(
+            ctx.db,
+            {"kind": ItemKind.CONFIRM.value, "crn": crn, "title": f"Confirm: {outcome.label}, entered by {ctx.actor['name']}"[:80],
+             "due": ctx.today.isoformat(), "status": "open", "created_at": ctx.now_iso, "assigned_to": decider["id"],
+             "raised_by": ctx.actor["id"]},
+            {"oversight_id": entry_id},
+        )  # fmt: skip
     action_ids = []
     for action in actions:
         action_ids.append(
@@ -93,7 +107,7 @@ def _write_oversight(
                 ctx.db,
                 {"kind": ItemKind.ACTION.value, "crn": crn, "title": action["description"][:80],
                  "due": action["due"].isoformat(), "status": "open", "created_at": ctx.now_iso,
-                 "assigned_to": None, "raised_by": ctx.decider["id"]},
+                 "assigned_to": None, "raised_by": decider["id"]},
                 {"oversight_id": entry_id, "owner_id": action["owner"]["id"], "description": action["description"]},
             )  # fmt: skip
         )
@@ -138,8 +152,8 @@ def record_oversight(
         item = load_open_item(ctx, item_id, ("sbar", "touch_point", "alert", "supervision", "action"))
         if item["kind"] == "sbar":
             ctx.require("decide_sbar")
-        elif item["kind"] == "alert":
-            ctx.require("close_alert")
+        if item["kind"] == "alert":  # level-3 work stays with the SPO
+            ctx.require("decide_alert")
         crn = item["crn"]
     elif crn:
         crn = normalise_crn(crn)
@@ -147,15 +161,18 @@ def record_oversight(
             raise ValidationError(f"no case with CRN {crn}", field="crn")
     else:
         raise ValidationError("an oversight entry needs a case or an item", field="crn")
+    decider = ctx.require_decider(crn)
     agreed = _validate_actions(ctx, list(actions))
 
     with ctx.db.atomic():
         entry_id, action_ids = _write_oversight(
             ctx, crn=crn, item_id=item_id, type_=type_, outcome=outcome_, discussed=discussed, decision=decision,
-            sensitive=sensitive, minutes=minutes, actions=agreed,
+            sensitive=sensitive, minutes=minutes, actions=agreed, decider=decider,
         )  # fmt: skip
         met = _meet_calendar_touch_points(ctx, crn, except_id=item_id, entry_id=entry_id) if crn else []
-        extra = {"oversight_ids": [entry_id], "created_ids": action_ids, "also_closed": met}
+        # Undo closes the agreed actions and the confirm item this entry made.
+        extra = {"oversight_ids": [entry_id], "created_ids": action_ids + queries.confirm_items(ctx.db, entry_id),
+                 "also_closed": met}  # fmt: skip
         if item is not None:
             detail = _closing_detail(ctx, item)
             audit_id = change_item(
@@ -168,8 +185,9 @@ def record_oversight(
                 action="record_oversight", entity="oversight", entity_id=entry_id, new=extra,
             )  # fmt: skip
     what = f"{len(action_ids)} action{'s' if len(action_ids) != 1 else ''}" if action_ids else "no actions"
+    behalf = f" on behalf of {decider['name']}, who will confirm it" if decider["id"] != ctx.actor["id"] else ""
     return ActionResult(
-        f"Oversight recorded for {crn or 'team'}: {outcome_.label}, {what}",
+        f"Oversight recorded for {crn or 'team'}{behalf}: {outcome_.label}, {what}",
         item_id=item_id, audit_id=audit_id, oversight_id=entry_id, created_ids=tuple(action_ids),
     )  # fmt: skip
 
@@ -575,8 +593,8 @@ def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
     """Give an item to another member of staff: it leaves this SPO's queue."""
     ctx.require("reassign")
     item = load_open_item(ctx, item_id)
-    if item["kind"] == "alert":
-        ctx.require("close_alert")
+    if item["kind"] == "alert":  # level-3 work stays with the SPO
+        ctx.require("reassign_alert")
     person = resolve_staff(ctx, to, "to")
     if item["assigned_to"] == person["id"]:
         raise ValidationError(f"it is already with {person['name']}", field="to")
@@ -585,8 +603,66 @@ def reassign(ctx: Context, item_id: str, to: str) -> ActionResult:
     return ActionResult(f"Reassigned to {person['name']}", item_id=item_id, audit_id=audit_id)
 
 
+# --- Entries made in the SPO's name --------------------------------------------------------------
+
+
+def on_behalf_banner(ctx: Context, *, item_id: str | None = None, crn: str | None = None) -> str | None:
+    """What the oversight form says before a CASPO saves: "Entering on behalf of NAME (SPO, Team A)",
+    naming the SPO the entry will be credited to; None when the actor enters it in their own name."""
+    if item_id and not crn:
+        crn = queries.get_item(ctx.db, item_id)["crn"]
+    decider = ctx.decider_for(crn)
+    if decider["id"] == ctx.actor["id"]:
+        return None
+    team = f", {decider['team']}" if decider.get("team") else ""
+    return f"Entering on behalf of {decider['name']} ({decider['role']}{team}): they will see it to confirm or correct"
+
+
+def _load_confirm(ctx: Context, item_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx.require("confirm_entry")
+    item = load_open_item(ctx, item_id, ItemKind.CONFIRM.value)
+    entry = queries.get_oversight(ctx.db, item["detail"]["oversight_id"])
+    if entry["decided_by"] != ctx.actor["id"]:
+        name = queries.get_staff(ctx.db, entry["decided_by"])["name"]
+        raise NotAllowed(f"only {name}, in whose name it was entered, can confirm or correct it")
+    return item, entry
+
+
+def confirm_entry(ctx: Context, item_id: str) -> ActionResult:
+    """The SPO confirms an oversight entry a CASPO made in their name: the ``confirm`` item closes,
+    the entry stands as it is (it is never edited)."""
+    item, entry = _load_confirm(ctx, item_id)
+    with ctx.db.atomic():
+        audit_id = change_item(
+            ctx, "confirm_entry", item, item_changes=closing(ctx, f"confirmed oversight entry {entry['id']}"),
+            detail_changes={"confirmed_at": ctx.now_iso, "confirmed_by": ctx.actor["id"]},
+        )  # fmt: skip
+    return ActionResult(f"Confirmed: {OversightOutcome(entry['outcome']).label} for {entry['crn'] or 'team'}",
+                        item_id=item_id, audit_id=audit_id, oversight_id=entry["id"])  # fmt: skip
+
+
+def correct_entry(ctx: Context, item_id: str, *, outcome: str, discussed: str, decision: str,
+                  type: str | None = None, sensitive: bool | None = None) -> ActionResult:
+    """The SPO corrects an entry a CASPO made in their name: a new entry, in the SPO's own name,
+    superseding it (the first stays on the record); the ``confirm`` item closes."""
+    item, entry = _load_confirm(ctx, item_id)
+    type_, outcome_, discussed, decision = _check_oversight_fields(type or entry["type"], outcome, discussed, decision)
+    with ctx.db.atomic():
+        new_id, _ = _write_oversight(
+            ctx, crn=entry["crn"], item_id=entry["item_id"], type_=type_, outcome=outcome_, discussed=discussed,
+            decision=decision, sensitive=bool(entry["sensitive"] if sensitive is None else sensitive),
+            supersedes_id=entry["id"], decider=ctx.actor,
+        )  # fmt: skip
+        audit_id = change_item(
+            ctx, "correct_entry", item, item_changes=closing(ctx, f"corrected by oversight entry {new_id}"),
+            detail_changes={"corrected_by": new_id}, extra_new={"oversight_ids": [new_id]},
+        )  # fmt: skip
+    return ActionResult(f"Corrected: a new entry replaces the one entered for {entry['crn'] or 'team'}",
+                        item_id=item_id, audit_id=audit_id, oversight_id=new_id)  # fmt: skip
+
+
 UNDOABLE = (
-    "record_oversight", "book_protected_hour", "request_more_information", "escalate_sbar", "countersign",
+    "confirm_entry", "correct_entry", "record_oversight", "book_protected_hour", "request_more_information", "escalate_sbar", "countersign",
     "waive_touch_point", "delegate_task", "complete_task", "complete_action", "snooze", "reassign",
     "unsnooze", "answer_information_request", "answer_escalation", "resubmit_countersign",
 )  # fmt: skip
@@ -684,7 +760,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
                 {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
                  "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
                  "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error. Reason: {reason}",
-                 "sensitive": entry["sensitive"], "decided_by": ctx.decider["id"], "entered_by": ctx.actor["id"],
+                 "sensitive": entry["sensitive"], "decided_by": ctx.decider_for(entry["crn"])["id"], "entered_by": ctx.actor["id"],
                  "created_at": ctx.now_iso, "supersedes_id": entry_id},
             )  # fmt: skip
             writes.seal_oversight(ctx.db, withdrawn_id)

@@ -19,6 +19,10 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
         if detail.get(key):
             detail[key.removesuffix("_id") + "_name"] = names.get(detail[key], detail[key])
     item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
+    if item["kind"] == "confirm":  # the entry to confirm, as it was entered
+        entry = queries.get_oversight(ctx.db, detail["oversight_id"])
+        detail["entry"] = {**entry, "decided_by_name": names.get(entry["decided_by"], entry["decided_by"]),
+                           "entered_by_name": names.get(entry["entered_by"], entry["entered_by"])}  # fmt: skip
     return item
 
 
@@ -174,6 +178,14 @@ def practitioners(ctx: Context) -> list[dict[str, Any]]:
     return queries.staff_list(ctx.db, ("PO", "PSO", "PQiP", "NQO"))
 
 
-def queue_counts(ctx: Context) -> dict[str, tuple[int, int]]:
-    """Per kind: (items in the queue, of which overdue)."""
-    return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])
+def queue_counts(ctx: Context, team: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per kind: (items in the queue, of which overdue), of the team the queue shows
+    (``services.queue.scope``: the acting person's own by default)."""
+    from spo_tui.services.queue import scope
+
+    return queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"], scope(ctx, team))
+
+
+def teams(ctx: Context) -> list[str]:
+    """Every team (with an SPO), by name: a PDU head's team filter."""
+    return queries.teams(ctx.db)

@@ -15,8 +15,10 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from spo_tui.domain import permissions
 from spo_tui.domain.dates import relative_due
 from spo_tui.store.db import StoreError, db_errors, read_snapshot
+from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
@@ -58,7 +60,7 @@ class QueueEntry:
         shown = {
             "id": r.id, "kind": r.kind, "crn": r.crn, "name": r.name, "practitioner": r.practitioner,
             "rosh": r.rosh, "title": r.title, "due": r.due, "due_text": self.due_text(today),
-            "urgency": self.urgency.score, "catch_up": bool(r.catch_up),
+            "urgency": self.urgency.score, "catch_up": bool(r.catch_up), "team": r.team,
             "reasons": [{"reason": reason, "points": points} for reason, points in self.urgency.reasons],
             "status": r.status,
         }  # fmt: skip
@@ -118,6 +120,39 @@ def _ensure_scored(ctx: Context) -> None:
         pass  # busy or read-only after all: the query scores instead
 
 
+class _AllTeams(str):
+    """The team choice meaning every team (a PDU head's): distinct from any team's name."""
+
+
+#: ``team=ALL_TEAMS``: every team's work (a PDU head's view); ``team=None``: the acting person's own team.
+ALL_TEAMS = _AllTeams("all")
+
+
+def scope(ctx: Context, team: str | None = None) -> str | None:
+    """The team a read is narrowed to, as the store takes it (None: every team).
+
+    ``team=None`` is the acting person's scope (``Context.team``: their own team; every team for a PDU
+    head); ``ALL_TEAMS`` or a team's name is a choice only a PDU head may make, or anyone naming their
+    own team. Anything else is refused in one line saying why.
+    """
+    if team is None:
+        return ctx.team
+    head = permissions.allowed("all_teams", ctx.actor["role"])
+    if isinstance(team, _AllTeams) or team.strip().casefold() == "all":
+        if not head:
+            raise NotAllowed(f"only a PDU head sees every team's queue; {ctx.actor['name']} is {ctx.actor['role']} "
+                             f"in {ctx.team or 'no team'}")  # fmt: skip
+        return None
+    known = {t.casefold(): t for t in queries.teams(ctx.db)}
+    wanted = known.get(team.strip().casefold())
+    if wanted is None:
+        raise ValidationError(f"no team called '{team.strip()}': the teams are {', '.join(known.values()) or 'none'}",
+                              field="team")  # fmt: skip
+    if not head and wanted != ctx.team:
+        raise NotAllowed(f"only a PDU head sees another team's queue; {ctx.actor['name']} is in {ctx.team or 'no team'}")
+    return wanted
+
+
 def _entries(ctx: Context, rows: list[QueueRow]) -> list[QueueEntry]:
     today, weights = ctx.today, ctx.rules.urgency
     return [QueueEntry(row, today, weights) for row in rows]
@@ -131,6 +166,7 @@ def build_queue(
     status: str = "open",
     offset: int = 0,
     rescore_all: bool = True,
+    team: str | None = None,
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
 
@@ -140,13 +176,15 @@ def build_queue(
 
     ``search`` keeps rows whose CRN, name, practitioner or title contains the text (any case).
     ``rescore_all`` false leaves a new day's scoring of every item to ``update_scores``.
+    ``team``: see ``scope``; by default the acting person's own team (every team for a PDU head).
     """
     if search:
-        found = matching_ids(search_index(ctx, kind, status, rescore_all=rescore_all), search)
+        found = matching_ids(search_index(ctx, kind, status, rescore_all=rescore_all, team=team), search)
         return queue_entries(ctx, found[offset : offset + limit if limit else None], rescore_all=rescore_all)
+    in_team = scope(ctx, team)
     with _scored(ctx, rescore_all) as score:
         rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
-                                  offset=offset, score=score)  # fmt: skip
+                                  offset=offset, score=score, team=in_team)  # fmt: skip
     return _entries(ctx, rows)
 
 
@@ -161,10 +199,15 @@ def queue_entries(ctx: Context, ids: list[str], *, rescore_all: bool = True) -> 
 SearchIndex = list[tuple[str, str]]
 
 
-def search_index(ctx: Context, kind: str | None = None, status: str = "open", *, rescore_all: bool = True) -> SearchIndex:
-    """The searchable text of every row of the queue (of one kind, or waiting), in triage order."""
+def search_index(
+    ctx: Context, kind: str | None = None, status: str = "open", *, rescore_all: bool = True, team: str | None = None
+) -> SearchIndex:
+    """The searchable text of every row of the queue (of one kind, or waiting; of the team, see
+    ``scope``), in triage order."""
+    in_team = scope(ctx, team)
     with _scored(ctx, rescore_all) as score:
-        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score)
+        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score,
+                                         team=in_team)  # fmt: skip
     return [(item_id, fold(text)) for item_id, text in rows]
 
 

@@ -669,9 +669,11 @@ def trends(ctx: Context, weeks: int = 8, end: date | None = None) -> Trends:
     weeks = _days(weeks, "weeks", 1, 104)
     end = end or ctx.today
     week_ends = [end - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
-    counts = {kind.value: [0] * weeks for kind in ItemKind}
+    # Entries waiting to be confirmed are a check on the record, not the team's workload: not a trend.
+    counts = {kind.value: [0] * weeks for kind in ItemKind if kind != ItemKind.CONFIRM}
     for kind, *per_week in team_queries.backlog_by_week(ctx.db, week_ends):
-        counts[kind] = [n or 0 for n in per_week]
+        if kind in counts:
+            counts[kind] = [n or 0 for n in per_week]
     backlog = tuple(Series(k, ITEM_KIND_LABELS.get(ItemKind(k), k), tuple(v)) for k, v in counts.items())
     first = week_ends[0] - timedelta(days=6)
     buckets: list[list[float]] = [[] for _ in range(weeks)]

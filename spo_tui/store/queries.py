@@ -59,6 +59,8 @@ class QueueRow:
     waiting_since: str | None = None
     #: For a snoozed item: the day it comes back.
     snoozed_until: str | None = None
+    #: The item's team (``ITEM_TEAM``): its case's practitioner's, else its supervisee's or raiser's.
+    team: str | None = None
 
 
 _QUEUE_FROM = """
@@ -68,7 +70,22 @@ LEFT JOIN staff pp ON pp.id = c.practitioner_id
 LEFT JOIN staff raiser ON raiser.id = i.raised_by
 LEFT JOIN sbars s ON i.kind = 'sbar' AND s.item_id = i.id
 LEFT JOIN countersigns cs ON i.kind = 'countersign' AND cs.item_id = i.id
+LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
+LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 """
+#: An item's team: its case's practitioner's team; with no case (or an unallocated one), the
+#: supervisee's (supervision) or the raiser's (a task, say) if the raiser's team has an SPO. NULL
+#: when none has: a task an SAO or business manager of the PDU raised is then every team's to see.
+ITEM_TEAM = ("COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''),"
+             " CASE WHEN raiser.team IN (SELECT team FROM staff WHERE role = 'SPO') THEN raiser.team END)")
+# Team scoping (:team NULL for every team). Read while the queue is walked top-first from its index,
+# so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no team
+# (a task the PDU's SAO raised, an unallocated case's alert) is the PDU head's, who sees every team;
+# in a store with one team, or with no PDU head to see it, it is in every team's queue instead, so
+# nothing is lost from view.
+_NO_TEAM_SHOWN = ("((SELECT COUNT(DISTINCT team) FROM staff WHERE role = 'SPO' AND active = 1) <= 1"
+                  " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))")
+_IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up,
        CASE WHEN i.status = 'open' AND i.snoozed_until > :today THEN 'snoozed' ELSE i.status END"""
@@ -98,14 +115,14 @@ _ORDER = "i.kind <> 'alert', {score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 
 
-def _queue_where(kind: str | None, status: str) -> str:
+def _queue_where(kind: str | None, status: str, team: str | None = None) -> str:
     where = _STATUS_WHERE[status]
-    return where + (" AND i.kind = :kind" if kind else "")
+    return where + (" AND i.kind = :kind" if kind else "") + (f" AND {_IN_TEAM}" if team else "")
 
 
 def queue_page(
     db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    limit: int | None = None, offset: int = 0, score: str = "i.urgency",
+    limit: int | None = None, offset: int = 0, score: str = "i.urgency", team: str | None = None,
 ) -> list[QueueRow]:
     """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts, in
     triage order, from ``offset`` for ``limit`` rows (all if None).
@@ -114,12 +131,13 @@ def queue_page(
     ``status="catch_up"``: only the open items on the catch-up list (``items.catch_up``).
     ``score`` is the SQL of each item's score: the stored column (fast, from an index) unless the
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
+    ``team`` keeps one team's items (and those of no team); None keeps every team's.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE {_queue_where(kind, status)} ORDER BY {order}"
-           " LIMIT :limit OFFSET :offset")  # fmt: skip
+    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM}"
+           f" WHERE {_queue_where(kind, status, team)} ORDER BY {order} LIMIT :limit OFFSET :offset")  # fmt: skip
     params = {"today": today.isoformat(), "owner": owner_id, "kind": kind, "limit": -1 if limit is None else limit,
-              "offset": offset}  # fmt: skip
+              "offset": offset, "team": team}  # fmt: skip
     return [QueueRow(*row) for row in db.execute(sql, params).fetchall()]
 
 
@@ -130,50 +148,54 @@ def queue_rows_by_id(db: Database, today: date, ids: list[str], score: str = "i.
     params: dict[str, str] = {f"id{n}": item_id for n, item_id in enumerate(ids)}
     marks = ", ".join(f":{key}" for key in params)
     params["today"] = today.isoformat()
-    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
+    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
     rows = {row[0]: QueueRow(*row) for row in cursor.fetchall()}
     return [rows[i] for i in ids if i in rows]
 
 
 def queue_search_text(
     db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    score: str = "i.urgency",
+    score: str = "i.urgency", team: str | None = None,
 ) -> list[tuple[str, str]]:
     """(id, CRN, name, practitioner and title joined by a unit separator) of every queue row, in
-    triage order: what search looks through."""
+    triage order: what search looks through (of one team, if given)."""
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
     sql = (f"SELECT i.id, COALESCE(i.crn, '') || char(31) || COALESCE(c.name, '') || char(31) ||"
            f" COALESCE(pp.name, raiser.name, '') || char(31) || i.title {_QUEUE_FROM}"
-           f" WHERE {_queue_where(kind, status)} ORDER BY {order}")  # fmt: skip
-    return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind}).fetchall()
+           f" WHERE {_queue_where(kind, status, team)} ORDER BY {order}")  # fmt: skip
+    return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind, "team": team}).fetchall()
 
 
-def queue_counts(db: Database, today: date, owner_id: str | None) -> dict[str, tuple[int, int]]:
+_TEAM_FROM = """
+LEFT JOIN cases c ON c.crn = i.crn
+LEFT JOIN staff pp ON pp.id = c.practitioner_id
+LEFT JOIN staff raiser ON raiser.id = i.raised_by
+LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
+LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
+"""
+
+
+def queue_counts(db: Database, today: date, owner_id: str | None, team: str | None = None) -> dict[str, tuple[int, int]]:
     """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on
     others; under ``snoozed``, items snoozed to a later day (overdue: due before today); under
-    ``catch_up``, the open items on the catch-up list (counted in their kind's number too)."""
-    # The same conditions as the queue's own rows, so the counts are the queue's totals.
-    params = {"today": today.isoformat(), "owner": owner_id}
+    ``catch_up``, the open items on the catch-up list (counted in their kind's number too).
+    ``team`` counts one team's queue (as ``queue_page`` reads it); None, every team's."""
+    # The same conditions as the queue's own rows, so the counts are the queue's totals. Without a
+    # team they are read from the index alone; with one, each item's case and people are looked up.
+    params = {"today": today.isoformat(), "owner": owner_id, "team": team}
+    source, scope = (f"items i {_TEAM_FROM}", f" AND {_IN_TEAM}") if team else ("items i", "")
     rows = db.execute(
-        f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_OPEN} GROUP BY i.kind",
+        f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM {source} WHERE {_OPEN}{scope}"
+        " GROUP BY i.kind",
         params,
     ).fetchall()
     counts = {kind: (count, overdue or 0) for kind, count, overdue in rows}
-    waiting = db.execute(
-        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_WAITING}", params
-    ).fetchone()
-    if waiting[0]:
-        counts["waiting"] = (waiting[0], waiting[1] or 0)
-    catch_up = db.execute(
-        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_CATCH_UP}", params
-    ).fetchone()
-    if catch_up[0]:
-        counts["catch_up"] = (catch_up[0], catch_up[1] or 0)
-    snoozed = db.execute(
-        f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM items i WHERE {_SNOOZED}", params
-    ).fetchone()
-    if snoozed[0]:
-        counts["snoozed"] = (snoozed[0], snoozed[1] or 0)
+    for name, where in (("waiting", _WAITING), ("catch_up", _CATCH_UP), ("snoozed", _SNOOZED)):
+        count, overdue = db.execute(
+            f"SELECT COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM {source} WHERE {where}{scope}", params
+        ).fetchone()
+        if count:
+            counts[name] = (count, overdue or 0)
     return counts
 
 
@@ -187,6 +209,7 @@ _DETAIL_TABLE = {
     "task": "tasks",
     "action": "actions",
     "supervision": "supervision",
+    "confirm": "confirms",
 }
 
 
@@ -222,6 +245,9 @@ def last_audit_on_item(db: Database, item_id: str, actor_id: str | None, actions
         [item_id, actor_id, *actions],
     ).fetchone()
     return row[0] if row else None
+def confirm_items(db: Database, oversight_id: str) -> list[str]:
+    """The ``confirm`` items an oversight entry made (one, when a CASPO entered it in an SPO's name)."""
+    return [r[0] for r in db.execute("SELECT item_id FROM confirms WHERE oversight_id = ?", [oversight_id])]
 
 
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
@@ -698,6 +724,25 @@ def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
 def find_staff(db: Database, name: str) -> dict[str, Any] | None:
     """A staff member by exact name, case-insensitively."""
     return _one(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])
+
+
+def case_team(db: Database, crn: str) -> str | None:
+    """The team of a case: its practitioner's team (None if unallocated or in no team)."""
+    row = db.execute("SELECT s.team FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?", [crn]).fetchone()
+    return (row[0] or None) if row else None
+
+
+def team_spo(db: Database, team: str) -> dict[str, Any] | None:
+    """The active SPO of ``team`` (the first by name if it has several), or None."""
+    if not team:
+        return None
+    return _one(db, "SELECT * FROM staff WHERE team = ? AND role = 'SPO' AND active = 1 ORDER BY name LIMIT 1", [team])
+
+
+def teams(db: Database) -> list[str]:
+    """Every team with an active SPO, by name: what a PDU head chooses among."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT team FROM staff WHERE role = 'SPO' AND active = 1 AND team <> '' ORDER BY team")]  # fmt: skip
 
 
 def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:

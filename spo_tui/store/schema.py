@@ -603,5 +603,44 @@ def m0010_waiting_on_others(db: Database) -> None:
     )
 
 
+_KINDS_V1 = "kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision')"
+_KINDS_WITH_CONFIRM = "kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision', 'confirm')"
+
+
+@migrations(name="0011_confirm_and_teams")
+def m0011_confirm_and_teams(db: Database) -> None:
+    """Entries made in the SPO's name wait for the SPO (``confirm`` items), and queues are per team.
+
+    - ``items.kind`` also allows ``confirm``: an oversight entry a CASPO entered on the SPO's behalf
+      sits in that SPO's queue until the SPO confirms it (``confirmed_at``/``confirmed_by``) or
+      corrects it (a new entry superseding it, ``corrected_by``). Widening a CHECK changes nothing
+      stored, so it is done the way SQLite documents for that (editing the table's SQL in the schema,
+      ``PRAGMA writable_schema``) rather than copying a PDU's items into a new table.
+    - ``staff_by_team`` serves team scoping: an item's team is its case's practitioner's team (or,
+      with no case, its supervisee's or raiser's), filtered while the queue is read from its index.
+    """
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'").fetchone()[0]
+    if _KINDS_V1 in sql:
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
+                   [sql.replace(_KINDS_V1, _KINDS_WITH_CONFIRM)])  # fmt: skip
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+        db.execute("PRAGMA writable_schema = OFF")
+    db.executescript(
+        """
+        CREATE TABLE confirms (
+            item_id TEXT PRIMARY KEY REFERENCES items(id),
+            oversight_id TEXT NOT NULL REFERENCES oversight_entries(id),
+            confirmed_at TEXT,
+            confirmed_by TEXT REFERENCES staff(id),
+            corrected_by TEXT REFERENCES oversight_entries(id)
+        );
+        CREATE INDEX confirms_by_oversight ON confirms(oversight_id);
+        CREATE INDEX staff_by_team ON staff(team, role);
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -29,15 +29,17 @@ class FilterBar(Static):
     active: reactive[str] = reactive("all")
 
     #: Labels for a terminal too narrow for the full ones (80 columns).
-    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv"}
+    SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv", "confirm": "Confirm"}
     #: Labels for when even the short ones do not fit.
     TINY = {**SHORT, "alert": "Alert", "sbar": "SBAR", "task": "Task", "action": "Act", "supervision": "Sup",
-            "waiting": "Wait", "snoozed": "Snz", "catch_up": "Catch"}  # fmt: skip
+            "waiting": "Wait", "snoozed": "Snz", "catch_up": "Catch", "confirm": "Conf"}  # fmt: skip
+    #: The last resort: twelve views in 78 cells (an 80-column terminal); help names them in full.
+    MICRO = {**TINY, "alert": "Alrt", "touch_point": "TP", "catch_up": "CU"}
 
     def render(self) -> Content:
-        """The widest form of the line that fits: full labels spaced out, full labels, short, tiny."""
+        """The widest form of the line that fits: full labels spaced out, full labels, short, tiny, micro."""
         width = self.content_region.width
-        for labels, pad in (({}, " "), ({}, ""), (self.SHORT, ""), (self.TINY, "")):
+        for labels, pad in (({}, " "), ({}, ""), (self.SHORT, ""), (self.TINY, ""), (self.MICRO, "")):
             line = self._line(labels, pad)
             if line.cell_length <= width:
                 return line

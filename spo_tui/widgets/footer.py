@@ -8,6 +8,7 @@ that looked the same. This one compares what it would show first.
 from __future__ import annotations
 
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class QuietFooter(Footer):
@@ -15,9 +16,21 @@ class QuietFooter(Footer):
 
     _shown: tuple | None = None
 
+    def compose(self):
+        """Textual's footer, each key the acting person may not use marked as the screen says
+        (``footer_mark(action)``, e.g. "(SPO)"): pressing it says why it is refused."""
+        mark = getattr(self.screen, "footer_mark", None)
+        for widget in super().compose():
+            if mark is not None and isinstance(widget, FooterKey):
+                suffix = mark(widget.action)
+                if suffix:
+                    widget.description = f"{widget.description} {suffix}"
+            yield widget
+
     def bindings_changed(self, screen) -> None:
+        mark = getattr(screen, "footer_mark", lambda _action: None)
         shown = tuple(
-            (binding.key, binding.description, enabled)
+            (binding.key, binding.description, enabled, mark(binding.action))
             for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
             if binding.show
         )

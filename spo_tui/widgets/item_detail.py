@@ -78,7 +78,21 @@ def item_section(item: dict[str, Any], today: date) -> list:
         parts.append(Text(f"Reason: {_v(d['reason'].replace('_', ' '))}"))
     elif kind == ItemKind.SUPERVISION:
         parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} with {_v(d.get('practitioner_name', ''))}"))
+    elif kind == ItemKind.CONFIRM and d.get("entry"):
+        e = d["entry"]
+        parts.append(Text(f"Entered by {_v(e['entered_by_name'])} in the name of {_v(e['decided_by_name'])}"
+                          f" on {local_time(e['created_at']):%d/%m/%Y %H:%M}: v confirms it, d corrects it", style="bold"))
+        parts.append(Text(f"Outcome: {_label(OversightOutcome, e['outcome'])}"))
+        parts.append(Text.assemble(("Discussed: ", "bold"), visible(e["discussed"] or "")))
+        parts.append(Text.assemble(("Decision: ", "bold"), visible(e["decision"] or "")))
     return parts
+
+
+def _label(enum_cls, value: str) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return _v(value)
 
 
 def case_section(case: dict[str, Any], today: date) -> list:

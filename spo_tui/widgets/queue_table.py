@@ -45,10 +45,20 @@ class QueueTable(LineTable):
     COLUMNS = (Column("Kind", 11), Column("Due", 12), Column("RoSH", 4), Column("CRN", 7), Column("Title", 30),
                Column("Name", 16), Column("PP", 16))  # fmt: skip
 
+    def __init__(self, *, show_team: bool = False, **kwargs) -> None:
+        """``show_team``: a Team column after Kind, for a PDU head who sees every team's work."""
+        columns = (self.COLUMNS[0], Column("Team", 8), *self.COLUMNS[1:]) if show_team else None
+        super().__init__(columns, **kwargs)
+        self.show_team = show_team
+
+    def _row_cells(self, entry: QueueEntry, today: date) -> tuple[Cell, ...]:
+        cells = cells_of(entry, today)
+        return (cells[0], (entry.row.team or "", ""), *cells[1:]) if self.show_team else cells
+
     def show_entries(self, entries: list[QueueEntry], today: date, keep_row: int | None = None) -> None:
         """Replace the rows, putting the cursor back on the same row number (the next item)."""
-        self.set_rows([(e.id, cells_of(e, today)) for e in entries], keep_row)
+        self.set_rows([(e.id, self._row_cells(e, today)) for e in entries], keep_row)
 
     def add_entries(self, entries: list[QueueEntry], today: date) -> None:
         """Add rows for ``entries`` at the end."""
-        self.add_rows([(e.id, cells_of(e, today)) for e in entries])
+        self.add_rows([(e.id, self._row_cells(e, today)) for e in entries])
