@@ -30,6 +30,9 @@ class TodayScreen(ActingScreen):
     """Home: what needs the SPO today, most urgent first."""
 
     CSS_PATH = "today.tcss"
+    #: The detail pane goes beside the queue only where the queue keeps room for its title, the
+    #: case name and the practitioner (160 columns); below that it sits under the queue.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
     COMMAND_LIST = TODAY_COMMANDS + FILTER_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 

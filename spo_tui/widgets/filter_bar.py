@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 from textual.reactive import reactive
+from textual.style import Style
 from textual.widgets import Static
 
 from spo_tui.commands import FILTERS
@@ -23,8 +24,11 @@ class FilterBar(Static):
         link-style: none;
         link-style-hover: underline;
         link-background-hover: transparent;
+        & > .filter-bar--active { color: $foreground; background: $primary-muted; text-style: bold underline; }
+        & > .filter-bar--inactive { color: $foreground 75%; }
     }
     """
+    COMPONENT_CLASSES = {"filter-bar--active", "filter-bar--inactive"}
 
     active: reactive[str] = reactive("all")
 
@@ -37,9 +41,11 @@ class FilterBar(Static):
 
     def _line(self, *, short: bool) -> Content:
         pieces = []
+        styles = {active: Style.from_rich_style(self.get_component_rich_style(f"filter-bar--{'active' if active else 'inactive'}"))
+                  for active in (True, False)}  # fmt: skip
         for n, (name, label, _kind) in enumerate(FILTERS):
             label = self.SHORT.get(name, label) if short else label
-            style = "bold $text on $primary" if name == self.active else "$text-muted"
             pad = "" if short else " "
-            pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{n} {label}{pad}[/]"))
+            piece = Content.from_markup(f"[@click=screen.filter('{name}')]{pad}{n} {label}{pad}[/]")
+            pieces.append(piece.stylize_before(styles[name == self.active]))
         return Content(" ").join(pieces)
