@@ -21,6 +21,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
+from spo_tui.widgets.tick_box import TickBox
+
 from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
@@ -170,7 +172,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-due", classes="error", markup=False)
-                yield Checkbox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
+                yield TickBox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
             yield Label("", id="error-form", classes="error", markup=False)
             yield Label("ctrl+s save · esc cancel · tab next field", id="form-hint", markup=False)
 
@@ -200,6 +202,16 @@ class OversightForm(ModalScreen["ActionResult | None"]):
     def is_dirty(self) -> bool:
         """True when the form differs from what it opened with (before any draft)."""
         return self._state != self.baseline
+
+    def has_typed_text(self) -> bool:
+        """Anything typed not yet saved (what quitting would ask about)."""
+        if self._finished:
+            return False
+        try:
+            self._state = self.read_state()
+        except NoMatches:
+            pass
+        return self.is_dirty
 
     # --- Changes and drafts ---------------------------------------------------------------------
 
@@ -354,4 +366,4 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 self._discard_draft()
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed?"), answered)
+        self.app.push_screen(ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered)

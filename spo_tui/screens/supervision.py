@@ -351,9 +351,12 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             return
         self.dismiss(result)
 
+    def has_typed_text(self) -> bool:
+        """Anything typed not yet recorded (what quitting would ask about)."""
+        return bool(self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes")))
+
     def action_cancel(self) -> None:
-        typed = self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes"))
-        if not typed:
+        if not self.has_typed_text():
             self.dismiss(None)
             return
 
@@ -361,4 +364,4 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard this record?"), answered)
+        self.app.push_screen(ConfirmScreen("Discard this record?", destructive=True, yes="discard it", no="keep typing"), answered)
