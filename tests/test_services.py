@@ -487,7 +487,7 @@ def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work)
 
 def test_returning_records_rejected_with_the_guidance(ctx, work):
     result = decisions.countersign(ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False)
-    assert result.message == "Returned: OASYS for X123456"
+    assert result.message == "Returned for rework: OASys assessment for X123456"
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"]) == ("closed", "REJECTED")
     assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "REJECTED", "Section 6 missing the DA history")]

@@ -19,6 +19,7 @@ from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
+from spo_tui.domain.vocab import closed_note_label
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 #: A flag review this many days away or fewer is shown as coming due.
@@ -210,7 +211,7 @@ class CaseScreen(Screen):
         status = row.get("status") or ""
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
-        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, row.get("closed_note") or ""]
+        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, closed_note_label(row.get("closed_note"))]
         return tuple((c, style) for c in cells)
 
     def _show_detail(self, key: str | None) -> None:

@@ -17,6 +17,7 @@ from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
     DELEGATE_ROLES,
+    CountersignKind,
     CountersignState,
     ItemKind,
     OversightOutcome,
@@ -323,8 +324,9 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     else:
         new_state, outcome = CountersignState.REJECTED, OversightOutcome.RETURNED
     if new_state not in COUNTERSIGN_TRANSITIONS.get(old_state, set()):
-        raise NotAllowed(f"cannot go from {old_state.value} to {new_state.value}")
-    kind_label = item["detail"]["kind"].replace("_", " ")
+        raise NotAllowed(f"this item is {old_state.label}: it cannot now be {new_state.label}")
+    kind_label = CountersignKind(item["detail"]["kind"]).label if item["detail"]["kind"] in CountersignKind.__members__ \
+        else item["detail"]["kind"].replace("_", " ")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT, outcome=outcome,
@@ -337,10 +339,10 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
         stays_open = new_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN
         audit_id = change_item(
             ctx, "countersign", item,
-            item_changes={} if stays_open else closing(ctx, f"{new_state.value}: {verdict[:60]}"),
+            item_changes={} if stays_open else closing(ctx, f"{new_state.label.capitalize()}: {verdict[:60]}"),
             detail_changes={"state": new_state.value}, extra_new={"oversight_ids": [entry_id]},
         )  # fmt: skip
-    word = "Signed off" if signed_off else "Returned"
+    word = "Signed off" if signed_off else "Returned for rework"
     return ActionResult(f"{word}: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id)
 
 
