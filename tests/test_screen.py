@@ -204,3 +204,66 @@ async def test_ctrl_q_with_nothing_typed_quits_at_once(team_db):
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+# --- Plain words and UK dates ------------------------------------------------------------------------
+
+
+async def test_a_countersign_item_says_its_state_in_words_and_a_return_is_recorded_as_returned(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["countersign"])
+        detail = app.screen.query_one("#detail").text
+        assert "awaiting countersignature" in detail and "AWAITING_COUNTERSIGN" not in detail
+        assert "PSR gatekeeping by Pat Officer" in detail
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"Section 6 is missing the DA history")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("Returned for rework" in str(n.message) for n in app._notifications)
+    assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]  # the national value stays
+    note = rows(path, "SELECT closed_note FROM items WHERE id = ?", [ids["countersign"]])[0][0]
+    assert note.startswith("Returned for rework: ") and "REJECTED" not in note
+
+
+def test_an_old_rejected_note_is_shown_in_words():
+    from spo_tui.domain.vocab import closed_note_label
+
+    assert closed_note_label("REJECTED: no DA history") == "Returned for rework: no DA history"
+    assert closed_note_label("done in 30 min") == "done in 30 min"
+
+
+def test_arranging_a_touch_point_says_the_day_and_time_as_dates_are_written_here(ctx):
+    from spo_tui.services import admin, intake
+
+    item = intake.add_touch_point(ctx, "X123456", "2026-11-30", "Check-in").item_id
+    result = admin.mark_arranged(ctx, item, "fri 10:30")
+    assert result.message == "Touch point on X123456 arranged for Fri 27/11/2026 10:30"
+
+
+def test_correcting_a_case_names_the_fields_in_words(ctx):
+    from spo_tui.services import admin
+
+    result = admin.update_case(ctx, "X123456", rosh="VERY_HIGH")
+    assert result.message.startswith("X123456: RoSH updated")
+
+
+def test_an_empty_crn_asks_for_one():
+    from spo_tui.domain.errors import ValidationError
+    from spo_tui.domain.vocab import normalise_crn
+
+    with pytest.raises(ValidationError) as error:
+        normalise_crn("  ")
+    assert str(error.value) == "A CRN is needed: one letter and six digits, e.g. X123456"
+
+
+def test_a_reminder_for_an_overdue_touch_point_says_it_was_due_and_how_late(ctx):
+    from spo_tui.services import admin, intake
+
+    intake.add_touch_point(ctx, "X123456", "2026-08-06", "Quarterly review")  # 109 days before 23/11/2026
+    line = [line for lines in admin.touch_point_diary(ctx).values() for line in lines if line.crn == "X123456"][0]
+    assert "was due by Thursday 06 August 2026 (109 days overdue)" in line.reminder
+    assert "is due by" not in line.reminder
