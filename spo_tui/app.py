@@ -48,11 +48,19 @@ class NoControlCharacters(LineFilter):
         ]  # fmt: skip
 
 
+def _case_finder():
+    from spo_tui.palette import CaseFinder
+
+    return CaseFinder
+
+
 class SpoApp(App[None]):
     """spo-tui. Given its database path; nothing is opened until the app mounts."""
 
     CSS_PATH = "app.tcss"
     TITLE = "spo-tui"
+    #: The palette: the screen's commands (``get_system_commands``) and, as a CRN or name is typed, cases.
+    COMMANDS = App.COMMANDS | {lambda: _case_finder()}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(

@@ -267,3 +267,36 @@ def test_a_reminder_for_an_overdue_touch_point_says_it_was_due_and_how_late(ctx)
     line = [line for lines in admin.touch_point_diary(ctx).values() for line in lines if line.crn == "X123456"][0]
     assert "was due by Thursday 06 August 2026 (109 days overdue)" in line.reminder
     assert "is due by" not in line.reminder
+
+
+# --- A CRN typed in the palette or the search opens the case -----------------------------------------
+
+
+async def test_a_crn_typed_into_the_search_opens_the_case(team_db):
+    path, _ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"y123456", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CaseScreen"
+        assert app.screen.crn == "Y123456"
+
+
+async def test_a_crn_typed_into_the_command_palette_opens_the_case(team_db):
+    path, _ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"X123456")
+        commands = app.screen.query_one("CommandList")
+        for _ in range(100):  # the palette searches in the background: wait for its first hit
+            await pilot.pause(0.05)
+            if commands.option_count and "Open case X123456" in str(commands.get_option_at_index(0).prompt):
+                break
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CaseScreen"
+        assert app.screen.crn == "X123456"

@@ -15,6 +15,7 @@ from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, TODAY_COMMANDS, WAITING
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.vocab import CRN_PATTERN
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
@@ -349,8 +350,12 @@ class TodayScreen(ActingScreen):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the search; a CRN typed in full opens its case (no need to find a row of it)."""
         self._log_search()
         self.query_one(QueueTable).focus()
+        text = event.value.strip().upper()
+        if CRN_PATTERN.match(text) and lookup.find_cases(self.ctx, text, limit=1):
+            self.app.open_case(text)
 
     def key_escape(self) -> None:
         found = self.query("#search")
