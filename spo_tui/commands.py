@@ -75,7 +75,7 @@ TODAY_COMMANDS: tuple[Command, ...] = (
     Command("snooze", "z", "snooze", "Snooze", "Hide until a date: tomorrow, mon, 3d, 25/12",
             _k("sbar", "touch_point", "countersign", "task", "action", "supervision"), permission="snooze"),
     Command("reassign", "a", "reassign", "Reassign", "Give the item to another member of staff",
-            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False,
+            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"),
             permission="reassign"),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
             _k("alert", "sbar", "touch_point", "countersign", "action"), statuses=("open", "waiting")),

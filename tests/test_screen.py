@@ -300,3 +300,38 @@ async def test_a_crn_typed_into_the_command_palette_opens_the_case(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "CaseScreen"
         assert app.screen.crn == "X123456"
+
+
+# --- Smaller things ----------------------------------------------------------------------------------
+
+
+async def test_reassign_is_in_the_footer(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        shown = [key for key, b in app.screen.active_bindings.items() if b.binding.show and b.enabled]
+        assert "a" in shown
+
+
+async def test_b_on_an_sbar_already_booked_asks_before_moving_it(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("b")
+        await pilot.pause()
+        first = rows(path, "SELECT booked_for FROM sbars")
+        await select_item(app, pilot, ids["sbar"])
+        await pilot.press("b")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        assert "already booked into the protected hour Mon 23/11/2026 13:00" in app.screen.question
+        await pilot.press("enter")  # keeps the booking
+        await pilot.pause()
+        assert rows(path, "SELECT booked_for FROM sbars") == first
+        await pilot.press("b", "y")
+        await pilot.pause()
+    assert rows(path, "SELECT booked_for FROM sbars") != first

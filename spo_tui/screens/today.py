@@ -388,9 +388,22 @@ class TodayScreen(ActingScreen):
         )
 
     def action_book(self) -> None:
+        """Book the SBAR into the next free slot; one booked already is moved only if the SPO says so."""
+        from spo_tui.domain.dates import uk_moment
+        from spo_tui.screens.prompts import ConfirmScreen
+
         entry = self.current
-        if entry:
+        if entry is None:
+            return
+        booked = (lookup.item_detail(self.ctx, entry.id)["detail"] or {}).get("booked_for")
+        if not booked:
             self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id))
+            return
+        question = f"This SBAR is already booked into the protected hour {uk_moment(booked)}. Move it to the next free slot?"
+        self.app.push_screen(
+            ConfirmScreen(question, destructive=True, yes="move it", no="keep the booking"),
+            lambda move: self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id)) if move else None,
+        )
 
     def action_more_info(self) -> None:
         entry = self.current
