@@ -335,3 +335,67 @@ async def test_b_on_an_sbar_already_booked_asks_before_moving_it(team_db):
         await pilot.press("b", "y")
         await pilot.pause()
     assert rows(path, "SELECT booked_for FROM sbars") != first
+
+
+# --- Keys that do not fit the row say why ------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from test_rhythm_screens import demo_copy, rich_demo, start  # noqa: E402,F401 - fixtures
+
+from spo_tui.screens.protected_hour import ProtectedHourScreen  # noqa: E402
+from spo_tui.screens.supervision import SupervisionScreen  # noqa: E402
+from spo_tui.screens.team import TeamScreen  # noqa: E402
+
+
+def _said(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_a_second_t_on_a_not_seen_case_says_it_has_a_touch_point(demo_copy):
+    app, pilot, cm = await start(demo_copy, TeamScreen())
+    try:
+        await pilot.press("3")
+        await pilot.pause()
+        crn = app.screen.current_unseen.crn
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        assert any(f"{crn} already has an open touch point" in m for m in _said(app))
+    finally:
+        await cm.__aexit__(None, None, None)
+    assert len(rows(demo_copy, "SELECT id FROM items WHERE crn = ? AND kind = 'touch_point' AND status = 'open'", [crn])) == 1
+
+
+async def test_d_on_a_free_protected_hour_slot_says_it_is_free(demo_copy):
+    app, pilot, cm = await start(demo_copy, ProtectedHourScreen(day=date(2026, 11, 24)))
+    try:
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.current.free
+        await pilot.press("d")
+        await pilot.pause()
+        assert any("slot is free: nothing to decide" in m for m in _said(app))
+        assert type(app.screen).__name__ == "ProtectedHourScreen"
+    finally:
+        await cm.__aexit__(None, None, None)
+
+
+async def test_r_in_the_planner_with_nothing_booked_says_so(demo_copy):
+    app, pilot, cm = await start(demo_copy, SupervisionScreen())
+    try:
+        screen = app.screen
+        table = screen.query_one("#plan")
+        for n in range(table.row_count):
+            table.move_cursor(row=n)
+            await pilot.pause()
+            if not screen.current.sessions:
+                break
+        assert not screen.current.sessions
+        await pilot.press("r")
+        await pilot.pause()
+        assert any(f"Nothing is booked with {screen.current.name} to record" in m for m in _said(app))
+        assert type(app.screen).__name__ == "SupervisionScreen"
+    finally:
+        await cm.__aexit__(None, None, None)

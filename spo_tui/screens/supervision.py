@@ -163,6 +163,14 @@ class SupervisionScreen(RhythmScreen):
             return r is not None
         return True
 
+    def why_not(self, action: str) -> str | None:
+        r = self.current
+        if r is None:
+            return "No practitioner is highlighted"
+        if action in ("postpone", "record"):
+            return f"Nothing is booked with {r.name} to {action}: b books a session first"
+        return None
+
     @on(DataTable.RowHighlighted, "#plan")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
