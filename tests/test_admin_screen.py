@@ -278,7 +278,7 @@ async def test_import_staff_csv_end_to_end(team_db, tmp_path):
         await pilot.pause()
         await pilot.press("i")
         await pilot.pause()
-        await pilot.press("2")  # staff
+        await pilot.press("1")  # staff: first, as it must be imported first
         await pilot.pause()
         await pilot.press(*str(csv_path), "enter")
         await app.workers.wait_for_complete()

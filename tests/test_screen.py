@@ -399,3 +399,27 @@ async def test_r_in_the_planner_with_nothing_booked_says_so(demo_copy):
         assert type(app.screen).__name__ == "SupervisionScreen"
     finally:
         await cm.__aexit__(None, None, None)
+
+
+# --- The import menu and its report ------------------------------------------------------------------
+
+
+async def test_the_import_menu_lists_staff_first_and_its_report_opens_at_the_top(team_db, tmp_path):
+    path, _ids = team_db
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("name,role\n" + "".join(f"Person {n:03d},Wizard\n" for n in range(80)), encoding="utf-8")
+    app = make_app(path)
+    app.actor_name = "Cas Admin"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.screen.choices[0] == ("staff", "Staff") and app.screen.choices[1][0] == "cases"
+        await pilot.press("1", *str(csv_path), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TextScreen"
+        body = app.screen.query_one("#text-body")
+        assert body.scroll_y == 0 and body.cursor_location == (0, 0)
+        assert body.document.line_count > 40  # long enough to scroll
+    assert rows(path, "SELECT COUNT(*) FROM staff WHERE name LIKE 'Person %'") == [(0,)]  # a dry run so far

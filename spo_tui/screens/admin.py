@@ -61,7 +61,8 @@ _KEY_WORDS = {
     "add_sbar": "SBAR", "add_countersign": "Countersign", "add_task": "Task", "add_alert": "Alert",
     "add_case": "Case", "add_transfer": "Transfer", "add_absence": "Absence", "edit_case": "Case", "edit_sbar": "SBAR",
 }  # fmt: skip
-IMPORT_KINDS = (("cases", "Cases"), ("staff", "Staff"), ("countersign", "Countersign items"), ("touchpoints", "Touch points"))
+#: Staff first: a cases extract names its practitioners, who must already be on the staff list.
+IMPORT_KINDS = (("staff", "Staff"), ("cases", "Cases"), ("countersign", "Countersign items"), ("touchpoints", "Touch points"))
 TRANSFER_STATUS_LABELS = {"requested": "Requested", "in_progress": "In progress", "completed": "Completed", "cancelled": "Cancelled"}
 _SENTENCE_LABELS = {
     SentenceType.COMMUNITY_ORDER: "Community order",
@@ -148,7 +149,13 @@ class TextScreen(ModalScreen[bool]):
             yield Label(self.hint, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#text-body", TextArea).select_all()
+        """All of it selected, with the cursor (and so the view) at the top: a report is read from
+        its first line (the summary), not its last."""
+        from textual.widgets.text_area import Selection
+
+        area = self.query_one("#text-body", TextArea)
+        area.selection = Selection(area.document.end, (0, 0))
+        area.scroll_home(animate=False, immediate=True)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.body)
