@@ -423,3 +423,18 @@ async def test_the_import_menu_lists_staff_first_and_its_report_opens_at_the_top
         assert body.scroll_y == 0 and body.cursor_location == (0, 0)
         assert body.document.line_count > 40  # long enough to scroll
     assert rows(path, "SELECT COUNT(*) FROM staff WHERE name LIKE 'Person %'") == [(0,)]  # a dry run so far
+
+
+# --- Export for someone who has only used the demo ---------------------------------------------------
+
+
+def test_export_oversight_for_a_demo_only_user_says_to_add_demo(tmp_path):
+    from test_cli import run
+
+    made = run("demo", tmp_path=tmp_path)  # the demo database, in its default place
+    assert made.returncode == 0, made.stderr
+    result = run("export", "oversight", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("spo-tui: no database at ") and "add --demo" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not list((tmp_path / "xdg-data").rglob("spo.db"))  # nothing made where the real one would be
