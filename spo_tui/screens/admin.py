@@ -343,6 +343,13 @@ class AdminScreen(ActingScreen):
             return None
         return rows[table.cursor_row]
 
+    def highlighted_crn(self) -> str | None:
+        """The CRN of the row highlighted in the list on show (diary, MAPPA, transfers), if any."""
+        row = self._current(self.active_pane) if self.is_mounted else None
+        if row is None:
+            return None
+        return getattr(row, "crn", None) or (row.get("crn") if isinstance(row, dict) else None)
+
     @property
     def active_pane(self) -> str:
         return self.query_one("#admin-tabs", TabbedContent).active or "diary"
@@ -477,9 +484,15 @@ class AdminScreen(ActingScreen):
     def action_add_sbar(self) -> None:
         if not self._allowed("add_sbar"):
             return
+        # Decided: the highlighted row's case, and its practitioner as the one who raised it (a CASPO
+        # logs an SBAR for the PP far more often than for anyone else); both can be changed.
+        crn = self.highlighted_crn()
+        practitioner = (lookup.case_summary(self.ctx, crn).get("practitioner") if crn else None) or ""
+        options = self._practitioner_options()
+        practitioner = practitioner if practitioner in {v for _l, v in options} else ""
         fields = [
-            Field("crn", "CRN", placeholder="X123456"),
-            Field("raised_by", "Raised by", "select", self._practitioner_options(), "Choose the practitioner", blank=True),
+            Field("crn", "CRN", placeholder="X123456", value=crn or ""),
+            Field("raised_by", "Raised by", "select", options, "Choose the practitioner", blank=True, value=practitioner),
             Field("situation", "Situation", "textarea", placeholder="What is happening now"),
             Field("background", "Background", "textarea", placeholder="What led to it"),
             Field("assessment", "Assessment", "textarea", placeholder="The practitioner's view of the risk"),
@@ -610,7 +623,8 @@ class AdminScreen(ActingScreen):
             if text and found:
                 self._edit_case_form(found[-1])
 
-        self.app.push_screen(PromptScreen("Edit which case?", "CRN, e.g. X123456", submit=check), open_form)
+        self.app.push_screen(PromptScreen("Edit which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "",
+                                          submit=check), open_form)  # fmt: skip
 
     def _edit_case_form(self, case: dict[str, Any]) -> None:
         crn = case["crn"]
