@@ -438,3 +438,30 @@ def test_export_oversight_for_a_demo_only_user_says_to_add_demo(tmp_path):
     assert result.stderr.startswith("spo-tui: no database at ") and "add --demo" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list((tmp_path / "xdg-data").rglob("spo.db"))  # nothing made where the real one would be
+
+
+async def test_an_agreed_actions_owner_completes_to_a_staff_name(team_db):
+    path, ids = team_db
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "d")
+        await pilot.pause()
+        await pilot.press(*"Recall not needed")
+        app.screen.query_one("#action-1-desc").focus()
+        await pilot.press(*"Weekly contact")
+        app.screen.query_one("#action-1-owner").focus()
+        await pilot.press(*"pat")
+        owner = app.screen.query_one("#action-1-owner")
+        for _ in range(100):  # the suggestion is looked up in the background
+            await pilot.pause(0.02)
+            if owner._suggestion:
+                break
+        await pilot.press("right")  # accepts the suggestion
+        assert app.screen.query_one("#action-1-owner").value == "Pat Officer"
+        app.screen.query_one("#action-1-due").focus()
+        await pilot.press(*"fri", "ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+    assert rows(path, "SELECT s.name FROM items i JOIN actions a ON a.item_id = i.id JOIN staff s ON s.id = a.owner_id") \
+        == [("Pat Officer",)]

@@ -22,12 +22,11 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
-from spo_tui.widgets.tick_box import TickBox
-
 from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
 from spo_tui.screens.prompts import ConfirmScreen
+from spo_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult

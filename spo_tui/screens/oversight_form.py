@@ -19,9 +19,8 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
-
-from spo_tui.widgets.tick_box import TickBox
 
 from spo_tui.domain.dates import parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
@@ -30,6 +29,7 @@ from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.services import drafts
 from spo_tui.services.decisions import AgreedAction
+from spo_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult
@@ -123,6 +123,16 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         self._state = merged
         self._draft_restored = True
 
+    def _staff_suggester(self) -> SuggestFromList | None:
+        """Staff names, completed as they are typed (→ or End accepts): an owner the service will find."""
+        ctx = getattr(self.app, "ctx", None)
+        if ctx is None:
+            return None
+        from spo_tui.services import lookup
+
+        names = [visible(s["name"], lines=False) for s in lookup.staff(ctx)]
+        return SuggestFromList(names, case_sensitive=False) if names else None
+
     def compose(self) -> ComposeResult:
         self._load_draft()
         initial = self._initial
@@ -161,12 +171,13 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                     yield Label("Agreed action", classes="col-desc")
                     yield Label("Owner", classes="col-owner")
                     yield Label("Due", classes="col-due")
+                suggester = self._staff_suggester()
                 for n, (desc, owner, due) in enumerate(initial["actions"], start=1):
                     with Horizontal(classes="action-row"):
                         yield Input(visible(desc, lines=False), placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
                                     classes="col-desc", compact=True)  # fmt: skip
                         yield Input(visible(owner, lines=False), placeholder="practitioner name", id=f"action-{n}-owner",
-                                    classes="col-owner", compact=True)  # fmt: skip
+                                    classes="col-owner", compact=True, suggester=suggester)  # fmt: skip
                         yield Input(visible(due, lines=False), placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
                                     classes="col-due", compact=True)  # fmt: skip
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
