@@ -472,10 +472,10 @@ def history(ctx, item_id):
 
 def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work):
     result = decisions.countersign(ctx, work["countersign"], verdict="Risk analysis sound; RMP complete", signed_off=True)
-    assert result.message == "Signed off: OASYS for X123456"
+    assert result.message == "Signed off: OASys assessment for X123456"
     item = queries.get_item(ctx.db, work["countersign"])
     assert item["detail"]["state"] == "COUNTERSIGNED"
-    assert (item["status"], item["closed_note"]) == ("closed", "COUNTERSIGNED: Risk analysis sound; RMP complete")
+    assert (item["status"], item["closed_note"]) == ("closed", "Signed off: Risk analysis sound; RMP complete")
     assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Risk analysis sound; RMP complete")]
     by = ctx.db.execute("SELECT by_id, at FROM countersign_history").fetchone()
     assert by == (staff_id(ctx.db, SPO), "2026-11-23T09:00:00Z")

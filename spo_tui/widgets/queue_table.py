@@ -51,11 +51,11 @@ class QueueTable(LineTable):
     }
     """
 
-    # Most telling first. The title takes the width left over; the case name and the practitioner
-    # show whenever the title can still have 28 cells beside them (a 120-column terminal and wider),
-    # and give way to the title, practitioner first, below that.
+    # Most telling first. The title takes the width left over, at least 28 cells; the case name and
+    # the practitioner fit beside it from 120 columns, and below that are reached by scrolling
+    # sideways (→), as before: hidden outright they could not be seen at all.
     COLUMNS = (Column("Kind", 11), Column("Due", 12), Column("RoSH", 4), Column("CRN", 7), Column("Title", 28, flex=True),
-               Column("Name", 16, drop=1), Column("PP", 16, drop=2))  # fmt: skip
+               Column("Name", 16), Column("PP", 16))  # fmt: skip
 
     def show_entries(self, entries: list[QueueEntry], today: date, keep_row: int | None = None) -> None:
         """Replace the rows, putting the cursor back on the same row number (the next item)."""
