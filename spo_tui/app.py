@@ -62,11 +62,19 @@ def acting_line(ctx: Context, acting) -> str:
     return who
 
 
+def _case_finder():
+    from spo_tui.palette import CaseFinder
+
+    return CaseFinder
+
+
 class SpoApp(App[None]):
     """spo-tui. Given its database path; nothing is opened until the app mounts."""
 
     CSS_PATH = "app.tcss"
     TITLE = "spo-tui"
+    #: The palette: the screen's commands (``get_system_commands``) and, as a CRN or name is typed, cases.
+    COMMANDS = App.COMMANDS | {lambda: _case_finder()}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(
@@ -115,7 +123,35 @@ class SpoApp(App[None]):
         """Textual's notification, with any control character in the text shown as an escape."""
         super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
 
+    #: What the terminal's own title bar (or tab) says: set on start, restored on quit.
+    terminal_title: str = ""
+
+    def watch_sub_title(self, sub_title: str) -> None:
+        """The terminal's title follows the header: ``spo-tui — NAME (ROLE)``, so a tab or a window
+        list shows which app, and as whom, without switching to it. The date is left out of it."""
+        who = sub_title.split(" · ")[0] if sub_title else ""
+        self._set_terminal_title(f"{self.title} — {who}" if who else self.title)
+
+    def _set_terminal_title(self, text: str) -> None:
+        """Say ``text`` in the terminal's title (OSC 2), first keeping the terminal's own title on its
+        title stack (XTWINOPS 22) so quitting puts it back; terminals without a stack ignore that."""
+        text = visible(text, lines=False).replace("\x07", "")
+        driver = self._driver
+        if driver is None or text == self.terminal_title:
+            return
+        if not self.terminal_title:
+            driver.write("\x1b[22;0t")
+        self.terminal_title = text
+        driver.write(f"\x1b]2;{text}\x07")
+        driver.flush()
+
+    def on_unmount(self) -> None:
+        if self.terminal_title and self._driver is not None:
+            self._driver.write("\x1b[23;0t")  # the terminal's own title back
+            self._driver.flush()
+
     def on_mount(self) -> None:
+        self._set_terminal_title(self.title)
         self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"
         db = open_db(self.db_path)
         if is_empty(db):
@@ -316,6 +352,23 @@ class SpoApp(App[None]):
             self.push_screen(TooSmallScreen(self.MIN_SIZE))
         elif not small and showing:
             self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """Quit (``q``, ``Ctrl+Q``, the palette); from a form with text typed in it, ask first: the
+        answer is ``y`` to quit, and Enter or Esc keep the form open (an oversight entry's text is
+        kept as a draft either way, but an admin form's is not)."""
+        from spo_tui.screens.prompts import ConfirmScreen
+
+        typed = getattr(self.screen, "has_typed_text", None)
+        if typed is not None and typed():
+            def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    self.exit()
+
+            self.push_screen(ConfirmScreen("Quit spo-tui? What you typed in this form has not been saved.",
+                                           destructive=True, yes="quit", no="back to the form"), answered)  # fmt: skip
+            return
+        self.exit()
 
     def action_help(self) -> None:
         from spo_tui.screens.help import HelpScreen

@@ -846,6 +846,21 @@ def _read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+def _only_the_demo(args: argparse.Namespace) -> str | None:
+    """For someone who has only ever opened the demo (``--demo``): say how to export from it, rather
+    than "no database at …". Decided: no silent fall-back to the demo, whose made-up entries must never
+    be mistaken for real ones to be typed into nDelius; the message names the two ways on."""
+    from spo_tui.config import default_demo_path
+
+    if args.db or getattr(args, "demo", False) or os.environ.get("SPO_TUI_DB"):
+        return None
+    path, demo = _db_path(args), default_demo_path()
+    if path.exists() or not demo.exists():
+        return None
+    return (f"no database at {path}: you have only used the demo so far. To export the demo's entries add "
+            f"--demo (spo-tui --demo export oversight); for another file add --db PATH")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from spo_tui.domain.dates import parse_date
     from spo_tui.domain.errors import SpoError
@@ -856,6 +871,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail("--limit must be 1 or more")
     if args.what == "oversight" and args.mark_entered and not args.output:
         return _fail(export.MARK_NEEDS_FILE)
+    missing = _only_the_demo(args)
+    if missing:
+        return _fail(missing)
     try:
         db = open_db(_db_path(args), create=False)
         ctx = _context(args, db)

@@ -94,7 +94,7 @@ TODAY_COMMANDS: tuple[Command, ...] = (
             _k("sbar", "touch_point", "countersign", "task", "action", "supervision"), statuses=("snoozed",),
             permission="snooze"),
     Command("reassign", "a", "reassign", "Reassign", "Give the item to another member of staff",
-            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"), show=False,
+            _k("alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"),
             permission="reassign"),
     Command("open_case", "c", "open_case", "Case", "Open the case of the selected item",
             _k("alert", "sbar", "touch_point", "countersign", "action", "confirm"), statuses=("open", "waiting", "snoozed")),

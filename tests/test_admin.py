@@ -94,7 +94,7 @@ def test_sbar_can_be_corrected_until_the_spo_acts(ctx, cas):
 
 def test_case_correction_and_a_rise_makes_a_touch_point(cas):
     result = admin.update_case(cas, LOW_CRN, rosh="HIGH", tier="b1")
-    assert result.message.startswith("Y654321: updated rosh, tier; touch point due")
+    assert result.message.startswith("Y654321: RoSH, tier updated; touch point due")
     assert row(cas.db, "SELECT rosh, tier FROM cases WHERE crn = ?", [LOW_CRN]) == {"rosh": "HIGH", "tier": "B1"}
     assert rows(cas.db, "SELECT t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.crn = ?", [LOW_CRN]) == [
         {"reason": "rosh_rise"}]

@@ -98,8 +98,8 @@ async def test_add_sbar_shows_error_beside_empty_situation_then_saves(team_db):
         await pilot.press("1")
         await pilot.pause()
         assert type(app.screen).__name__ == "EntryForm"
-        await fill(pilot, "crn", "X123456")
-        await choose(pilot, "raised_by")
+        # The form starts on the highlighted case, raised by its practitioner.
+        assert {k: app.screen.read_raw()[k] for k in ("crn", "raised_by")} == {"crn": "X123456", "raised_by": "Pat Officer"}
         for name in ("background", "assessment", "recommendation"):
             await fill(pilot, name, name[:4])
         await pilot.press("ctrl+s")
@@ -278,7 +278,7 @@ async def test_import_staff_csv_end_to_end(team_db, tmp_path):
         await pilot.pause()
         await pilot.press("i")
         await pilot.pause()
-        await pilot.press("2")  # staff
+        await pilot.press("1")  # staff: first, as it must be imported first
         await pilot.pause()
         await pilot.press(*str(csv_path), "enter")
         await app.workers.wait_for_complete()

@@ -499,10 +499,10 @@ def history(ctx, item_id):
 
 def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work):
     result = decisions.countersign(ctx, work["countersign"], verdict="Risk analysis sound; RMP complete", signed_off=True)
-    assert result.message == "Signed off: OASYS for X123456"
+    assert result.message == "Signed off: OASys assessment for X123456"
     item = queries.get_item(ctx.db, work["countersign"])
     assert item["detail"]["state"] == "COUNTERSIGNED"
-    assert (item["status"], item["closed_note"]) == ("closed", "COUNTERSIGNED: Risk analysis sound; RMP complete")
+    assert (item["status"], item["closed_note"]) == ("closed", "Signed off: Risk analysis sound; RMP complete")
     assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Risk analysis sound; RMP complete")]
     by = ctx.db.execute("SELECT by_id, at FROM countersign_history").fetchone()
     assert by == (staff_id(ctx.db, SPO), "2026-11-23T09:00:00Z")
@@ -515,7 +515,7 @@ def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work)
 def test_returning_records_rejected_with_the_guidance_and_waits_on_the_author(ctx, work):
     due = queries.get_item(ctx.db, work["countersign"])["due"]
     result = decisions.countersign(ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False)
-    assert result.message.startswith("Returned: OASYS for X123456; in Waiting until resubmitted, or back on ")
+    assert result.message.startswith("Returned for rework: OASys assessment for X123456; in Waiting until resubmitted, or back on ")
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"], item["waiting_on"], item["waiting_until"]) == (
         "waiting", "REJECTED", PO, due if due > "2026-11-23" else "2026-11-24")

@@ -14,7 +14,8 @@ def summary(app) -> str:
 
 
 def detail(app) -> str:
-    return app.screen.query_one("#detail").text
+    """The detail pane's text, as one line: the pane wraps to its width."""
+    return " ".join(app.screen.query_one("#detail").text.split())
 
 
 async def test_an_escalated_sbar_waits_on_the_pdu_head_and_comes_back_with_the_answer(team_db):

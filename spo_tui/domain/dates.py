@@ -268,3 +268,21 @@ def from_iso(text: str) -> datetime:
 def local_time(text: str) -> datetime:
     """A stored UTC timestamp in the machine's local time, for display."""
     return from_iso(text).astimezone()
+
+
+def uk_moment(text: str) -> str:
+    """A stored date or date-and-time (``2026-12-04T10:30+00:00``) as the screen shows it: ``Fri
+    04/12/2026 10:30`` in England and Wales time, or ``Fri 04/12/2026`` for a date alone. Text that is
+    neither is given back as it is."""
+    from datetime import datetime as _datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        if "T" not in text:
+            return f"{date.fromisoformat(text):%a %d/%m/%Y}"
+        moment = _datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo("Europe/London"))
+    return f"{moment:%a %d/%m/%Y %H:%M}"

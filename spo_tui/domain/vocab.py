@@ -19,6 +19,8 @@ CRN_PATTERN = re.compile(r"^[A-Z][0-9]{6}$")
 def normalise_crn(text: str) -> str:
     """Return the CRN in canonical form (upper case, trimmed) or raise ValidationError."""
     crn = (text or "").strip().upper()
+    if not crn:
+        raise ValidationError("A CRN is needed: one letter and six digits, e.g. X123456", field="crn")
     if not CRN_PATTERN.match(crn):
         raise ValidationError(
             f"'{(text or '').strip()}' is not a CRN: expected one letter and six digits, e.g. X123456",
@@ -187,6 +189,28 @@ class CountersignState(StrEnum):
     REJECTED = "REJECTED"
     AWAITING_DOUBLE_COUNTERSIGN = "AWAITING_DOUBLE_COUNTERSIGN"
     DOUBLE_COUNTERSIGNED = "DOUBLE_COUNTERSIGNED"
+
+    @property
+    def label(self) -> str:
+        """The state in the SPO's words. The stored values stay the national systems' spelling
+        (``REJECTED`` is what OASys calls a return), so exports and old records keep working."""
+        return {
+            "AWAITING_COUNTERSIGN": "awaiting countersignature",
+            "COUNTERSIGNED": "signed off",
+            "REJECTED": "returned for rework",
+            "AWAITING_DOUBLE_COUNTERSIGN": "awaiting a second countersignature",
+            "DOUBLE_COUNTERSIGNED": "signed off (second countersignature)",
+        }[self.value]
+
+
+def closed_note_label(note: str | None) -> str:
+    """A stored closing note as the screen shows it: a countersign state it starts with (``REJECTED:
+    …``, as notes were written before #12) in the SPO's words (``Returned for rework: …``)."""
+    text = note or ""
+    head, sep, rest = text.partition(":")
+    if sep and head in CountersignState.__members__:
+        return f"{CountersignState(head).label.capitalize()}:{rest}"
+    return text
 
 
 #: Allowed countersigning transitions, old -> new.

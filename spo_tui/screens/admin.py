@@ -61,7 +61,8 @@ _KEY_WORDS = {
     "add_sbar": "SBAR", "add_countersign": "Countersign", "add_task": "Task", "add_alert": "Alert",
     "add_case": "Case", "add_transfer": "Transfer", "add_absence": "Absence", "edit_case": "Case", "edit_sbar": "SBAR",
 }  # fmt: skip
-IMPORT_KINDS = (("cases", "Cases"), ("staff", "Staff"), ("countersign", "Countersign items"), ("touchpoints", "Touch points"))
+#: Staff first: a cases extract names its practitioners, who must already be on the staff list.
+IMPORT_KINDS = (("staff", "Staff"), ("cases", "Cases"), ("countersign", "Countersign items"), ("touchpoints", "Touch points"))
 TRANSFER_STATUS_LABELS = {"requested": "Requested", "in_progress": "In progress", "completed": "Completed", "cancelled": "Cancelled"}
 _SENTENCE_LABELS = {
     SentenceType.COMMUNITY_ORDER: "Community order",
@@ -148,7 +149,13 @@ class TextScreen(ModalScreen[bool]):
             yield Label(self.hint, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#text-body", TextArea).select_all()
+        """All of it selected, with the cursor (and so the view) at the top: a report is read from
+        its first line (the summary), not its last."""
+        from textual.widgets.text_area import Selection
+
+        area = self.query_one("#text-body", TextArea)
+        area.selection = Selection(area.document.end, (0, 0))
+        area.scroll_home(animate=False, immediate=True)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.body)
@@ -336,6 +343,13 @@ class AdminScreen(ActingScreen):
             return None
         return rows[table.cursor_row]
 
+    def highlighted_crn(self) -> str | None:
+        """The CRN of the row highlighted in the list on show (diary, MAPPA, transfers), if any."""
+        row = self._current(self.active_pane) if self.is_mounted else None
+        if row is None:
+            return None
+        return getattr(row, "crn", None) or (row.get("crn") if isinstance(row, dict) else None)
+
     @property
     def active_pane(self) -> str:
         return self.query_one("#admin-tabs", TabbedContent).active or "diary"
@@ -465,9 +479,15 @@ class AdminScreen(ActingScreen):
     def action_add_sbar(self) -> None:
         if not self._allowed("add_sbar"):
             return
+        # Decided: the highlighted row's case, and its practitioner as the one who raised it (a CASPO
+        # logs an SBAR for the PP far more often than for anyone else); both can be changed.
+        crn = self.highlighted_crn()
+        practitioner = (lookup.case_summary(self.ctx, crn).get("practitioner") if crn else None) or ""
+        options = self._practitioner_options()
+        practitioner = practitioner if practitioner in {v for _l, v in options} else ""
         fields = [
-            Field("crn", "CRN", placeholder="X123456"),
-            Field("raised_by", "Raised by", "select", self._practitioner_options(), "Choose the practitioner", blank=True),
+            Field("crn", "CRN", placeholder="X123456", value=crn or ""),
+            Field("raised_by", "Raised by", "select", options, "Choose the practitioner", blank=True, value=practitioner),
             Field("situation", "Situation", "textarea", placeholder="What is happening now"),
             Field("background", "Background", "textarea", placeholder="What led to it"),
             Field("assessment", "Assessment", "textarea", placeholder="The practitioner's view of the risk"),
@@ -598,7 +618,8 @@ class AdminScreen(ActingScreen):
             if text and found:
                 self._edit_case_form(found[-1])
 
-        self.app.push_screen(PromptScreen("Edit which case?", "CRN, e.g. X123456", submit=check), open_form)
+        self.app.push_screen(PromptScreen("Edit which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "",
+                                          submit=check), open_form)  # fmt: skip
 
     def _edit_case_form(self, case: dict[str, Any]) -> None:
         crn = case["crn"]

@@ -20,6 +20,7 @@ from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
+from spo_tui.domain.vocab import closed_note_label
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 #: A flag review this many days away or fewer is shown as coming due.
@@ -221,8 +222,8 @@ class CaseScreen(Screen):
         status = _status(row, self.app.ctx.today)
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
-        note = row.get("closed_note") or (f"since {uk_date(row['waiting_since'][:10])}" if row.get("status") == "waiting"
-                                          and row.get("waiting_since") else "")  # fmt: skip
+        note = closed_note_label(row.get("closed_note")) or (
+            f"since {uk_date(row['waiting_since'][:10])}" if row.get("status") == "waiting" and row.get("waiting_since") else "")
         cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, note]
         return tuple((c, style) for c in cells)
 

@@ -26,6 +26,7 @@ from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_when
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
 from spo_tui.screens.prompts import ConfirmScreen
+from spo_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult
@@ -122,7 +123,7 @@ class EntryForm(ModalScreen["ActionResult | None"]):
             return Select(options, value=initial, allow_blank=allow_blank, id=wid, compact=True,
                           prompt=spec.placeholder or "Choose", classes="entry-input")  # fmt: skip
         if spec.kind == "checkbox":
-            return Checkbox("", bool(spec.value), id=wid, compact=True, classes="entry-input")
+            return TickBox("", bool(spec.value), id=wid, compact=True, classes="entry-input")
         return Input(visible(spec.value or "", lines=False), placeholder=spec.placeholder, id=wid, compact=True, classes="entry-input")
 
     def _window(self) -> int:
@@ -178,6 +179,10 @@ class EntryForm(ModalScreen["ActionResult | None"]):
             return self.read_raw() != getattr(self, "_baseline", {})
         except NoMatches:
             return False
+
+    def has_typed_text(self) -> bool:
+        """Anything typed not yet saved (what quitting would ask about)."""
+        return not self._finished and self.is_dirty
 
     def _today(self) -> date:
         if self.today is not None:
@@ -274,4 +279,4 @@ class EntryForm(ModalScreen["ActionResult | None"]):
                 self._finished = True
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed?"), answered)
+        self.app.push_screen(ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered)

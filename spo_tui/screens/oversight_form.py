@@ -18,6 +18,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
 from spo_tui.domain.errors import SpoError, ValidationError
@@ -27,6 +28,7 @@ from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.services import drafts, intake
 from spo_tui.services.decisions import AgreedAction
 from spo_tui.store.db import db_errors
+from spo_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult
@@ -124,6 +126,16 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         self._state = merged
         self._draft_restored = True
 
+    def _staff_suggester(self) -> SuggestFromList | None:
+        """Staff names, completed as they are typed (→ or End accepts): an owner the service will find."""
+        ctx = getattr(self.app, "ctx", None)
+        if ctx is None:
+            return None
+        from spo_tui.services import lookup
+
+        names = [visible(s["name"], lines=False) for s in lookup.staff(ctx)]
+        return SuggestFromList(names, case_sensitive=False) if names else None
+
     def compose(self) -> ComposeResult:
         self._load_draft()
         initial = self._initial
@@ -164,19 +176,20 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                     yield Label("Agreed action", classes="col-desc")
                     yield Label("Owner", classes="col-owner")
                     yield Label("Due", classes="col-due")
+                suggester = self._staff_suggester()
                 for n, (desc, owner, due) in enumerate(initial["actions"], start=1):
                     with Horizontal(classes="action-row"):
                         yield Input(visible(desc, lines=False), placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
                                     classes="col-desc", compact=True)  # fmt: skip
                         yield Input(visible(owner, lines=False), placeholder="practitioner name", id=f"action-{n}-owner",
-                                    classes="col-owner", compact=True)  # fmt: skip
+                                    classes="col-owner", compact=True, suggester=suggester)  # fmt: skip
                         yield Input(visible(due, lines=False), placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
                                     classes="col-due", compact=True)  # fmt: skip
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
                     yield Label("", id=f"echo-action-{n}-due", classes="date-echo", markup=False)
                     yield Label("", id=f"error-action-{n}-due", classes="error", markup=False)
-                yield Checkbox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
+                yield TickBox("Sensitive", initial["sensitive"], id="sensitive", compact=True)
             yield Label("", id="error-form", classes="error", markup=False)
             yield Label("ctrl+s save · esc cancel · tab next field", id="form-hint", markup=False)
 
@@ -226,6 +239,16 @@ class OversightForm(ModalScreen["ActionResult | None"]):
     def is_dirty(self) -> bool:
         """True when the form differs from what it opened with (before any draft)."""
         return self._state != self.baseline
+
+    def has_typed_text(self) -> bool:
+        """Anything typed not yet saved (what quitting would ask about)."""
+        if self._finished:
+            return False
+        try:
+            self._state = self.read_state()
+        except NoMatches:
+            pass
+        return self.is_dirty
 
     # --- Changes and drafts ---------------------------------------------------------------------
 
@@ -380,4 +403,4 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 self._discard_draft()
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed?"), answered)
+        self.app.push_screen(ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered)

@@ -150,10 +150,11 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question: y for yes, n or Esc for no; Enter for yes unless ``destructive``.
+    """A yes/no question: y for yes, n or Esc for no.
 
-    A ``destructive`` question (withdrawing an entry, discarding what was typed) takes only ``y``
-    for yes: Enter, pressed out of habit after typing, answers no.
+    Enter means yes for a question whose yes loses nothing (``Import 40 rows?``); for one whose yes
+    throws something away (``destructive``, e.g. "Discard what you typed?") Enter means no, so a
+    key pressed out of habit keeps the work: only ``y`` discards.
     """
 
     CSS_PATH = "prompts.tcss"
@@ -164,16 +165,21 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "No", show=False, id="confirm_escape"),
     ]
 
-    def __init__(self, question: str, *, destructive: bool = False) -> None:
+    def __init__(self, question: str, *, destructive: bool = False, yes: str = "yes", no: str = "no") -> None:
         super().__init__()
         self.question = visible(question)
         self.destructive = destructive
+        self.yes_word = yes
+        self.no_word = no
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
             yield Label(self.question, id="confirm-question", classes="dialog-title", markup=False)
-            hint = "y  yes    n / esc / enter  no" if self.destructive else "y / enter  yes    n / esc  no"
-            yield Label(hint, classes="dialog-hint", markup=False)
+            if self.destructive:
+                hint = f"y  {self.yes_word}    n / enter / esc  {self.no_word}"
+            else:
+                hint = f"y / enter  {self.yes_word}    n / esc  {self.no_word}"
+            yield Label(hint, id="confirm-hint", classes="dialog-hint", markup=False)
 
     def action_enter(self) -> None:
         self.dismiss(not self.destructive)

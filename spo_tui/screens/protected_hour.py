@@ -142,6 +142,23 @@ class ProtectedHourScreen(RhythmScreen):
             return slot is not None and slot.crn is not None
         return True
 
+    def why_not(self, action: str) -> str | None:
+        slot = self.current
+        if slot is None:
+            return "No slot is highlighted"
+        if action == "decide":
+            if slot.free:
+                return f"The {slot.start:%H:%M} slot is free: nothing to decide (b books an SBAR into it)"
+            return (f"The SBAR in the {slot.start:%H:%M} slot is already {STATE_LABELS.get(slot.state, slot.state)}: "
+                    "its entry is on the case (o opens it)")  # fmt: skip
+        if action == "book":
+            if slot.past:
+                return f"The {slot.start:%H:%M} slot has passed: n goes to the next free slot"
+            return f"The {slot.start:%H:%M} slot is taken: n goes to the next free slot"
+        if action == "open_case":
+            return "This slot has no case: book an SBAR into it with b"
+        return None
+
     @on(DataTable.RowHighlighted, "#slots")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()

@@ -117,6 +117,23 @@ class RhythmScreen(ActingScreen):
         """True when a row-dependent ``action`` fits the highlighted row (default: always)."""
         return True
 
+    def why_not(self, action: str) -> str | None:
+        """Why ``action`` does not fit the highlighted row, said when its key is pressed anyway."""
+        return None
+
+    def on_key(self, event) -> None:
+        """A key whose action does not fit the highlighted row (dimmed in the footer) says why,
+        rather than doing nothing: Textual passes such a key on, unhandled, to here."""
+        if self.app.ctx is None:
+            return
+        for action, command in self._by_action.items():
+            if command.key == event.key and not self.applies(action):
+                message = self.why_not(action)
+                if message:
+                    event.stop()
+                    self.notify(message, severity="warning", markup=False, timeout=4)
+                return
+
     def sync_bindings(self) -> None:
         """Refresh the footer only when what applies to the highlighted row has changed (each
         refresh rebuilds the footer)."""

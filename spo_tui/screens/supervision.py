@@ -163,6 +163,14 @@ class SupervisionScreen(RhythmScreen):
             return r is not None
         return True
 
+    def why_not(self, action: str) -> str | None:
+        r = self.current
+        if r is None:
+            return "No practitioner is highlighted"
+        if action in ("postpone", "record"):
+            return f"Nothing is booked with {r.name} to {action}: b books a session first"
+        return None
+
     @on(DataTable.RowHighlighted, "#plan")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
@@ -364,9 +372,12 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             return
         self.dismiss(result)
 
+    def has_typed_text(self) -> bool:
+        """Anything typed not yet recorded (what quitting would ask about)."""
+        return bool(self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes")))
+
     def action_cancel(self) -> None:
-        typed = self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes"))
-        if not typed:
+        if not self.has_typed_text():
             self.dismiss(None)
             return
 
@@ -374,4 +385,4 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard this record?"), answered)
+        self.app.push_screen(ConfirmScreen("Discard this record?", destructive=True, yes="discard it", no="keep typing"), answered)

@@ -308,6 +308,17 @@ class TeamScreen(RhythmScreen):
             return self.current_unseen is not None
         return True
 
+    def why_not(self, action: str) -> str | None:
+        if action not in ("touch_point", "open_case"):
+            return None
+        case = self.current_unseen
+        if case is None:
+            return "That key works on the Not seen list (3): choose a case there"
+        if action == "touch_point" and case.touch_point_id is not None:
+            due = f", due {case.touch_point_due:%d/%m/%Y}" if case.touch_point_due else ""
+            return f"{case.crn} already has an open touch point{due}: act on it from the queue"
+        return None
+
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.sync_bindings()

@@ -15,6 +15,7 @@ from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.vocab import CRN_PATTERN
 from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.services import decisions, intake, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
@@ -31,6 +32,9 @@ class TodayScreen(ActingScreen):
     """Home: what needs the SPO today, most urgent first."""
 
     CSS_PATH = "today.tcss"
+    #: The detail pane goes beside the queue only where the queue keeps room for its title, the
+    #: case name and the practitioner (160 columns); below that it sits under the queue.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
     COMMAND_LIST = TODAY_COMMANDS + FILTER_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 
@@ -401,8 +405,12 @@ class TodayScreen(ActingScreen):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the search; a CRN typed in full opens its case (no need to find a row of it)."""
         self._log_search()
         self.query_one(QueueTable).focus()
+        text = event.value.strip().upper()
+        if CRN_PATTERN.match(text) and lookup.find_cases(self.ctx, text, limit=1):
+            self.app.open_case(text)
 
     def key_escape(self) -> None:
         found = self.query("#search")
@@ -468,11 +476,24 @@ class TodayScreen(ActingScreen):
         self._choose("Show the queue of", choices, chosen)
 
     def action_book(self) -> None:
+        """Book the SBAR into the next free slot; one booked already is moved only if the SPO says so."""
         if self._refused("book"):
             return
+        from spo_tui.domain.dates import uk_moment
+        from spo_tui.screens.prompts import ConfirmScreen
+
         entry = self.current
-        if entry:
+        if entry is None:
+            return
+        booked = (lookup.item_detail(self.ctx, entry.id)["detail"] or {}).get("booked_for")
+        if not booked:
             self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id))
+            return
+        question = f"This SBAR is already booked into the protected hour {uk_moment(booked)}. Move it to the next free slot?"
+        self.app.push_screen(
+            ConfirmScreen(question, destructive=True, yes="move it", no="keep the booking"),
+            lambda move: self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id)) if move else None,
+        )
 
     def action_more_info(self) -> None:
         if self._refused("more_info"):

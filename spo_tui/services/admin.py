@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from spo_tui.domain import rules as domain_rules
+from spo_tui.domain.dates import uk_moment
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import RoSH, SbarState, SbarUrgency, TouchPointReason, parse_enum
 from spo_tui.services.base import ActionResult, change_item, load_open_item
@@ -122,11 +123,12 @@ class DiaryLine:
     title: str
     arranged_for: str | None
     reminder_sent_at: str | None
-    today: date | None = None  # the day the diary was read: an overdue touch point says so
+    #: The day the diary was read: a reminder says "was due … (N days overdue)" for a date before it.
+    today: date | None = None
 
     @property
     def reminder(self) -> str:
-        return reminder_text(self)
+        return reminder_text(self, self.today)
 
 
 def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]]:
@@ -143,21 +145,25 @@ def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]
     return dict(sorted(grouped.items()))
 
 
-def reminder_text(line: DiaryLine) -> str:
-    """A reminder the CASPO can paste into an email or Teams message to the practitioner."""
+def reminder_text(line: DiaryLine, today: date | None = None) -> str:
+    """A reminder the CASPO can paste into an email or Teams message to the practitioner (``today``
+    says whether the touch point is overdue)."""
     when = ""
     if line.arranged_for:
         arranged = datetime.fromisoformat(line.arranged_for)
         when = f" It is arranged for {arranged:%A %d %B at %H:%M}." if "T" in line.arranged_for else f" It is arranged for {arranged:%A %d %B}."
     return (
         f"Hello {line.practitioner.split()[0]}, a management-oversight touch point on {line.crn} ({line.name}) "
-        f"{_due_words(line)}: {line.title}.{when} Please bring the case up to date and, if you need "
+        f"{_due_words(line, today)}: {line.title}.{when} Please bring the case up to date and, if you need "
         f"a decision, prepare an SBAR before we meet. Thank you."
     )
 
 
-def _due_words(line: DiaryLine) -> str:
-    late = (line.today - line.due).days if line.today else 0
+def _due_words(line: DiaryLine, today: date | None = None) -> str:
+    """``is due by Friday 04 December 2026``, or for a date gone by ``was due on Friday 14 August 2026
+    (109 days overdue)``: a reminder never tells a practitioner that something long late is still ahead."""
+    today = today or line.today
+    late = (today - line.due).days if today else 0
     if late > 0:
         return f"was due on {line.due:%A %d %B %Y} ({late} day{'s' if late != 1 else ''} overdue)"
     return f"is due by {line.due:%A %d %B %Y}"
@@ -171,7 +177,7 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     stamp = moment.isoformat(timespec="minutes") if isinstance(moment, datetime) else moment.isoformat()
     with ctx.db.atomic():
         audit_id = change_item(ctx, "mark_arranged", item, detail_changes={"arranged_for": stamp})
-    return ActionResult(f"Touch point on {item['crn']} arranged for {stamp.replace('T', ' ')}", item_id=item_id, audit_id=audit_id)
+    return ActionResult(f"Touch point on {item['crn']} arranged for {uk_moment(stamp)}", item_id=item_id, audit_id=audit_id)
 
 
 def _parse_meeting(ctx: Context, text: str) -> date | datetime:
@@ -254,6 +260,14 @@ def update_sbar(ctx: Context, item_id: str, **fields: str) -> ActionResult:
     return ActionResult(f"SBAR on {item['crn']} updated", item_id=item_id, audit_id=audit_id)
 
 
+#: A case's fields as a message names them.
+CASE_FIELD_LABELS = {
+    "name": "name", "practitioner": "practitioner", "rosh": "RoSH", "sentence_type": "sentence type",
+    "sentence_start": "sentence start", "sentence_end": "sentence end", "likelihood": "likelihood of reoffending",
+    "mappa_category": "MAPPA category", "mappa_level": "MAPPA level", "tier": "tier",
+}  # fmt: skip
+
+
 def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     """Correct a case's facts. A rise in RoSH or MAPPA level makes a touch point, as in ``update_case_risk``."""
     ctx.require("maintain")
@@ -293,7 +307,8 @@ def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
             )  # fmt: skip
         audit_id = _audit(ctx, "update_case", "case", crn, {k: case.get(k) for k in changes}, changes)
     extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
-    return ActionResult(f"{crn}: updated {', '.join(sorted(changes))}{extra}", item_id=crn, audit_id=audit_id)
+    changed = ", ".join(CASE_FIELD_LABELS.get(k, k.replace("_", " ")) for k in sorted(changes))
+    return ActionResult(f"{crn}: {changed} updated{extra}", item_id=crn, audit_id=audit_id)
 
 
 def set_flag(ctx: Context, crn: str, code: str, review: date | str | None = None, description: str = "") -> ActionResult:

@@ -17,6 +17,7 @@ from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
     DELEGATE_ROLES,
+    CountersignKind,
     CountersignState,
     ItemKind,
     OversightOutcome,
@@ -428,8 +429,9 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     else:
         new_state, outcome = CountersignState.REJECTED, OversightOutcome.RETURNED
     if new_state not in COUNTERSIGN_TRANSITIONS.get(old_state, set()):
-        raise NotAllowed(f"cannot go from {old_state.value} to {new_state.value}")
-    kind_label = item["detail"]["kind"].replace("_", " ")
+        raise NotAllowed(f"this item is {old_state.label}: it cannot now be {new_state.label}")
+    kind_label = CountersignKind(item["detail"]["kind"]).label if item["detail"]["kind"] in CountersignKind.__members__ \
+        else item["detail"]["kind"].replace("_", " ")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
             ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT, outcome=outcome,
@@ -445,7 +447,7 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
             author = queries.get_staff(ctx.db, item["detail"]["author_id"])["name"]
             changes = _waiting(ctx, author, _back_on(ctx, item))
         else:
-            changes = closing(ctx, f"{new_state.value}: {verdict[:60]}")
+            changes = closing(ctx, f"{new_state.label.capitalize()}: {verdict[:60]}")
         audit_id = change_item(
             ctx, "countersign", item, item_changes=changes,
             detail_changes={"state": new_state.value}, extra_new={"oversight_ids": [entry_id]},
@@ -454,7 +456,7 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
         return ActionResult(f"Signed off: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id,
                             oversight_id=entry_id)  # fmt: skip
     back = date.fromisoformat(changes["waiting_until"])
-    return ActionResult(f"Returned: {kind_label} for {item['crn']}; in Waiting until resubmitted, or back on {back:%a %d/%m/%Y}",
+    return ActionResult(f"Returned for rework: {kind_label} for {item['crn']}; in Waiting until resubmitted, or back on {back:%a %d/%m/%Y}",
                         item_id=item_id, audit_id=audit_id, oversight_id=entry_id)  # fmt: skip
 
 

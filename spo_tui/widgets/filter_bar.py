@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 from textual.reactive import reactive
+from textual.style import Style
 from textual.widgets import Static
 
 from spo_tui.commands import FILTER_KEYS, FILTERS
@@ -23,8 +24,11 @@ class FilterBar(Static):
         link-style: none;
         link-style-hover: underline;
         link-background-hover: transparent;
+        & > .filter-bar--active { color: $foreground; background: $primary-muted; text-style: bold underline; }
+        & > .filter-bar--inactive { color: $foreground 75%; }
     }
     """
+    COMPONENT_CLASSES = {"filter-bar--active", "filter-bar--inactive"}
 
     active: reactive[str] = reactive("all")
 
@@ -47,8 +51,10 @@ class FilterBar(Static):
 
     def _line(self, labels: dict[str, str], pad: str) -> Content:
         pieces = []
+        styles = {active: Style.from_rich_style(self.get_component_rich_style(f"filter-bar--{'active' if active else 'inactive'}"))
+                  for active in (True, False)}  # fmt: skip
         for name, label, _kind in FILTERS:
             label = labels.get(name, label)
-            style = "bold $text on $primary" if name == self.active else "$text-muted"
-            pieces.append(Content.from_markup(f"[{style} @click=screen.filter('{name}')]{pad}{FILTER_KEYS[name]} {label}{pad}[/]"))
+            piece = Content.from_markup(f"[@click=screen.filter('{name}')]{pad}{FILTER_KEYS[name]} {label}{pad}[/]")
+            pieces.append(piece.stylize_before(styles[name == self.active]))
         return Content(" ").join(pieces)

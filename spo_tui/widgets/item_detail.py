@@ -12,11 +12,19 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from spo_tui.domain.dates import local_time, relative_due
+from spo_tui.domain.dates import local_time, relative_due, uk_moment
 from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
 from spo_tui.domain.urgency import Urgency
-from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
+from spo_tui.domain.vocab import (
+    CountersignKind,
+    CountersignState,
+    ItemKind,
+    OversightOutcome,
+    OversightType,
+    RoSH,
+    TouchPointReason,
+)
 
 SBAR_PARTS = (("situation", "Situation"), ("background", "Background"), ("assessment", "Assessment"),
               ("recommendation", "Recommendation"))  # fmt: skip
@@ -59,9 +67,11 @@ def item_section(item: dict[str, Any], today: date) -> list:
         for label, text in exchanges("sbar", d):
             parts.append(Text.assemble((f"{label}: ", "bold"), visible(text)))
         if d.get("booked_for"):
-            parts.append(Text(f"Booked into the protected hour {_v(d['booked_for'].replace('T', ' ')[:16])}"))
+            parts.append(Text(f"Booked into the protected hour {uk_moment(d['booked_for'])}"))
     elif kind == ItemKind.COUNTERSIGN:
-        parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} by {_v(d.get('author_name', ''))}; state {_v(d['state'])}"))
+        kind_label = CountersignKind(d["kind"]).label if d["kind"] in CountersignKind.__members__ else _v(d["kind"])
+        state = CountersignState(d["state"]).label if d["state"] in CountersignState.__members__ else _v(d["state"])
+        parts.append(Text(f"{kind_label} by {_v(d.get('author_name', ''))}: {state}"))
         if d.get("court_date"):
             court = date.fromisoformat(d["court_date"])
             parts.append(Text(f"Court date {court:%a %d/%m/%Y} ({relative_due(court, today)})", style="bold"))
@@ -75,7 +85,8 @@ def item_section(item: dict[str, Any], today: date) -> list:
         parts.append(Text(f"Owner: {_v(d.get('owner_name', ''))}"))
         parts.append(Text(visible(d["description"] or "")))
     elif kind == ItemKind.TOUCH_POINT:
-        parts.append(Text(f"Reason: {_v(d['reason'].replace('_', ' '))}"))
+        reason = TouchPointReason(d["reason"]).label if d["reason"] in {r.value for r in TouchPointReason} else _v(d["reason"])
+        parts.append(Text(f"Reason: {reason}"))
     elif kind == ItemKind.SUPERVISION:
         parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} with {_v(d.get('practitioner_name', ''))}"))
     elif kind == ItemKind.CONFIRM and d.get("entry"):

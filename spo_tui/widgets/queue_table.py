@@ -8,7 +8,9 @@ from spo_tui.domain.vocab import ItemKind, RoSH
 from spo_tui.services.queue import QueueEntry
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
-ROSH_STYLE = {"VERY_HIGH": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": ""}
+#: Cell styles: component classes of ``QueueTable``, coloured in its CSS with the theme's variables.
+ROSH_STYLE = {"VERY_HIGH": ".queue-table--rosh-very-high", "HIGH": ".queue-table--rosh-high",
+              "MEDIUM": ".queue-table--rosh-medium", "LOW": ""}  # fmt: skip
 
 
 def cells_of(entry: QueueEntry, today: date) -> tuple[Cell, ...]:
@@ -18,7 +20,7 @@ def cells_of(entry: QueueEntry, today: date) -> tuple[Cell, ...]:
     kind = ItemKind(r.kind)
     return (
         (kind.label, "bold" if kind == ItemKind.ALERT else ""),
-        (entry.due_text(today), "bold red" if due is not None and due < today else ""),
+        (entry.due_text(today), ".queue-table--overdue" if due is not None and due < today else ""),
         (RoSH(r.rosh).short if r.rosh else "", ROSH_STYLE.get(r.rosh or "", "")),
         (r.crn or "", ""),
         (_title(entry), ""),
@@ -39,10 +41,31 @@ def _title(entry: QueueEntry) -> str:
 
 
 class QueueTable(LineTable):
-    """Rows of the queue; the screen hands entries down with ``show_entries`` and ``add_entries``."""
+    """Rows of the queue; the screen hands entries down with ``show_entries`` and ``add_entries``.
 
-    # Most telling first, so a narrow terminal still shows what matters.
-    COLUMNS = (Column("Kind", 11), Column("Due", 12), Column("RoSH", 4), Column("CRN", 7), Column("Title", 30),
+    Colours come from the theme's text colours ($text-error, $text-warning), which are made to be
+    read on its surfaces (4.5:1 or better in textual-dark and textual-light); on the cursor row the
+    cursor's own colours apply and the cells keep only their weight (``LineTable._cursor_style``).
+    """
+
+    COMPONENT_CLASSES = LineTable.COMPONENT_CLASSES | {
+        "queue-table--overdue", "queue-table--rosh-very-high", "queue-table--rosh-high", "queue-table--rosh-medium",
+    }  # fmt: skip
+
+    DEFAULT_CSS = """
+    QueueTable {
+        & > .queue-table--overdue { color: $text-error; text-style: bold; }
+        & > .queue-table--rosh-very-high { color: $text-error; text-style: bold; }
+        & > .queue-table--rosh-high { color: $text-error; }
+        & > .queue-table--rosh-medium { color: $text-warning; }
+        &:light > .queue-table--rosh-medium { color: $warning-darken-3; }
+    }
+    """
+
+    # Most telling first. The title takes the width left over, at least 28 cells; the case name and
+    # the practitioner fit beside it from 120 columns, and below that are reached by scrolling
+    # sideways (→), as before: hidden outright they could not be seen at all.
+    COLUMNS = (Column("Kind", 11), Column("Due", 12), Column("RoSH", 4), Column("CRN", 7), Column("Title", 28, flex=True),
                Column("Name", 16), Column("PP", 16))  # fmt: skip
 
     def __init__(self, *, show_team: bool = False, **kwargs) -> None:
