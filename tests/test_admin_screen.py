@@ -495,3 +495,35 @@ async def test_absence_dates_echo_the_date_they_resolve_to_as_typed(team_db):
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert rows(path, "SELECT a.start_date, a.end_date FROM absences a") == [("2026-11-20", "2026-12-03")]
+
+
+async def test_the_caspo_exports_for_ndelius_from_the_admin_screen(team_db):
+    """Once the admin screen had no export: a CASPO had to leave the app for the shell."""
+    path, _ids = team_db
+    db = open_db(path)
+    ctx = make_context(db, load_rules(), "Sam Spo", clock=clock)
+    from spo_tui.services import decisions
+
+    decisions.record_oversight(ctx, crn="X123456", outcome="guidance_given", discussed="Threats", decision="Home visit this week")
+    db.close()
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ChoiceScreen"
+        assert "Export 1 entry not yet in nDelius to ndelius-2026-11-23-0900.txt" in str(app.screen.query_one("#choice-title").render())
+        await pilot.press("2")  # the file only
+        await pilot.pause()
+        written = path.parent / "ndelius-2026-11-23-0900.txt"
+        assert "Home visit this week" in written.read_text()
+        assert rows(path, "SELECT COUNT(*) FROM ndelius_marks") == [(0,)]
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("1")  # write and mark
+        await pilot.pause()
+        assert rows(path, "SELECT COUNT(*) FROM ndelius_marks") == [(1,)]
+        await pilot.press("x")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AdminScreen"  # nothing left to export: said, not asked
+        assert any("nothing to export" in str(n.message) for n in app._notifications)

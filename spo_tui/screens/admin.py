@@ -659,6 +659,40 @@ class AdminScreen(ActingScreen):
         self._form(f"Correct the SBAR on {item['crn']} from {who}", fields,
                    lambda v: admin.update_sbar(self.ctx, item["id"], **v), changed_only=True)  # fmt: skip
 
+    # --- Export for nDelius -----------------------------------------------------------------------
+
+    def action_export_ndelius(self) -> None:
+        """Write the entries not yet in nDelius to ``ndelius-DATE-TIME.txt`` beside the database (as
+        ``spo-tui export oversight --output FILE`` does), marking them entered only if the CASPO says
+        so: marking keeps them out of the next export, and ``spo-tui export unmark`` takes it back."""
+        if not self._allowed("export_ndelius"):
+            return
+        from spo_tui.services import export
+
+        waiting = len(export.pending_oversight(self.ctx))
+        if not waiting:
+            self.notify("Every oversight entry is already marked entered in nDelius: nothing to export", markup=False)
+            return
+        name = f"ndelius-{self.ctx.now.astimezone(LONDON):%Y-%m-%d-%H%M}.txt"
+        path = self.app.db_path.resolve().parent / name
+        entries = f"{waiting} entr{'y' if waiting == 1 else 'ies'}"
+
+        def chosen(value: str) -> None:
+            try:
+                done = export.export_oversight_to_file(self.ctx, path, fmt="text", mark_entered=value == "mark")
+            except SpoError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            marked = f"; marked entered as batch {done.batch_id[:8]}" if done.batch_id else "; not marked: they will be in the next export too"
+            self.notify(f"{done.count} written to {done.path}{marked}", markup=False, timeout=8)
+
+        self._choose(
+            f"Export {entries} not yet in nDelius to {name}",
+            [("mark", "Write the file and mark them entered (they leave the next export)"),
+             ("file", "Write the file only (mark them later)")],
+            chosen,
+        )  # fmt: skip
+
     # --- Import ----------------------------------------------------------------------------------
 
     def action_import_file(self) -> None:
