@@ -181,8 +181,7 @@ DO_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "snooze": (("until",), "hide the item until a later day: --until"),
     "unsnooze": ((), "bring a snoozed item back into the queue now"),
     "reassign": (("to",), "give the item to another member of staff: --to"),
-    # "confirm": an entry a CASPO made on the SPO's behalf, confirmed by the SPO: added with that
-    # item kind (issue #12, section 5), calling the same service function as its key.
+    "confirm": ((), "confirm an entry a CASPO made in your name: it stands as entered"),
     "undo": (("text",), "undo your last action on this item (as a superseding record): --text why"),
 }
 
@@ -808,6 +807,8 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
         return decisions.unsnooze(ctx, item_id)
     if action == "reassign":
         return decisions.reassign(ctx, item_id, args.to)
+    if action == "confirm":
+        return decisions.confirm_entry(ctx, item_id)
     if action == "undo":
         return decisions.undo(ctx, decisions.last_undoable_on(ctx, item_id), text)
     raise ValidationError(f"unknown action {action}")  # argparse's choices keep this from happening

@@ -167,3 +167,19 @@ def test_text_from_a_file_and_a_refusal_by_role(team):
     assert refused.stderr.strip() == "spo-tui: only an SPO can decide an SBAR; Cas Admin is CASPO"
     assert rows(path, "SELECT COUNT(*) FROM oversight_entries") == [(0,)]
     assert one(path, "SELECT status FROM items WHERE id = ?", [ids["sbar2"]]) == ("open",)
+
+
+def test_an_entry_the_caspo_made_is_confirmed_by_the_spo_from_the_shell(team):
+    tmp, path, ids = team
+    entered = run("--db", str(path), "--as", "Cas Admin", "do", "decide", ids["touch_point"], "--outcome", "agreed",
+                  "--text", "SPO agreed on the phone: home visit this week", tmp_path=tmp)  # fmt: skip
+    assert entered.returncode == 0, entered.stderr
+    confirm = one(path, "SELECT item_id FROM confirms")[0]
+    refused = run("--db", str(path), "--as", "Cas Admin", "do", "confirm", confirm, tmp_path=tmp)
+    assert refused.returncode == 2 and "only an SPO" in refused.stderr
+    assert one(path, "SELECT status FROM items WHERE id = ?", [confirm]) == ("open",)
+    confirmed = do(tmp, path, "confirm", confirm)
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert confirmed.stdout.startswith("Confirmed: ")
+    assert one(path, "SELECT i.status, s.name FROM items i JOIN confirms c ON c.item_id = i.id "
+                     "JOIN staff s ON s.id = c.confirmed_by WHERE i.id = ?", [confirm]) == ("closed", "Sam Spo")  # fmt: skip
