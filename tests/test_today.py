@@ -51,6 +51,10 @@ async def select_item(app, pilot, item_id):
     index = [e.id for e in screen.entries].index(item_id)
     screen.query_one("#queue").move_cursor(row=index)
     await pilot.pause()
+    for _ in range(100):  # the detail pane fills once the cursor rests: wait for it on a loaded machine
+        if getattr(screen, "_detail_for", item_id) == item_id:
+            break
+        await pilot.pause(0.02)
 
 
 def make_app(path):
