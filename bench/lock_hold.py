@@ -28,7 +28,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, time as clock_time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +60,16 @@ def build_store(cases: int, import_day: date, *, read_that_day: bool) -> Path:
             # high-risk ones due their quarterly review, the licences their release visit.
             start = TODAY - timedelta(days=n % 540)
             kind = ("COMMUNITY_ORDER", "LICENCE", "SUSPENDED_SENTENCE_ORDER")[n % 3]
-            f.write(f"B{n:06d},Person {n},Pat Officer,{rosh[n % 4]},{kind},{start:%d/%m/%Y},"
-                    f"{start + timedelta(days=730):%d/%m/%Y},C{n % 3}\n")  # fmt: skip
+            f.write(
+                f"B{n:06d},Person {n},Pat Officer,{rosh[n % 4]},{kind},{start:%d/%m/%Y},"
+                f"{start + timedelta(days=730):%d/%m/%Y},C{n % 3}\n"
+            )
     partial = path.with_name(path.name + ".part")
     partial.unlink(missing_ok=True)
     db = open_db(partial)
-    db.execute("INSERT INTO staff(id, name, role, created_at) VALUES ('s1', 'Sam Spo', 'SPO', 't'), ('s2', 'Pat Officer', 'PO', 't')")
+    db.execute(
+        "INSERT INTO staff(id, name, role, created_at) VALUES ('s1', 'Sam Spo', 'SPO', 't'), ('s2', 'Pat Officer', 'PO', 't')"
+    )
     db.conn.commit()
     moment = datetime.combine(import_day, clock_time(9, 0), UTC)
     ctx = make_context(db, load_rules(), clock=lambda: moment)
@@ -99,8 +104,12 @@ def fresh_copy(source: Path, name: str) -> Path:
 
 
 def run(db: Path, day: date) -> dict:
-    env = {**os.environ, "SPO_TUI_TODAY": day.isoformat(), "PYTHONPATH": str(ROOT),
-           "SPO_TUI_RULES": str(FOLDER / "none.toml")}  # fmt: skip
+    env = {
+        **os.environ,
+        "SPO_TUI_TODAY": day.isoformat(),
+        "PYTHONPATH": str(ROOT),
+        "SPO_TUI_RULES": str(FOLDER / "none.toml"),
+    }
     spo = [sys.executable, "-m", "spo_tui", "--db", str(db)]
     waits: list[float] = []
     stop = threading.Event()
@@ -120,8 +129,12 @@ def run(db: Path, day: date) -> dict:
     def add_loop() -> None:
         while not stop.is_set():
             start = time.perf_counter()
-            done = subprocess.run([*spo, "add", "task", "--title", "Fire door check", "--category", "buildings"],
-                                  env=env, capture_output=True, text=True)  # fmt: skip
+            done = subprocess.run(
+                [*spo, "add", "task", "--title", "Fire door check", "--category", "buildings"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             adds["longest_s"] = max(adds["longest_s"], time.perf_counter() - start)
             if done.returncode == 0:
                 adds["ok"] += 1
@@ -136,7 +149,9 @@ def run(db: Path, day: date) -> dict:
         t.start()
     time.sleep(0.5)  # the writers get going first
     start = time.perf_counter()
-    queue = subprocess.run([*spo, "queue", "--json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    queue = subprocess.run(
+        [*spo, "queue", "--json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     queue_s = time.perf_counter() - start
     time.sleep(0.5)
     stop.set()
@@ -146,11 +161,16 @@ def run(db: Path, day: date) -> dict:
     items = conn.execute("SELECT COUNT(*) FROM items WHERE rule_key IS NOT NULL").fetchone()[0]
     conn.close()
     return {
-        "queue_s": round(queue_s, 2), "queue_exit": queue.returncode, "rule_made_items": items,
-        "longest_lock_wait_s": round(max(waits), 3), "lock_probes": len(waits),
-        "adds_ok": adds["ok"], "adds_busy": adds["busy"], "adds_other": adds["other"],
+        "queue_s": round(queue_s, 2),
+        "queue_exit": queue.returncode,
+        "rule_made_items": items,
+        "longest_lock_wait_s": round(max(waits), 3),
+        "lock_probes": len(waits),
+        "adds_ok": adds["ok"],
+        "adds_busy": adds["busy"],
+        "adds_other": adds["other"],
         "longest_add_s": round(adds["longest_s"], 2),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

@@ -38,13 +38,21 @@ def time_saves(path: Path, saves: int) -> tuple[list[float], list[float]]:
         ctx = make_context(db, load_rules(), clock=lambda: now)
         crns = [r[0] for r in db.execute("SELECT crn FROM cases LIMIT ?", [saves])]
         owner = db.execute("SELECT name FROM staff WHERE role = 'PO' LIMIT 1").fetchone()[0]
-        actions = [decisions.AgreedAction("Home visit within 5 working days", owner),
-                   decisions.AgreedAction("Review the risk management plan", owner)]
+        actions = [
+            decisions.AgreedAction("Home visit within 5 working days", owner),
+            decisions.AgreedAction("Review the risk management plan", owner),
+        ]
         took, cpu = [], []
         for n in range(saves):
             start, start_cpu = time.perf_counter(), time.process_time()
-            decisions.record_oversight(ctx, crn=crns[n % len(crns)], outcome="agreed", discussed=f"Bench {n}",
-                                       decision="Carry on with the plan", actions=actions)  # fmt: skip
+            decisions.record_oversight(
+                ctx,
+                crn=crns[n % len(crns)],
+                outcome="agreed",
+                discussed=f"Bench {n}",
+                decision="Carry on with the plan",
+                actions=actions,
+            )
             took.append((time.perf_counter() - start) * 1000)
             cpu.append((time.process_time() - start_cpu) * 1000)
         db.close()
@@ -55,8 +63,12 @@ def time_verify(path: Path) -> list[float]:
     took = []
     for _ in range(3):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "verify"], capture_output=True,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "spo_tui", "--db", str(path), "verify"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         took.append(time.perf_counter() - start)
         print(f"  verify exit {done.returncode}: {(done.stdout or done.stderr).splitlines()[0]}")
     return took
@@ -70,8 +82,10 @@ def main() -> None:
     args = parser.parse_args()
     saves, cpu = time_saves(args.db, args.saves)
     q = statistics.quantiles(saves, n=20)
-    print(f"one save (oversight entry + 2 actions): median {statistics.median(saves):.2f} ms, p95 {q[-1]:.2f} ms, "
-          f"CPU median {statistics.median(cpu):.2f} ms, over {len(saves)}")
+    print(
+        f"one save (oversight entry + 2 actions): median {statistics.median(saves):.2f} ms, p95 {q[-1]:.2f} ms, "
+        f"CPU median {statistics.median(cpu):.2f} ms, over {len(saves)}"
+    )
     if not args.no_verify:
         took = time_verify(args.db)
         print(f"verify: median {statistics.median(took):.2f} s ({', '.join(f'{t:.2f}' for t in took)})")

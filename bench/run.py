@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textual import events  # noqa: E402
-from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key  # noqa: E402
 from textual.app import App  # noqa: E402
+from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key  # noqa: E402
 from textual.widgets import DataTable, Footer, Header  # noqa: E402
 
 from spo_tui.app import SpoApp  # noqa: E402
@@ -115,9 +115,15 @@ async def measure_startup(db: Path, runs: int) -> dict:
     await _startup(lambda: SpoApp(db, clock=clock), _today_ready)  # the day's first start
     update_scores(make_context(open_db(db), load_rules(), clock=clock))  # what its background worker does next
     ours = [await _startup(lambda: SpoApp(db, clock=clock), _today_ready) for _ in range(runs)]
-    empty = [await _startup(EmptyApp, lambda app: app.query(DataTable) and app.query_one(DataTable).is_mounted) for _ in range(runs)]
-    return {"ours_s": statistics.median(ours), "empty_s": statistics.median(empty),
-            "ratio": statistics.median(ours) / statistics.median(empty)}  # fmt: skip
+    empty = [
+        await _startup(EmptyApp, lambda app: app.query(DataTable) and app.query_one(DataTable).is_mounted)
+        for _ in range(runs)
+    ]
+    return {
+        "ours_s": statistics.median(ours),
+        "empty_s": statistics.median(empty),
+        "ratio": statistics.median(ours) / statistics.median(empty),
+    }
 
 
 def _busy(app) -> bool:
@@ -160,7 +166,9 @@ async def _press(app, pilot, frames: Frames, key: str) -> tuple[float, float]:
 DEFERRED = 0.15
 
 
-async def _press_times(app, pilot, frames, keys: list[str], repeat: int, measure: int = -1) -> list[tuple[float, float]]:
+async def _press_times(
+    app, pilot, frames, keys: list[str], repeat: int, measure: int = -1
+) -> list[tuple[float, float]]:
     """Press ``keys`` ``repeat`` times; time the key at index ``measure``."""
     times = []
     for _ in range(repeat):
@@ -194,9 +202,13 @@ async def measure_keys(db: Path, presses: int) -> dict:
             times = await _press_times(app, pilot, frames, keys, max(repeat, 5), index)
             first = [t[0] for t in times]
             last = [t[1] for t in times]
-            out[name] = {"p50_ms": pct(first, 0.5) * 1000, "p95_ms": pct(first, 0.95) * 1000,
-                         "settled_p50_ms": pct(last, 0.5) * 1000, "settled_p95_ms": pct(last, 0.95) * 1000,
-                         "n": len(times)}  # fmt: skip
+            out[name] = {
+                "p50_ms": pct(first, 0.5) * 1000,
+                "p95_ms": pct(first, 0.95) * 1000,
+                "settled_p50_ms": pct(last, 0.5) * 1000,
+                "settled_p95_ms": pct(last, 0.95) * 1000,
+                "n": len(times),
+            }
     return out
 
 
@@ -228,8 +240,13 @@ def measure_queue_command(db: Path, runs: int) -> dict:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(db), "queue", "--json"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "spo_tui", "--db", str(db), "queue", "--json"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         times.append(time.perf_counter() - start)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"median_s": statistics.median(times), "children_peak_rss_mb": usage.ru_maxrss / 1024}
@@ -243,10 +260,14 @@ def measure_import(rows: int) -> dict:
     with open(csv_path, "w", encoding="utf-8") as f:
         f.write("crn,name,practitioner,rosh,sentence_type,sentence_start,sentence_end,tier,likelihood_of_reoffending\n")
         for n in range(rows):
-            f.write(f"B{n:06d},Person {n},Pat Officer,{('LOW', 'MEDIUM', 'HIGH')[n % 3]},COMMUNITY_ORDER,"
-                    f"{1 + n % 28:02d}/0{1 + n % 9}/2026,2027-12-31,C{n % 3},MEDIUM\n")  # fmt: skip
+            f.write(
+                f"B{n:06d},Person {n},Pat Officer,{('LOW', 'MEDIUM', 'HIGH')[n % 3]},COMMUNITY_ORDER,"
+                f"{1 + n % 28:02d}/0{1 + n % 9}/2026,2027-12-31,C{n % 3},MEDIUM\n"
+            )
     db = open_db(folder / "ours.db")
-    db.execute("INSERT INTO staff(id, name, role, created_at) VALUES ('s1', 'Sam Spo', 'SPO', 't'), ('s2', 'Pat Officer', 'PO', 't')")
+    db.execute(
+        "INSERT INTO staff(id, name, role, created_at) VALUES ('s1', 'Sam Spo', 'SPO', 't'), ('s2', 'Pat Officer', 'PO', 't')"
+    )
     ctx = make_context(db, load_rules(), clock=clock)
     start = time.perf_counter()
     report = import_file(ctx, "cases", csv_path)
@@ -254,7 +275,9 @@ def measure_import(rows: int) -> dict:
     assert report.ok, report.render()
     sqlite_utils_cli = Path(sys.executable).with_name("sqlite-utils")
     start = time.perf_counter()
-    subprocess.run([str(sqlite_utils_cli), "insert", str(folder / "plain.db"), "cases", str(csv_path), "--csv"], check=True)
+    subprocess.run(
+        [str(sqlite_utils_cli), "insert", str(folder / "plain.db"), "cases", str(csv_path), "--csv"], check=True
+    )
     plain = time.perf_counter() - start
     return {"rows": rows, "ours_s": ours, "sqlite_utils_insert_csv_s": plain, "ratio": ours / plain}
 
@@ -266,10 +289,10 @@ def measure_memory(db: Path) -> dict:
     and would report this (large) benchmark process's size at the fork instead.
     """
     script = (
-        "import asyncio, resource, sys; sys.path.insert(0, %r)\n"
+        f"import asyncio, resource, sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from datetime import UTC, datetime\nfrom spo_tui.app import SpoApp\n"
         "async def main():\n"
-        "    app = SpoApp(%r, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))\n"
+        f"    app = SpoApp({str(tmp_copy(db))!r}, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))\n"
         "    async with app.run_test(size=(120, 40)) as pilot:\n"
         "        await pilot.pause(0.5)\n"
         "        for _ in range(50): await pilot.press('down')\n"
@@ -278,7 +301,7 @@ def measure_memory(db: Path) -> dict:
         "asyncio.run(main())\n"
         "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0] if sys.platform == 'linux'\n"
         "      else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    ) % (str(ROOT), str(tmp_copy(db)))
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return {"tui_peak_rss_mb": int(out.stdout.strip().splitlines()[-1]) / 1024}
 
@@ -313,8 +336,11 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     os.environ["SPO_TUI_RULES"] = str(RESULTS / "none.toml")
-    results: dict = {"date": datetime.now().isoformat(timespec="seconds"), "machine": f"{platform.node()} "
-                     f"{platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}", "scales": {}}  # fmt: skip
+    results: dict = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "scales": {},
+    }
     for scale in args.scales:
         db = demo_db(scale)
         results["scales"][scale] = {
@@ -336,17 +362,25 @@ def print_table(r: dict) -> None:
     for scale, s in r["scales"].items():
         print(f"\n[{scale}]")
         st = s["startup"]
-        print(f"  start-up to painted Today     {st['ours_s'] * 1000:8.0f} ms   empty app {st['empty_s'] * 1000:.0f} ms   ratio {st['ratio']:.2f}")
+        print(
+            f"  start-up to painted Today     {st['ours_s'] * 1000:8.0f} ms   empty app {st['empty_s'] * 1000:.0f} ms   ratio {st['ratio']:.2f}"
+        )
         print("  keys (to first frame; to settled screen)")
         for name, k in s["keys"].items():
-            print(f"  key: {name:<24} p50 {k['p50_ms']:6.1f} ms  p95 {k['p95_ms']:6.1f} ms;"
-                  f"  settled p50 {k['settled_p50_ms']:6.1f}  p95 {k['settled_p95_ms']:6.1f} ms  (n={k['n']})")
+            print(
+                f"  key: {name:<24} p50 {k['p50_ms']:6.1f} ms  p95 {k['p95_ms']:6.1f} ms;"
+                f"  settled p50 {k['settled_p50_ms']:6.1f}  p95 {k['settled_p95_ms']:6.1f} ms  (n={k['n']})"
+            )
         q = s["queue"]
-        print(f"  queue ({q['rows']} rows)            {q['queue_ms']:8.1f} ms   bare SQL {q['bare_sql_ms']:.1f} ms   ratio {q['ratio']:.2f}")
+        print(
+            f"  queue ({q['rows']} rows)            {q['queue_ms']:8.1f} ms   bare SQL {q['bare_sql_ms']:.1f} ms   ratio {q['ratio']:.2f}"
+        )
         print(f"  spo-tui queue --json          {s['queue_command']['median_s'] * 1000:8.0f} ms")
         print(f"  peak memory (TUI)             {s['memory']['tui_peak_rss_mb']:8.0f} MB")
     i = r["import"]
-    print(f"\nimport {i['rows']} cases               {i['ours_s']:8.2f} s    sqlite-utils insert --csv {i['sqlite_utils_insert_csv_s']:.2f} s   ratio {i['ratio']:.2f}")
+    print(
+        f"\nimport {i['rows']} cases               {i['ours_s']:8.2f} s    sqlite-utils insert --csv {i['sqlite_utils_insert_csv_s']:.2f} s   ratio {i['ratio']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from rich.segment import Segment
@@ -41,10 +41,11 @@ class NoControlCharacters(LineFilter):
         if all(segment.text.isprintable() for segment in segments):
             return segments
         return [
-            segment if segment.control or segment.text.isprintable()
+            segment
+            if segment.control or segment.text.isprintable()
             else Segment(strip_controls(segment.text), segment.style)
             for segment in segments
-        ]  # fmt: skip
+        ]
 
 
 def acting_line(ctx: Context, acting) -> str:
@@ -340,8 +341,10 @@ class SpoApp(App[None]):
             self.call_from_thread(
                 self.notify,
                 f"The oversight record does not hold: {check.problems[0].message}{more}. Run spo-tui verify.",
-                severity="error", timeout=30, markup=False,
-            )  # fmt: skip
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
 
     def on_resize(self, event: events.Resize) -> None:
         from spo_tui.screens.too_small import TooSmallScreen
@@ -361,12 +364,20 @@ class SpoApp(App[None]):
 
         typed = getattr(self.screen, "has_typed_text", None)
         if typed is not None and typed():
+
             def answered(quit_now: bool | None) -> None:
                 if quit_now:
                     self.exit()
 
-            self.push_screen(ConfirmScreen("Quit spo-tui? What you typed in this form has not been saved.",
-                                           destructive=True, yes="quit", no="back to the form"), answered)  # fmt: skip
+            self.push_screen(
+                ConfirmScreen(
+                    "Quit spo-tui? What you typed in this form has not been saved.",
+                    destructive=True,
+                    yes="quit",
+                    no="back to the form",
+                ),
+                answered,
+            )
             return
         self.exit()
 
@@ -384,7 +395,9 @@ class SpoApp(App[None]):
             if not getattr(screen, "offered", lambda _action: True)(command.action):  # not this role's work
                 continue
             key = command.key_display or command.key
-            yield SystemCommand(f"{command.description} ({key})", command.help, partial(screen.run_action, command.action))
+            yield SystemCommand(
+                f"{command.description} ({key})", command.help, partial(screen.run_action, command.action)
+            )
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: every key", "Show every key on every screen", self.action_help)
         if self.ctx is not None:

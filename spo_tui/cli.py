@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import stat
 import sys
 from collections.abc import Callable
@@ -105,7 +104,9 @@ class FreeText:
     def __call__(self, value: str) -> str:
         if value == "-":
             if self.stdin_read:
-                raise argparse.ArgumentTypeError("only one argument can read standard input (-); put the others in @FILE")
+                raise argparse.ArgumentTypeError(
+                    "only one argument can read standard input (-); put the others in @FILE"
+                )
             self.stdin_read = True
             return self._decode(self._read_stdin(), "standard input")
         if value.startswith("@@"):
@@ -113,7 +114,9 @@ class FreeText:
         if value.startswith("@"):
             name = value[1:]
             if not name:
-                raise argparse.ArgumentTypeError("@ must be followed by a file name (write @@ for a text beginning with @)")
+                raise argparse.ArgumentTypeError(
+                    "@ must be followed by a file name (write @@ for a text beginning with @)"
+                )
             return self._decode(self._read_file(name), name)
         return value
 
@@ -185,12 +188,17 @@ DO_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "undo": (("text",), "undo your last action on this item (as a superseding record): --text why"),
 }
 
-DO_NOTE = "Actions:\n" + "\n".join(f"  {name:<9} {words}" for name, (_needs, words) in DO_ACTIONS.items()) + """
+DO_NOTE = (
+    "Actions:\n"
+    + "\n".join(f"  {name:<9} {words}" for name, (_needs, words) in DO_ACTIONS.items())
+    + """
 
 Each action runs the same checks as the Today screen's key, and says the same thing. Bad input, or
 an action your role may not take, exits 2 with one line and changes nothing.
 
-""" + FREE_TEXT_NOTE
+"""
+    + FREE_TEXT_NOTE
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,15 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spo-tui {__version__}")
     parser.add_argument("--db", metavar="PATH", help="database file (default: $SPO_TUI_DB or the user data folder)")
     parser.add_argument(
-        "--as", dest="actor", metavar="NAME",
+        "--as",
+        dest="actor",
+        metavar="NAME",
         help="act as this member of staff, one of those linked to your computer login; remembered for next time only "
-             "when it opens the TUI (a print command such as queue uses it for that run alone)",
-    )  # fmt: skip
-    parser.add_argument("--demo", action="store_true", help="open the TUI on the demo database, creating it on first use")
+        "when it opens the TUI (a print command such as queue uses it for that run alone)",
+    )
     parser.add_argument(
-        "--theme", default=os.environ.get("SPO_TUI_THEME", "textual-dark"),
+        "--demo", action="store_true", help="open the TUI on the demo database, creating it on first use"
+    )
+    parser.add_argument(
+        "--theme",
+        default=os.environ.get("SPO_TUI_THEME", "textual-dark"),
         help="colour theme: textual-dark (default), textual-light for light terminals, or any Textual theme",
-    )  # fmt: skip
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="write a demo database")
@@ -215,16 +228,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["team", "pdu"], default="team", help="a team (~350 cases) or a PDU (~5,000)")
 
     queue = sub.add_parser("queue", help="print the triaged queue")
-    queue.add_argument("--json", action="store_true",
-                       help="JSON: a list of objects with id, kind, crn, title, due, urgency, catch_up, reasons, status "
-                            "(and for waiting items waiting_on and since)")
+    queue.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON: a list of objects with id, kind, crn, title, due, urgency, catch_up, reasons, status "
+        "(and for waiting items waiting_on and since)",
+    )
     queue.add_argument("--kind", choices=[k.value for k in ItemKind], help="only this kind of item")
-    queue.add_argument("--catch-up", action="store_true",
-                       help="only the catch-up list: touch points already long overdue when they reached the queue")
+    queue.add_argument(
+        "--catch-up",
+        action="store_true",
+        help="only the catch-up list: touch points already long overdue when they reached the queue",
+    )
     queue.add_argument("--limit", type=_limit, metavar="N", help=f"at most N items (1 to {LIMIT_MAX:,})")
-    queue.add_argument("--view", choices=list(QUEUE_VIEWS), default="today",
-                       help="today: the queue (default); waiting: waiting on others; snoozed; all: everything not closed")
-    queue.add_argument("--team", metavar="NAME", help="this team's queue, or 'all' (a PDU head only; default: your own team)")
+    queue.add_argument(
+        "--view",
+        choices=list(QUEUE_VIEWS),
+        default="today",
+        help="today: the queue (default); waiting: waiting on others; snoozed; all: everything not closed",
+    )
+    queue.add_argument(
+        "--team", metavar="NAME", help="this team's queue, or 'all' (a PDU head only; default: your own team)"
+    )
 
     sub.add_parser("paths", help="show where the database and the rules file are")
 
@@ -236,16 +261,24 @@ def build_parser() -> argparse.ArgumentParser:
         linking.add_argument("name", metavar="NAME", help="the staff member's name")
         linking.add_argument("--os-user", required=True, metavar="USER", help="their login name on the computer")
     staff_sub.add_parser("links", help="list which computer logins may act as which staff, and who you are")
-    use = staff_sub.add_parser("use", help="act as this member of staff from now on (one of those linked to your login)")
+    use = staff_sub.add_parser(
+        "use", help="act as this member of staff from now on (one of those linked to your login)"
+    )
     use.add_argument("name", metavar="NAME", help="the staff member's name")
 
-    add = sub.add_parser("add", help="add work to the queue from a script (prints the new id)",
-                         epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add = sub.add_parser(
+        "add",
+        help="add work to the queue from a script (prints the new id)",
+        epilog=FREE_TEXT_NOTE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_sub = add.add_subparsers(dest="what", required=True, parser_class=_Parser)
     text = FreeText()  # one for the whole parse: only one argument may read standard input
 
     def add_command(name: str, help: str) -> argparse.ArgumentParser:
-        return add_sub.add_parser(name, help=help, epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)
+        return add_sub.add_parser(
+            name, help=help, epilog=FREE_TEXT_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
 
     sbar = add_command("sbar", "log an SBAR raised by a practitioner")
     sbar.add_argument("--crn", required=True)
@@ -253,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     for part in ("situation", "background", "assessment", "recommendation"):
         sbar.add_argument(f"--{part}", required=True, type=text, metavar="TEXT", help=f"the {part}: {TEXT_HELP}")
     sbar.add_argument("--urgency", default="routine", help="routine, soon or urgent")
-    sbar.add_argument("--title", type=text, metavar="TEXT", help=f"a short title (default: the start of the situation): {TEXT_HELP}")
+    sbar.add_argument(
+        "--title", type=text, metavar="TEXT", help=f"a short title (default: the start of the situation): {TEXT_HELP}"
+    )
     cs = add_command("countersign", "put an assessment or report in the countersigning queue")
     cs.add_argument("--crn", required=True)
     cs.add_argument("--kind", required=True, help="OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS or HVRA")
@@ -261,65 +296,118 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--court-date", help="PSRs: the court date (dd/mm/yyyy or yyyy-mm-dd)")
     cs.add_argument("--submitted", help="when it was submitted (default today)")
     cs.add_argument("--link", type=text, metavar="TEXT", help=f"where the document is: {TEXT_HELP}")
-    cs.add_argument("--title", type=text, metavar="TEXT", help=f"a title (default: the kind and the author): {TEXT_HELP}")
+    cs.add_argument(
+        "--title", type=text, metavar="TEXT", help=f"a title (default: the kind and the author): {TEXT_HELP}"
+    )
     task = add_command("task", "add a non-operational task")
     task.add_argument("--title", required=True, type=text, metavar="TEXT", help=f"what is to be done: {TEXT_HELP}")
-    task.add_argument("--category", required=True, help="buildings, health_safety, hr_sickness, hr_performance, hr_leave, it, other")
+    task.add_argument(
+        "--category", required=True, help="buildings, health_safety, hr_sickness, hr_performance, hr_leave, it, other"
+    )
     task.add_argument("--details", default="", type=text, metavar="TEXT", help=f"more about it: {TEXT_HELP}")
     task.add_argument("--due", help="due date (default: the category's target)")
     alert = add_command("alert", "log an immediate-risk alert")
     alert.add_argument("--crn", required=True)
-    alert.add_argument("--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification")
+    alert.add_argument(
+        "--source", required=True, help="arrest, charge, call_out, court, screening, risk_classification"
+    )
     alert.add_argument("--details", required=True, type=text, metavar="TEXT", help=f"what happened: {TEXT_HELP}")
 
-    do = sub.add_parser("do", help="act on a queue item as the Today screen does (prints what was done)",
-                        epilog=DO_NOTE, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    do = sub.add_parser(
+        "do",
+        help="act on a queue item as the Today screen does (prints what was done)",
+        epilog=DO_NOTE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     do.add_argument("action", choices=list(DO_ACTIONS), metavar="ACTION", help=", ".join(DO_ACTIONS))
-    do.add_argument("item", metavar="ITEM_ID", help="the item's id (spo-tui queue --json), or its first 6 or more characters")
-    do.add_argument("--text", type=text, metavar="TEXT",
-                    help=f"the decision, question, answer, note or reason: {TEXT_HELP}")
+    do.add_argument(
+        "item", metavar="ITEM_ID", help="the item's id (spo-tui queue --json), or its first 6 or more characters"
+    )
+    do.add_argument(
+        "--text", type=text, metavar="TEXT", help=f"the decision, question, answer, note or reason: {TEXT_HELP}"
+    )
     do.add_argument("--verdict", type=text, metavar="TEXT", help=f"sign-off and return: the verdict: {TEXT_HELP}")
     do.add_argument("--until", metavar="DATE", help="snooze: until when (tomorrow, mon, 3d, 25/12/2026)")
     do.add_argument("--to", metavar="NAME", help="escalate (PDU head or MAPPA), delegate, reassign: to whom")
     do.add_argument("--minutes", metavar="N", help="done (a task): the minutes it took; decide: the minutes it took")
-    do.add_argument("--outcome", metavar="OUTCOME", help="decide: the outcome: agreed, guidance_given, actions_set, recall, no_recall, …")
-    do.add_argument("--type", dest="oversight_type", metavar="TYPE", help="decide: the type of entry (default management_oversight)")
-    do.add_argument("--discussed", type=text, metavar="TEXT",
-                    help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}")
+    do.add_argument(
+        "--outcome",
+        metavar="OUTCOME",
+        help="decide: the outcome: agreed, guidance_given, actions_set, recall, no_recall, …",
+    )
+    do.add_argument(
+        "--type", dest="oversight_type", metavar="TYPE", help="decide: the type of entry (default management_oversight)"
+    )
+    do.add_argument(
+        "--discussed",
+        type=text,
+        metavar="TEXT",
+        help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}",
+    )
 
     bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
     bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
     rs.add_argument("file", metavar="FILE")
 
-    enc = sub.add_parser("encrypt", help="encrypt the database (SQLCipher; key in the OS keyring), or make a new encrypted one")
-    enc.add_argument("--passphrase-file", metavar="FILE",
-                     help="read the recovery passphrase from FILE's first line (- for standard input) instead of asking")
+    enc = sub.add_parser(
+        "encrypt", help="encrypt the database (SQLCipher; key in the OS keyring), or make a new encrypted one"
+    )
+    enc.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="read the recovery passphrase from FILE's first line (- for standard input) instead of asking",
+    )
     ul = sub.add_parser("unlock", help="put the database key back into this login's keyring from a recovery file")
-    ul.add_argument("--recovery", required=True, metavar="FILE", help="the NAME.recovery file written by spo-tui encrypt")
-    ul.add_argument("--passphrase-file", metavar="FILE",
-                    help="read the passphrase from FILE's first line (- for standard input) instead of asking")
+    ul.add_argument(
+        "--recovery", required=True, metavar="FILE", help="the NAME.recovery file written by spo-tui encrypt"
+    )
+    ul.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="read the passphrase from FILE's first line (- for standard input) instead of asking",
+    )
 
-    vf = sub.add_parser("verify", help="check the signed oversight record: exit 1 naming what was altered, removed or added")
-    vf.add_argument("--trust", action="append", default=[], metavar="KEY",
-                    help="also trust this device key (its first 8 or more hex digits) for this store, e.g. a colleague's")
-    vf.add_argument("--after-restore", action="store_true",
-                    help="you restored an older copy on purpose: check from this copy on, not against earlier checks")
-    vf.add_argument("--against", action="append", default=[], metavar="FILE",
-                    help="also check the record carries on from the head recorded at the end of this text export")
+    vf = sub.add_parser(
+        "verify", help="check the signed oversight record: exit 1 naming what was altered, removed or added"
+    )
+    vf.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="also trust this device key (its first 8 or more hex digits) for this store, e.g. a colleague's",
+    )
+    vf.add_argument(
+        "--after-restore",
+        action="store_true",
+        help="you restored an older copy on purpose: check from this copy on, not against earlier checks",
+    )
+    vf.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also check the record carries on from the head recorded at the end of this text export",
+    )
 
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])
     imp.add_argument("file", metavar="FILE", help="the CSV file, or - to read it from standard input")
     imp.add_argument("--dry-run", action="store_true", help="check every row and report, writing nothing")
 
-    exp = sub.add_parser("export", help="export oversight entries not yet entered in nDelius; list or un-mark batches of marks")
+    exp = sub.add_parser(
+        "export", help="export oversight entries not yet entered in nDelius; list or un-mark batches of marks"
+    )
     exp_sub = exp.add_subparsers(dest="what", required=True, parser_class=_Parser)
     ov = exp_sub.add_parser("oversight", help="the oversight entries not yet entered in nDelius")
     ov.add_argument("--since", metavar="DATE", help="only entries made on or after DATE")
     ov.add_argument("--format", choices=["csv", "text"], default="csv")
-    ov.add_argument("--mark-entered", action="store_true",
-                    help="record that these entries are now in nDelius (needs --output: marked once the file is safely written)")
+    ov.add_argument(
+        "--mark-entered",
+        action="store_true",
+        help="record that these entries are now in nDelius (needs --output: marked once the file is safely written)",
+    )
     ov.add_argument("--output", metavar="FILE", help="write to FILE (readable by you only) instead of the screen")
     bt = exp_sub.add_parser("batches", help="list the batches of entries marked entered in nDelius, newest first")
     bt.add_argument("--limit", type=int, metavar="N", help="at most N batches")
@@ -495,7 +583,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from spo_tui.config import default_demo_path
     from spo_tui.domain.errors import SpoError
 
-    path = Path(args.demo_db).expanduser() if args.demo_db else (Path(args.db).expanduser() if args.db else default_demo_path())
+    path = (
+        Path(args.demo_db).expanduser()
+        if args.demo_db
+        else (Path(args.db).expanduser() if args.db else default_demo_path())
+    )
     try:
         summary = _write_demo(path, today=local_today(clock_from_env()), seed=args.seed, scale=args.scale)
     except SpoError as error:
@@ -517,8 +609,13 @@ def _acting(args: argparse.Namespace, db, *, remember: bool = False):
     from spo_tui.services.identity import who_is_acting
 
     path = _db_path(args)
-    acting = who_is_acting(db, config.current_os_user(), args.actor, remembered=config.remembered_actor(path),
-                           at=to_iso(clock_from_env()()))  # fmt: skip
+    acting = who_is_acting(
+        db,
+        config.current_os_user(),
+        args.actor,
+        remembered=config.remembered_actor(path),
+        at=to_iso(clock_from_env()()),
+    )
     if args.actor and remember:
         config.remember_actor(path, acting.staff["name"])
     return acting
@@ -550,8 +647,11 @@ def _refuse_damaged(path: Path) -> int:
     if not result.ours:  # another program's file or a newer spo-tui's: no restoring to suggest
         return _fail(result.message)
     backups = list_backups(path)
-    how = (f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}" if backups
-           else "no backup of it was found; restore one you have with: spo-tui restore FILE")  # fmt: skip
+    how = (
+        f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}"
+        if backups
+        else "no backup of it was found; restore one you have with: spo-tui restore FILE"
+    )
     return _fail(f"{result.message}. Nothing was opened; {how}")
 
 
@@ -582,7 +682,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"{link_summary(check)}, head {check.walk.head[:16]}, signed by {signers or 'no key'}.")
     last = check.last_anchor
     if args.after_restore:
-        print("Restored copy accepted: later checks compare with this copy, not with the checks made before the restore.")
+        print(
+            "Restored copy accepted: later checks compare with this copy, not with the checks made before the restore."
+        )
     elif check.first_check:
         if last is not None:
             print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
@@ -721,11 +823,28 @@ def cmd_add(args: argparse.Namespace) -> int:
         db = open_db(_db_path(args), create=False)
         ctx = _context(args, db)
         if args.what == "sbar":
-            result = intake.raise_sbar(ctx, args.crn, args.by, args.situation, args.background, args.assessment,
-                                       args.recommendation, args.urgency, args.title)  # fmt: skip
+            result = intake.raise_sbar(
+                ctx,
+                args.crn,
+                args.by,
+                args.situation,
+                args.background,
+                args.assessment,
+                args.recommendation,
+                args.urgency,
+                args.title,
+            )
         elif args.what == "countersign":
-            result = intake.add_countersign(ctx, args.crn, args.kind, args.author, court_date=args.court_date,
-                                            submitted=args.submitted, title=args.title, link=args.link)  # fmt: skip
+            result = intake.add_countersign(
+                ctx,
+                args.crn,
+                args.kind,
+                args.author,
+                court_date=args.court_date,
+                submitted=args.submitted,
+                title=args.title,
+                link=args.link,
+            )
         elif args.what == "task":
             result = intake.add_task(ctx, args.title, args.category, details=args.details, due=args.due)
         else:
@@ -771,9 +890,13 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
         minutes = None
         if args.minutes is not None:
             if not args.minutes.strip().isdigit():
-                raise ValidationError(f"minutes must be a whole number from 0 to 600, not '{args.minutes}'", field="minutes")
+                raise ValidationError(
+                    f"minutes must be a whole number from 0 to 600, not '{args.minutes}'", field="minutes"
+                )
             minutes = int(args.minutes)
-        discussed = args.discussed if args.discussed is not None else discussed_prefill(lookup.item_detail(ctx, item_id))
+        discussed = (
+            args.discussed if args.discussed is not None else discussed_prefill(lookup.item_detail(ctx, item_id))
+        )
         values = {"outcome": args.outcome, "discussed": discussed, "decision": text, "minutes": minutes}
         if args.oversight_type:
             values["type"] = args.oversight_type
@@ -842,8 +965,10 @@ def _read_stdin() -> bytes:
     from spo_tui.domain.errors import ValidationError
 
     if sys.stdin is None or sys.stdin.isatty():
-        raise ValidationError("- reads the CSV from standard input, which is the terminal: pipe or redirect a file, "
-                              "e.g. spo-tui import cases - < cases.csv")  # fmt: skip
+        raise ValidationError(
+            "- reads the CSV from standard input, which is the terminal: pipe or redirect a file, "
+            "e.g. spo-tui import cases - < cases.csv"
+        )
     return sys.stdin.buffer.read()
 
 
@@ -858,8 +983,10 @@ def _only_the_demo(args: argparse.Namespace) -> str | None:
     path, demo = _db_path(args), default_demo_path()
     if path.exists() or not demo.exists():
         return None
-    return (f"no database at {path}: you have only used the demo so far. To export the demo's entries add "
-            f"--demo (spo-tui --demo export oversight); for another file add --db PATH")
+    return (
+        f"no database at {path}: you have only used the demo so far. To export the demo's entries add "
+        f"--demo (spo-tui --demo export oversight); for another file add --db PATH"
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -883,23 +1010,30 @@ def cmd_export(args: argparse.Namespace) -> int:
             return _print_batches(export.batches(ctx, args.limit))
         if args.what == "unmark":
             unmark_id, batch = export.unmark_batch(ctx, args.batch)
-            print(f"Batch {batch.id} un-marked ({batch.entries} entr{'y' if batch.entries == 1 else 'ies'}, marked "
-                  f"{batch.when}): they will be in the next export again. Recorded as {unmark_id}.")  # fmt: skip
+            print(
+                f"Batch {batch.id} un-marked ({batch.entries} entr{'y' if batch.entries == 1 else 'ies'}, marked "
+                f"{batch.when}): they will be in the next export again. Recorded as {unmark_id}."
+            )
             return 0
         since = parse_date(args.since, "since") if args.since else None
         if not args.output:
             text, count = export.export_oversight(ctx, since=since, fmt=args.format, footer=True)
             sys.stdout.write(text)
             return 0
-        done = export.export_oversight_to_file(ctx, args.output, since=since, fmt=args.format, mark_entered=args.mark_entered)
+        done = export.export_oversight_to_file(
+            ctx, args.output, since=since, fmt=args.format, mark_entered=args.mark_entered
+        )
     except SpoError as error:
         return _fail(str(error))
     entries = f"{done.count} oversight entr{'y' if done.count == 1 else 'ies'}"
     marked = f"; marked entered in nDelius as batch {done.batch_id}" if done.batch_id else ""
     print(f"{entries} written to {visible(done.path, lines=False)}{marked}", file=sys.stderr)
     if done.left_out:
-        print(f"spo-tui: warning: {done.left_out} entr{'y was' if done.left_out == 1 else 'ies were'} left out: not saved by "
-              "spo-tui (run spo-tui verify)", file=sys.stderr)  # fmt: skip
+        print(
+            f"spo-tui: warning: {done.left_out} entr{'y was' if done.left_out == 1 else 'ies were'} left out: not saved by "
+            "spo-tui (run spo-tui verify)",
+            file=sys.stderr,
+        )
     if done.warning:
         print(f"spo-tui: warning: {done.warning}", file=sys.stderr)
     return 0
@@ -932,8 +1066,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
         db = open_db(path, create=False)
         ctx = _context(args, db)
         refresh_due_work(ctx)
-        entries = build_queue(ctx, kind=args.kind, limit=args.limit, team=args.team,
-                              status="catch_up" if args.catch_up else QUEUE_VIEWS[args.view])
+        entries = build_queue(
+            ctx,
+            kind=args.kind,
+            limit=args.limit,
+            team=args.team,
+            status="catch_up" if args.catch_up else QUEUE_VIEWS[args.view],
+        )
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
@@ -949,8 +1088,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
     for e in entries:
         r = e.row
         team = f"{visible(r.team or '', lines=False):<8} " if show_team else ""
-        print(f"{e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
-              f"{_status_note(r)}")
+        print(
+            f"{e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
+            f"{_status_note(r)}"
+        )
     return 0
 
 

@@ -73,9 +73,18 @@ class _Scale:
 
 
 SCALES = {
-    "team": _Scale(teams=1, practitioners_per_team=(12, 15), cases=350, history_days=365, oversight_target=None, open_target=None),
-    "pdu": _Scale(teams=10, practitioners_per_team=(12, 14), cases=5000, history_days=5 * 365, oversight_target=150_000, open_target=15_000),
-}  # fmt: skip
+    "team": _Scale(
+        teams=1, practitioners_per_team=(12, 15), cases=350, history_days=365, oversight_target=None, open_target=None
+    ),
+    "pdu": _Scale(
+        teams=10,
+        practitioners_per_team=(12, 14),
+        cases=5000,
+        history_days=5 * 365,
+        oversight_target=150_000,
+        open_target=15_000,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,9 @@ def summarise(db: sqlite_utils.Database, seed: int, scale: str, today: date) -> 
     def one(sql: str, params: list | tuple = ()) -> int:
         return db.execute(sql, params).fetchone()[0]
 
-    by_kind = dict(db.execute("SELECT kind, COUNT(*) FROM items WHERE status = 'open' GROUP BY kind ORDER BY kind").fetchall())
+    by_kind = dict(
+        db.execute("SELECT kind, COUNT(*) FROM items WHERE status = 'open' GROUP BY kind ORDER BY kind").fetchall()
+    )
     return DemoSummary(
         seed=seed,
         scale=scale,
@@ -138,8 +149,18 @@ _LIKELIHOOD = {
 _LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
 _RANK = {level: n for n, level in enumerate(_LEVELS)}
 #: Chance a case at this RoSH is MAPPA-eligible (about 35% overall), and its category weights 1, 2, 3.
-_MAPPA = {"LOW": (0.14, (1, 0, 0)), "MEDIUM": (0.31, (55, 45, 0)), "HIGH": (0.5, (40, 50, 10)), "VERY_HIGH": (0.9, (30, 50, 20))}
-_SENTENCE_SHARE = (("COMMUNITY_ORDER", 40), ("SUSPENDED_SENTENCE_ORDER", 22), ("LICENCE", 28), ("POST_SENTENCE_SUPERVISION", 10))
+_MAPPA = {
+    "LOW": (0.14, (1, 0, 0)),
+    "MEDIUM": (0.31, (55, 45, 0)),
+    "HIGH": (0.5, (40, 50, 10)),
+    "VERY_HIGH": (0.9, (30, 50, 20)),
+}
+_SENTENCE_SHARE = (
+    ("COMMUNITY_ORDER", 40),
+    ("SUSPENDED_SENTENCE_ORDER", 22),
+    ("LICENCE", 28),
+    ("POST_SENTENCE_SUPERVISION", 10),
+)
 #: Lengths in months, with weights.
 _LENGTHS = {
     "COMMUNITY_ORDER": ((6, 1), (12, 5), (18, 3), (24, 4), (36, 1)),
@@ -157,9 +178,16 @@ _ON_SENTENCE = {
 #: How often each registration is on a case.
 _FLAGS = tuple(
     (code, FLAG_DESCRIPTIONS[code], chance)
-    for code, chance in (("ADVP", 0.30), ("RCPR", 0.06), ("RCCO", 0.10), ("RMDO", 0.20), ("ALSH", 0.08),
-                         ("STAL", 0.03), ("RTAO", 0.004))
-)  # fmt: skip
+    for code, chance in (
+        ("ADVP", 0.30),
+        ("RCPR", 0.06),
+        ("RCCO", 0.10),
+        ("RMDO", 0.20),
+        ("ALSH", 0.08),
+        ("STAL", 0.03),
+        ("RTAO", 0.004),
+    )
+)
 #: Caseload weight of each practitioner role per RoSH level (times FTE).
 _CASELOAD = {
     "PO": {"LOW": 0.6, "MEDIUM": 1.0, "HIGH": 1.6, "VERY_HIGH": 2.0},
@@ -171,26 +199,52 @@ _CASELOAD = {
 _INTERVAL = {"LOW": (240, 540), "MEDIUM": (150, 330), "HIGH": (60, 89), "VERY_HIGH": (42, 80)}
 
 _CONCERNS = (
-    "a missed appointment", "the loss of accommodation", "a new relationship", "a positive test for cocaine",
-    "a reported alcohol relapse", "a change of address at short notice", "concerns from children's services",
-    "low mood and thoughts of self-harm", "contact with a known associate", "non-attendance at unpaid work",
-    "an exclusion zone alert from electronic monitoring", "a request to travel abroad", "debt and rent arrears",
-    "a police intelligence report", "a verbal altercation in reception",
-)  # fmt: skip
+    "a missed appointment",
+    "the loss of accommodation",
+    "a new relationship",
+    "a positive test for cocaine",
+    "a reported alcohol relapse",
+    "a change of address at short notice",
+    "concerns from children's services",
+    "low mood and thoughts of self-harm",
+    "contact with a known associate",
+    "non-attendance at unpaid work",
+    "an exclusion zone alert from electronic monitoring",
+    "a request to travel abroad",
+    "debt and rent arrears",
+    "a police intelligence report",
+    "a verbal altercation in reception",
+)
 _PROGRESS = (
-    "engaging well with Building Better Relationships", "completed the Thinking Skills Programme",
-    "started full-time work", "settled in CAS3 accommodation", "negative drug tests for three months",
-    "attending every appointment", "stable at the home address", "re-engaged with the GP",
-    "completed the unpaid work hours", "attending the dependency and recovery service",
-)  # fmt: skip
+    "engaging well with Building Better Relationships",
+    "completed the Thinking Skills Programme",
+    "started full-time work",
+    "settled in CAS3 accommodation",
+    "negative drug tests for three months",
+    "attending every appointment",
+    "stable at the home address",
+    "re-engaged with the GP",
+    "completed the unpaid work hours",
+    "attending the dependency and recovery service",
+)
 _FACTORS = (
-    "domestic abuse and alcohol misuse", "thinking and behaviour, accommodation", "attitudes and relationships",
-    "lifestyle and associates", "emotional wellbeing", "drug misuse and finance", "employment and education",
-)  # fmt: skip
+    "domestic abuse and alcohol misuse",
+    "thinking and behaviour, accommodation",
+    "attitudes and relationships",
+    "lifestyle and associates",
+    "emotional wellbeing",
+    "drug misuse and finance",
+    "employment and education",
+)
 _EVENTS = (
-    "a change in circumstances", "new information from police", "release on licence", "transfer in from another PDU",
-    "a sentence plan review", "a change of address", "an arrest with no further action",
-)  # fmt: skip
+    "a change in circumstances",
+    "new information from police",
+    "release on licence",
+    "transfer in from another PDU",
+    "a sentence plan review",
+    "a change of address",
+    "an arrest with no further action",
+)
 _DISCUSSED = (
     "Quarterly review with {pp}. {mr} reporting as required; {progress}.",
     "{pp} raised {concern}. Reviewed the RMP and recent contacts.",
@@ -222,7 +276,9 @@ _DECISIONS = {
         "Escalated to the PDU head: risk may not be manageable in the community.",
         "Escalated to the MAPPA coordinator for consideration at level 2.",
     ),
-    "more_info": ("More information needed: police call-out history and children's services checks before a decision.",),
+    "more_info": (
+        "More information needed: police call-out history and children's services checks before a decision.",
+    ),
     "signed_off": ("OASys assessment countersigned: analysis of risk is sound and the RMP is proportionate.",),
     "returned": (
         "OASys returned: the RoSH summary does not explain the risk to children; add the DA history and update the RMP.",
@@ -231,9 +287,15 @@ _DECISIONS = {
     "waived": ("Touch point waived: case discussed at the MAPPA meeting with equivalent oversight.",),
 }
 _OUTCOME_SHARE = (
-    ("agreed", 30), ("guidance_given", 33), ("actions_set", 14), ("signed_off", 10), ("more_info", 4),
-    ("returned", 5), ("escalated", 2), ("waived", 2),
-)  # fmt: skip
+    ("agreed", 30),
+    ("guidance_given", 33),
+    ("actions_set", 14),
+    ("signed_off", 10),
+    ("more_info", 4),
+    ("returned", 5),
+    ("escalated", 2),
+    ("waived", 2),
+)
 _ACTIONS = (
     "Complete DA enquiry with police and children's services",
     "Update the RMP to reflect the new address",
@@ -253,7 +315,9 @@ _MINUTES = (5, 10, 10, 15, 15, 20, 20, 30, 45)
 # SBARs: the four parts as a practitioner writes them. Placeholders filled from the case.
 _SBARS = (
     {
-        "needs": "ADVP", "urgency": "soon", "day": 1,
+        "needs": "ADVP",
+        "urgency": "soon",
+        "day": 1,
         "title": "New relationship disclosed: DA and safeguarding checks needed",
         "situation": "{mr} told me at today's appointment that {he} has started a relationship with a woman who has two children aged 3 and 6, and that {he} stays at her address most nights.",
         "background": "{mr} is {on_sentence} for assault on a former partner. ADVP registration; RoSH {rosh}. Police recorded three domestic call-outs to {his} previous address before sentence.",
@@ -261,7 +325,9 @@ _SBARS = (
         "recommendation": "Request police DA and children's services checks today, consider a Clare's Law disclosure, and review the RMP and RoSH in OASys. I'd like 10 minutes in the protected hour.",
     },
     {
-        "needs": "COMMUNITY", "urgency": "routine", "day": 3,
+        "needs": "COMMUNITY",
+        "urgency": "routine",
+        "day": 3,
         "title": "Two missed appointments: warning or breach?",
         "situation": "{mr} has missed two appointments in a row and has not answered texts or calls.",
         "background": "{He} is {on_sentence} with a rehabilitation activity requirement. Compliance was good for the first four months. {He} told reception last week that {he} had been asked to leave {his} sister's flat.",
@@ -269,7 +335,10 @@ _SBARS = (
         "recommendation": "Issue a final warning rather than start breach, make a home visit this week and refer to CRS accommodation. Please confirm you agree with not starting breach proceedings.",
     },
     {
-        "needs": "LICENCE", "high": True, "urgency": "urgent", "day": 0,
+        "needs": "LICENCE",
+        "high": True,
+        "urgency": "urgent",
+        "day": 0,
         "title": "Late back to approved premises: recall decision needed",
         "situation": "{mr} returned to the approved premises at 01:30 this morning, four and a half hours after curfew, smelling of alcohol.",
         "background": "{He} was released on licence {since} for a violent offence. RoSH {rosh}; {mappa}. Alcohol is a key risk factor. This is {his} second curfew breach in a month.",
@@ -277,7 +346,9 @@ _SBARS = (
         "recommendation": "Consider recall today. If you agree I will complete the recall report this morning; otherwise an alcohol monitoring condition and a three-way meeting with AP staff.",
     },
     {
-        "needs": "", "urgency": "soon", "day": 1,
+        "needs": "",
+        "urgency": "soon",
+        "day": 1,
         "title": "Low mood and thoughts of suicide disclosed",
         "situation": "{mr} said at today's appointment that {he} has had thoughts of ending {his} life since losing {his} job two weeks ago.",
         "background": "{He} is {on_sentence}. History of self-harm and depression; not currently seeing the GP. Lives alone.",
@@ -285,7 +356,10 @@ _SBARS = (
         "recommendation": "Refer to the GP and the crisis team with consent, weekly contact for a month, and update the self-harm section of OASys. For your awareness and agreement.",
     },
     {
-        "needs": "LICENCE", "high": True, "urgency": "urgent", "day": 0,
+        "needs": "LICENCE",
+        "high": True,
+        "urgency": "urgent",
+        "day": 0,
         "title": "Victim reports possible exclusion zone breach",
         "situation": "The victim liaison officer phoned this morning: the victim reports seeing {mr} near her workplace, inside {his} exclusion zone, yesterday afternoon.",
         "background": "{He} is {on_sentence} for harassment of a former partner, with an exclusion zone and a no-contact condition, and a GPS tag.",
@@ -293,7 +367,9 @@ _SBARS = (
         "recommendation": "Decide on recall once the GPS data is in (expected by midday); meanwhile inform police and agree safety planning with the VLO. Can we speak before 12?",
     },
     {
-        "needs": "", "urgency": "routine", "day": 5,
+        "needs": "",
+        "urgency": "routine",
+        "day": 5,
         "title": "Asks to move to another area to care for a parent",
         "situation": "{mr} has asked to move out of the area to live with {his} mother, who is unwell.",
         "background": "{He} is {on_sentence}, RoSH {rosh}. Stable address here for a year and in work.",
@@ -301,52 +377,114 @@ _SBARS = (
         "recommendation": "Agree the move in principle and start the transfer request once the programme ends in five weeks.",
     },
     {
-        "needs": "", "urgency": "soon", "day": 2,
+        "needs": "",
+        "urgency": "soon",
+        "day": 2,
         "title": "Children's services strategy meeting tomorrow",
         "situation": "Children's services have invited us to a strategy meeting tomorrow about {mr}'s contact with {his} ex-partner's children.",
         "background": "{He} is {on_sentence}; RoSH {rosh}. Contact with the children was not part of the plan agreed at sentence.",
         "assessment": "I don't yet know how often {he} has seen the children. Risk to children may have been underestimated in the last OASys.",
         "recommendation": "I attend the meeting, share our risk information, and review OASys afterwards. Please confirm what I can share.",
     },
-)  # fmt: skip
+)
 
 _ALERTS = (
-    ("call_out", "ADVP",
-     "Domestic abuse call-out to partner's address overnight\n"
-     "Police attended {his} partner's address at 23:40 last night after a neighbour reported shouting. {mr} had left "
-     "before officers arrived. The partner declined to make a statement; DASH completed as high risk and a MARAC "
-     "referral made by police. Reported by the police domestic abuse unit this morning."),
-    ("arrest", "LICENCE",
-     "Arrested on suspicion of assault, in custody\n"
-     "{mr} was arrested at 02:10 this morning after a fight outside a pub in the town centre and is held at the custody "
-     "suite awaiting interview. The custody sergeant told the duty officer. {He} is {on_sentence}."),
-    ("charge", "",
-     "Charged with possession of a bladed article\n"
-     "Police report {mr} was charged last night and bailed to the magistrates' court next week."),
-    ("court", "",
-     "Listed at court tomorrow for a new offence\n"
-     "The court duty team report {mr} is listed tomorrow for theft; a report may be requested."),
-    ("screening", "",
-     "Screening shows raised risk to children\n"
-     "Safeguarding screening returned new children's services involvement at {his} address."),
-    ("risk_classification", "",
-     "MAPPA level 2 referral may be needed\n"
-     "New police information meets the threshold to consider active multi-agency management for {mr}."),
-)  # fmt: skip
+    (
+        "call_out",
+        "ADVP",
+        "Domestic abuse call-out to partner's address overnight\n"
+        "Police attended {his} partner's address at 23:40 last night after a neighbour reported shouting. {mr} had left "
+        "before officers arrived. The partner declined to make a statement; DASH completed as high risk and a MARAC "
+        "referral made by police. Reported by the police domestic abuse unit this morning.",
+    ),
+    (
+        "arrest",
+        "LICENCE",
+        "Arrested on suspicion of assault, in custody\n"
+        "{mr} was arrested at 02:10 this morning after a fight outside a pub in the town centre and is held at the custody "
+        "suite awaiting interview. The custody sergeant told the duty officer. {He} is {on_sentence}.",
+    ),
+    (
+        "charge",
+        "",
+        "Charged with possession of a bladed article\n"
+        "Police report {mr} was charged last night and bailed to the magistrates' court next week.",
+    ),
+    (
+        "court",
+        "",
+        "Listed at court tomorrow for a new offence\n"
+        "The court duty team report {mr} is listed tomorrow for theft; a report may be requested.",
+    ),
+    (
+        "screening",
+        "",
+        "Screening shows raised risk to children\n"
+        "Safeguarding screening returned new children's services involvement at {his} address.",
+    ),
+    (
+        "risk_classification",
+        "",
+        "MAPPA level 2 referral may be needed\n"
+        "New police information meets the threshold to consider active multi-agency management for {mr}.",
+    ),
+)
 
 # Tasks: category, title, details, who raised it (a role; "pp" for a practitioner), working days ago.
 _TASKS = (
-    ("buildings", "Heating broken in interview rooms 2-4", "Reported to the facilities helpdesk (ref FM-{ref}); rooms below 16°C, interviews moved to the ground floor.", "pp", 12),
-    ("health_safety", "Health and safety report: verbal abuse in reception", "Incident form completed by {who}; review the reception screen and lone-working arrangements.", "pp", 3),
-    ("hr_sickness", "Return-to-work interview: {absent}", "Back from five days' sickness absence; complete the return-to-work form and check the trigger points.", "caspo", 2),
+    (
+        "buildings",
+        "Heating broken in interview rooms 2-4",
+        "Reported to the facilities helpdesk (ref FM-{ref}); rooms below 16°C, interviews moved to the ground floor.",
+        "pp",
+        12,
+    ),
+    (
+        "health_safety",
+        "Health and safety report: verbal abuse in reception",
+        "Incident form completed by {who}; review the reception screen and lone-working arrangements.",
+        "pp",
+        3,
+    ),
+    (
+        "hr_sickness",
+        "Return-to-work interview: {absent}",
+        "Back from five days' sickness absence; complete the return-to-work form and check the trigger points.",
+        "caspo",
+        2,
+    ),
     ("hr_leave", "Annual leave request: {who}, {leave}", "Four days; cover checked with the CASPO.", "pp", 1),
     ("hr_leave", "Annual leave request: {who}, {leave}", "Two days; overlaps one other team member.", "pp", 0),
-    ("it", "IT order: replacement laptop for {who}", "Screen cracked; order through the IT portal, needs cost-centre approval.", "pp", 6),
-    ("hr_performance", "Pay progression meeting: {who}", "Annual review due this month; evidence folder shared.", "caspo", 4),
-    ("buildings", "Panic alarm in interview room 3 failed its weekly test", "Logged with facilities (ref FM-{ref}); room closed until fixed.", "sao", 8),
-    ("other", "Fire warden cover for the office next week", "Two of the three wardens are on leave; need a volunteer and the training booked.", "business manager", 5),
+    (
+        "it",
+        "IT order: replacement laptop for {who}",
+        "Screen cracked; order through the IT portal, needs cost-centre approval.",
+        "pp",
+        6,
+    ),
+    (
+        "hr_performance",
+        "Pay progression meeting: {who}",
+        "Annual review due this month; evidence folder shared.",
+        "caspo",
+        4,
+    ),
+    (
+        "buildings",
+        "Panic alarm in interview room 3 failed its weekly test",
+        "Logged with facilities (ref FM-{ref}); room closed until fixed.",
+        "sao",
+        8,
+    ),
+    (
+        "other",
+        "Fire warden cover for the office next week",
+        "Two of the three wardens are on leave; need a volunteer and the training booked.",
+        "business manager",
+        5,
+    ),
     ("it", "Smartphone for new PQiP", "Starter next month needs a phone and nDelius access.", "sao", 9),
-)  # fmt: skip
+)
 
 _MANUAL_TOUCH_POINTS = (
     ("Police intelligence: seen with co-defendant", -3),
@@ -368,7 +506,7 @@ def _apportion(n: int, shares: tuple[tuple[str, int], ...]) -> list[str]:
     exact = [(label, n * w / total) for label, w in shares]
     counts = {label: int(x) for label, x in exact}
     rest = n - sum(counts.values())
-    for label, x in sorted(exact, key=lambda p: (-(p[1] - int(p[1])), p[0]))[:rest]:
+    for label, _x in sorted(exact, key=lambda p: (-(p[1] - int(p[1])), p[0]))[:rest]:
         counts[label] += 1
     return [label for label, _ in shares for _ in range(counts[label])]
 
@@ -399,9 +537,24 @@ class _Builder:
         self.names: set[str] = set()
         self.rows: dict[str, list[dict[str, Any]]] = {
             t: []
-            for t in ("staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
-                      "alerts", "tasks", "supervision", "oversight_entries", "actions", "ndelius_batches", "ndelius_marks")
-        }  # fmt: skip
+            for t in (
+                "staff",
+                "absences",
+                "cases",
+                "case_flags",
+                "items",
+                "sbars",
+                "touch_points",
+                "countersigns",
+                "alerts",
+                "tasks",
+                "supervision",
+                "oversight_entries",
+                "actions",
+                "ndelius_batches",
+                "ndelius_marks",
+            )
+        }
         self.staff_by_id: dict[str, dict[str, Any]] = {}
         self.teams: list[dict[str, Any]] = []
         self.cases: list[dict[str, Any]] = []
@@ -475,14 +628,22 @@ class _Builder:
 
     # -- people --
 
-    def add_staff(self, first_last: tuple[str, str], role: str, team: str, *, fte: float = 1.0, approved: int = 0) -> dict[str, Any]:
+    def add_staff(
+        self, first_last: tuple[str, str], role: str, team: str, *, fte: float = 1.0, approved: int = 0
+    ) -> dict[str, Any]:
         first, last = first_last
         email_name = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
         row = {
-            "id": self.uid(), "name": f"{first} {last}", "role": role, "team": team, "fte": fte,
-            "oasys_approved": approved, "email": f"{email_name}@probation.example", "active": 1,
+            "id": self.uid(),
+            "name": f"{first} {last}",
+            "role": role,
+            "team": team,
+            "fte": fte,
+            "oasys_approved": approved,
+            "email": f"{email_name}@probation.example",
+            "active": 1,
             "created_at": self.at(self.today - timedelta(days=self.rng.randint(120, 3000)), 9 * 60),
-        }  # fmt: skip
+        }
         self.rows["staff"].append(row)
         self.staff_by_id[row["id"]] = row
         return row
@@ -504,10 +665,15 @@ class _Builder:
             pos = [i for i, r in enumerate(roles) if r == "PO"]
             approved = set(rng.sample(pos, max(1, round(len(pos) * 0.6))))
             pps = [
-                self.add_staff(self.staff_name(), role, team_name, fte=rng.choice((0.6, 0.8)) if i in part_time else 1.0,
-                               approved=int(i in approved))
+                self.add_staff(
+                    self.staff_name(),
+                    role,
+                    team_name,
+                    fte=rng.choice((0.6, 0.8)) if i in part_time else 1.0,
+                    approved=int(i in approved),
+                )
                 for i, role in enumerate(roles)
-            ]  # fmt: skip
+            ]
             self.teams.append({"name": team_name, "spo": spo, "caspo": caspo, "pps": pps})
             if t == 0 or t % 5 == 0:
                 # Shared PDU staff after the first team, so the team's SPO is the first SPO inserted.
@@ -532,17 +698,27 @@ class _Builder:
             team["off_today"], team["back_from_sick"] = off_today, back_from_sick
             self.absent_today.add(off_today["id"])
             spans = [
-                (off_today, today - timedelta(days=rng.randint(0, 2)), today + timedelta(days=rng.randint(1, 4)),
-                 rng.choice(("Sickness", "Sickness", "Carer's leave"))),
+                (
+                    off_today,
+                    today - timedelta(days=rng.randint(0, 2)),
+                    today + timedelta(days=rng.randint(1, 4)),
+                    rng.choice(("Sickness", "Sickness", "Carer's leave")),
+                ),
                 (back_from_sick, today - timedelta(days=9), today - timedelta(days=3), "Sickness"),
                 (past_leave, today - timedelta(days=40), today - timedelta(days=36), "Annual leave"),
                 (future_leave, today + timedelta(days=20), today + timedelta(days=24), "Annual leave"),
-            ]  # fmt: skip
+            ]
             for person, start, end, reason in spans:
                 self.rows["absences"].append(
-                    {"id": self.uid(), "staff_id": person["id"], "start_date": start.isoformat(),
-                     "end_date": end.isoformat(), "reason": reason, "created_at": self.stamp(min(start, today) - timedelta(days=1))}
-                )  # fmt: skip
+                    {
+                        "id": self.uid(),
+                        "staff_id": person["id"],
+                        "start_date": start.isoformat(),
+                        "end_date": end.isoformat(),
+                        "reason": reason,
+                        "created_at": self.stamp(min(start, today) - timedelta(days=1)),
+                    }
+                )
 
     # -- cases --
 
@@ -557,7 +733,9 @@ class _Builder:
         for t, team in enumerate(self.teams):
             for level in _LEVELS:
                 for po_only in (False, True):
-                    pps = [p for p in team["pps"] if (p["role"] == "PO" or not po_only) and _CASELOAD[p["role"]][level] > 0]
+                    pps = [
+                        p for p in team["pps"] if (p["role"] == "PO" or not po_only) and _CASELOAD[p["role"]][level] > 0
+                    ]
                     cum, total = [], 0.0
                     for p in pps:
                         total += _CASELOAD[p["role"]][level] * p["fte"]
@@ -583,11 +761,23 @@ class _Builder:
             months = rng.choices([m for m, _ in _LENGTHS[sentence]], weights=[w for _, w in _LENGTHS[sentence]])[0]
             start, end = self._sentence_dates(months)
             self.cases.append(
-                {"crn": crn, "name": f"{first} {last}", "first": first, "last": last, "male": male, "rosh": rosh,
-                 "mr": f"{'Mr' if male else 'Ms'} {last}",
-                 "likelihood": likelihood, "mappa_category": category, "mappa_level": 1 if category else None,
-                 "sentence_type": sentence, "start": start, "end": end, "team": rng.randrange(spec.teams)}
-            )  # fmt: skip
+                {
+                    "crn": crn,
+                    "name": f"{first} {last}",
+                    "first": first,
+                    "last": last,
+                    "male": male,
+                    "rosh": rosh,
+                    "mr": f"{'Mr' if male else 'Ms'} {last}",
+                    "likelihood": likelihood,
+                    "mappa_category": category,
+                    "mappa_level": 1 if category else None,
+                    "sentence_type": sentence,
+                    "start": start,
+                    "end": end,
+                    "team": rng.randrange(spec.teams),
+                }
+            )
 
         # MAPPA levels: mostly 1, a few 2, one or two at level 3 in a team.
         mappa = [c for c in self.cases if c["mappa_category"]]
@@ -611,11 +801,22 @@ class _Builder:
             c["tier"] = self._tier(c)
             created = self.at(c["start"], 9 * 60 + rng.randint(0, 420))
             self.rows["cases"].append(
-                {"crn": c["crn"], "name": c["name"], "practitioner_id": c["pp"]["id"], "rosh": c["rosh"],
-                 "likelihood": c["likelihood"], "mappa_category": c["mappa_category"], "mappa_level": c["mappa_level"],
-                 "tier": c["tier"], "sentence_type": c["sentence_type"], "sentence_start": c["start"].isoformat(),
-                 "sentence_end": c["end"].isoformat() if c["end"] else None, "created_at": created, "updated_at": created}
-            )  # fmt: skip
+                {
+                    "crn": c["crn"],
+                    "name": c["name"],
+                    "practitioner_id": c["pp"]["id"],
+                    "rosh": c["rosh"],
+                    "likelihood": c["likelihood"],
+                    "mappa_category": c["mappa_category"],
+                    "mappa_level": c["mappa_level"],
+                    "tier": c["tier"],
+                    "sentence_type": c["sentence_type"],
+                    "sentence_start": c["start"].isoformat(),
+                    "sentence_end": c["end"].isoformat() if c["end"] else None,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             self.case_by_crn[c["crn"]] = c
 
     def _sentence_dates(self, months: int) -> tuple[date, date]:
@@ -662,49 +863,85 @@ class _Builder:
                     review = today + timedelta(days=rng.randint(15, 365 if code == "INLL" else 182))
                 self.flags_by_crn[c["crn"]].append((code, review))
                 self.rows["case_flags"].append(
-                    {"id": self.uid(), "crn": c["crn"], "code": code, "description": description,
-                     "review_date": review.isoformat()}
-                )  # fmt: skip
+                    {
+                        "id": self.uid(),
+                        "crn": c["crn"],
+                        "code": code,
+                        "description": description,
+                        "review_date": review.isoformat(),
+                    }
+                )
 
     # -- oversight history --
 
     def words(self, c: dict[str, Any]) -> dict[str, str]:
         he = "he" if c["male"] else "she"
         mappa = (
-            f"MAPPA category {c['mappa_category']} level {c['mappa_level']}" if c["mappa_category"] else "not MAPPA-eligible"
+            f"MAPPA category {c['mappa_category']} level {c['mappa_level']}"
+            if c["mappa_category"]
+            else "not MAPPA-eligible"
         )
         since = (self.today - c["start"]).days
         return {
-            "mr": c["mr"], "name": c["name"], "he": he, "He": he.capitalize(),
-            "his": "his" if c["male"] else "her", "him": "him" if c["male"] else "her", "pp": c["pp"]["name"],
-            "on_sentence": _ON_SENTENCE[c["sentence_type"]], "rosh": RoSH(c["rosh"]).label.lower(), "mappa": mappa,
+            "mr": c["mr"],
+            "name": c["name"],
+            "he": he,
+            "He": he.capitalize(),
+            "his": "his" if c["male"] else "her",
+            "him": "him" if c["male"] else "her",
+            "pp": c["pp"]["name"],
+            "on_sentence": _ON_SENTENCE[c["sentence_type"]],
+            "rosh": RoSH(c["rosh"]).label.lower(),
+            "mappa": mappa,
             "since": f"{since // 7} weeks ago" if since < 120 else f"{round(since / 30.4)} months ago",
-        }  # fmt: skip
+        }
 
     def one(self, seq: tuple | list) -> Any:
         """``rng.choice`` for the hot paths: one float per pick (still fully determined by the seed)."""
         return seq[int(self.rng.random() * len(seq))]
 
-    def entry(self, c: dict[str, Any], day: date, *, outcome: str | None = None, type_: str = "management_oversight",
-              discussed: str | None = None, decision: str | None = None, item_id: str | None = None) -> dict[str, Any]:
+    def entry(
+        self,
+        c: dict[str, Any],
+        day: date,
+        *,
+        outcome: str | None = None,
+        type_: str = "management_oversight",
+        discussed: str | None = None,
+        decision: str | None = None,
+        item_id: str | None = None,
+    ) -> dict[str, Any]:
         one, rnd = self.one, self.rng.random
         team = self.teams[c["team"]]
         if outcome is None:
             outcome = _OUTCOMES[bisect.bisect(_OUTCOME_CUM, rnd() * _OUTCOME_CUM[-1])]
         if discussed is None:
             discussed = one(_DISCUSSED).format(
-                pp=c["pp"]["name"], mr=c["mr"], progress=one(_PROGRESS), concern=one(_CONCERNS),
-                event=one(_EVENTS), factors=one(_FACTORS),
-            )  # fmt: skip
+                pp=c["pp"]["name"],
+                mr=c["mr"],
+                progress=one(_PROGRESS),
+                concern=one(_CONCERNS),
+                event=one(_EVENTS),
+                factors=one(_FACTORS),
+            )
         if decision is None:
             decision = one(_DECISIONS[outcome])
         spo = team["spo"]["id"]
         row = {
-            "id": self.uid(), "crn": c["crn"], "item_id": item_id, "type": type_, "outcome": outcome,
-            "discussed": discussed, "decision": decision, "sensitive": int(rnd() < 0.02),
-            "decided_by": spo, "entered_by": team["caspo"]["id"] if rnd() < 0.2 else spo,
-            "created_at": self.stamp(day), "minutes": one(_MINUTES), "supersedes_id": None,
-        }  # fmt: skip
+            "id": self.uid(),
+            "crn": c["crn"],
+            "item_id": item_id,
+            "type": type_,
+            "outcome": outcome,
+            "discussed": discussed,
+            "decision": decision,
+            "sensitive": int(rnd() < 0.02),
+            "decided_by": spo,
+            "entered_by": team["caspo"]["id"] if rnd() < 0.2 else spo,
+            "created_at": self.stamp(day),
+            "minutes": one(_MINUTES),
+            "supersedes_id": None,
+        }
         self.entries_by_crn.setdefault(c["crn"], []).append(row)
         return row
 
@@ -714,20 +951,28 @@ class _Builder:
         roll = rng.random()
         if roll < 0.06 or (roll < 0.12 and any(f in c["flags"] for f in ("ADVP", "RCPR", "RCCO"))):
             return self.entry(
-                c, day, type_="home_visit", outcome=rng.choice(("agreed", "guidance_given")),
+                c,
+                day,
+                type_="home_visit",
+                outcome=rng.choice(("agreed", "guidance_given")),
                 discussed=f"Home-visit risk assessment by {w['pp']} for a visit to {w['mr']}'s address.",
-                decision=rng.choice((
-                    "Visit agreed: two staff, police check of the address beforehand, dog on the premises noted.",
-                    "Visit agreed with a colleague present; check in by phone at the start and end.",
-                    "Visit to go ahead jointly with police given the DA history.",
-                )),
-            )  # fmt: skip
+                decision=rng.choice(
+                    (
+                        "Visit agreed: two staff, police check of the address beforehand, dog on the premises noted.",
+                        "Visit agreed with a colleague present; check in by phone at the start and end.",
+                        "Visit to go ahead jointly with police given the DA history.",
+                    )
+                ),
+            )
         if roll < 0.135 and c["sentence_type"] == "LICENCE":
             return self.entry(
-                c, day, type_="recall", outcome="no_recall",
+                c,
+                day,
+                type_="recall",
+                outcome="no_recall",
                 discussed=f"Licence breach reported by {w['pp']}: {rng.choice(_CONCERNS)}.",
                 decision="Decision not to recall: risk is manageable with an additional licence condition and weekly reporting.",
-            )  # fmt: skip
+            )
         return self.entry(c, day)
 
     def build_history(self) -> None:
@@ -768,10 +1013,12 @@ class _Builder:
                 if n == 0 and new_case:
                     w = self.words(c)
                     self.entry(
-                        c, day, outcome=rng.choice(("agreed", "guidance_given")),
+                        c,
+                        day,
+                        outcome=rng.choice(("agreed", "guidance_given")),
                         discussed=f"First touch point after commencement: {w['pp']} presented the initial assessment and sentence plan for {w['mr']}, {w['on_sentence']}.",
                         decision=rng.choice(_DECISIONS["agreed"][:3] + _DECISIONS["guidance_given"][:2]),
-                    )  # fmt: skip
+                    )
                 else:
                     self._special_entry(c, day)
 
@@ -786,7 +1033,7 @@ class _Builder:
         weights = [(_RANK[c["rosh"]] + 1) for c in self.cases]
         total = sum(weights)
         carry = 0.0
-        for c, w in zip(self.cases, weights):
+        for c, w in zip(self.cases, weights, strict=False):
             carry += want * w / total
             k = int(carry)
             carry -= k
@@ -800,16 +1047,40 @@ class _Builder:
 
     # -- items --
 
-    def item(self, kind: str, title: str, created_at: str, *, crn: str | None = None, due: date | None = None,
-             raised_by: str | None = None, rule_key: str | None = None, status: str = "open",
-             closed_at: str | None = None, closed_note: str | None = None, item_id: str | None = None) -> str:
+    def item(
+        self,
+        kind: str,
+        title: str,
+        created_at: str,
+        *,
+        crn: str | None = None,
+        due: date | None = None,
+        raised_by: str | None = None,
+        rule_key: str | None = None,
+        status: str = "open",
+        closed_at: str | None = None,
+        closed_note: str | None = None,
+        item_id: str | None = None,
+    ) -> str:
         item_id = item_id or self.uid()
         self.rows["items"].append(
-            {"id": item_id, "kind": kind, "crn": crn, "title": title[:200], "status": status,
-             "due": due.isoformat() if due else None, "snoozed_until": None, "assigned_to": None,
-             "raised_by": raised_by, "rule_key": rule_key, "created_at": created_at,
-             "updated_at": closed_at or created_at, "closed_at": closed_at, "closed_note": closed_note}
-        )  # fmt: skip
+            {
+                "id": item_id,
+                "kind": kind,
+                "crn": crn,
+                "title": title[:200],
+                "status": status,
+                "due": due.isoformat() if due else None,
+                "snoozed_until": None,
+                "assigned_to": None,
+                "raised_by": raised_by,
+                "rule_key": rule_key,
+                "created_at": created_at,
+                "updated_at": closed_at or created_at,
+                "closed_at": closed_at,
+                "closed_note": closed_note,
+            }
+        )
         return item_id
 
     def build_terminations_done(self) -> None:
@@ -824,16 +1095,21 @@ class _Builder:
             due = max(end - timedelta(days=tp["before_termination_days"]), c["start"])
             if due >= today - timedelta(days=2) or rng.random() >= 0.7:
                 continue
-            day = self.working_day(due + timedelta(days=rng.randint(-5, 2)), c["start"] + timedelta(days=1), today - timedelta(days=1))
+            day = self.working_day(
+                due + timedelta(days=rng.randint(-5, 2)), c["start"] + timedelta(days=1), today - timedelta(days=1)
+            )
             if day is None:
                 continue
             item_id = self.uid()
             w = self.words(c)
             entry = self.entry(
-                c, day, outcome="agreed", item_id=item_id,
+                c,
+                day,
+                outcome="agreed",
+                item_id=item_id,
                 discussed=f"Termination review: {w['mr']}'s sentence ends on {end:%d/%m/%Y}. Outstanding risks, exit plan and onward referrals reviewed with {w['pp']}.",
                 decision="Agreed: no outstanding risk issues; termination summary to be completed and partner agencies informed.",
-            )  # fmt: skip
+            )
             self.done_termination[c["crn"]] = item_id
             c["termination_entry"] = entry
 
@@ -844,11 +1120,14 @@ class _Builder:
             entries = self.entries_by_crn.get(c["crn"], [])
             last = max((e["created_at"][:10] for e in entries), default=None)
             facts = CaseFacts(
-                crn=c["crn"], rosh=RoSH(c["rosh"]), sentence_type=SentenceType(c["sentence_type"]),
-                sentence_start=c["start"], sentence_end=c["end"],
+                crn=c["crn"],
+                rosh=RoSH(c["rosh"]),
+                sentence_type=SentenceType(c["sentence_type"]),
+                sentence_start=c["start"],
+                sentence_end=c["end"],
                 last_oversight=date.fromisoformat(last) if last else None,
                 flags=tuple(self.flags_by_crn.get(c["crn"], ())),
-            )  # fmt: skip
+            )
             seen: set[str] = set()
             for work in calendar_touch_points(facts, self.today, self.rules):
                 # As refresh_due_work: one open item per case and reason; each registration review stands alone.
@@ -860,16 +1139,31 @@ class _Builder:
                 if work.reason == TouchPointReason.TERMINATION.value and c["crn"] in self.done_termination:
                     entry = c["termination_entry"]
                     item_id = self.item(
-                        "touch_point", work.title, self.at(created_day, 8 * 60 + 45) if created_day < self.today else entry["created_at"],
-                        crn=c["crn"], due=work.due, rule_key=work.key, status="closed", closed_at=entry["created_at"],
-                        closed_note=f"oversight entry {entry['id']}", item_id=self.done_termination[c["crn"]],
-                    )  # fmt: skip
+                        "touch_point",
+                        work.title,
+                        self.at(created_day, 8 * 60 + 45) if created_day < self.today else entry["created_at"],
+                        crn=c["crn"],
+                        due=work.due,
+                        rule_key=work.key,
+                        status="closed",
+                        closed_at=entry["created_at"],
+                        closed_note=f"oversight entry {entry['id']}",
+                        item_id=self.done_termination[c["crn"]],
+                    )
                 else:
                     created = self.at(created_day, 8 * 60 + 45) if created_day < self.today else self.now_iso
-                    item_id = self.item("touch_point", work.title, created, crn=c["crn"], due=work.due, rule_key=work.key)
+                    item_id = self.item(
+                        "touch_point", work.title, created, crn=c["crn"], due=work.due, rule_key=work.key
+                    )
                 self.rows["touch_points"].append(
-                    {"item_id": item_id, "reason": work.reason, "arranged_for": None, "reminder_sent_at": None, "waived_reason": None}
-                )  # fmt: skip
+                    {
+                        "item_id": item_id,
+                        "reason": work.reason,
+                        "arranged_for": None,
+                        "reminder_sent_at": None,
+                        "waived_reason": None,
+                    }
+                )
 
     def build_supervision(self) -> None:
         rng, today, rules = self.rng, self.today, self.rules
@@ -877,9 +1171,13 @@ class _Builder:
         year_ago = today - timedelta(days=365)
         for team in self.teams:
             pps = team["pps"]
-            overdue = set(p["id"] for p in rng.sample(pps, max(2, round(len(pps) * 0.25))))
+            overdue = {p["id"] for p in rng.sample(pps, max(2, round(len(pps) * 0.25)))}
             for pp in pps:
-                weeks = sup["one_to_one_weeks_new_practitioner"] if pp["role"] in sup["new_practitioner_roles"] else sup["one_to_one_weeks"]
+                weeks = (
+                    sup["one_to_one_weeks_new_practitioner"]
+                    if pp["role"] in sup["new_practitioner_roles"]
+                    else sup["one_to_one_weeks"]
+                )
                 if pp["id"] in overdue:
                     last = today - timedelta(days=weeks * 7 + rng.randint(5, 25))
                 else:
@@ -905,19 +1203,31 @@ class _Builder:
                 for n, day in enumerate(reversed(rpss)):
                     self._held_supervision(team, pp, "rpss", day, observation=n == observed)
                 facts = PractitionerFacts(
-                    staff_id=pp["id"], name=pp["name"], role=pp["role"], last_one_to_one=max(held, default=None),
+                    staff_id=pp["id"],
+                    name=pp["name"],
+                    role=pp["role"],
+                    last_one_to_one=max(held, default=None),
                     rpss_dates_last_year=tuple(sorted(r for r in rpss if r >= year_ago)),
-                )  # fmt: skip
+                )
                 for work in supervision_due(facts, today, rules):
                     created_day = min(work.due - timedelta(days=sup["lookahead_days"]), today)
                     created = self.at(created_day, 8 * 60 + 45) if created_day < today else self.now_iso
                     item_id = self.item("supervision", work.title, created, due=work.due, rule_key=work.key)
                     self.rows["supervision"].append(
-                        {"item_id": item_id, "practitioner_id": pp["id"], "kind": work.reason, "observation": 0,
-                         "scheduled_for": None, "held_on": None, "postponed": 0}
-                    )  # fmt: skip
+                        {
+                            "item_id": item_id,
+                            "practitioner_id": pp["id"],
+                            "kind": work.reason,
+                            "observation": 0,
+                            "scheduled_for": None,
+                            "held_on": None,
+                            "postponed": 0,
+                        }
+                    )
 
-    def _held_supervision(self, team: dict[str, Any], pp: dict[str, Any], kind: str, day: date, observation: bool = False) -> None:
+    def _held_supervision(
+        self, team: dict[str, Any], pp: dict[str, Any], kind: str, day: date, observation: bool = False
+    ) -> None:
         rng = self.rng
         postponed = rng.random() < 0.1
         scheduled = day - timedelta(days=rng.randint(2, 7)) if postponed else day
@@ -925,34 +1235,63 @@ class _Builder:
         held_at = self.at(day, minute + (90 if kind == "rpss" else 60))
         label = "One-to-one with" if kind == "one_to_one" else "RPSS with"
         item_id = self.item(
-            "supervision", f"{label} {pp['name']}", self.at(scheduled - timedelta(days=14), 8 * 60 + 45), due=scheduled,
-            status="closed", closed_at=held_at, closed_note="held",
-        )  # fmt: skip
+            "supervision",
+            f"{label} {pp['name']}",
+            self.at(scheduled - timedelta(days=14), 8 * 60 + 45),
+            due=scheduled,
+            status="closed",
+            closed_at=held_at,
+            closed_note="held",
+        )
         self.rows["supervision"].append(
-            {"item_id": item_id, "practitioner_id": pp["id"], "kind": kind, "observation": int(observation),
-             "scheduled_for": self.at(scheduled, minute), "held_on": day.isoformat(), "postponed": int(postponed)}
-        )  # fmt: skip
+            {
+                "item_id": item_id,
+                "practitioner_id": pp["id"],
+                "kind": kind,
+                "observation": int(observation),
+                "scheduled_for": self.at(scheduled, minute),
+                "held_on": day.isoformat(),
+                "postponed": int(postponed),
+            }
+        )
         if kind == "one_to_one":
             discussed = f"One-to-one supervision with {pp['name']}: caseload, wellbeing, learning and cases of concern."
-            decision = rng.choice((
-                "Workload manageable; no cases to reallocate. Next one-to-one as scheduled.",
-                "Caseload high: two low-risk cases to be reallocated at the next check-in.",
-                "Wellbeing discussed; agreed a reflective session on a recent difficult case.",
-                "Training need identified: DA risk assessment refresher booked.",
-            ))  # fmt: skip
+            decision = rng.choice(
+                (
+                    "Workload manageable; no cases to reallocate. Next one-to-one as scheduled.",
+                    "Caseload high: two low-risk cases to be reallocated at the next check-in.",
+                    "Wellbeing discussed; agreed a reflective session on a recent difficult case.",
+                    "Training need identified: DA risk assessment refresher booked.",
+                )
+            )
         else:
-            discussed = f"Reflective practice supervision with {pp['name']}" + (" (live observation of a supervision session)." if observation else ".")
-            decision = rng.choice((
-                "Reflection on professional curiosity in a DA case; practice strengths noted.",
-                "Observation feedback given: good use of motivational interviewing; record rationale more fully.",
-                "Discussed managing a hostile person on probation; agreed approach for the next appointment.",
-            ))  # fmt: skip
+            discussed = f"Reflective practice supervision with {pp['name']}" + (
+                " (live observation of a supervision session)." if observation else "."
+            )
+            decision = rng.choice(
+                (
+                    "Reflection on professional curiosity in a DA case; practice strengths noted.",
+                    "Observation feedback given: good use of motivational interviewing; record rationale more fully.",
+                    "Discussed managing a hostile person on probation; agreed approach for the next appointment.",
+                )
+            )
         self.rows["oversight_entries"].append(
-            {"id": self.uid(), "crn": None, "item_id": item_id, "type": "management_oversight", "outcome": "agreed",
-             "discussed": discussed, "decision": decision, "sensitive": 0, "decided_by": team["spo"]["id"],
-             "entered_by": team["spo"]["id"], "created_at": held_at, "minutes": 90 if kind == "rpss" else 60,
-             "supersedes_id": None}
-        )  # fmt: skip
+            {
+                "id": self.uid(),
+                "crn": None,
+                "item_id": item_id,
+                "type": "management_oversight",
+                "outcome": "agreed",
+                "discussed": discussed,
+                "decision": decision,
+                "sensitive": 0,
+                "decided_by": team["spo"]["id"],
+                "entered_by": team["spo"]["id"],
+                "created_at": held_at,
+                "minutes": 90 if kind == "rpss" else 60,
+                "supersedes_id": None,
+            }
+        )
 
     # -- today's work, raised by people --
 
@@ -989,21 +1328,32 @@ class _Builder:
             t = _SBARS[i % len(_SBARS)]
             c = self.pick(t["needs"], used, prefer_high=t.get("high", False))
             w = self.words(c)
-            if n <= len(_SBARS):
-                day = self.working_days_ago(t["day"])
-            else:
-                day = self.working_days_ago(rng.randint(0, 8))
+            day = self.working_days_ago(t["day"]) if n <= len(_SBARS) else self.working_days_ago(rng.randint(0, 8))
             raised = self.stamp(day)
             item_id = self.item(
-                "sbar", t["title"], raised, crn=c["crn"], raised_by=c["pp"]["id"],
+                "sbar",
+                t["title"],
+                raised,
+                crn=c["crn"],
+                raised_by=c["pp"]["id"],
                 due=day if t["urgency"] == "urgent" else None,
-            )  # fmt: skip
+            )
             self.rows["sbars"].append(
-                {"item_id": item_id, "situation": t["situation"].format(**w), "background": t["background"].format(**w),
-                 "assessment": t["assessment"].format(**w), "recommendation": t["recommendation"].format(**w),
-                 "urgency": t["urgency"], "state": SbarState.RAISED.value, "raised_at": raised, "booked_for": None,
-                 "info_request": None, "escalated_to": None, "escalation_note": None}
-            )  # fmt: skip
+                {
+                    "item_id": item_id,
+                    "situation": t["situation"].format(**w),
+                    "background": t["background"].format(**w),
+                    "assessment": t["assessment"].format(**w),
+                    "recommendation": t["recommendation"].format(**w),
+                    "urgency": t["urgency"],
+                    "state": SbarState.RAISED.value,
+                    "raised_at": raised,
+                    "booked_for": None,
+                    "info_request": None,
+                    "escalated_to": None,
+                    "escalation_note": None,
+                }
+            )
 
     def build_countersigns(self, n: int) -> None:
         rng, today = self.rng, self.today
@@ -1038,13 +1388,31 @@ class _Builder:
             cs_kind = CountersignKind(kind)
             due = countersign_due(cs_kind, submitted, court, self.rules)
             stamp = self.stamp(submitted)
-            item_id = self.item("countersign", f"{cs_kind.label} by {author['name']}", stamp, crn=c["crn"], due=due, raised_by=author["id"])
+            item_id = self.item(
+                "countersign",
+                f"{cs_kind.label} by {author['name']}",
+                stamp,
+                crn=c["crn"],
+                due=due,
+                raised_by=author["id"],
+            )
             ref = rng.randrange(100_000, 999_999)
-            link = f"https://oasys.example/assessment/{ref}" if kind == "OASYS" else f"https://documents.probation.example/reports/{ref}"
+            link = (
+                f"https://oasys.example/assessment/{ref}"
+                if kind == "OASYS"
+                else f"https://documents.probation.example/reports/{ref}"
+            )
             self.rows["countersigns"].append(
-                {"item_id": item_id, "kind": kind, "author_id": author["id"], "state": CountersignState.AWAITING_COUNTERSIGN.value,
-                 "submitted_at": stamp, "court_date": court.isoformat() if court else None, "link": link}
-            )  # fmt: skip
+                {
+                    "item_id": item_id,
+                    "kind": kind,
+                    "author_id": author["id"],
+                    "state": CountersignState.AWAITING_COUNTERSIGN.value,
+                    "submitted_at": stamp,
+                    "court_date": court.isoformat() if court else None,
+                    "link": link,
+                }
+            )
 
     def build_alerts(self, n: int) -> None:
         rng, today, used = self.rng, self.today, set()
@@ -1060,9 +1428,15 @@ class _Builder:
             title = f"{AlertSource(source).label}: {details.splitlines()[0][:60]}"
             item_id = self.item("alert", title, received, crn=c["crn"], due=received_day)
             self.rows["alerts"].append(
-                {"item_id": item_id, "source": source, "details": details, "received_at": received,
-                 "acknowledged_at": None, "acknowledged_by": None}
-            )  # fmt: skip
+                {
+                    "item_id": item_id,
+                    "source": source,
+                    "details": details,
+                    "received_at": received,
+                    "acknowledged_at": None,
+                    "acknowledged_by": None,
+                }
+            )
 
     def build_tasks(self, n: int) -> None:
         rng, today = self.rng, self.today
@@ -1081,16 +1455,30 @@ class _Builder:
                 raiser = self.shared["SAO" if by == "sao" else by][0]
             leave_start = today + timedelta(days=rng.randint(14, 45))
             fill = {
-                "who": who["name"], "absent": team["back_from_sick"]["name"], "ref": rng.randrange(10_000, 99_999),
+                "who": who["name"],
+                "absent": team["back_from_sick"]["name"],
+                "ref": rng.randrange(10_000, 99_999),
                 "leave": f"{leave_start:%d %b} to {leave_start + timedelta(days=3):%d %b}",
-            }  # fmt: skip
+            }
             raised = self.working_days_ago(ago)
             cat = TaskCategory(category)
-            item_id = self.item("task", title.format(**fill), self.stamp(raised), due=task_due(cat, raised, self.rules), raised_by=raiser["id"])
+            item_id = self.item(
+                "task",
+                title.format(**fill),
+                self.stamp(raised),
+                due=task_due(cat, raised, self.rules),
+                raised_by=raiser["id"],
+            )
             self.rows["tasks"].append(
-                {"item_id": item_id, "category": category, "details": details.format(**fill), "delegated_to": None,
-                 "delegated_at": None, "minutes_spent": None}
-            )  # fmt: skip
+                {
+                    "item_id": item_id,
+                    "category": category,
+                    "details": details.format(**fill),
+                    "delegated_to": None,
+                    "delegated_at": None,
+                    "minutes_spent": None,
+                }
+            )
 
     def build_closed_tasks(self) -> None:
         """Non-operational work done in the last two months, with the minutes it took."""
@@ -1102,18 +1490,34 @@ class _Builder:
                 raised = self.working_days_ago(rng.randint(10, 45))
                 done = add_working_days(raised, rng.randint(1, 8))
                 delegate = rng.random() < 0.4
-                fill = {"who": who["name"], "absent": who["name"], "ref": rng.randrange(10_000, 99_999), "leave": "two days"}
+                fill = {
+                    "who": who["name"],
+                    "absent": who["name"],
+                    "ref": rng.randrange(10_000, 99_999),
+                    "leave": "two days",
+                }
                 closed = self.stamp(min(done, self.today - timedelta(days=1)))
                 minutes = rng.choice((10, 15, 20, 30, 45, 60, 90))
                 item_id = self.item(
-                    "task", title.format(**fill), self.stamp(raised), due=task_due(TaskCategory(category), raised, self.rules),
-                    raised_by=who["id"], status="closed", closed_at=closed, closed_note=f"done in {minutes} min",
-                )  # fmt: skip
+                    "task",
+                    title.format(**fill),
+                    self.stamp(raised),
+                    due=task_due(TaskCategory(category), raised, self.rules),
+                    raised_by=who["id"],
+                    status="closed",
+                    closed_at=closed,
+                    closed_note=f"done in {minutes} min",
+                )
                 self.rows["tasks"].append(
-                    {"item_id": item_id, "category": category, "details": details.format(**fill),
-                     "delegated_to": team["caspo"]["id"] if delegate else None,
-                     "delegated_at": self.stamp(raised) if delegate else None, "minutes_spent": minutes}
-                )  # fmt: skip
+                    {
+                        "item_id": item_id,
+                        "category": category,
+                        "details": details.format(**fill),
+                        "delegated_to": team["caspo"]["id"] if delegate else None,
+                        "delegated_at": self.stamp(raised) if delegate else None,
+                        "minutes_spent": minutes,
+                    }
+                )
 
     def build_actions(self, n_open: int) -> None:
         """Agreed actions: open ones from recent entries (some overdue), closed ones from older entries."""
@@ -1121,7 +1525,10 @@ class _Builder:
         days = self.rules.get("actions", "default_days")
         case_entries = [e for c in self.cases for e in self.entries_by_crn.get(c["crn"], []) if e["item_id"] is None]
         fresh_from = (today - timedelta(days=days - 1)).isoformat()
-        late_from, late_to = (today - timedelta(days=days + 30)).isoformat(), (today - timedelta(days=days + 1)).isoformat()
+        late_from, late_to = (
+            (today - timedelta(days=days + 30)).isoformat(),
+            (today - timedelta(days=days + 1)).isoformat(),
+        )
         recent = [e for e in case_entries if e["created_at"][:10] >= fresh_from]
         older = [e for e in case_entries if late_from <= e["created_at"][:10] <= late_to]
         n_overdue = max(2, n_open // 3)
@@ -1159,13 +1566,25 @@ class _Builder:
             done = min(made + timedelta(days=rng.randint(2, due_days)), self.today - timedelta(days=1))
             closed_at = max(self.stamp(done), e["created_at"])
         item_id = self.item(
-            "action", description, e["created_at"], crn=c["crn"], due=due, raised_by=e["decided_by"],
-            status="open" if open_ else "closed", closed_at=closed_at, closed_note=None if open_ else "done",
-        )  # fmt: skip
+            "action",
+            description,
+            e["created_at"],
+            crn=c["crn"],
+            due=due,
+            raised_by=e["decided_by"],
+            status="open" if open_ else "closed",
+            closed_at=closed_at,
+            closed_note=None if open_ else "done",
+        )
         self.rows["actions"].append(
-            {"item_id": item_id, "oversight_id": e["id"], "owner_id": c["pp"]["id"], "description": description,
-             "done_at": closed_at}
-        )  # fmt: skip
+            {
+                "item_id": item_id,
+                "oversight_id": e["id"],
+                "owner_id": c["pp"]["id"],
+                "description": description,
+                "done_at": closed_at,
+            }
+        )
 
     def build_manual_touch_points(self, n: int) -> None:
         rng, today, used = self.rng, self.today, set()
@@ -1176,11 +1595,18 @@ class _Builder:
             c = self.pick("", used, prefer_high=True)
             due = today + timedelta(days=due_in)
             created = self.working_days_ago(rng.randint(max(0, -due_in), max(0, -due_in) + 5))
-            item_id = self.item("touch_point", title, self.stamp(created), crn=c["crn"], due=due, raised_by=c["pp"]["id"])
+            item_id = self.item(
+                "touch_point", title, self.stamp(created), crn=c["crn"], due=due, raised_by=c["pp"]["id"]
+            )
             self.rows["touch_points"].append(
-                {"item_id": item_id, "reason": TouchPointReason.MANUAL.value, "arranged_for": None,
-                 "reminder_sent_at": None, "waived_reason": None}
-            )  # fmt: skip
+                {
+                    "item_id": item_id,
+                    "reason": TouchPointReason.MANUAL.value,
+                    "arranged_for": None,
+                    "reminder_sent_at": None,
+                    "waived_reason": None,
+                }
+            )
 
     def build_ndelius_entries(self) -> None:
         """Older oversight entries have been copied into nDelius by the team's CASPO, in batches (one
@@ -1204,7 +1630,15 @@ class _Builder:
             batch_id = str(uuid.uuid5(_BATCH_NAMESPACE, f"{caspo} {day}"))
             at = max(when for when, _ in marked)
             self.rows["ndelius_batches"].append(
-                {"id": batch_id, "action": "mark", "undoes": None, "by_id": caspo, "at": at, "entries": len(marked), "note": ""}
+                {
+                    "id": batch_id,
+                    "action": "mark",
+                    "undoes": None,
+                    "by_id": caspo,
+                    "at": at,
+                    "entries": len(marked),
+                    "note": "",
+                }
             )
             self.rows["ndelius_marks"] += [{"batch_id": batch_id, "oversight_id": i} for _, i in marked]
 
@@ -1263,11 +1697,28 @@ def generate_demo(
 
     # Case entries were kept per case; put them in date order with the supervision entries.
     case_entries = [e for c in b.cases for e in b.entries_by_crn.get(c["crn"], [])]
-    b.rows["oversight_entries"] = sorted(b.rows["oversight_entries"] + case_entries, key=lambda e: (e["created_at"], e["id"]))
+    b.rows["oversight_entries"] = sorted(
+        b.rows["oversight_entries"] + case_entries, key=lambda e: (e["created_at"], e["id"])
+    )
     b.build_ndelius_entries()
 
-    order = ("staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns", "alerts",
-             "tasks", "supervision", "oversight_entries", "actions", "ndelius_batches", "ndelius_marks")  # fmt: skip
+    order = (
+        "staff",
+        "absences",
+        "cases",
+        "case_flags",
+        "items",
+        "sbars",
+        "touch_points",
+        "countersigns",
+        "alerts",
+        "tasks",
+        "supervision",
+        "oversight_entries",
+        "actions",
+        "ndelius_batches",
+        "ndelius_marks",
+    )
     # A big page cache while the PDU's indexes (keyed by random UUIDs) are filled, then the old size.
     cache_size = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute("PRAGMA cache_size = -262144")
@@ -1277,7 +1728,12 @@ def generate_demo(
                 _insert_rows(db, table, b.rows[table])
             writes.snapshot_all_oversight(db, taken="at the time")
             writes.link_all_records(db)
-            for key, value in (("demo", "1"), ("demo_seed", str(seed)), ("demo_scale", scale), ("demo_today", today.isoformat())):
+            for key, value in (
+                ("demo", "1"),
+                ("demo_seed", str(seed)),
+                ("demo_scale", scale),
+                ("demo_today", today.isoformat()),
+            ):
                 set_meta(db, key, value)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache_size)}")
@@ -1299,14 +1755,19 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any
         raise AssertionError(f"demo rows for {table} have unknown columns {sorted(unknown)}")
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" * len(columns))
-    db.conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [tuple(r[c] for c in columns) for r in rows])
+    db.conn.executemany(
+        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [tuple(r[c] for c in columns) for r in rows]
+    )
 
 
 def _has_data(db: sqlite_utils.Database) -> bool:
-    return db.execute(
-        "SELECT EXISTS (SELECT 1 FROM staff) OR EXISTS (SELECT 1 FROM cases) OR EXISTS (SELECT 1 FROM items) "
-        "OR EXISTS (SELECT 1 FROM oversight_entries)"
-    ).fetchone()[0] == 1
+    return (
+        db.execute(
+            "SELECT EXISTS (SELECT 1 FROM staff) OR EXISTS (SELECT 1 FROM cases) OR EXISTS (SELECT 1 FROM items) "
+            "OR EXISTS (SELECT 1 FROM oversight_entries)"
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def demo_now(today: date) -> datetime:
@@ -1348,7 +1809,9 @@ def write_demo(
         finally:
             existing.close()
         if holds_data and not is_demo and not force:
-            raise SpoError(f"{path} holds real work, not a demo: refusing to overwrite it (choose another path for the demo)")
+            raise SpoError(
+                f"{path} holds real work, not a demo: refusing to overwrite it (choose another path for the demo)"
+            )
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
@@ -1364,4 +1827,3 @@ def write_demo(
         return summarise(db, seed, scale, today)
     finally:
         db.close()
-

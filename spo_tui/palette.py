@@ -30,5 +30,10 @@ class CaseFinder(Provider):
         for case in lookup.find_cases(ctx, text, limit=self.LIMIT):
             crn, name = case["crn"], visible(case["name"] or "", lines=False)
             score = 1.0 if crn == exact else 0.5
-            yield Hit(score, Content(f"Open case {crn} {name}"), partial(app.open_case, crn),
-                      text=f"Open case {crn} {name}", help="The case: risk, registrations, timeline")  # fmt: skip
+            yield Hit(
+                score,
+                Content(f"Open case {crn} {name}"),
+                partial(app.open_case, crn),
+                text=f"Open case {crn} {name}",
+                help="The case: risk, registrations, timeline",
+            )

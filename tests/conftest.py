@@ -86,8 +86,15 @@ def insert_spo(db, name: str = SPO) -> str:
     """Insert an SPO row directly (the first staff member cannot be added through a context)."""
     staff_id = "spo-0001"
     db.table("staff").insert(
-        {"id": staff_id, "name": name, "role": "SPO", "team": "Team A", "fte": 1.0,
-         "oasys_approved": 1, "created_at": "2026-01-05T09:00:00Z"}  # fmt: skip
+        {
+            "id": staff_id,
+            "name": name,
+            "role": "SPO",
+            "team": "Team A",
+            "fte": 1.0,
+            "oasys_approved": 1,
+            "created_at": "2026-01-05T09:00:00Z",
+        }
     )
     return staff_id
 
@@ -107,12 +114,29 @@ def ctx(db, rules) -> Context:
     intake.add_staff(context, SAO, "SAO")
     intake.add_staff(context, BM, "business manager")
     intake.add_case(
-        context, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01",
-        sentence_end="2027-08-01", likelihood="MEDIUM", mappa_category=2, mappa_level=1, tier="B2",
-    )  # fmt: skip
+        context,
+        HIGH_CRN,
+        "Alex Example",
+        PO,
+        "HIGH",
+        "LICENCE",
+        "2026-08-01",
+        sentence_end="2027-08-01",
+        likelihood="MEDIUM",
+        mappa_category=2,
+        mappa_level=1,
+        tier="B2",
+    )
     intake.add_case(
-        context, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10", sentence_end="2027-11-09",
-    )  # fmt: skip
+        context,
+        LOW_CRN,
+        "Bo Sample",
+        PSO,
+        "LOW",
+        "COMMUNITY_ORDER",
+        "2026-11-10",
+        sentence_end="2027-11-09",
+    )
     return context
 
 
@@ -124,7 +148,9 @@ def snapshot(db) -> dict[str, list[tuple]]:
     """
     tables = [
         r[0]
-        for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
     ]
     derived = {"items": "urgency", "meta": None}
     out = {}
@@ -145,13 +171,13 @@ def row(db, sql: str, params=()) -> dict:
     cursor = db.execute(sql, params)
     found = cursor.fetchone()
     assert found is not None, f"no row for {sql} {params}"
-    return dict(zip([c[0] for c in cursor.description], found))
+    return dict(zip([c[0] for c in cursor.description], found, strict=False))
 
 
 def rows(db, sql: str, params=()) -> list[dict]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
-    return [dict(zip(names, r)) for r in cursor.fetchall()]
+    return [dict(zip(names, r, strict=False)) for r in cursor.fetchall()]
 
 
 # --- A small team in a database file, for tests that drive the app ---------------------------------
@@ -190,8 +216,18 @@ def ui_team(path: Path):
     intake.add_staff(context, "Cas Admin", "CASPO")
     intake.add_staff(context, "Sue Sao", "SAO")
     link_me(db)  # the UI tests act as each of them, as on the demo
-    intake.add_case(context, "X123456", "Joe Bloggs", "Pat Officer", "HIGH", "LICENCE", "2026-10-01",
-                    mappa_category=2, mappa_level=1, tier="B2")  # fmt: skip
+    intake.add_case(
+        context,
+        "X123456",
+        "Joe Bloggs",
+        "Pat Officer",
+        "HIGH",
+        "LICENCE",
+        "2026-10-01",
+        mappa_category=2,
+        mappa_level=1,
+        tier="B2",
+    )
     intake.add_case(context, "Y123456", "Ann Smith", "Pat Officer", "LOW", "COMMUNITY_ORDER", "2025-01-01")
     return context
 

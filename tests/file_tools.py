@@ -35,8 +35,9 @@ def spo(*args: str) -> list[str]:
 
 def run(*args: str, tmp_path: Path, preexec_fn=None, timeout: float = 60, env: dict | None = None):
     """``spo-tui ARGS`` in a subprocess; the result with its exit status, stdout and stderr."""
-    return subprocess.run(spo(*args), capture_output=True, text=True, env=env or env_for(tmp_path),
-                          preexec_fn=preexec_fn, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        spo(*args), capture_output=True, text=True, env=env or env_for(tmp_path), preexec_fn=preexec_fn, timeout=timeout
+    )
 
 
 def one_line_refusal(result, *phrases: str) -> None:
@@ -83,7 +84,9 @@ def rows(path: Path, sql: str, params=()) -> list[tuple]:
 
 def entries(path: Path) -> set[int]:
     """The numbers of the writer's entries ("entry N") in the database file at ``path``."""
-    return {int(d.split()[1]) for (d,) in rows(path, "SELECT decision FROM oversight_entries WHERE decision LIKE 'entry %'")}
+    return {
+        int(d.split()[1]) for (d,) in rows(path, "SELECT decision FROM oversight_entries WHERE decision LIKE 'entry %'")
+    }
 
 
 def integrity(path: Path) -> str:
@@ -131,8 +134,13 @@ class Writer:
 
     def __init__(self, db_path: Path, tmp_path: Path, *, reopen: bool) -> None:
         self.saved: list[int] = []
-        self.proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), "reopen" if reopen else "keep"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path))  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db_path), "reopen" if reopen else "keep"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_for(tmp_path),
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -162,8 +170,15 @@ class Tui:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         env = {**env_for(tmp_path), "TERM": "xterm-256color"}
-        self.proc = subprocess.Popen(spo("--db", str(db_path)), stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True, preexec_fn=preexec_fn)  # fmt: skip
+        self.proc = subprocess.Popen(
+            spo("--db", str(db_path)),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+        )
         os.close(slave)
         self.master = master
         self.screen = b""
@@ -177,7 +192,7 @@ class Tui:
                 try:
                     self.screen += os.read(self.master, 65536)
                 except OSError:
-                    assert False, f"the TUI ended: {self.screen[-2000:]!r}"
+                    raise AssertionError(f"the TUI ended: {self.screen[-2000:]!r}") from None
 
     def close(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -190,6 +205,6 @@ def limits(pid: int, name: str) -> tuple[str, str]:
     """The soft and hard values of limit ``name`` ("Max core file size") in /proc/PID/limits."""
     for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
         if line.startswith(name):
-            soft, hard = line[len(name):].split()[:2]
+            soft, hard = line[len(name) :].split()[:2]
             return soft, hard
     raise AssertionError(f"no {name} in /proc/{pid}/limits")

@@ -21,7 +21,10 @@ def test_absence_recorded_and_bad_dates_refused(cas):
     result = admin.add_absence(cas, PO, "today", "fri", "Annual leave")
     assert result.message == "Pat Officer absent 23/11 to 27/11"
     assert row(cas.db, "SELECT start_date, end_date, reason FROM absences") == {
-        "start_date": "2026-11-23", "end_date": "2026-11-27", "reason": "Annual leave"}
+        "start_date": "2026-11-23",
+        "end_date": "2026-11-27",
+        "reason": "Annual leave",
+    }
     before = snapshot(cas.db)
     with pytest.raises(ValidationError, match="ends 20/11/2026, before it starts 23/11/2026"):
         admin.add_absence(cas, PO, "2026-11-23", "2026-11-20")
@@ -64,7 +67,9 @@ def test_touch_point_diary_groups_by_practitioner_with_marks_and_reminder(cas):
     (line,) = admin.touch_point_diary(cas)[PO]
     assert line.arranged_for == "2026-11-27T10:30+00:00"
     assert line.reminder_sent_at == "2026-11-23T09:00:00Z"
-    assert line.reminder.startswith("Hello Pat, a management-oversight touch point on X123456 (Alex Example) is due by Monday 30 November 2026")
+    assert line.reminder.startswith(
+        "Hello Pat, a management-oversight touch point on X123456 (Alex Example) is due by Monday 30 November 2026"
+    )
     assert "It is arranged for Friday 27 November at 10:30." in line.reminder
     with pytest.raises(ValidationError, match="'25:99' is not a time"):
         admin.mark_arranged(cas, tp.item_id, "fri 25:99")
@@ -83,7 +88,10 @@ def test_mappa_level1_reviews_lists_due_and_unset(cas):
 def test_sbar_can_be_corrected_until_the_spo_acts(ctx, cas):
     sbar = intake.raise_sbar(cas, HIGH_CRN, PO, "Sitch", "Back", "Assess", "Recommend")
     admin.update_sbar(cas, sbar.item_id, situation="Situation corrected", urgency="urgent")
-    assert row(cas.db, "SELECT situation, urgency FROM sbars") == {"situation": "Situation corrected", "urgency": "urgent"}
+    assert row(cas.db, "SELECT situation, urgency FROM sbars") == {
+        "situation": "Situation corrected",
+        "urgency": "urgent",
+    }
     assert row(cas.db, "SELECT due FROM items WHERE id = ?", [sbar.item_id]) == {"due": "2026-11-23"}
     with pytest.raises(ValidationError, match="situation is required"):
         admin.update_sbar(cas, sbar.item_id, situation="  ")
@@ -96,8 +104,9 @@ def test_case_correction_and_a_rise_makes_a_touch_point(cas):
     result = admin.update_case(cas, LOW_CRN, rosh="HIGH", tier="b1")
     assert result.message.startswith("Y654321: RoSH, tier updated; touch point due")
     assert row(cas.db, "SELECT rosh, tier FROM cases WHERE crn = ?", [LOW_CRN]) == {"rosh": "HIGH", "tier": "B1"}
-    assert rows(cas.db, "SELECT t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.crn = ?", [LOW_CRN]) == [
-        {"reason": "rosh_rise"}]
+    assert rows(
+        cas.db, "SELECT t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.crn = ?", [LOW_CRN]
+    ) == [{"reason": "rosh_rise"}]
     before = snapshot(cas.db)
     with pytest.raises(ValidationError, match="sentence end"):
         admin.update_case(cas, LOW_CRN, sentence_end="2020-01-01")

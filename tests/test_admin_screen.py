@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from conftest import read_rows, ui_team
 
 from spo_tui.app import SpoApp
@@ -35,9 +34,16 @@ def team_db(tmp_path, monkeypatch):
     ids = {
         "touch_point": intake.add_touch_point(ctx, "X123456", "2026-11-28", "Review after call-out").item_id,
         "transfer": admin.add_transfer(ctx, "Y123456", "out", "Cardiff PDU", due="2026-12-07").item_id,
-        "sbar": intake.raise_sbar(ctx, "Y123456", "Pat Officer", "Missed two appointments", "On a community order",
-                                  "Low risk", "Warning letter").item_id,
-    }  # fmt: skip
+        "sbar": intake.raise_sbar(
+            ctx,
+            "Y123456",
+            "Pat Officer",
+            "Missed two appointments",
+            "On a community order",
+            "Low risk",
+            "Warning letter",
+        ).item_id,
+    }
     refresh.refresh_due_work(ctx)
     ctx.db.close()
     return path, ids
@@ -99,7 +105,10 @@ async def test_add_sbar_shows_error_beside_empty_situation_then_saves(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "EntryForm"
         # The form starts on the highlighted case, raised by its practitioner.
-        assert {k: app.screen.read_raw()[k] for k in ("crn", "raised_by")} == {"crn": "X123456", "raised_by": "Pat Officer"}
+        assert {k: app.screen.read_raw()[k] for k in ("crn", "raised_by")} == {
+            "crn": "X123456",
+            "raised_by": "Pat Officer",
+        }
         for name in ("background", "assessment", "recommendation"):
             await fill(pilot, name, name[:4])
         await pilot.press("ctrl+s")
@@ -113,10 +122,13 @@ async def test_add_sbar_shows_error_beside_empty_situation_then_saves(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "AdminScreen"
         assert app.undo_stack
-    assert rows(path, """SELECT i.crn, i.raised_by = (SELECT id FROM staff WHERE name = 'Pat Officer'), s.situation, s.background,
+    assert rows(
+        path,
+        """SELECT i.crn, i.raised_by = (SELECT id FROM staff WHERE name = 'Pat Officer'), s.situation, s.background,
                                 s.urgency, a.on_behalf_of
                          FROM items i JOIN sbars s ON s.item_id = i.id JOIN audit_log a ON a.entity_id = i.id
-                         WHERE s.situation = 'Threats'""") == [("X123456", 1, "Threats", "back", "routine", "spo-1")]
+                         WHERE s.situation = 'Threats'""",
+    ) == [("X123456", 1, "Threats", "back", "routine", "spo-1")]
 
 
 async def test_add_task(team_db):
@@ -132,7 +144,8 @@ async def test_add_task(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "AdminScreen"
     assert rows(path, "SELECT i.title, i.due, t.category FROM items i JOIN tasks t ON t.item_id = i.id") == [
-        ("Fix lock", "2026-11-27", "buildings")]
+        ("Fix lock", "2026-11-27", "buildings")
+    ]
 
 
 async def test_add_absence_bad_date_then_good(team_db):
@@ -155,7 +168,8 @@ async def test_add_absence_bad_date_then_good(team_db):
         await pilot.pause()
         assert type(app.screen).__name__ == "AdminScreen"
     assert rows(path, "SELECT s.name, a.start_date, a.end_date FROM absences a JOIN staff s ON s.id = a.staff_id") == [
-        ("Pat Officer", "2026-11-30", "2026-12-02")]
+        ("Pat Officer", "2026-11-30", "2026-12-02")
+    ]
 
 
 async def test_escape_with_text_asks_before_discarding(team_db):
@@ -198,8 +212,9 @@ async def test_diary_arrange_remind_and_reminder_text(team_db):
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "AdminScreen"
-    assert rows(path, "SELECT arranged_for, reminder_sent_at FROM touch_points WHERE item_id = ?", [ids["touch_point"]]) == [
-        ("2026-11-27T10:30+00:00", "2026-11-23T09:00:00Z")]
+    assert rows(
+        path, "SELECT arranged_for, reminder_sent_at FROM touch_points WHERE item_id = ?", [ids["touch_point"]]
+    ) == [("2026-11-27T10:30+00:00", "2026-11-23T09:00:00Z")]
 
 
 async def test_set_mapp_review_date(team_db):
@@ -296,7 +311,9 @@ async def test_import_staff_csv_end_to_end(team_db, tmp_path):
         assert type(app.screen).__name__ == "AdminScreen"
         assert not app.screen.importing
     assert rows(path, "SELECT name, role FROM staff WHERE name IN ('Nia New', 'Ola Other') ORDER BY name") == [
-        ("Nia New", "PSO"), ("Ola Other", "PO")]
+        ("Nia New", "PSO"),
+        ("Ola Other", "PO"),
+    ]
 
 
 async def test_import_of_a_missing_file_is_refused_in_the_prompt(team_db, tmp_path):
@@ -384,18 +401,34 @@ async def test_the_other_add_forms_write_through_their_services(team_db):
     app = make_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await save_form(app, pilot, "2", crn="X123456", kind="PSR", author="Pat Officer", court_date="fri", link="http://x")
+        await save_form(
+            app, pilot, "2", crn="X123456", kind="PSR", author="Pat Officer", court_date="fri", link="http://x"
+        )
         await save_form(app, pilot, "4", crn="Y123456", source="charge", details="Charged with assault")
-        await save_form(app, pilot, "5", crn="z000001", name="Zed New", practitioner="Pat Officer", rosh="MEDIUM",
-                        sentence_type="LICENCE", sentence_start="01/11/2026", mappa_category="2", mappa_level="1")  # fmt: skip
+        await save_form(
+            app,
+            pilot,
+            "5",
+            crn="z000001",
+            name="Zed New",
+            practitioner="Pat Officer",
+            rosh="MEDIUM",
+            sentence_type="LICENCE",
+            sentence_start="01/11/2026",
+            mappa_category="2",
+            mappa_level="1",
+        )
         await save_form(app, pilot, "6", crn="X123456", direction="in", other_area="Leeds PDU", due="2w")
         assert [t["crn"] for t in app.screen.transfers] == ["Y123456", "X123456"]
         assert [r["crn"] for r in app.screen.mappa] == ["X123456", "Z000001"]
     assert rows(path, "SELECT kind, court_date, link FROM countersigns") == [("PSR", "2026-11-27", "http://x")]
     assert rows(path, "SELECT source, details FROM alerts") == [("charge", "Charged with assault")]
     assert rows(path, "SELECT name, rosh, sentence_start, mappa_level FROM cases WHERE crn = 'Z000001'") == [
-        ("Zed New", "MEDIUM", "2026-11-01", 1)]
-    assert rows(path, "SELECT direction, other_area, due FROM transfers WHERE crn = 'X123456'") == [("in", "Leeds PDU", "2026-12-07")]
+        ("Zed New", "MEDIUM", "2026-11-01", 1)
+    ]
+    assert rows(path, "SELECT direction, other_area, due FROM transfers WHERE crn = 'X123456'") == [
+        ("in", "Leeds PDU", "2026-12-07")
+    ]
 
 
 async def test_psr_without_court_date_is_refused_beside_the_field(team_db):
@@ -504,7 +537,9 @@ async def test_the_caspo_exports_for_ndelius_from_the_admin_screen(team_db):
     ctx = make_context(db, load_rules(), "Sam Spo", clock=clock)
     from spo_tui.services import decisions
 
-    decisions.record_oversight(ctx, crn="X123456", outcome="guidance_given", discussed="Threats", decision="Home visit this week")
+    decisions.record_oversight(
+        ctx, crn="X123456", outcome="guidance_given", discussed="Threats", decision="Home visit this week"
+    )
     db.close()
     app = make_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -512,7 +547,9 @@ async def test_the_caspo_exports_for_ndelius_from_the_admin_screen(team_db):
         await pilot.press("x")
         await pilot.pause()
         assert type(app.screen).__name__ == "ChoiceScreen"
-        assert "Export 1 entry not yet in nDelius to ndelius-2026-11-23-0900.txt" in str(app.screen.query_one("#choice-title").render())
+        assert "Export 1 entry not yet in nDelius to ndelius-2026-11-23-0900.txt" in str(
+            app.screen.query_one("#choice-title").render()
+        )
         await pilot.press("2")  # the file only
         await pilot.pause()
         written = path.parent / "ndelius-2026-11-23-0900.txt"

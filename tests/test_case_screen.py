@@ -11,10 +11,10 @@ from rich.console import Console
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.screens.case import CaseScreen
-from spo_tui.screens.today import TodayScreen
 from spo_tui.screens.first_run import FirstRunScreen
 from spo_tui.screens.help import HelpScreen
 from spo_tui.screens.oversight_form import OversightForm
+from spo_tui.screens.today import TodayScreen
 from spo_tui.services import decisions, intake
 from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
@@ -41,10 +41,20 @@ def db_path(tmp_path, monkeypatch):
     ctx = spo_context(db)
     intake.add_staff(ctx, "Pat Officer", "PO")
     intake.add_case(
-        ctx, CRN, "Joe [Bloggs]", "Pat Officer", "HIGH", "LICENCE", "2026-10-01", sentence_end="2027-10-01",
-        likelihood="MEDIUM", mappa_category=2, mappa_level=1, tier="B2",
+        ctx,
+        CRN,
+        "Joe [Bloggs]",
+        "Pat Officer",
+        "HIGH",
+        "LICENCE",
+        "2026-10-01",
+        sentence_end="2027-10-01",
+        likelihood="MEDIUM",
+        mappa_category=2,
+        mappa_level=1,
+        tier="B2",
         flags=[("ADVP", date(2026, 11, 1)), ("RCPR", date(2027, 3, 1))],
-    )  # fmt: skip
+    )
     intake.raise_sbar(ctx, CRN, "Pat Officer", "Partner disclosed threats", "On licence", "Risk up", "Consider recall")
     db.close()
     return path
@@ -95,7 +105,9 @@ async def test_header_shows_case_facts_and_overdue_review(db_path):
 async def test_timeline_marks_superseded_and_correcting_entries(db_path):
     original, undone = record(db_path, "Visit weekly", undo=True)
     db = open_db(db_path)
-    correction_id = db.execute("SELECT id FROM oversight_entries WHERE supersedes_id = ?", [original.oversight_id]).fetchone()[0]
+    correction_id = db.execute(
+        "SELECT id FROM oversight_entries WHERE supersedes_id = ?", [original.oversight_id]
+    ).fetchone()[0]
     db.close()
     app = SpoApp(db_path, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -178,7 +190,14 @@ async def test_help_lists_every_command_and_closes(db_path):
         for widget in app.screen.query(".help-keys, .help-section"):
             console.print(widget.content)
         text = console.export_text()
-        for expected in ("Sign off", "Countersign with a verdict", "Oversight", "Command palette", "ctrl+p", "Everywhere"):
+        for expected in (
+            "Sign off",
+            "Countersign with a verdict",
+            "Oversight",
+            "Command palette",
+            "ctrl+p",
+            "Everywhere",
+        ):
             assert expected in text
         await pilot.press("q")
         await pilot.pause()
@@ -192,7 +211,9 @@ async def test_first_run_shows_import_commands_and_builds_the_demo(tmp_path, mon
 
     def demo_builder(db_path):
         db = open_db(db_path)
-        db.table("staff").insert({"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"})
+        db.table("staff").insert(
+            {"id": "spo-1", "name": "Sam Spo", "role": "SPO", "created_at": "2026-01-01T00:00:00Z"}
+        )
         db.close()
         built.append(db_path)
 

@@ -21,7 +21,9 @@ def run(*args, env_extra=None, tmp_path=None):
         env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
         env.pop("SPO_TUI_DB", None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,14 +141,45 @@ def test_add_commands_print_the_new_id_and_validate(tmp_path):
     db = open_db(path)
     pp = db.execute("SELECT name FROM staff WHERE role = 'PO' ORDER BY name LIMIT 1").fetchone()[0]
     db.close()
-    added = run("--db", str(path), "add", "task", "--title", "Fire door sticks", "--category", "health_safety", tmp_path=tmp_path)
+    added = run(
+        "--db",
+        str(path),
+        "add",
+        "task",
+        "--title",
+        "Fire door sticks",
+        "--category",
+        "health_safety",
+        tmp_path=tmp_path,
+    )
     assert added.returncode == 0, added.stderr
     task_id = added.stdout.strip()
     assert re.match(r"^[0-9a-f-]{36}$", task_id)
-    sbar = run("--db", str(path), "add", "sbar", "--crn", crn, "--by", pp, "--situation", "S", "--background", "B",
-               "--assessment", "A", "--recommendation", "R", "--urgency", "urgent", tmp_path=tmp_path)  # fmt: skip
+    sbar = run(
+        "--db",
+        str(path),
+        "add",
+        "sbar",
+        "--crn",
+        crn,
+        "--by",
+        pp,
+        "--situation",
+        "S",
+        "--background",
+        "B",
+        "--assessment",
+        "A",
+        "--recommendation",
+        "R",
+        "--urgency",
+        "urgent",
+        tmp_path=tmp_path,
+    )
     assert sbar.returncode == 0, sbar.stderr
-    bad = run("--db", str(path), "add", "alert", "--crn", "12345", "--source", "arrest", "--details", "x", tmp_path=tmp_path)
+    bad = run(
+        "--db", str(path), "add", "alert", "--crn", "12345", "--source", "arrest", "--details", "x", tmp_path=tmp_path
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "spo-tui: '12345' is not a CRN: expected one letter and six digits, e.g. X123456"
     psr = run("--db", str(path), "add", "countersign", "--crn", crn, "--kind", "PSR", "--author", pp, tmp_path=tmp_path)
@@ -172,10 +205,14 @@ def test_as_is_checked_a_choice_remembered_and_roles_enforced(tmp_path):
     assert run("--db", str(path), "staff", "use", caspo, tmp_path=tmp_path).returncode == 0
     added = run("--db", str(path), "add", "task", "--title", "Order chairs", "--category", "other", tmp_path=tmp_path)
     db = open_db(path)
-    actor = db.execute("SELECT s.name FROM audit_log a JOIN staff s ON s.id = a.actor_id WHERE a.action = 'add_task'").fetchall()
+    actor = db.execute(
+        "SELECT s.name FROM audit_log a JOIN staff s ON s.id = a.actor_id WHERE a.action = 'add_task'"
+    ).fetchall()
     db.close()
     assert added.returncode == 0 and actor == [(caspo,)]
-    refused = run("--db", str(path), "--as", po, "add", "task", "--title", "X", "--category", "other", tmp_path=tmp_path)
+    refused = run(
+        "--db", str(path), "--as", po, "add", "task", "--title", "X", "--category", "other", tmp_path=tmp_path
+    )
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith(f"can add or complete non-operational tasks; {po} is PO")
 
@@ -184,8 +221,18 @@ def test_export_to_a_file_is_private_and_marks_entries(tmp_path):
     path = tmp_path / "exp.db"
     assert run("demo", "--db", str(path), tmp_path=tmp_path).returncode == 0
     out = tmp_path / "oversight.csv"
-    result = run("--db", str(path), "export", "oversight", "--since", "2026-11-01", "--output", str(out), "--mark-entered",
-                 tmp_path=tmp_path)  # fmt: skip
+    result = run(
+        "--db",
+        str(path),
+        "export",
+        "oversight",
+        "--since",
+        "2026-11-01",
+        "--output",
+        str(out),
+        "--mark-entered",
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     import csv

@@ -33,12 +33,17 @@ def test_two_processes_writing_at_once_lose_nothing(ctx, tmp_path):
     ctx.db.close()
     env = {**os.environ, "SPO_TUI_RULES": str(tmp_path / "none.toml")}
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), actor, "500"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), actor, "500"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for actor in (SPO, CASPO)
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (out, err) in zip(procs, outputs, strict=False):
         assert proc.returncode == 0, err
         assert "locked" not in err and out.strip() == "done"
     from spo_tui.store.db import open_db
@@ -62,7 +67,9 @@ def test_a_database_held_too_long_gives_a_clear_message_and_writes_nothing(ctx, 
     other = sqlite3.connect(tmp_path / "t.db")
     other.execute("BEGIN IMMEDIATE")  # another process is mid-write
     ctx.db.execute("PRAGMA busy_timeout = 200")
-    with pytest.raises(StoreBusy, match="the database is busy: someone else is saving a large change. Nothing was saved"):
+    with pytest.raises(
+        StoreBusy, match="the database is busy: someone else is saving a large change. Nothing was saved"
+    ):
         intake.add_task(ctx, "Order chairs", "other")
     other.rollback()
     other.close()

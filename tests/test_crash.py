@@ -49,8 +49,13 @@ def test_sigkill_during_an_import_leaves_all_or_none(ctx, tmp_path, rows):
     csv_path = tmp_path / "cases.csv"
     write_cases(csv_path, rows)
     env = {**os.environ, "SPO_TUI_RULES": str(tmp_path / "none.toml")}
-    proc = subprocess.Popen([sys.executable, "-c", IMPORTER, str(db_path), str(csv_path)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IMPORTER, str(db_path), str(csv_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert line.strip() in ("writing", "finished"), proc.stderr.read()
     proc.send_signal(signal.SIGKILL)
@@ -75,7 +80,7 @@ def test_a_draft_survives_the_process_being_killed(ctx, tmp_path):
         from spo_tui.services import drafts
         from spo_tui.services.context import make_context
         from spo_tui.store.db import open_db
-        ctx = make_context(open_db({str(tmp_path / 't.db')!r}), load_rules(), clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        ctx = make_context(open_db({str(tmp_path / "t.db")!r}), load_rules(), clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
         drafts.save_draft(ctx, "oversight:case:X123456", {{"decision": "Typed a little more"}})
         os.kill(os.getpid(), signal.SIGKILL)
         """

@@ -63,7 +63,9 @@ def test_ten_working_days_across_christmas_skips_the_bank_holidays():
     # Raised Friday 18 Dec 2026. Counting by hand: 21, 22, 23, 24 (4); 25 Fri BH, 26-27 weekend,
     # 28 Mon substitute BH; 29, 30, 31 (7); 1 Jan BH, 2-3 weekend; 4, 5, 6 Jan (10).
     expected = date(2027, 1, 6)
-    counted = [d for d in (date(2026, 12, 18) + timedelta(days=n) for n in range(1, 20)) if d.weekday() < 5 and d not in ENG]
+    counted = [
+        d for d in (date(2026, 12, 18) + timedelta(days=n) for n in range(1, 20)) if d.weekday() < 5 and d not in ENG
+    ]
     assert counted[9] == expected
     assert add_working_days(date(2026, 12, 18), 10) == expected
 
@@ -72,7 +74,9 @@ def test_ten_working_days_across_easter_2027_skips_good_friday_and_easter_monday
     # Raised Friday 19 March 2027: 22, 23, 24, 25 (4); 26 Good Friday; 27-28 weekend; 29 Easter
     # Monday; 30, 31, 1 Apr, 2 Apr (8); 3-4 weekend; 5, 6 Apr (10).
     expected = date(2027, 4, 6)
-    counted = [d for d in (date(2027, 3, 19) + timedelta(days=n) for n in range(1, 20)) if d.weekday() < 5 and d not in ENG]
+    counted = [
+        d for d in (date(2027, 3, 19) + timedelta(days=n) for n in range(1, 20)) if d.weekday() < 5 and d not in ENG
+    ]
     assert counted[9] == expected
     assert add_working_days(date(2027, 3, 19), 10) == expected
 
@@ -231,13 +235,15 @@ def test_parse_when_refuses_bad_input_with_a_helpful_message(text, message):
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.one_of(
-    st.text(max_size=20),
-    st.from_regex(r"\A[+]?\d{1,3} ?(d|w|m|wd|days|weeks|months|working days)\Z"),
-    st.from_regex(r"\A\d{1,2}[/.-]\d{1,2}([/.-](\d{2}|\d{4}))?\Z"),
-    st.from_regex(r"\A\d{4}-\d{2}-\d{2}\Z"),
-    st.sampled_from(["mon", "next fri", "tomorrow", "today", "next week", "nw", "29/02", "00/00/0000"]),
-))  # fmt: skip
+@given(
+    text=st.one_of(
+        st.text(max_size=20),
+        st.from_regex(r"\A[+]?\d{1,3} ?(d|w|m|wd|days|weeks|months|working days)\Z"),
+        st.from_regex(r"\A\d{1,2}[/.-]\d{1,2}([/.-](\d{2}|\d{4}))?\Z"),
+        st.from_regex(r"\A\d{4}-\d{2}-\d{2}\Z"),
+        st.sampled_from(["mon", "next fri", "tomorrow", "today", "next week", "nw", "29/02", "00/00/0000"]),
+    )
+)
 def test_parse_when_returns_a_date_or_a_validation_error_never_anything_else(text):
     try:
         result = parse_when(text, MONDAY)
@@ -255,7 +261,10 @@ def test_an_offset_in_days_is_always_today_plus_n(n, today):
 
 
 @settings(max_examples=100, deadline=None)
-@given(today=st.dates(date(2020, 1, 1), date(2040, 12, 31)), weekday=st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]))
+@given(
+    today=st.dates(date(2020, 1, 1), date(2040, 12, 31)),
+    weekday=st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+)
 def test_a_weekday_is_always_one_to_seven_days_ahead(today, weekday):
     result = parse_when(weekday, today)
     assert 1 <= (result - today).days <= 7
@@ -273,7 +282,10 @@ def test_parse_date_accepts_iso_and_uk_forms():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("2026/12/25", "'2026/12/25' is not a date: use dd/mm/yyyy or yyyy-mm-dd"), ("31/02/2026", "'31/02/2026' is not a real date")],
+    [
+        ("2026/12/25", "'2026/12/25' is not a date: use dd/mm/yyyy or yyyy-mm-dd"),
+        ("31/02/2026", "'31/02/2026' is not a real date"),
+    ],
 )
 def test_parse_date_refuses_with_the_field_named(text, message):
     with pytest.raises(ValidationError, match=message) as info:

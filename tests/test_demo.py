@@ -17,7 +17,14 @@ from spo_tui.demo import demo_now, generate_demo, write_demo
 from spo_tui.domain.dates import add_working_days
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.rules import countersign_due, task_due
-from spo_tui.domain.vocab import CRN_PATTERN, CountersignKind, OversightOutcome, OversightType, TaskCategory, TouchPointReason
+from spo_tui.domain.vocab import (
+    CRN_PATTERN,
+    CountersignKind,
+    OversightOutcome,
+    OversightType,
+    TaskCategory,
+    TouchPointReason,
+)
 from spo_tui.services.context import make_context
 from spo_tui.services.queue import build_queue
 from spo_tui.services.refresh import refresh_due_work
@@ -143,7 +150,9 @@ def test_team_cases(team):
     crns = [c["crn"] for c in cases]
     assert all(CRN_PATTERN.match(crn) for crn in crns)
     assert len(set(crns)) == len(crns)
-    share = {level: sum(c["rosh"] == level for c in cases) / len(cases) for level in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")}
+    share = {
+        level: sum(c["rosh"] == level for c in cases) / len(cases) for level in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
+    }
     assert 0.25 <= share["LOW"] <= 0.35 and 0.40 <= share["MEDIUM"] <= 0.50
     assert 0.18 <= share["HIGH"] <= 0.26 and 0.01 <= share["VERY_HIGH"] <= 0.05
     mappa = [c for c in cases if c["mappa_category"]]
@@ -151,10 +160,17 @@ def test_team_cases(team):
     assert {c["mappa_category"] for c in mappa} <= {1, 2, 3}
     levels = [c["mappa_level"] for c in mappa]
     assert levels.count(3) in (1, 2) and 2 <= levels.count(2) <= 12 and levels.count(1) > len(mappa) * 0.8
-    assert {c["sentence_type"] for c in cases} == {"COMMUNITY_ORDER", "SUSPENDED_SENTENCE_ORDER", "LICENCE", "POST_SENTENCE_SUPERVISION"}
+    assert {c["sentence_type"] for c in cases} == {
+        "COMMUNITY_ORDER",
+        "SUSPENDED_SENTENCE_ORDER",
+        "LICENCE",
+        "POST_SENTENCE_SUPERVISION",
+    }
     assert all(TODAY - timedelta(days=3 * 366) <= date.fromisoformat(c["sentence_start"]) < TODAY for c in cases)
     assert all(c["sentence_end"] is None or c["sentence_end"] > TODAY.isoformat() for c in cases)
-    ending_soon = [c for c in cases if c["sentence_end"] and c["sentence_end"] <= (TODAY + timedelta(weeks=6)).isoformat()]
+    ending_soon = [
+        c for c in cases if c["sentence_end"] and c["sentence_end"] <= (TODAY + timedelta(weeks=6)).isoformat()
+    ]
     assert 3 <= len(ending_soon) <= 40
     assert all(re.match(r"^([A-D][0-3]|[A-G])$", c["tier"]) for c in cases)
     assert all(c["likelihood"] in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH") for c in cases)
@@ -169,7 +185,11 @@ def test_registrations(team):
     flags = queries._all(db, "SELECT * FROM case_flags")
     codes = {f["code"] for f in flags}
     assert "SPO" not in codes
-    assert {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH"} <= codes <= {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH", "INLL", "RTAO", "STAL"}
+    assert (
+        {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH"}
+        <= codes
+        <= {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH", "INLL", "RTAO", "STAL"}
+    )
     assert all(ISO_DATE.match(f["review_date"]) for f in flags)
     soon = [f for f in flags if f["review_date"] <= (TODAY + timedelta(days=14)).isoformat()]
     overdue = [f for f in soon if f["review_date"] < TODAY.isoformat()]
@@ -193,7 +213,11 @@ def test_oversight_history(team):
     assert {e["outcome"] for e in case_entries} <= {o.value for o in OversightOutcome}
     assert all(e["discussed"].strip() and e["decision"].strip() for e in case_entries)
     # High RoSH cases are seen more often than low ones.
-    per_case = dict(db.execute("SELECT c.rosh, 1.0 * COUNT(o.id) / COUNT(DISTINCT c.crn) FROM cases c LEFT JOIN oversight_entries o ON o.crn = c.crn GROUP BY c.rosh").fetchall())
+    per_case = dict(
+        db.execute(
+            "SELECT c.rosh, 1.0 * COUNT(o.id) / COUNT(DISTINCT c.crn) FROM cases c LEFT JOIN oversight_entries o ON o.crn = c.crn GROUP BY c.rosh"
+        ).fetchall()
+    )
     assert per_case["HIGH"] > 2 * per_case["LOW"]
     # Some cases have had no oversight for 90 days, including some high RoSH cases.
     quiet = queries._all(
@@ -212,7 +236,10 @@ def test_supervision_history(team):
     overdue = [r for r in rows if date.fromisoformat(r["last_one_to_one"]) < TODAY - timedelta(weeks=weeks)]
     recent = [r for r in rows if date.fromisoformat(r["last_one_to_one"]) >= TODAY - timedelta(weeks=4)]
     assert overdue and recent
-    held = one(db, "SELECT COUNT(*) FROM items i JOIN supervision s ON s.item_id = i.id WHERE i.status = 'closed' AND s.held_on IS NOT NULL")
+    held = one(
+        db,
+        "SELECT COUNT(*) FROM items i JOIN supervision s ON s.item_id = i.id WHERE i.status = 'closed' AND s.held_on IS NOT NULL",
+    )
     assert held >= 6 * len(rows)
     open_sup = one(db, "SELECT COUNT(*) FROM items WHERE kind = 'supervision' AND status = 'open'")
     assert open_sup >= len(overdue)
@@ -234,7 +261,9 @@ def test_todays_work(team):
 
 def test_alerts_are_immediate_risk_due_today(team):
     db, _, _ = team
-    alerts = queries._all(db, "SELECT i.*, a.source, a.details, a.received_at FROM items i JOIN alerts a ON a.item_id = i.id")
+    alerts = queries._all(
+        db, "SELECT i.*, a.source, a.details, a.received_at FROM items i JOIN alerts a ON a.item_id = i.id"
+    )
     assert len(alerts) == 2
     assert {a["source"] for a in alerts} == {"call_out", "arrest"}
     assert all(a["due"] == TODAY.isoformat() and a["status"] == "open" for a in alerts)
@@ -253,12 +282,17 @@ def test_sbars(team):
     absent = {s["id"] for s in queries.absent_staff(db, TODAY)}
     assert all(s["raised_by"] == holders[s["crn"]] and s["raised_by"] not in absent for s in sbars)
     rosh = dict(db.execute("SELECT crn, rosh FROM cases").fetchall())
-    assert all(rosh[s["crn"]] in ("HIGH", "VERY_HIGH") for s in sbars if "recall" in s["title"] or "Victim" in s["title"])
+    assert all(
+        rosh[s["crn"]] in ("HIGH", "VERY_HIGH") for s in sbars if "recall" in s["title"] or "Victim" in s["title"]
+    )
 
 
 def test_countersigning_backlog(team):
     db, rules, _ = team
-    rows = queries._all(db, "SELECT i.*, c.kind AS cs_kind, c.state, c.court_date, c.submitted_at, c.author_id FROM items i JOIN countersigns c ON c.item_id = i.id")
+    rows = queries._all(
+        db,
+        "SELECT i.*, c.kind AS cs_kind, c.state, c.court_date, c.submitted_at, c.author_id FROM items i JOIN countersigns c ON c.item_id = i.id",
+    )
     assert all(r["state"] == "AWAITING_COUNTERSIGN" for r in rows)
     kinds = [r["cs_kind"] for r in rows]
     assert kinds.count("OASYS") > len(rows) / 2
@@ -277,7 +311,9 @@ def test_countersigning_backlog(team):
 
 def test_touch_points(team):
     db, _, _ = team
-    rows = queries._all(db, "SELECT i.*, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.status = 'open'")
+    rows = queries._all(
+        db, "SELECT i.*, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.status = 'open'"
+    )
     assert {r["reason"] for r in rows} <= {r.value for r in TouchPointReason}
     assert len({r["reason"] for r in rows}) >= 4
     overdue = [r for r in rows if r["due"] < TODAY.isoformat()]
@@ -286,7 +322,9 @@ def test_touch_points(team):
 
 def test_tasks(team):
     db, rules, _ = team
-    rows = queries._all(db, "SELECT i.*, t.category FROM items i JOIN tasks t ON t.item_id = i.id WHERE i.status = 'open'")
+    rows = queries._all(
+        db, "SELECT i.*, t.category FROM items i JOIN tasks t ON t.item_id = i.id WHERE i.status = 'open'"
+    )
     cats = [r["category"] for r in rows]
     assert {"buildings", "health_safety", "hr_sickness", "it"} <= set(cats) and cats.count("hr_leave") == 2
     assert any("heating" in r["title"].lower() for r in rows)

@@ -26,8 +26,14 @@ ENV = {"SPO_TUI_TODAY": "2026-11-23"}
 
 
 def spo(path, *args, env=None, stdin=None):
-    return subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), *args], capture_output=True, text=True,
-                          env={**os.environ, **ENV, **(env or {})}, input=stdin, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", "--db", str(path), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV, **(env or {})},
+        input=stdin,
+        timeout=120,
+    )
 
 
 def refused(result, message: str) -> None:
@@ -46,7 +52,9 @@ def team(tmp_path):
     """A team store with an SBAR on Joe Bloggs's case, closed; and the passphrase in a file."""
     path = tmp_path / "team.db"
     ctx = ui_team(path)
-    intake.raise_sbar(ctx, "X123456", "Pat Officer", "Partner disclosed threats", "On licence", "Risk up", "Recall", "urgent")
+    intake.raise_sbar(
+        ctx, "X123456", "Pat Officer", "Partner disclosed threats", "On licence", "Risk up", "Recall", "urgent"
+    )
     ctx.db.close()
     (tmp_path / "pass.txt").write_text(PASSPHRASE + "\n")
     return path
@@ -103,8 +111,13 @@ def test_a_backup_of_an_encrypted_store_is_encrypted_and_restores(team):
 
 def test_with_no_keyring_encrypting_says_so_and_changes_nothing(team):
     before = digest(team)
-    result = spo(team, "encrypt", "--passphrase-file", str(team.parent / "pass.txt"),
-                 env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})  # fmt: skip
+    result = spo(
+        team,
+        "encrypt",
+        "--passphrase-file",
+        str(team.parent / "pass.txt"),
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
     refused(result, "no keyring to keep the database key in")
     assert digest(team) == before
     assert not Path(f"{team}.recovery").exists()
@@ -112,8 +125,13 @@ def test_with_no_keyring_encrypting_says_so_and_changes_nothing(team):
 
 def test_a_plain_file_keyring_is_refused_outside_the_tests(team):
     before = digest(team)
-    result = spo(team, "encrypt", "--passphrase-file", str(team.parent / "pass.txt"),
-                 env={"SPO_TUI_TRUSTED_KEYRING": "", "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"})  # fmt: skip
+    result = spo(
+        team,
+        "encrypt",
+        "--passphrase-file",
+        str(team.parent / "pass.txt"),
+        env={"SPO_TUI_TRUSTED_KEYRING": "", "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"},
+    )
     refused(result, "no keyring to keep the database key in")
     assert digest(team) == before
 
@@ -123,8 +141,10 @@ def test_a_lost_key_comes_back_with_the_recovery_passphrase_and_not_without(team
     Path(os.environ["SPO_TEST_KEYRING"]).unlink()  # a new laptop, or a rebuilt keyring
     refused(spo(team, "queue"), "spo-tui unlock --recovery FILE")
     recovery = str(Path(f"{team}.recovery"))
-    refused(spo(team, "unlock", "--recovery", recovery, "--passphrase-file", "-", stdin="not the passphrase\n"),
-            "that passphrase does not open this recovery file")  # fmt: skip
+    refused(
+        spo(team, "unlock", "--recovery", recovery, "--passphrase-file", "-", stdin="not the passphrase\n"),
+        "that passphrase does not open this recovery file",
+    )
     assert not Path(os.environ["SPO_TEST_KEYRING"]).exists()
     unlocked = spo(team, "unlock", "--recovery", recovery, "--passphrase-file", "-", stdin=PASSPHRASE + "\n")
     assert unlocked.returncode == 0, unlocked.stderr

@@ -9,8 +9,8 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-
 from conftest import CASPO, HIGH_CRN, LOW_CRN, PO, SPO, fixed_clock, row, rows, snapshot, staff_id
+
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.ndelius import CSV_COLUMNS, RULE, Contact, contact_from_entry, contact_text, contacts_csv
 from spo_tui.services import decisions, export
@@ -37,30 +37,48 @@ def entries(ctx, db, rules) -> dict[str, str]:
     """
     made = {}
     made["bst"] = decisions.record_oversight(
-        at(ctx, "2026-07-01T12:30:00Z"), crn=HIGH_CRN, outcome="guidance_given",
-        discussed="New partner disclosed, \"not serious\" per PP", decision="Complete DA enquiries.\nReview in 2 weeks.",
-    ).oversight_id  # fmt: skip
+        at(ctx, "2026-07-01T12:30:00Z"),
+        crn=HIGH_CRN,
+        outcome="guidance_given",
+        discussed='New partner disclosed, "not serious" per PP',
+        decision="Complete DA enquiries.\nReview in 2 weeks.",
+    ).oversight_id
     caspo = make_context(db, rules, CASPO, clock=fixed_clock(datetime(2026, 11, 20, 10, 15, tzinfo=UTC)))
     made["caspo"] = decisions.record_oversight(
-        caspo, crn=LOW_CRN, outcome="agreed", discussed="Sentence plan at commencement", decision="Plan agreed as drafted",
-    ).oversight_id  # fmt: skip
+        caspo,
+        crn=LOW_CRN,
+        outcome="agreed",
+        discussed="Sentence plan at commencement",
+        decision="Plan agreed as drafted",
+    ).oversight_id
     made["actions"] = decisions.record_oversight(
-        at(ctx, "2026-11-21T16:05:00Z"), crn=HIGH_CRN, outcome="actions_set",
+        at(ctx, "2026-11-21T16:05:00Z"),
+        crn=HIGH_CRN,
+        outcome="actions_set",
         discussed="Missed two appointments; new address not verified",
         decision="Verify the address before the next home visit",
         actions=[
             AgreedAction("Verify new address with police", PO, date(2026, 11, 27)),
             AgreedAction("Review compliance at next supervision", SPO, date(2026, 12, 4)),
         ],
-    ).oversight_id  # fmt: skip
+    ).oversight_id
     made["recall"] = decisions.record_oversight(
-        at(ctx, "2026-11-22T08:00:00Z"), crn=HIGH_CRN, type="recall", outcome="recall",
-        discussed="Arrested for assault on partner", decision="Recall: risk no longer manageable in the community",
-    ).oversight_id  # fmt: skip
+        at(ctx, "2026-11-22T08:00:00Z"),
+        crn=HIGH_CRN,
+        type="recall",
+        outcome="recall",
+        discussed="Arrested for assault on partner",
+        decision="Recall: risk no longer manageable in the community",
+    ).oversight_id
     made["hvra"] = decisions.record_oversight(
-        ctx, crn=LOW_CRN, type="home_visit", outcome="signed_off", sensitive=True,
-        discussed="Home visit risk assessment", decision="Visit in pairs",
-    ).oversight_id  # fmt: skip
+        ctx,
+        crn=LOW_CRN,
+        type="home_visit",
+        outcome="signed_off",
+        sensitive=True,
+        discussed="Home visit risk assessment",
+        decision="Visit in pairs",
+    ).oversight_id
     undone = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="agreed", discussed="Wrong case", decision="Agreed")
     made["undone"] = undone.oversight_id
     decisions.undo(at(ctx, "2026-11-23T11:45:00Z"), undone.audit_id, "Recorded in error on the wrong case")
@@ -75,66 +93,116 @@ def notes(*lines: str) -> str:
 def expected_notes(e: dict[str, str]) -> dict[str, str]:
     return {
         "bst": notes(
-            "Comment added by Sam Spo on 01/07/2026 at 13:30", "",
-            "Discussed:", 'New partner disclosed, "not serious" per PP', "",
-            "Decision / guidance:", "Complete DA enquiries.", "Review in 2 weeks.", "",
-            "Outcome: Guidance given", "",
-            "Agreed actions: none", "",
+            "Comment added by Sam Spo on 01/07/2026 at 13:30",
+            "",
+            "Discussed:",
+            'New partner disclosed, "not serious" per PP',
+            "",
+            "Decision / guidance:",
+            "Complete DA enquiries.",
+            "Review in 2 weeks.",
+            "",
+            "Outcome: Guidance given",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
         "caspo": notes(
-            "Comment added by Cas Admin on 20/11/2026 at 10:15", "",
-            "Discussed:", "Sentence plan at commencement", "",
-            "Decision / guidance:", "Plan agreed as drafted", "",
-            "Outcome: Plan agreed", "",
-            "Agreed actions: none", "",
+            "Comment added by Cas Admin on 20/11/2026 at 10:15",
+            "",
+            "Discussed:",
+            "Sentence plan at commencement",
+            "",
+            "Decision / guidance:",
+            "Plan agreed as drafted",
+            "",
+            "Outcome: Plan agreed",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
             "Entered on behalf of Sam Spo by Cas Admin",
         ),
         "actions": notes(
-            "Comment added by Sam Spo on 21/11/2026 at 16:05", "",
-            "Discussed:", "Missed two appointments; new address not verified", "",
-            "Decision / guidance:", "Verify the address before the next home visit", "",
-            "Outcome: Actions set", "",
+            "Comment added by Sam Spo on 21/11/2026 at 16:05",
+            "",
+            "Discussed:",
+            "Missed two appointments; new address not verified",
+            "",
+            "Decision / guidance:",
+            "Verify the address before the next home visit",
+            "",
+            "Outcome: Actions set",
+            "",
             "Agreed actions:",
             "- Verify new address with police - Pat Officer - due 27/11/2026",
-            "- Review compliance at next supervision - Sam Spo - due 04/12/2026", "",
+            "- Review compliance at next supervision - Sam Spo - due 04/12/2026",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
         "recall": notes(
-            "Comment added by Sam Spo on 22/11/2026 at 08:00", "",
-            "Discussed:", "Arrested for assault on partner", "",
-            "Decision / guidance:", "Recall: risk no longer manageable in the community", "",
-            "Outcome: Decision to Recall", "",
-            "Agreed actions: none", "",
+            "Comment added by Sam Spo on 22/11/2026 at 08:00",
+            "",
+            "Discussed:",
+            "Arrested for assault on partner",
+            "",
+            "Decision / guidance:",
+            "Recall: risk no longer manageable in the community",
+            "",
+            "Outcome: Decision to Recall",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
         "hvra": notes(
-            "Comment added by Sam Spo on 23/11/2026 at 09:00", "",
-            "Discussed:", "Home visit risk assessment", "",
-            "Decision / guidance:", "Visit in pairs", "",
-            "Outcome: Signed off", "",
-            "Agreed actions: none", "",
+            "Comment added by Sam Spo on 23/11/2026 at 09:00",
+            "",
+            "Discussed:",
+            "Home visit risk assessment",
+            "",
+            "Decision / guidance:",
+            "Visit in pairs",
+            "",
+            "Outcome: Signed off",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
         "undone": notes(
-            "Comment added by Sam Spo on 23/11/2026 at 09:00", "",
-            "Discussed:", "Wrong case", "",
-            "Decision / guidance:", "Agreed", "",
-            "Outcome: Plan agreed", "",
-            "Agreed actions: none", "",
+            "Comment added by Sam Spo on 23/11/2026 at 09:00",
+            "",
+            "Discussed:",
+            "Wrong case",
+            "",
+            "Decision / guidance:",
+            "Agreed",
+            "",
+            "Outcome: Plan agreed",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
         "withdrawn": notes(
             "Comment added by Sam Spo on 23/11/2026 at 11:45",
-            "Correction: supersedes the entry of 23/11/2026 09:00", "",
-            "Discussed:", "Wrong case", "",
-            "Decision / guidance:", "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error. Reason: Recorded in error on the wrong case", "",
-            "Outcome: Withdrawn (correction)", "",
-            "Agreed actions: none", "",
+            "Correction: supersedes the entry of 23/11/2026 09:00",
+            "",
+            "Discussed:",
+            "Wrong case",
+            "",
+            "Decision / guidance:",
+            "Withdrawn by Sam Spo: the entry of 23/11/2026 09:00 was recorded in error. Reason: Recorded in error on the wrong case",
+            "",
+            "Outcome: Withdrawn (correction)",
+            "",
+            "Agreed actions: none",
+            "",
             "Decided by: Sam Spo (SPO)",
         ),
-    }  # fmt: skip
+    }
 
 
 ORDER = ["bst", "caspo", "actions", "recall", "hvra", "undone", "withdrawn"]
@@ -144,11 +212,33 @@ FIELDS = {
     "bst": (HIGH_CRN, "01/07/2026", "13:30", "MO1", "Management Oversight", "", "Guidance given", SPO, "N", SPO),
     "caspo": (LOW_CRN, "20/11/2026", "10:15", "MO1", "Management Oversight", "", "Plan agreed", SPO, "N", CASPO),
     "actions": (HIGH_CRN, "21/11/2026", "16:05", "MO1", "Management Oversight", "", "Actions set", SPO, "N", SPO),
-    "recall": (HIGH_CRN, "22/11/2026", "08:00", "MO5", "Management Oversight - Recall", "MO10", "Decision to Recall", SPO, "N", SPO),
+    "recall": (
+        HIGH_CRN,
+        "22/11/2026",
+        "08:00",
+        "MO5",
+        "Management Oversight - Recall",
+        "MO10",
+        "Decision to Recall",
+        SPO,
+        "N",
+        SPO,
+    ),
     "hvra": (LOW_CRN, "23/11/2026", "09:00", "MO8", "Management Oversight - HVRA", "", "Signed off", SPO, "Y", SPO),
     "undone": (HIGH_CRN, "23/11/2026", "09:00", "MO1", "Management Oversight", "", "Plan agreed", SPO, "N", SPO),
-    "withdrawn": (HIGH_CRN, "23/11/2026", "11:45", "MO1", "Management Oversight", "", "Withdrawn (correction)", SPO, "N", SPO),
-}  # fmt: skip
+    "withdrawn": (
+        HIGH_CRN,
+        "23/11/2026",
+        "11:45",
+        "MO1",
+        "Management Oversight",
+        "",
+        "Withdrawn (correction)",
+        SPO,
+        "N",
+        SPO,
+    ),
+}
 
 
 def parse_csv(text: str) -> list[dict[str, str]]:
@@ -169,14 +259,23 @@ def test_csv_has_every_pending_entry_oldest_first_field_by_field(ctx, entries):
     parsed = parse_csv(text)
     assert [r["oversight_id"] for r in parsed] == [entries[name] for name in ORDER]
     want_notes = expected_notes(entries)
-    for name, got in zip(ORDER, parsed):
+    for name, got in zip(ORDER, parsed, strict=False):
         crn, day, hhmm, type_code, type_label, outcome_code, outcome_label, staff, sensitive, entered_by = FIELDS[name]
         assert got == {
-            "crn": crn, "date": day, "time": hhmm, "type_code": type_code, "type_label": type_label,
-            "outcome_code": outcome_code, "outcome_label": outcome_label, "staff": staff, "sensitive": sensitive,
-            "notes": want_notes[name], "entered_by": entered_by,
-            "supersedes": entries["undone"] if name == "withdrawn" else "", "oversight_id": entries[name],
-        }, name  # fmt: skip
+            "crn": crn,
+            "date": day,
+            "time": hhmm,
+            "type_code": type_code,
+            "type_label": type_label,
+            "outcome_code": outcome_code,
+            "outcome_label": outcome_label,
+            "staff": staff,
+            "sensitive": sensitive,
+            "notes": want_notes[name],
+            "entered_by": entered_by,
+            "supersedes": entries["undone"] if name == "withdrawn" else "",
+            "oversight_id": entries[name],
+        }, name
 
 
 def test_csv_rows_end_with_newline_and_quote_what_needs_it(ctx, entries):
@@ -184,7 +283,10 @@ def test_csv_rows_end_with_newline_and_quote_what_needs_it(ctx, entries):
     assert "\r" not in text
     assert text.endswith("\n")
     # The notes hold commas, quotes and line breaks: quoted, quotes doubled.
-    assert '"Comment added by Sam Spo on 01/07/2026 at 13:30\n\nDiscussed:\nNew partner disclosed, ""not serious"" per PP\n' in text
+    assert (
+        '"Comment added by Sam Spo on 01/07/2026 at 13:30\n\nDiscussed:\nNew partner disclosed, ""not serious"" per PP\n'
+        in text
+    )
 
 
 def test_csv_of_nothing_is_the_header_only(ctx):
@@ -234,12 +336,27 @@ def test_text_of_nothing_is_empty(ctx):
 
 def test_contact_text_of_a_team_entry_without_a_case():
     contact = contact_from_entry(
-        {"id": "e1", "crn": None, "type": "management_oversight", "outcome": "guidance_given", "discussed": "Caseload",
-         "decision": "Fine", "sensitive": 0, "created_at": "2026-01-15T17:00:00Z", "supersedes_id": None},
-        decided_by="Sam Spo", entered_by="Sam Spo", actions=[{"description": "Book RPSS", "owner": "Pat Officer", "due": None}],
-    )  # fmt: skip
+        {
+            "id": "e1",
+            "crn": None,
+            "type": "management_oversight",
+            "outcome": "guidance_given",
+            "discussed": "Caseload",
+            "decision": "Fine",
+            "sensitive": 0,
+            "created_at": "2026-01-15T17:00:00Z",
+            "supersedes_id": None,
+        },
+        decided_by="Sam Spo",
+        entered_by="Sam Spo",
+        actions=[{"description": "Book RPSS", "owner": "Pat Officer", "due": None}],
+    )
     assert contact.crn is None
-    assert contact_text(contact).splitlines()[:3] == ["Ref: e1", "CRN: (none: not a case record)", "Contact type: MO1 Management Oversight"]
+    assert contact_text(contact).splitlines()[:3] == [
+        "Ref: e1",
+        "CRN: (none: not a case record)",
+        "Contact type: MO1 Management Oversight",
+    ]
     assert "Agreed actions:\n- Book RPSS - Pat Officer - no due date\n" in contact.notes
     row_ = next(csv.DictReader(io.StringIO(contacts_csv([contact]))))
     assert row_["crn"] == "" and row_["outcome_code"] == "" and row_["supersedes"] == ""
@@ -252,10 +369,20 @@ def test_pending_contacts_carry_the_fields_as_values(ctx, entries):
     contacts = {c.oversight_id: c for c in export.pending_oversight(ctx)}
     recall = contacts[entries["recall"]]
     assert recall == Contact(
-        oversight_id=entries["recall"], crn=HIGH_CRN, date="22/11/2026", time="08:00", type_code="MO5",
-        type_label="Management Oversight - Recall", outcome_code="MO10", outcome_label="Decision to Recall",
-        notes=expected_notes(entries)["recall"], sensitive=False, staff=SPO, entered_by=SPO, supersedes=None,
-    )  # fmt: skip
+        oversight_id=entries["recall"],
+        crn=HIGH_CRN,
+        date="22/11/2026",
+        time="08:00",
+        type_code="MO5",
+        type_label="Management Oversight - Recall",
+        outcome_code="MO10",
+        outcome_label="Decision to Recall",
+        notes=expected_notes(entries)["recall"],
+        sensitive=False,
+        staff=SPO,
+        entered_by=SPO,
+        supersedes=None,
+    )
     assert contacts[entries["hvra"]].sensitive is True
     assert contacts[entries["hvra"]].outcome_code is None
     assert contacts[entries["withdrawn"]].supersedes == entries["undone"]
@@ -268,17 +395,26 @@ def test_a_decision_not_to_recall_is_mo11(ctx):
     ).oversight_id
     (contact,) = export.pending_oversight(ctx)
     assert (contact.oversight_id, contact.type_code, contact.outcome_code, contact.outcome_label) == (
-        entry_id, "MO5", "MO11", "Decision not to Recall",
-    )  # fmt: skip
+        entry_id,
+        "MO5",
+        "MO11",
+        "Decision not to Recall",
+    )
 
 
 # --- Local time and the since filter -------------------------------------------------------------
 
 
 def test_bst_times_show_as_uk_local_time(ctx):
-    decisions.record_oversight(at(ctx, "2026-07-01T12:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A")
-    decisions.record_oversight(at(ctx, "2026-10-25T00:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A")
-    decisions.record_oversight(at(ctx, "2026-10-25T01:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A")
+    decisions.record_oversight(
+        at(ctx, "2026-07-01T12:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A"
+    )
+    decisions.record_oversight(
+        at(ctx, "2026-10-25T00:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A"
+    )
+    decisions.record_oversight(
+        at(ctx, "2026-10-25T01:30:00Z"), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="A"
+    )
     got = [(c.date, c.time, c.notes.splitlines()[0]) for c in export.pending_oversight(ctx)]
     assert got == [
         ("01/07/2026", "13:30", "Comment added by Sam Spo on 01/07/2026 at 13:30"),
@@ -312,12 +448,17 @@ def test_since_uses_the_uk_date_not_the_utc_date(ctx):
 
 def marks(db) -> list[dict]:
     """The marks in force: entry, who marked it and when (the batch's), in the order marked."""
-    return rows(db, """SELECT m.oversight_id, b.by_id AS entered_by, b.at AS entered_at FROM ndelius_marks m
+    return rows(
+        db,
+        """SELECT m.oversight_id, b.by_id AS entered_by, b.at AS entered_at FROM ndelius_marks m
                        JOIN ndelius_batches b ON b.id = m.batch_id
-                       WHERE NOT EXISTS (SELECT 1 FROM ndelius_batches u WHERE u.undoes = b.id) ORDER BY m.rowid""")
+                       WHERE NOT EXISTS (SELECT 1 FROM ndelius_batches u WHERE u.undoes = b.id) ORDER BY m.rowid""",
+    )
 
 
-def test_export_with_mark_entered_records_who_and_when_and_leaves_oversight_rows_alone(ctx, db, rules, entries, tmp_path):
+def test_export_with_mark_entered_records_who_and_when_and_leaves_oversight_rows_alone(
+    ctx, db, rules, entries, tmp_path
+):
     before = snapshot(db)
     caspo = make_context(db, rules, CASPO, clock=fixed_clock(datetime(2026, 11, 23, 14, 5, tzinfo=UTC)))
     done = export.export_oversight_to_file(caspo, tmp_path / "out.txt", fmt="text", mark_entered=True)
@@ -332,12 +473,27 @@ def test_export_with_mark_entered_records_who_and_when_and_leaves_oversight_rows
     ]
     batch = row(db, "SELECT * FROM ndelius_batches")
     assert (batch["id"], batch["action"], batch["by_id"], batch["entries"], batch["note"]) == (
-        done.batch_id, "mark", staff_id(db, CASPO), 7, "export to out.txt")
+        done.batch_id,
+        "mark",
+        staff_id(db, CASPO),
+        7,
+        "export to out.txt",
+    )
     audit = row(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
     assert (audit["action"], audit["entity"], audit["actor_id"], audit["on_behalf_of"], audit["at"]) == (
-        "export_oversight", "oversight", staff_id(db, CASPO), staff_id(db, SPO), "2026-11-23T14:05:00Z",
-    )  # fmt: skip
-    assert json.loads(audit["new"]) == {"count": 7, "format": "text", "marked": True, "batch": done.batch_id, "file": "out.txt"}
+        "export_oversight",
+        "oversight",
+        staff_id(db, CASPO),
+        staff_id(db, SPO),
+        "2026-11-23T14:05:00Z",
+    )
+    assert json.loads(audit["new"]) == {
+        "count": 7,
+        "format": "text",
+        "marked": True,
+        "batch": done.batch_id,
+        "file": "out.txt",
+    }
     # Nothing is pending any more; a new entry is.
     assert export.export_oversight(caspo, fmt="csv") == (",".join(CSV_COLUMNS) + "\n", 0)
     fresh = decisions.record_oversight(caspo, crn=LOW_CRN, outcome="agreed", discussed="D", decision="A").oversight_id
@@ -354,19 +510,27 @@ def test_export_without_marking_writes_only_the_disclosure_audit_row(ctx, db, en
     (new_audit,) = [r for r in after["audit_log"] if r not in before["audit_log"]]
     audit = row(db, "SELECT * FROM audit_log WHERE id = ?", [new_audit[0]])
     assert (audit["action"], audit["entity"], audit["entity_id"], audit["actor_id"], audit["at"]) == (
-        "export_oversight", "oversight", None, staff_id(db, SPO), "2026-11-23T09:00:00Z",
-    )  # fmt: skip
+        "export_oversight",
+        "oversight",
+        None,
+        staff_id(db, SPO),
+        "2026-11-23T09:00:00Z",
+    )
     assert json.loads(audit["new"]) == {"count": 7, "format": "csv", "marked": False}
     # Still pending: the same output again.
     assert export.export_oversight(ctx, fmt="csv") == (text, 7)
 
 
 def test_mark_entered_with_since_marks_only_what_was_exported(ctx, db, entries, tmp_path):
-    count = export.export_oversight_to_file(ctx, tmp_path / "out.csv", since=date(2026, 11, 23), mark_entered=True).count
+    count = export.export_oversight_to_file(
+        ctx, tmp_path / "out.csv", since=date(2026, 11, 23), mark_entered=True
+    ).count
     assert count == 3
     marked = {r["oversight_id"] for r in marks(db)}
     assert marked == {entries[n] for n in ("hvra", "undone", "withdrawn")}
-    assert [c.oversight_id for c in export.pending_oversight(ctx)] == [entries[n] for n in ("bst", "caspo", "actions", "recall")]
+    assert [c.oversight_id for c in export.pending_oversight(ctx)] == [
+        entries[n] for n in ("bst", "caspo", "actions", "recall")
+    ]
 
 
 def test_pending_excludes_entries_marked_entered(ctx, db, entries):
@@ -381,7 +545,11 @@ def test_pending_excludes_entries_marked_entered(ctx, db, entries):
     audit = row(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
     assert (audit["action"], audit["entity"]) == ("mark_ndelius_entered", "oversight")
     batch = row(db, "SELECT id FROM ndelius_batches")["id"]
-    assert json.loads(audit["new"]) == {"count": 2, "oversight_ids": [entries["caspo"], entries["recall"]], "batch": batch}
+    assert json.loads(audit["new"]) == {
+        "count": 2,
+        "oversight_ids": [entries["caspo"], entries["recall"]],
+        "batch": batch,
+    }
 
 
 def test_the_superseded_entry_stays_pending_until_marked_its_correction_too(ctx, entries):

@@ -36,9 +36,13 @@ def pending(ctx):
     """A store with 60 pending oversight entries of about 1.5 KB each (so a full export is ~90 KB)."""
     for n in range(60):
         decisions.record_oversight(
-            ctx, crn=HIGH_CRN if n % 2 else LOW_CRN, outcome="actions_set", discussed=f"{n}: {LONG}", decision=f"Decision {n}",
+            ctx,
+            crn=HIGH_CRN if n % 2 else LOW_CRN,
+            outcome="actions_set",
+            discussed=f"{n}: {LONG}",
+            decision=f"Decision {n}",
             actions=[AgreedAction(f"Action {n}", PO)] if n % 3 == 0 else [],
-        )  # fmt: skip
+        )
     link_me(ctx.db)  # this login may act as anyone in the store, as the tests do with --as
     path = Path(ctx.db.conn.execute("PRAGMA database_list").fetchone()[2])
     ctx.db.close()
@@ -46,13 +50,23 @@ def pending(ctx):
 
 
 def spo(path, *args, preexec=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), *args], capture_output=True, text=True,
-                          env={**os.environ, **ENV}, timeout=timeout, preexec_fn=preexec)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", "--db", str(path), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        timeout=timeout,
+        preexec_fn=preexec,
+    )
 
 
 def start(path, *args):
-    return subprocess.Popen([sys.executable, "-m", "spo_tui", "--db", str(path), *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, **ENV})  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "spo_tui", "--db", str(path), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **ENV},
+    )
 
 
 def query(path, sql, params=()):
@@ -64,9 +78,15 @@ def query(path, sql, params=()):
 
 
 def pending_ids(path) -> set[str]:
-    return {r[0] for r in query(path, """SELECT o.id FROM oversight_entries o WHERE NOT EXISTS (
+    return {
+        r[0]
+        for r in query(
+            path,
+            """SELECT o.id FROM oversight_entries o WHERE NOT EXISTS (
         SELECT 1 FROM ndelius_marks m JOIN ndelius_batches b ON b.id = m.batch_id AND b.action = 'mark'
-        WHERE m.oversight_id = o.id AND NOT EXISTS (SELECT 1 FROM ndelius_batches u WHERE u.undoes = b.id))""")}
+        WHERE m.oversight_id = o.id AND NOT EXISTS (SELECT 1 FROM ndelius_batches u WHERE u.undoes = b.id))""",
+        )
+    }
 
 
 def audit_count(path) -> int:
@@ -104,8 +124,13 @@ def test_an_export_to_a_file_marks_exactly_the_entries_it_wrote(pending, tmp_pat
     assert set(written) == everything and len(written) == 60
     (batch,) = query(pending, "SELECT id, by_id, entries, note FROM ndelius_batches")
     assert batch[2:] == (60, "export to oversight.csv")
-    assert {r[0] for r in query(pending, "SELECT oversight_id FROM ndelius_marks WHERE batch_id = ?", [batch[0]])} == everything
-    assert result.stderr.splitlines()[0] == f"60 oversight entries written to {out}; marked entered in nDelius as batch {batch[0]}"
+    assert {
+        r[0] for r in query(pending, "SELECT oversight_id FROM ndelius_marks WHERE batch_id = ?", [batch[0]])
+    } == everything
+    assert (
+        result.stderr.splitlines()[0]
+        == f"60 oversight entries written to {out}; marked entered in nDelius as batch {batch[0]}"
+    )
     assert pending_ids(pending) == set()
     assert not list(tmp_path.glob(".*.part"))
     assert spo(pending, "verify").returncode == 0
@@ -123,8 +148,10 @@ def test_mark_entered_without_a_file_is_refused(pending, tmp_path):
 def test_a_missing_folder_marks_nothing(pending, tmp_path):
     before, audits = pending_ids(pending), audit_count(pending)
     out = tmp_path / "no-such-folder" / "oversight.csv"
-    refused(spo(pending, "export", "oversight", "--mark-entered", "--output", str(out)),
-            f"the folder {out.parent} does not exist; nothing was marked")  # fmt: skip
+    refused(
+        spo(pending, "export", "oversight", "--mark-entered", "--output", str(out)),
+        f"the folder {out.parent} does not exist; nothing was marked",
+    )
     nothing_changed(pending, before, audits, tmp_path)
 
 
@@ -136,12 +163,16 @@ def test_a_full_disk_marks_nothing(pending, tmp_path):
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (48 * 1024, 48 * 1024))
 
-    result = spo(pending, "export", "oversight", "--format", "text", "--mark-entered", "--output", str(out), preexec=small_disk)
+    result = spo(
+        pending, "export", "oversight", "--format", "text", "--mark-entered", "--output", str(out), preexec=small_disk
+    )
     refused(result, f"cannot write {out}: File too large; nothing was marked")
     assert not out.exists()
     nothing_changed(pending, before, audits, tmp_path)
     # With room again, the same export works and marks them all.
-    assert spo(pending, "export", "oversight", "--format", "text", "--mark-entered", "--output", str(out)).returncode == 0
+    assert (
+        spo(pending, "export", "oversight", "--format", "text", "--mark-entered", "--output", str(out)).returncode == 0
+    )
     assert pending_ids(pending) == set() and out.read_text(encoding="utf-8").count("Ref: ") == 60
 
 
@@ -165,8 +196,10 @@ def test_a_destination_that_cannot_be_a_file_marks_nothing(pending, tmp_path, wh
 @pytest.mark.skipif(not Path("/sys").is_dir(), reason="needs /sys, where even root cannot make a file")
 def test_an_unwritable_destination_marks_nothing(pending, tmp_path):
     before, audits = pending_ids(pending), audit_count(pending)
-    refused(spo(pending, "export", "oversight", "--mark-entered", "--output", "/sys/oversight.csv"),
-            "cannot write /sys/oversight.csv: Permission denied; nothing was marked")  # fmt: skip
+    refused(
+        spo(pending, "export", "oversight", "--mark-entered", "--output", "/sys/oversight.csv"),
+        "cannot write /sys/oversight.csv: Permission denied; nothing was marked",
+    )
     nothing_changed(pending, before, audits, tmp_path)
 
 
@@ -176,7 +209,10 @@ def test_a_read_only_folder_marks_nothing(pending, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     try:
-        refused(spo(pending, "export", "oversight", "--mark-entered", "--output", str(locked / "o.csv")), "Permission denied")
+        refused(
+            spo(pending, "export", "oversight", "--mark-entered", "--output", str(locked / "o.csv")),
+            "Permission denied",
+        )
     finally:
         locked.chmod(0o700)
     nothing_changed(pending, before, audits, tmp_path)
@@ -188,7 +224,9 @@ def test_a_read_only_folder_marks_nothing(pending, tmp_path):
 def check_after_kill(path, folder: Path, before: set[str], seen_batches: set[str]) -> set[str]:
     """The invariant after a kill: a new batch exists only if the whole file it names was written,
     holding exactly the entries it marks; every other entry that was pending still is."""
-    new = [b for b in query(path, "SELECT id, note FROM ndelius_batches WHERE action = 'mark'") if b[0] not in seen_batches]
+    new = [
+        b for b in query(path, "SELECT id, note FROM ndelius_batches WHERE action = 'mark'") if b[0] not in seen_batches
+    ]
     assert len(new) <= 1
     still = pending_ids(path)
     if new:
@@ -257,7 +295,9 @@ def db_refill(path, count: int) -> None:
     db = open_db(path)
     ctx = make_context(db, load_rules(), clock=fixed_clock(NOW))
     for n in range(count):
-        decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="agreed", discussed=f"More {n}: {LONG}", decision="Agreed")
+        decisions.record_oversight(
+            ctx, crn=HIGH_CRN, outcome="agreed", discussed=f"More {n}: {LONG}", decision="Agreed"
+        )
     db.close()
 
 
@@ -275,7 +315,9 @@ def test_a_batch_can_be_unmarked_by_a_new_record_and_its_entries_come_back(pendi
 
     undone = spo(pending, "export", "unmark", batch_id[:8])
     assert undone.returncode == 0, undone.stderr
-    assert undone.stdout.startswith(f"Batch {batch_id} un-marked (60 entries, marked 23/11/2026 08:45): they will be in the next export")
+    assert undone.stdout.startswith(
+        f"Batch {batch_id} un-marked (60 entries, marked 23/11/2026 08:45): they will be in the next export"
+    )
     # A new record; the batch and its marks are as they were.
     after = query(pending, "SELECT * FROM ndelius_batches") + query(pending, "SELECT * FROM ndelius_marks")
     assert all(row in after for row in before) and len(after) == len(before) + 1
@@ -296,7 +338,9 @@ def test_unmarking_is_refused_for_a_batch_already_unmarked_or_unknown(pending, t
     (batch_id,) = query(pending, "SELECT id FROM ndelius_batches")[0]
     assert spo(pending, "export", "unmark", batch_id).returncode == 0
     state = query(pending, "SELECT COUNT(*) FROM ndelius_batches")
-    refused(spo(pending, "export", "unmark", batch_id), f"batch {batch_id} was already un-marked on 23/11/2026 at 08:45")
+    refused(
+        spo(pending, "export", "unmark", batch_id), f"batch {batch_id} was already un-marked on 23/11/2026 at 08:45"
+    )
     refused(spo(pending, "export", "unmark", "ffffffff"), "no batch of nDelius marks has an id starting ffffffff")
     refused(spo(pending, "export", "unmark", "abc"), "at least its first 8 characters")
     unmark_id = query(pending, "SELECT id FROM ndelius_batches WHERE action = 'unmark'")[0][0]
@@ -319,7 +363,9 @@ def test_a_text_export_ends_with_the_signed_head_and_verify_checks_it(pending, t
     out = tmp_path / "oversight.txt"
     assert spo(pending, "export", "oversight", "--format", "text", "--output", str(out)).returncode == 0
     last = out.read_text(encoding="utf-8").splitlines()[-1]
-    found = re.fullmatch(r"spo-tui record: store (\S+), link (\d+), hash ([0-9a-f]{64}), key ([0-9a-f]{32}), signature ([0-9a-f]+)", last)
+    found = re.fullmatch(
+        r"spo-tui record: store (\S+), link (\d+), hash ([0-9a-f]{64}), key ([0-9a-f]{32}), signature ([0-9a-f]+)", last
+    )
     assert found, last
     store, link, head, key, signature = found.groups()
     assert query(pending, "SELECT store_id FROM record_store") == [(store,)]

@@ -113,7 +113,7 @@ def test_restore_accepts_only_our_backups(tmp_path, store):
 
 
 def test_new_and_migrated_databases_are_marked_as_ours(tmp_path, store):
-    assert store.read_bytes()[68:72] == b"SPOT" and APPLICATION_ID == int.from_bytes(b"SPOT", "big")
+    assert store.read_bytes()[68:72] == b"SPOT" and int.from_bytes(b"SPOT", "big") == APPLICATION_ID
     conn = sqlite3.connect(store)  # a database made before the mark existed
     conn.execute("PRAGMA application_id = 0")
     conn.commit()
@@ -127,7 +127,9 @@ def test_new_and_migrated_databases_are_marked_as_ours(tmp_path, store):
 def make_newer(path: Path) -> int:
     """Record a migration this version does not know, as a newer spo-tui would; returns the count."""
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('spo_tui', '0099_from_the_future', '2027-01-01')")
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('spo_tui', '0099_from_the_future', '2027-01-01')"
+    )
     conn.commit()
     count = conn.execute("SELECT COUNT(*) FROM _sqlite_migrations WHERE migration_set = 'spo_tui'").fetchone()[0]
     conn.close()
@@ -163,20 +165,34 @@ def test_every_folder_spo_tui_creates_is_private_whatever_the_umask(tmp_path):
     csv = tmp_path / "staff.csv"
     csv.write_text("name,role\nSam Spo,SPO\n")
     deep = tmp_path / "a" / "b" / "c" / "spo.db"
-    result = subprocess.run(spo("--db", str(deep), "import", "staff", str(csv)), capture_output=True, text=True,
-                            env=env_for(tmp_path), preexec_fn=lambda: os.umask(0o022), timeout=60)  # fmt: skip
+    result = subprocess.run(
+        spo("--db", str(deep), "import", "staff", str(csv)),
+        capture_output=True,
+        text=True,
+        env=env_for(tmp_path),
+        preexec_fn=lambda: os.umask(0o022),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert oct(folder.stat().st_mode & 0o777) == "0o700", folder
     # The default place, in a user data folder that does not exist yet.
     env = {k: v for k, v in env_for(tmp_path).items() if k != "SPO_TUI_DB"}
     env["XDG_DATA_HOME"] = str(tmp_path / "xdg" / "data")
-    result = subprocess.run(spo("import", "staff", str(csv)), capture_output=True, text=True, env=env,
-                            preexec_fn=lambda: os.umask(0o022), timeout=60)  # fmt: skip
+    result = subprocess.run(
+        spo("import", "staff", str(csv)),
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=lambda: os.umask(0o022),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     for folder in (tmp_path / "xdg", tmp_path / "xdg" / "data", tmp_path / "xdg" / "data" / "spo-tui"):
         assert oct(folder.stat().st_mode & 0o777) == "0o700", folder
-    made = subprocess.run(spo("backup"), capture_output=True, text=True, env=env, preexec_fn=lambda: os.umask(0o022), timeout=60)
+    made = subprocess.run(
+        spo("backup"), capture_output=True, text=True, env=env, preexec_fn=lambda: os.umask(0o022), timeout=60
+    )
     assert made.returncode == 0, made.stderr
     assert oct((tmp_path / "xdg" / "data" / "spo-tui" / "backups").stat().st_mode & 0o777) == "0o700"
 
@@ -208,7 +224,9 @@ def test_core_dumps_are_off_in_a_running_spo_tui(tmp_path, store):
 
 def test_restore_refuses_while_the_tui_has_the_database_open(tmp_path, store):
     backup = bk.backup(store, tmp_path / "spo-backup.db")
-    added = run("--db", str(store), "add", "task", "--title", "Saved after the backup", "--category", "it", tmp_path=tmp_path)
+    added = run(
+        "--db", str(store), "add", "task", "--title", "Saved after the backup", "--category", "it", tmp_path=tmp_path
+    )
     assert added.returncode == 0, added.stderr
     task = [(added.stdout.strip(),)]
     tui = Tui(store, tmp_path)
@@ -269,8 +287,13 @@ def test_a_command_started_during_a_restore_waits_for_it_then_says_so(tmp_path, 
     from spo_tui.store.db import StoreLock
 
     lock = StoreLock.exclusive(store)  # as a restore holds it
-    proc = subprocess.Popen(spo("--db", str(store), "queue"), env=env_for(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        spo("--db", str(store), "queue"),
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.0)
     assert proc.poll() is None  # still waiting
     lock.release()
@@ -307,8 +330,14 @@ def test_restore_into_a_new_folder_makes_the_database(tmp_path, store):
 def test_restore_on_a_full_disk_changes_nothing(tmp_path, store):
     backup = bk.backup(store, tmp_path / "spo-backup.db")
     before = folder_state(store.parent)
-    result = run("--db", str(store), "restore", str(backup), tmp_path=tmp_path,
-                 preexec_fn=file_size_limit(store.stat().st_size // 2))  # fmt: skip
+    result = run(
+        "--db",
+        str(store),
+        "restore",
+        str(backup),
+        tmp_path=tmp_path,
+        preexec_fn=file_size_limit(store.stat().st_size // 2),
+    )
     one_line_refusal(result, "will not restore", "could not be backed up first", "the disk", "Nothing was changed")
     assert folder_state(store.parent) == before
     assert list((store.parent / "backups").iterdir()) == []
@@ -391,7 +420,11 @@ def test_every_sqlite_connection_in_the_store_is_made_by_connect():
                 continue
             for node in ast.walk(func):
                 call = node.func if isinstance(node, ast.Call) else None
-                if isinstance(call, ast.Attribute) and call.attr == "connect" and ast.unparse(call.value).startswith(("sqlite3", "sqlcipher")):
+                if (
+                    isinstance(call, ast.Attribute)
+                    and call.attr == "connect"
+                    and ast.unparse(call.value).startswith(("sqlite3", "sqlcipher"))
+                ):
                     found.append(f"{source.relative_to(root)}:{func.name}")
                 if isinstance(call, ast.Name) and call.id in ("Database", "SpoDatabase") and node.args:
                     arg = node.args[0]  # a connection (from connect), never a path that Database would open itself
@@ -408,7 +441,9 @@ def test_every_sqlite_connection_in_the_store_is_made_by_connect():
 def fill(path: Path, megabytes: int) -> None:
     """Make the database big enough that a backup or restore takes a while to copy."""
     conn = sqlite3.connect(path)
-    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [(f"filler-{n}", "x" * 1000) for n in range(megabytes * 1000)])
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)", [(f"filler-{n}", "x" * 1000) for n in range(megabytes * 1000)]
+    )
     conn.commit()
     conn.close()
 

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CASPO, NOW, PO, SPO, fixed_clock, row, rows, snapshot
+
 from spo_tui.app import SpoApp
 from spo_tui.config import current_os_user
 from spo_tui.domain.errors import NotAllowed
@@ -96,13 +96,19 @@ def store(tmp_path: Path) -> Path:
 
 
 def add_task(tmp_path: Path, path: Path, title: str, *as_: str, login: str | None = None):
-    return spo_tui(tmp_path, "--db", str(path), *as_, "add", "task", "--title", title, "--category", "other", login=login)
+    return spo_tui(
+        tmp_path, "--db", str(path), *as_, "add", "task", "--title", title, "--category", "other", login=login
+    )
 
 
 def who_added(path: Path, title: str) -> tuple[str, str]:
     """(staff name, OS user) of the audit row that added the task called ``title``."""
-    return read(path, """SELECT s.name, a.os_user FROM audit_log a JOIN items i ON i.id = a.entity_id
-                         JOIN staff s ON s.id = a.actor_id WHERE a.action = 'add_task' AND i.title = ?""", [title])[0]
+    return read(
+        path,
+        """SELECT s.name, a.os_user FROM audit_log a JOIN items i ON i.id = a.entity_id
+                         JOIN staff s ON s.id = a.actor_id WHERE a.action = 'add_task' AND i.title = ?""",
+        [title],
+    )[0]
 
 
 # --- Who you are ---------------------------------------------------------------------------------
@@ -115,7 +121,9 @@ def test_the_login_is_the_real_user_ids_name_not_user_or_logname(monkeypatch):
 
 
 def test_a_new_store_links_whoever_imports_its_staff_to_its_spo_and_says_so_once(store, tmp_path):
-    links = read(store, "SELECT l.os_user, s.name, l.linked_by FROM staff_links l JOIN staff s ON s.id = l.staff_id ORDER BY 1")
+    links = read(
+        store, "SELECT l.os_user, s.name, l.linked_by FROM staff_links l JOIN staff s ON s.id = l.staff_id ORDER BY 1"
+    )
     sam_id = read(store, "SELECT id FROM staff WHERE name = ?", [SPO])[0][0]
     assert links == [(CAS, CASPO, sam_id), (PAT, PO, sam_id), (SAM, SPO, None)]
     set_up = read(store, "SELECT os_user, actor_id, new FROM audit_log WHERE action = 'link_os_user' ORDER BY id")[0]
@@ -135,7 +143,9 @@ def test_the_import_that_sets_a_store_up_says_who_it_linked(tmp_path):
         f"spo-tui: Nobody was linked to this database yet, so you ({CAS}) are now linked to {SPO} (SPO) and act as "
         "them. Link each colleague's computer login to their name with: spo-tui staff link NAME --os-user USER"
     ]  # only ever to the SPO, whoever set it up
-    assert read(path, "SELECT os_user, staff_id FROM staff_links") == [(CAS, read(path, "SELECT id FROM staff WHERE role = 'SPO'")[0][0])]
+    assert read(path, "SELECT os_user, staff_id FROM staff_links") == [
+        (CAS, read(path, "SELECT id FROM staff WHERE role = 'SPO'")[0][0])
+    ]
 
 
 # --- Nobody acts as the SPO by typing a name -------------------------------------------------------
@@ -143,8 +153,10 @@ def test_the_import_that_sets_a_store_up_says_who_it_linked(tmp_path):
 
 def test_acting_as_the_spo_from_an_unlinked_login_is_refused_and_changes_nothing(store, tmp_path):
     before = everything(store)
-    refusal = (f'spo-tui: you ({ME}) are not linked to any staff member in this database: ask your SPO to run: '
-               f'spo-tui staff link "YOUR NAME" --os-user {ME}')  # fmt: skip
+    refusal = (
+        f"spo-tui: you ({ME}) are not linked to any staff member in this database: ask your SPO to run: "
+        f'spo-tui staff link "YOUR NAME" --os-user {ME}'
+    )
     as_spo = add_task(tmp_path, store, "Forged", "--as", SPO)  # the real login, no simulation at all
     assert (as_spo.returncode, as_spo.stderr.strip()) == (2, refusal)
     assert add_task(tmp_path, store, "Forged").stderr.strip() == refusal
@@ -164,8 +176,10 @@ def test_as_chooses_only_among_the_staff_linked_to_the_login(store, tmp_path):
     before = everything(store)
     as_spo = add_task(tmp_path, store, "Forged", "--as", SPO, login=CAS)
     assert as_spo.returncode == 2
-    assert as_spo.stderr.strip() == (f"spo-tui: you ({CAS}) may act as {CASPO} (CASPO), not as {SPO}: an SPO links people "
-                                     "with spo-tui staff link NAME --os-user USER")  # fmt: skip
+    assert as_spo.stderr.strip() == (
+        f"spo-tui: you ({CAS}) may act as {CASPO} (CASPO), not as {SPO}: an SPO links people "
+        "with spo-tui staff link NAME --os-user USER"
+    )
     assert everything(store) == before
     # With one link, that person is who you are: --as is not needed.
     assert add_task(tmp_path, store, "Chairs", login=CAS).returncode == 0
@@ -174,7 +188,9 @@ def test_as_chooses_only_among_the_staff_linked_to_the_login(store, tmp_path):
     assert spo_tui(tmp_path, "--db", str(store), "staff", "link", PO, "--os-user", CAS, login=SAM).returncode == 0
     ask = add_task(tmp_path, store, "Which", login=CAS)
     assert (ask.returncode, ask.stderr.strip()) == (
-        2, f"spo-tui: you ({CAS}) may act as {CASPO} (CASPO) or {PO} (PO): choose one with --as NAME")
+        2,
+        f"spo-tui: you ({CAS}) may act as {CASPO} (CASPO) or {PO} (PO): choose one with --as NAME",
+    )
     assert add_task(tmp_path, store, "Desks", "--as", CASPO, login=CAS).returncode == 0
     assert who_added(store, "Desks") == (CASPO, CAS)
     unknown = add_task(tmp_path, store, "X", "--as", "Nobody Here", login=CAS)
@@ -184,7 +200,9 @@ def test_as_chooses_only_among_the_staff_linked_to_the_login(store, tmp_path):
 def test_the_remembered_actor_is_per_login_and_not_in_the_shared_database(store, tmp_path):
     # Two logins may each act as the SPO or the CASPO (a deputy covering the SPO, say).
     for login, name in ((SAM, CASPO), (DEPUTY, SPO), (DEPUTY, CASPO)):
-        assert spo_tui(tmp_path, "--db", str(store), "staff", "link", name, "--os-user", login, login=SAM).returncode == 0
+        assert (
+            spo_tui(tmp_path, "--db", str(store), "staff", "link", name, "--os-user", login, login=SAM).returncode == 0
+        )
     assert spo_tui(tmp_path, "--db", str(store), "staff", "use", CASPO, login=SAM).returncode == 0
     # The deputy's default is still the SPO: Sam's choice is Sam's alone.
     assert add_task(tmp_path, store, "Deputy's", login=DEPUTY).returncode == 0
@@ -245,7 +263,10 @@ def old_store(path: Path) -> None:
     db = Database(str(path))
     migrations.apply(db, stop_before="0007_identity")
     for staff_id, name, role in (("s1", SPO, "SPO"), ("s2", CASPO, "CASPO")):
-        db.execute("INSERT INTO staff(id, name, role, created_at) VALUES (?, ?, ?, '2026-01-01T00:00:00Z')", [staff_id, name, role])
+        db.execute(
+            "INSERT INTO staff(id, name, role, created_at) VALUES (?, ?, ?, '2026-01-01T00:00:00Z')",
+            [staff_id, name, role],
+        )
     db.execute("INSERT INTO meta(key, value) VALUES ('default_actor', ?)", [CASPO])
     db.execute("INSERT INTO audit_log(at, actor_id, action, entity) VALUES ('2026-01-02T00:00:00Z', 's2', 'old', 'x')")
     db.conn.commit()
@@ -293,7 +314,10 @@ def test_only_an_spo_links_and_unlinks_logins_and_every_change_is_audited(store,
     before = everything(store)
     refused = spo_tui(tmp_path, "--db", str(store), "staff", "link", SPO, "--os-user", CAS, login=CAS)
     assert refused.returncode == 2
-    assert refused.stderr.strip() == f"spo-tui: only an SPO can link a computer login to a member of staff; {CASPO} is CASPO"
+    assert (
+        refused.stderr.strip()
+        == f"spo-tui: only an SPO can link a computer login to a member of staff; {CASPO} is CASPO"
+    )
     assert spo_tui(tmp_path, "--db", str(store), "staff", "unlink", PO, "--os-user", PAT, login=CAS).returncode == 2
     bad = spo_tui(tmp_path, "--db", str(store), "staff", "link", PO, "--os-user", "pat\x1b]0;x\x07", login=SAM)
     assert bad.returncode == 2 and "not a computer login name" in bad.stderr
@@ -317,8 +341,11 @@ def test_only_an_spo_links_and_unlinks_logins_and_every_change_is_audited(store,
     # The last login linked to an SPO cannot be unlinked: nobody could link anyone again.
     last = spo_tui(tmp_path, "--db", str(store), "staff", "unlink", SPO, "--os-user", SAM, login=SAM)
     assert last.returncode == 2 and "the only login linked to an SPO" in last.stderr
-    audit = read(store, """SELECT a.action, s.name, a.os_user, COALESCE(a.new, a.old) FROM audit_log a
-                           LEFT JOIN staff s ON s.id = a.actor_id WHERE a.action LIKE '%link_os_user' ORDER BY a.id""")
+    audit = read(
+        store,
+        """SELECT a.action, s.name, a.os_user, COALESCE(a.new, a.old) FROM audit_log a
+                           LEFT JOIN staff s ON s.id = a.actor_id WHERE a.action LIKE '%link_os_user' ORDER BY a.id""",
+    )
     assert [(a, s, o, json.loads(j)["os_user"]) for a, s, o, j in audit] == [
         ("link_os_user", None, SAM, SAM),
         ("link_os_user", SPO, SAM, CAS),
@@ -344,9 +371,13 @@ def test_a_caspos_staff_import_promoting_themself_or_demoting_the_spo_is_refused
     assert everything(store) == before
     # Nor one at a time, nor by adding a new SPO, nor in a dry run.
     for lines in ([f"{CASPO},SPO,A"], [f"{SPO},CASPO,A"], [f"{PO},PSO,A"], ["New Boss,SPO,A"]):
-        one = spo_tui(tmp_path, "--db", str(store), "import", "staff", str(staff_csv(tmp_path, "one.csv", lines)), login=CAS)
+        one = spo_tui(
+            tmp_path, "--db", str(store), "import", "staff", str(staff_csv(tmp_path, "one.csv", lines)), login=CAS
+        )
         assert one.returncode == 1 and "Nothing was written" in one.stdout, lines
-        dry = spo_tui(tmp_path, "--db", str(store), "import", "staff", str(tmp_path / "one.csv"), "--dry-run", login=CAS)
+        dry = spo_tui(
+            tmp_path, "--db", str(store), "import", "staff", str(tmp_path / "one.csv"), "--dry-run", login=CAS
+        )
         assert dry.returncode == 1 and "role:" in dry.stdout
     assert "only an SPO can add an SPO; Cas Admin is CASPO" in one.stdout
     assert everything(store) == before
@@ -354,35 +385,47 @@ def test_a_caspos_staff_import_promoting_themself_or_demoting_the_spo_is_refused
     fine = staff_csv(tmp_path, "fine.csv", [f"{PO},PO,B", "Nia New,PSO,A"])
     assert spo_tui(tmp_path, "--db", str(store), "import", "staff", str(fine), login=CAS).returncode == 0
     assert read(store, "SELECT name, role, team FROM staff WHERE name IN (?, ?) ORDER BY name", [PO, "Nia New"]) == [
-        ("Nia New", "PSO", "A"), (PO, "PO", "B")]
+        ("Nia New", "PSO", "A"),
+        (PO, "PO", "B"),
+    ]
 
 
 def test_an_spo_changes_others_roles_but_never_their_own(store, tmp_path):
     before = everything(store)
-    own = spo_tui(tmp_path, "--db", str(store), "import", "staff", str(staff_csv(tmp_path, "own.csv", [f"{SPO},PO,A"])),
-                  login=SAM)  # fmt: skip
+    own = spo_tui(
+        tmp_path, "--db", str(store), "import", "staff", str(staff_csv(tmp_path, "own.csv", [f"{SPO},PO,A"])), login=SAM
+    )
     assert own.returncode == 1
     assert own.stdout.strip().splitlines()[1] == (
-        f"line 2, role: nobody changes their own role ({SPO} is SPO, the file says PO): another SPO must")
+        f"line 2, role: nobody changes their own role ({SPO} is SPO, the file says PO): another SPO must"
+    )
     assert everything(store) == before
     others = staff_csv(tmp_path, "others.csv", [f"{SPO},SPO,A", f"{PO},PSO,A", "Second Spo,SPO,A"])
     assert spo_tui(tmp_path, "--db", str(store), "import", "staff", str(others), login=SAM).returncode == 0
     assert read(store, "SELECT name, role FROM staff WHERE name IN (?, ?) ORDER BY name", [PO, "Second Spo"]) == [
-        (PO, "PSO"), ("Second Spo", "SPO")]
-    changed = read(store, "SELECT old, os_user FROM audit_log WHERE action = 'import_staff' ORDER BY id DESC LIMIT 1")[0]
+        (PO, "PSO"),
+        ("Second Spo", "SPO"),
+    ]
+    changed = read(store, "SELECT old, os_user FROM audit_log WHERE action = 'import_staff' ORDER BY id DESC LIMIT 1")[
+        0
+    ]
     assert json.loads(changed[0]) == {PO: {"role": "PO"}} and changed[1] == SAM
 
 
 def test_a_caspo_cannot_add_an_spo_by_hand(ctx, db):
     caspo = make_context(db, ctx.rules, CASPO, clock=fixed_clock(NOW))
     before = snapshot(db)
-    with pytest.raises(NotAllowed, match="only an SPO can change a member of staff's role or add an SPO; Cas Admin is CASPO"):
+    with pytest.raises(
+        NotAllowed, match="only an SPO can change a member of staff's role or add an SPO; Cas Admin is CASPO"
+    ):
         intake.add_staff(caspo, "New Boss", "SPO")
     assert snapshot(db) == before
     intake.add_staff(caspo, "New Officer", "PO")
     intake.add_staff(ctx, "Second Spo", "SPO")
     assert {r["name"] for r in rows(db, "SELECT name FROM staff WHERE name IN ('New Officer', 'Second Spo')")} == {
-        "New Officer", "Second Spo"}
+        "New Officer",
+        "Second Spo",
+    }
 
 
 # --- The audit log says which login acted ----------------------------------------------------------
@@ -391,8 +434,11 @@ def test_a_caspo_cannot_add_an_spo_by_hand(ctx, db):
 def test_audit_rows_carry_the_login_as_well_as_the_staff_member(store, tmp_path):
     assert add_task(tmp_path, store, "By Cas", login=CAS).returncode == 0
     assert spo_tui(tmp_path, "--db", str(store), "queue", login=PAT).returncode == 0
-    new_rows = read(store, """SELECT a.action, s.name, a.os_user FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
-                              WHERE a.action IN ('add_task', 'print_queue') ORDER BY a.id""")
+    new_rows = read(
+        store,
+        """SELECT a.action, s.name, a.os_user FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
+                              WHERE a.action IN ('add_task', 'print_queue') ORDER BY a.id""",
+    )
     assert new_rows == [("add_task", CASPO, CAS), ("print_queue", PO, PAT)]
     assert read(store, "SELECT COUNT(*) FROM audit_log WHERE os_user IS NULL") == [(0,)]
 
@@ -410,12 +456,17 @@ def test_the_demo_lets_its_maker_try_every_role_with_as_and_nobody_else(tmp_path
     assert spo_tui(tmp_path, "demo", "--db", str(path)).returncode == 0
     people = read(path, "SELECT role, MIN(name) FROM staff GROUP BY role ORDER BY role")
     assert len(people) >= 8
-    assert read(path, "SELECT COUNT(*) FROM staff_links WHERE os_user = ?", [ME]) == read(path, "SELECT COUNT(*) FROM staff")
+    assert read(path, "SELECT COUNT(*) FROM staff_links WHERE os_user = ?", [ME]) == read(
+        path, "SELECT COUNT(*) FROM staff"
+    )
     for role, name in people:
         done = spo_tui(tmp_path, "--db", str(path), "--as", name, "queue", "--limit", "1")
         assert done.returncode == 0, (role, done.stderr)
-        acted = read(path, """SELECT s.name, a.os_user FROM audit_log a JOIN staff s ON s.id = a.actor_id
-                              WHERE a.action = 'print_queue' ORDER BY a.id DESC LIMIT 1""")
+        acted = read(
+            path,
+            """SELECT s.name, a.os_user FROM audit_log a JOIN staff s ON s.id = a.actor_id
+                              WHERE a.action = 'print_queue' ORDER BY a.id DESC LIMIT 1""",
+        )
         assert acted == [(name, ME)], role
     spo = read(path, "SELECT name FROM staff WHERE role = 'SPO' ORDER BY name LIMIT 1")[0][0]
     assert spo_tui(tmp_path, "--db", str(path), "--as", spo, "queue", login=DEPUTY).returncode == 2

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert_spo, row, rows, snapshot, staff_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert_spo, row, rows, snapshot, staff_id
 from spo_tui.domain import extracts
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.extracts import COLUMNS, Lookups, check_rows, name_key, read_header
@@ -57,11 +57,20 @@ def test_a_clean_cases_file_is_imported_with_a_summary_and_one_audit_row(ctx, db
     assert report.render() == "Import cases from cases.csv: 3 rows: 2 added, 0 updated, 1 unchanged."
     ann = row(db, "SELECT * FROM cases WHERE crn = 'A111111'")
     assert ann == {
-        "crn": "A111111", "name": "Ann One", "practitioner_id": staff_id(db, PO), "rosh": "MEDIUM",
-        "likelihood": "LOW", "mappa_category": None, "mappa_level": None, "tier": "C1",
-        "sentence_type": "COMMUNITY_ORDER", "sentence_start": "2026-10-01", "sentence_end": "2027-09-30",
-        "created_at": NOW_ISO, "updated_at": NOW_ISO,
-    }  # fmt: skip
+        "crn": "A111111",
+        "name": "Ann One",
+        "practitioner_id": staff_id(db, PO),
+        "rosh": "MEDIUM",
+        "likelihood": "LOW",
+        "mappa_category": None,
+        "mappa_level": None,
+        "tier": "C1",
+        "sentence_type": "COMMUNITY_ORDER",
+        "sentence_start": "2026-10-01",
+        "sentence_end": "2027-09-30",
+        "created_at": NOW_ISO,
+        "updated_at": NOW_ISO,
+    }
     assert rows(db, "SELECT code, description, review_date FROM case_flags WHERE crn = 'A111111' ORDER BY code") == [
         {"code": "ADVP", "description": "Domestic abuse perpetrator", "review_date": "2027-03-01"},
         {"code": "RMDO", "description": "Mental health issues", "review_date": None},
@@ -69,7 +78,12 @@ def test_a_clean_cases_file_is_imported_with_a_summary_and_one_audit_row(ctx, db
     ben = row(db, "SELECT * FROM cases WHERE crn = 'B222222'")
     assert (ben["sentence_end"], ben["likelihood"], ben["tier"]) == (None, None, "D0")
     [audit] = audits(db, "import_cases")
-    assert (audit["entity"], audit["entity_id"], audit["actor_id"], audit["at"]) == ("import", "cases.csv", "spo-0001", NOW_ISO)
+    assert (audit["entity"], audit["entity_id"], audit["actor_id"], audit["at"]) == (
+        "import",
+        "cases.csv",
+        "spo-0001",
+        NOW_ISO,
+    )
     assert json.loads(audit["new"]) == {"added": 2, "updated": 0, "unchanged": 1}
     assert audit["old"] is None
 
@@ -99,15 +113,32 @@ def test_a_messy_file_with_bom_crlf_mixed_dates_blank_lines_and_spaces_imports(c
     report = import_file(ctx, "cases", write(tmp_path, "messy.csv", text, bom=True, crlf=True))
 
     assert report.render() == "Import cases from messy.csv: 2 rows: 2 added, 0 updated, 0 unchanged."
-    assert rows(db, "SELECT crn, name, practitioner_id, rosh, sentence_type, sentence_start, sentence_end, likelihood "
-                    "FROM cases WHERE crn IN ('A111111', 'B222222') ORDER BY crn") == [
-        {"crn": "A111111", "name": "Ann One", "practitioner_id": staff_id(db, PO), "rosh": "MEDIUM",
-         "sentence_type": "COMMUNITY_ORDER", "sentence_start": "2026-10-01", "sentence_end": "2027-09-30",
-         "likelihood": "VERY_HIGH"},
-        {"crn": "B222222", "name": "Ben Two", "practitioner_id": staff_id(db, PSO), "rosh": "VERY_HIGH",
-         "sentence_type": "LICENCE", "sentence_start": "2026-09-15", "sentence_end": "2027-09-15",
-         "likelihood": None},
-    ]  # fmt: skip
+    assert rows(
+        db,
+        "SELECT crn, name, practitioner_id, rosh, sentence_type, sentence_start, sentence_end, likelihood "
+        "FROM cases WHERE crn IN ('A111111', 'B222222') ORDER BY crn",
+    ) == [
+        {
+            "crn": "A111111",
+            "name": "Ann One",
+            "practitioner_id": staff_id(db, PO),
+            "rosh": "MEDIUM",
+            "sentence_type": "COMMUNITY_ORDER",
+            "sentence_start": "2026-10-01",
+            "sentence_end": "2027-09-30",
+            "likelihood": "VERY_HIGH",
+        },
+        {
+            "crn": "B222222",
+            "name": "Ben Two",
+            "practitioner_id": staff_id(db, PSO),
+            "rosh": "VERY_HIGH",
+            "sentence_type": "LICENCE",
+            "sentence_start": "2026-09-15",
+            "sentence_end": "2027-09-15",
+            "likelihood": None,
+        },
+    ]
 
 
 BAD_CASES = """\
@@ -194,10 +225,15 @@ def test_a_dry_run_reports_what_would_happen_and_writes_nothing(ctx, db, tmp_pat
     before = snapshot(db)
     calls = []
 
-    report = import_file(ctx, "cases", write(tmp_path, "cases.csv", CLEAN_CASES), dry_run=True, progress=lambda *a: calls.append(a))
+    report = import_file(
+        ctx, "cases", write(tmp_path, "cases.csv", CLEAN_CASES), dry_run=True, progress=lambda *a: calls.append(a)
+    )
 
     assert report.ok
-    assert report.render() == "Import cases from cases.csv: 3 rows: 2 added, 0 updated, 1 unchanged (dry run: nothing written)."
+    assert (
+        report.render()
+        == "Import cases from cases.csv: 3 rows: 2 added, 0 updated, 1 unchanged (dry run: nothing written)."
+    )
     assert snapshot(db) == before
     assert calls[-1] == (3, 3)
 
@@ -215,11 +251,24 @@ def test_a_changed_rosh_counts_as_updated_and_a_rise_makes_a_touch_point(ctx, db
     high = row(db, "SELECT * FROM cases WHERE crn = ?", [HIGH_CRN])
     # Columns the file leaves out keep what is stored.
     assert (high["rosh"], high["mappa_category"], high["mappa_level"], high["tier"], high["sentence_end"]) == (
-        "MEDIUM", 2, 1, "B2", "2027-08-01")  # fmt: skip
+        "MEDIUM",
+        2,
+        1,
+        "B2",
+        "2027-08-01",
+    )
     assert high["updated_at"] == NOW_ISO
-    [tp] = rows(db, "SELECT i.crn, i.title, i.due, i.status, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id")
+    [tp] = rows(
+        db, "SELECT i.crn, i.title, i.due, i.status, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id"
+    )
     # Due two working days after Monday 23 November.
-    assert tp == {"crn": LOW_CRN, "title": "RoSH rose Low → High", "due": "2026-11-25", "status": "open", "reason": "rosh_rise"}
+    assert tp == {
+        "crn": LOW_CRN,
+        "title": "RoSH rose Low → High",
+        "due": "2026-11-25",
+        "status": "open",
+        "reason": "rosh_rise",
+    }
     [audit] = audits(db, "import_cases")
     assert json.loads(audit["old"]) == {HIGH_CRN: {"rosh": "HIGH"}, LOW_CRN: {"rosh": "LOW"}}
     assert json.loads(audit["new"]) == {"added": 0, "updated": 2, "unchanged": 0}
@@ -233,16 +282,28 @@ def test_flags_are_replaced_as_a_set_and_an_empty_cell_clears_an_optional_value(
         return rows(db, "SELECT code, review_date FROM case_flags WHERE crn = ? ORDER BY code", [HIGH_CRN])
 
     first = import_file(ctx, "cases", write(tmp_path, "a.csv", header + f"{base},2027-08-01,ADVP:01/03/2027;rmdo\n"))
-    assert (first.updated, flags()) == (1, [{"code": "ADVP", "review_date": "2027-03-01"}, {"code": "RMDO", "review_date": None}])
+    assert (first.updated, flags()) == (
+        1,
+        [{"code": "ADVP", "review_date": "2027-03-01"}, {"code": "RMDO", "review_date": None}],
+    )
     rmdo_id = row(db, "SELECT id FROM case_flags WHERE code = 'RMDO'")["id"]
 
-    second = import_file(ctx, "cases", write(tmp_path, "b.csv", header + f"{base},2027-08-01, RMDO:15/01/2027 ; INLL ;SPO;\n"))
+    second = import_file(
+        ctx, "cases", write(tmp_path, "b.csv", header + f"{base},2027-08-01, RMDO:15/01/2027 ; INLL ;SPO;\n")
+    )
     # nDelius codes stalking SPO; it is stored as STAL so it is never read as the role.
-    assert (second.updated, flags()) == (1, [
-        {"code": "INLL", "review_date": None}, {"code": "RMDO", "review_date": "2027-01-15"},
-        {"code": "STAL", "review_date": None}])  # fmt: skip
+    assert (second.updated, flags()) == (
+        1,
+        [
+            {"code": "INLL", "review_date": None},
+            {"code": "RMDO", "review_date": "2027-01-15"},
+            {"code": "STAL", "review_date": None},
+        ],
+    )
     assert row(db, "SELECT id FROM case_flags WHERE code = 'RMDO'")["id"] == rmdo_id
-    assert json.loads(audits(db, "import_cases")[-1]["old"]) == {HIGH_CRN: {"flags": {"ADVP": "2027-03-01", "RMDO": None}}}
+    assert json.loads(audits(db, "import_cases")[-1]["old"]) == {
+        HIGH_CRN: {"flags": {"ADVP": "2027-03-01", "RMDO": None}}
+    }
 
     third = import_file(ctx, "cases", write(tmp_path, "c.csv", header + f"{base},,\n"))
     assert (third.updated, flags()) == (1, [])
@@ -285,20 +346,36 @@ def test_render_lists_the_first_hundred_problems_then_counts_the_rest(ctx, db, t
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("latin1.csv", f"{CASES_HEADER}\nA111111,Zoé,Pat Officer,LOW,LICENCE,2026-10-01\n".encode("latin-1"),
-         "latin1.csv is not UTF-8 text (line 2): save it as 'CSV UTF-8'"),
-        ("utf16.csv", f"{CASES_HEADER}\n".encode("utf-16"),
-         "utf16.csv is not a text file (it holds a NUL byte on line 1): save it as 'CSV UTF-8'"),
+        (
+            "latin1.csv",
+            f"{CASES_HEADER}\nA111111,Zoé,Pat Officer,LOW,LICENCE,2026-10-01\n".encode("latin-1"),
+            "latin1.csv is not UTF-8 text (line 2): save it as 'CSV UTF-8'",
+        ),
+        (
+            "utf16.csv",
+            f"{CASES_HEADER}\n".encode("utf-16"),
+            "utf16.csv is not a text file (it holds a NUL byte on line 1): save it as 'CSV UTF-8'",
+        ),
         # A NUL far past the first 8 KB (the old check read only those) is found all the same.
-        ("late-nul.csv", (f"{CASES_HEADER}\n" + "A111111,Zoe,Pat Officer,LOW,LICENCE,2026-10-01\n" * 400).encode()
-         + b"A222222,Z\x00e,Pat Officer,LOW,LICENCE,2026-10-01\n",
-         "late-nul.csv is not a text file (it holds a NUL byte on line 402): save it as 'CSV UTF-8'"),
+        (
+            "late-nul.csv",
+            (f"{CASES_HEADER}\n" + "A111111,Zoe,Pat Officer,LOW,LICENCE,2026-10-01\n" * 400).encode()
+            + b"A222222,Z\x00e,Pat Officer,LOW,LICENCE,2026-10-01\n",
+            "late-nul.csv is not a text file (it holds a NUL byte on line 402): save it as 'CSV UTF-8'",
+        ),
         ("empty.csv", b"\xef\xbb\xbf\r\n\r\n", "empty.csv is empty: its first line must be the header"),
-        ("twice.csv", b"crn,name,practitioner,rosh,sentence_type,sentence_start,likelihood,Likelihood of reoffending\n",
-         "the header names the likelihood column twice ('likelihood' and 'Likelihood of reoffending')"),
-        ("level.csv", f"{CASES_HEADER},mappa_level\n".encode(), "a mappa_level column needs a mappa_category column beside it"),
+        (
+            "twice.csv",
+            b"crn,name,practitioner,rosh,sentence_type,sentence_start,likelihood,Likelihood of reoffending\n",
+            "the header names the likelihood column twice ('likelihood' and 'Likelihood of reoffending')",
+        ),
+        (
+            "level.csv",
+            f"{CASES_HEADER},mappa_level\n".encode(),
+            "a mappa_level column needs a mappa_category column beside it",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_file_that_cannot_be_read_raises_and_writes_nothing(ctx, db, tmp_path, name, content, message):
     before = snapshot(db)
     path = tmp_path / name
@@ -312,7 +389,9 @@ def test_a_file_that_cannot_be_read_raises_and_writes_nothing(ctx, db, tmp_path,
 
 
 def test_an_unknown_kind_or_a_missing_file_raises(ctx, tmp_path):
-    with pytest.raises(ValidationError, match="unknown import kind 'sbars': expected one of cases, staff, countersign, touchpoints"):
+    with pytest.raises(
+        ValidationError, match="unknown import kind 'sbars': expected one of cases, staff, countersign, touchpoints"
+    ):
         import_file(ctx, "sbars", tmp_path / "x.csv")
     with pytest.raises(ValidationError, match="no file at"):
         import_file(ctx, "cases", tmp_path / "absent.csv")
@@ -341,7 +420,13 @@ Ola Other,business manager,,0.5,N
     pat = row(db, "SELECT * FROM staff WHERE id = ?", [staff_id(db, "pat officer")])
     assert (pat["role"], pat["fte"], pat["oasys_approved"]) == ("PO", 0.8, 1)
     nia = row(db, "SELECT * FROM staff WHERE name = 'Nia New'")
-    assert (nia["role"], nia["team"], nia["fte"], nia["oasys_approved"], nia["created_at"]) == ("PQiP", "Team B", 1.0, 0, NOW_ISO)
+    assert (nia["role"], nia["team"], nia["fte"], nia["oasys_approved"], nia["created_at"]) == (
+        "PQiP",
+        "Team B",
+        1.0,
+        0,
+        NOW_ISO,
+    )
     assert row(db, "SELECT role FROM staff WHERE name = 'Ola Other'")["role"] == "business manager"
     [audit] = audits(db, "import_staff")
     assert json.loads(audit["old"]) == {PO: {"name": PO, "fte": 1.0, "oasys_approved": 0}}
@@ -396,14 +481,34 @@ def test_countersign_items_are_created_like_add_countersign_and_upserted_by_natu
     )
     assert items == [
         # A PSR is due one working day before court (Friday 27th → Thursday 26th).
-        {"crn": HIGH_CRN, "title": "PSR gatekeeping by Pat Officer", "status": "open", "due": "2026-11-26",
-         "raised_by": staff_id(db, PO), "kind": "PSR", "author_id": staff_id(db, PO), "state": "AWAITING_COUNTERSIGN",
-         "submitted_at": "2026-11-20T12:00:00Z", "court_date": "2026-11-27", "link": "https://documents.example/psr/1"},
+        {
+            "crn": HIGH_CRN,
+            "title": "PSR gatekeeping by Pat Officer",
+            "status": "open",
+            "due": "2026-11-26",
+            "raised_by": staff_id(db, PO),
+            "kind": "PSR",
+            "author_id": staff_id(db, PO),
+            "state": "AWAITING_COUNTERSIGN",
+            "submitted_at": "2026-11-20T12:00:00Z",
+            "court_date": "2026-11-27",
+            "link": "https://documents.example/psr/1",
+        },
         # OASys: five working days after submission on Friday 20th.
-        {"crn": LOW_CRN, "title": "OASys assessment by Pip Services", "status": "open", "due": "2026-11-27",
-         "raised_by": staff_id(db, PSO), "kind": "OASYS", "author_id": staff_id(db, PSO), "state": "AWAITING_COUNTERSIGN",
-         "submitted_at": "2026-11-20T12:00:00Z", "court_date": None, "link": None},
-    ]  # fmt: skip
+        {
+            "crn": LOW_CRN,
+            "title": "OASys assessment by Pip Services",
+            "status": "open",
+            "due": "2026-11-27",
+            "raised_by": staff_id(db, PSO),
+            "kind": "OASYS",
+            "author_id": staff_id(db, PSO),
+            "state": "AWAITING_COUNTERSIGN",
+            "submitted_at": "2026-11-20T12:00:00Z",
+            "court_date": None,
+            "link": None,
+        },
+    ]
     before = snapshot(db)
     assert import_file(ctx, "countersign", write(tmp_path, "cs.csv", COUNTERSIGN)).unchanged == 2
     assert snapshot(db) == before
@@ -411,8 +516,9 @@ def test_countersign_items_are_created_like_add_countersign_and_upserted_by_natu
     moved = COUNTERSIGN.replace("27/11/2026", "04/12/2026")
     report = import_file(ctx, "countersign", write(tmp_path, "cs.csv", moved))
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
-    assert row(db, "SELECT i.due, c.court_date FROM items i JOIN countersigns c ON c.item_id = i.id WHERE c.kind = 'PSR'") == {
-        "due": "2026-12-03", "court_date": "2026-12-04"}  # fmt: skip
+    assert row(
+        db, "SELECT i.due, c.court_date FROM items i JOIN countersigns c ON c.item_id = i.id WHERE c.kind = 'PSR'"
+    ) == {"due": "2026-12-03", "court_date": "2026-12-04"}
 
 
 def test_bad_countersign_rows_are_reported(ctx, db, tmp_path):
@@ -445,17 +551,33 @@ def test_touch_points_are_created_and_upserted_by_crn_due_and_reason(ctx, db, tm
     report = import_file(ctx, "touch_points", write(tmp_path, "tp.csv", text))
 
     assert report.render() == "Import touchpoints from tp.csv: 2 rows: 2 added, 0 updated, 0 unchanged."
-    assert rows(db, "SELECT i.crn, i.title, i.due, i.status, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id "
-                    "ORDER BY i.crn") == [
-        {"crn": HIGH_CRN, "title": "Partner disclosed new concerns", "due": "2026-11-30", "status": "open", "reason": "manual"},
-        {"crn": LOW_CRN, "title": "Quarterly review (high/very high RoSH)", "due": "2026-12-01", "status": "open",
-         "reason": "quarterly"},
-    ]  # fmt: skip
+    assert rows(
+        db,
+        "SELECT i.crn, i.title, i.due, i.status, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id "
+        "ORDER BY i.crn",
+    ) == [
+        {
+            "crn": HIGH_CRN,
+            "title": "Partner disclosed new concerns",
+            "due": "2026-11-30",
+            "status": "open",
+            "reason": "manual",
+        },
+        {
+            "crn": LOW_CRN,
+            "title": "Quarterly review (high/very high RoSH)",
+            "due": "2026-12-01",
+            "status": "open",
+            "reason": "quarterly",
+        },
+    ]
     before = snapshot(db)
     assert import_file(ctx, "touchpoints", write(tmp_path, "tp.csv", text)).unchanged == 2
     assert snapshot(db) == before
 
-    changed = import_file(ctx, "touchpoints", write(tmp_path, "tp.csv", text.replace("new concerns", "new concerns again")))
+    changed = import_file(
+        ctx, "touchpoints", write(tmp_path, "tp.csv", text.replace("new concerns", "new concerns again"))
+    )
     assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 1)
 
     bad = import_file(ctx, "touchpoints", write(tmp_path, "bad.csv", f"crn,due,reason\n{HIGH_CRN},soon,whenever\n"))
@@ -477,7 +599,10 @@ def test_the_samples_import_in_order_into_a_database_with_one_spo(db, rules):
     insert_spo(db)
     ctx = make_context(db, rules, clock=fixed_clock(NOW))
     too_soon = import_file(ctx, "cases", SAMPLES / "cases.csv")
-    assert not too_soon.ok and "line 2, practitioner: no staff member called 'Priya Shah' (import staff first)" in too_soon.render()
+    assert (
+        not too_soon.ok
+        and "line 2, practitioner: no staff member called 'Priya Shah' (import staff first)" in too_soon.render()
+    )
 
     first = [import_file(ctx, kind, SAMPLES / f"{kind}.csv") for kind in ORDER]
     again = [import_file(ctx, kind, SAMPLES / f"{kind}.csv") for kind in ORDER]
@@ -503,7 +628,11 @@ def test_the_samples_set_up_an_empty_database_starting_with_staff(db, rules):
 
     assert all(r.ok and r.added == r.rows for r in reports), [r.render() for r in reports]
     assert [a["actor_id"] for a in rows(db, "SELECT actor_id FROM audit_log WHERE entity = 'import' ORDER BY id")] == [
-        None, ctx.actor["id"], ctx.actor["id"], ctx.actor["id"]]  # fmt: skip
+        None,
+        ctx.actor["id"],
+        ctx.actor["id"],
+        ctx.actor["id"],
+    ]
 
 
 # --- Size ----------------------------------------------------------------------------------------
@@ -514,17 +643,40 @@ def write_cases(path: Path, n: int, practitioners: list[str]) -> None:
     roshes = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
     with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["crn", "name", "practitioner", "rosh", "sentence_type", "sentence_start", "sentence_end",
-                      "mappa_category", "mappa_level", "tier", "likelihood_of_reoffending", "flags"])  # fmt: skip
+        out.writerow(
+            [
+                "crn",
+                "name",
+                "practitioner",
+                "rosh",
+                "sentence_type",
+                "sentence_start",
+                "sentence_end",
+                "mappa_category",
+                "mappa_level",
+                "tier",
+                "likelihood_of_reoffending",
+                "flags",
+            ]
+        )
         for n_ in range(n):
             start = date(2025, 1 + n_ % 12, 1 + n_ % 28)
-            out.writerow([
-                f"G{n_:06d}", f"Person {n_}", practitioners[n_ % len(practitioners)], roshes[n_ % 4],
-                "LICENCE" if n_ % 3 else "COMMUNITY_ORDER",
-                start.strftime("%d/%m/%Y") if n_ % 2 else start.isoformat(), f"{2027 + n_ % 3}-06-30",
-                str(1 + n_ % 4) if n_ % 5 == 0 else "", "1" if n_ % 10 == 0 else "", "B2", "MEDIUM",
-                "ADVP:01/03/2027;RMDO" if n_ % 7 == 0 else "",
-            ])  # fmt: skip
+            out.writerow(
+                [
+                    f"G{n_:06d}",
+                    f"Person {n_}",
+                    practitioners[n_ % len(practitioners)],
+                    roshes[n_ % 4],
+                    "LICENCE" if n_ % 3 else "COMMUNITY_ORDER",
+                    start.strftime("%d/%m/%Y") if n_ % 2 else start.isoformat(),
+                    f"{2027 + n_ % 3}-06-30",
+                    str(1 + n_ % 4) if n_ % 5 == 0 else "",
+                    "1" if n_ % 10 == 0 else "",
+                    "B2",
+                    "MEDIUM",
+                    "ADVP:01/03/2027;RMDO" if n_ % 7 == 0 else "",
+                ]
+            )
 
 
 def test_a_large_file_imports_in_one_transaction_with_progress(ctx, db, tmp_path):
@@ -562,10 +714,34 @@ def test_an_exception_from_progress_stops_the_import_and_writes_nothing(ctx, db,
 # --- Arbitrary cells -----------------------------------------------------------------------------
 
 LOOKUPS = Lookups(staff={name_key(PO): ("pp-1", PO)}, cases=frozenset({HIGH_CRN}))
-PLAUSIBLE = st.sampled_from([
-    "", " ", HIGH_CRN, "x123456", PO, "HIGH", "very high", "RHRH", "LICENCE", "CO", "01/02/2026", "2026-02-01",
-    "31/02/2026", "2", "M1", "B2", "yes", "0.5", "ADVP:01/03/2027;RMDO", "SPO", "PSR", "OASYS", "manual", "PO",
-])  # fmt: skip
+PLAUSIBLE = st.sampled_from(
+    [
+        "",
+        " ",
+        HIGH_CRN,
+        "x123456",
+        PO,
+        "HIGH",
+        "very high",
+        "RHRH",
+        "LICENCE",
+        "CO",
+        "01/02/2026",
+        "2026-02-01",
+        "31/02/2026",
+        "2",
+        "M1",
+        "B2",
+        "yes",
+        "0.5",
+        "ADVP:01/03/2027;RMDO",
+        "SPO",
+        "PSR",
+        "OASYS",
+        "manual",
+        "PO",
+    ]
+)
 CELL = st.one_of(st.text(max_size=30), PLAUSIBLE)
 
 
@@ -587,8 +763,17 @@ def test_arbitrary_cells_give_rows_or_problems_and_never_raise(kind, data):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.lists(st.lists(st.one_of(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20), PLAUSIBLE),
-                              max_size=8), max_size=5))  # fmt: skip
+@given(
+    data=st.lists(
+        st.lists(
+            st.one_of(
+                st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20), PLAUSIBLE
+            ),
+            max_size=8,
+        ),
+        max_size=5,
+    )
+)
 def test_arbitrary_text_in_a_file_gives_a_report_never_an_error(ctx, db, tmp_path, data):
     path = tmp_path / "any.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:

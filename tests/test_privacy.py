@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import read_rows, snapshot, ui_team
+
 from spo_tui.app import SpoApp
 from spo_tui.cli import main
 from spo_tui.screens.case import CaseScreen
@@ -46,8 +46,13 @@ def team(tmp_path, monkeypatch):
 
 def run_cli(path: Path, *args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "SPO_TUI_TODAY": "2026-11-23"}
-    return subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), *args], input=stdin,
-                          capture_output=True, env=env, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", "--db", str(path), *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def db_snapshot(path: Path) -> dict:
@@ -63,31 +68,116 @@ def db_snapshot(path: Path) -> dict:
 #: Every free-text argument of every ``add`` command: (command and its other arguments, the option,
 #: the SQL that reads back what was stored for the new item ``?``).
 FREE_TEXT = [
-    (["sbar", "--crn", "X123456", "--by", "Pat Officer", "--background", "b", "--assessment", "a", "--recommendation", "r"],
-     "--situation", "SELECT situation FROM sbars WHERE item_id = ?"),
-    (["sbar", "--crn", "X123456", "--by", "Pat Officer", "--situation", "s", "--assessment", "a", "--recommendation", "r"],
-     "--background", "SELECT background FROM sbars WHERE item_id = ?"),
-    (["sbar", "--crn", "X123456", "--by", "Pat Officer", "--situation", "s", "--background", "b", "--recommendation", "r"],
-     "--assessment", "SELECT assessment FROM sbars WHERE item_id = ?"),
-    (["sbar", "--crn", "X123456", "--by", "Pat Officer", "--situation", "s", "--background", "b", "--assessment", "a"],
-     "--recommendation", "SELECT recommendation FROM sbars WHERE item_id = ?"),
-    (["sbar", "--crn", "X123456", "--by", "Pat Officer", "--situation", "s", "--background", "b", "--assessment", "a",
-      "--recommendation", "r"], "--title", "SELECT title FROM items WHERE id = ?"),
-    (["countersign", "--crn", "X123456", "--kind", "OASYS", "--author", "Pat Officer"], "--title",
-     "SELECT title FROM items WHERE id = ?"),
-    (["countersign", "--crn", "X123456", "--kind", "OASYS", "--author", "Pat Officer"], "--link",
-     "SELECT link FROM countersigns WHERE item_id = ?"),
+    (
+        [
+            "sbar",
+            "--crn",
+            "X123456",
+            "--by",
+            "Pat Officer",
+            "--background",
+            "b",
+            "--assessment",
+            "a",
+            "--recommendation",
+            "r",
+        ],
+        "--situation",
+        "SELECT situation FROM sbars WHERE item_id = ?",
+    ),
+    (
+        [
+            "sbar",
+            "--crn",
+            "X123456",
+            "--by",
+            "Pat Officer",
+            "--situation",
+            "s",
+            "--assessment",
+            "a",
+            "--recommendation",
+            "r",
+        ],
+        "--background",
+        "SELECT background FROM sbars WHERE item_id = ?",
+    ),
+    (
+        [
+            "sbar",
+            "--crn",
+            "X123456",
+            "--by",
+            "Pat Officer",
+            "--situation",
+            "s",
+            "--background",
+            "b",
+            "--recommendation",
+            "r",
+        ],
+        "--assessment",
+        "SELECT assessment FROM sbars WHERE item_id = ?",
+    ),
+    (
+        [
+            "sbar",
+            "--crn",
+            "X123456",
+            "--by",
+            "Pat Officer",
+            "--situation",
+            "s",
+            "--background",
+            "b",
+            "--assessment",
+            "a",
+        ],
+        "--recommendation",
+        "SELECT recommendation FROM sbars WHERE item_id = ?",
+    ),
+    (
+        [
+            "sbar",
+            "--crn",
+            "X123456",
+            "--by",
+            "Pat Officer",
+            "--situation",
+            "s",
+            "--background",
+            "b",
+            "--assessment",
+            "a",
+            "--recommendation",
+            "r",
+        ],
+        "--title",
+        "SELECT title FROM items WHERE id = ?",
+    ),
+    (
+        ["countersign", "--crn", "X123456", "--kind", "OASYS", "--author", "Pat Officer"],
+        "--title",
+        "SELECT title FROM items WHERE id = ?",
+    ),
+    (
+        ["countersign", "--crn", "X123456", "--kind", "OASYS", "--author", "Pat Officer"],
+        "--link",
+        "SELECT link FROM countersigns WHERE item_id = ?",
+    ),
     (["task", "--category", "other", "--details", "d"], "--title", "SELECT title FROM items WHERE id = ?"),
     (["task", "--category", "other", "--title", "t"], "--details", "SELECT details FROM tasks WHERE item_id = ?"),
     (["alert", "--crn", "X123456", "--source", "arrest"], "--details", "SELECT details FROM alerts WHERE item_id = ?"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("command, option, stored", FREE_TEXT, ids=[f"{c[0]} {o}" for c, o, _s in FREE_TEXT])
 def test_every_free_text_argument_reads_a_file(team, tmp_path, capsys, command, option, stored):
     text_file = tmp_path / "text.txt"
     one_line = option in ("--title", "--link")  # these take one line: a line break in them is refused
-    body = "\ufeffSeen at home by Zoë\r\n" + ("" if one_line else "second line\r\n")  # a BOM and CRLFs, as Notepad writes
+    body = "\ufeffSeen at home by Zoë\r\n" + (
+        "" if one_line else "second line\r\n"
+    )  # a BOM and CRLFs, as Notepad writes
     text_file.write_bytes(body.encode())
     assert main(["--db", str(team), "add", command[0], *command[1:], option, f"@{text_file}"]) == 0
     item_id = capsys.readouterr().out.strip()
@@ -98,14 +188,36 @@ def test_every_free_text_argument_reads_a_file(team, tmp_path, capsys, command, 
 def test_standard_input_and_a_literal_at_sign(team, tmp_path):
     situation = tmp_path / "situation.txt"
     situation.write_text("He lost his hostel place today.\n", encoding="utf-8")
-    done = run_cli(team, "add", "sbar", "--crn", "X123456", "--by", "Pat Officer", "--situation", f"@{situation}",
-                   "--background", "-", "--assessment", "@@home visit needed", "--recommendation", "Discuss at 2pm",
-                   stdin="On licence since October.\nNo previous breaches.\n".encode())  # fmt: skip
+    done = run_cli(
+        team,
+        "add",
+        "sbar",
+        "--crn",
+        "X123456",
+        "--by",
+        "Pat Officer",
+        "--situation",
+        f"@{situation}",
+        "--background",
+        "-",
+        "--assessment",
+        "@@home visit needed",
+        "--recommendation",
+        "Discuss at 2pm",
+        stdin=b"On licence since October.\nNo previous breaches.\n",
+    )
     assert done.returncode == 0, done.stderr
     item_id = done.stdout.decode().strip()
-    assert read_rows(team, "SELECT situation, background, assessment, recommendation FROM sbars WHERE item_id = ?",
-                     [item_id]) == [("He lost his hostel place today.", "On licence since October.\nNo previous breaches.",
-                                     "@home visit needed", "Discuss at 2pm")]  # fmt: skip
+    assert read_rows(
+        team, "SELECT situation, background, assessment, recommendation FROM sbars WHERE item_id = ?", [item_id]
+    ) == [
+        (
+            "He lost his hostel place today.",
+            "On licence since October.\nNo previous breaches.",
+            "@home visit needed",
+            "Discuss at 2pm",
+        )
+    ]
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
@@ -113,9 +225,27 @@ def test_text_from_standard_input_is_not_in_the_process_list(team):
     """What another user of the machine could read (``/proc/PID/cmdline``) while the command runs."""
     secret = "Disclosed that her partner threatened to kill her"
     env = {**os.environ, "SPO_TUI_TODAY": "2026-11-23"}
-    proc = subprocess.Popen([sys.executable, "-m", "spo_tui", "--db", str(team), "add", "alert", "--crn", "X123456",
-                             "--source", "call_out", "--details", "-"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "spo_tui",
+            "--db",
+            str(team),
+            "add",
+            "alert",
+            "--crn",
+            "X123456",
+            "--source",
+            "call_out",
+            "--details",
+            "-",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         time.sleep(0.5)  # it is waiting for standard input now
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
@@ -152,10 +282,23 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], bytes | None, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "inside a file, not a folder", "a folder", "a FIFO (must not hang)",
-                                  "a device", "not UTF-8", "a NUL byte", "over 1 MB", "no file name",
-                                  "standard input not UTF-8", "standard input with a NUL",
-                                  "two arguments reading standard input"])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "inside a file, not a folder",
+        "a folder",
+        "a FIFO (must not hang)",
+        "a device",
+        "not UTF-8",
+        "a NUL byte",
+        "over 1 MB",
+        "no file name",
+        "standard input not UTF-8",
+        "standard input with a NUL",
+        "two arguments reading standard input",
+    ],
+)
 def test_a_bad_text_file_is_refused_in_one_line_and_nothing_is_written(team, tmp_path, case):
     args, stdin, says = _bad_inputs(tmp_path)[case]
     command = ["add", "alert", "--crn", "X123456", "--source", "arrest", *args]
@@ -183,8 +326,11 @@ def test_help_says_how_to_keep_text_out_of_the_process_list(team):
 
 def access(path: Path) -> list[tuple[str, str | None, dict | None, str]]:
     """The access log, oldest first: (action, entity id, what was shown, who)."""
-    found = read_rows(path, """SELECT a.action, a.entity_id, a.new, s.name FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
-                               WHERE a.action LIKE 'view_%' OR a.action = 'search' ORDER BY a.id""")  # fmt: skip
+    found = read_rows(
+        path,
+        """SELECT a.action, a.entity_id, a.new, s.name FROM audit_log a LEFT JOIN staff s ON s.id = a.actor_id
+                               WHERE a.action LIKE 'view_%' OR a.action = 'search' ORDER BY a.id""",
+    )
     return [(action, entity, json.loads(new) if new else None, who) for action, entity, new, who in found]
 
 
@@ -214,7 +360,9 @@ async def test_a_search_is_logged_with_its_text_and_what_it_found(team, monkeypa
     """Logged once the text rests (or on Enter or Esc): one row per search, not one per key."""
     from spo_tui.screens.today import TodayScreen
 
-    monkeypatch.setattr(TodayScreen, "SEARCH_LOG_AFTER", 1.5)  # long enough that a loaded machine types " zzz" within it
+    monkeypatch.setattr(
+        TodayScreen, "SEARCH_LOG_AFTER", 1.5
+    )  # long enough that a loaded machine types " zzz" within it
     app = SpoApp(team, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -327,9 +475,12 @@ def read_only(monkeypatch):
             changed.append((p, stat.S_IMODE(p.stat().st_mode)))
             p.chmod(0o500 if p.is_dir() else 0o400)
         monkeypatch.setattr(
-            os, "access",
-            lambda p, mode, *a, **kw: False if mode == os.W_OK and str(p) in blocked else real_access(p, mode, *a, **kw),
-        )  # fmt: skip
+            os,
+            "access",
+            lambda p, mode, *a, **kw: (
+                False if mode == os.W_OK and str(p) in blocked else real_access(p, mode, *a, **kw)
+            ),
+        )
 
     yield make
     for p, mode in reversed(changed):

@@ -26,7 +26,9 @@ def refuses_cleanly_or_succeeds(ctx, call):
 @SETTINGS
 @given(crn=TEXT, rosh=TEXT, start=TEXT, end=TEXT)
 def test_add_case_with_any_text(ctx, crn, rosh, start, end):
-    refuses_cleanly_or_succeeds(ctx, lambda: intake.add_case(ctx, crn, "Name", PO, rosh, "LICENCE", start, sentence_end=end))
+    refuses_cleanly_or_succeeds(
+        ctx, lambda: intake.add_case(ctx, crn, "Name", PO, rosh, "LICENCE", start, sentence_end=end)
+    )
 
 
 @SETTINGS
@@ -51,9 +53,17 @@ def test_snooze_with_any_text(ctx, when):
 @SETTINGS
 @given(outcome=TEXT, discussed=TEXT, decision=TEXT, owner=TEXT, due=TEXT)
 def test_record_oversight_with_any_text(ctx, outcome, discussed, decision, owner, due):
-    refuses_cleanly_or_succeeds(ctx, lambda: decisions.record_oversight(
-        ctx, crn=HIGH_CRN, outcome=outcome, discussed=discussed, decision=decision,
-        actions=[decisions.AgreedAction("Do it", owner, due)]))  # fmt: skip
+    refuses_cleanly_or_succeeds(
+        ctx,
+        lambda: decisions.record_oversight(
+            ctx,
+            crn=HIGH_CRN,
+            outcome=outcome,
+            discussed=discussed,
+            decision=decision,
+            actions=[decisions.AgreedAction("Do it", owner, due)],
+        ),
+    )
 
 
 @SETTINGS

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import HIGH_CRN, LOW_CRN, NOW, PO, TODAY, fixed_clock, insert_spo, link_me, read_rows, ui_team
+
 from spo_tui.app import SpoApp
 from spo_tui.services import intake, refresh
 from spo_tui.services.context import make_context
@@ -28,11 +28,18 @@ from spo_tui.store.schema import migrations
 
 
 def run(tmp_path: Path, *args: str, rules: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SPO_TUI_TODAY": "2026-11-23", "SPO_TUI_RULES": str(rules or tmp_path / "no-rules.toml"),
-           "XDG_DATA_HOME": str(tmp_path / "xdg-data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
-           "XDG_STATE_HOME": str(tmp_path / "xdg-state")}  # fmt: skip
+    env = {
+        **os.environ,
+        "SPO_TUI_TODAY": "2026-11-23",
+        "SPO_TUI_RULES": str(rules or tmp_path / "no-rules.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+    }
     env.pop("SPO_TUI_DB", None)
-    return subprocess.run([sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 # --- The team demo: every urgent SBAR above every touch point --------------------------------------
@@ -48,8 +55,14 @@ def test_on_the_team_demo_every_urgent_sbar_ranks_above_every_touch_point(tmp_pa
     result = run(tmp_path, "--db", str(path), "queue", "--json")
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
-    urgent = {r[0] for r in read_rows(path, "SELECT i.id FROM items i JOIN sbars s ON s.item_id = i.id "
-                                            "WHERE s.urgency = 'urgent' AND i.status = 'open'")}  # fmt: skip
+    urgent = {
+        r[0]
+        for r in read_rows(
+            path,
+            "SELECT i.id FROM items i JOIN sbars s ON s.item_id = i.id "
+            "WHERE s.urgency = 'urgent' AND i.status = 'open'",
+        )
+    }
     ids = [i["id"] for i in items]
     assert len(urgent) >= 2 and urgent <= set(ids)
     last_urgent = max(ids.index(i) for i in urgent)
@@ -97,19 +110,26 @@ def test_importing_a_caseload_says_how_many_touch_points_are_overdue_and_keeps_t
     assert catch_up == [("A100001", "2026-06-22"), ("A100002", "2026-08-22"), ("A100001", "2026-09-01")]
 
     # Work raised today ranks above the inherited backlog.
-    added = run(tmp_path, "--db", str(db), "add", "task", "--title", "Fire door wedged open", "--category", "health_safety")
+    added = run(
+        tmp_path, "--db", str(db), "add", "task", "--title", "Fire door wedged open", "--category", "health_safety"
+    )
     assert added.returncode == 0, added.stderr
     items = json.loads(run(tmp_path, "--db", str(db), "queue", "--json").stdout)
     flags = [i["catch_up"] for i in items]
     assert flags == sorted(flags) and flags.count(True) == 3  # the catch-up list is the bottom of the queue
     assert items[-3]["crn"] == "A100001" and items[-3]["reasons"][0] == {
-        "reason": "on the catch-up list: long overdue when it reached the queue", "points": -1000}
+        "reason": "on the catch-up list: long overdue when it reached the queue",
+        "points": -1000,
+    }
     assert [i["crn"] for i in items if i["kind"] == "touch_point" and not i["catch_up"]] == ["A100003", "A100004"]
 
     # The catch-up list alone, as a script would work through it.
     only = json.loads(run(tmp_path, "--db", str(db), "queue", "--json", "--catch-up").stdout)
-    assert [(i["crn"], i["due"]) for i in only] == [("A100001", "2026-06-22"), ("A100001", "2026-09-01"),
-                                                    ("A100002", "2026-08-22")]  # fmt: skip
+    assert [(i["crn"], i["due"]) for i in only] == [
+        ("A100001", "2026-06-22"),
+        ("A100001", "2026-09-01"),
+        ("A100002", "2026-08-22"),
+    ]
     text = run(tmp_path, "--db", str(db), "queue", "--catch-up", "--kind", "touch_point")
     assert len(text.stdout.splitlines()) == 3 and "Catch-up" not in text.stderr
 
@@ -122,11 +142,15 @@ def test_a_touch_point_extract_marks_the_long_overdue_ones(ctx, tmp_path):
     from spo_tui.services.importer import import_file
 
     path = tmp_path / "tp.csv"
-    path.write_text(f"crn,due,reason\n{HIGH_CRN},01/09/2026,quarterly\n{LOW_CRN},16/11/2026,manual\n"
-                    f"{LOW_CRN},30/11/2026,manual\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        f"crn,due,reason\n{HIGH_CRN},01/09/2026,quarterly\n{LOW_CRN},16/11/2026,manual\n{LOW_CRN},30/11/2026,manual\n",
+        encoding="utf-8",
+    )
     report = import_file(ctx, "touchpoints", path)
-    assert report.render() == ("Import touchpoints from tp.csv: 3 rows: 3 added, 0 updated, 0 unchanged; 2 already "
-                               "overdue (1 by more than 14 days: on the catch-up list, below today's work).")  # fmt: skip
+    assert report.render() == (
+        "Import touchpoints from tp.csv: 3 rows: 3 added, 0 updated, 0 unchanged; 2 already "
+        "overdue (1 by more than 14 days: on the catch-up list, below today's work)."
+    )
     assert ctx.db.execute("SELECT crn, due FROM items WHERE catch_up = 1").fetchall() == [(HIGH_CRN, "2026-09-01")]
 
 
@@ -135,9 +159,9 @@ def test_the_refresh_marks_only_touch_points_overdue_by_more_than_the_configured
     than 14 days past; Y654321 (from 10/11/2026): first touch point due 01/12."""
     made = refresh.refresh_counted(ctx)
     assert (made.touch_points, made.overdue, made.catch_up) == (3, 2, 2)
-    assert ctx.db.execute("SELECT crn, reason, catch_up FROM items i JOIN touch_points t ON t.item_id = i.id ORDER BY due"
-                          ).fetchall() == [(HIGH_CRN, "commencement", 1), (HIGH_CRN, "quarterly", 1),
-                                           (LOW_CRN, "commencement", 0)]  # fmt: skip
+    assert ctx.db.execute(
+        "SELECT crn, reason, catch_up FROM items i JOIN touch_points t ON t.item_id = i.id ORDER BY due"
+    ).fetchall() == [(HIGH_CRN, "commencement", 1), (HIGH_CRN, "quarterly", 1), (LOW_CRN, "commencement", 0)]
     audit = ctx.db.execute("SELECT new FROM audit_log WHERE action = 'refresh_due_work'").fetchall()
     assert [json.loads(a[0]) for a in audit] == [{"created": made.items, "catch_up": 2}]
 
@@ -154,8 +178,9 @@ def test_with_a_longer_catch_up_window_fewer_touch_points_go_on_the_list(db, tmp
     intake.add_case(ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01")  # 22/08 and 01/11: 93, 22 days
     made = refresh.refresh_counted(ctx)
     assert (made.touch_points, made.overdue, made.catch_up) == (2, 2, 1)
-    assert db.execute("SELECT t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.catch_up = 1"
-                      ).fetchall() == [("commencement",)]  # fmt: skip
+    assert db.execute(
+        "SELECT t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.catch_up = 1"
+    ).fetchall() == [("commencement",)]
 
 
 def test_the_catch_up_count_and_a_change_of_the_mark_rescore_at_once(ctx):
@@ -241,16 +266,20 @@ def test_a_store_from_before_the_tiers_ranks_its_urgent_sbar_first_on_the_first_
     link_me(old)
     ctx = make_context(old, rules, clock=fixed_clock(NOW))
     intake.add_staff(ctx, PO, "PO")
-    intake.add_case(ctx, HIGH_CRN, "Alex Example", PO, "VERY_HIGH", "COMMUNITY_ORDER", "2026-01-05", mappa_category=2,
-                    mappa_level=3)  # fmt: skip
+    intake.add_case(
+        ctx, HIGH_CRN, "Alex Example", PO, "VERY_HIGH", "COMMUNITY_ORDER", "2026-01-05", mappa_category=2, mappa_level=3
+    )
     backlog = intake.add_touch_point(ctx, HIGH_CRN, TODAY - timedelta(days=60), "Quarterly review").item_id
-    sbar = intake.raise_sbar(ctx, HIGH_CRN, PO, "Partner rang: he is outside her house now", "B", "A", "R",
-                             urgency="urgent").item_id  # fmt: skip
+    sbar = intake.raise_sbar(
+        ctx, HIGH_CRN, PO, "Partner rang: he is outside her house now", "B", "A", "R", urgency="urgent"
+    ).item_id
     # Scored and stored the old way (no tiers): the touch point on top.
     old_weights = {k: v for k, v in rules.urgency.items() if k not in ("time_critical", "catch_up")}
     stored = {"day": TODAY.isoformat(), "weights": old_weights, "by": "Sam Spo"}
-    old.execute("INSERT INTO meta(key, value) VALUES ('urgency_basis', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [json.dumps(stored, sort_keys=True)])  # fmt: skip
+    old.execute(
+        "INSERT INTO meta(key, value) VALUES ('urgency_basis', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [json.dumps(stored, sort_keys=True)],
+    )
     old.execute("UPDATE items SET urgency = CASE id WHEN ? THEN 200 ELSE 150 END", [backlog])
     old.conn.commit()
     old.close()
@@ -283,8 +312,11 @@ async def test_the_admin_screens_import_says_what_touch_points_the_cases_made(tm
     path = tmp_path / "team.db"
     ui_team(path).db.close()
     csv_path = tmp_path / "cases.csv"
-    csv_path.write_text("crn,name,practitioner,rosh,sentence_type,sentence_start\n"
-                        "A100001,Daniel Price,Pat Officer,VERY_HIGH,COMMUNITY_ORDER,01/06/2026\n", encoding="utf-8")  # fmt: skip
+    csv_path.write_text(
+        "crn,name,practitioner,rosh,sentence_type,sentence_start\n"
+        "A100001,Daniel Price,Pat Officer,VERY_HIGH,COMMUNITY_ORDER,01/06/2026\n",
+        encoding="utf-8",
+    )
     app = SpoApp(path, actor="Cas Admin", clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
@@ -304,8 +336,14 @@ async def test_the_admin_screens_import_says_what_touch_points_the_cases_made(tm
         await app.workers.wait_for_complete()
         await pilot.pause()
         said = [n.message for n in app._notifications]
-    assert any(m.startswith("Import cases from cases.csv: 1 row: 1 added") and m.endswith(
-        "\n2 touch points made, 2 already overdue (2 by more than 14 days: on the catch-up list, below today's work).")
-        for m in said), said  # fmt: skip
+    assert any(
+        m.startswith("Import cases from cases.csv: 1 row: 1 added")
+        and m.endswith(
+            "\n2 touch points made, 2 already overdue (2 by more than 14 days: on the catch-up list, below today's work)."
+        )
+        for m in said
+    ), said
     assert read_rows(path, "SELECT due, catch_up FROM items WHERE crn = 'A100001' ORDER BY due") == [
-        ("2026-06-22", 1), ("2026-09-01", 1)]
+        ("2026-06-22", 1),
+        ("2026-09-01", 1),
+    ]

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import PO, insert_spo
+
 from spo_tui.config import load_rules
 from spo_tui.services import intake
 from spo_tui.services.context import make_context
@@ -64,8 +64,10 @@ def stores(tmp_path_factory):
         for n in range(CASES):
             start = DAY - timedelta(days=n % 540)
             kind = ("COMMUNITY_ORDER", "LICENCE", "SUSPENDED_SENTENCE_ORDER")[n % 3]
-            f.write(f"B{n:06d},Person {n},{PO},{('LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH')[n % 4]},{kind},"
-                    f"{start:%d/%m/%Y},{start + timedelta(days=730):%d/%m/%Y}\n")  # fmt: skip
+            f.write(
+                f"B{n:06d},Person {n},{PO},{('LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH')[n % 4]},{kind},"
+                f"{start:%d/%m/%Y},{start + timedelta(days=730):%d/%m/%Y}\n"
+            )
     imported = folder / "imported.db"
     db = open_db(imported)
     insert_spo(db)
@@ -151,8 +153,13 @@ print("done", flush=True)
 
 
 def start_child(path: Path, what: str, day: date, batch: int, mode: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(path), what, day.isoformat(), str(batch), mode],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), what, day.isoformat(), str(batch), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 # --- Another person's save goes through --------------------------------------------------------------
@@ -235,7 +242,10 @@ def test_in_batches_the_refresh_makes_what_it_made_in_one_go(store, tmp_path):
     assert len(batches) == -(-made // 97) and batches[-1] == made
     # Each batch is one transaction with its audit row, which says how many it made.
     assert count(batched, "SELECT COUNT(*) FROM audit_log WHERE action = 'refresh_due_work'") == len(batches)
-    assert count(batched, "SELECT SUM(json_extract(new, '$.created')) FROM audit_log WHERE action = 'refresh_due_work'") == made
+    assert (
+        count(batched, "SELECT SUM(json_extract(new, '$.created')) FROM audit_log WHERE action = 'refresh_due_work'")
+        == made
+    )
     assert count(one_go, "SELECT COUNT(*) FROM audit_log WHERE action = 'refresh_due_work'") == 1
 
 
@@ -349,13 +359,36 @@ def test_the_queue_command_after_an_import_makes_the_work_and_saves_still_go_thr
 
     prober = threading.Thread(target=probe)
     prober.start()
-    queue = subprocess.Popen([sys.executable, "-m", "spo_tui", "--db", str(path), "queue", "--limit", "5"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    queue = subprocess.Popen(
+        [sys.executable, "-m", "spo_tui", "--db", str(path), "queue", "--limit", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     adds = []
     try:
         while queue.poll() is None and len(adds) < 5:
-            adds.append(subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "add", "task", "--title",
-                                        "Order chairs", "--category", "other"], capture_output=True, text=True, env=env))  # fmt: skip
+            adds.append(
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "spo_tui",
+                        "--db",
+                        str(path),
+                        "add",
+                        "task",
+                        "--title",
+                        "Order chairs",
+                        "--category",
+                        "other",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                )
+            )
         out, err = queue.communicate(timeout=300)
     finally:
         queue.kill()

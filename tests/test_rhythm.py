@@ -7,14 +7,14 @@ import sqlite3
 from datetime import UTC, date, datetime, time
 
 import pytest
-
 from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, SAO, TODAY, fixed_clock, row, rows, snapshot, staff_id
+
 from spo_tui.config import load_rules
+from spo_tui.demo import write_demo
 from spo_tui.domain.dates import add_working_days
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.markdown import checkin_markdown
 from spo_tui.domain.rules import Rules, merge_config
-from spo_tui.demo import write_demo
 from spo_tui.services import admin, decisions, intake, rhythm
 from spo_tui.services.context import LONDON, make_context
 from spo_tui.services.decisions import AgreedAction
@@ -35,7 +35,7 @@ def escaped(message: str) -> str:
     return "".join("\\" + ch if ch in "()?[]." else ch for ch in message)
 
 
-SBAR = dict(situation="S", background="B", assessment="A", recommendation="R")
+SBAR = {"situation": "S", "background": "B", "assessment": "A", "recommendation": "R"}
 
 
 @pytest.fixture
@@ -45,18 +45,26 @@ def day(ctx):
     ids = {}
     earlier = at(ctx, utc(9))
     ids["action_entry"] = decisions.record_oversight(
-        earlier, crn=LOW_CRN, outcome="actions_set", discussed="Two missed appointments", decision="Warning letter",
+        earlier,
+        crn=LOW_CRN,
+        outcome="actions_set",
+        discussed="Two missed appointments",
+        decision="Warning letter",
         actions=[AgreedAction("Send warning letter", PO, date(2026, 11, 16))],
-    ).oversight_id  # fmt: skip
+    ).oversight_id
     ids["action"] = row(ctx.db, "SELECT item_id FROM actions")["item_id"]
     rhythm.add_team_note(at(ctx, utc(14)), "success", "Old success, more than a week ago")
     on_20th = at(ctx, utc(20))
     rhythm.add_team_note(on_20th, "wellbeing", "Pip back from leave, settling in")
-    ids["open_escalation"] = rhythm.add_team_note(on_20th, "escalation", "Interview room 3 panic alarm still broken").item_id
+    ids["open_escalation"] = rhythm.add_team_note(
+        on_20th, "escalation", "Interview room 3 panic alarm still broken"
+    ).item_id
     ids["answered"] = rhythm.add_team_note(on_20th, "escalation", "Need a second CASPO day").item_id
     rhythm.answer_escalation(at(ctx, utc(21)), ids["answered"], "PDU head agreed an extra day from January")
     ids["old_tp"] = intake.add_touch_point(on_20th, LOW_CRN, date(2026, 11, 20), "Review after police call-out").item_id
-    ids["routine_sbar"] = intake.raise_sbar(on_20th, HIGH_CRN, PO, **SBAR, urgency="routine", title="New partner disclosed").item_id
+    ids["routine_sbar"] = intake.raise_sbar(
+        on_20th, HIGH_CRN, PO, **SBAR, urgency="routine", title="New partner disclosed"
+    ).item_id
 
     admin.add_absence(ctx, PO, TODAY, "2026-11-25", "Sickness")
     ids["tp"] = intake.add_touch_point(ctx, HIGH_CRN, TODAY, "Police intelligence received").item_id
@@ -64,7 +72,9 @@ def day(ctx):
     ids["alert"] = intake.add_alert(ctx, LOW_CRN, "arrest", "Arrested for criminal damage").item_id
     intake.update_case_risk(ctx, LOW_CRN, rosh="MEDIUM")
     ids["rise"] = row(ctx.db, "SELECT item_id FROM touch_points WHERE reason = 'rosh_rise'")["item_id"]
-    ids["urgent_sbar"] = intake.raise_sbar(ctx, LOW_CRN, PSO, **SBAR, urgency="urgent", title="Arrest overnight: breach?").item_id
+    ids["urgent_sbar"] = intake.raise_sbar(
+        ctx, LOW_CRN, PSO, **SBAR, urgency="urgent", title="Arrest overnight: breach?"
+    ).item_id
     rhythm.add_team_note(ctx, "concern", "Victim's address may have been disclosed", crn=HIGH_CRN)
     rhythm.add_team_note(ctx, "success", "Pip's PSR praised by the bench")
     ids["task"] = intake.add_task(ctx, "Heating broken", "buildings").item_id
@@ -80,19 +90,24 @@ def test_the_agenda_has_each_section_in_order(ctx, day):
 
     [absence] = agenda.absences
     assert (absence.name, absence.role, absence.reason, absence.start, absence.end) == (
-        PO, "PO", "Sickness", TODAY, date(2026, 11, 25))
+        PO,
+        "PO",
+        "Sickness",
+        TODAY,
+        date(2026, 11, 25),
+    )
     assert [(w.kind, w.crn, w.title, w.due, w.detail, w.covered_by) for w in absence.work] == [
         ("action", LOW_CRN, "Send warning letter", date(2026, 11, 16), "", None),
         ("countersign", HIGH_CRN, "PSR gatekeeping by Pat Officer", TODAY, "court 24/11/2026", None),
         ("touch_point", HIGH_CRN, "Police intelligence received", TODAY, "", None),
-    ]  # fmt: skip
+    ]
     assert absence.uncovered == 3
 
     assert [(r.reason, r.item_id, r.crn, r.rosh, r.practitioner) for r in agenda.risk_points] == [
         ("alert", day["alert"], LOW_CRN, "MEDIUM", PSO),
         ("rosh_rise", day["rise"], LOW_CRN, "MEDIUM", PSO),
         ("psr_due", day["psr"], HIGH_CRN, "HIGH", PO),
-    ]  # fmt: skip
+    ]
     assert agenda.risk_points[1].title == "RoSH rose Low → Medium"
     assert agenda.risk_points[2].due == date(2026, 11, 24)
 
@@ -102,7 +117,7 @@ def test_the_agenda_has_each_section_in_order(ctx, day):
         ("sbar", day["routine_sbar"], "routine"),
         ("touch_point", day["old_tp"], ""),
         ("touch_point", day["tp"], ""),
-    ]  # fmt: skip
+    ]
     assert [n.text for n in agenda.concerns] == ["Victim's address may have been disclosed"]
     assert [n.text for n in agenda.wellbeing] == ["Pip back from leave, settling in"]
     assert [n.text for n in agenda.successes] == ["Pip's PSR praised by the bench"]
@@ -132,15 +147,25 @@ def test_cover_is_recorded_and_shown_and_an_action_changes_owner(ctx, day):
     assert result.message == "Pip Services covers Police intelligence received"
     note = row(ctx.db, "SELECT * FROM team_notes WHERE id = ?", [result.created_ids[0]])
     assert (note["kind"], note["owner_id"], note["item_id"], note["crn"], note["due"]) == (
-        "cover", staff_id(ctx.db, PSO), day["tp"], HIGH_CRN, "2026-11-23")
-    assert note["text"] == "Pip Services covers touch point for Pat Officer: Police intelligence received. Pip knows the family"
+        "cover",
+        staff_id(ctx.db, PSO),
+        day["tp"],
+        HIGH_CRN,
+        "2026-11-23",
+    )
+    assert (
+        note["text"]
+        == "Pip Services covers touch point for Pat Officer: Police intelligence received. Pip knows the family"
+    )
     audit = row(ctx.db, "SELECT * FROM audit_log WHERE id = ?", [result.audit_id])
     assert (audit["action"], audit["entity_id"]) == ("reallocate_case_work", day["tp"])
     # The touch point stays in the SPO's queue: the oversight is still the SPO's.
     assert row(ctx.db, "SELECT assigned_to FROM items WHERE id = ?", [day["tp"]])["assigned_to"] is None
 
     rhythm.reallocate_case_work(ctx, day["action"], PSO)
-    assert row(ctx.db, "SELECT owner_id FROM actions WHERE item_id = ?", [day["action"]])["owner_id"] == staff_id(ctx.db, PSO)
+    assert row(ctx.db, "SELECT owner_id FROM actions WHERE item_id = ?", [day["action"]])["owner_id"] == staff_id(
+        ctx.db, PSO
+    )
 
     [absence] = rhythm.checkin_agenda(ctx).absences
     assert [(w.kind, w.covered_by) for w in absence.work] == [("countersign", None), ("touch_point", PSO)]
@@ -156,24 +181,48 @@ def test_the_audit_keeps_an_actions_old_owner_and_its_cover(ctx, day):
 
 
 COVER_REFUSALS = {
-    "supervision": (lambda c, d, s: rhythm.reallocate_case_work(c, s, PSO), NotAllowed,
-                    "a supervision session cannot be covered by someone else: postpone it instead"),
-    "task": (lambda c, d, s: rhythm.reallocate_case_work(c, d["task"], PSO), NotAllowed,
-             "a task is the SPO's own work, not a practitioner's: delegate it instead"),
-    "not a practitioner": (lambda c, d, s: rhythm.reallocate_case_work(c, d["tp"], CASPO), ValidationError,
-                           "Cas Admin is CASPO, not PO or PSO or PQiP or NQO"),
-    "unknown person": (lambda c, d, s: rhythm.reallocate_case_work(c, d["tp"], "Nobody"), ValidationError,
-                       "no staff member called 'Nobody'"),
-    "the holder": (lambda c, d, s: rhythm.reallocate_case_work(c, d["urgent_sbar"], PSO), ValidationError,
-                   "this is already Pip Services's work"),
-    "someone absent": (lambda c, d, s: rhythm.reallocate_case_work(c, d["urgent_sbar"], PO), ValidationError,
-                       "Pat Officer is absent today (Sickness): choose someone at work"),
-    "a closed item": (lambda c, d, s: rhythm.reallocate_case_work(c, d["closed"], PSO), NotAllowed, "is already closed"),
+    "supervision": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, s, PSO),
+        NotAllowed,
+        "a supervision session cannot be covered by someone else: postpone it instead",
+    ),
+    "task": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["task"], PSO),
+        NotAllowed,
+        "a task is the SPO's own work, not a practitioner's: delegate it instead",
+    ),
+    "not a practitioner": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["tp"], CASPO),
+        ValidationError,
+        "Cas Admin is CASPO, not PO or PSO or PQiP or NQO",
+    ),
+    "unknown person": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["tp"], "Nobody"),
+        ValidationError,
+        "no staff member called 'Nobody'",
+    ),
+    "the holder": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["urgent_sbar"], PSO),
+        ValidationError,
+        "this is already Pip Services's work",
+    ),
+    "someone absent": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["urgent_sbar"], PO),
+        ValidationError,
+        "Pat Officer is absent today (Sickness): choose someone at work",
+    ),
+    "a closed item": (
+        lambda c, d, s: rhythm.reallocate_case_work(c, d["closed"], PSO),
+        NotAllowed,
+        "is already closed",
+    ),
     "an unknown item": (lambda c, d, s: rhythm.reallocate_case_work(c, "nope", PSO), NotFound, "no item with id nope"),
-    "as a practitioner": (lambda c, d, s: rhythm.reallocate_case_work(make_context(c.db, c.rules, PSO, clock=c.clock),
-                                                                      d["tp"], PSO),
-                          NotAllowed, "only an SPO or a CASPO can keep the check-in's notes, answers and cover"),
-}  # fmt: skip
+    "as a practitioner": (
+        lambda c, d, s: rhythm.reallocate_case_work(make_context(c.db, c.rules, PSO, clock=c.clock), d["tp"], PSO),
+        NotAllowed,
+        "only an SPO or a CASPO can keep the check-in's notes, answers and cover",
+    ),
+}
 
 
 def test_bad_cover_is_refused_and_nothing_changes(ctx, day):
@@ -205,15 +254,31 @@ def intake_supervision(ctx) -> str:
 
 
 def test_an_action_note_puts_an_agreed_action_in_the_queue(ctx):
-    result = rhythm.add_team_note(ctx, "action", "Chase police for the custody record", crn="y654321", owner=PSO, due="wed")
+    result = rhythm.add_team_note(
+        ctx, "action", "Chase police for the custody record", crn="y654321", owner=PSO, due="wed"
+    )
     assert result.message == "Action noted for Pip Services"
     [item_id] = result.created_ids
     note = row(ctx.db, "SELECT * FROM team_notes WHERE id = ?", [result.item_id])
     assert (note["kind"], note["crn"], note["due"], note["item_id"], note["day"]) == (
-        "action", LOW_CRN, "2026-11-25", item_id, "2026-11-23")
-    item = row(ctx.db, "SELECT i.*, a.owner_id, a.oversight_id FROM items i JOIN actions a ON a.item_id = i.id WHERE i.id = ?", [item_id])
+        "action",
+        LOW_CRN,
+        "2026-11-25",
+        item_id,
+        "2026-11-23",
+    )
+    item = row(
+        ctx.db,
+        "SELECT i.*, a.owner_id, a.oversight_id FROM items i JOIN actions a ON a.item_id = i.id WHERE i.id = ?",
+        [item_id],
+    )
     assert (item["kind"], item["status"], item["due"], item["owner_id"], item["oversight_id"]) == (
-        "action", "open", "2026-11-25", staff_id(ctx.db, PSO), None)
+        "action",
+        "open",
+        "2026-11-25",
+        staff_id(ctx.db, PSO),
+        None,
+    )
     # Done through the ordinary service, and the monthly pack sees it done.
     decisions.complete_action(ctx, item_id)
     [action] = rhythm.checkin_actions(ctx, TODAY, TODAY)
@@ -235,37 +300,79 @@ def test_a_caspo_takes_notes_and_answers_escalations(ctx):
 
 
 NOTE_REFUSALS = {
-    "unknown kind": (lambda c, n: rhythm.add_team_note(c, "gossip", "x"), ValidationError,
-                     "unknown kind of note 'gossip': expected one of note, action, wellbeing, success, concern, "
-                     "escalation, learning, near miss"),
-    "answer is not a kind to add": (lambda c, n: rhythm.add_team_note(c, "answer", "x"), ValidationError,
-                                    "unknown kind of note 'answer'"),
+    "unknown kind": (
+        lambda c, n: rhythm.add_team_note(c, "gossip", "x"),
+        ValidationError,
+        "unknown kind of note 'gossip': expected one of note, action, wellbeing, success, concern, "
+        "escalation, learning, near miss",
+    ),
+    "answer is not a kind to add": (
+        lambda c, n: rhythm.add_team_note(c, "answer", "x"),
+        ValidationError,
+        "unknown kind of note 'answer'",
+    ),
     "empty text": (lambda c, n: rhythm.add_team_note(c, "note", "   "), ValidationError, "the note is required"),
-    "bad CRN": (lambda c, n: rhythm.add_team_note(c, "concern", "x", crn="12345"), ValidationError,
-                "'12345' is not a CRN"),
-    "unknown CRN": (lambda c, n: rhythm.add_team_note(c, "concern", "x", crn="Z999999"), ValidationError,
-                    "no case with CRN Z999999"),
-    "unknown owner": (lambda c, n: rhythm.add_team_note(c, "action", "x", owner="Nobody"), ValidationError,
-                      "no staff member called 'Nobody'"),
-    "action without owner": (lambda c, n: rhythm.add_team_note(c, "action", "x"), ValidationError,
-                             "an action needs an owner: who will do it?"),
-    "due date passed": (lambda c, n: rhythm.add_team_note(c, "action", "x", owner=PO, due="2026-11-20"), ValidationError,
-                        "due date 20/11/2026 has passed"),
-    "due date unreadable": (lambda c, n: rhythm.add_team_note(c, "action", "x", owner=PO, due="someday"), ValidationError,
-                            "cannot read 'someday' as a date"),
-    "due without owner": (lambda c, n: rhythm.add_team_note(c, "note", "x", due="tomorrow"), ValidationError,
-                          "a due date needs an owner"),
-    "note as a practitioner": (lambda c, n: rhythm.add_team_note(make_context(c.db, c.rules, PO, clock=c.clock), "note", "x"),
-                               NotAllowed, "only an SPO or a CASPO can"),
-    "answer to nothing": (lambda c, n: rhythm.answer_escalation(c, "nope", "Yes"), NotFound, "no team note with id nope"),
-    "answer to a note": (lambda c, n: rhythm.answer_escalation(c, n["note"], "Yes"), NotAllowed,
-                         "this is a note, not an escalation: only an escalation is answered"),
-    "empty answer": (lambda c, n: rhythm.answer_escalation(c, n["escalation"], " "), ValidationError,
-                     "the answer is required"),
-    "answer as an SAO": (lambda c, n: rhythm.answer_escalation(make_context(c.db, c.rules, SAO, clock=c.clock),
-                                                               n["escalation"], "Yes"),
-                         NotAllowed, "only an SPO or a CASPO can"),
-}  # fmt: skip
+    "bad CRN": (
+        lambda c, n: rhythm.add_team_note(c, "concern", "x", crn="12345"),
+        ValidationError,
+        "'12345' is not a CRN",
+    ),
+    "unknown CRN": (
+        lambda c, n: rhythm.add_team_note(c, "concern", "x", crn="Z999999"),
+        ValidationError,
+        "no case with CRN Z999999",
+    ),
+    "unknown owner": (
+        lambda c, n: rhythm.add_team_note(c, "action", "x", owner="Nobody"),
+        ValidationError,
+        "no staff member called 'Nobody'",
+    ),
+    "action without owner": (
+        lambda c, n: rhythm.add_team_note(c, "action", "x"),
+        ValidationError,
+        "an action needs an owner: who will do it?",
+    ),
+    "due date passed": (
+        lambda c, n: rhythm.add_team_note(c, "action", "x", owner=PO, due="2026-11-20"),
+        ValidationError,
+        "due date 20/11/2026 has passed",
+    ),
+    "due date unreadable": (
+        lambda c, n: rhythm.add_team_note(c, "action", "x", owner=PO, due="someday"),
+        ValidationError,
+        "cannot read 'someday' as a date",
+    ),
+    "due without owner": (
+        lambda c, n: rhythm.add_team_note(c, "note", "x", due="tomorrow"),
+        ValidationError,
+        "a due date needs an owner",
+    ),
+    "note as a practitioner": (
+        lambda c, n: rhythm.add_team_note(make_context(c.db, c.rules, PO, clock=c.clock), "note", "x"),
+        NotAllowed,
+        "only an SPO or a CASPO can",
+    ),
+    "answer to nothing": (
+        lambda c, n: rhythm.answer_escalation(c, "nope", "Yes"),
+        NotFound,
+        "no team note with id nope",
+    ),
+    "answer to a note": (
+        lambda c, n: rhythm.answer_escalation(c, n["note"], "Yes"),
+        NotAllowed,
+        "this is a note, not an escalation: only an escalation is answered",
+    ),
+    "empty answer": (
+        lambda c, n: rhythm.answer_escalation(c, n["escalation"], " "),
+        ValidationError,
+        "the answer is required",
+    ),
+    "answer as an SAO": (
+        lambda c, n: rhythm.answer_escalation(make_context(c.db, c.rules, SAO, clock=c.clock), n["escalation"], "Yes"),
+        NotAllowed,
+        "only an SPO or a CASPO can",
+    ),
+}
 
 
 def test_bad_notes_are_refused_and_nothing_changes(ctx):
@@ -298,7 +405,9 @@ def test_an_escalation_can_be_answered_twice_and_keeps_both(ctx):
     rhythm.answer_escalation(at(ctx, utc(30)), esc, "Two cases each moved to the new PO")
     [thread] = rhythm.escalation_threads(ctx, TODAY, date(2026, 11, 30))
     assert [(a.day, a.text) for a in thread.answers] == [
-        (TODAY, "Holding reply: raised with the PDU head"), (date(2026, 11, 30), "Two cases each moved to the new PO")]
+        (TODAY, "Holding reply: raised with the PDU head"),
+        (date(2026, 11, 30), "Two cases each moved to the new PO"),
+    ]
     assert rhythm.open_escalations(ctx) == ()
 
 
@@ -377,33 +486,46 @@ def test_the_protected_hour_shows_every_slot_and_the_running_order(ctx, day):
     decisions.book_protected_hour(ctx, day["routine_sbar"], datetime(2026, 11, 23, 13, 30, tzinfo=LONDON))
     slots = rhythm.protected_hour(ctx)
     assert [(s.start.strftime("%H:%M"), s.end.strftime("%H:%M"), s.crn, s.state) for s in slots] == [
-        ("13:00", "13:10", LOW_CRN, "booked"), ("13:10", "13:20", None, None), ("13:20", "13:30", None, None),
-        ("13:30", "13:40", HIGH_CRN, "booked"), ("13:40", "13:50", None, None), ("13:50", "14:00", None, None),
-    ]  # fmt: skip
+        ("13:00", "13:10", LOW_CRN, "booked"),
+        ("13:10", "13:20", None, None),
+        ("13:20", "13:30", None, None),
+        ("13:30", "13:40", HIGH_CRN, "booked"),
+        ("13:40", "13:50", None, None),
+        ("13:50", "14:00", None, None),
+    ]
     running = [s for s in slots if not s.free]
     assert [(s.item_id, s.name, s.practitioner, s.title, s.urgency) for s in running] == [
         (day["urgent_sbar"], "Bo Sample", PSO, "Arrest overnight: breach?", "urgent"),
         (day["routine_sbar"], "Alex Example", PO, "New partner disclosed", "routine"),
-    ]  # fmt: skip
+    ]
     assert decisions.next_free_slot(ctx).strftime("%H:%M") == "13:10"
     # The agenda shows the booking against the SBAR.
     assert rhythm.checkin_agenda(ctx).decisions[0].detail == "urgent, booked 13:00"
 
     # An outcome recorded from the protected hour keeps the slot in the running order, as done.
-    decisions.record_oversight(ctx, item_id=day["urgent_sbar"], outcome="guidance_given", discussed="Arrest", decision="Warning")
+    decisions.record_oversight(
+        ctx, item_id=day["urgent_sbar"], outcome="guidance_given", discussed="Arrest", decision="Warning"
+    )
     later = at(ctx, datetime(2026, 11, 23, 13, 25, tzinfo=UTC))
     slots = rhythm.protected_hour(later)
-    assert [(s.start.strftime("%H:%M"), s.done, s.past) for s in slots if not s.free] == [("13:00", True, True), ("13:30", False, False)]
+    assert [(s.start.strftime("%H:%M"), s.done, s.past) for s in slots if not s.free] == [
+        ("13:00", True, True),
+        ("13:30", False, False),
+    ]
     assert [s.past for s in slots] == [True, True, False, False, False, False]
 
 
 def test_the_protected_hour_follows_the_rules_and_keeps_bookings_off_the_grid(ctx, day):
     decisions.book_protected_hour(ctx, day["urgent_sbar"], datetime(2026, 11, 24, 13, 20, tzinfo=LONDON))
-    moved = Rules.from_dict(merge_config(ctx.rules.raw, {"protected_hour": {"start": "12:00", "end": "12:30", "slot_minutes": 15}}))
+    moved = Rules.from_dict(
+        merge_config(ctx.rules.raw, {"protected_hour": {"start": "12:00", "end": "12:30", "slot_minutes": 15}})
+    )
     slots = rhythm.protected_hour(dataclasses.replace(ctx, rules=moved), date(2026, 11, 24))
     assert [(s.start.strftime("%H:%M"), s.end.strftime("%H:%M"), s.item_id, s.off_grid) for s in slots] == [
-        ("12:00", "12:15", None, False), ("12:15", "12:30", None, False), ("13:20", "13:35", day["urgent_sbar"], True),
-    ]  # fmt: skip
+        ("12:00", "12:15", None, False),
+        ("12:15", "12:30", None, False),
+        ("13:20", "13:35", day["urgent_sbar"], True),
+    ]
     assert all(s.free for s in rhythm.protected_hour(ctx))  # today's is untouched
 
 
@@ -431,8 +553,11 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
     db, today = demo.db, TODAY.isoformat()
     agenda = rhythm.checkin_agenda(demo)
 
-    absent = rows(db, "SELECT s.name FROM absences a JOIN staff s ON s.id = a.staff_id WHERE a.start_date <= ? AND a.end_date >= ?",
-                  [today, today])  # fmt: skip
+    absent = rows(
+        db,
+        "SELECT s.name FROM absences a JOIN staff s ON s.id = a.staff_id WHERE a.start_date <= ? AND a.end_date >= ?",
+        [today, today],
+    )
     assert [a.name for a in agenda.absences] == sorted(r["name"] for r in absent)
     assert len(agenda.absences) == 1
     # The absent practitioner's work: touch points and alerts on their cases, actions they own,
@@ -448,7 +573,9 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
         elif kind == "countersign":
             holder = row(db, "SELECT author_id FROM countersigns WHERE item_id = ?", [item["id"]])["author_id"]
         elif kind == "supervision":
-            holder = row(db, "SELECT practitioner_id FROM supervision WHERE item_id = ?", [item["id"]])["practitioner_id"]
+            holder = row(db, "SELECT practitioner_id FROM supervision WHERE item_id = ?", [item["id"]])[
+                "practitioner_id"
+            ]
         else:
             holder = item["raised_by"]
         if holder == absence.staff_id:
@@ -458,21 +585,29 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
 
     alerts = rows(db, "SELECT id FROM items WHERE kind = 'alert' AND status = 'open'")
     psr_until = add_working_days(TODAY, 2).isoformat()
-    psrs = rows(db, """SELECT i.id FROM items i JOIN countersigns c ON c.item_id = i.id
-                       WHERE c.kind = 'PSR' AND i.status != 'closed' AND c.court_date <= ?""", [psr_until])  # fmt: skip
+    psrs = rows(
+        db,
+        """SELECT i.id FROM items i JOIN countersigns c ON c.item_id = i.id
+                       WHERE c.kind = 'PSR' AND i.status != 'closed' AND c.court_date <= ?""",
+        [psr_until],
+    )
     reasons = [r.reason for r in agenda.risk_points]
     assert reasons == ["alert"] * len(alerts) + ["psr_due"] * len(psrs)
     assert (len(alerts), len(psrs)) == (2, 2)
     assert {r.item_id for r in agenda.risk_points} == {r["id"] for r in alerts + psrs}
 
-    sbars = rows(db, "SELECT i.id, s.urgency, s.raised_at FROM items i JOIN sbars s ON s.item_id = i.id WHERE i.status = 'open'")
+    sbars = rows(
+        db, "SELECT i.id, s.urgency, s.raised_at FROM items i JOIN sbars s ON s.item_id = i.id WHERE i.status = 'open'"
+    )
     rank = {"urgent": 0, "soon": 1, "routine": 2}
     expected_sbars = [r["id"] for r in sorted(sbars, key=lambda r: (rank[r["urgency"]], r["raised_at"]))]
-    tps = rows(db, "SELECT id, due, crn FROM items WHERE kind = 'touch_point' AND status = 'open' AND due <= ?", [today])
+    tps = rows(
+        db, "SELECT id, due, crn FROM items WHERE kind = 'touch_point' AND status = 'open' AND due <= ?", [today]
+    )
     got = [r.item_id for r in agenda.decisions]
     assert got[: len(sbars)] == expected_sbars and len(sbars) == 6
-    assert sorted(got[len(sbars):]) == sorted(r["id"] for r in tps)
-    dues = [r.due for r in agenda.decisions[len(sbars):]]
+    assert sorted(got[len(sbars) :]) == sorted(r["id"] for r in tps)
+    dues = [r.due for r in agenda.decisions[len(sbars) :]]
     assert dues == sorted(dues) and all(d <= TODAY for d in dues)
     assert (agenda.concerns, agenda.wellbeing, agenda.successes, agenda.escalations) == ((), (), (), ())
 

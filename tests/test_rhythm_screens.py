@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static, TabbedCo
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
-from spo_tui.domain.dates import next_working_day
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, INSPECTORATE_SUFFICIENT_OVERALL
+from spo_tui.domain.dates import next_working_day
 from spo_tui.screens.checkin import CheckinScreen, clock_text, split_crn
 from spo_tui.screens.monthly import MonthlyScreen
 from spo_tui.screens.protected_hour import ProtectedHourScreen
@@ -125,16 +125,22 @@ def last_valid_entries(path: Path, until: date) -> dict[str, str]:
     withdrawn = {e["supersedes_id"] for e in entries if e["outcome"] == "withdrawn"}
     last: dict[str, str] = {}
     for e in entries:
-        if e["crn"] and e["outcome"] != "withdrawn" and e["id"] not in withdrawn and e["created_at"][:10] <= until.isoformat():
+        if (
+            e["crn"]
+            and e["outcome"] != "withdrawn"
+            and e["id"] not in withdrawn
+            and e["created_at"][:10] <= until.isoformat()
+        ):
             last[e["crn"]] = max(last.get(e["crn"], ""), e["created_at"])
     return last
 
 
 def current_cases(path: Path, on: date) -> list[dict]:
     return [
-        c for c in raw(path, "SELECT * FROM cases")
+        c
+        for c in raw(path, "SELECT * FROM cases")
         if c["sentence_start"] <= on.isoformat() and (c["sentence_end"] is None or c["sentence_end"] >= on.isoformat())
-    ]  # fmt: skip
+    ]
 
 
 def coverage_by_hand(path: Path, as_of: date, days: int) -> dict[str, tuple[int, int]]:
@@ -152,7 +158,9 @@ def coverage_by_hand(path: Path, as_of: date, days: int) -> dict[str, tuple[int,
 
 
 BENCHMARK = {
-    **INSPECTORATE_SUFFICIENT, "HIGH_VERY_HIGH": INSPECTORATE_SUFFICIENT["HIGH"], "ALL": INSPECTORATE_SUFFICIENT_OVERALL,
+    **INSPECTORATE_SUFFICIENT,
+    "HIGH_VERY_HIGH": INSPECTORATE_SUFFICIENT["HIGH"],
+    "ALL": INSPECTORATE_SUFFICIENT_OVERALL,
 }
 
 
@@ -177,19 +185,38 @@ def test_a_note_may_start_with_the_case_it_is_about():
 async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
     path = rich_demo
     today = TODAY.isoformat()
-    absent = raw(path, """SELECT s.id, s.name FROM absences a JOIN staff s ON s.id = a.staff_id
-                          WHERE a.start_date <= ? AND a.end_date >= ?""", [today, today])  # fmt: skip
+    absent = raw(
+        path,
+        """SELECT s.id, s.name FROM absences a JOIN staff s ON s.id = a.staff_id
+                          WHERE a.start_date <= ? AND a.end_date >= ?""",
+        [today, today],
+    )
     [(absent_id, absent_name)] = [(a["id"], a["name"]) for a in absent]
-    their_work = raw(path, """SELECT i.crn FROM items i JOIN cases c ON c.crn = i.crn
+    their_work = raw(
+        path,
+        """SELECT i.crn FROM items i JOIN cases c ON c.crn = i.crn
                               WHERE c.practitioner_id = ? AND i.status != 'closed' AND i.due <= ?
-                              ORDER BY i.due, i.id""", [absent_id, today])  # fmt: skip
+                              ORDER BY i.due, i.id""",
+        [absent_id, today],
+    )
     alerts = raw(path, "SELECT crn FROM items WHERE kind = 'alert' AND status = 'open'")
-    psrs = raw(path, """SELECT i.crn FROM items i JOIN countersigns cs ON cs.item_id = i.id
-                        WHERE cs.kind = 'PSR' AND i.status != 'closed' AND cs.court_date <= '2026-11-25'""")
-    sbars = raw(path, """SELECT i.id, s.urgency FROM items i JOIN sbars s ON s.item_id = i.id
-                         WHERE i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= ?)""", [today])
-    touch_points = raw(path, """SELECT id FROM items WHERE kind = 'touch_point' AND status = 'open' AND due <= ?
-                                AND (snoozed_until IS NULL OR snoozed_until <= ?)""", [today, today])  # fmt: skip
+    psrs = raw(
+        path,
+        """SELECT i.crn FROM items i JOIN countersigns cs ON cs.item_id = i.id
+                        WHERE cs.kind = 'PSR' AND i.status != 'closed' AND cs.court_date <= '2026-11-25'""",
+    )
+    sbars = raw(
+        path,
+        """SELECT i.id, s.urgency FROM items i JOIN sbars s ON s.item_id = i.id
+                         WHERE i.status = 'open' AND (i.snoozed_until IS NULL OR i.snoozed_until <= ?)""",
+        [today],
+    )
+    touch_points = raw(
+        path,
+        """SELECT id FROM items WHERE kind = 'touch_point' AND status = 'open' AND due <= ?
+                                AND (snoozed_until IS NULL OR snoozed_until <= ?)""",
+        [today, today],
+    )
     notes = raw(path, "SELECT kind, text FROM team_notes WHERE day = ? ORDER BY created_at, rowid", [today])
 
     app, pilot, cm = await start(path, CheckinScreen())
@@ -198,9 +225,12 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         tabs = screen.query_one(TabbedContent)
         labels = [str(tabs.get_tab(p).label) for p in ("absences", "risk", "decisions", "team", "notes")]
         assert labels == [
-            "1 Absences (1)", f"2 Risk points ({len(alerts) + len(psrs)})", f"3 Decisions ({len(sbars) + len(touch_points)})",
-            "4 Team (3)", f"5 Notes ({len(notes)})",
-        ]  # fmt: skip
+            "1 Absences (1)",
+            f"2 Risk points ({len(alerts) + len(psrs)})",
+            f"3 Decisions ({len(sbars) + len(touch_points)})",
+            "4 Team (3)",
+            f"5 Notes ({len(notes)})",
+        ]
         absences = rows_of(screen.query_one("#absences-table", DataTable))
         assert absences[0][0].startswith(absent_name) and absences[0][3] == f"{len(their_work)} to cover"
         assert [r[1] for r in absences[1:]] == [w["crn"] for w in their_work]
@@ -219,9 +249,10 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
 
         team_rows = rows_of(screen.query_one("#team-table", DataTable))
         assert [(r[0], r[2]) for r in team_rows] == [
-            ("Wellbeing", "Lee back after a hard week"), ("Success", "Parole report praised"),
+            ("Wellbeing", "Lee back after a hard week"),
+            ("Success", "Parole report praised"),
             ("Escalation", "Need a second CASPO day (awaiting an answer)"),
-        ]  # fmt: skip
+        ]
         assert column(screen.query_one("#notes-table", DataTable), 1) == [n["text"] for n in notes]
 
         # Cover applies to a piece of work, not to the absence itself.
@@ -281,8 +312,11 @@ async def test_cover_reallocates_an_absent_practitioners_work_and_the_export_say
         ctx.db.close()
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Daily check-in: Monday 23/11/2026\n") and ", covered by Aaron Atkinson\n" in text
-    [cover] = raw(demo_copy, """SELECT n.item_id, s.name FROM team_notes n JOIN staff s ON s.id = n.owner_id
-                                WHERE n.kind = 'cover'""")  # fmt: skip
+    [cover] = raw(
+        demo_copy,
+        """SELECT n.item_id, s.name FROM team_notes n JOIN staff s ON s.id = n.owner_id
+                                WHERE n.kind = 'cover'""",
+    )
     assert cover == {"item_id": item_id, "name": "Aaron Atkinson"}
     [audit] = raw(demo_copy, "SELECT id, action FROM audit_log WHERE action = 'reallocate_case_work'")
     assert app.undo_stack == [audit["id"]]
@@ -316,11 +350,16 @@ async def test_notes_and_actions_are_written_as_team_notes(demo_copy):
         assert last_note[:4] == ["Action", "Ring", "Aaron Atkinson", "27/11/2026"]
     finally:
         await cm.__aexit__(None, None, None)
-    written = raw(demo_copy, """SELECT n.kind, n.text, n.crn, n.due, n.item_id, s.name AS owner FROM team_notes n
+    written = raw(
+        demo_copy,
+        """SELECT n.kind, n.text, n.crn, n.due, n.item_id, s.name AS owner FROM team_notes n
                                 LEFT JOIN staff s ON s.id = n.owner_id WHERE n.kind IN ('concern', 'action')
-                                ORDER BY n.rowid""")  # fmt: skip
+                                ORDER BY n.rowid""",
+    )
     assert [(w["kind"], w["text"], w["crn"], w["due"], w["owner"]) for w in written][-2:] == [
-        ("concern", "ok", "E173006", None, None), ("action", "Ring", None, "2026-11-27", "Aaron Atkinson")]
+        ("concern", "ok", "E173006", None, None),
+        ("action", "Ring", None, "2026-11-27", "Aaron Atkinson"),
+    ]
     [item] = raw(demo_copy, "SELECT kind, status, due FROM items WHERE id = ?", [written[-1]["item_id"]])
     assert item == {"kind": "action", "status": "open", "due": "2026-11-27"}
 
@@ -329,8 +368,11 @@ async def test_notes_and_actions_are_written_as_team_notes(demo_copy):
 
 
 async def test_protected_hour_shows_the_running_order(rich_demo):
-    booked = raw(rich_demo, """SELECT i.id, i.crn, s.urgency, s.booked_for FROM sbars s JOIN items i ON i.id = s.item_id
-                               WHERE s.state = 'booked' AND s.booked_for LIKE '2026-11-23%' ORDER BY s.booked_for""")
+    booked = raw(
+        rich_demo,
+        """SELECT i.id, i.crn, s.urgency, s.booked_for FROM sbars s JOIN items i ON i.id = s.item_id
+                               WHERE s.state = 'booked' AND s.booked_for LIKE '2026-11-23%' ORDER BY s.booked_for""",
+    )
     app, pilot, cm = await start(rich_demo, ProtectedHourScreen())
     try:
         screen = app.screen
@@ -338,7 +380,8 @@ async def test_protected_hour_shows_the_running_order(rich_demo):
         got = rows_of(table)
         assert column(table, 0) == [f"13:{m}0–{'13:' + str(m + 1) + '0' if m < 5 else '14:00'}" for m in range(6)]
         assert [(r[0][:5], r[1], r[2]) for r in got if r[1] != "free"] == [
-            (b["booked_for"][11:16], "booked", b["crn"]) for b in booked]
+            (b["booked_for"][11:16], "booked", b["crn"]) for b in booked
+        ]
         assert len(booked) == 2 and column(table, 1).count("free") == 4
         title = str(screen.query_one("#ph-title", Static).render())
         assert title == "Mon 23/11/2026 13:00–14:00 · 2 booked (2 to hear) · 4 free"
@@ -374,7 +417,8 @@ async def test_next_free_slot_then_book_an_sbar_into_it(demo_copy):
     finally:
         await cm.__aexit__(None, None, None)
     assert raw(demo_copy, "SELECT state, booked_for FROM sbars WHERE item_id = ?", [first_open.id]) == [
-        {"state": "booked", "booked_for": "2026-11-23T13:20+00:00"}]
+        {"state": "booked", "booked_for": "2026-11-23T13:20+00:00"}
+    ]
 
 
 async def test_an_outcome_from_the_protected_hour_goes_through_the_oversight_form(demo_copy):
@@ -392,7 +436,9 @@ async def test_an_outcome_from_the_protected_hour_goes_through_the_oversight_for
         assert screen.check_action("decide", ()) is None
     finally:
         await cm.__aexit__(None, None, None)
-    assert raw(demo_copy, "SELECT decision FROM oversight_entries WHERE item_id = ?", [item_id]) == [{"decision": "No recall"}]
+    assert raw(demo_copy, "SELECT decision FROM oversight_entries WHERE item_id = ?", [item_id]) == [
+        {"decision": "No recall"}
+    ]
     assert raw(demo_copy, "SELECT state FROM sbars WHERE item_id = ?", [item_id]) == [{"state": "decided"}]
 
 
@@ -409,7 +455,7 @@ async def test_the_planner_matches_the_raw_supervision_rows(rich_demo):
         got = rows_of(screen.query_one("#plan", DataTable))
         assert [r[0] for r in got] == [s["name"] for s in staff]
         overdue = 0
-        for r, s in zip(got, staff):
+        for r, s in zip(got, staff, strict=False):
             mine = [h for h in held if h["practitioner_id"] == s["id"]]
             last = date.fromisoformat(max(h["held_on"] for h in mine if h["kind"] == "one_to_one"))
             next_due = next_working_day(last + timedelta(weeks=4 if s["role"] in ("PQiP", "NQO") else 6))
@@ -446,17 +492,25 @@ async def test_book_then_postpone_a_one_to_one(demo_copy):
         assert len(app.undo_stack) == 2
     finally:
         await cm.__aexit__(None, None, None)
-    assert raw(demo_copy, """SELECT sv.scheduled_for, sv.postponed, i.due FROM supervision sv JOIN items i ON i.id = sv.item_id
+    assert raw(
+        demo_copy,
+        """SELECT sv.scheduled_for, sv.postponed, i.due FROM supervision sv JOIN items i ON i.id = sv.item_id
                              JOIN staff s ON s.id = sv.practitioner_id
-                             WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND i.status = 'open'""") == [
-        {"scheduled_for": "2026-11-30T10:30:00Z", "postponed": 1, "due": "2026-11-30"}]  # fmt: skip
+                             WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND i.status = 'open'""",
+    ) == [{"scheduled_for": "2026-11-30T10:30:00Z", "postponed": 1, "due": "2026-11-30"}]
 
 
 async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy):
-    [case] = raw(demo_copy, """SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id
-                               WHERE s.name = 'Aaron Atkinson' ORDER BY c.crn LIMIT 1""")
-    [session] = raw(demo_copy, """SELECT sv.item_id FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
-                                  JOIN items i ON i.id = sv.item_id WHERE s.name = 'Aaron Atkinson' AND i.status = 'open'""")
+    [case] = raw(
+        demo_copy,
+        """SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id
+                               WHERE s.name = 'Aaron Atkinson' ORDER BY c.crn LIMIT 1""",
+    )
+    [session] = raw(
+        demo_copy,
+        """SELECT sv.item_id FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
+                                  JOIN items i ON i.id = sv.item_id WHERE s.name = 'Aaron Atkinson' AND i.status = 'open'""",
+    )
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
@@ -478,9 +532,15 @@ async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy)
         assert not screen.current.sessions  # held: nothing left to hold for Aaron
     finally:
         await cm.__aexit__(None, None, None)
-    entries = raw(demo_copy, """SELECT item_id, crn, outcome, discussed, decision, minutes FROM oversight_entries
-                                WHERE created_at = ?""", ["2026-11-23T09:00:00Z"])  # fmt: skip
-    assert [(e["item_id"], e["outcome"], e["minutes"]) for e in entries if e["item_id"]] == [(session["item_id"], "agreed", 60)]
+    entries = raw(
+        demo_copy,
+        """SELECT item_id, crn, outcome, discussed, decision, minutes FROM oversight_entries
+                                WHERE created_at = ?""",
+        ["2026-11-23T09:00:00Z"],
+    )
+    assert [(e["item_id"], e["outcome"], e["minutes"]) for e in entries if e["item_id"]] == [
+        (session["item_id"], "agreed", 60)
+    ]
     [on_case] = [e for e in entries if e["crn"] == case["crn"]]
     assert (on_case["discussed"], on_case["decision"]) == ("In one-to-one supervision with Aaron Atkinson: a", "b")
     held = raw(demo_copy, "SELECT held_on FROM supervision WHERE item_id = ?", [session["item_id"]])
@@ -509,7 +569,10 @@ async def test_coverage_by_rosh_against_the_inspectorate(rich_demo):
                 below = 100 * seen / cases < BENCHMARK[key]
                 if below:
                     below_by_window[days].add(key)
-                assert screen.query_one(f"#coverage-grid-{key}-percent", Label).has_class("-below") == below, (days, key)
+                assert screen.query_one(f"#coverage-grid-{key}-percent", Label).has_class("-below") == below, (
+                    days,
+                    key,
+                )
                 assert grid_text(screen, "coverage-grid", key, "status") == ("below" if below else "")
             await pilot.press("w")
             await pilot.pause()
@@ -541,7 +604,9 @@ async def test_unseen_cases_oldest_first_each_a_keystroke_from_a_touch_point(dem
         assert screen.check_action("touch_point", ()) is None  # it has one now
     finally:
         await cm.__aexit__(None, None, None)
-    made = raw(demo_copy, "SELECT status, due, title FROM items WHERE crn = ? AND kind = 'touch_point'", [expected[0]["crn"]])
+    made = raw(
+        demo_copy, "SELECT status, due, title FROM items WHERE crn = ? AND kind = 'touch_point'", [expected[0]["crn"]]
+    )
     assert made == [{"status": "open", "due": "2026-11-23", "title": "No management oversight recorded yet"}]
 
 
@@ -555,19 +620,30 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
     backlog = {}
     for kind in ("touch_point", "countersign", "supervision"):
         backlog[kind] = [
-            float(sum(1 for i in items if i["kind"] == kind and i["created_at"] < (we + timedelta(days=1)).isoformat()
-                      and (i["closed_at"] is None or i["closed_at"] >= (we + timedelta(days=1)).isoformat())))
+            float(
+                sum(
+                    1
+                    for i in items
+                    if i["kind"] == kind
+                    and i["created_at"] < (we + timedelta(days=1)).isoformat()
+                    and (i["closed_at"] is None or i["closed_at"] >= (we + timedelta(days=1)).isoformat())
+                )
+            )
             for we in week_ends
-        ]  # fmt: skip
+        ]
     since = (TODAY - timedelta(days=27)).isoformat()
-    delegated = raw(rich_demo, """SELECT i.title FROM tasks t JOIN items i ON i.id = t.item_id
-                                  WHERE t.delegated_at >= ? ORDER BY t.delegated_at, i.id""", [since])
+    delegated = raw(
+        rich_demo,
+        """SELECT i.title FROM tasks t JOIN items i ON i.id = t.item_id
+                                  WHERE t.delegated_at >= ? ORDER BY t.delegated_at, i.id""",
+        [since],
+    )
     app, pilot, cm = await start(rich_demo, TeamScreen())
     try:
         screen = app.screen
         got = rows_of(screen.query_one("#people-table", DataTable))
         assert [r[0] for r in got] == [s["name"] for s in staff]
-        for r, s in zip(got, staff):
+        for r, s in zip(got, staff, strict=False):
             mine = by_pp[s["id"]]
             assert r[2] == str(sum(mine.values()))
             assert r[8:12] == [str(mine[k] or "") for k in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")]
@@ -577,7 +653,11 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
         await pilot.pause()
         time_rows = rows_of(screen.query_one("#time-table", DataTable))
         assert column(screen.query_one("#time-table", DataTable), 0) == [
-            "Case oversight", "Supervision sessions", "Countersigning", "Non-operational tasks"]
+            "Case oversight",
+            "Supervision sessions",
+            "Countersigning",
+            "Non-operational tasks",
+        ]
         spent = screen.spent
         assert [r[1] for r in time_rows] == [f"{c.minutes // 60}h {c.minutes % 60:02d}m" for c in spent.categories]
         assert column(screen.query_one("#delegated-table", DataTable), 0) == [d["title"] for d in delegated]
@@ -595,7 +675,9 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
 
 
 async def test_the_monthly_pack_shows_each_section(rich_demo):
-    escalations = raw(rich_demo, "SELECT id, text FROM team_notes WHERE kind = 'escalation' AND day > '2026-10-23' ORDER BY rowid")
+    escalations = raw(
+        rich_demo, "SELECT id, text FROM team_notes WHERE kind = 'escalation' AND day > '2026-10-23' ORDER BY rowid"
+    )
     answered = raw(rich_demo, "SELECT answers_id, text FROM team_notes WHERE kind = 'answer'")
     answers = {a["answers_id"]: a["text"] for a in answered}
     app, pilot, cm = await start(rich_demo, MonthlyScreen())
@@ -603,18 +685,24 @@ async def test_the_monthly_pack_shows_each_section(rich_demo):
         screen = app.screen
         got = rows_of(screen.query_one("#escalations-table", DataTable))
         assert [r[1] for r in got] == [e["text"] for e in escalations]
-        assert [r[2].split(": ", 1)[-1] for r in got] == [answers.get(e["id"], "awaiting an answer") for e in escalations]
-        assert column(screen.query_one("#learning-table", DataTable), 1) == ["Check licence conditions before a home visit"]
+        assert [r[2].split(": ", 1)[-1] for r in got] == [
+            answers.get(e["id"], "awaiting an answer") for e in escalations
+        ]
+        assert column(screen.query_one("#learning-table", DataTable), 1) == [
+            "Check licence conditions before a home visit"
+        ]
         assert column(screen.query_one("#near-table", DataTable), 1) == ["PSR nearly went to court without gatekeeping"]
         assert rows_of(screen.query_one("#actions-table", DataTable)) == [
-            ["23/11", "Book the MAPPA training", "open", "Kelly Green", "27/11/2026"]]
+            ["23/11", "Book the MAPPA training", "open", "Kelly Green", "27/11/2026"]
+        ]
         for as_of, col in ((date(2026, 10, 23), "before"), (TODAY, "percent")):
             for key, (cases, seen) in coverage_by_hand(rich_demo, as_of, 90).items():
                 assert grid_text(screen, "monthly-coverage", key, col) == pct(cases, seen), (as_of, key)
         assert grid_text(screen, "monthly-coverage", "ALL", "cases") == str(len(current_cases(rich_demo, TODAY)))
         assert screen.query_one("#monthly-body #spark-touch_point", Sparkline).data
         assert str(screen.query_one("#monthly-title", Static).render()) == (
-            "24/10–23/11/2026 · 2 escalations (1 open) · 1 learning · 1 near miss · 1 action")
+            "24/10–23/11/2026 · 2 escalations (1 open) · 1 learning · 1 near miss · 1 action"
+        )
     finally:
         await cm.__aexit__(None, None, None)
 
@@ -682,7 +770,16 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
         await pilot.press("r")
         await pilot.pause()
         if type(app.screen).__name__ == "ChoiceScreen":  # Aaron has an RPSS open too: take the one-to-one
-            await choose(pilot, str(next(n for n, (_v, label) in enumerate(app.screen.choices, 1) if "One-to-one" in label or "1:1" in label)))
+            await choose(
+                pilot,
+                str(
+                    next(
+                        n
+                        for n, (_v, label) in enumerate(app.screen.choices, 1)
+                        if "One-to-one" in label or "1:1" in label
+                    )
+                ),
+            )
         confirm = app.screen
         assert type(confirm).__name__ == "ConfirmScreen"
         assert "booked for Thu 26/11/2026 10:30" in str(confirm.query_one("#confirm-question").render())
@@ -692,7 +789,16 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
         await pilot.press("r")
         await pilot.pause()
         if type(app.screen).__name__ == "ChoiceScreen":
-            await choose(pilot, str(next(n for n, (_v, label) in enumerate(app.screen.choices, 1) if "One-to-one" in label or "1:1" in label)))
+            await choose(
+                pilot,
+                str(
+                    next(
+                        n
+                        for n, (_v, label) in enumerate(app.screen.choices, 1)
+                        if "One-to-one" in label or "1:1" in label
+                    )
+                ),
+            )
         await pilot.press("y")
         await pilot.pause()
         form = app.screen
@@ -700,10 +806,15 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
         await pilot.press("ctrl+s")  # no case, no summary: refused
         await pilot.pause()
         assert app.screen is form
-        assert "list the cases discussed or summarise the session" in str(form.query_one("#record-error", Label).render())
+        assert "list the cases discussed or summarise the session" in str(
+            form.query_one("#record-error", Label).render()
+        )
     finally:
         await cm.__aexit__(None, None, None)
-    held = raw(demo_copy, """SELECT sv.held_on FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
+    held = raw(
+        demo_copy,
+        """SELECT sv.held_on FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
                              WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND sv.scheduled_for = ?""",
-               ["2026-11-26T10:30:00Z"])  # fmt: skip
+        ["2026-11-26T10:30:00Z"],
+    )
     assert held == [{"held_on": None}]

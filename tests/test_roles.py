@@ -62,7 +62,9 @@ def test_a_caspo_can_neither_close_nor_reassign_an_alert(ctx, rules, two_teams):
     assert alert == {"status": "open", "assigned_to": None}
     assert rows(ctx.db, "SELECT id FROM oversight_entries") == []
     # The CASPO still notes it on the case (an entry on the case, not closing the alert).
-    decisions.record_oversight(caspo, crn=HIGH_CRN, outcome="guidance_given", discussed="Alert logged", decision="SPO told")
+    decisions.record_oversight(
+        caspo, crn=HIGH_CRN, outcome="guidance_given", discussed="Alert logged", decision="SPO told"
+    )
     assert row(ctx.db, "SELECT status FROM items WHERE id = ?", [two_teams["alert_a"]])["status"] == "open"
 
 
@@ -76,13 +78,21 @@ def test_a_caspos_entry_is_the_decision_of_the_spo_of_the_cases_team(ctx, rules,
     caspo_a = as_(ctx, rules, CASPO)
     assert caspo_a.decider["name"] == SPO  # not Aaron Atkinson, the first SPO alphabetically
     decisions.record_oversight(caspo_a, crn=HIGH_CRN, outcome="agreed", discussed="Plan", decision="Agreed")
-    credited = rows(ctx.db, "SELECT o.crn, d.name AS decider, e.name AS enterer FROM oversight_entries o "
-                            "JOIN staff d ON d.id = o.decided_by JOIN staff e ON e.id = o.entered_by ORDER BY o.crn")  # fmt: skip
-    assert credited == [{"crn": HIGH_CRN, "decider": SPO, "enterer": CASPO},
-                        {"crn": B_CRN, "decider": SPO_B, "enterer": CASPO_B}]  # fmt: skip
+    credited = rows(
+        ctx.db,
+        "SELECT o.crn, d.name AS decider, e.name AS enterer FROM oversight_entries o "
+        "JOIN staff d ON d.id = o.decided_by JOIN staff e ON e.id = o.entered_by ORDER BY o.crn",
+    )
+    assert credited == [
+        {"crn": HIGH_CRN, "decider": SPO, "enterer": CASPO},
+        {"crn": B_CRN, "decider": SPO_B, "enterer": CASPO_B},
+    ]
     # Each waits in its own SPO's queue as an entry to confirm, and only there.
-    confirms = rows(ctx.db, "SELECT i.crn, s.name FROM items i JOIN staff s ON s.id = i.assigned_to "
-                            "WHERE i.kind = 'confirm' AND i.status = 'open' ORDER BY i.crn")  # fmt: skip
+    confirms = rows(
+        ctx.db,
+        "SELECT i.crn, s.name FROM items i JOIN staff s ON s.id = i.assigned_to "
+        "WHERE i.kind = 'confirm' AND i.status = 'open' ORDER BY i.crn",
+    )
     assert confirms == [{"crn": HIGH_CRN, "name": SPO}, {"crn": B_CRN, "name": SPO_B}]
     spo_b = as_(ctx, rules, SPO_B)
     assert [e.row.crn for e in build_queue(spo_b, kind="confirm")] == [B_CRN]
@@ -91,21 +101,35 @@ def test_a_caspos_entry_is_the_decision_of_the_spo_of_the_cases_team(ctx, rules,
 
 def test_the_spo_confirms_or_corrects_and_only_the_named_spo_can(ctx, rules, two_teams):
     caspo = as_(ctx, rules, CASPO)
-    first = decisions.record_oversight(caspo, crn=HIGH_CRN, outcome="agreed", discussed="Plan", decision="Weekly contact")
+    first = decisions.record_oversight(
+        caspo, crn=HIGH_CRN, outcome="agreed", discussed="Plan", decision="Weekly contact"
+    )
     second = decisions.record_oversight(caspo, crn=HIGH_CRN, outcome="agreed", discussed="Plan", decision="Wrong")
-    confirm_1, confirm_2 = (row(ctx.db, "SELECT item_id FROM confirms WHERE oversight_id = ?", [r.oversight_id])["item_id"]
-                            for r in (first, second))  # fmt: skip
+    confirm_1, confirm_2 = (
+        row(ctx.db, "SELECT item_id FROM confirms WHERE oversight_id = ?", [r.oversight_id])["item_id"]
+        for r in (first, second)
+    )
     with pytest.raises(NotAllowed, match=f"only {SPO}, in whose name it was entered"):
         decisions.confirm_entry(as_(ctx, rules, SPO_B), confirm_1)
     decisions.confirm_entry(ctx, confirm_1)
     fixed = decisions.correct_entry(ctx, confirm_2, outcome="guidance_given", discussed="Plan", decision="Fortnightly")
     assert row(ctx.db, "SELECT status FROM items WHERE id = ?", [confirm_1])["status"] == "closed"
     assert row(ctx.db, "SELECT confirmed_by FROM confirms WHERE item_id = ?", [confirm_1])["confirmed_by"] == "spo-0001"
-    new = row(ctx.db, "SELECT supersedes_id, decided_by, entered_by, decision FROM oversight_entries WHERE id = ?",
-              [fixed.oversight_id])  # fmt: skip
-    assert new == {"supersedes_id": second.oversight_id, "decided_by": "spo-0001", "entered_by": "spo-0001",
-                   "decision": "Fortnightly"}  # fmt: skip
-    assert row(ctx.db, "SELECT corrected_by FROM confirms WHERE item_id = ?", [confirm_2])["corrected_by"] == fixed.oversight_id
+    new = row(
+        ctx.db,
+        "SELECT supersedes_id, decided_by, entered_by, decision FROM oversight_entries WHERE id = ?",
+        [fixed.oversight_id],
+    )
+    assert new == {
+        "supersedes_id": second.oversight_id,
+        "decided_by": "spo-0001",
+        "entered_by": "spo-0001",
+        "decision": "Fortnightly",
+    }
+    assert (
+        row(ctx.db, "SELECT corrected_by FROM confirms WHERE item_id = ?", [confirm_2])["corrected_by"]
+        == fixed.oversight_id
+    )
     assert rows(ctx.db, "SELECT id FROM items WHERE kind = 'confirm' AND status = 'open'") == []
 
 
@@ -131,8 +155,13 @@ def test_the_queue_counts_and_search_are_the_acting_persons_team(ctx, rules, two
 
 def cli(tmp_path, *args):
     env = {**os.environ, "SPO_TUI_TODAY": NOW.date().isoformat(), "SPO_TUI_RULES": str(tmp_path / "none.toml")}
-    return subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(tmp_path / "t.db"), *args],
-                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "spo_tui", "--db", str(tmp_path / "t.db"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_queue_team_on_the_command_line(ctx, rules, two_teams, tmp_path):
@@ -145,7 +174,9 @@ def test_queue_team_on_the_command_line(ctx, rules, two_teams, tmp_path):
     assert {i["crn"] for i in items if i["crn"]} == {B_CRN}
     refused = cli(tmp_path, "--as", SPO_B, "queue", "--team", "all")
     assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr.strip().splitlines() == [f"spo-tui: only a PDU head sees every team's queue; {SPO_B} is SPO in Team B"]
+    assert refused.stderr.strip().splitlines() == [
+        f"spo-tui: only a PDU head sees every team's queue; {SPO_B} is SPO in Team B"
+    ]
     every = json.loads(cli(tmp_path, "--as", HEAD, "queue", "--json", "--team", "all").stdout)
     assert {i["team"] for i in every} == {"Team A", "Team B"}
     one = json.loads(cli(tmp_path, "--as", HEAD, "queue", "--json", "--team", "Team A").stdout)
@@ -160,8 +191,11 @@ def test_queue_team_on_the_command_line(ctx, rules, two_teams, tmp_path):
     assert cli(tmp_path, "add", "task", "--title", "After a choice", "--category", "other").returncode == 0
     db = open_db(tmp_path / "t.db")
     try:
-        added = rows(db, "SELECT i.title, s.name FROM audit_log a JOIN staff s ON s.id = a.actor_id "
-                         "JOIN items i ON i.id = a.entity_id WHERE a.action = 'add_task' ORDER BY a.id")  # fmt: skip
+        added = rows(
+            db,
+            "SELECT i.title, s.name FROM audit_log a JOIN staff s ON s.id = a.actor_id "
+            "JOIN items i ON i.id = a.entity_id WHERE a.action = 'add_task' ORDER BY a.id",
+        )
     finally:
         db.close()
     # (with nothing remembered, a login linked to several acts as its first SPO link)
@@ -195,11 +229,13 @@ async def test_a_caspo_pressing_an_spo_key_is_told_why_and_nothing_is_written(te
         await pilot.pause()
         await pilot.press("t")  # from the CASPO's admin home to the queue
         await pilot.pause()
-        for item, key, why in (("sbar_a", "i", "Only an SPO can ask for more information on an SBAR"),
-                               ("sbar_a", "e", "Only an SPO can escalate an SBAR"),
-                               ("sbar_a", "d", "Only an SPO can decide an SBAR"),
-                               ("countersign", "s", "Only an SPO can countersign"),
-                               ("alert_a", "d", "Only an SPO can close an immediate-risk alert")):  # fmt: skip
+        for item, key, why in (
+            ("sbar_a", "i", "Only an SPO can ask for more information on an SBAR"),
+            ("sbar_a", "e", "Only an SPO can escalate an SBAR"),
+            ("sbar_a", "d", "Only an SPO can decide an SBAR"),
+            ("countersign", "s", "Only an SPO can countersign"),
+            ("alert_a", "d", "Only an SPO can close an immediate-risk alert"),
+        ):
             await _select(app, pilot, team_file[item])
             app.clear_notifications()
             await pilot.press(key)
@@ -210,7 +246,9 @@ async def test_a_caspo_pressing_an_spo_key_is_told_why_and_nothing_is_written(te
         await _select(app, pilot, team_file["sbar_a"])
         footer = " ".join(k.description for k in app.screen.query("FooterKey"))
         assert "Decide (SPO)" in footer and "Escalate (SPO)" in footer and "Book (SPO)" not in footer
-        assert app.sub_title.startswith(f"{CASPO} (CASPO, Team A) for {SPO} · Mon 23/11/2026 · switch: spo-tui staff use NAME")
+        assert app.sub_title.startswith(
+            f"{CASPO} (CASPO, Team A) for {SPO} · Mon 23/11/2026 · switch: spo-tui staff use NAME"
+        )
     db = open_db(db_path(tmp_path))
     try:
         assert rows(db, "SELECT COUNT(*) AS n FROM oversight_entries") == [{"n": 0}]
@@ -255,7 +293,9 @@ async def test_the_caspos_form_names_the_spo_and_the_spo_confirms_with_one_key(t
     db = open_db(db_path(tmp_path))
     try:
         assert row(db, "SELECT status FROM items WHERE id = ?", [confirm])["status"] == "closed"
-        done = row(db, "SELECT s.name FROM confirms c JOIN staff s ON s.id = c.confirmed_by WHERE c.item_id = ?", [confirm])
+        done = row(
+            db, "SELECT s.name FROM confirms c JOIN staff s ON s.id = c.confirmed_by WHERE c.item_id = ?", [confirm]
+        )
         assert done["name"] == SPO_B
     finally:
         db.close()
@@ -268,8 +308,10 @@ async def test_a_po_is_not_offered_the_supervision_planner_or_the_team_dashboard
         assert type(app.screen).__name__ == "TodayScreen"
         offered = [c.title for c in app.get_system_commands(app.screen)]
         assert not any(t.startswith(("Supervision (p)", "Team (o)")) for t in offered)
-        for key, why in (("p", "Only an SPO or a CASPO or a PDU head can open the supervision planner"),
-                         ("o", "Only an SPO or a CASPO or a PDU head can open the team and coverage dashboard")):  # fmt: skip
+        for key, why in (
+            ("p", "Only an SPO or a CASPO or a PDU head can open the supervision planner"),
+            ("o", "Only an SPO or a CASPO or a PDU head can open the team and coverage dashboard"),
+        ):
             app.clear_notifications()
             await pilot.press(key)
             await pilot.pause()

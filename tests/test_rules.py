@@ -6,8 +6,8 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from conftest import HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, rows, staff_id
+
 from spo_tui.config import load_rules
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.rules import (
@@ -26,10 +26,13 @@ from spo_tui.services import decisions, intake, refresh
 
 
 def case(**changes) -> CaseFacts:
-    base = dict(
-        crn="A111111", rosh=RoSH.LOW, sentence_type=SentenceType.COMMUNITY_ORDER,
-        sentence_start=date(2026, 11, 10), sentence_end=None,
-    )  # fmt: skip
+    base = {
+        "crn": "A111111",
+        "rosh": RoSH.LOW,
+        "sentence_type": SentenceType.COMMUNITY_ORDER,
+        "sentence_start": date(2026, 11, 10),
+        "sentence_end": None,
+    }
     return CaseFacts(**{**base, **changes})
 
 
@@ -100,7 +103,9 @@ def test_termination_touch_point_is_28_days_before_the_end(rules):
 def test_registration_review_due_within_the_lookahead_is_a_touch_point(rules):
     facts = case(last_oversight=date(2026, 11, 11), flags=(("ADVP", date(2026, 11, 30)), ("RCPR", date(2027, 2, 1))))
     work = calendar_touch_points(facts, TODAY, rules)
-    assert [(w.reason, w.due, w.title) for w in work] == [("flag_review", date(2026, 11, 30), "Review ADVP registration")]
+    assert [(w.reason, w.due, w.title) for w in work] == [
+        ("flag_review", date(2026, 11, 30), "Review ADVP registration")
+    ]
 
 
 # --- Touch points through the services -----------------------------------------------------------
@@ -119,8 +124,18 @@ def test_refresh_puts_the_due_touch_points_and_supervision_in_the_queue(ctx):
     created = refresh.refresh_due_work(ctx)
     assert created == 7
     assert open_touch_points(ctx.db, HIGH_CRN) == [
-        {"title": "First touch point after commencement", "due": "2026-08-22", "status": "open", "reason": "commencement"},
-        {"title": "Quarterly review (high/very high RoSH)", "due": "2026-11-01", "status": "open", "reason": "quarterly"},
+        {
+            "title": "First touch point after commencement",
+            "due": "2026-08-22",
+            "status": "open",
+            "reason": "commencement",
+        },
+        {
+            "title": "Quarterly review (high/very high RoSH)",
+            "due": "2026-11-01",
+            "status": "open",
+            "reason": "quarterly",
+        },
     ]
     assert [r["reason"] for r in open_touch_points(ctx.db, LOW_CRN)] == ["commencement"]
     supervision = rows(
@@ -149,7 +164,8 @@ def test_refresh_is_idempotent(ctx):
 def test_a_waived_touch_point_is_not_created_again(ctx):
     refresh.refresh_due_work(ctx)
     tp = ctx.db.execute(
-        "SELECT i.id FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.crn = ? AND t.reason = 'commencement'", [LOW_CRN]
+        "SELECT i.id FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.crn = ? AND t.reason = 'commencement'",
+        [LOW_CRN],
     ).fetchone()[0]
     decisions.waive_touch_point(ctx, tp, "seen at the allocation meeting")
     assert refresh.refresh_due_work(ctx) == 0
@@ -210,7 +226,9 @@ def test_the_same_risk_is_no_change(ctx):
 
 
 def pp(role="PO", last=None, rpss=()):
-    return PractitionerFacts(staff_id="s1", name="Pat Officer", role=role, last_one_to_one=last, rpss_dates_last_year=rpss)
+    return PractitionerFacts(
+        staff_id="s1", name="Pat Officer", role=role, last_one_to_one=last, rpss_dates_last_year=rpss
+    )
 
 
 def one_to_one(work):
@@ -228,7 +246,9 @@ def test_one_to_one_three_weeks_ago_is_not_yet_due_for_a_po(rules):
 
 @pytest.mark.parametrize("role", ["PQiP", "NQO"])
 def test_new_practitioners_are_seen_every_four_weeks(rules, role):
-    assert one_to_one(supervision_due(pp(role=role, last=TODAY - timedelta(weeks=3)), TODAY, rules)) == [TODAY + timedelta(weeks=1)]
+    assert one_to_one(supervision_due(pp(role=role, last=TODAY - timedelta(weeks=3)), TODAY, rules)) == [
+        TODAY + timedelta(weeks=1)
+    ]
 
 
 def test_a_practitioner_never_supervised_is_due_today(rules):
@@ -239,7 +259,9 @@ def test_a_practitioner_never_supervised_is_due_today(rules):
 
 def test_rpss_is_four_a_year_spaced_a_quarter_apart(rules):
     def rpss(dates):
-        return [(w.due, w.title) for w in supervision_due(pp(last=TODAY, rpss=dates), TODAY, rules) if w.reason == "rpss"]
+        return [
+            (w.due, w.title) for w in supervision_due(pp(last=TODAY, rpss=dates), TODAY, rules) if w.reason == "rpss"
+        ]
 
     assert rpss(()) == [(TODAY, "RPSS with Pat Officer (0 of 4 this year)")]
     thirteen_weeks_ago = TODAY - timedelta(weeks=13)
@@ -251,9 +273,12 @@ def test_rpss_is_four_a_year_spaced_a_quarter_apart(rules):
 def test_holding_a_one_to_one_moves_the_next_one_six_weeks_on(ctx):
     refresh.refresh_due_work(ctx)
     item = ctx.db.execute(
-        "SELECT s.item_id FROM supervision s WHERE s.kind = 'one_to_one' AND s.practitioner_id = ?", [staff_id(ctx.db, PO)]
+        "SELECT s.item_id FROM supervision s WHERE s.kind = 'one_to_one' AND s.practitioner_id = ?",
+        [staff_id(ctx.db, PO)],
     ).fetchone()[0]
-    decisions.record_oversight(ctx, item_id=item, outcome="guidance_given", discussed="Caseload and wellbeing", decision="Carry on")
+    decisions.record_oversight(
+        ctx, item_id=item, outcome="guidance_given", discussed="Caseload and wellbeing", decision="Carry on"
+    )
     assert ctx.db.execute("SELECT held_on FROM supervision WHERE item_id = ?", [item]).fetchone()[0] == "2026-11-23"
     # Three days before the six weeks are up, the next one-to-one comes due on 4 January.
     later = dataclasses.replace(ctx, clock=fixed_clock(datetime(2027, 1, 1, 9, 0, tzinfo=UTC)))
@@ -270,9 +295,15 @@ def test_holding_a_one_to_one_moves_the_next_one_six_weeks_on(ctx):
 
 
 def test_merge_config_replaces_values_and_keeps_the_rest():
-    base = {"touch_points": {"first_within_days": 21, "quarterly_months": 3}, "urgency": {"kind": {"task": 5, "sbar": 30}}}
+    base = {
+        "touch_points": {"first_within_days": 21, "quarterly_months": 3},
+        "urgency": {"kind": {"task": 5, "sbar": 30}},
+    }
     merged = merge_config(base, {"touch_points": {"first_within_days": 14}, "urgency": {"kind": {"task": 50}}})
-    assert merged == {"touch_points": {"first_within_days": 14, "quarterly_months": 3}, "urgency": {"kind": {"task": 50, "sbar": 30}}}
+    assert merged == {
+        "touch_points": {"first_within_days": 14, "quarterly_months": 3},
+        "urgency": {"kind": {"task": 50, "sbar": 30}},
+    }
     assert base["touch_points"]["first_within_days"] == 21  # the base is not changed
 
 
@@ -309,7 +340,9 @@ def test_a_broken_rules_file_is_reported(tmp_path):
 def test_a_mistyped_number_in_the_rules_is_reported(tmp_path):
     path = tmp_path / "typo.toml"
     path.write_text('[supervision]\none_to_one_weeks = "six"\n')
-    with pytest.raises(ValidationError, match=r"rules: \[supervision\] one_to_one_weeks must be a whole number, not 'six'"):
+    with pytest.raises(
+        ValidationError, match=r"rules: \[supervision\] one_to_one_weeks must be a whole number, not 'six'"
+    ):
         load_rules(override=path)
 
 
@@ -364,7 +397,8 @@ def test_psr_is_due_one_working_day_before_court(rules, court, due):
 def test_a_psr_through_the_service_is_due_the_thursday_before_a_bank_holiday_monday_court(ctx):
     result = intake.add_countersign(ctx, HIGH_CRN, "PSR", PO, court_date="04/01/2027")
     row = ctx.db.execute(
-        "SELECT i.due, c.court_date, c.state FROM items i JOIN countersigns c ON c.item_id = i.id WHERE i.id = ?", [result.item_id]
+        "SELECT i.due, c.court_date, c.state FROM items i JOIN countersigns c ON c.item_id = i.id WHERE i.id = ?",
+        [result.item_id],
     ).fetchone()
     assert row == ("2026-12-31", "2027-01-04", "AWAITING_COUNTERSIGN")
 

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, insert_spo, ui_team
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, insert_spo, ui_team
 from spo_tui.domain.rules import Rules, merge_config
 from spo_tui.domain.urgency import ItemFacts, explain, sort_key
 from spo_tui.domain.vocab import CountersignKind, ItemKind, RoSH, SbarUrgency
@@ -47,8 +47,19 @@ def days(n: int) -> date:
 PLAIN = {name: name for name in scoring.QUEUE_COLUMNS}
 
 #: The weights that are single numbers (the rest are tables keyed by kind, RoSH, level, urgency).
-NUMBERS = ("overdue", "overdue_per_day", "overdue_max_days", "due_today", "due_tomorrow", "due_soon", "due_soon_days",
-           "age_per_day", "age_max", "psr_court_soon", "psr_court_soon_days")  # fmt: skip
+NUMBERS = (
+    "overdue",
+    "overdue_per_day",
+    "overdue_max_days",
+    "due_today",
+    "due_tomorrow",
+    "due_soon",
+    "due_soon_days",
+    "age_per_day",
+    "age_max",
+    "psr_court_soon",
+    "psr_court_soon_days",
+)
 TABLES = ("kind", "rosh", "mappa_level", "sbar_urgency")
 
 
@@ -100,20 +111,29 @@ def generated_weights(shipped: dict) -> st.SearchStrategy[dict]:
         key: st.dictionaries(st.sampled_from(sorted(shipped[key])), st.integers(0, 120), max_size=len(shipped[key]))
         for key in TABLES
     }
-    time_critical = st.fixed_dictionaries({
-        "points": st.integers(0, 3000),
-        "sbar_urgency": st.lists(st.sampled_from([u.value for u in SbarUrgency]), unique=True),
-        "psr_court_within_working_days": st.integers(0, 4),
-        "deadline_today": st.lists(st.sampled_from([k.value for k in ItemKind]), unique=True),
-    })  # fmt: skip
-    return st.fixed_dictionaries({**numbers, **tables, "catch_up": st.integers(-3000, 0), "time_critical": time_critical})
+    time_critical = st.fixed_dictionaries(
+        {
+            "points": st.integers(0, 3000),
+            "sbar_urgency": st.lists(st.sampled_from([u.value for u in SbarUrgency]), unique=True),
+            "psr_court_within_working_days": st.integers(0, 4),
+            "deadline_today": st.lists(st.sampled_from([k.value for k in ItemKind]), unique=True),
+        }
+    )
+    return st.fixed_dictionaries(
+        {**numbers, **tables, "catch_up": st.integers(-3000, 0), "time_critical": time_critical}
+    )
 
 
 def test_the_property_test_covers_every_fact_and_every_weight(rules):
     """If a fact or a weight is added to the domain, the property below must learn about it."""
     assert set(scoring.QUEUE_COLUMNS) == {f.name for f in dataclasses.fields(ItemFacts)} - {"id"}
     assert set(rules.urgency) == set(NUMBERS) | set(TABLES) | {"catch_up", "time_critical"}
-    assert set(rules.urgency["time_critical"]) == {"points", "sbar_urgency", "psr_court_within_working_days", "deadline_today"}
+    assert set(rules.urgency["time_critical"]) == {
+        "points",
+        "sbar_urgency",
+        "psr_court_within_working_days",
+        "deadline_today",
+    }
     assert all(isinstance(rules.urgency[key], int) for key in NUMBERS)
     assert all(isinstance(rules.urgency[key], dict) for key in TABLES)
 
@@ -189,8 +209,16 @@ def test_the_sql_score_counts_each_reason_like_explain(rules):
     finally:
         conn.close()
     assert scores == [explain(item, TODAY, rules.urgency).score for item in samples]
-    assert scores == [1108, 5 + 80 + 10, 1000 + 20 + 8 + 30 + 25 + 40, 20 + 4, 20 + 4, 1000 + 15 + 15, -1000 + 20 + 80 + 20,
-                      1000 + 30 + 25]
+    assert scores == [
+        1108,
+        5 + 80 + 10,
+        1000 + 20 + 8 + 30 + 25 + 40,
+        20 + 4,
+        20 + 4,
+        1000 + 15 + 15,
+        -1000 + 20 + 80 + 20,
+        1000 + 30 + 25,
+    ]
 
 
 # --- The store: stored scores and the queue's order ------------------------------------------------
@@ -212,8 +240,11 @@ def assert_stored_scores_right(ctx) -> None:
     ids = [r[0] for r in ctx.db.execute("SELECT id FROM items WHERE status <> 'closed'")]
     stored = queries.queue_rows_by_id(ctx.db, ctx.today, ids, "i.urgency")
     assert len(stored) == len(ids)
-    wrong = [(r.id, r.title, r.score, explain(facts(r), ctx.today, ctx.rules.urgency).score) for r in stored
-             if r.score != explain(facts(r), ctx.today, ctx.rules.urgency).score]  # fmt: skip
+    wrong = [
+        (r.id, r.title, r.score, explain(facts(r), ctx.today, ctx.rules.urgency).score)
+        for r in stored
+        if r.score != explain(facts(r), ctx.today, ctx.rules.urgency).score
+    ]
     assert wrong == []
 
 
@@ -233,7 +264,9 @@ def checked_queue(ctx, *, stored: bool = True, **kw) -> list[str]:
 def psr_csv(tmp_path: Path, court: str) -> Path:
     """A countersign extract naming the PSR added today by Pat Officer on the high case."""
     path = tmp_path / "countersign.csv"
-    path.write_text(f"crn,kind,author,submitted,court_date\n{HIGH_CRN},PSR,{PO},{TODAY:%d/%m/%Y},{court}\n", encoding="utf-8")
+    path.write_text(
+        f"crn,kind,author,submitted,court_date\n{HIGH_CRN},PSR,{PO},{TODAY:%d/%m/%Y},{court}\n", encoding="utf-8"
+    )
     return path
 
 
@@ -304,7 +337,13 @@ def test_each_fact_changed_alone_is_rescored(ctx, change, moved):
         "psr_soon": intake.add_countersign(ctx, LOW_CRN, "PSR", PSO, court_date=days(1)).item_id,
         "task": intake.add_task(ctx, "Order chairs", "other", due=days(10)).item_id,
     }
-    params = {**ids, "low": LOW_CRN, "high": HIGH_CRN, "tomorrow": days(1).isoformat(), "yesterday": days(-1).isoformat()}
+    params = {
+        **ids,
+        "low": LOW_CRN,
+        "high": HIGH_CRN,
+        "tomorrow": days(1).isoformat(),
+        "yesterday": days(-1).isoformat(),
+    }
     checked_queue(ctx)
 
     def stored_score() -> int:
@@ -393,9 +432,12 @@ def read_only(monkeypatch):
             p.chmod(0o500 if p.is_dir() else 0o400)
         # Root may write anything whatever the mode, so open_db's check is told the truth as it would be.
         monkeypatch.setattr(
-            os, "access",
-            lambda p, mode, *a, **kw: False if mode == os.W_OK and str(p) in blocked else real_access(p, mode, *a, **kw),
-        )  # fmt: skip
+            os,
+            "access",
+            lambda p, mode, *a, **kw: (
+                False if mode == os.W_OK and str(p) in blocked else real_access(p, mode, *a, **kw)
+            ),
+        )
 
     yield make
     for p, mode in reversed(changed):
@@ -466,7 +508,9 @@ def test_a_database_from_migration_0005_gets_its_items_scored_on_the_first_read(
         old.before_commit = None  # that version kept no scores
         intake.add_staff(ctx, PO, "PO")
         intake.add_staff(ctx, PSO, "PSO")
-        intake.add_case(ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", mappa_category=2, mappa_level=1)
+        intake.add_case(
+            ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", mappa_category=2, mappa_level=1
+        )
         intake.add_case(ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10")
         made = [
             intake.add_task(ctx, "Fix the lock", "buildings", due=days(-2)).item_id,
@@ -517,7 +561,9 @@ def test_pages_put_together_are_the_whole_queue(ctx, busy_queue):
     whole = checked_queue(ctx)
     assert len(whole) == len(busy_queue)
     for size in (1, 4, 7, len(whole), len(whole) + 5):
-        pages = [[e.id for e in build_queue(ctx, limit=size, offset=start)] for start in range(0, len(whole) + size, size)]
+        pages = [
+            [e.id for e in build_queue(ctx, limit=size, offset=start)] for start in range(0, len(whole) + size, size)
+        ]
         assert [len(p) for p in pages if p][:-1] == [size] * (len([p for p in pages if p]) - 1)
         assert [i for page in pages for i in page] == whole
     tps = checked_queue(ctx, kind="touch_point")
@@ -527,7 +573,7 @@ def test_pages_put_together_are_the_whole_queue(ctx, busy_queue):
 
 def test_search_matches_crn_name_practitioner_and_title_in_any_case(ctx, busy_queue):
     whole = checked_queue(ctx)
-    on = {key: item for key, item in busy_queue.items()}
+    on = dict(busy_queue.items())
 
     def found(text: str, **kw) -> list[str]:
         return [e.id for e in build_queue(ctx, search=text, **kw)]

@@ -4,13 +4,11 @@ readable colours in both themes, plain words and UK dates, the terminal's title,
 from __future__ import annotations
 
 import pytest
+from conftest import read_rows as rows
+from test_today import make_app, select_item, team_db
 from textual.geometry import Region
 
-from conftest import read_rows as rows
-from test_today import make_app, select_item, team_db  # noqa: F401 - team_db is a fixture
-
 from spo_tui.widgets.queue_summary import QueueSummary
-
 
 # --- Colours: WCAG contrast of what is drawn ---------------------------------------------------------
 
@@ -49,7 +47,7 @@ async def test_at_120_columns_the_queue_shows_name_and_practitioner_and_the_titl
         await pilot.pause()
         table = app.screen.query_one("#queue")
         assert table.shown_labels() == ["Kind", "Due", "RoSH", "CRN", "Title", "Name", "PP"]
-        title_width = dict((table.columns[i].label, w) for i, w in table.layout_for(table.size.width))["Title"]
+        title_width = {table.columns[i].label: w for i, w in table.layout_for(table.size.width)}["Title"]
         assert title_width >= 36
         await select_item(app, pilot, ids["sbar"])
         drawn = "\n".join(strip.text for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height)))
@@ -63,7 +61,7 @@ async def test_on_a_wide_terminal_the_title_is_not_cut_at_28_characters(team_db)
     async with app.run_test(size=(220, 40)) as pilot:
         await pilot.pause()
         table = app.screen.query_one("#queue")
-        widths = dict((table.columns[i].label, w) for i, w in table.layout_for(table.size.width))
+        widths = {table.columns[i].label: w for i, w in table.layout_for(table.size.width)}
         assert widths["Title"] > 45 and "PP" in widths
 
 
@@ -73,10 +71,21 @@ async def test_the_counts_line_wraps_between_counts_instead_of_being_cut(team_db
     async with app.run_test(size=(80, 30)) as pilot:
         await pilot.pause()
         summary = app.screen.query_one(QueueSummary)
-        summary.show({"alert": (2, 0), "sbar": (6, 1), "touch_point": (44, 16), "countersign": (23, 7),
-                      "task": (10, 1), "action": (6, 2), "supervision": (3, 3)})  # fmt: skip
+        summary.show(
+            {
+                "alert": (2, 0),
+                "sbar": (6, 1),
+                "touch_point": (44, 16),
+                "countersign": (23, 7),
+                "task": (10, 1),
+                "action": (6, 2),
+                "supervision": (3, 3),
+            }
+        )
         await pilot.pause()
-        lines = [strip.text.rstrip() for strip in summary.render_lines(Region(0, 0, summary.size.width, summary.size.height))]
+        lines = [
+            strip.text.rstrip() for strip in summary.render_lines(Region(0, 0, summary.size.width, summary.size.height))
+        ]
         assert summary.size.height == len(lines) >= 2
         text = "\n".join(lines)
         assert "Actions 6 (2 overdue)" in text and "Supervision 3 (3 overdue)" in text
@@ -217,7 +226,9 @@ async def test_a_countersign_item_says_its_state_in_words_and_a_return_is_record
         assert any("Returned for rework" in str(n.message) for n in app._notifications)
     assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]  # the national value stays
     # Returned work waits on its author (the Waiting view), in words, not closed as "REJECTED".
-    assert rows(path, "SELECT status, waiting_on FROM items WHERE id = ?", [ids["countersign"]]) == [("waiting", "Pat Officer")]
+    assert rows(path, "SELECT status, waiting_on FROM items WHERE id = ?", [ids["countersign"]]) == [
+        ("waiting", "Pat Officer")
+    ]
 
 
 def test_an_old_rejected_note_is_shown_in_words():
@@ -332,7 +343,7 @@ async def test_b_on_an_sbar_already_booked_asks_before_moving_it(team_db):
 
 from datetime import date  # noqa: E402
 
-from test_rhythm_screens import demo_copy, rich_demo, start  # noqa: E402,F401 - fixtures
+from test_rhythm_screens import demo_copy, rich_demo, start  # noqa: E402 - fixtures
 
 from spo_tui.screens.protected_hour import ProtectedHourScreen  # noqa: E402
 from spo_tui.screens.supervision import SupervisionScreen  # noqa: E402
@@ -356,7 +367,10 @@ async def test_a_second_t_on_a_not_seen_case_says_it_has_a_touch_point(demo_copy
         assert any(f"{crn} already has an open touch point" in m for m in _said(app))
     finally:
         await cm.__aexit__(None, None, None)
-    assert len(rows(demo_copy, "SELECT id FROM items WHERE crn = ? AND kind = 'touch_point' AND status = 'open'", [crn])) == 1
+    assert (
+        len(rows(demo_copy, "SELECT id FROM items WHERE crn = ? AND kind = 'touch_point' AND status = 'open'", [crn]))
+        == 1
+    )
 
 
 async def test_d_on_a_free_protected_hour_slot_says_it_is_free(demo_copy):
@@ -454,5 +468,6 @@ async def test_an_agreed_actions_owner_completes_to_a_staff_name(team_db):
         await pilot.press(*"fri", "ctrl+s")
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
-    assert rows(path, "SELECT s.name FROM items i JOIN actions a ON a.item_id = i.id JOIN staff s ON s.id = a.owner_id") \
-        == [("Pat Officer",)]
+    assert rows(
+        path, "SELECT s.name FROM items i JOIN actions a ON a.item_id = i.id JOIN staff s ON s.id = a.owner_id"
+    ) == [("Pat Officer",)]

@@ -3,7 +3,7 @@ new SBAR starts on that case, raised by its practitioner."""
 
 from __future__ import annotations
 
-from test_admin_screen import make_app, read_rows, team_db  # noqa: F401 - team_db is a fixture
+from test_admin_screen import make_app, read_rows, team_db
 
 
 async def test_e_starts_from_the_highlighted_case_and_saves_the_correction(team_db):

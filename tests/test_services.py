@@ -6,8 +6,24 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from conftest import (
+    BM,
+    CASPO,
+    HIGH_CRN,
+    LOW_CRN,
+    NOW,
+    PO,
+    PSO,
+    SAO,
+    SPO,
+    fixed_clock,
+    insert_spo,
+    row,
+    rows,
+    snapshot,
+    staff_id,
+)
 
-from conftest import BM, CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, SAO, SPO, fixed_clock, insert_spo, row, rows, snapshot, staff_id
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.services import decisions, intake, refresh
 from spo_tui.services.context import make_context
@@ -21,14 +37,20 @@ def work(ctx) -> dict[str, str]:
     """One open item of each kind the SPO acts on, keyed by kind."""
     return {
         "sbar": intake.raise_sbar(
-            ctx, HIGH_CRN, PO, "Disclosed new relationship", "Index offence DA", "Risk to new partner may be raised",
-            "Consider a DVDS referral", urgency="soon",
+            ctx,
+            HIGH_CRN,
+            PO,
+            "Disclosed new relationship",
+            "Index offence DA",
+            "Risk to new partner may be raised",
+            "Consider a DVDS referral",
+            urgency="soon",
         ).item_id,
         "touch_point": intake.add_touch_point(ctx, LOW_CRN, "2026-11-30", "New information from police").item_id,
         "countersign": intake.add_countersign(ctx, HIGH_CRN, "OASYS", PO).item_id,
         "task": intake.add_task(ctx, "Broken heating in reception", "buildings").item_id,
         "alert": intake.add_alert(ctx, LOW_CRN, "arrest", "Arrested for criminal damage").item_id,
-    }  # fmt: skip
+    }
 
 
 def item_state(ctx, item_id) -> dict:
@@ -42,7 +64,7 @@ def oversight(ctx, entry_id) -> dict:
     return row(ctx.db, "SELECT * FROM oversight_entries WHERE id = ?", [entry_id])
 
 
-SBAR = dict(situation="S", background="B", assessment="A", recommendation="R")
+SBAR = {"situation": "S", "background": "B", "assessment": "A", "recommendation": "R"}
 
 
 # --- Bad input is refused with a clear message and nothing is written ----------------------------
@@ -51,196 +73,260 @@ SBAR = dict(situation="S", background="B", assessment="A", recommendation="R")
 REFUSALS = {
     "unknown CRN": (
         lambda c, w: intake.raise_sbar(c, "Z999999", PO, *SBAR.values()),
-        ValidationError, "no case with CRN Z999999",
+        ValidationError,
+        "no case with CRN Z999999",
     ),
     "CRN too short": (
         lambda c, w: intake.raise_sbar(c, "12345", PO, *SBAR.values()),
-        ValidationError, "'12345' is not a CRN: expected one letter and six digits, e.g. X123456",
+        ValidationError,
+        "'12345' is not a CRN: expected one letter and six digits, e.g. X123456",
     ),
     "CRN with two letters": (
         lambda c, w: intake.add_case(c, "XX12345", "Cy", PO, "LOW", "LICENCE", "2026-11-01"),
-        ValidationError, "'XX12345' is not a CRN: expected one letter and six digits",
+        ValidationError,
+        "'XX12345' is not a CRN: expected one letter and six digits",
     ),
     "duplicate CRN": (
         lambda c, w: intake.add_case(c, HIGH_CRN.lower(), "Cy", PO, "LOW", "LICENCE", "2026-11-01"),
-        ValidationError, "a case with CRN X123456 already exists",
+        ValidationError,
+        "a case with CRN X123456 already exists",
     ),
     "unknown RoSH": (
         lambda c, w: intake.add_case(c, "A111111", "Cy", PO, "extreme", "LICENCE", "2026-11-01"),
-        ValidationError, "unknown rosh 'extreme': expected one of LOW, MEDIUM, HIGH, VERY_HIGH",
+        ValidationError,
+        "unknown rosh 'extreme': expected one of LOW, MEDIUM, HIGH, VERY_HIGH",
     ),
     "unknown RoSH on update": (
         lambda c, w: intake.update_case_risk(c, HIGH_CRN, rosh="extreme"),
-        ValidationError, "unknown rosh 'extreme'",
+        ValidationError,
+        "unknown rosh 'extreme'",
     ),
     "end before start": (
         lambda c, w: intake.add_case(c, "A111111", "Cy", PO, "LOW", "LICENCE", "01/02/2026", sentence_end="2026-01-01"),
-        ValidationError, "sentence end 01/01/2026 is before its start 01/02/2026",
+        ValidationError,
+        "sentence end 01/01/2026 is before its start 01/02/2026",
     ),
     "unknown practitioner": (
         lambda c, w: intake.add_case(c, "A111111", "Cy", "Nobody Known", "LOW", "LICENCE", "2026-11-01"),
-        ValidationError, "no staff member called 'Nobody Known'",
+        ValidationError,
+        "no staff member called 'Nobody Known'",
     ),
     "MAPPA level without category": (
         lambda c, w: intake.update_case_risk(c, LOW_CRN, mappa_level=2),
-        ValidationError, "set a MAPPA category before a level",
+        ValidationError,
+        "set a MAPPA category before a level",
     ),
     "duplicate staff name": (
         lambda c, w: intake.add_staff(c, "pat officer", "PSO"),
-        ValidationError, "there is already a staff member called pat officer",
+        ValidationError,
+        "there is already a staff member called pat officer",
     ),
     "empty SBAR part": (
         lambda c, w: intake.raise_sbar(c, HIGH_CRN, PO, "S", "B", "   ", "R"),
-        ValidationError, "assessment is required",
+        ValidationError,
+        "assessment is required",
     ),
     "SBAR from unknown practitioner": (
         lambda c, w: intake.raise_sbar(c, HIGH_CRN, "Nobody", *SBAR.values()),
-        ValidationError, "no staff member called 'Nobody'",
+        ValidationError,
+        "no staff member called 'Nobody'",
     ),
     "PSR without a court date": (
         lambda c, w: intake.add_countersign(c, HIGH_CRN, "PSR", PO),
-        ValidationError, "court date is required",
+        ValidationError,
+        "court date is required",
     ),
     "PSR with a court date passed": (
         lambda c, w: intake.add_countersign(c, HIGH_CRN, "PSR", PO, court_date="2026-11-20"),
-        ValidationError, "court date 20/11/2026 has passed",
+        ValidationError,
+        "court date 20/11/2026 has passed",
     ),
     "countersign with empty verdict": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="  ", signed_off=True),
-        ValidationError, "the verdict (what you checked and found) is required",
+        ValidationError,
+        "the verdict (what you checked and found) is required",
     ),
     "countersign a task": (
         lambda c, w: decisions.countersign(c, w["task"], verdict="Fine: risk analysis complete", signed_off=True),
-        NotAllowed, "this is a task, not a countersign",
+        NotAllowed,
+        "this is a task, not a countersign",
     ),
     "waive without reason": (
         lambda c, w: decisions.waive_touch_point(c, w["touch_point"], ""),
-        ValidationError, "the reason for waiving is required",
+        ValidationError,
+        "the reason for waiving is required",
     ),
     "oversight with empty decision": (
         lambda c, w: decisions.record_oversight(c, item_id=w["sbar"], outcome="agreed", discussed="Plan", decision=" "),
-        ValidationError, "the decision or guidance is required",
+        ValidationError,
+        "the decision or guidance is required",
     ),
     "oversight with nothing discussed": (
         lambda c, w: decisions.record_oversight(c, item_id=w["sbar"], outcome="agreed", discussed="", decision="Go"),
-        ValidationError, "what was discussed is required",
+        ValidationError,
+        "what was discussed is required",
     ),
     "outcome not fitting the type": (
-        lambda c, w: decisions.record_oversight(c, crn=HIGH_CRN, type="recall", outcome="agreed", discussed="Breach", decision="Go"),
-        ValidationError, "outcome 'Plan agreed' does not fit type 'Recall decision'",
+        lambda c, w: decisions.record_oversight(
+            c, crn=HIGH_CRN, type="recall", outcome="agreed", discussed="Breach", decision="Go"
+        ),
+        ValidationError,
+        "outcome 'Plan agreed' does not fit type 'Recall decision'",
     ),
     "unknown outcome": (
         lambda c, w: decisions.record_oversight(c, crn=HIGH_CRN, outcome="sorted", discussed="D", decision="Go"),
-        ValidationError, "unknown outcome 'sorted'",
+        ValidationError,
+        "unknown outcome 'sorted'",
     ),
     "oversight on neither case nor item": (
         lambda c, w: decisions.record_oversight(c, outcome="agreed", discussed="D", decision="Go"),
-        ValidationError, "an oversight entry needs a case or an item",
+        ValidationError,
+        "an oversight entry needs a case or an item",
     ),
     "oversight on an unknown case": (
         lambda c, w: decisions.record_oversight(c, crn="Z999999", outcome="agreed", discussed="D", decision="Go"),
-        ValidationError, "no case with CRN Z999999",
+        ValidationError,
+        "no case with CRN Z999999",
     ),
     "action with an unknown owner": (
         lambda c, w: decisions.record_oversight(
-            c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go",
+            c,
+            item_id=w["sbar"],
+            outcome="actions_set",
+            discussed="D",
+            decision="Go",
             actions=[AgreedAction("Send warning letter", PO), AgreedAction("Book home visit", "Nobody")],
         ),
-        ValidationError, "no staff member called 'Nobody'",
+        ValidationError,
+        "no staff member called 'Nobody'",
     ),
     "action without a description": (
         lambda c, w: decisions.record_oversight(
-            c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go", actions=[AgreedAction("", PO)],
+            c,
+            item_id=w["sbar"],
+            outcome="actions_set",
+            discussed="D",
+            decision="Go",
+            actions=[AgreedAction("", PO)],
         ),
-        ValidationError, "action 1: say what is to be done",
+        ValidationError,
+        "action 1: say what is to be done",
     ),
     "action due in the past": (
         lambda c, w: decisions.record_oversight(
-            c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go",
+            c,
+            item_id=w["sbar"],
+            outcome="actions_set",
+            discussed="D",
+            decision="Go",
             actions=[AgreedAction("Letter", PO, "2026-11-01")],
         ),
-        ValidationError, "action 1: due date 01/11/2026 has passed",
+        ValidationError,
+        "action 1: due date 01/11/2026 has passed",
     ),
     "action due on a day and month a year away": (
         lambda c, w: decisions.record_oversight(
-            c, item_id=w["sbar"], outcome="actions_set", discussed="D", decision="Go",
+            c,
+            item_id=w["sbar"],
+            outcome="actions_set",
+            discussed="D",
+            decision="Go",
             actions=[AgreedAction("Letter", PO, "20/11")],
         ),
-        ValidationError, "action 1: '20/11': 20/11/2026 has passed and 20/11/2027 is more than 6 months ahead",
+        ValidationError,
+        "action 1: '20/11': 20/11/2026 has passed and 20/11/2027 is more than 6 months ahead",
     ),
     "waive an overdue touch point for the reason 'x'": (
         lambda c, w: decisions.waive_touch_point(c, w["touch_point"], "x"),
-        ValidationError, "the reason for waiving must say why in at least 3 words",
+        ValidationError,
+        "the reason for waiving must say why in at least 3 words",
     ),
     "sign off with the verdict 'ok'": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="ok", signed_off=True),
-        ValidationError, "must say why in at least 3 words and 15 characters, not 'ok'",
+        ValidationError,
+        "must say why in at least 3 words and 15 characters, not 'ok'",
     ),
     "return with two words": (
         lambda c, w: decisions.countersign(c, w["countersign"], verdict="Needs work", signed_off=False),
-        ValidationError, "must say why in at least 3 words",
+        ValidationError,
+        "must say why in at least 3 words",
     ),
     "snooze until blah": (
         lambda c, w: decisions.snooze(c, w["task"], "blah"),
-        ValidationError, "cannot read 'blah' as a date",
+        ValidationError,
+        "cannot read 'blah' as a date",
     ),
     "snooze until a past date": (
         lambda c, w: decisions.snooze(c, w["task"], "2026-11-01"),
-        ValidationError, "snooze until a day after today",
+        ValidationError,
+        "snooze until a day after today",
     ),
     "snooze until today": (
         lambda c, w: decisions.snooze(c, w["task"], "today"),
-        ValidationError, "snooze until a day after today",
+        ValidationError,
+        "snooze until a day after today",
     ),
     "snooze an alert": (
         lambda c, w: decisions.snooze(c, w["alert"], "tomorrow"),
-        NotAllowed, "an immediate-risk alert cannot be snoozed: acknowledge it",
+        NotAllowed,
+        "an immediate-risk alert cannot be snoozed: acknowledge it",
     ),
     "delegate a task to a PO": (
         lambda c, w: decisions.delegate_task(c, w["task"], PO),
-        ValidationError, "Pat Officer is PO, not CASPO or SAO or business manager",
+        ValidationError,
+        "Pat Officer is PO, not CASPO or SAO or business manager",
     ),
     "delegate an SBAR": (
         lambda c, w: decisions.delegate_task(c, w["sbar"], CASPO),
-        NotAllowed, "this is a sbar, not a task",
+        NotAllowed,
+        "this is a sbar, not a task",
     ),
     "task minutes not a number": (
         lambda c, w: decisions.complete_task(c, w["task"], "an hour"),
-        ValidationError, "minutes must be a whole number, not 'an hour'",
+        ValidationError,
+        "minutes must be a whole number, not 'an hour'",
     ),
     "task minutes too many": (
         lambda c, w: decisions.complete_task(c, w["task"], 2000),
-        ValidationError, "minutes must be from 0 to 1440",
+        ValidationError,
+        "minutes must be from 0 to 1440",
     ),
     "escalate to nobody known": (
         lambda c, w: decisions.escalate_sbar(c, w["sbar"], "the boss", "Please look"),
-        ValidationError, "escalate to one of: PDU head, MAPPA",
+        ValidationError,
+        "escalate to one of: PDU head, MAPPA",
     ),
     "escalate without a note": (
         lambda c, w: decisions.escalate_sbar(c, w["sbar"], "PDU head", ""),
-        ValidationError, "the escalation note is required",
+        ValidationError,
+        "the escalation note is required",
     ),
     "more information without a question": (
         lambda c, w: decisions.request_more_information(c, w["sbar"], ""),
-        ValidationError, "the question for the practitioner is required",
+        ValidationError,
+        "the question for the practitioner is required",
     ),
     "answer to an SBAR not waiting": (
         lambda c, w: decisions.answer_information_request(c, w["sbar"], "Here it is"),
-        NotAllowed, "this SBAR is not waiting for information",
+        NotAllowed,
+        "this SBAR is not waiting for information",
     ),
     "reassign to the same person twice": (
         lambda c, w: decisions.reassign(c, w["task"], PO),  # after it was given to Pat once already
-        ValidationError, "it is already with Pat Officer",
+        ValidationError,
+        "it is already with Pat Officer",
     ),
     "unknown item": (
         lambda c, w: decisions.snooze(c, "no-such-item", "tomorrow"),
-        NotFound, "no item with id no-such-item",
+        NotFound,
+        "no item with id no-such-item",
     ),
     "undo something not undoable": (
         lambda c, w: decisions.undo(c, 1, "Recorded in error on the wrong case"),
-        NotAllowed, "there is nothing to undo",
+        NotAllowed,
+        "there is nothing to undo",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(REFUSALS), ids=list(REFUSALS))
@@ -289,7 +375,9 @@ def test_a_po_cannot_countersign_or_decide(ctx, work):
 def test_the_caspo_records_oversight_decided_by_the_spo_and_entered_by_themselves(ctx, work):
     cas = make_context(ctx.db, ctx.rules, CASPO, clock=ctx.clock)
     assert cas.actor["name"] == CASPO and cas.decider["name"] == SPO
-    result = decisions.record_oversight(cas, crn=HIGH_CRN, outcome="agreed", discussed="Agreed at check-in", decision="DVDS referral")
+    result = decisions.record_oversight(
+        cas, crn=HIGH_CRN, outcome="agreed", discussed="Agreed at check-in", decision="DVDS referral"
+    )
     entry = oversight(ctx, result.oversight_id)
     assert entry["decided_by"] == staff_id(ctx.db, SPO)
     assert entry["entered_by"] == staff_id(ctx.db, CASPO)
@@ -355,20 +443,51 @@ def test_a_context_for_an_unknown_name_is_refused(db, rules):
 
 def test_deciding_an_sbar_closes_it_and_creates_the_agreed_actions(ctx, work):
     result = decisions.record_oversight(
-        ctx, item_id=work["sbar"], outcome="actions_set", discussed="New relationship disclosed",
-        decision="Make a DVDS referral; see weekly", minutes=20,
-        actions=[AgreedAction("Make DVDS referral", PO, "3d"), AgreedAction("", ""), AgreedAction("Diary weekly contact", CASPO)],
-    )  # fmt: skip
+        ctx,
+        item_id=work["sbar"],
+        outcome="actions_set",
+        discussed="New relationship disclosed",
+        decision="Make a DVDS referral; see weekly",
+        minutes=20,
+        actions=[
+            AgreedAction("Make DVDS referral", PO, "3d"),
+            AgreedAction("", ""),
+            AgreedAction("Diary weekly contact", CASPO),
+        ],
+    )
     assert result.message == "Oversight recorded for X123456: Actions set, 2 actions"
     sbar = queries.get_item(ctx.db, work["sbar"])
-    assert (sbar["status"], sbar["closed_at"], sbar["closed_note"]) == ("closed", "2026-11-23T09:00:00Z", f"oversight entry {result.oversight_id}")
+    assert (sbar["status"], sbar["closed_at"], sbar["closed_note"]) == (
+        "closed",
+        "2026-11-23T09:00:00Z",
+        f"oversight entry {result.oversight_id}",
+    )
     assert sbar["detail"]["state"] == "decided"
     entry = oversight(ctx, result.oversight_id)
-    assert {k: entry[k] for k in ("crn", "item_id", "type", "outcome", "discussed", "decision", "minutes", "created_at", "supersedes_id")} == {
-        "crn": HIGH_CRN, "item_id": work["sbar"], "type": "management_oversight", "outcome": "actions_set",
-        "discussed": "New relationship disclosed", "decision": "Make a DVDS referral; see weekly", "minutes": 20,
-        "created_at": "2026-11-23T09:00:00Z", "supersedes_id": None,
-    }  # fmt: skip
+    assert {
+        k: entry[k]
+        for k in (
+            "crn",
+            "item_id",
+            "type",
+            "outcome",
+            "discussed",
+            "decision",
+            "minutes",
+            "created_at",
+            "supersedes_id",
+        )
+    } == {
+        "crn": HIGH_CRN,
+        "item_id": work["sbar"],
+        "type": "management_oversight",
+        "outcome": "actions_set",
+        "discussed": "New relationship disclosed",
+        "decision": "Make a DVDS referral; see weekly",
+        "minutes": 20,
+        "created_at": "2026-11-23T09:00:00Z",
+        "supersedes_id": None,
+    }
     assert entry["decided_by"] == entry["entered_by"] == staff_id(ctx.db, SPO)
     actions = rows(
         ctx.db,
@@ -376,23 +495,48 @@ def test_deciding_an_sbar_closes_it_and_creates_the_agreed_actions(ctx, work):
            FROM items i JOIN actions a ON a.item_id = i.id ORDER BY i.due""",
     )
     assert actions == [
-        {"kind": "action", "crn": HIGH_CRN, "title": "Make DVDS referral", "due": "2026-11-26", "status": "open",
-         "raised_by": staff_id(ctx.db, SPO), "owner_id": staff_id(ctx.db, PO), "oversight_id": result.oversight_id},
-        {"kind": "action", "crn": HIGH_CRN, "title": "Diary weekly contact", "due": "2026-12-07", "status": "open",
-         "raised_by": staff_id(ctx.db, SPO), "owner_id": staff_id(ctx.db, CASPO), "oversight_id": result.oversight_id},
-    ]  # fmt: skip
+        {
+            "kind": "action",
+            "crn": HIGH_CRN,
+            "title": "Make DVDS referral",
+            "due": "2026-11-26",
+            "status": "open",
+            "raised_by": staff_id(ctx.db, SPO),
+            "owner_id": staff_id(ctx.db, PO),
+            "oversight_id": result.oversight_id,
+        },
+        {
+            "kind": "action",
+            "crn": HIGH_CRN,
+            "title": "Diary weekly contact",
+            "due": "2026-12-07",
+            "status": "open",
+            "raised_by": staff_id(ctx.db, SPO),
+            "owner_id": staff_id(ctx.db, CASPO),
+            "oversight_id": result.oversight_id,
+        },
+    ]
     assert set(result.created_ids) == {r[0] for r in ctx.db.execute("SELECT item_id FROM actions")}
     # The SPO follows the actions through: they are in the queue, the SBAR is not.
-    assert {e.id for e in build_queue(ctx)} == set(result.created_ids) | {work[k] for k in ("touch_point", "countersign", "task", "alert")}
+    assert {e.id for e in build_queue(ctx)} == set(result.created_ids) | {
+        work[k] for k in ("touch_point", "countersign", "task", "alert")
+    }
 
 
 def test_an_oversight_entry_meets_the_cases_open_calendar_touch_points(ctx, work):
     refresh.refresh_due_work(ctx)
     calendar = rows(
-        ctx.db, "SELECT i.id, i.crn, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE t.reason != 'manual'"
+        ctx.db,
+        "SELECT i.id, i.crn, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE t.reason != 'manual'",
     )
-    assert {(r["crn"], r["reason"]) for r in calendar} == {(HIGH_CRN, "commencement"), (HIGH_CRN, "quarterly"), (LOW_CRN, "commencement")}
-    result = decisions.record_oversight(ctx, item_id=work["sbar"], outcome="agreed", discussed="DA risk", decision="DVDS referral")
+    assert {(r["crn"], r["reason"]) for r in calendar} == {
+        (HIGH_CRN, "commencement"),
+        (HIGH_CRN, "quarterly"),
+        (LOW_CRN, "commencement"),
+    }
+    result = decisions.record_oversight(
+        ctx, item_id=work["sbar"], outcome="agreed", discussed="DA risk", decision="DVDS referral"
+    )
     status = {(r["crn"], r["reason"]): queries.get_item(ctx.db, r["id"]) for r in calendar}
     assert status[(HIGH_CRN, "quarterly")]["status"] == "closed"
     assert status[(HIGH_CRN, "quarterly")]["closed_note"] == f"met by oversight entry {result.oversight_id}"
@@ -405,7 +549,9 @@ def test_an_oversight_entry_meets_the_cases_open_calendar_touch_points(ctx, work
 
 
 def test_oversight_on_an_alert_acknowledges_it(ctx, work):
-    decisions.record_oversight(ctx, item_id=work["alert"], outcome="guidance_given", discussed="Arrest", decision="Review risk plan")
+    decisions.record_oversight(
+        ctx, item_id=work["alert"], outcome="guidance_given", discussed="Arrest", decision="Review risk plan"
+    )
     alert = queries.get_item(ctx.db, work["alert"])
     assert alert["status"] == "closed"
     assert alert["detail"]["acknowledged_at"] == "2026-11-23T09:00:00Z"
@@ -413,7 +559,9 @@ def test_oversight_on_an_alert_acknowledges_it(ctx, work):
 
 
 def test_a_recall_decision_is_recorded_on_the_case(ctx):
-    result = decisions.record_oversight(ctx, crn="x123456", type="Recall", outcome="recall", discussed="Breach of licence", decision="Recall")
+    result = decisions.record_oversight(
+        ctx, crn="x123456", type="Recall", outcome="recall", discussed="Breach of licence", decision="Recall"
+    )
     assert result.message == "Oversight recorded for X123456: Decision to recall, no actions"
     entry = oversight(ctx, result.oversight_id)
     assert (entry["type"], entry["outcome"], entry["item_id"]) == ("recall", "recall", None)
@@ -429,31 +577,43 @@ def test_booking_takes_the_next_free_slot_of_the_protected_hour(ctx, work):
     assert decisions.book_protected_hour(ctx, second).message == "Booked into the protected hour Mon 23/11 13:10"
     booked = queries.get_item(ctx.db, work["sbar"])
     assert (booked["status"], booked["due"], booked["detail"]["state"], booked["detail"]["booked_for"]) == (
-        "open", "2026-11-23", "booked", "2026-11-23T13:00+00:00"
+        "open",
+        "2026-11-23",
+        "booked",
+        "2026-11-23T13:00+00:00",
     )
     assert queries.get_item(ctx.db, second)["detail"]["booked_for"] == "2026-11-23T13:10+00:00"
 
 
 def test_booking_after_the_protected_hour_on_friday_goes_to_monday(ctx, work):
     friday = dataclasses.replace(ctx, clock=fixed_clock(datetime(2026, 11, 27, 15, 0, tzinfo=UTC)))
-    assert decisions.book_protected_hour(friday, work["sbar"]).message == "Booked into the protected hour Mon 30/11 13:00"
+    assert (
+        decisions.book_protected_hour(friday, work["sbar"]).message == "Booked into the protected hour Mon 30/11 13:00"
+    )
 
 
 def test_booking_during_the_protected_hour_skips_slots_already_started(ctx, work):
     at_1305 = dataclasses.replace(ctx, clock=fixed_clock(datetime(2026, 11, 23, 13, 5, tzinfo=UTC)))
-    assert decisions.book_protected_hour(at_1305, work["sbar"]).message == "Booked into the protected hour Mon 23/11 13:10"
+    assert (
+        decisions.book_protected_hour(at_1305, work["sbar"]).message == "Booked into the protected hour Mon 23/11 13:10"
+    )
 
 
 def test_booking_on_christmas_eve_afternoon_skips_the_bank_holidays(ctx, work):
     christmas_eve = dataclasses.replace(ctx, clock=fixed_clock(datetime(2026, 12, 24, 15, 0, tzinfo=UTC)))
-    assert decisions.book_protected_hour(christmas_eve, work["sbar"]).message == "Booked into the protected hour Tue 29/12 13:00"
+    assert (
+        decisions.book_protected_hour(christmas_eve, work["sbar"]).message
+        == "Booked into the protected hour Tue 29/12 13:00"
+    )
 
 
 def test_asking_for_more_information_parks_the_sbar_until_answered(ctx, work):
     decisions.request_more_information(ctx, work["sbar"], "Has the new partner been identified?")
     waiting = queries.get_item(ctx.db, work["sbar"])
     assert (waiting["status"], waiting["detail"]["state"], waiting["detail"]["info_request"]) == (
-        "waiting", "awaiting_info", "Has the new partner been identified?"
+        "waiting",
+        "awaiting_info",
+        "Has the new partner been identified?",
     )
     assert work["sbar"] not in {e.id for e in build_queue(ctx)}
     result = decisions.answer_information_request(ctx, work["sbar"], "Yes: Jo Bloggs, DOB known")
@@ -470,20 +630,32 @@ def test_escalating_an_sbar_waits_for_the_answer_with_an_oversight_entry(ctx, wo
     assert result.message == f"Escalated to {target}; the SBAR is in Waiting until they answer"
     sbar = queries.get_item(ctx.db, work["sbar"])
     assert (sbar["status"], sbar["closed_at"], sbar["waiting_on"], sbar["waiting_since"]) == (
-        "waiting", None, target, "2026-11-23T09:00:00Z")
+        "waiting",
+        None,
+        target,
+        "2026-11-23T09:00:00Z",
+    )
     assert [e.id for e in build_queue(ctx, status="waiting")] == [work["sbar"]]
     assert (sbar["detail"]["state"], sbar["detail"]["escalated_to"], sbar["detail"]["escalation_note"]) == (
-        "escalated", target, "Needs a multi-agency view"
+        "escalated",
+        target,
+        "Needs a multi-agency view",
     )
     entry = oversight(ctx, result.oversight_id)
     assert (entry["outcome"], entry["discussed"], entry["decision"]) == (
-        "escalated", "Disclosed new relationship", f"Escalated to {target}: Needs a multi-agency view"
+        "escalated",
+        "Disclosed new relationship",
+        f"Escalated to {target}: Needs a multi-agency view",
     )
     back = decisions.log_answer(ctx, work["sbar"], "Recall: go ahead today")
     assert back.message == f"Answer from {target} logged; the SBAR is back in the queue"
     sbar = queries.get_item(ctx.db, work["sbar"])
     assert (sbar["status"], sbar["waiting_on"], sbar["detail"]["state"], sbar["detail"]["escalation_answer"]) == (
-        "open", None, "raised", "Recall: go ahead today")
+        "open",
+        None,
+        "raised",
+        "Recall: go ahead today",
+    )
     assert work["sbar"] in {e.id for e in build_queue(ctx)}
 
 
@@ -498,28 +670,44 @@ def history(ctx, item_id):
 
 
 def test_signing_off_records_the_state_history_and_an_oversight_entry(ctx, work):
-    result = decisions.countersign(ctx, work["countersign"], verdict="Risk analysis sound; RMP complete", signed_off=True)
+    result = decisions.countersign(
+        ctx, work["countersign"], verdict="Risk analysis sound; RMP complete", signed_off=True
+    )
     assert result.message == "Signed off: OASys assessment for X123456"
     item = queries.get_item(ctx.db, work["countersign"])
     assert item["detail"]["state"] == "COUNTERSIGNED"
     assert (item["status"], item["closed_note"]) == ("closed", "Signed off: Risk analysis sound; RMP complete")
-    assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Risk analysis sound; RMP complete")]
+    assert history(ctx, work["countersign"]) == [
+        ("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Risk analysis sound; RMP complete")
+    ]
     by = ctx.db.execute("SELECT by_id, at FROM countersign_history").fetchone()
     assert by == (staff_id(ctx.db, SPO), "2026-11-23T09:00:00Z")
     entry = oversight(ctx, result.oversight_id)
     assert (entry["outcome"], entry["decision"], entry["discussed"]) == (
-        "signed_off", "Risk analysis sound; RMP complete", "Countersigning: OASys assessment by Pat Officer"
+        "signed_off",
+        "Risk analysis sound; RMP complete",
+        "Countersigning: OASys assessment by Pat Officer",
     )
 
 
 def test_returning_records_rejected_with_the_guidance_and_waits_on_the_author(ctx, work):
     due = queries.get_item(ctx.db, work["countersign"])["due"]
-    result = decisions.countersign(ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False)
-    assert result.message.startswith("Returned for rework: OASys assessment for X123456; in Waiting until resubmitted, or back on ")
+    result = decisions.countersign(
+        ctx, work["countersign"], verdict="Section 6 missing the DA history", signed_off=False
+    )
+    assert result.message.startswith(
+        "Returned for rework: OASys assessment for X123456; in Waiting until resubmitted, or back on "
+    )
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"], item["waiting_on"], item["waiting_until"]) == (
-        "waiting", "REJECTED", PO, due if due > "2026-11-23" else "2026-11-24")
-    assert history(ctx, work["countersign"]) == [("AWAITING_COUNTERSIGN", "REJECTED", "Section 6 missing the DA history")]
+        "waiting",
+        "REJECTED",
+        PO,
+        due if due > "2026-11-23" else "2026-11-24",
+    )
+    assert history(ctx, work["countersign"]) == [
+        ("AWAITING_COUNTERSIGN", "REJECTED", "Section 6 missing the DA history")
+    ]
     assert oversight(ctx, result.oversight_id)["outcome"] == "returned"
     assert [e.id for e in build_queue(ctx, status="waiting")] == [work["countersign"]]
     # Resubmitted by its author: back in the countersigning queue.
@@ -545,7 +733,9 @@ def test_returned_work_not_resubmitted_comes_back_at_its_deadline(ctx, work, rul
 
 
 def test_double_countersigning_takes_two_signatures(ctx, work):
-    decisions.countersign(ctx, work["countersign"], verdict="Sound; needs a second signature", signed_off=True, double=True)
+    decisions.countersign(
+        ctx, work["countersign"], verdict="Sound; needs a second signature", signed_off=True, double=True
+    )
     item = queries.get_item(ctx.db, work["countersign"])
     assert (item["status"], item["detail"]["state"]) == ("open", "AWAITING_DOUBLE_COUNTERSIGN")
     assert work["countersign"] in {e.id for e in build_queue(ctx)}
@@ -560,10 +750,14 @@ def test_double_countersigning_takes_two_signatures(ctx, work):
 
 
 def test_an_item_awaiting_its_second_signature_cannot_be_sent_for_another(ctx, work):
-    decisions.countersign(ctx, work["countersign"], verdict="Sound analysis, plan complete", signed_off=True, double=True)
+    decisions.countersign(
+        ctx, work["countersign"], verdict="Sound analysis, plan complete", signed_off=True, double=True
+    )
     before = snapshot(ctx.db)
     with pytest.raises((NotAllowed, ValidationError)):
-        decisions.countersign(ctx, work["countersign"], verdict="Sound again, no change needed", signed_off=True, double=True)
+        decisions.countersign(
+            ctx, work["countersign"], verdict="Sound again, no change needed", signed_off=True, double=True
+        )
     assert snapshot(ctx.db) == before
 
 
@@ -574,10 +768,16 @@ def test_waiving_a_touch_point_records_the_reason(ctx, work):
     result = decisions.waive_touch_point(ctx, work["touch_point"], "Discussed at MAPPA yesterday")
     item = queries.get_item(ctx.db, work["touch_point"])
     assert (item["status"], item["closed_note"], item["detail"]["waived_reason"]) == (
-        "closed", "waived: Discussed at MAPPA yesterday", "Discussed at MAPPA yesterday"
+        "closed",
+        "waived: Discussed at MAPPA yesterday",
+        "Discussed at MAPPA yesterday",
     )
     entry = oversight(ctx, result.oversight_id)
-    assert (entry["outcome"], entry["decision"], entry["crn"]) == ("waived", "Waived: Discussed at MAPPA yesterday", LOW_CRN)
+    assert (entry["outcome"], entry["decision"], entry["crn"]) == (
+        "waived",
+        "Waived: Discussed at MAPPA yesterday",
+        LOW_CRN,
+    )
 
 
 @pytest.mark.parametrize("to, role", [(CASPO, "CASPO"), (SAO, "SAO"), (BM, "business manager")])
@@ -586,7 +786,10 @@ def test_delegating_a_task_hands_it_over_and_out_of_the_queue(ctx, work, to, rol
     assert result.message == f"Delegated to {to} ({role})"
     task = queries.get_item(ctx.db, work["task"])
     assert (task["status"], task["assigned_to"]) == ("waiting", staff_id(ctx.db, to))
-    assert (task["detail"]["delegated_to"], task["detail"]["delegated_at"]) == (staff_id(ctx.db, to), "2026-11-23T09:00:00Z")
+    assert (task["detail"]["delegated_to"], task["detail"]["delegated_at"]) == (
+        staff_id(ctx.db, to),
+        "2026-11-23T09:00:00Z",
+    )
     assert work["task"] not in {e.id for e in build_queue(ctx)}
 
 
@@ -601,13 +804,22 @@ def test_completing_a_task_records_the_minutes(ctx, work):
 
 def test_completing_an_agreed_action(ctx, work):
     made = decisions.record_oversight(
-        ctx, item_id=work["sbar"], outcome="actions_set", discussed="D", decision="Go", actions=[AgreedAction("Send letter", PO, "fri")]
+        ctx,
+        item_id=work["sbar"],
+        outcome="actions_set",
+        discussed="D",
+        decision="Go",
+        actions=[AgreedAction("Send letter", PO, "fri")],
     )
     [action_id] = made.created_ids
     result = decisions.complete_action(ctx, action_id, "Letter sent 23/11")
     assert result.message == "Action done: Send letter"
     action = queries.get_item(ctx.db, action_id)
-    assert (action["status"], action["closed_note"], action["detail"]["done_at"]) == ("closed", "Letter sent 23/11", "2026-11-23T09:00:00Z")
+    assert (action["status"], action["closed_note"], action["detail"]["done_at"]) == (
+        "closed",
+        "Letter sent 23/11",
+        "2026-11-23T09:00:00Z",
+    )
 
 
 # --- Undo ----------------------------------------------------------------------------------------
@@ -615,26 +827,41 @@ def test_completing_an_agreed_action(ctx, work):
 
 def _make_action(ctx, work):
     made = decisions.record_oversight(
-        ctx, item_id=work["sbar"], outcome="actions_set", discussed="D", decision="Go", actions=[AgreedAction("Send letter", PO)]
+        ctx,
+        item_id=work["sbar"],
+        outcome="actions_set",
+        discussed="D",
+        decision="Go",
+        actions=[AgreedAction("Send letter", PO)],
     )
     return made.created_ids[0]
 
 
 UNDOABLE = {
-    "record_oversight": ("sbar", lambda c, i: decisions.record_oversight(
-        c, item_id=i, outcome="actions_set", discussed="D", decision="Go", actions=[AgreedAction("Send letter", PO)])),
+    "record_oversight": (
+        "sbar",
+        lambda c, i: decisions.record_oversight(
+            c, item_id=i, outcome="actions_set", discussed="D", decision="Go", actions=[AgreedAction("Send letter", PO)]
+        ),
+    ),
     "book_protected_hour": ("sbar", lambda c, i: decisions.book_protected_hour(c, i)),
     "request_more_information": ("sbar", lambda c, i: decisions.request_more_information(c, i, "Who is the partner?")),
     "escalate_sbar": ("sbar", lambda c, i: decisions.escalate_sbar(c, i, "PDU head", "Please review")),
-    "countersign": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True)),
-    "countersign double": ("countersign", lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True, double=True)),
+    "countersign": (
+        "countersign",
+        lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True),
+    ),
+    "countersign double": (
+        "countersign",
+        lambda c, i: decisions.countersign(c, i, verdict="Sound analysis, plan complete", signed_off=True, double=True),
+    ),
     "waive_touch_point": ("touch_point", lambda c, i: decisions.waive_touch_point(c, i, "Seen at MAPPA this week")),
     "delegate_task": ("task", lambda c, i: decisions.delegate_task(c, i, CASPO)),
     "complete_task": ("task", lambda c, i: decisions.complete_task(c, i, 30)),
     "complete_action": ("action", lambda c, i: decisions.complete_action(c, i, "Done")),
     "snooze": ("task", lambda c, i: decisions.snooze(c, i, "mon")),
     "reassign": ("touch_point", lambda c, i: decisions.reassign(c, i, PO)),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", list(UNDOABLE))
@@ -656,8 +883,15 @@ def test_undo_restores_the_item_and_cannot_be_done_twice(ctx, work, name):
     withdrawn = [e for e in entries_after if e not in entries_before and e["supersedes_id"] is not None]
     assert sorted(e["supersedes_id"] for e in withdrawn) == sorted(e["id"] for e in made)
     assert all(e["outcome"] == "withdrawn" for e in withdrawn)
-    assert made or name in ("book_protected_hour", "request_more_information", "delegate_task", "complete_task",
-                            "complete_action", "snooze", "reassign")  # fmt: skip
+    assert made or name in (
+        "book_protected_hour",
+        "request_more_information",
+        "delegate_task",
+        "complete_task",
+        "complete_action",
+        "snooze",
+        "reassign",
+    )
     # Actions the undone decision created are closed, not left to chase.
     for created in result.created_ids:
         assert queries.get_item(ctx.db, created)["closed_note"] == "withdrawn (undo)"
@@ -680,8 +914,16 @@ def test_undo_of_an_oversight_entry_on_a_case(ctx):
     result = decisions.record_oversight(ctx, crn=HIGH_CRN, outcome="guidance_given", discussed="D", decision="G")
     undone = decisions.undo(ctx, result.audit_id, "Recorded in error on the wrong case")
     assert undone.message == "Undone: record oversight"
-    correction = row(ctx.db, "SELECT outcome, decided_by, entered_by FROM oversight_entries WHERE supersedes_id = ?", [result.oversight_id])
-    assert correction == {"outcome": "withdrawn", "decided_by": staff_id(ctx.db, SPO), "entered_by": staff_id(ctx.db, SPO)}
+    correction = row(
+        ctx.db,
+        "SELECT outcome, decided_by, entered_by FROM oversight_entries WHERE supersedes_id = ?",
+        [result.oversight_id],
+    )
+    assert correction == {
+        "outcome": "withdrawn",
+        "decided_by": staff_id(ctx.db, SPO),
+        "entered_by": staff_id(ctx.db, SPO),
+    }
 
 
 def test_undo_is_refused_once_the_item_has_moved_on(ctx, work):
@@ -706,16 +948,33 @@ def test_only_your_own_actions_can_be_undone(ctx, work):
 
 def test_adding_a_case_stores_it_with_its_flags_and_an_audit_row(ctx):
     result = intake.add_case(
-        ctx, " a111111 ", "Cy Person", "pat officer", "medium", "suspended sentence order", "2026-11-02",
-        mappa_category="M2", mappa_level="M1", tier="c2", flags=[("advp", None)],
-    )  # fmt: skip
+        ctx,
+        " a111111 ",
+        "Cy Person",
+        "pat officer",
+        "medium",
+        "suspended sentence order",
+        "2026-11-02",
+        mappa_category="M2",
+        mappa_level="M1",
+        tier="c2",
+        flags=[("advp", None)],
+    )
     assert result.message == "Added case A111111 Cy Person"
     case = queries.get_case(ctx.db, "A111111")
-    assert (case["rosh"], case["sentence_type"], case["mappa_category"], case["mappa_level"], case["tier"], case["practitioner"]) == (
-        "MEDIUM", "SUSPENDED_SENTENCE_ORDER", 2, 1, "C2", PO
-    )
+    assert (
+        case["rosh"],
+        case["sentence_type"],
+        case["mappa_category"],
+        case["mappa_level"],
+        case["tier"],
+        case["practitioner"],
+    ) == ("MEDIUM", "SUSPENDED_SENTENCE_ORDER", 2, 1, "C2", PO)
     assert case["flags"] == [{"code": "ADVP", "description": "", "review_date": None}]
-    assert row(ctx.db, "SELECT action, entity_id FROM audit_log WHERE id = ?", [result.audit_id]) == {"action": "add_case", "entity_id": "A111111"}
+    assert row(ctx.db, "SELECT action, entity_id FROM audit_log WHERE id = ?", [result.audit_id]) == {
+        "action": "add_case",
+        "entity_id": "A111111",
+    }
 
 
 def test_an_urgent_sbar_is_due_today_and_titled_from_its_situation(ctx):

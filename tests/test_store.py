@@ -7,9 +7,9 @@ import sqlite3
 import stat
 
 import pytest
+from conftest import HIGH_CRN, NOW, PO, insert_spo, row, rows, snapshot, staff_id
 from sqlite_utils import Database
 
-from conftest import HIGH_CRN, NOW, PO, insert_spo, row, rows, snapshot, staff_id
 from spo_tui.domain.errors import NotFound
 from spo_tui.services import decisions
 from spo_tui.store import queries
@@ -17,15 +17,41 @@ from spo_tui.store.db import StoreError, get_meta, is_empty, open_db, set_meta
 from spo_tui.store.schema import LATEST, migrations
 
 TABLES = {
-    "meta", "staff", "absences", "cases", "case_flags", "items", "sbars", "touch_points", "countersigns",
-    "countersign_history", "alerts", "tasks", "supervision", "oversight_entries", "actions", "audit_log",
-    "drafts", "transfers", "team_notes", "staff_links", "_sqlite_migrations", "record_store", "chain_keys", "record_chain",
-    "oversight_snapshots", "ndelius_batches", "ndelius_marks", "confirms",
-}  # fmt: skip
+    "meta",
+    "staff",
+    "absences",
+    "cases",
+    "case_flags",
+    "items",
+    "sbars",
+    "touch_points",
+    "countersigns",
+    "countersign_history",
+    "alerts",
+    "tasks",
+    "supervision",
+    "oversight_entries",
+    "actions",
+    "audit_log",
+    "drafts",
+    "transfers",
+    "team_notes",
+    "staff_links",
+    "_sqlite_migrations",
+    "record_store",
+    "chain_keys",
+    "record_chain",
+    "oversight_snapshots",
+    "ndelius_batches",
+    "ndelius_marks",
+    "confirms",
+}
 
 
 def table_names(db) -> set[str]:
-    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    return {
+        r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    }
 
 
 def applied(db) -> list[str]:
@@ -39,9 +65,19 @@ def entry_row(db, entry_id) -> tuple:
 # --- Migrations ----------------------------------------------------------------------------------
 
 
-ALL_MIGRATIONS = ["0001_initial", "0002_ndelius_entries", "0003_transfers", "0004_team_rhythm", "0005_oversight_chain",
-                  "0006_stored_urgency", "0007_identity", "0008_record_chain", "0009_catch_up",
-                  "0010_waiting_on_others", "0011_confirm_and_teams"]
+ALL_MIGRATIONS = [
+    "0001_initial",
+    "0002_ndelius_entries",
+    "0003_transfers",
+    "0004_team_rhythm",
+    "0005_oversight_chain",
+    "0006_stored_urgency",
+    "0007_identity",
+    "0008_record_chain",
+    "0009_catch_up",
+    "0010_waiting_on_others",
+    "0011_confirm_and_teams",
+]
 
 
 def test_a_new_database_has_every_table_and_every_migration(tmp_path):
@@ -87,7 +123,9 @@ def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(t
             assert after[table] == content, table
     # The old entry is in the signed record, with the names as they are at the migration.
     assert db.execute("SELECT kind, ref FROM record_chain WHERE kind = 'oversight'").fetchall() == [("oversight", "e1")]
-    assert db.execute("SELECT decided_by_name, taken FROM oversight_snapshots").fetchall() == [("Sam Spo", "at migration 0008")]
+    assert db.execute("SELECT decided_by_name, taken FROM oversight_snapshots").fetchall() == [
+        ("Sam Spo", "at migration 0008")
+    ]
 
 
 def test_foreign_keys_are_on_and_journal_is_wal(db):
@@ -132,7 +170,10 @@ def test_opening_a_folder_is_refused_with_a_clear_message(tmp_path):
 def test_opening_a_garbage_file_is_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "notes.db"
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
-    with pytest.raises(StoreError, match=r"notes\.db is not a spo-tui database \(it is not an SQLite database file.*: nothing was changed"):
+    with pytest.raises(
+        StoreError,
+        match=r"notes\.db is not a spo-tui database \(it is not an SQLite database file.*: nothing was changed",
+    ):
         open_db(path)
     assert path.read_bytes() == b"These are my notes, not a database.\n" * 200
 
@@ -169,7 +210,9 @@ def entry(ctx):
 
 def test_an_oversight_entry_cannot_be_updated(ctx, entry):
     before = entry_row(ctx.db, entry.oversight_id)
-    with pytest.raises(sqlite3.IntegrityError, match="oversight entries are append-only: record a correction as a new entry"):
+    with pytest.raises(
+        sqlite3.IntegrityError, match="oversight entries are append-only: record a correction as a new entry"
+    ):
         ctx.db.execute("UPDATE oversight_entries SET decision = 'No action' WHERE id = ?", [entry.oversight_id])
     assert entry_row(ctx.db, entry.oversight_id) == before
 
@@ -230,7 +273,12 @@ def test_unknown_ids_raise_not_found_with_the_id(ctx):
 
 def test_a_case_reads_back_with_its_practitioner(ctx):
     case = queries.get_case(ctx.db, HIGH_CRN)
-    assert (case["practitioner"], case["practitioner_role"], case["mappa_category"], case["mappa_level"]) == (PO, "PO", 2, 1)
+    assert (case["practitioner"], case["practitioner_role"], case["mappa_category"], case["mappa_level"]) == (
+        PO,
+        "PO",
+        2,
+        1,
+    )
     assert case["practitioner_id"] == staff_id(ctx.db, PO)
     assert queries.find_staff(ctx.db, "  pat officer ")["name"] == PO
 

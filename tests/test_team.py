@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock, row, rows, snapshot, staff_id
+
 from spo_tui.config import load_rules
 from spo_tui.demo import write_demo
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, sparkline
@@ -48,9 +48,17 @@ def squad(ctx):
 def test_a_team_never_supervised_is_due_today(squad):
     plan = team.supervision_plan(squad)
     assert [(r.name, r.role, r.one_to_one_weeks, r.flagged_for_more) for r in plan] == [
-        (PO, "PO", 6, False), (PSO, "PSO", 6, False), (TRAINEE, "PQiP", 4, True)]
+        (PO, "PO", 6, False),
+        (PSO, "PSO", 6, False),
+        (TRAINEE, "PQiP", 4, True),
+    ]
     for r in plan:
-        assert (r.last_one_to_one, r.next_one_to_one, r.status, r.one_to_one_overdue) == (None, TODAY, "never held", False)
+        assert (r.last_one_to_one, r.next_one_to_one, r.status, r.one_to_one_overdue) == (
+            None,
+            TODAY,
+            "never held",
+            False,
+        )
         assert (r.rpss_held, r.rpss_target, r.observations_held, r.observations_target) == (0, 4, 0, 1)
         assert (r.next_rpss, r.postponed, r.sessions, r.absent_today) == (TODAY, 0, (), False)
 
@@ -58,42 +66,74 @@ def test_a_team_never_supervised_is_due_today(squad):
 def test_booking_then_recording_a_one_to_one(squad):
     ctx = squad
     refresh.refresh_due_work(ctx)  # puts each practitioner's one-to-one and RPSS in the queue, due today
-    rule_item = row(ctx.db, """SELECT i.id FROM items i JOIN supervision s ON s.item_id = i.id
-                               WHERE s.practitioner_id = ? AND s.kind = 'one_to_one'""", [staff_id(ctx.db, PO)])["id"]  # fmt: skip
+    rule_item = row(
+        ctx.db,
+        """SELECT i.id FROM items i JOIN supervision s ON s.item_id = i.id
+                               WHERE s.practitioner_id = ? AND s.kind = 'one_to_one'""",
+        [staff_id(ctx.db, PO)],
+    )["id"]
     booked = team.book_supervision(ctx, PO, "one-to-one", "fri 10:30")
     assert booked.item_id == rule_item  # the rules' item is given the time: no second item
     assert booked.message == "One-to-one supervision with Pat Officer booked for Fri 27/11/2026 10:30"
-    detail = row(ctx.db, "SELECT s.*, i.due FROM supervision s JOIN items i ON i.id = s.item_id WHERE s.item_id = ?", [rule_item])
+    detail = row(
+        ctx.db, "SELECT s.*, i.due FROM supervision s JOIN items i ON i.id = s.item_id WHERE s.item_id = ?", [rule_item]
+    )
     assert (detail["scheduled_for"], detail["due"], detail["postponed"]) == ("2026-11-27T10:30:00Z", "2026-11-27", 0)
     [pat] = [r for r in team.supervision_plan(ctx) if r.name == PO]
     assert pat.booked.scheduled_for == datetime(2026, 11, 27, 10, 30, tzinfo=LONDON)
     assert [s.kind for s in pat.sessions] == ["rpss", "one_to_one"]  # the RPSS is due today, unbooked
 
-    calendar = {r["reason"]: r["id"] for r in rows(ctx.db, """SELECT t.reason, i.id FROM items i JOIN touch_points t
-                ON t.item_id = i.id WHERE i.crn = ? AND i.status = 'open'""", [HIGH_CRN])}  # fmt: skip
+    calendar = {
+        r["reason"]: r["id"]
+        for r in rows(
+            ctx.db,
+            """SELECT t.reason, i.id FROM items i JOIN touch_points t
+                ON t.item_id = i.id WHERE i.crn = ? AND i.status = 'open'""",
+            [HIGH_CRN],
+        )
+    }
     assert set(calendar) == {"commencement", "quarterly"}
 
     friday = at(ctx, utc(27, hour=11))
     result = team.record_supervision(
-        friday, rule_item,
-        [(HIGH_CRN, "Release plan and curfew", "Keep weekly reporting"),
-         CaseDiscussed(LOW_CRN, "Missed appointments", "Warning letter", outcome="actions_set")],
-        summary="Caseload and wellbeing discussed", minutes=60,
-    )  # fmt: skip
+        friday,
+        rule_item,
+        [
+            (HIGH_CRN, "Release plan and curfew", "Keep weekly reporting"),
+            CaseDiscussed(LOW_CRN, "Missed appointments", "Warning letter", outcome="actions_set"),
+        ],
+        summary="Caseload and wellbeing discussed",
+        minutes=60,
+    )
     assert result.message == "One-to-one supervision with Pat Officer recorded, 2 cases discussed"
     session = row(ctx.db, "SELECT * FROM oversight_entries WHERE id = ?", [result.oversight_id])
     assert (session["crn"], session["item_id"], session["minutes"], session["decision"]) == (
-        None, rule_item, 60, "Caseload and wellbeing discussed")
+        None,
+        rule_item,
+        60,
+        "Caseload and wellbeing discussed",
+    )
     assert session["discussed"] == "One-to-one supervision with Pat Officer. Cases discussed: X123456, Y654321."
     entries = [row(ctx.db, "SELECT * FROM oversight_entries WHERE id = ?", [e]) for e in result.created_ids]
     assert [(e["crn"], e["outcome"], e["discussed"], e["decision"]) for e in entries] == [
-        (HIGH_CRN, "guidance_given", "In one-to-one supervision with Pat Officer: Release plan and curfew", "Keep weekly reporting"),
+        (
+            HIGH_CRN,
+            "guidance_given",
+            "In one-to-one supervision with Pat Officer: Release plan and curfew",
+            "Keep weekly reporting",
+        ),
         (LOW_CRN, "actions_set", "In one-to-one supervision with Pat Officer: Missed appointments", "Warning letter"),
-    ]  # fmt: skip
-    item = row(ctx.db, "SELECT i.status, s.held_on FROM items i JOIN supervision s ON s.item_id = i.id WHERE i.id = ?", [rule_item])
+    ]
+    item = row(
+        ctx.db,
+        "SELECT i.status, s.held_on FROM items i JOIN supervision s ON s.item_id = i.id WHERE i.id = ?",
+        [rule_item],
+    )
     assert (item["status"], item["held_on"]) == ("closed", "2026-11-27")
     # The case entries meet the case's calendar touch points, as any oversight does.
-    assert {row(ctx.db, "SELECT status FROM items WHERE id = ?", [i])["status"] for i in calendar.values()} == {"closed"}
+    assert {row(ctx.db, "SELECT status FROM items WHERE id = ?", [i])["status"] for i in calendar.values()} == {
+        "closed"
+    }
     audit = row(ctx.db, "SELECT * FROM audit_log WHERE id = ?", [result.audit_id])
     assert (audit["action"], audit["entity_id"]) == ("record_supervision", rule_item)
     # The nDelius export carries each case's entry, never the session's own (no case: once an MO1 on "CRN: (none)").
@@ -103,7 +143,11 @@ def test_booking_then_recording_a_one_to_one(squad):
     assert all(c.crn for c in exported)
 
     [pat] = [r for r in team.supervision_plan(friday) if r.name == PO]
-    assert (pat.last_one_to_one, pat.next_one_to_one, pat.status) == (date(2026, 11, 27), date(2027, 1, 8), "due in 42d")
+    assert (pat.last_one_to_one, pat.next_one_to_one, pat.status) == (
+        date(2026, 11, 27),
+        date(2027, 1, 8),
+        "due in 42d",
+    )
     [pat] = [r for r in team.supervision_plan(at(ctx, utc(11, month=1, year=2027))) if r.name == PO]
     assert (pat.one_to_one_overdue, pat.one_to_one_overdue_days, pat.status) == (True, 3, "3d overdue")
 
@@ -135,51 +179,113 @@ def test_an_absence_shows_in_the_plan(squad):
 
 
 SUPERVISION_REFUSALS = {
-    "book a non-practitioner": (lambda c, s: team.book_supervision(c, CASPO, "one_to_one", "fri"), ValidationError,
-                                "Cas Admin is CASPO, not PO or PSO or PQiP or NQO"),
-    "book an unknown kind": (lambda c, s: team.book_supervision(c, PO, "appraisal", "fri"), ValidationError,
-                             "unknown kind 'appraisal': expected one of one_to_one, rpss"),
-    "observe a one-to-one": (lambda c, s: team.book_supervision(c, PO, "one_to_one", "fri", observation=True), ValidationError,
-                             "only an RPSS session can be a live observation"),
-    "book in the past": (lambda c, s: team.book_supervision(c, PO, "one_to_one", "20/11/2026"), ValidationError,
-                         "arrange it for today or later"),
-    "book earlier today": (lambda c, s: team.book_supervision(c, PO, "one_to_one", "today 08:00"), ValidationError,
-                           "23/11/2026 08:00 has passed"),
-    "book a bad time": (lambda c, s: team.book_supervision(c, PO, "one_to_one", "fri 25:00"), ValidationError,
-                        "'25:00' is not a time: use HH:MM, e.g. 10:30"),
-    "book on an absent day": (lambda c, s: team.book_supervision(c, PSO, "one_to_one", "tue"), ValidationError,
-                              "Pip Services is absent on 24/11/2026 (Annual leave to 24/11/2026)"),
-    "book twice": (lambda c, s: team.book_supervision(c, PO, "one_to_one", "thu 10:00"), NotAllowed,
-                   "'One-to-one with Pat Officer' is already booked for Fri 27/11/2026 10:30: postpone it to move it"),
-    "book as a practitioner": (lambda c, s: team.book_supervision(make_context(c.db, c.rules, PO, clock=c.clock), PSO,
-                                                                  "rpss", "fri"),
-                               NotAllowed, "only an SPO or a CASPO can"),
-    "postpone to an earlier day": (lambda c, s: team.postpone_supervision(c, s, "thu"), ValidationError,
-                                   "postpone to a day after 27/11/2026"),
-    "postpone onto an absent day": (lambda c, s: team.postpone_supervision(c, s, "2026-12-01"), ValidationError,
-                                    "Pat Officer is absent on 01/12/2026 (Training)"),
-    "postpone into the past": (lambda c, s: team.postpone_supervision(c, s, "2026-11-01"), ValidationError,
-                               "arrange it for today or later"),
-    "postpone something else": (lambda c, s: team.postpone_supervision(c, s, "fri"), NotAllowed,
-                                "this is a touch point, not a supervision"),
-    "record an unknown case": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G"), ("Z999999", "D", "G")]),
-                               ValidationError, "case 2: no case with CRN Z999999"),
-    "record a malformed CRN": (lambda c, s: team.record_supervision(c, s, [("12345", "D", "G")]), ValidationError,
-                               "case 1: '12345' is not a CRN"),
-    "record a case twice": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G"), ("x123456", "D", "G")]),
-                            ValidationError, "case 2: X123456 is listed twice"),
-    "record without a decision": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", " ")]), ValidationError,
-                                  "case 1: the decision or guidance is required"),
-    "record an unknown outcome": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G", "sorted")]),
-                                  ValidationError, "case 1: unknown outcome 'sorted'"),
-    "record half a case": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN,)]), ValidationError,
-                           "case 1: give the CRN, what was discussed and the decision"),
-    "record bad minutes": (lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G")], minutes=601),
-                           ValidationError, "minutes must be a whole number from 0 to 600"),
-    "record as a practitioner": (lambda c, s: team.record_supervision(make_context(c.db, c.rules, PO, clock=c.clock), s, []),
-                                 NotAllowed, "only an SPO or a CASPO can enter an oversight record"),
+    "book a non-practitioner": (
+        lambda c, s: team.book_supervision(c, CASPO, "one_to_one", "fri"),
+        ValidationError,
+        "Cas Admin is CASPO, not PO or PSO or PQiP or NQO",
+    ),
+    "book an unknown kind": (
+        lambda c, s: team.book_supervision(c, PO, "appraisal", "fri"),
+        ValidationError,
+        "unknown kind 'appraisal': expected one of one_to_one, rpss",
+    ),
+    "observe a one-to-one": (
+        lambda c, s: team.book_supervision(c, PO, "one_to_one", "fri", observation=True),
+        ValidationError,
+        "only an RPSS session can be a live observation",
+    ),
+    "book in the past": (
+        lambda c, s: team.book_supervision(c, PO, "one_to_one", "20/11/2026"),
+        ValidationError,
+        "arrange it for today or later",
+    ),
+    "book earlier today": (
+        lambda c, s: team.book_supervision(c, PO, "one_to_one", "today 08:00"),
+        ValidationError,
+        "23/11/2026 08:00 has passed",
+    ),
+    "book a bad time": (
+        lambda c, s: team.book_supervision(c, PO, "one_to_one", "fri 25:00"),
+        ValidationError,
+        "'25:00' is not a time: use HH:MM, e.g. 10:30",
+    ),
+    "book on an absent day": (
+        lambda c, s: team.book_supervision(c, PSO, "one_to_one", "tue"),
+        ValidationError,
+        "Pip Services is absent on 24/11/2026 (Annual leave to 24/11/2026)",
+    ),
+    "book twice": (
+        lambda c, s: team.book_supervision(c, PO, "one_to_one", "thu 10:00"),
+        NotAllowed,
+        "'One-to-one with Pat Officer' is already booked for Fri 27/11/2026 10:30: postpone it to move it",
+    ),
+    "book as a practitioner": (
+        lambda c, s: team.book_supervision(make_context(c.db, c.rules, PO, clock=c.clock), PSO, "rpss", "fri"),
+        NotAllowed,
+        "only an SPO or a CASPO can",
+    ),
+    "postpone to an earlier day": (
+        lambda c, s: team.postpone_supervision(c, s, "thu"),
+        ValidationError,
+        "postpone to a day after 27/11/2026",
+    ),
+    "postpone onto an absent day": (
+        lambda c, s: team.postpone_supervision(c, s, "2026-12-01"),
+        ValidationError,
+        "Pat Officer is absent on 01/12/2026 (Training)",
+    ),
+    "postpone into the past": (
+        lambda c, s: team.postpone_supervision(c, s, "2026-11-01"),
+        ValidationError,
+        "arrange it for today or later",
+    ),
+    "postpone something else": (
+        lambda c, s: team.postpone_supervision(c, s, "fri"),
+        NotAllowed,
+        "this is a touch point, not a supervision",
+    ),
+    "record an unknown case": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G"), ("Z999999", "D", "G")]),
+        ValidationError,
+        "case 2: no case with CRN Z999999",
+    ),
+    "record a malformed CRN": (
+        lambda c, s: team.record_supervision(c, s, [("12345", "D", "G")]),
+        ValidationError,
+        "case 1: '12345' is not a CRN",
+    ),
+    "record a case twice": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G"), ("x123456", "D", "G")]),
+        ValidationError,
+        "case 2: X123456 is listed twice",
+    ),
+    "record without a decision": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", " ")]),
+        ValidationError,
+        "case 1: the decision or guidance is required",
+    ),
+    "record an unknown outcome": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G", "sorted")]),
+        ValidationError,
+        "case 1: unknown outcome 'sorted'",
+    ),
+    "record half a case": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN,)]),
+        ValidationError,
+        "case 1: give the CRN, what was discussed and the decision",
+    ),
+    "record bad minutes": (
+        lambda c, s: team.record_supervision(c, s, [(HIGH_CRN, "D", "G")], minutes=601),
+        ValidationError,
+        "minutes must be a whole number from 0 to 600",
+    ),
+    "record as a practitioner": (
+        lambda c, s: team.record_supervision(make_context(c.db, c.rules, PO, clock=c.clock), s, []),
+        NotAllowed,
+        "only an SPO or a CASPO can enter an oversight record",
+    ),
     "record an unknown item": (lambda c, s: team.record_supervision(c, "nope", []), NotFound, "no item with id nope"),
-}  # fmt: skip
+}
 
 
 def test_bad_supervision_input_is_refused_and_nothing_changes(squad):
@@ -235,14 +341,29 @@ def test_the_overview_counts_each_practitioners_work(ctx):
 
     rows_ = team.team_overview(ctx)
     assert [(r.name, r.role, r.team, r.oasys_approved, r.absent_today) for r in rows_] == [
-        ("Olu Approved", "PO", "Team B", True, False), (PO, "PO", "Team A", False, False), (PSO, "PSO", "Team A", False, True)]
+        ("Olu Approved", "PO", "Team B", True, False),
+        (PO, "PO", "Team A", False, False),
+        (PSO, "PSO", "Team A", False, True),
+    ]
     olu, pat, pip = rows_
-    assert (olu.cases.total, olu.unseen, olu.open_sbars, olu.overdue_touch_points, olu.countersigns_waiting) == (0, 0, 0, 0, 0)
+    assert (olu.cases.total, olu.unseen, olu.open_sbars, olu.overdue_touch_points, olu.countersigns_waiting) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     assert pat.cases.as_dict() == {"LOW": 0, "MEDIUM": 0, "HIGH": 1, "VERY_HIGH": 1}
     # Pat's HIGH case has had the HVRA countersign entry; the VERY_HIGH one nothing.
     assert (pat.unseen, pat.open_sbars, pat.overdue_touch_points, pat.countersigns_waiting) == (1, 2, 0, 1)
     # Pip's LOW case had the SBAR decision today.
-    assert (pip.cases.total, pip.unseen, pip.open_sbars, pip.overdue_touch_points, pip.countersigns_waiting) == (1, 0, 0, 1, 0)
+    assert (pip.cases.total, pip.unseen, pip.open_sbars, pip.overdue_touch_points, pip.countersigns_waiting) == (
+        1,
+        0,
+        0,
+        1,
+        0,
+    )
     assert pat.supervision.status == "never held"
     assert [r.name for r in team.team_overview(ctx, team="Team B")] == ["Olu Approved"]
 
@@ -263,14 +384,18 @@ def caseload(ctx):
         intake.add_case(ctx, crn, name, PO, rosh, "COMMUNITY_ORDER", start, sentence_end=end)
 
     def seen(crn, moment):
-        return decisions.record_oversight(at(ctx, moment), crn=crn, outcome="agreed", discussed="Review", decision="Plan agreed")
+        return decisions.record_oversight(
+            at(ctx, moment), crn=crn, outcome="agreed", discussed="Review", decision="Plan agreed"
+        )
 
     seen(HIGH_CRN, utc(13))  # seen 10 days ago
     seen("A100001", utc(15, month=8))  # 100 days ago: outside the window
     seen("A100003", utc(25, month=8))  # exactly 90 days ago: inside
     seen("A100004", utc(10, month=10))  # ended before today: not on the caseload
     withdrawn = seen("A100002", NOW)
-    decisions.undo(ctx, withdrawn.audit_id, "Recorded in error on the wrong case")  # recorded in error: the case has not been seen
+    decisions.undo(
+        ctx, withdrawn.audit_id, "Recorded in error on the wrong case"
+    )  # recorded in error: the case has not been seen
     return ctx
 
 
@@ -278,9 +403,16 @@ def test_coverage_by_rosh_band_and_overall(caseload):
     cov = team.coverage(caseload)
     assert (cov.as_of, cov.since, cov.days) == (TODAY, date(2026, 8, 25), 90)
     assert [(r.key, r.cases, r.seen, r.percent, r.benchmark) for r in cov.by_rosh] == [
-        ("LOW", 2, 1, 50.0, 23), ("MEDIUM", 1, 0, 0.0, 27), ("HIGH", 1, 1, 100.0, 45), ("VERY_HIGH", 1, 0, 0.0, 45)]
+        ("LOW", 2, 1, 50.0, 23),
+        ("MEDIUM", 1, 0, 0.0, 27),
+        ("HIGH", 1, 1, 100.0, 45),
+        ("VERY_HIGH", 1, 0, 0.0, 45),
+    ]
     assert [(r.label, r.cases, r.seen, r.percent_text, r.below_benchmark) for r in cov.bands] == [
-        ("Low", 2, 1, "50%", False), ("Medium", 1, 0, "0%", True), ("High/very high", 2, 1, "50%", False)]
+        ("Low", 2, 1, "50%", False),
+        ("Medium", 1, 0, "0%", True),
+        ("High/very high", 2, 1, "50%", False),
+    ]
     assert (cov.total.cases, cov.total.seen, cov.total.percent, cov.total.benchmark) == (5, 2, 40.0, 28)
 
     longer = team.coverage(caseload, days=120)
@@ -289,7 +421,11 @@ def test_coverage_by_rosh_band_and_overall(caseload):
     # and A100001's entry of 15/08 was inside the window; Y654321 (from 10/11) was not there yet.
     month_ago = team.coverage(caseload, as_of=date(2026, 10, 23))
     assert [(r.key, r.cases, r.seen) for r in month_ago.by_rosh] == [
-        ("LOW", 1, 1), ("MEDIUM", 2, 2), ("HIGH", 1, 0), ("VERY_HIGH", 1, 0)]
+        ("LOW", 1, 1),
+        ("MEDIUM", 2, 2),
+        ("HIGH", 1, 0),
+        ("VERY_HIGH", 1, 0),
+    ]
     assert team.coverage(caseload, team="Team B").total.cases == 0
     assert team.coverage(caseload, team="Team B").total.percent_text == "–"
 
@@ -298,32 +434,57 @@ def test_unseen_cases_oldest_first_each_a_keystroke_from_a_touch_point(caseload)
     ctx = caseload
     unseen = team.unseen_cases(ctx)
     assert [(u.crn, u.last_oversight, u.days_since) for u in unseen] == [
-        ("A100002", None, None), (LOW_CRN, None, None), ("A100001", date(2026, 8, 15), 100)]
+        ("A100002", None, None),
+        (LOW_CRN, None, None),
+        ("A100001", date(2026, 8, 15), 100),
+    ]
     assert [u.crn for u in team.unseen_cases(ctx, limit=2)] == ["A100002", LOW_CRN]
 
     result = team.make_touch_point_for(ctx, "a100001")
-    item = row(ctx.db, "SELECT i.*, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.id = ?", [result.item_id])
+    item = row(
+        ctx.db,
+        "SELECT i.*, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.id = ?",
+        [result.item_id],
+    )
     assert (item["crn"], item["due"], item["title"], item["reason"], item["status"]) == (
-        "A100001", "2026-11-23", "Not seen by a manager since 15/08/2026", "manual", "open")
+        "A100001",
+        "2026-11-23",
+        "Not seen by a manager since 15/08/2026",
+        "manual",
+        "open",
+    )
     never = team.make_touch_point_for(ctx, LOW_CRN)
-    assert row(ctx.db, "SELECT title FROM items WHERE id = ?", [never.item_id])["title"] == "No management oversight recorded yet"
+    assert (
+        row(ctx.db, "SELECT title FROM items WHERE id = ?", [never.item_id])["title"]
+        == "No management oversight recorded yet"
+    )
     shown = {u.crn: (u.touch_point_id, u.touch_point_due) for u in team.unseen_cases(ctx)}
     assert shown["A100001"] == (result.item_id, TODAY) and shown["A100002"] == (None, None)
 
 
 DASHBOARD_REFUSALS = [
-    (lambda c: team.make_touch_point_for(c, "A100001"), NotAllowed,
-     "A100001 already has an open touch point ('Not seen by a manager since 15/08/2026', due 23/11/2026): act on that one"),
+    (
+        lambda c: team.make_touch_point_for(c, "A100001"),
+        NotAllowed,
+        "A100001 already has an open touch point ('Not seen by a manager since 15/08/2026', due 23/11/2026): act on that one",
+    ),
     (lambda c: team.make_touch_point_for(c, "Z999999"), ValidationError, "no case with CRN Z999999"),
     (lambda c: team.make_touch_point_for(c, "nonsense"), ValidationError, "'nonsense' is not a CRN"),
-    (lambda c: team.make_touch_point_for(make_context(c.db, c.rules, PSO, clock=c.clock), LOW_CRN), NotAllowed,
-     "only an SPO or a CASPO can maintain"),
+    (
+        lambda c: team.make_touch_point_for(make_context(c.db, c.rules, PSO, clock=c.clock), LOW_CRN),
+        NotAllowed,
+        "only an SPO or a CASPO can maintain",
+    ),
     (lambda c: team.coverage(c, days=0), ValidationError, "days must be a whole number from 1 to 3650, not 0"),
     (lambda c: team.unseen_cases(c, limit=0), ValidationError, "limit must be a whole number"),
     (lambda c: team.time_spent(c, weeks="4"), ValidationError, "weeks must be a whole number from 1 to 104, not '4'"),
     (lambda c: team.trends(c, weeks=0), ValidationError, "weeks must be a whole number from 1 to 104, not 0"),
-    (lambda c: team.monthly_pack(c, date(2026, 12, 1)), ValidationError, "the month cannot end after today (23/11/2026)"),
-]  # fmt: skip
+    (
+        lambda c: team.monthly_pack(c, date(2026, 12, 1)),
+        ValidationError,
+        "the month cannot end after today (23/11/2026)",
+    ),
+]
 
 
 def test_bad_dashboard_input_is_refused_and_nothing_changes(caseload):
@@ -339,10 +500,15 @@ def test_bad_dashboard_input_is_refused_and_nothing_changes(caseload):
 
 
 def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
-    decisions.record_oversight(at(ctx, utc(20)), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="G", minutes=20)
-    decisions.record_oversight(at(ctx, utc(1)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G")  # no minutes
-    decisions.record_oversight(at(ctx, utc(25, month=10)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G",
-                               minutes=99)  # fmt: skip  (before the four weeks)
+    decisions.record_oversight(
+        at(ctx, utc(20)), crn=HIGH_CRN, outcome="agreed", discussed="D", decision="G", minutes=20
+    )
+    decisions.record_oversight(
+        at(ctx, utc(1)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G"
+    )  # no minutes
+    decisions.record_oversight(
+        at(ctx, utc(25, month=10)), crn=LOW_CRN, outcome="agreed", discussed="D", decision="G", minutes=99
+    )  # (before the four weeks)
     cs = intake.add_countersign(ctx, HIGH_CRN, "OASYS", PO).item_id
     decisions.countersign(ctx, cs, verdict="Sound analysis, plan complete", signed_off=True)
     session = team.book_supervision(ctx, PSO, "rpss", "today 15:00").item_id
@@ -355,11 +521,16 @@ def test_time_spent_over_four_weeks_and_what_was_delegated(ctx):
     spent = team.time_spent(ctx)
     assert (spent.since, spent.until) == (date(2026, 10, 27), TODAY)
     assert [(c.key, c.minutes, c.entries, c.without_minutes) for c in spent.categories] == [
-        ("oversight", 20, 2, 1), ("supervision", 90, 1, 0), ("countersigning", 0, 1, 1), ("tasks", 30, 1, 0)]
+        ("oversight", 20, 2, 1),
+        ("supervision", 90, 1, 0),
+        ("countersigning", 0, 1, 1),
+        ("tasks", 30, 1, 0),
+    ]
     assert spent.total_minutes == 140
     assert spent.category("supervision").percent == pytest.approx(100 * 90 / 140)
     assert [(d.title, d.delegated_to, d.delegated_role, d.delegated_on, d.status) for d in spent.delegated] == [
-        ("Leave request", CASPO, "CASPO", TODAY, "waiting")]
+        ("Leave request", CASPO, "CASPO", TODAY, "waiting")
+    ]
     assert spent.delegated_count == 1
 
 
@@ -377,7 +548,15 @@ def test_trends_week_by_week(ctx):
     assert tr.backlog_for("task").values == (1, 1, 1, 1, 1, 1, 1, 1)
     # Open at the end of 02/11 (closed 06/11) and of 16/11 (closed 18/11).
     assert tr.backlog_for("countersign").values == (0, 0, 0, 0, 1, 0, 1, 0)
-    assert [s.key for s in tr.backlog] == ["alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"]
+    assert [s.key for s in tr.backlog] == [
+        "alert",
+        "sbar",
+        "touch_point",
+        "countersign",
+        "task",
+        "action",
+        "supervision",
+    ]
     # Closed in the week to 09/11: 4 days; in the week to 23/11: 2.5 and 1 day, median 1.8 (1.75 rounded).
     assert tr.countersign_turnaround.values == (None, None, None, None, None, 4.0, None, 1.8)
     assert tr.countersigns_closed.values == (0, 0, 0, 0, 0, 1, 0, 2)
@@ -451,7 +630,9 @@ def test_the_monthly_pack_exports_to_the_expected_markdown(ctx):
     old = rhythm.add_team_note(at(ctx, utc(10, month=10)), "escalation", "Old and answered").item_id
     rhythm.answer_escalation(at(ctx, utc(15, month=10)), old, "Done")  # all before the month: left out
     weighting = rhythm.add_team_note(at(ctx, utc(20, month=10)), "escalation", "Caseload weighting for PQiPs").item_id
-    rhythm.answer_escalation(at(ctx, utc(28, month=10)), weighting, "PDU head: protected caseloads stay until qualification")
+    rhythm.answer_escalation(
+        at(ctx, utc(28, month=10)), weighting, "PDU head: protected caseloads stay until qualification"
+    )
     rhythm.add_team_note(at(caspo, utc(2)), "escalation", "Interview room 3 panic alarm")
     rhythm.add_team_note(at(ctx, utc(20, month=10)), "learning", "Before the month: left out")
     rhythm.add_team_note(at(ctx, utc(5)), "learning", "Check the MAPPA level before the first home visit", crn=HIGH_CRN)
@@ -490,16 +671,22 @@ def _last_valid_entries(db, until: date) -> dict[str, str]:
     withdrawn = {e["supersedes_id"] for e in entries if e["outcome"] == "withdrawn"}
     last: dict[str, str] = {}
     for e in entries:
-        if e["crn"] and e["outcome"] != "withdrawn" and e["id"] not in withdrawn and e["created_at"][:10] <= until.isoformat():
+        if (
+            e["crn"]
+            and e["outcome"] != "withdrawn"
+            and e["id"] not in withdrawn
+            and e["created_at"][:10] <= until.isoformat()
+        ):
             last[e["crn"]] = max(last.get(e["crn"], ""), e["created_at"])
     return last
 
 
 def _current_cases(db, on: date) -> list[dict]:
     return [
-        c for c in rows(db, "SELECT * FROM cases")
+        c
+        for c in rows(db, "SELECT * FROM cases")
         if c["sentence_start"] <= on.isoformat() and (c["sentence_end"] is None or c["sentence_end"] >= on.isoformat())
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("as_of", [TODAY, date(2026, 10, 23)])
@@ -521,8 +708,8 @@ def test_demo_coverage_matches_an_independent_count(demo, as_of):
     if as_of == TODAY:
         assert cov.total.cases == 350
         assert [r.percent_text for r in (*cov.bands, cov.total)] == [
-            f"{100 * seen[k] / cases[k]:.0f}%" for k in ("LOW", "MEDIUM")] + [
-            f"{100 * (seen['HIGH'] + seen['VERY_HIGH']) / high:.0f}%", f"{100 * sum(seen.values()) / 350:.0f}%"]  # fmt: skip
+            f"{100 * seen[k] / cases[k]:.0f}%" for k in ("LOW", "MEDIUM")
+        ] + [f"{100 * (seen['HIGH'] + seen['VERY_HIGH']) / high:.0f}%", f"{100 * sum(seen.values()) / 350:.0f}%"]
 
 
 def test_demo_unseen_cases_match_an_independent_list(demo):
@@ -541,17 +728,36 @@ def test_demo_overview_matches_the_raw_rows(demo):
     by_rosh = defaultdict(Counter)
     for c in _current_cases(db, TODAY):
         by_rosh[c["practitioner_id"]][c["rosh"]] += 1
-    sbars = Counter(r["raised_by"] for r in rows(db, "SELECT raised_by FROM items WHERE kind = 'sbar' AND status != 'closed'"))
-    overdue = Counter(r["practitioner_id"] for r in rows(db, """SELECT c.practitioner_id FROM items i JOIN cases c ON c.crn = i.crn
-                      WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due < ?""", [TODAY.isoformat()]))  # fmt: skip
-    waiting = Counter(r["author_id"] for r in rows(db, """SELECT c.author_id FROM countersigns c JOIN items i ON i.id = c.item_id
-                      WHERE i.status != 'closed'"""))  # fmt: skip
+    sbars = Counter(
+        r["raised_by"] for r in rows(db, "SELECT raised_by FROM items WHERE kind = 'sbar' AND status != 'closed'")
+    )
+    overdue = Counter(
+        r["practitioner_id"]
+        for r in rows(
+            db,
+            """SELECT c.practitioner_id FROM items i JOIN cases c ON c.crn = i.crn
+                      WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due < ?""",
+            [TODAY.isoformat()],
+        )
+    )
+    waiting = Counter(
+        r["author_id"]
+        for r in rows(
+            db,
+            """SELECT c.author_id FROM countersigns c JOIN items i ON i.id = c.item_id
+                      WHERE i.status != 'closed'""",
+        )
+    )
     practitioners = rows(db, "SELECT * FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY name")
     overview = team.team_overview(demo)
     assert [r.name for r in overview] == [p["name"] for p in practitioners] and len(overview) == 13
-    for r, p in zip(overview, practitioners):
+    for r, p in zip(overview, practitioners, strict=False):
         assert r.cases.as_dict() == {k: by_rosh[p["id"]][k] for k in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")}
-        assert (r.open_sbars, r.overdue_touch_points, r.countersigns_waiting) == (sbars[p["id"]], overdue[p["id"]], waiting[p["id"]])
+        assert (r.open_sbars, r.overdue_touch_points, r.countersigns_waiting) == (
+            sbars[p["id"]],
+            overdue[p["id"]],
+            waiting[p["id"]],
+        )
         assert r.oasys_approved == bool(p["oasys_approved"])
     assert sum(r.cases.total for r in overview) == 350
     assert sum(r.unseen for r in overview) == team.coverage(demo).total.unseen
@@ -569,14 +775,22 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
         last = max(h["held_on"] for h in mine if h["kind"] == "one_to_one")
         assert r.last_one_to_one == date.fromisoformat(last)
         # Six weeks (four for new practitioners), moved off a weekend or bank holiday.
-        assert r.next_one_to_one == next_working_day(r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6))
+        assert r.next_one_to_one == next_working_day(
+            r.last_one_to_one + timedelta(weeks=4 if r.role in ("PQiP", "NQO") else 6)
+        )
         assert r.rpss_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago)
-        assert r.observations_held == sum(1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"])
+        assert r.observations_held == sum(
+            1 for h in mine if h["kind"] == "rpss" and h["held_on"] >= year_ago and h["observation"]
+        )
         assert r.postponed == sum(h["postponed"] for h in mine if h["held_on"] >= year_ago)
         assert r.flagged_for_more == (r.role in ("PQiP", "NQO"))
     overdue = [r.name for r in plan if r.one_to_one_overdue]
-    open_items = rows(db, """SELECT st.name FROM items i JOIN supervision s ON s.item_id = i.id JOIN staff st ON st.id = s.practitioner_id
-                             WHERE i.status = 'open' AND s.kind = 'one_to_one' AND i.due < ? ORDER BY st.name""", [TODAY.isoformat()])  # fmt: skip
+    open_items = rows(
+        db,
+        """SELECT st.name FROM items i JOIN supervision s ON s.item_id = i.id JOIN staff st ON st.id = s.practitioner_id
+                             WHERE i.status = 'open' AND s.kind = 'one_to_one' AND i.due < ? ORDER BY st.name""",
+        [TODAY.isoformat()],
+    )
     assert overdue == [r["name"] for r in open_items] and len(overdue) >= 2
 
 
@@ -586,22 +800,34 @@ def test_demo_trends_and_time_match_the_raw_rows(demo):
     tr = team.trends(demo)
     for k, we in enumerate(tr.week_ends):
         nxt = (we + timedelta(days=1)).isoformat()
-        count = Counter(i["kind"] for i in items if i["created_at"] < nxt and (i["closed_at"] is None or i["closed_at"] >= nxt))
+        count = Counter(
+            i["kind"] for i in items if i["created_at"] < nxt and (i["closed_at"] is None or i["closed_at"] >= nxt)
+        )
         assert {s.key: s.values[k] for s in tr.backlog} == {s.key: count[s.key] for s in tr.backlog}, we
     open_now = Counter(i["kind"] for i in items if i["status"] != "closed")
     assert {s.key: s.last for s in tr.backlog if s.last} == dict(open_now)
 
     spent = team.time_spent(demo)
     since = spent.since.isoformat()
-    mine = rows(db, """SELECT o.minutes, o.outcome, o.item_id, i.kind FROM oversight_entries o LEFT JOIN items i ON i.id = o.item_id
-                       WHERE o.decided_by = ? AND o.created_at >= ?""", [demo.decider["id"], since])  # fmt: skip
+    mine = rows(
+        db,
+        """SELECT o.minutes, o.outcome, o.item_id, i.kind FROM oversight_entries o LEFT JOIN items i ON i.id = o.item_id
+                       WHERE o.decided_by = ? AND o.created_at >= ?""",
+        [demo.decider["id"], since],
+    )
     supervision = sum(e["minutes"] for e in mine if e["kind"] == "supervision")
-    countersigning = sum(e["minutes"] for e in mine if e["item_id"] is None and e["outcome"] in ("signed_off", "returned"))
+    countersigning = sum(
+        e["minutes"] for e in mine if e["item_id"] is None and e["outcome"] in ("signed_off", "returned")
+    )
     assert spent.category("supervision").minutes == supervision
     assert spent.category("countersigning").minutes == countersigning
     assert spent.category("oversight").minutes == sum(e["minutes"] for e in mine) - supervision - countersigning
-    tasks = rows(db, """SELECT t.minutes_spent FROM tasks t JOIN items i ON i.id = t.item_id
-                        WHERE i.status = 'closed' AND t.delegated_to IS NULL AND i.closed_at >= ?""", [since])  # fmt: skip
+    tasks = rows(
+        db,
+        """SELECT t.minutes_spent FROM tasks t JOIN items i ON i.id = t.item_id
+                        WHERE i.status = 'closed' AND t.delegated_to IS NULL AND i.closed_at >= ?""",
+        [since],
+    )
     assert spent.category("tasks").minutes == sum(t["minutes_spent"] for t in tasks)
     delegated = rows(db, "SELECT item_id FROM tasks WHERE delegated_at >= ? ORDER BY delegated_at", [since])
     assert [d.item_id for d in spent.delegated] == [d["item_id"] for d in delegated]
@@ -610,5 +836,8 @@ def test_demo_trends_and_time_match_the_raw_rows(demo):
 def test_demo_monthly_pack_renders(demo):
     text = team.monthly_export(demo)
     cov = team.coverage(demo)
-    assert f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | 350 |" in text
+    assert (
+        f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | 350 |"
+        in text
+    )
     assert "## Escalations from check-ins and their answers\n\nNone.\n" in text

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
 from conftest import read_rows, ui_team
 
 from spo_tui.app import SpoApp
@@ -26,13 +25,21 @@ def team_db(tmp_path, monkeypatch):
     path = tmp_path / "team.db"
     ctx = ui_team(path)
     ids = {
-        "sbar": intake.raise_sbar(ctx, "X123456", "Pat Officer", "[URGENT] Partner disclosed threats",
-                                  "On licence since October", "Risk has risen", "Consider recall", "urgent").item_id,
+        "sbar": intake.raise_sbar(
+            ctx,
+            "X123456",
+            "Pat Officer",
+            "[URGENT] Partner disclosed threats",
+            "On licence since October",
+            "Risk has risen",
+            "Consider recall",
+            "urgent",
+        ).item_id,
         "countersign": intake.add_countersign(ctx, "Y123456", "PSR", "Pat Officer", court_date="2026-11-24").item_id,
         "alert": intake.add_alert(ctx, "X123456", "call_out", "Police call-out to home address").item_id,
         "task": intake.add_task(ctx, "Heating broken in interview room 2", "buildings").item_id,
         "touch_point": intake.add_touch_point(ctx, "Y123456", "2026-11-20", "Check new address").item_id,
-    }  # fmt: skip
+    }
     refresh.refresh_due_work(ctx)
     ctx.db.close()
     return path, ids
@@ -158,7 +165,9 @@ async def test_escalate_to_pdu_head(team_db):
         await pilot.pause()
         await pilot.press(*"Needs a recall decision today", "enter")
         await pilot.pause()
-    assert rows(path, "SELECT escalated_to, escalation_note FROM sbars") == [("PDU head", "Needs a recall decision today")]
+    assert rows(path, "SELECT escalated_to, escalation_note FROM sbars") == [
+        ("PDU head", "Needs a recall decision today")
+    ]
     assert rows(path, "SELECT outcome FROM oversight_entries") == [("escalated",)]
 
 
@@ -194,7 +203,9 @@ async def test_return_countersign_with_guidance(team_db):
         await pilot.press(*"Add the DA call-out history", "enter")
         await pilot.pause()
     assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]
-    assert rows(path, "SELECT outcome, decision FROM oversight_entries") == [("returned", "Add the DA call-out history")]
+    assert rows(path, "SELECT outcome, decision FROM oversight_entries") == [
+        ("returned", "Add the DA call-out history")
+    ]
 
 
 async def test_waive_touch_point_with_reason(team_db):
@@ -207,7 +218,9 @@ async def test_waive_touch_point_with_reason(team_db):
         await pilot.pause()
         await pilot.press(*"Seen at MAPPA last week", "enter")
         await pilot.pause()
-    assert rows(path, "SELECT waived_reason FROM touch_points WHERE item_id = ?", [ids["touch_point"]]) == [("Seen at MAPPA last week",)]
+    assert rows(path, "SELECT waived_reason FROM touch_points WHERE item_id = ?", [ids["touch_point"]]) == [
+        ("Seen at MAPPA last week",)
+    ]
     assert item_status(path, ids["touch_point"]) == "closed"
 
 
@@ -221,7 +234,9 @@ async def test_record_touch_point_discussion(team_db):
         await pilot.pause()
         await pilot.press(*"Address verified; plan stands", "ctrl+s")
         await pilot.pause()
-    assert rows(path, "SELECT item_id, decision FROM oversight_entries") == [(ids["touch_point"], "Address verified; plan stands")]
+    assert rows(path, "SELECT item_id, decision FROM oversight_entries") == [
+        (ids["touch_point"], "Address verified; plan stands")
+    ]
 
 
 async def test_acknowledge_alert(team_db):
@@ -287,7 +302,9 @@ async def test_snooze_hides_until_date_and_rejects_nonsense(team_db):
         await pilot.press(*"fri", "enter")
         await pilot.pause()
         assert ids["task"] not in [e.id for e in app.screen.entries]
-    assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(date(2026, 11, 27).isoformat(),)]
+    assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [
+        (date(2026, 11, 27).isoformat(),)
+    ]
 
 
 async def test_reassign_moves_item_out_of_queue(team_db):
@@ -300,7 +317,9 @@ async def test_reassign_moves_item_out_of_queue(team_db):
         await pilot.pause()
         await pilot.press("2")  # staff other than the SPO, by name: Cas Admin, Pat Officer, Sue Sao
         await pilot.pause()
-    assert rows(path, "SELECT s.name FROM items i JOIN staff s ON s.id = i.assigned_to WHERE i.id = ?", [ids["touch_point"]]) == [("Pat Officer",)]
+    assert rows(
+        path, "SELECT s.name FROM items i JOIN staff s ON s.id = i.assigned_to WHERE i.id = ?", [ids["touch_point"]]
+    ) == [("Pat Officer",)]
 
 
 async def test_undo_last_decision_supersedes_it(team_db):
@@ -331,14 +350,21 @@ async def test_undo_last_decision_supersedes_it(team_db):
         assert type(app.screen).__name__ == "PromptScreen"
         await pilot.press(*"oops", "enter")  # not a reason: refused, nothing written
         await pilot.pause()
-        assert "the reason for the undo must say why in at least 3 words" in str(app.screen.query_one("#prompt-error").render())
+        assert "the reason for the undo must say why in at least 3 words" in str(
+            app.screen.query_one("#prompt-error").render()
+        )
         assert rows(path, "SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'withdrawn'") == [(0,)]
         await pilot.press(*["backspace"] * 4, *"Signed the wrong PSR by mistake", "enter")
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
-    entries = rows(path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome")
+    entries = rows(
+        path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome"
+    )
     assert sorted(entries) == [("signed_off", 0), ("withdrawn", 1)]
-    assert rows(path, "SELECT decision LIKE '%Reason: Signed the wrong PSR by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'") == [(1,)]
+    assert rows(
+        path,
+        "SELECT decision LIKE '%Reason: Signed the wrong PSR by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'",
+    ) == [(1,)]
     assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
     assert item_status(path, ids["countersign"]) == "open"
 
@@ -537,8 +563,11 @@ async def test_caspo_sees_no_decision_keys_but_enters_records_on_the_spos_behalf
         await pilot.pause()
     assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
     assert rows(path, "SELECT status FROM items WHERE id = ?", [ids["alert"]]) == [("open",)]
-    entered = rows(path, "SELECT d.name, e.name FROM oversight_entries o JOIN staff d ON d.id = o.decided_by "
-                         "JOIN staff e ON e.id = o.entered_by")  # fmt: skip
+    entered = rows(
+        path,
+        "SELECT d.name, e.name FROM oversight_entries o JOIN staff d ON d.id = o.decided_by "
+        "JOIN staff e ON e.id = o.entered_by",
+    )
     assert entered == [("Sam Spo", "Cas Admin")]
 
 
@@ -553,9 +582,27 @@ async def test_another_process_change_shows_within_two_seconds(team_db, tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         env = {**os.environ, "SPO_TUI_RULES": str(tmp_path / "none.toml"), "SPO_TUI_TODAY": "2026-11-23"}
-        added = subprocess.run([sys.executable, "-m", "spo_tui", "--db", str(path), "--as", "Cas Admin", "add", "task",
-                                "--title", "Fire alarm test", "--category", "health_safety"],
-                               capture_output=True, text=True, env=env, check=True).stdout.strip()  # fmt: skip
+        added = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "spo_tui",
+                "--db",
+                str(path),
+                "--as",
+                "Cas Admin",
+                "add",
+                "task",
+                "--title",
+                "Fire alarm test",
+                "--category",
+                "health_safety",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout.strip()
         start = time.monotonic()
         while added not in [e.id for e in app.screen.entries] and time.monotonic() - start < 2:
             await pilot.pause(0.1)
@@ -593,7 +640,10 @@ async def test_start_warns_when_the_record_was_altered(team_db):
         await app.workers.wait_for_complete()
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-    assert any(m.startswith("The oversight record does not hold: oversight entry") and "has been altered" in m for m in messages)
+    assert any(
+        m.startswith("The oversight record does not hold: oversight entry") and "has been altered" in m
+        for m in messages
+    )
 
 
 async def test_start_checks_a_clean_record_quietly_and_anchors_its_head(team_db):
@@ -616,9 +666,14 @@ async def test_start_checks_a_clean_record_quietly_and_anchors_its_head(team_db)
 
 @pytest.mark.parametrize(
     ("key", "screen"),
-    [("k", "CheckinScreen"), ("h", "ProtectedHourScreen"), ("p", "SupervisionScreen"), ("o", "TeamScreen"),
-     ("M", "MonthlyScreen")],
-)  # fmt: skip
+    [
+        ("k", "CheckinScreen"),
+        ("h", "ProtectedHourScreen"),
+        ("p", "SupervisionScreen"),
+        ("o", "TeamScreen"),
+        ("M", "MonthlyScreen"),
+    ],
+)
 async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, screen):
     path, ids = team_db
     app = make_app(path)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from conftest import read_rows, ui_team
+
 from spo_tui.app import SpoApp
 from spo_tui.screens.today import TodayScreen
 from spo_tui.services import intake, refresh
@@ -189,5 +189,7 @@ async def test_acting_deep_in_the_list_keeps_the_cursor_on_that_row(long_queue):
             await pilot.pause()
         assert table_ids(table) == left
 
-    assert read_rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [snoozed]) == [(date(2026, 11, 24).isoformat(),)]
+    assert read_rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [snoozed]) == [
+        (date(2026, 11, 24).isoformat(),)
+    ]
     assert read_rows(path, "SELECT status FROM items WHERE id = ?", [done]) == [("closed",)]

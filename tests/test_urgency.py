@@ -6,8 +6,8 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from conftest import HIGH_CRN, LOW_CRN, PO, PSO, TODAY, fixed_clock
+
 from spo_tui.domain.rules import Rules, merge_config
 from spo_tui.domain.urgency import ItemFacts, explain, sort_key
 from spo_tui.domain.vocab import ItemKind
@@ -30,7 +30,12 @@ def order(items, weights, today=TODAY) -> list[str]:
 
 def test_explain_lists_every_reason_and_the_points_add_up(rules):
     sbar = item(
-        kind=ItemKind.SBAR, due=TODAY, created=TODAY - timedelta(days=3), rosh="HIGH", mappa_level=2, sbar_urgency="urgent"
+        kind=ItemKind.SBAR,
+        due=TODAY,
+        created=TODAY - timedelta(days=3),
+        rosh="HIGH",
+        mappa_level=2,
+        sbar_urgency="urgent",
     )
     u = explain(sbar, TODAY, rules.urgency)
     assert u.reasons == (
@@ -52,8 +57,14 @@ FRIDAY_BEFORE_CHRISTMAS = date(2026, 12, 18)
 CHRISTMAS_EVE = date(2026, 12, 24)
 
 #: The worst backlog there is: a touch point 109 days overdue on a very high RoSH, MAPPA level 3 case.
-BACKLOG = item(id="backlog", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(days=109),
-               created=TODAY - timedelta(days=200), rosh="VERY_HIGH", mappa_level=3)  # fmt: skip
+BACKLOG = item(
+    id="backlog",
+    kind=ItemKind.TOUCH_POINT,
+    due=TODAY - timedelta(days=109),
+    created=TODAY - timedelta(days=200),
+    rosh="VERY_HIGH",
+    mappa_level=3,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,12 +72,16 @@ BACKLOG = item(id="backlog", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(da
     [
         (item(kind=ItemKind.SBAR, sbar_urgency="urgent", rosh="LOW"), "an SBAR marked urgent"),
         (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY), "PSR for court today"),
-        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=1)),
-         "PSR for court on Tue 24/11/2026"),
+        (
+            item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=1)),
+            "PSR for court on Tue 24/11/2026",
+        ),
         (item(kind=ItemKind.COUNTERSIGN, countersign_kind="OASYS", due=TODAY), "deadline today"),
         (item(kind=ItemKind.ACTION, due=TODAY), "deadline today"),
-        (item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", due=TODAY, court_date=TODAY + timedelta(days=1)),
-         "PSR for court on Tue 24/11/2026; deadline today"),
+        (
+            item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", due=TODAY, court_date=TODAY + timedelta(days=1)),
+            "PSR for court on Tue 24/11/2026; deadline today",
+        ),
     ],
 )
 def test_time_critical_work_ranks_above_any_backlog_and_says_why(rules, critical, why):
@@ -109,26 +124,40 @@ def test_a_psrs_next_working_day_skips_weekends_and_bank_holidays(rules, today, 
 
 
 def test_the_time_critical_rules_are_configurable(rules):
-    weights = merge_config(rules.urgency, {"time_critical": {"sbar_urgency": ["soon", "urgent"], "deadline_today": ["task"],
-                                                             "psr_court_within_working_days": 0}})  # fmt: skip
+    weights = merge_config(
+        rules.urgency,
+        {
+            "time_critical": {
+                "sbar_urgency": ["soon", "urgent"],
+                "deadline_today": ["task"],
+                "psr_court_within_working_days": 0,
+            }
+        },
+    )
     soon = item(kind=ItemKind.SBAR, sbar_urgency="soon")
     task = item(kind=ItemKind.TASK, due=TODAY)
     action = item(kind=ItemKind.ACTION, due=TODAY)
     psr = item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=TODAY + timedelta(days=1))
-    assert [explain(i, TODAY, weights).reasons[0][0].startswith("time-critical") for i in (soon, task, action, psr)] == [
-        True, True, False, False]  # fmt: skip
+    assert [
+        explain(i, TODAY, weights).reasons[0][0].startswith("time-critical") for i in (soon, task, action, psr)
+    ] == [True, True, False, False]
 
 
 def test_the_catch_up_list_ranks_below_ordinary_work_in_its_own_order(rules):
     inherited = dataclasses.replace(BACKLOG, id="inherited", catch_up=True)
-    inherited_low = item(id="inherited-low", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(days=60), rosh="LOW",
-                         catch_up=True)  # fmt: skip
+    inherited_low = item(
+        id="inherited-low", kind=ItemKind.TOUCH_POINT, due=TODAY - timedelta(days=60), rosh="LOW", catch_up=True
+    )
     routine = item(id="routine", kind=ItemKind.TASK, due=TODAY + timedelta(days=30))
     u = explain(inherited, TODAY, rules.urgency)
     assert u.reasons[0] == ("on the catch-up list: long overdue when it reached the queue", -1000)
     assert u.score == explain(BACKLOG, TODAY, rules.urgency).score - 1000
-    assert order([inherited_low, inherited, routine, BACKLOG], rules.urgency) == ["backlog", "routine", "inherited",
-                                                                                 "inherited-low"]  # fmt: skip
+    assert order([inherited_low, inherited, routine, BACKLOG], rules.urgency) == [
+        "backlog",
+        "routine",
+        "inherited",
+        "inherited-low",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +168,10 @@ def test_the_catch_up_list_ranks_below_ordinary_work_in_its_own_order(rules):
         ({"kind": {"sbar": 900}}, "[urgency.time_critical] points must be a whole number more than 1110"),
         ({"overdue": -5}, "[urgency] overdue must be a whole number, 0 or more"),
         ({"time_critical": {"sbar_urgency": "urgent"}}, "[urgency.time_critical] sbar_urgency must be a list of"),
-        ({"time_critical": {"deadline_today": ["meeting"]}}, "[urgency.time_critical] deadline_today must be a list of"),
+        (
+            {"time_critical": {"deadline_today": ["meeting"]}},
+            "[urgency.time_critical] deadline_today must be a list of",
+        ),
     ],
 )
 def test_rules_that_would_let_work_cross_a_tier_are_refused(rules, override, message):
@@ -181,7 +213,9 @@ def test_low_rosh_adds_no_reason(rules):
     assert u.reasons == (("Touch point", 20),)
 
 
-@pytest.mark.parametrize("court, text", [(TODAY, "PSR: court today"), (TODAY + timedelta(days=1), "PSR: court tomorrow")])
+@pytest.mark.parametrize(
+    "court, text", [(TODAY, "PSR: court today"), (TODAY + timedelta(days=1), "PSR: court tomorrow")]
+)
 def test_a_psr_with_court_imminent_gets_a_reason(rules, court, text):
     psr = item(kind=ItemKind.COUNTERSIGN, countersign_kind="PSR", court_date=court)
     assert (text, 40) in explain(psr, TODAY, rules.urgency).reasons
@@ -198,9 +232,14 @@ def test_a_psr_with_court_next_week_gets_no_court_reason(rules):
 def test_an_alert_comes_first_even_with_a_lower_score(rules):
     alert = item(id="z-alert", kind=ItemKind.ALERT, due=TODAY, rosh="LOW")
     sbar = item(
-        id="a-sbar", kind=ItemKind.SBAR, due=TODAY - timedelta(days=30), created=TODAY - timedelta(days=30),
-        rosh="VERY_HIGH", mappa_level=3, sbar_urgency="urgent",
-    )  # fmt: skip
+        id="a-sbar",
+        kind=ItemKind.SBAR,
+        due=TODAY - timedelta(days=30),
+        created=TODAY - timedelta(days=30),
+        rosh="VERY_HIGH",
+        mappa_level=3,
+        sbar_urgency="urgent",
+    )
     assert explain(sbar, TODAY, rules.urgency).score > explain(alert, TODAY, rules.urgency).score
     assert order([sbar, alert], rules.urgency) == ["z-alert", "a-sbar"]
 
@@ -240,10 +279,13 @@ def with_weights(ctx, override):
 
 def test_an_urgent_sbar_ranks_above_touch_points_months_overdue(ctx):
     """Issue #12: an urgent SBAR ranked 12th, below touch points up to 109 days overdue."""
-    old = [intake.add_touch_point(ctx, HIGH_CRN, TODAY - timedelta(days=d), f"Quarterly review {d}").item_id
-           for d in (25, 49, 109)]  # fmt: skip
-    sbar = intake.raise_sbar(ctx, LOW_CRN, PSO, "Late back to approved premises", "B", "A", "Recall decision needed",
-                             urgency="urgent").item_id  # fmt: skip
+    old = [
+        intake.add_touch_point(ctx, HIGH_CRN, TODAY - timedelta(days=d), f"Quarterly review {d}").item_id
+        for d in (25, 49, 109)
+    ]
+    sbar = intake.raise_sbar(
+        ctx, LOW_CRN, PSO, "Late back to approved premises", "B", "A", "Recall decision needed", urgency="urgent"
+    ).item_id
     ids = queue_ids(ctx)
     assert ids[0] == sbar and set(ids[1:]) == set(old)
     [entry] = [e for e in build_queue(ctx) if e.id == sbar]
@@ -251,7 +293,9 @@ def test_an_urgent_sbar_ranks_above_touch_points_months_overdue(ctx):
 
 
 def test_the_queue_puts_an_alert_on_a_low_case_above_an_urgent_sbar(ctx):
-    sbar = intake.raise_sbar(ctx, HIGH_CRN, PO, "Threats to ex-partner", "Known DA", "Risk imminent", "Discuss recall", urgency="urgent")
+    sbar = intake.raise_sbar(
+        ctx, HIGH_CRN, PO, "Threats to ex-partner", "Known DA", "Risk imminent", "Discuss recall", urgency="urgent"
+    )
     task = intake.add_task(ctx, "Fire alarm test", "health_safety")
     alert = intake.add_alert(ctx, LOW_CRN, "call_out", "Police called to address last night")
     # Even with alerts weighted at nothing, they stay on top.
@@ -301,7 +345,11 @@ def test_queue_counts_agree_with_the_queue_after_a_reassignment(ctx):
     tp = intake.add_touch_point(ctx, HIGH_CRN, "2026-11-30")
     intake.add_touch_point(ctx, LOW_CRN, "2026-11-30")
     decisions.reassign(ctx, tp.item_id, PO)
-    assert queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])["touch_point"][0] == len(build_queue(ctx, kind="touch_point")) == 1
+    assert (
+        queries.queue_counts(ctx.db, ctx.today, ctx.decider["id"])["touch_point"][0]
+        == len(build_queue(ctx, kind="touch_point"))
+        == 1
+    )
 
 
 def test_queue_counts_count_open_and_overdue_per_kind(ctx):

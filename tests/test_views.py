@@ -4,7 +4,7 @@ and answer of an SBAR shown where the decision is made, driven through the Today
 from __future__ import annotations
 
 from conftest import read_rows
-from test_today import make_app, select_item, team_db  # noqa: F401 (a fixture)
+from test_today import make_app, select_item, team_db
 
 rows = read_rows
 
@@ -49,8 +49,9 @@ async def test_an_escalated_sbar_waits_on_the_pdu_head_and_comes_back_with_the_a
         discussed = app.screen.query_one("#discussed").text
         assert "Escalated to PDU head: Recall decision needed today" in discussed
         assert "Answer from PDU head: Recall approved" in discussed
-    assert rows(path, "SELECT i.status, s.state, s.escalation_answer FROM items i JOIN sbars s ON s.item_id = i.id") == [
-        ("open", "raised", "Recall approved")]
+    assert rows(
+        path, "SELECT i.status, s.state, s.escalation_answer FROM items i JOIN sbars s ON s.item_id = i.id"
+    ) == [("open", "raised", "Recall approved")]
 
 
 async def test_the_question_asked_is_shown_in_the_answer_dialog_the_form_and_the_case_timeline(team_db):
@@ -66,7 +67,10 @@ async def test_the_question_asked_is_shown_in_the_answer_dialog_the_form_and_the
         assert [(e.id, e.row.waiting_on) for e in app.screen.entries] == [(ids["sbar"], "Pat Officer")]
         await pilot.press("y")
         await pilot.pause()
-        assert str(app.screen.query_one("#prompt-note").render()) == "You asked on Mon 23/11/2026: When was the last home visit?"
+        assert (
+            str(app.screen.query_one("#prompt-note").render())
+            == "You asked on Mon 23/11/2026: When was the last home visit?"
+        )
         await pilot.press(*"Friday, partner present", "enter")
         await pilot.pause()
         await pilot.press("0")
@@ -76,7 +80,10 @@ async def test_the_question_asked_is_shown_in_the_answer_dialog_the_form_and_the
         await pilot.press("d")
         await pilot.pause()
         discussed = app.screen.query_one("#discussed").text
-        assert "Asked of the practitioner: When was the last home visit?\nPractitioner's answer: Friday, partner present" in discussed
+        assert (
+            "Asked of the practitioner: When was the last home visit?\nPractitioner's answer: Friday, partner present"
+            in discussed
+        )
         await pilot.press("escape")
         await pilot.pause()
         if type(app.screen).__name__ != "TodayScreen":  # "discard what you typed?"
@@ -94,7 +101,9 @@ async def test_the_question_asked_is_shown_in_the_answer_dialog_the_form_and_the
         shown = str(case.query_one("#timeline-detail").render())
         assert "Asked of the practitioner: When was the last home visit?" in shown
         assert "Practitioner's answer: Friday, partner present" in shown
-    assert rows(path, "SELECT info_request, info_answer FROM sbars") == [("When was the last home visit?", "Friday, partner present")]
+    assert rows(path, "SELECT info_request, info_answer FROM sbars") == [
+        ("When was the last home visit?", "Friday, partner present")
+    ]
 
 
 async def test_a_returned_psr_waits_on_its_author_until_resubmitted(team_db):
@@ -119,9 +128,12 @@ async def test_a_returned_psr_waits_on_its_author_until_resubmitted(team_db):
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
     assert rows(path, "SELECT i.status, c.state FROM items i JOIN countersigns c ON c.item_id = i.id") == [
-        ("open", "AWAITING_COUNTERSIGN")]
+        ("open", "AWAITING_COUNTERSIGN")
+    ]
     assert rows(path, "SELECT old_state, new_state FROM countersign_history ORDER BY id") == [
-        ("AWAITING_COUNTERSIGN", "REJECTED"), ("REJECTED", "AWAITING_COUNTERSIGN")]
+        ("AWAITING_COUNTERSIGN", "REJECTED"),
+        ("REJECTED", "AWAITING_COUNTERSIGN"),
+    ]
 
 
 async def test_the_snoozed_view_counts_finds_and_brings_back_a_snoozed_item(team_db):
@@ -156,4 +168,6 @@ async def test_the_snoozed_view_counts_finds_and_brings_back_a_snoozed_item(team
         assert ids["task"] in [e.id for e in app.screen.entries]
     assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [(None,)]
     assert rows(path, "SELECT action FROM audit_log WHERE entity_id = ? ORDER BY id", [ids["task"]])[-2:] == [
-        ("snooze",), ("unsnooze",)]
+        ("snooze",),
+        ("unsnooze",),
+    ]

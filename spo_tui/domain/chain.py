@@ -179,15 +179,32 @@ def walk(links: Iterable[Link], check_signature: Callable[[str, str, bytes], boo
         key = result.keys.get(run_end.key_id)
         label = describe(run_end.kind, run_end.ref, run_end.content, run_end.position)
         if key is None:
-            result.problems.append(Problem("unsigned", f"{label} names device key {short(run_end.key_id)}, which is not in the record",
-                                           run_end.position, run_end.ref))  # fmt: skip
-            return False
-        if not run_end.signature or not check_signature(key["public_key"], run_end.signature, signed_message(run_end.hash)):
-            result.broken_run = (run_start.position if run_start else run_end.position, run_end.position, run_end.key_id)
             result.problems.append(
-                Problem("unsigned", f"{label} does not carry a valid signature of device key {short(run_end.key_id)} "
-                        f"({key.get('label')}): it was written outside spo-tui", run_end.position, run_end.ref)
-            )  # fmt: skip
+                Problem(
+                    "unsigned",
+                    f"{label} names device key {short(run_end.key_id)}, which is not in the record",
+                    run_end.position,
+                    run_end.ref,
+                )
+            )
+            return False
+        if not run_end.signature or not check_signature(
+            key["public_key"], run_end.signature, signed_message(run_end.hash)
+        ):
+            result.broken_run = (
+                run_start.position if run_start else run_end.position,
+                run_end.position,
+                run_end.key_id,
+            )
+            result.problems.append(
+                Problem(
+                    "unsigned",
+                    f"{label} does not carry a valid signature of device key {short(run_end.key_id)} "
+                    f"({key.get('label')}): it was written outside spo-tui",
+                    run_end.position,
+                    run_end.ref,
+                )
+            )
             return False
         result.signers[run_end.key_id] = result.signers.get(run_end.key_id, 0) + run_links
         if run_start is not None:
@@ -196,32 +213,59 @@ def walk(links: Iterable[Link], check_signature: Callable[[str, str, bytes], boo
 
     for link in links:
         if link.position != expected:
-            result.problems.append(Problem("removed", f"link {expected} has been removed (the next link is {link.position}, "
-                                           f"{describe(link.kind, link.ref, link.content)})", expected, link.ref))  # fmt: skip
+            result.problems.append(
+                Problem(
+                    "removed",
+                    f"link {expected} has been removed (the next link is {link.position}, "
+                    f"{describe(link.kind, link.ref, link.content)})",
+                    expected,
+                    link.ref,
+                )
+            )
             return result
         expected += 1
         if link.content is None:
-            result.problems.append(Problem("removed", f"{describe(link.kind, link.ref, None, link.position)} has been removed",
-                                           link.position, link.ref))  # fmt: skip
+            result.problems.append(
+                Problem(
+                    "removed",
+                    f"{describe(link.kind, link.ref, None, link.position)} has been removed",
+                    link.position,
+                    link.ref,
+                )
+            )
             return result
         if link.position == 1 and link.kind != "store":
             result.problems.append(Problem("store", "the first link is not the store's identity", 1, link.ref))
             return result
         if link_hash(previous, link.position, link.kind, link.ref, link.key_id, link.content) != link.hash:
-            result.problems.append(Problem("altered", f"{describe(link.kind, link.ref, link.content, link.position)} has been altered",
-                                           link.position, link.ref))  # fmt: skip
+            result.problems.append(
+                Problem(
+                    "altered",
+                    f"{describe(link.kind, link.ref, link.content, link.position)} has been altered",
+                    link.position,
+                    link.ref,
+                )
+            )
             return result
         if link.kind == "store":
             if link.position != 1:
-                result.problems.append(Problem("store", f"a second store identity was added at link {link.position}", link.position))
+                result.problems.append(
+                    Problem("store", f"a second store identity was added at link {link.position}", link.position)
+                )
                 return result
             result.store_id = link.ref
             result.store = dict(link.content.get("record_store", {}))
         if link.kind == "key":
             row = link.content.get("chain_keys", {})
             if key_fingerprint(row.get("public_key", "")) != link.ref:
-                result.problems.append(Problem("altered", f"device key {short(link.ref)} (link {link.position}) does not match its id",
-                                               link.position, link.ref))  # fmt: skip
+                result.problems.append(
+                    Problem(
+                        "altered",
+                        f"device key {short(link.ref)} (link {link.position}) does not match its id",
+                        link.position,
+                        link.ref,
+                    )
+                )
                 return result
             result.keys[link.ref] = row
         if run_end is not None and link.key_id != run_end.key_id:
@@ -245,17 +289,32 @@ def walk(links: Iterable[Link], check_signature: Callable[[str, str, bytes], boo
 
 #: The fields of an oversight entry the old chain hashed.
 LEGACY_FIELDS = (
-    "id", "crn", "item_id", "type", "outcome", "discussed", "decision", "sensitive",
-    "decided_by", "entered_by", "created_at", "minutes", "supersedes_id",
-)  # fmt: skip
+    "id",
+    "crn",
+    "item_id",
+    "type",
+    "outcome",
+    "discussed",
+    "decision",
+    "sensitive",
+    "decided_by",
+    "entered_by",
+    "created_at",
+    "minutes",
+    "supersedes_id",
+)
 
 
 def legacy_entry_hash(previous: str, entry: dict[str, Any]) -> str:
-    content = json.dumps({k: entry.get(k) for k in LEGACY_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    content = json.dumps(
+        {k: entry.get(k) for k in LEGACY_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()
 
 
-def legacy_check(links: Iterator[tuple[int, str, str, dict[str, Any] | None]], unlinked: int) -> tuple[int, str, str | None]:
+def legacy_check(
+    links: Iterator[tuple[int, str, str, dict[str, Any] | None]], unlinked: int
+) -> tuple[int, str, str | None]:
     """The old chain's own check: (links, head hash, the first problem or None)."""
     previous, expected, count = GENESIS, 1, 0
     for position, oversight_id, stored, entry in links:

@@ -87,13 +87,14 @@ def build_coverage(as_of: date, since: date, days: int, counts: dict[str, tuple[
     )
     bands = tuple(
         CoverageRow(
-            key, label,
+            key,
+            label,
             sum(counts.get(level, (0, 0))[0] for level in levels),
             sum(counts.get(level, (0, 0))[1] for level in levels),
             INSPECTORATE_SUFFICIENT[levels[0]],
         )
         for key, label, levels in BANDS
-    )  # fmt: skip
+    )
     total = CoverageRow(
         "ALL", "All cases", sum(r.cases for r in by_rosh), sum(r.seen for r in by_rosh), INSPECTORATE_SUFFICIENT_OVERALL
     )

@@ -80,10 +80,25 @@ def working_days_between(start: date, end: date) -> int:
 # --- Parsing dates the way people type them ------------------------------------------------------
 
 _WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
-    "sun": 6, "sunday": 6,
-}  # fmt: skip
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "weds": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
+}
 _OFFSET = re.compile(r"^\+?(\d{1,3})\s*(d|day|days|w|wk|week|weeks|m|month|months|wd|working days?)$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -99,7 +114,9 @@ DIRECTIONS = ("future", "past", "nearest")
 SHORT_DATE_WITHIN_MONTHS = 6
 
 
-def parse_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> date:
+def parse_when(
+    text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS
+) -> date:
     """Parse a date as an SPO types it, relative to ``today``.
 
     Accepts ``today``, ``tomorrow`` (``tmw``), a weekday (``mon``, ``friday``: the next one after
@@ -126,7 +143,9 @@ def show_day(day: date) -> str:
     return f"{day:%a %d/%m/%Y}"
 
 
-def echo_when(text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS) -> str:
+def echo_when(
+    text: str, today: date, *, direction: str = "future", within_months: int = SHORT_DATE_WITHIN_MONTHS
+) -> str:
     """What a date field shows under what is typed, before anything is saved: ``= Thu 03/12/2026``,
     or the reason it cannot be read (empty while nothing is typed)."""
     if not (text or "").strip():
@@ -182,7 +201,9 @@ def _parse_when(raw: str, value: str, today: date, direction: str, within_months
 
 def _short_date(raw: str, day: int, month: int, today: date, direction: str, within_months: int) -> date:
     """The date a day and month without a year stands for, or ValidationError saying why none."""
-    candidates = [d for d in (_make_date(today.year + k, month, day, raw, leap_ok=True) for k in (-2, -1, 0, 1, 2)) if d]
+    candidates = [
+        d for d in (_make_date(today.year + k, month, day, raw, leap_ok=True) for k in (-2, -1, 0, 1, 2)) if d
+    ]
     if not candidates:  # 29/02 with no leap year near: _make_date raises for a real non-date
         raise ValidationError(f"'{raw}' is not a real date", field="date")
     if direction == "future":
@@ -199,10 +220,12 @@ def _short_date(raw: str, day: int, month: int, today: date, direction: str, wit
     coming = min((d for d in candidates if d > today), default=None)
     if direction == "future":
         why = (f"{passed:%d/%m/%Y} has passed and " if passed and passed.year >= today.year - 1 else "") + (
-            f"{best:%d/%m/%Y} is more than {span} ahead")
+            f"{best:%d/%m/%Y} is more than {span} ahead"
+        )
     elif direction == "past":
         why = (f"{coming:%d/%m/%Y} is still to come and " if coming and coming.year <= today.year + 1 else "") + (
-            f"{best:%d/%m/%Y} is more than {span} ago")
+            f"{best:%d/%m/%Y} is more than {span} ago"
+        )
     else:
         why = f"{best:%d/%m/%Y} is more than {span} away"
     raise ValidationError(f"'{raw}': {why}; type the year if you mean it, e.g. {best:%d/%m/%Y}", field="date")

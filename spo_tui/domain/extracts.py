@@ -62,21 +62,37 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "cases": (
         Column("crn", True, ("case_reference", "case_reference_number"), "one letter and six digits, e.g. X123456"),
         Column("name", True, ("full_name", "case_name"), "the person's name"),
-        Column("practitioner", True, ("pp", "allocated_practitioner", "probation_practitioner", "officer"),
-               "a staff member's name, already in the store"),
-        Column("rosh", True, ("rosh_level", "risk_of_serious_harm"),
-               "LOW, MEDIUM, HIGH, VERY_HIGH (any case; 'very high'; nDelius RLRH, RMRH, RHRH, RVHR)"),
-        Column("sentence_type", True, ("sentence",),
-               "COMMUNITY_ORDER, SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION (or CO, SSO, PSS)"),
+        Column(
+            "practitioner",
+            True,
+            ("pp", "allocated_practitioner", "probation_practitioner", "officer"),
+            "a staff member's name, already in the store",
+        ),
+        Column(
+            "rosh",
+            True,
+            ("rosh_level", "risk_of_serious_harm"),
+            "LOW, MEDIUM, HIGH, VERY_HIGH (any case; 'very high'; nDelius RLRH, RMRH, RHRH, RVHR)",
+        ),
+        Column(
+            "sentence_type",
+            True,
+            ("sentence",),
+            "COMMUNITY_ORDER, SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION (or CO, SSO, PSS)",
+        ),
         Column("sentence_start", True, ("start", "start_date", "sentence_start_date"), "a date"),
         Column("sentence_end", False, ("end", "end_date", "sentence_end_date"), "a date, not before the start"),
         Column("mappa_category", False, ("mappa_cat",), "1 to 4 (or M1 to M4)"),
         Column("mappa_level", False, (), "1 to 3 (or M1 to M3); needs a category"),
         Column("tier", False, (), "e.g. B or B2"),
         Column("likelihood", False, ("likelihood_of_reoffending",), "LOW, MEDIUM, HIGH, VERY_HIGH"),
-        Column("flags", False, ("registrations",),
-               "registrations, semicolon-separated: CODE or CODE:review date, e.g. ADVP:01/03/2027;RMDO"),
-    ),  # fmt: skip
+        Column(
+            "flags",
+            False,
+            ("registrations",),
+            "registrations, semicolon-separated: CODE or CODE:review date, e.g. ADVP:01/03/2027;RMDO",
+        ),
+    ),
     "staff": (
         Column("name", True, ("full_name", "staff_name"), "unique; matched case-insensitively"),
         Column("role", True, (), "SPO, PO, PSO, PQiP, NQO, CASPO, SAO, QDO, business manager, PDU head"),
@@ -84,7 +100,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("fte", False, (), "more than 0 and at most 1; empty means 1"),
         Column("oasys_approved", False, ("approved",), "yes/no, true/false, y/n, 1/0; empty means no"),
         Column("email", False, (), "text"),
-    ),  # fmt: skip
+    ),
     "countersign": (
         Column("crn", True, ("case_reference",), "a case already in the store"),
         Column("kind", True, ("type",), "OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS, HVRA"),
@@ -93,14 +109,18 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("court_date", False, ("court",), "a date; required for a PSR"),
         Column("title", False, (), "text; default '<kind> by <author>'"),
         Column("link", False, ("url",), "where the document is"),
-    ),  # fmt: skip
+    ),
     "touchpoints": (
         Column("crn", True, ("case_reference",), "a case already in the store"),
         Column("due", True, ("due_date",), "a date"),
-        Column("reason", False, (), "manual (the default), commencement, quarterly, release, rosh_rise, mappa_rise, "
-                                    "termination, flag_review"),
+        Column(
+            "reason",
+            False,
+            (),
+            "manual (the default), commencement, quarterly, release, rosh_rise, mappa_rise, termination, flag_review",
+        ),
         Column("note", False, ("title",), "text; shown as the item's title"),
-    ),  # fmt: skip
+    ),
 }
 
 #: Columns that need another column beside them.
@@ -402,7 +422,9 @@ class _Checker:
         for spec in COLUMNS[kind]:
             if spec.name in header.index:
                 parse, remember = parsers.get(spec.name, (None, False))
-                self.readers.append((spec.name, header.index[spec.name], spec.required, parse, {} if remember else None))
+                self.readers.append(
+                    (spec.name, header.index[spec.name], spec.required, parse, {} if remember else None)
+                )
         self.finish = getattr(self, f"finish_{kind}")
 
     def run(self, line: int, cells: Sequence[str]) -> Any:
@@ -436,8 +458,13 @@ class _Checker:
                     values[name] = _BAD
                     bad.append(RowProblem(line, name, found[1]))
         if width > self.header.width and any(c.strip() for c in cells[self.header.width :]):
-            bad.append(RowProblem(line, None, f"{width} cells but the header has {self.header.width} columns "
-                                              "(a comma in a value needs quotes)"))  # fmt: skip
+            bad.append(
+                RowProblem(
+                    line,
+                    None,
+                    f"{width} cells but the header has {self.header.width} columns (a comma in a value needs quotes)",
+                )
+            )
         row = self.finish(line, values, bad)
         if bad:
             if len(bad) > 1:
@@ -496,15 +523,30 @@ class _Checker:
             bad.append(RowProblem(line, "crn", f"CRN {crn} is also on line {first}"))
         start, end = v["sentence_start"], v.get("sentence_end")
         if start is not None and start is not _BAD and end is not None and end is not _BAD and end < start:
-            bad.append(RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}"))
+            bad.append(
+                RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}")
+            )
         level = v.get("mappa_level")
         if level is not None and level is not _BAD and v.get("mappa_category") is None:
             bad.append(RowProblem(line, "mappa_level", "a MAPPA level needs a MAPPA category"))
         if bad:
             return None
         flags = (v["flags"] or ()) if "flags" in v else None
-        return CaseRow(line, crn, v["name"], v["practitioner"][0], v["rosh"], v["sentence_type"], start, end,
-                       v.get("likelihood"), v.get("mappa_category"), level, v.get("tier"), flags)  # fmt: skip
+        return CaseRow(
+            line,
+            crn,
+            v["name"],
+            v["practitioner"][0],
+            v["rosh"],
+            v["sentence_type"],
+            start,
+            end,
+            v.get("likelihood"),
+            v.get("mappa_category"),
+            level,
+            v.get("tier"),
+            flags,
+        )
 
     def finish_staff(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> StaffRow | None:
         name = v["name"]
@@ -513,8 +555,15 @@ class _Checker:
         if bad:
             return None
         fte = v.get("fte")
-        return StaffRow(line, name, v["role"], v.get("team") or "", 1.0 if fte is None else fte,
-                        bool(v.get("oasys_approved")), v.get("email"))  # fmt: skip
+        return StaffRow(
+            line,
+            name,
+            v["role"],
+            v.get("team") or "",
+            1.0 if fte is None else fte,
+            bool(v.get("oasys_approved")),
+            v.get("email"),
+        )
 
     def finish_countersign(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> CountersignRow | None:
         if v["kind"] == CountersignKind.PSR and v.get("court_date") is None:
@@ -522,8 +571,17 @@ class _Checker:
         if bad:
             return None
         author_id, author_name = v["author"]
-        row = CountersignRow(line, v["crn"], v["kind"], author_id, author_name, v["submitted"], v.get("court_date"),
-                             v.get("title"), v.get("link"))  # fmt: skip
+        row = CountersignRow(
+            line,
+            v["crn"],
+            v["kind"],
+            author_id,
+            author_name,
+            v["submitted"],
+            v.get("court_date"),
+            v.get("title"),
+            v.get("link"),
+        )
         if (first := self.first_seen(row.key, line)) is not None:
             bad.append(RowProblem(line, None, f"the same crn, kind, author and submitted date as line {first}"))
             return None
@@ -541,15 +599,10 @@ class _Checker:
 
 def is_blank(cells: Sequence[str]) -> bool:
     """A row with no cells, or only empty ones: skipped (its line still counts)."""
-    for cell in cells:
-        if cell and not cell.isspace():
-            return False
-    return True
+    return all(not (cell and not cell.isspace()) for cell in cells)
 
 
-def check_rows(
-    kind: str, header: Header, rows: Iterable[tuple[int, Sequence[str]]], lookups: Lookups
-) -> Checked:
+def check_rows(kind: str, header: Header, rows: Iterable[tuple[int, Sequence[str]]], lookups: Lookups) -> Checked:
     """Check every row (``(line, cells)`` pairs); blank rows are skipped and not counted.
 
     Returns the typed rows in file order when every row is good; otherwise ``rows`` holds the

@@ -24,9 +24,17 @@ NOTE_KINDS = ("note", "action", "wellbeing", "success", "concern", "escalation",
 ALL_NOTE_KINDS = (*NOTE_KINDS, "answer", "cover")
 
 NOTE_KIND_LABELS = {
-    "note": "Note", "action": "Action", "wellbeing": "Wellbeing", "success": "Success", "concern": "Concern",
-    "escalation": "Escalation", "learning": "Learning", "near_miss": "Near miss", "answer": "Answer", "cover": "Cover",
-}  # fmt: skip
+    "note": "Note",
+    "action": "Action",
+    "wellbeing": "Wellbeing",
+    "success": "Success",
+    "concern": "Concern",
+    "escalation": "Escalation",
+    "learning": "Learning",
+    "near_miss": "Near miss",
+    "answer": "Answer",
+    "cover": "Cover",
+}
 
 
 @dataclass(frozen=True)

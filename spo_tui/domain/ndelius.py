@@ -159,7 +159,9 @@ def contact_from_entry(entry: dict, *, decided_by: str, entered_by: str, actions
         type_label=type_.info.ndelius_label,
         outcome_code=outcome_code,
         outcome_label=outcome_label,
-        notes=build_notes(entry, decided_by=decided_by, entered_by=entered_by, actions=actions, outcome_label=outcome_label),
+        notes=build_notes(
+            entry, decided_by=decided_by, entered_by=entered_by, actions=actions, outcome_label=outcome_label
+        ),
         sensitive=bool(entry.get("sensitive")),
         staff=decided_by,
         entered_by=entered_by,

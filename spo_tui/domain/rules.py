@@ -66,7 +66,9 @@ class Rules:
                 raise ValidationError(f"rules: [{section}] {key} must be a whole number, not {value!r}")
         catch_up = self.raw.get("touch_points", {}).get("catch_up_after_days")
         if not isinstance(catch_up, int) or isinstance(catch_up, bool) or catch_up < 0:
-            raise ValidationError(f"rules: [touch_points] catch_up_after_days must be a whole number, 0 or more, not {catch_up!r}")
+            raise ValidationError(
+                f"rules: [touch_points] catch_up_after_days must be a whole number, 0 or more, not {catch_up!r}"
+            )
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:
             raise ValidationError(f"rules: {problem}")
@@ -182,7 +184,9 @@ def risk_rise_touch_point(
     """The touch point an event makes: a rise in RoSH or MAPPA level, due in a few working days."""
     due = add_working_days(today, rules.get("touch_points", "rise_within_working_days"))
     label = "RoSH" if what == TouchPointReason.ROSH_RISE else "MAPPA level"
-    return DueWork(key=f"tp:{what.value}:{crn}:{stamp}", reason=what.value, due=due, title=f"{label} rose {old} → {new}")
+    return DueWork(
+        key=f"tp:{what.value}:{crn}:{stamp}", reason=what.value, due=due, title=f"{label} rose {old} → {new}"
+    )
 
 
 def is_rise(old: RoSH | None, new: RoSH) -> bool:

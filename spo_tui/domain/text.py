@@ -166,4 +166,3 @@ def json_text(encoded: str) -> str:
     if encoded.isprintable():
         return encoded
     return _SINGLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
-

@@ -76,7 +76,10 @@ def explain(item: ItemFacts, today: date, weights: dict[str, Any]) -> Urgency:
         days = (item.due - today).days
         if days < 0:
             late = min(-days, weights["overdue_max_days"])
-            add(f"overdue by {-days} day{'s' if -days != 1 else ''}", weights["overdue"] + late * weights["overdue_per_day"])
+            add(
+                f"overdue by {-days} day{'s' if -days != 1 else ''}",
+                weights["overdue"] + late * weights["overdue_per_day"],
+            )
         elif days == 0:
             add("due today", weights["due_today"])
         elif days == 1:
@@ -93,8 +96,13 @@ def explain(item: ItemFacts, today: date, weights: dict[str, Any]) -> Urgency:
     if item.countersign_kind == CountersignKind.PSR.value and item.court_date is not None:
         to_court = (item.court_date - today).days
         if to_court <= weights["psr_court_soon_days"]:
-            when = ("today" if to_court == 0 else "tomorrow" if to_court == 1
-                    else f"date passed {-to_court} day{'s' if to_court != -1 else ''} ago")  # fmt: skip
+            when = (
+                "today"
+                if to_court == 0
+                else "tomorrow"
+                if to_court == 1
+                else f"date passed {-to_court} day{'s' if to_court != -1 else ''} ago"
+            )
             add(f"PSR: court {when}", weights["psr_court_soon"])
 
     age = (today - item.created).days
@@ -117,8 +125,12 @@ def time_critical_reasons(item: ItemFacts, today: date, weights: dict[str, Any])
     out: list[str] = []
     if item.kind == ItemKind.SBAR and item.sbar_urgency is not None and item.sbar_urgency in tc["sbar_urgency"]:
         out.append(f"an SBAR marked {item.sbar_urgency}")
-    if (item.kind == ItemKind.COUNTERSIGN and item.countersign_kind == CountersignKind.PSR.value
-            and item.court_date is not None and today <= item.court_date <= court_horizon(today, weights)):  # fmt: skip
+    if (
+        item.kind == ItemKind.COUNTERSIGN
+        and item.countersign_kind == CountersignKind.PSR.value
+        and item.court_date is not None
+        and today <= item.court_date <= court_horizon(today, weights)
+    ):
         out.append(f"PSR for court {'today' if item.court_date == today else f'on {item.court_date:%a %d/%m/%Y}'}")
     if item.due == today and item.kind.value in tc["deadline_today"]:
         out.append("deadline today")
@@ -126,8 +138,19 @@ def time_critical_reasons(item: ItemFacts, today: date, weights: dict[str, Any])
 
 
 #: The ``[urgency]`` weights that are single numbers of points or days (``catch_up`` apart).
-NUMBERS = ("overdue", "overdue_per_day", "overdue_max_days", "due_today", "due_tomorrow", "due_soon", "due_soon_days",
-           "age_per_day", "age_max", "psr_court_soon", "psr_court_soon_days")  # fmt: skip
+NUMBERS = (
+    "overdue",
+    "overdue_per_day",
+    "overdue_max_days",
+    "due_today",
+    "due_tomorrow",
+    "due_soon",
+    "due_soon_days",
+    "age_per_day",
+    "age_max",
+    "psr_court_soon",
+    "psr_court_soon_days",
+)
 #: The ``[urgency]`` tables of points by kind, RoSH, MAPPA level and the practitioner's urgency.
 TABLES = ("kind", "rosh", "mappa_level", "sbar_urgency")
 
@@ -138,7 +161,12 @@ def ordinary_most(weights: dict[str, Any]) -> int:
     w = weights
     return (
         max([0, *(v for k, v in w["kind"].items() if k != ItemKind.ALERT.value)])
-        + max(w["overdue"] + w["overdue_max_days"] * w["overdue_per_day"], w["due_today"], w["due_tomorrow"], w["due_soon"])
+        + max(
+            w["overdue"] + w["overdue_max_days"] * w["overdue_per_day"],
+            w["due_today"],
+            w["due_tomorrow"],
+            w["due_soon"],
+        )
         + max([0, *w["rosh"].values()])
         + max([0, *w["mappa_level"].values()])
         + max([0, *w["sbar_urgency"].values()])
@@ -173,17 +201,24 @@ def weights_problem(weights: dict[str, Any]) -> str | None:
         return "[urgency.time_critical] is missing"
     if not whole(tc.get("psr_court_within_working_days")) or tc["psr_court_within_working_days"] < 0:
         return f"[urgency.time_critical] psr_court_within_working_days must be a whole number, 0 or more, not {tc.get('psr_court_within_working_days')!r}"
-    for key, known in (("sbar_urgency", ("routine", "soon", "urgent")), ("deadline_today", [k.value for k in ItemKind])):
+    for key, known in (
+        ("sbar_urgency", ("routine", "soon", "urgent")),
+        ("deadline_today", [k.value for k in ItemKind]),
+    ):
         values = tc.get(key)
         if not isinstance(values, list) or any(v not in known for v in values):
             return f"[urgency.time_critical] {key} must be a list of {', '.join(map(repr, known))}, not {values!r}"
     most = ordinary_most(w)
     if not whole(tc.get("points")) or tc["points"] <= most:
-        return (f"[urgency.time_critical] points must be a whole number more than {most} (the most other work can score "
-                f"with these weights), not {tc.get('points')!r}: else backlog could rank above time-critical work")  # fmt: skip
+        return (
+            f"[urgency.time_critical] points must be a whole number more than {most} (the most other work can score "
+            f"with these weights), not {tc.get('points')!r}: else backlog could rank above time-critical work"
+        )
     if not whole(w.get("catch_up")) or w["catch_up"] >= -most:
-        return (f"[urgency] catch_up must be a whole number less than {-most}, not {w.get('catch_up')!r}: else the "
-                "catch-up list could rank above ordinary work")  # fmt: skip
+        return (
+            f"[urgency] catch_up must be a whole number less than {-most}, not {w.get('catch_up')!r}: else the "
+            "catch-up list could rank above ordinary work"
+        )
     return None
 
 

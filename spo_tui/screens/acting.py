@@ -34,8 +34,13 @@ class ActingScreen(Screen):
             self.notify(str(error), severity="error", markup=False)
 
     def _prompt(
-        self, title: str, placeholder: str, fn: Callable[[str], ActionResult], value: str = "",
-        echo: Callable[[str], str] | None = None, note: str = "",
+        self,
+        title: str,
+        placeholder: str,
+        fn: Callable[[str], ActionResult],
+        value: str = "",
+        echo: Callable[[str], str] | None = None,
+        note: str = "",
     ) -> None:
         """Ask for one line; the service validates it while the prompt stays open. ``echo``: what
         to show under the line as it is typed (a date field's resolved date); ``note``: what the

@@ -23,7 +23,6 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
-from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import ADMIN_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import from_iso, relative_due
@@ -40,6 +39,7 @@ from spo_tui.domain.vocab import (
     TaskCategory,
     normalise_crn,
 )
+from spo_tui.screens.acting import ActingScreen
 from spo_tui.screens.entry_form import EntryForm, Field
 from spo_tui.services import admin, intake, lookup
 from spo_tui.services.admin import DiaryLine
@@ -58,21 +58,46 @@ PANE_OF = {
 _BY_ACTION = {c.action: c for c in ADMIN_COMMANDS}
 _ADD_KEYS = ("add_sbar", "add_countersign", "add_task", "add_alert", "add_case", "add_transfer", "add_absence")
 _KEY_WORDS = {
-    "add_sbar": "SBAR", "add_countersign": "Countersign", "add_task": "Task", "add_alert": "Alert",
-    "add_case": "Case", "add_transfer": "Transfer", "add_absence": "Absence", "edit_case": "Case", "edit_sbar": "SBAR",
-}  # fmt: skip
+    "add_sbar": "SBAR",
+    "add_countersign": "Countersign",
+    "add_task": "Task",
+    "add_alert": "Alert",
+    "add_case": "Case",
+    "add_transfer": "Transfer",
+    "add_absence": "Absence",
+    "edit_case": "Case",
+    "edit_sbar": "SBAR",
+}
 #: Staff first: a cases extract names its practitioners, who must already be on the staff list.
-IMPORT_KINDS = (("staff", "Staff"), ("cases", "Cases"), ("countersign", "Countersign items"), ("touchpoints", "Touch points"))
-TRANSFER_STATUS_LABELS = {"requested": "Requested", "in_progress": "In progress", "completed": "Completed", "cancelled": "Cancelled"}
+IMPORT_KINDS = (
+    ("staff", "Staff"),
+    ("cases", "Cases"),
+    ("countersign", "Countersign items"),
+    ("touchpoints", "Touch points"),
+)
+TRANSFER_STATUS_LABELS = {
+    "requested": "Requested",
+    "in_progress": "In progress",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
 _SENTENCE_LABELS = {
     SentenceType.COMMUNITY_ORDER: "Community order",
     SentenceType.SUSPENDED_SENTENCE_ORDER: "Suspended sentence order",
     SentenceType.LICENCE: "Licence",
     SentenceType.POST_SENTENCE_SUPERVISION: "Post-sentence supervision",
 }
-_MAPPA_CATEGORIES = (("1 Registered sexual offender", "1"), ("2 Violent offender", "2"),
-                     ("3 Other dangerous offender", "3"), ("4 Terrorist or terrorist risk", "4"))  # fmt: skip
-_MAPPA_LEVELS = (("1 Ordinary agency management", "1"), ("2 Active multi-agency", "2"), ("3 Active multi-agency (senior)", "3"))
+_MAPPA_CATEGORIES = (
+    ("1 Registered sexual offender", "1"),
+    ("2 Violent offender", "2"),
+    ("3 Other dangerous offender", "3"),
+    ("4 Terrorist or terrorist risk", "4"),
+)
+_MAPPA_LEVELS = (
+    ("1 Ordinary agency management", "1"),
+    ("2 Active multi-agency", "2"),
+    ("3 Active multi-agency (senior)", "3"),
+)
 OVERDUE_STYLE = "bold red"
 
 
@@ -113,8 +138,10 @@ def sent_text(value: str | None) -> str:
 
 
 def _enum_options(enum_cls, labels: dict | None = None) -> list[tuple[str, str]]:
-    return [((labels or {}).get(m) or getattr(m, "label", None) or m.value.replace("_", " ").capitalize(), m.value)
-            for m in enum_cls]  # fmt: skip
+    return [
+        ((labels or {}).get(m) or getattr(m, "label", None) or m.value.replace("_", " ").capitalize(), m.value)
+        for m in enum_cls
+    ]
 
 
 def _rosh_options() -> list[tuple[str, str]]:
@@ -244,8 +271,13 @@ class AdminScreen(ActingScreen):
         self.query_one("#admin-keys-more", Static).update(self._keys_hint(("edit_case", "edit_sbar"), "Correct: "))
         self.reload()
         diary.focus()
-        self.app.record_view(lookup.record_admin_view, once="admin", diary=len(self.diary), mappa_reviews=len(self.mappa),
-                             transfers=len(self.transfers))  # fmt: skip
+        self.app.record_view(
+            lookup.record_admin_view,
+            once="admin",
+            diary=len(self.diary),
+            mappa_reviews=len(self.mappa),
+            transfers=len(self.transfers),
+        )
         self.refresh_due_work()
 
     def on_screen_resume(self) -> None:
@@ -302,15 +334,20 @@ class AdminScreen(ActingScreen):
             overdue = line.due < today
             pp = line.practitioner if line.practitioner != previous else ""
             previous = line.practitioner
-            out.append((line.item_id, [
-                _cell(pp, "bold"),
-                _cell(relative_due(line.due, today), OVERDUE_STYLE if overdue else ""),
-                _cell(line.crn),
-                _cell(line.name),
-                _cell(arranged_text(line.arranged_for) or "not yet", "" if line.arranged_for else "dim"),
-                _cell(sent_text(line.reminder_sent_at) or "not sent", "" if line.reminder_sent_at else "dim"),
-                _cell(line.title),
-            ]))  # fmt: skip
+            out.append(
+                (
+                    line.item_id,
+                    [
+                        _cell(pp, "bold"),
+                        _cell(relative_due(line.due, today), OVERDUE_STYLE if overdue else ""),
+                        _cell(line.crn),
+                        _cell(line.name),
+                        _cell(arranged_text(line.arranged_for) or "not yet", "" if line.arranged_for else "dim"),
+                        _cell(sent_text(line.reminder_sent_at) or "not sent", "" if line.reminder_sent_at else "dim"),
+                        _cell(line.title),
+                    ],
+                )
+            )
         return out
 
     @staticmethod
@@ -321,8 +358,13 @@ class AdminScreen(ActingScreen):
             style = OVERDUE_STYLE if review < today else ""
         else:
             text, style = "not set", "italic"
-        return [_cell(r["crn"]), _cell(r["name"]), _cell(r.get("practitioner") or "unallocated"),
-                _cell(str(r.get("mappa_category") or "")), _cell(text, style)]  # fmt: skip
+        return [
+            _cell(r["crn"]),
+            _cell(r["name"]),
+            _cell(r.get("practitioner") or "unallocated"),
+            _cell(str(r.get("mappa_category") or "")),
+            _cell(text, style),
+        ]
 
     @staticmethod
     def _transfer_cells(t: dict[str, Any], today: date) -> list[Text]:
@@ -332,9 +374,15 @@ class AdminScreen(ActingScreen):
             day = date.fromisoformat(t["due"])
             due = relative_due(day, today)
             style = OVERDUE_STYLE if day < today else ""
-        return [_cell(t["crn"]), _cell(t.get("name")), _cell((t.get("direction") or "").capitalize()),
-                _cell(t.get("other_area")), _cell(TRANSFER_STATUS_LABELS.get(t["status"], t["status"])),
-                _cell(due, style), _cell(t.get("note"))]  # fmt: skip
+        return [
+            _cell(t["crn"]),
+            _cell(t.get("name")),
+            _cell((t.get("direction") or "").capitalize()),
+            _cell(t.get("other_area")),
+            _cell(TRANSFER_STATUS_LABELS.get(t["status"], t["status"])),
+            _cell(due, style),
+            _cell(t.get("note")),
+        ]
 
     def _current(self, pane: str) -> Any:
         rows = {"diary": self.diary, "mappa": self.mappa, "transfers": self.transfers}[pane]
@@ -403,7 +451,9 @@ class AdminScreen(ActingScreen):
 
     # --- Acting ----------------------------------------------------------------------------------
 
-    def _form(self, heading: str, fields: list[Field], submit: Callable[[dict], ActionResult], changed_only: bool = False) -> None:
+    def _form(
+        self, heading: str, fields: list[Field], submit: Callable[[dict], ActionResult], changed_only: bool = False
+    ) -> None:
         self.app.push_screen(
             EntryForm(heading=heading, fields=fields, submit=submit, changed_only=changed_only, today=self.ctx.today),
             self._done,
@@ -426,9 +476,12 @@ class AdminScreen(ActingScreen):
         line: DiaryLine | None = self._current("diary")
         if line is None or not self._allowed("arrange"):
             return
-        self._prompt(f"Arrange the touch point on {line.crn} with {line.practitioner}", "When? e.g. fri 10:30",
-                     lambda text: admin.mark_arranged(self.ctx, line.item_id, text),
-                     echo=lambda text: admin.meeting_echo(self.ctx, text))  # fmt: skip
+        self._prompt(
+            f"Arrange the touch point on {line.crn} with {line.practitioner}",
+            "When? e.g. fri 10:30",
+            lambda text: admin.mark_arranged(self.ctx, line.item_id, text),
+            echo=lambda text: admin.meeting_echo(self.ctx, text),
+        )
 
     def action_reminder_sent(self) -> None:
         line: DiaryLine | None = self._current("diary")
@@ -456,17 +509,24 @@ class AdminScreen(ActingScreen):
         def set_review(text: str) -> ActionResult:
             return admin.set_flag(self.ctx, crn, "MAPP", intake.parse_day(self.ctx, text, "review", "future"))
 
-        self._prompt(f"MAPPA level 1 review for {crn} {case['name']}", "Review date, e.g. 3m, 25/02, 25/02/2027",
-                     set_review, value=_uk(case.get("review_date")),
-                     echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
+        self._prompt(
+            f"MAPPA level 1 review for {crn} {case['name']}",
+            "Review date, e.g. 3m, 25/02, 25/02/2027",
+            set_review,
+            value=_uk(case.get("review_date")),
+            echo=lambda text: intake.date_echo(self.ctx, text, "future"),
+        )
 
     def action_transfer_status(self) -> None:
         transfer = self._current("transfers")
         if transfer is None or not self._allowed("transfer_status"):
             return
         choices = [(s, label) for s, label in TRANSFER_STATUS_LABELS.items() if s != transfer["status"]]
-        self._choose(f"Transfer {transfer['direction']} of {transfer['crn']}: now", choices,
-                     lambda status: self._call(lambda: admin.set_transfer_status(self.ctx, transfer["id"], status)))  # fmt: skip
+        self._choose(
+            f"Transfer {transfer['direction']} of {transfer['crn']}: now",
+            choices,
+            lambda status: self._call(lambda: admin.set_transfer_status(self.ctx, transfer["id"], status)),
+        )
 
     # --- Adding work -------------------------------------------------------------------------------
 
@@ -487,7 +547,9 @@ class AdminScreen(ActingScreen):
         practitioner = practitioner if practitioner in {v for _l, v in options} else ""
         fields = [
             Field("crn", "CRN", placeholder="X123456", value=crn or ""),
-            Field("raised_by", "Raised by", "select", options, "Choose the practitioner", blank=True, value=practitioner),
+            Field(
+                "raised_by", "Raised by", "select", options, "Choose the practitioner", blank=True, value=practitioner
+            ),
             Field("situation", "Situation", "textarea", placeholder="What is happening now"),
             Field("background", "Background", "textarea", placeholder="What led to it"),
             Field("assessment", "Assessment", "textarea", placeholder="The practitioner's view of the risk"),
@@ -501,15 +563,27 @@ class AdminScreen(ActingScreen):
             return
         fields = [
             Field("crn", "CRN", placeholder="X123456"),
-            Field("kind", "Kind", "select", [(k.label, k.value) for k in CountersignKind], value=CountersignKind.OASYS.value),
+            Field(
+                "kind",
+                "Kind",
+                "select",
+                [(k.label, k.value) for k in CountersignKind],
+                value=CountersignKind.OASYS.value,
+            ),
             Field("author", "Author", "select", self._practitioner_options(), "Choose who wrote it", blank=True),
             Field("court_date", "Court date", "date", placeholder="PSRs: e.g. fri, 25/12 (otherwise blank)"),
             Field("link", "Link", placeholder="Where to read it (optional)"),
         ]
 
         def submit(v: dict) -> ActionResult:
-            return intake.add_countersign(self.ctx, v["crn"], v["kind"], v["author"], court_date=v["court_date"] or None,
-                                          link=v["link"].strip() or None)  # fmt: skip
+            return intake.add_countersign(
+                self.ctx,
+                v["crn"],
+                v["kind"],
+                v["author"],
+                court_date=v["court_date"] or None,
+                link=v["link"].strip() or None,
+            )
 
         self._form("Put work in the countersigning queue", fields, submit)
 
@@ -518,7 +592,13 @@ class AdminScreen(ActingScreen):
             return
         fields = [
             Field("title", "Title", placeholder="e.g. Heating broken in interview room 2"),
-            Field("category", "Category", "select", [(c.label, c.value) for c in TaskCategory], value=TaskCategory.BUILDINGS.value),
+            Field(
+                "category",
+                "Category",
+                "select",
+                [(c.label, c.value) for c in TaskCategory],
+                value=TaskCategory.BUILDINGS.value,
+            ),
             Field("details", "Details", "textarea", placeholder="Anything the person doing it needs to know"),
             Field("due", "Due", "date", placeholder="blank: the category's target, or e.g. fri, 3d"),
         ]
@@ -533,7 +613,9 @@ class AdminScreen(ActingScreen):
             return
         fields = [
             Field("crn", "CRN", placeholder="X123456"),
-            Field("source", "Source", "select", [(s.label, s.value) for s in AlertSource], value=AlertSource.ARREST.value),
+            Field(
+                "source", "Source", "select", [(s.label, s.value) for s in AlertSource], value=AlertSource.ARREST.value
+            ),
             Field("details", "Details", "textarea", placeholder="What happened, when, who told us"),
         ]
         self._form("Log an immediate-risk alert", fields, lambda v: intake.add_alert(self.ctx, **v))
@@ -542,20 +624,68 @@ class AdminScreen(ActingScreen):
         c = case or {}
         return [
             Field("name", "Name", placeholder="Full name", value=c.get("name") or ""),
-            Field("practitioner", "Practitioner", "select", self._practitioner_options(c.get("practitioner")),
-                  "Choose the practitioner", value=c.get("practitioner") or "", blank=True),
+            Field(
+                "practitioner",
+                "Practitioner",
+                "select",
+                self._practitioner_options(c.get("practitioner")),
+                "Choose the practitioner",
+                value=c.get("practitioner") or "",
+                blank=True,
+            ),
             Field("rosh", "RoSH", "select", _rosh_options(), value=c.get("rosh") or RoSH.LOW.value),
-            Field("sentence_type", "Sentence", "select", [(label, s.value) for s, label in _SENTENCE_LABELS.items()],
-                  value=c.get("sentence_type") or SentenceType.COMMUNITY_ORDER.value),
-            Field("sentence_start", "Sentence start", "date", direction="past", placeholder="e.g. 01/10/2026", value=_uk(c.get("sentence_start"))),
-            Field("sentence_end", "Sentence end", "date", direction="nearest", placeholder="optional", value=_uk(c.get("sentence_end"))),
-            Field("likelihood", "Likelihood", "select", _likelihood_options(), "not known", value=c.get("likelihood") or "", blank=True),
-            Field("mappa_category", "MAPPA category", "select", _MAPPA_CATEGORIES, "none",
-                  value=str(c["mappa_category"]) if c.get("mappa_category") else "", blank=True),
-            Field("mappa_level", "MAPPA level", "select", _MAPPA_LEVELS, "none",
-                  value=str(c["mappa_level"]) if c.get("mappa_level") else "", blank=True),
+            Field(
+                "sentence_type",
+                "Sentence",
+                "select",
+                [(label, s.value) for s, label in _SENTENCE_LABELS.items()],
+                value=c.get("sentence_type") or SentenceType.COMMUNITY_ORDER.value,
+            ),
+            Field(
+                "sentence_start",
+                "Sentence start",
+                "date",
+                direction="past",
+                placeholder="e.g. 01/10/2026",
+                value=_uk(c.get("sentence_start")),
+            ),
+            Field(
+                "sentence_end",
+                "Sentence end",
+                "date",
+                direction="nearest",
+                placeholder="optional",
+                value=_uk(c.get("sentence_end")),
+            ),
+            Field(
+                "likelihood",
+                "Likelihood",
+                "select",
+                _likelihood_options(),
+                "not known",
+                value=c.get("likelihood") or "",
+                blank=True,
+            ),
+            Field(
+                "mappa_category",
+                "MAPPA category",
+                "select",
+                _MAPPA_CATEGORIES,
+                "none",
+                value=str(c["mappa_category"]) if c.get("mappa_category") else "",
+                blank=True,
+            ),
+            Field(
+                "mappa_level",
+                "MAPPA level",
+                "select",
+                _MAPPA_LEVELS,
+                "none",
+                value=str(c["mappa_level"]) if c.get("mappa_level") else "",
+                blank=True,
+            ),
             Field("tier", "Tier", placeholder="e.g. B2 (optional)", value=c.get("tier") or ""),
-        ]  # fmt: skip
+        ]
 
     def action_add_case(self) -> None:
         if not self._allowed("add_case"):
@@ -564,10 +694,19 @@ class AdminScreen(ActingScreen):
 
         def submit(v: dict) -> ActionResult:
             return intake.add_case(
-                self.ctx, v["crn"], v["name"], v["practitioner"], v["rosh"], v["sentence_type"], v["sentence_start"],
-                sentence_end=v["sentence_end"] or None, likelihood=v["likelihood"] or None,
-                mappa_category=v["mappa_category"] or None, mappa_level=v["mappa_level"] or None, tier=v["tier"] or None,
-            )  # fmt: skip
+                self.ctx,
+                v["crn"],
+                v["name"],
+                v["practitioner"],
+                v["rosh"],
+                v["sentence_type"],
+                v["sentence_start"],
+                sentence_end=v["sentence_end"] or None,
+                likelihood=v["likelihood"] or None,
+                mappa_category=v["mappa_category"] or None,
+                mappa_level=v["mappa_level"] or None,
+                tier=v["tier"] or None,
+            )
 
         self._form("Add a case", fields, submit)
 
@@ -583,7 +722,9 @@ class AdminScreen(ActingScreen):
         ]
 
         def submit(v: dict) -> ActionResult:
-            return admin.add_transfer(self.ctx, v["crn"], v["direction"], v["other_area"], due=v["due"] or None, note=v["note"])
+            return admin.add_transfer(
+                self.ctx, v["crn"], v["direction"], v["other_area"], due=v["due"] or None, note=v["note"]
+            )
 
         self._form("Track a transfer in or out", fields, submit)
 
@@ -591,7 +732,14 @@ class AdminScreen(ActingScreen):
         if not self._allowed("add_absence"):
             return
         fields = [
-            Field("who", "Who", "select", [(s["name"], s["name"]) for s in lookup.staff(self.ctx)], "Choose who", blank=True),
+            Field(
+                "who",
+                "Who",
+                "select",
+                [(s["name"], s["name"]) for s in lookup.staff(self.ctx)],
+                "Choose who",
+                blank=True,
+            ),
             Field("start", "From", "date", direction="nearest", placeholder="e.g. today, mon, 25/12"),
             Field("end", "To", "date", direction="nearest", placeholder="blank: one day"),
             Field("reason", "Reason", placeholder="e.g. annual leave, sickness, training"),
@@ -618,13 +766,19 @@ class AdminScreen(ActingScreen):
             if text and found:
                 self._edit_case_form(found[-1])
 
-        self.app.push_screen(PromptScreen("Edit which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "",
-                                          submit=check), open_form)  # fmt: skip
+        self.app.push_screen(
+            PromptScreen("Edit which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "", submit=check),
+            open_form,
+        )
 
     def _edit_case_form(self, case: dict[str, Any]) -> None:
         crn = case["crn"]
-        self._form(f"Correct case {crn} {case['name']}", self._case_fields(case),
-                   lambda v: admin.update_case(self.ctx, crn, **v), changed_only=True)  # fmt: skip
+        self._form(
+            f"Correct case {crn} {case['name']}",
+            self._case_fields(case),
+            lambda v: admin.update_case(self.ctx, crn, **v),
+            changed_only=True,
+        )
 
     def action_edit_sbar(self) -> None:
         from spo_tui.services.queue import build_queue
@@ -653,11 +807,21 @@ class AdminScreen(ActingScreen):
             Field("background", "Background", "textarea", value=d.get("background") or ""),
             Field("assessment", "Assessment", "textarea", value=d.get("assessment") or ""),
             Field("recommendation", "Recommendation", "textarea", value=d.get("recommendation") or ""),
-            Field("urgency", "Urgency", "select", _enum_options(SbarUrgency), value=d.get("urgency") or SbarUrgency.ROUTINE.value),
+            Field(
+                "urgency",
+                "Urgency",
+                "select",
+                _enum_options(SbarUrgency),
+                value=d.get("urgency") or SbarUrgency.ROUTINE.value,
+            ),
         ]
         who = item.get("raised_by_name") or "the practitioner"
-        self._form(f"Correct the SBAR on {item['crn']} from {who}", fields,
-                   lambda v: admin.update_sbar(self.ctx, item["id"], **v), changed_only=True)  # fmt: skip
+        self._form(
+            f"Correct the SBAR on {item['crn']} from {who}",
+            fields,
+            lambda v: admin.update_sbar(self.ctx, item["id"], **v),
+            changed_only=True,
+        )
 
     # --- Export for nDelius -----------------------------------------------------------------------
 
@@ -683,15 +847,21 @@ class AdminScreen(ActingScreen):
             except SpoError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
-            marked = f"; marked entered as batch {done.batch_id[:8]}" if done.batch_id else "; not marked: they will be in the next export too"
+            marked = (
+                f"; marked entered as batch {done.batch_id[:8]}"
+                if done.batch_id
+                else "; not marked: they will be in the next export too"
+            )
             self.notify(f"{done.count} written to {done.path}{marked}", markup=False, timeout=8)
 
         self._choose(
             f"Export {entries} not yet in nDelius to {name}",
-            [("mark", "Write the file and mark them entered (they leave the next export)"),
-             ("file", "Write the file only (mark them later)")],
+            [
+                ("mark", "Write the file and mark them entered (they leave the next export)"),
+                ("file", "Write the file only (mark them later)"),
+            ],
             chosen,
-        )  # fmt: skip
+        )
 
     # --- Import ----------------------------------------------------------------------------------
 
@@ -715,8 +885,10 @@ class AdminScreen(ActingScreen):
                     self.start_import(kind, str(Path(text.strip()).expanduser()), dry_run=True)
 
             label = dict(IMPORT_KINDS)[kind]
-            self.app.push_screen(PromptScreen(f"Import {label.lower()}: the CSV file", "e.g. ~/Downloads/extract.csv",
-                                              submit=check), chosen)  # fmt: skip
+            self.app.push_screen(
+                PromptScreen(f"Import {label.lower()}: the CSV file", "e.g. ~/Downloads/extract.csv", submit=check),
+                chosen,
+            )
 
         self._choose("Import which extract?", list(IMPORT_KINDS), ask_path)
 
@@ -744,8 +916,14 @@ class AdminScreen(ActingScreen):
 
         db = open_db(db_path, migrate=False)
         try:
-            report = import_file(make_context(db, rules, actor, clock=clock), kind, path, dry_run=dry_run, progress=progress,
-                                 refresh=True)  # fmt: skip
+            report = import_file(
+                make_context(db, rules, actor, clock=clock),
+                kind,
+                path,
+                dry_run=dry_run,
+                progress=progress,
+                refresh=True,
+            )
         finally:
             db.close()
         self.post_message(self.ImportFinished(kind, path, dry_run, report))
@@ -763,8 +941,12 @@ class AdminScreen(ActingScreen):
         if not message.dry_run:
             summary = report.render(limit=0).splitlines()[0]
             made = report.made_line()  # touch points the new cases made due, and how many are catch-up
-            self.notify(summary + (f"\n{made}" if made else ""), severity="information" if report.ok else "error",
-                        markup=False, timeout=10 if made else 6)  # fmt: skip
+            self.notify(
+                summary + (f"\n{made}" if made else ""),
+                severity="information" if report.ok else "error",
+                markup=False,
+                timeout=10 if made else 6,
+            )
             self.reload()
             if report.ok and (report.added or report.updated):
                 self.refresh_due_work()  # new cases and dates can make touch points due

@@ -13,14 +13,13 @@ from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
-from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.errors import SpoError
+from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
-from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
-from spo_tui.domain.vocab import closed_note_label
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 #: A flag review this many days away or fewer is shown as coming due.
@@ -90,8 +89,14 @@ def first_line(text: str | None) -> str:
 
 
 #: The timeline's columns: fixed widths, cut with an ellipsis (``LineTable``).
-TIMELINE_COLUMNS = (Column("When", 16), Column("What", 11), Column("Summary", SUMMARY_WIDTH),
-                    Column("Type · outcome / status", 30), Column("By / due", 14), Column("Note", 22))  # fmt: skip
+TIMELINE_COLUMNS = (
+    Column("When", 16),
+    Column("What", 11),
+    Column("Summary", SUMMARY_WIDTH),
+    Column("Type · outcome / status", 30),
+    Column("By / due", 14),
+    Column("Note", 22),
+)
 
 
 class CaseScreen(Screen):
@@ -164,10 +169,13 @@ class CaseScreen(Screen):
             mappa = f"MAPPA cat {case['mappa_category']} ({category})"
             mappa += f" level {case['mappa_level']}" if case.get("mappa_level") else " level not set"
         risk = self.query_one("#case-risk", Static)
-        risk.update(visible(
-            f"RoSH {_level(case.get('rosh'))}  ·  Likelihood {_level(case.get('likelihood'))}  ·  {mappa}"
-            f"  ·  Tier {case.get('tier') or 'not set'}", lines=False,
-        ))  # fmt: skip
+        risk.update(
+            visible(
+                f"RoSH {_level(case.get('rosh'))}  ·  Likelihood {_level(case.get('likelihood'))}  ·  {mappa}"
+                f"  ·  Tier {case.get('tier') or 'not set'}",
+                lines=False,
+            )
+        )
         risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
         sentence = _SENTENCES.get(case.get("sentence_type") or "", (case.get("sentence_type") or "").replace("_", " "))
         span = f"from {uk_date(case.get('sentence_start'))}"
@@ -204,7 +212,9 @@ class CaseScreen(Screen):
         if timeline:
             self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}")
         else:
-            self.query_one("#timeline-detail", Static).update("Nothing recorded on this case yet. Press n to add an oversight entry.")
+            self.query_one("#timeline-detail", Static).update(
+                "Nothing recorded on this case yet. Press n to add an oversight entry."
+            )
 
     def _cells(self, row: dict[str, Any]) -> tuple[Cell, ...]:
         """The row's cells as (text, style): user text is shown as typed, never read as markup."""
@@ -223,7 +233,10 @@ class CaseScreen(Screen):
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
         note = closed_note_label(row.get("closed_note")) or (
-            f"since {uk_date(row['waiting_since'][:10])}" if row.get("status") == "waiting" and row.get("waiting_since") else "")
+            f"since {uk_date(row['waiting_since'][:10])}"
+            if row.get("status") == "waiting" and row.get("waiting_since")
+            else ""
+        )
         cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, note]
         return tuple((c, style) for c in cells)
 
@@ -239,18 +252,28 @@ class CaseScreen(Screen):
                 f"{_label(OversightType, row['type'])}  ·  {_label(OversightOutcome, row['outcome'])}",
             ]
             if row.get("superseded_by"):
-                lines.append(f"SUPERSEDED by entry {short_id(row['superseded_by'])}: read that entry for the correction.")
+                lines.append(
+                    f"SUPERSEDED by entry {short_id(row['superseded_by'])}: read that entry for the correction."
+                )
             if row.get("supersedes_id"):
                 lines.append(f"This entry corrects entry {short_id(row['supersedes_id'])}.")
-            lines += ["", "What was discussed:", (row.get("discussed") or "").strip(), "",
-                      "Decision or guidance:", (row.get("decision") or "").strip()]  # fmt: skip
+            lines += [
+                "",
+                "What was discussed:",
+                (row.get("discussed") or "").strip(),
+                "",
+                "Decision or guidance:",
+                (row.get("decision") or "").strip(),
+            ]
         else:
             lines = [
                 f"{_label(ItemKind, row.get('kind'))}  ·  {_status(row, self.app.ctx.today)}  ·  raised {local_stamp(row['at'])}",
                 (row.get("title") or "").strip(),
             ]
             if row.get("status") == "waiting" and row.get("waiting_since"):
-                lines.append(f"Waiting on {row.get('waiting_on') or 'someone else'} since {local_stamp(row['waiting_since'])}")
+                lines.append(
+                    f"Waiting on {row.get('waiting_on') or 'someone else'} since {local_stamp(row['waiting_since'])}"
+                )
             if row.get("due"):
                 lines.append(f"Due {uk_date(row['due'])}")
             lines += [f"{label}: {text}" for label, text in exchanges(row.get("kind") or "", row)]
@@ -274,8 +297,12 @@ class CaseScreen(Screen):
             return decisions.record_oversight(self.app.ctx, crn=crn, **values)
 
         self.app.push_screen(
-            OversightForm(heading=f"Oversight entry: {crn}", submit=submit, draft_key=f"oversight:case:{crn}",
-                          on_behalf=decisions.on_behalf_banner(self.app.ctx, crn=crn)),
+            OversightForm(
+                heading=f"Oversight entry: {crn}",
+                submit=submit,
+                draft_key=f"oversight:case:{crn}",
+                on_behalf=decisions.on_behalf_banner(self.app.ctx, crn=crn),
+            ),
             self._recorded,
         )
 

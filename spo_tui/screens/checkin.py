@@ -21,9 +21,9 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
 
+from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.domain.dates import relative_due
 from spo_tui.domain.markdown import NOTE_KIND_LABELS, NOTE_KINDS, AgendaRow, TeamNote
-from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, uk
 from spo_tui.services import intake, lookup, rhythm
 from spo_tui.services.base import ActionResult
@@ -87,9 +87,24 @@ class CheckinScreen(RhythmScreen):
         self.title = "Daily check-in"
         # Most telling first, so a narrow terminal still shows what matters; the rest scrolls.
         columns = {
-            "absences": (("Absent / work", 18), ("CRN", 7), ("Due", 11), ("Covered by", 14), ("Title", 30), ("Name", 16)),
+            "absences": (
+                ("Absent / work", 18),
+                ("CRN", 7),
+                ("Due", 11),
+                ("Covered by", 14),
+                ("Title", 30),
+                ("Name", 16),
+            ),
             "risk": (("Risk", 16), ("CRN", 7), ("RoSH", 4), ("Title", 30), ("When", 16), ("Name", 16), ("PP", 16)),
-            "decisions": (("Decision", 11), ("CRN", 7), ("Due", 14), ("RoSH", 4), ("Title", 30), ("Name", 16), ("PP", 16)),
+            "decisions": (
+                ("Decision", 11),
+                ("CRN", 7),
+                ("Due", 14),
+                ("RoSH", 4),
+                ("Title", 30),
+                ("Name", 16),
+                ("PP", 16),
+            ),
             "team": (("Kind", 10), ("Day", 10), ("What was said", 40), ("CRN", 7), ("By", 16)),
             "notes": (("Kind", 10), ("What was said", 34), ("Owner", 14), ("Due", 10), ("CRN", 7)),
         }
@@ -105,8 +120,13 @@ class CheckinScreen(RhythmScreen):
 
     def log_view(self) -> None:
         a = self.agenda
-        self.app.record_view(lookup.record_checkin_view, team=self.team, absences=len(a.absences),
-                             risk_points=len(a.risk_points), decisions=len(a.decisions))  # fmt: skip
+        self.app.record_view(
+            lookup.record_checkin_view,
+            team=self.team,
+            absences=len(a.absences),
+            risk_points=len(a.risk_points),
+            decisions=len(a.decisions),
+        )
 
     def reload(self) -> None:
         ctx = self.ctx
@@ -119,64 +139,133 @@ class CheckinScreen(RhythmScreen):
         absences: list[tuple[str, list[Text]]] = []
         self.rows["absences"] = []
         for a in agenda.absences:
-            if a.work:
-                status = f"{a.uncovered} to cover" if a.uncovered else "all covered"
-            else:
-                status = "no work due"
-            absences.append((f"absence:{a.staff_id}", [
-                cell(f"{a.name} ({a.role})", "bold"), cell(""), cell(f"to {a.end:%d/%m}"),
-                cell(status, late if a.uncovered else ""), cell(a.reason or "Absent"), cell(""),
-            ]))  # fmt: skip
+            status = (f"{a.uncovered} to cover" if a.uncovered else "all covered") if a.work else "no work due"
+            absences.append(
+                (
+                    f"absence:{a.staff_id}",
+                    [
+                        cell(f"{a.name} ({a.role})", "bold"),
+                        cell(""),
+                        cell(f"to {a.end:%d/%m}"),
+                        cell(status, late if a.uncovered else ""),
+                        cell(a.reason or "Absent"),
+                        cell(""),
+                    ],
+                )
+            )
             self.rows["absences"].append(a)
             for w in a.work:
-                absences.append((f"work:{a.staff_id}:{w.item_id}", [
-                    cell(f"└ {w.label}"), cell(w.crn),
-                    cell(relative_due(w.due, today), late if w.due and w.due < today else ""),
-                    cell(w.covered_by or "not covered", "" if w.covered_by else late), cell(w.title), cell(w.name),
-                ]))  # fmt: skip
+                absences.append(
+                    (
+                        f"work:{a.staff_id}:{w.item_id}",
+                        [
+                            cell(f"└ {w.label}"),
+                            cell(w.crn),
+                            cell(relative_due(w.due, today), late if w.due and w.due < today else ""),
+                            cell(w.covered_by or "not covered", "" if w.covered_by else late),
+                            cell(w.title),
+                            cell(w.name),
+                        ],
+                    )
+                )
                 self.rows["absences"].append(w)
 
         risk = []
         for r in agenda.risk_points:
-            risk.append((f"risk:{r.reason}:{r.item_id}", [
-                cell(r.label, "bold" if r.reason == "alert" else ""), cell(r.crn), self.rosh_cell(r.rosh),
-                cell(r.title), cell(r.detail), cell(r.name), cell(r.practitioner),
-            ]))  # fmt: skip
+            risk.append(
+                (
+                    f"risk:{r.reason}:{r.item_id}",
+                    [
+                        cell(r.label, "bold" if r.reason == "alert" else ""),
+                        cell(r.crn),
+                        self.rosh_cell(r.rosh),
+                        cell(r.title),
+                        cell(r.detail),
+                        cell(r.name),
+                        cell(r.practitioner),
+                    ],
+                )
+            )
         self.rows["risk"] = list(agenda.risk_points)
 
         decisions = []
         for r in agenda.decisions:
             due = relative_due(r.due, today)
             when = ", ".join(p for p in (r.detail, due) if p)
-            decisions.append((f"decision:{r.item_id}", [
-                cell(r.label), cell(r.crn), cell(when, late if r.due and r.due < today else ""),
-                self.rosh_cell(r.rosh), cell(r.title), cell(r.name), cell(r.practitioner),
-            ]))  # fmt: skip
+            decisions.append(
+                (
+                    f"decision:{r.item_id}",
+                    [
+                        cell(r.label),
+                        cell(r.crn),
+                        cell(when, late if r.due and r.due < today else ""),
+                        self.rosh_cell(r.rosh),
+                        cell(r.title),
+                        cell(r.name),
+                        cell(r.practitioner),
+                    ],
+                )
+            )
         for n in agenda.concerns:
-            decisions.append((f"concern:{n.id}", [
-                cell("Concern", "bold"), cell(n.crn), cell(f"noted {n.day:%d/%m}"), cell(""), cell(n.text),
-                cell(n.name), cell(n.created_by),
-            ]))  # fmt: skip
+            decisions.append(
+                (
+                    f"concern:{n.id}",
+                    [
+                        cell("Concern", "bold"),
+                        cell(n.crn),
+                        cell(f"noted {n.day:%d/%m}"),
+                        cell(""),
+                        cell(n.text),
+                        cell(n.name),
+                        cell(n.created_by),
+                    ],
+                )
+            )
         self.rows["decisions"] = [*agenda.decisions, *agenda.concerns]
 
         team = []
         for n in (*agenda.wellbeing, *agenda.successes):
-            team.append((f"note:{n.id}", [
-                cell(n.label), cell(uk(n.day)), cell(n.text), cell(n.crn), cell(n.created_by),
-            ]))  # fmt: skip
+            team.append(
+                (
+                    f"note:{n.id}",
+                    [
+                        cell(n.label),
+                        cell(uk(n.day)),
+                        cell(n.text),
+                        cell(n.crn),
+                        cell(n.created_by),
+                    ],
+                )
+            )
         for t in agenda.escalations:
-            team.append((f"escalation:{t.note.id}", [
-                cell("Escalation", "bold"), cell(uk(t.note.day)), cell(f"{t.note.text} (awaiting an answer)"),
-                cell(t.note.crn), cell(t.note.created_by),
-            ]))  # fmt: skip
+            team.append(
+                (
+                    f"escalation:{t.note.id}",
+                    [
+                        cell("Escalation", "bold"),
+                        cell(uk(t.note.day)),
+                        cell(f"{t.note.text} (awaiting an answer)"),
+                        cell(t.note.crn),
+                        cell(t.note.created_by),
+                    ],
+                )
+            )
         self.rows["team"] = [*agenda.wellbeing, *agenda.successes, *agenda.escalations]
 
         notes = []
         for n in self.notes:
-            notes.append((f"note:{n.id}", [
-                cell(n.label, "bold" if n.kind in ("action", "escalation") else ""), cell(n.text),
-                cell(n.owner), cell(uk(n.due)), cell(n.crn),
-            ]))  # fmt: skip
+            notes.append(
+                (
+                    f"note:{n.id}",
+                    [
+                        cell(n.label, "bold" if n.kind in ("action", "escalation") else ""),
+                        cell(n.text),
+                        cell(n.owner),
+                        cell(uk(n.due)),
+                        cell(n.crn),
+                    ],
+                )
+            )
         self.rows["notes"] = list(self.notes)
 
         empty = {
@@ -187,7 +276,9 @@ class CheckinScreen(RhythmScreen):
             "notes": "No notes yet: n for a note, a for an action.",
         }
         tabs = self.query_one("#checkin-tabs", TabbedContent)
-        for n, ((pane, label), rows) in enumerate(zip(CHECKIN_SECTIONS, (absences, risk, decisions, team, notes)), start=1):
+        for n, ((pane, label), rows) in enumerate(
+            zip(CHECKIN_SECTIONS, (absences, risk, decisions, team, notes), strict=False), start=1
+        ):
             table = self.query_one(f"#{pane}-table", DataTable)
             self.fill(table, rows)
             table.set_class(not rows, "-empty")
@@ -222,7 +313,10 @@ class CheckinScreen(RhythmScreen):
         if action == "cover":
             return isinstance(current, AgendaRow) and current.kind not in ("supervision", "task")
         if action == "open_case":
-            return getattr(current, "crn", None) is not None or getattr(getattr(current, "note", None), "crn", None) is not None
+            return (
+                getattr(current, "crn", None) is not None
+                or getattr(getattr(current, "note", None), "crn", None) is not None
+            )
         return True
 
     @on(DataTable.RowHighlighted)
@@ -308,9 +402,10 @@ class CheckinScreen(RhythmScreen):
         ]
         what = _case(row.crn, row.name) or row.title
         self._choose(
-            f"Who covers {row.label.lower()}: {what}?", people,
+            f"Who covers {row.label.lower()}: {what}?",
+            people,
             lambda name: self._call(lambda: rhythm.reallocate_case_work(self.ctx, row.item_id, name)),
-        )  # fmt: skip
+        )
 
     def action_note(self) -> None:
         if not self._allowed("note"):
@@ -322,7 +417,9 @@ class CheckinScreen(RhythmScreen):
                 crn, body = split_crn(text)
                 return rhythm.add_team_note(self.ctx, kind, body, crn=crn)
 
-            self._prompt(f"{NOTE_KIND_LABELS[kind]}: what was said", "Start with a CRN to link a case, e.g. X123456 ...", submit)
+            self._prompt(
+                f"{NOTE_KIND_LABELS[kind]}: what was said", "Start with a CRN to link a case, e.g. X123456 ...", submit
+            )
 
         self._choose("Note what?", kinds, write)
 
@@ -334,15 +431,17 @@ class CheckinScreen(RhythmScreen):
         def with_owner(text: str, owner: str) -> None:
             crn, body = split_crn(text)
             self._prompt(
-                f"Action for {owner}: due when?", "e.g. fri, 3d, 25/12 (empty: the usual time)",
+                f"Action for {owner}: due when?",
+                "e.g. fri, 3d, 25/12 (empty: the usual time)",
                 lambda due: rhythm.add_team_note(self.ctx, "action", body, crn=crn, owner=owner, due=due),
                 echo=lambda due: intake.date_echo(self.ctx, due, "future"),
-            )  # fmt: skip
+            )
 
         self._ask(
-            "Action: what is to be done?", "Start with a CRN to link a case, e.g. X123456 ...",
+            "Action: what is to be done?",
+            "Start with a CRN to link a case, e.g. X123456 ...",
             lambda text: self._choose("Who owns it?", people, lambda owner: with_owner(text, owner)),
-        )  # fmt: skip
+        )
 
     def action_export(self) -> None:
         ctx = self.ctx

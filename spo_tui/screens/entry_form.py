@@ -110,8 +110,14 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         wid = field_id(spec.name)
         if spec.kind == "textarea":
             # Stored text opens with any control character shown as an escape, to be seen and edited.
-            return TextArea(visible(spec.value or ""), id=wid, compact=True, tab_behavior="focus",
-                            placeholder=spec.placeholder, classes="entry-input")  # fmt: skip
+            return TextArea(
+                visible(spec.value or ""),
+                id=wid,
+                compact=True,
+                tab_behavior="focus",
+                placeholder=spec.placeholder,
+                classes="entry-input",
+            )
         if spec.kind == "select":
             values = [v for _, v in spec.options]
             initial = spec.value if spec.value in values else Select.NULL
@@ -120,11 +126,24 @@ class EntryForm(ModalScreen["ActionResult | None"]):
                 initial = values[0]
             # Labels are names from the store: plain text (a str label would be read as markup).
             options = [(Content(visible(label, lines=False)), value) for label, value in spec.options]
-            return Select(options, value=initial, allow_blank=allow_blank, id=wid, compact=True,
-                          prompt=spec.placeholder or "Choose", classes="entry-input")  # fmt: skip
+            return Select(
+                options,
+                value=initial,
+                allow_blank=allow_blank,
+                id=wid,
+                compact=True,
+                prompt=spec.placeholder or "Choose",
+                classes="entry-input",
+            )
         if spec.kind == "checkbox":
             return TickBox("", bool(spec.value), id=wid, compact=True, classes="entry-input")
-        return Input(visible(spec.value or "", lines=False), placeholder=spec.placeholder, id=wid, compact=True, classes="entry-input")
+        return Input(
+            visible(spec.value or "", lines=False),
+            placeholder=spec.placeholder,
+            id=wid,
+            compact=True,
+            classes="entry-input",
+        )
 
     def _window(self) -> int:
         from spo_tui.services.intake import short_date_months
@@ -200,8 +219,9 @@ class EntryForm(ModalScreen["ActionResult | None"]):
         for name, value in raw.items():
             if specs[name].kind == "date" and str(value).strip():
                 try:
-                    value = parse_when(str(value), self._today(), direction=specs[name].direction,
-                                       within_months=self._window())  # fmt: skip
+                    value = parse_when(
+                        str(value), self._today(), direction=specs[name].direction, within_months=self._window()
+                    )
                 except ValidationError as error:
                     raise ValidationError(str(error), field=name) from None
             out[name] = value
@@ -279,4 +299,6 @@ class EntryForm(ModalScreen["ActionResult | None"]):
                 self._finished = True
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered)
+        self.app.push_screen(
+            ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered
+        )

@@ -46,8 +46,9 @@ class FirstRunScreen(Screen):
             yield Static(
                 f"This database is empty: it has no staff and no cases yet ({self.db_path}).\n"
                 "Start with a made-up demo team to try it out, or import your own team's data.",
-                id="first-run-intro", markup=False,
-            )  # fmt: skip
+                id="first-run-intro",
+                markup=False,
+            )
             yield Static("d  Create the demo team here", classes="first-run-choice", markup=False)
             yield Static("i  Import your own data", classes="first-run-choice", markup=False)
             yield Static("q  Quit", classes="first-run-choice", markup=False)
@@ -68,7 +69,9 @@ class FirstRunScreen(Screen):
         if self.building:
             return
         if self.app.demo_builder is None:
-            self._status("The demo builder is not available in this installation: import your own data instead.", error=True)
+            self._status(
+                "The demo builder is not available in this installation: import your own data instead.", error=True
+            )
             return
         self.building = True
         self._status("Creating the demo team…")

@@ -67,7 +67,9 @@ class HelpScreen(Screen):
             yield Label("Every key, by screen", classes="help-title")
             for screen_name, commands in ALL_COMMANDS.items():
                 yield Label(screen_name, classes="help-section", markup=False)
-                yield Static(key_table([(command_key(c), c.description, help_text(c)) for c in commands]), classes="help-keys")
+                yield Static(
+                    key_table([(command_key(c), c.description, help_text(c)) for c in commands]), classes="help-keys"
+                )
             yield Label("Everywhere", classes="help-section")
             yield Static(key_table(list(GLOBAL_KEYS)), classes="help-keys")
         yield Footer()

@@ -12,20 +12,27 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from spo_tui.domain.markdown import EscalationThread, MonthlyPack
 from spo_tui.commands import MONTHLY_COMMANDS
+from spo_tui.domain.markdown import EscalationThread, MonthlyPack
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, plural, uk
 from spo_tui.screens.team import TREND_KEYS, CoverageGrid, TrendRow
 from spo_tui.services import lookup, rhythm, team
 
 #: (table id, heading, columns) of the sections listed as tables.
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = (
-    ("escalations", "Escalations from check-ins and their answers",
-     (("Raised", 6), ("Escalation", 28), ("Answers", 34), ("By", 16))),
+    (
+        "escalations",
+        "Escalations from check-ins and their answers",
+        (("Raised", 6), ("Escalation", 28), ("Answers", 34), ("By", 16)),
+    ),
     ("learning", "Learning", (("Day", 5), ("What was learned", 50), ("CRN", 7), ("By", 16))),
     ("near", "Near misses", (("Day", 5), ("What nearly went wrong", 50), ("CRN", 7), ("By", 16))),
-    ("actions", "Actions agreed at check-ins", (("Agreed", 6), ("Action", 32), ("Status", 12), ("Owner", 16), ("Due", 10))),
-)  # fmt: skip
+    (
+        "actions",
+        "Actions agreed at check-ins",
+        (("Agreed", 6), ("Action", 32), ("Status", 12), ("Owner", 16), ("Due", 10)),
+    ),
+)
 
 
 def answers_text(thread: EscalationThread) -> str:
@@ -88,16 +95,38 @@ class MonthlyScreen(RhythmScreen):
         late = self.theme_style("error", bold=True)
         rows: dict[str, list[tuple[str, list[Text]]]] = {
             "escalations": [
-                (t.note.id, [cell(f"{t.note.day:%d/%m}"), cell(t.note.text),
-                             cell(answers_text(t), "" if t.answered else waiting), cell(t.note.created_by)])  # fmt: skip
+                (
+                    t.note.id,
+                    [
+                        cell(f"{t.note.day:%d/%m}"),
+                        cell(t.note.text),
+                        cell(answers_text(t), "" if t.answered else waiting),
+                        cell(t.note.created_by),
+                    ],
+                )
                 for t in pack.escalations
             ],
-            "learning": [(n.id, [cell(f"{n.day:%d/%m}"), cell(n.text), cell(n.crn), cell(n.created_by)]) for n in pack.learning],
-            "near": [(n.id, [cell(f"{n.day:%d/%m}"), cell(n.text), cell(n.crn), cell(n.created_by)]) for n in pack.near_misses],
+            "learning": [
+                (n.id, [cell(f"{n.day:%d/%m}"), cell(n.text), cell(n.crn), cell(n.created_by)]) for n in pack.learning
+            ],
+            "near": [
+                (n.id, [cell(f"{n.day:%d/%m}"), cell(n.text), cell(n.crn), cell(n.created_by)])
+                for n in pack.near_misses
+            ],
             "actions": [
-                (a.note.id, [cell(f"{a.note.day:%d/%m}"), cell(a.note.text),
-                             cell(f"done {a.done_on:%d/%m}" if a.status == "done" and a.done_on else a.status,
-                                  late if a.status == "overdue" else ""), cell(a.note.owner), cell(uk(a.note.due))])  # fmt: skip
+                (
+                    a.note.id,
+                    [
+                        cell(f"{a.note.day:%d/%m}"),
+                        cell(a.note.text),
+                        cell(
+                            f"done {a.done_on:%d/%m}" if a.status == "done" and a.done_on else a.status,
+                            late if a.status == "overdue" else "",
+                        ),
+                        cell(a.note.owner),
+                        cell(uk(a.note.due)),
+                    ],
+                )
                 for a in pack.actions
             ],
         }
@@ -154,9 +183,10 @@ class MonthlyScreen(RhythmScreen):
             return
         note_id = thread.note.id
         self._prompt(
-            f"Answer to: {thread.note.text}", "The answer, or where it stands",
+            f"Answer to: {thread.note.text}",
+            "The answer, or where it stands",
             lambda text: rhythm.answer_escalation(self.ctx, note_id, text),
-        )  # fmt: skip
+        )
 
     def action_export(self) -> None:
         ctx = self.ctx

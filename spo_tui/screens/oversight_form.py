@@ -6,6 +6,7 @@ ValidationError beside the field it names. A half-typed form is kept as a draft 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,9 +17,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
 from spo_tui.domain.errors import SpoError, ValidationError
@@ -53,11 +54,7 @@ def outcome_options(type_value: str, keep: str | None = None) -> list[tuple[str,
         allowed = OversightType(type_value).info.outcomes
     except ValueError:
         allowed = OversightType.MANAGEMENT_OVERSIGHT.info.outcomes
-    return [
-        (OversightOutcome(v).label, v)
-        for v in allowed
-        if v != OversightOutcome.WITHDRAWN.value or v == keep
-    ]
+    return [(OversightOutcome(v).label, v) for v in allowed if v != OversightOutcome.WITHDRAWN.value or v == keep]
 
 
 def empty_actions() -> list[list[str]]:
@@ -72,7 +69,9 @@ class OversightForm(ModalScreen["ActionResult | None"]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="oversight_save", priority=True, tooltip="Record the oversight entry"),
-        Binding("escape", "cancel", "Cancel", id="oversight_cancel", tooltip="Close the form (asks before losing text)"),
+        Binding(
+            "escape", "cancel", "Cancel", id="oversight_cancel", tooltip="Close the form (asks before losing text)"
+        ),
     ]
 
     def __init__(
@@ -152,9 +151,12 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                     with Vertical(classes="field"):
                         yield Label("Type", classes="field-label")
                         yield Select(
-                            [(t.label, t.value) for t in OversightType], value=type_value, allow_blank=False,
-                            id="type", compact=True,
-                        )  # fmt: skip
+                            [(t.label, t.value) for t in OversightType],
+                            value=type_value,
+                            allow_blank=False,
+                            id="type",
+                            compact=True,
+                        )
                         yield Label("", id="error-type", classes="error", markup=False)
                     with Vertical(classes="field"):
                         yield Label("Outcome", classes="field-label")
@@ -162,15 +164,21 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                         yield Label("", id="error-outcome", classes="error", markup=False)
                 yield Label("What was discussed", classes="field-label")
                 yield TextArea(
-                    visible(initial["discussed"]), id="discussed", compact=True, tab_behavior="focus",
+                    visible(initial["discussed"]),
+                    id="discussed",
+                    compact=True,
+                    tab_behavior="focus",
                     placeholder="What the practitioner brought, what you found",
-                )  # fmt: skip
+                )
                 yield Label("", id="error-discussed", classes="error", markup=False)
                 yield Label("Decision or guidance", classes="field-label")
                 yield TextArea(
-                    visible(initial["decision"]), id="decision", compact=True, tab_behavior="focus",
+                    visible(initial["decision"]),
+                    id="decision",
+                    compact=True,
+                    tab_behavior="focus",
                     placeholder="The decision, or the guidance given",
-                )  # fmt: skip
+                )
                 yield Label("", id="error-decision", classes="error", markup=False)
                 with Horizontal(classes="action-head"):
                     yield Label("Agreed action", classes="col-desc")
@@ -179,12 +187,28 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 suggester = self._staff_suggester()
                 for n, (desc, owner, due) in enumerate(initial["actions"], start=1):
                     with Horizontal(classes="action-row"):
-                        yield Input(visible(desc, lines=False), placeholder=f"Action {n}: what is to be done", id=f"action-{n}-desc",
-                                    classes="col-desc", compact=True)  # fmt: skip
-                        yield Input(visible(owner, lines=False), placeholder="practitioner name", id=f"action-{n}-owner",
-                                    classes="col-owner", compact=True, suggester=suggester)  # fmt: skip
-                        yield Input(visible(due, lines=False), placeholder="e.g. 3d, fri, 25/12", id=f"action-{n}-due",
-                                    classes="col-due", compact=True)  # fmt: skip
+                        yield Input(
+                            visible(desc, lines=False),
+                            placeholder=f"Action {n}: what is to be done",
+                            id=f"action-{n}-desc",
+                            classes="col-desc",
+                            compact=True,
+                        )
+                        yield Input(
+                            visible(owner, lines=False),
+                            placeholder="practitioner name",
+                            id=f"action-{n}-owner",
+                            classes="col-owner",
+                            compact=True,
+                            suggester=suggester,
+                        )
+                        yield Input(
+                            visible(due, lines=False),
+                            placeholder="e.g. 3d, fri, 25/12",
+                            id=f"action-{n}-due",
+                            classes="col-due",
+                            compact=True,
+                        )
                     yield Label("", id=f"error-action-{n}", classes="error", markup=False)
                     yield Label("", id=f"error-action-{n}-owner", classes="error", markup=False)
                     yield Label("", id=f"echo-action-{n}-due", classes="date-echo", markup=False)
@@ -244,10 +268,8 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         """Anything typed not yet saved (what quitting would ask about)."""
         if self._finished:
             return False
-        try:
+        with contextlib.suppress(NoMatches):
             self._state = self.read_state()
-        except NoMatches:
-            pass
         return self.is_dirty
 
     # --- Changes and drafts ---------------------------------------------------------------------
@@ -389,10 +411,8 @@ class OversightForm(ModalScreen["ActionResult | None"]):
     def action_cancel(self) -> None:
         if self._finished:
             return
-        try:
+        with contextlib.suppress(NoMatches):
             self._state = self.read_state()
-        except NoMatches:
-            pass
         if not self.is_dirty:
             self._discard_draft()
             self.dismiss(None)
@@ -403,4 +423,6 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 self._discard_draft()
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered)
+        self.app.push_screen(
+            ConfirmScreen("Discard what you typed?", destructive=True, yes="discard it", no="keep typing"), answered
+        )

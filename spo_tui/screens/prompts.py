@@ -127,7 +127,10 @@ class ChoiceScreen(ModalScreen[str | None]):
         with Vertical(id="choice-box", classes="dialog"):
             yield Label(self.choice_title, id="choice-title", classes="dialog-title", markup=False)
             yield OptionList(
-                *(Option(Content(f"{n} {label}" if n <= 9 else f"  {label}")) for n, (_v, label) in enumerate(self.choices, 1)),
+                *(
+                    Option(Content(f"{n} {label}" if n <= 9 else f"  {label}"))
+                    for n, (_v, label) in enumerate(self.choices, 1)
+                ),
                 id="choice-list",
             )
             yield Label("1–9 choose · enter highlighted · esc cancel", classes="dialog-hint", markup=False)

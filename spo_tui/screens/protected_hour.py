@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
+from spo_tui.commands import PROTECTED_HOUR_COMMANDS
 from spo_tui.domain.dates import is_working_day
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import visible
-from spo_tui.commands import PROTECTED_HOUR_COMMANDS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import decisions, lookup, rhythm
 from spo_tui.services.queue import build_queue
@@ -59,8 +59,16 @@ class ProtectedHourScreen(RhythmScreen):
         self.title = "Protected hour"
         self.day = self.day or self.ctx.today
         table = self.query_one("#slots", DataTable)
-        for label, width in (("Time", 11), ("State", 9), ("CRN", 7), ("RoSH", 4), ("PP", 14), ("Title", 30),
-                             ("Urgency", 7), ("Name", 16)):  # fmt: skip
+        for label, width in (
+            ("Time", 11),
+            ("State", 9),
+            ("CRN", 7),
+            ("RoSH", 4),
+            ("PP", 14),
+            ("Title", 30),
+            ("Urgency", 7),
+            ("Name", 16),
+        ):
             table.add_column(label, width=width)
 
     # --- Data ------------------------------------------------------------------------------------
@@ -69,7 +77,9 @@ class ProtectedHourScreen(RhythmScreen):
         """Logged on opening and for each other day shown: each day's running order names other cases."""
         if self.day != self._logged_day:
             self._logged_day = self.day
-            self.app.record_view(lookup.record_protected_hour_view, day=self.day, booked=sum(1 for s in self.slots if not s.free))
+            self.app.record_view(
+                lookup.record_protected_hour_view, day=self.day, booked=sum(1 for s in self.slots if not s.free)
+            )
 
     def reload(self) -> None:
         ctx = self.ctx
@@ -82,11 +92,21 @@ class ProtectedHourScreen(RhythmScreen):
                 state = "past"
             style = muted if s.past or s.done else ""
             when = f"{s.start:%H:%M}–{s.end:%H:%M}" + ("*" if s.off_grid else "")
-            rows.append((f"{s.start.isoformat()}:{s.item_id or 'free'}", [
-                cell(when, style), cell(state, "bold" if s.state == "booked" else style), cell(s.crn, style),
-                self.rosh_cell(s.rosh), cell(s.practitioner, style), cell(s.title, style), cell(s.urgency, style),
-                cell(s.name, style),
-            ]))  # fmt: skip
+            rows.append(
+                (
+                    f"{s.start.isoformat()}:{s.item_id or 'free'}",
+                    [
+                        cell(when, style),
+                        cell(state, "bold" if s.state == "booked" else style),
+                        cell(s.crn, style),
+                        self.rosh_cell(s.rosh),
+                        cell(s.practitioner, style),
+                        cell(s.title, style),
+                        cell(s.urgency, style),
+                        cell(s.name, style),
+                    ],
+                )
+            )
         self.fill(self.query_one("#slots", DataTable), rows)
         booked = [s for s in self.slots if not s.free]
         free = [s for s in self.slots if s.free and not s.past]
@@ -113,9 +133,10 @@ class ProtectedHourScreen(RhythmScreen):
             detail.update("")
         elif slot.free:
             detail.update(
-                "This slot has passed." if slot.past
+                "This slot has passed."
+                if slot.past
                 else f"Free: b books an open SBAR into {slot.start:%H:%M}; SBARs booked from the queue take the next free slot."
-            )  # fmt: skip
+            )
         else:
             item = lookup.item_detail(self.ctx, slot.item_id)
             d = item["detail"]
@@ -149,8 +170,10 @@ class ProtectedHourScreen(RhythmScreen):
         if action == "decide":
             if slot.free:
                 return f"The {slot.start:%H:%M} slot is free: nothing to decide (b books an SBAR into it)"
-            return (f"The SBAR in the {slot.start:%H:%M} slot is already {STATE_LABELS.get(slot.state, slot.state)}: "
-                    "its entry is on the case (o opens it)")  # fmt: skip
+            return (
+                f"The SBAR in the {slot.start:%H:%M} slot is already {STATE_LABELS.get(slot.state, slot.state)}: "
+                "its entry is on the case (o opens it)"
+            )
         if action == "book":
             if slot.past:
                 return f"The {slot.start:%H:%M} slot has passed: n goes to the next free slot"
@@ -208,9 +231,10 @@ class ProtectedHourScreen(RhythmScreen):
             (e.id, f"{e.row.sbar_urgency or ''} · {e.row.crn or ''} {e.row.name or ''}: {e.row.title}") for e in sbars
         ]
         self._choose(
-            f"Book into {slot.start:%a %d/%m %H:%M}", choices,
+            f"Book into {slot.start:%a %d/%m %H:%M}",
+            choices,
             lambda item_id: self._call(lambda: decisions.book_protected_hour(self.ctx, item_id, slot=slot.start)),
-        )  # fmt: skip
+        )
 
     def action_decide(self) -> None:
         from spo_tui.screens.oversight_form import OversightForm

@@ -177,8 +177,11 @@ class RhythmScreen(ActingScreen):
         """A RoSH level as a cell, in the theme's error colour when high and warning colour when medium."""
         if not value:
             return cell("")
-        style = {"VERY_HIGH": self.theme_style("error", bold=True), "HIGH": self.theme_style("error"),
-                 "MEDIUM": self.theme_style("warning")}.get(value, "")  # fmt: skip
+        style = {
+            "VERY_HIGH": self.theme_style("error", bold=True),
+            "HIGH": self.theme_style("error"),
+            "MEDIUM": self.theme_style("warning"),
+        }.get(value, "")
         return cell(rosh_short(value) if short else rosh_label(value), style)
 
     def fill(self, table: DataTable, rows: list[tuple[str, list[Text]]], keep: int | None = None) -> None:

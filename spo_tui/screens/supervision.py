@@ -19,10 +19,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from spo_tui.commands import SUPERVISION_COMMANDS
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import SupervisionKind, normalise_crn
-from spo_tui.commands import SUPERVISION_COMMANDS
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team
@@ -84,8 +84,19 @@ class SupervisionScreen(RhythmScreen):
     def setup(self) -> None:
         self.title = "Supervision planner"
         table = self.query_one("#plan", DataTable)
-        for label, width in (("Practitioner", 16), ("Role", 4), ("1:1", 11), ("RPSS", 4), ("Obs", 3), ("Booked", 15),
-                             ("Last 1:1", 10), ("Next 1:1", 10), ("Next RPSS", 10), ("Moved", 5), ("Notes", 8)):  # fmt: skip
+        for label, width in (
+            ("Practitioner", 16),
+            ("Role", 4),
+            ("1:1", 11),
+            ("RPSS", 4),
+            ("Obs", 3),
+            ("Booked", 15),
+            ("Last 1:1", 10),
+            ("Next 1:1", 10),
+            ("Next RPSS", 10),
+            ("Moved", 5),
+            ("Notes", 8),
+        ):
             table.add_column(label, width=width)
 
     # --- Data ------------------------------------------------------------------------------------
@@ -106,18 +117,24 @@ class SupervisionScreen(RhythmScreen):
                 notes.append(f"{r.one_to_one_weeks}-weekly")
             if r.absent_today:
                 notes.append("absent")
-            rows.append((r.staff_id, [
-                cell(r.name, "bold" if r.one_to_one_overdue else ""), cell(r.role),
-                cell(r.status, late if r.one_to_one_overdue or r.last_one_to_one is None else ""),
-                cell(f"{r.rpss_held}/{r.rpss_target}", short if r.rpss_short else ""),
-                cell(f"{r.observations_held}/{r.observations_target}", short if r.observations_short else ""),
-                cell(short_when(booked) if booked else ""),
-                cell(f"{r.last_one_to_one:%d/%m/%Y}" if r.last_one_to_one else "never"),
-                cell(f"{r.next_one_to_one:%d/%m/%Y}"),
-                cell(f"{r.next_rpss:%d/%m/%Y}" if r.next_rpss else "met"),
-                cell(str(r.postponed) if r.postponed else ""),
-                cell(", ".join(notes)),
-            ]))  # fmt: skip
+            rows.append(
+                (
+                    r.staff_id,
+                    [
+                        cell(r.name, "bold" if r.one_to_one_overdue else ""),
+                        cell(r.role),
+                        cell(r.status, late if r.one_to_one_overdue or r.last_one_to_one is None else ""),
+                        cell(f"{r.rpss_held}/{r.rpss_target}", short if r.rpss_short else ""),
+                        cell(f"{r.observations_held}/{r.observations_target}", short if r.observations_short else ""),
+                        cell(short_when(booked) if booked else ""),
+                        cell(f"{r.last_one_to_one:%d/%m/%Y}" if r.last_one_to_one else "never"),
+                        cell(f"{r.next_one_to_one:%d/%m/%Y}"),
+                        cell(f"{r.next_rpss:%d/%m/%Y}" if r.next_rpss else "met"),
+                        cell(str(r.postponed) if r.postponed else ""),
+                        cell(", ".join(notes)),
+                    ],
+                )
+            )
         self.fill(self.query_one("#plan", DataTable), rows)
         overdue = sum(1 for r in self.plan if r.one_to_one_overdue)
         rpss_short = sum(1 for r in self.plan if r.rpss_short)
@@ -145,9 +162,10 @@ class SupervisionScreen(RhythmScreen):
                 f"{r.name} ({r.role}) · one-to-one every {r.one_to_one_weeks} weeks, {last}, "
                 f"next {r.next_one_to_one:%d/%m/%Y} ({r.status})",
                 f"RPSS in the last 12 months: {r.rpss_held} of {r.rpss_target}, observations {r.observations_held} of "
-                f"{r.observations_target}" + (f" · next RPSS due {r.next_rpss:%d/%m/%Y}" if r.next_rpss else "")
+                f"{r.observations_target}"
+                + (f" · next RPSS due {r.next_rpss:%d/%m/%Y}" if r.next_rpss else "")
                 + (f" · sessions postponed {r.postponed}×" if r.postponed else ""),
-            ]  # fmt: skip
+            ]
             if r.sessions:
                 lines += ["To hold:", *(f"• {session_label(s)}" for s in r.sessions)]
             else:
@@ -196,10 +214,11 @@ class SupervisionScreen(RhythmScreen):
             observation = choice == "rpss_observation"
             label = dict(BOOK_CHOICES)[choice]
             self._prompt(
-                f"{label} with {r.name}: when?", "a day and time, e.g. fri 10:30, 25/11 14:00, tomorrow 9:30",
+                f"{label} with {r.name}: when?",
+                "a day and time, e.g. fri 10:30, 25/11 14:00, tomorrow 9:30",
                 lambda text: team.book_supervision(self.ctx, r.name, kind, text, observation=observation),
                 echo=lambda text: team.booking_echo(self.ctx, text),
-            )  # fmt: skip
+            )
 
         self._choose(f"Book with {r.name}", BOOK_CHOICES, when)
 
@@ -214,7 +233,7 @@ class SupervisionScreen(RhythmScreen):
                 "a later day (keeps the time) or day and time, e.g. mon, 2w, 4/12 10:00",
                 lambda text: team.postpone_supervision(self.ctx, session.item_id, text),
                 echo=lambda text: team.booking_echo(self.ctx, text),
-            )  # fmt: skip
+            )
 
         self._session(r, f"Postpone which session with {r.name}?", until)
 
@@ -246,10 +265,12 @@ class SupervisionScreen(RhythmScreen):
                 form(session, False)
                 return
             self.app.push_screen(
-                ConfirmScreen(f"This session is booked for {booked}. Was it held early, today? (y records it now)",
-                              destructive=True),
+                ConfirmScreen(
+                    f"This session is booked for {booked}. Was it held early, today? (y records it now)",
+                    destructive=True,
+                ),
                 lambda yes: form(session, True) if yes else None,
-            )  # fmt: skip
+            )
 
         self._session(r, f"Record which session with {r.name}?", record)
 
@@ -266,7 +287,9 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
     AUTO_FOCUS = "#case-crn"
     BINDINGS = [
         Binding("ctrl+s", "save", "Record", id="sv_record_save", priority=True, tooltip="Record the session"),
-        Binding("escape", "cancel", "Cancel", id="sv_record_cancel", tooltip="Close (asks before losing what you typed)"),
+        Binding(
+            "escape", "cancel", "Cancel", id="sv_record_cancel", tooltip="Close (asks before losing what you typed)"
+        ),
     ]
 
     def __init__(
@@ -293,13 +316,17 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             yield Input(placeholder="Summary of the session (optional)", id="summary", compact=True)
             yield Input(placeholder="Minutes it took (optional), e.g. 60", id="minutes", compact=True)
             yield Label("", id="record-error", classes="error", markup=False)
-            yield Label("enter adds the case · ctrl+s records the session · esc cancel", classes="dialog-hint", markup=False)
+            yield Label(
+                "enter adds the case · ctrl+s records the session · esc cancel", classes="dialog-hint", markup=False
+            )
 
     def on_mount(self) -> None:
         self._show_cases()
 
     def _line(self) -> tuple[str, str, str]:
-        crn, discussed, decision = (self.query_one(f"#case-{p}", Input).value.strip() for p in ("crn", "discussed", "decision"))
+        crn, discussed, decision = (
+            self.query_one(f"#case-{p}", Input).value.strip() for p in ("crn", "discussed", "decision")
+        )
         return crn, discussed, decision
 
     def _show_cases(self) -> None:
@@ -307,8 +334,12 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
         if not self.cases:
             box.update("No cases yet: type a CRN, what was discussed and the decision, then Enter.")
             return
-        box.update("\n".join(visible(f"{n}. {crn}: {said} → {decided}", lines=False)
-                              for n, (crn, said, decided) in enumerate(self.cases, 1)))  # fmt: skip
+        box.update(
+            "\n".join(
+                visible(f"{n}. {crn}: {said} → {decided}", lines=False)
+                for n, (crn, said, decided) in enumerate(self.cases, 1)
+            )
+        )
 
     def _show_error(self, message: str) -> None:
         label = self.query_one("#record-error", Label)
@@ -374,7 +405,9 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
 
     def has_typed_text(self) -> bool:
         """Anything typed not yet recorded (what quitting would ask about)."""
-        return bool(self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes")))
+        return bool(
+            self.cases or any(self._line()) or any(self.query_one(f"#{n}", Input).value for n in ("summary", "minutes"))
+        )
 
     def action_cancel(self) -> None:
         if not self.has_typed_text():
@@ -385,4 +418,6 @@ class RecordSupervisionForm(ModalScreen["ActionResult | None"]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard this record?", destructive=True, yes="discard it", no="keep typing"), answered)
+        self.app.push_screen(
+            ConfirmScreen("Discard this record?", destructive=True, yes="discard it", no="keep typing"), answered
+        )

@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
 
+from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
 from spo_tui.domain.coverage import Coverage, CoverageRow, Series, percent_text
 from spo_tui.domain.vocab import ItemKind
-from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
@@ -67,8 +67,16 @@ class CoverageGrid(Grid):
         return ("label", "cases", "seen", "unseen", "percent", "benchmark", "status")
 
     def compose(self) -> ComposeResult:
-        heads = {"label": "RoSH", "cases": "Cases", "seen": "Seen", "unseen": "Not seen", "percent": "Coverage",
-                 "before": "Before", "benchmark": "Inspectorate", "status": ""}  # fmt: skip
+        heads = {
+            "label": "RoSH",
+            "cases": "Cases",
+            "seen": "Seen",
+            "unseen": "Not seen",
+            "percent": "Coverage",
+            "before": "Before",
+            "benchmark": "Inspectorate",
+            "status": "",
+        }
         for column in self.columns:
             yield Label(heads[column], id=f"{self.id}-head-{column}", classes="head", markup=False)
         for key in COVERAGE_KEYS:
@@ -85,10 +93,15 @@ class CoverageGrid(Grid):
         for key in COVERAGE_KEYS:
             r = rows[key]
             values = {
-                "label": r.label, "cases": str(r.cases), "seen": str(r.seen), "unseen": str(r.unseen),
-                "percent": r.percent_text, "benchmark": f"{r.benchmark}%" if r.benchmark is not None else "",
-                "status": "below" if r.below_benchmark else "", "before": earlier[key].percent_text if key in earlier else "",
-            }  # fmt: skip
+                "label": r.label,
+                "cases": str(r.cases),
+                "seen": str(r.seen),
+                "unseen": str(r.unseen),
+                "percent": r.percent_text,
+                "benchmark": f"{r.benchmark}%" if r.benchmark is not None else "",
+                "status": "below" if r.below_benchmark else "",
+                "before": earlier[key].percent_text if key in earlier else "",
+            }
             for column in self.columns:
                 label = self.query_one(f"#{self.id}-{key}-{column}", Label)
                 label.update(values[column])
@@ -150,37 +163,57 @@ class TeamScreen(RhythmScreen):
         with TabbedContent(id="team-tabs", initial="people"):
             with TabPane(_tab("people"), id="people"):
                 yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
-            with TabPane(_tab("coverage"), id="coverage"):
-                with VerticalScroll(id="coverage-box"):
-                    yield Static("", id="coverage-heading", markup=False)
-                    yield CoverageGrid(id="coverage-grid")
-                    yield Static(COVERAGE_NOTE, id="coverage-note", markup=False)
+            with TabPane(_tab("coverage"), id="coverage"), VerticalScroll(id="coverage-box"):
+                yield Static("", id="coverage-heading", markup=False)
+                yield CoverageGrid(id="coverage-grid")
+                yield Static(COVERAGE_NOTE, id="coverage-note", markup=False)
             with TabPane(_tab("unseen"), id="unseen"):
                 yield DataTable(id="unseen-table", cursor_type="row", zebra_stripes=True)
-                yield Label("Every current case has an oversight entry in the window.", id="unseen-empty", classes="empty")
-            with TabPane(_tab("time"), id="time"):
-                with Vertical(id="time-box"):
-                    yield Static("", id="time-heading", markup=False)
-                    yield DataTable(id="time-table", cursor_type="row", show_cursor=False)
-                    yield Static("", id="delegated-heading", markup=False)
-                    yield DataTable(id="delegated-table", cursor_type="row", zebra_stripes=True)
-            with TabPane(_tab("trends"), id="trends"):
-                with VerticalScroll(id="trends-box"):
-                    yield Static("", id="trends-heading", markup=False)
-                    for key in TREND_KEYS:
-                        yield TrendRow(key)
+                yield Label(
+                    "Every current case has an oversight entry in the window.", id="unseen-empty", classes="empty"
+                )
+            with TabPane(_tab("time"), id="time"), Vertical(id="time-box"):
+                yield Static("", id="time-heading", markup=False)
+                yield DataTable(id="time-table", cursor_type="row", show_cursor=False)
+                yield Static("", id="delegated-heading", markup=False)
+                yield DataTable(id="delegated-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(_tab("trends"), id="trends"), VerticalScroll(id="trends-box"):
+                yield Static("", id="trends-heading", markup=False)
+                for key in TREND_KEYS:
+                    yield TrendRow(key)
         yield Footer()
 
     def setup(self) -> None:
         self.title = "Team and coverage"
         columns = {
-            "people": (("Practitioner", 16), ("Role", 4), ("Cases", 5), ("Not seen", 8), ("SBARs", 5), ("TP late", 7),
-                       ("To sign", 7), ("1:1", 11), ("L", 3), ("M", 3), ("H", 3), ("VH", 3), ("OASys", 8), ("Notes", 12)),
-            "unseen": (("Last seen", 11), ("CRN", 7), ("RoSH", 4), ("PP", 16), ("Touch point", 11), ("Name", 16),
-                       ("Sentence", 26)),
+            "people": (
+                ("Practitioner", 16),
+                ("Role", 4),
+                ("Cases", 5),
+                ("Not seen", 8),
+                ("SBARs", 5),
+                ("TP late", 7),
+                ("To sign", 7),
+                ("1:1", 11),
+                ("L", 3),
+                ("M", 3),
+                ("H", 3),
+                ("VH", 3),
+                ("OASys", 8),
+                ("Notes", 12),
+            ),
+            "unseen": (
+                ("Last seen", 11),
+                ("CRN", 7),
+                ("RoSH", 4),
+                ("PP", 16),
+                ("Touch point", 11),
+                ("Name", 16),
+                ("Sentence", 26),
+            ),
             "time": (("Where the time went", 22), ("Time", 8), ("Share", 5), ("", BAR_WIDTH), ("Entries", 7)),
             "delegated": (("Delegated task", 30), ("To", 20), ("On", 10), ("Status", 7), ("Done", 10)),
-        }  # fmt: skip
+        }
         for name, cols in columns.items():
             table = self.query_one(f"#{name}-table", DataTable)
             for n, (label, width) in enumerate(cols):
@@ -190,8 +223,13 @@ class TeamScreen(RhythmScreen):
     # --- Data ------------------------------------------------------------------------------------
 
     def log_view(self) -> None:
-        self.app.record_view(lookup.record_team_view, team=self.team, days=self.days, people=len(self.overview),
-                             unseen_cases=len(self.unseen))  # fmt: skip
+        self.app.record_view(
+            lookup.record_team_view,
+            team=self.team,
+            days=self.days,
+            people=len(self.overview),
+            unseen_cases=len(self.unseen),
+        )
 
     def reload(self) -> None:
         ctx = self.ctx
@@ -207,13 +245,27 @@ class TeamScreen(RhythmScreen):
         for r in self.overview:
             sv = r.supervision
             notes = "absent today" if r.absent_today else ""
-            people.append((r.staff_id, [
-                cell(r.name), cell(r.role), cell(r.cases.total), cell(r.unseen or ""), cell(r.open_sbars or ""),
-                cell(r.overdue_touch_points or "", late if r.overdue_touch_points else ""),
-                cell(r.countersigns_waiting or ""), cell(sv.status, late if sv.one_to_one_overdue else ""),
-                cell(r.cases.low or ""), cell(r.cases.medium or ""), cell(r.cases.high or ""), cell(r.cases.very_high or ""),
-                cell("approved" if r.oasys_approved else ""), cell(notes),
-            ]))  # fmt: skip
+            people.append(
+                (
+                    r.staff_id,
+                    [
+                        cell(r.name),
+                        cell(r.role),
+                        cell(r.cases.total),
+                        cell(r.unseen or ""),
+                        cell(r.open_sbars or ""),
+                        cell(r.overdue_touch_points or "", late if r.overdue_touch_points else ""),
+                        cell(r.countersigns_waiting or ""),
+                        cell(sv.status, late if sv.one_to_one_overdue else ""),
+                        cell(r.cases.low or ""),
+                        cell(r.cases.medium or ""),
+                        cell(r.cases.high or ""),
+                        cell(r.cases.very_high or ""),
+                        cell("approved" if r.oasys_approved else ""),
+                        cell(notes),
+                    ],
+                )
+            )
         self.fill(self.query_one("#people-table", DataTable), people)
 
         cov = self.coverage
@@ -230,10 +282,20 @@ class TeamScreen(RhythmScreen):
             if u.touch_point_id:
                 tp = f"due {u.touch_point_due:%d/%m}" if u.touch_point_due else "open"
             sentence = f"{u.sentence_type.replace('_', ' ').lower()} from {u.sentence_start:%d/%m/%Y}"
-            unseen.append((u.crn, [
-                cell(since, late if u.days_since is None else ""), cell(u.crn), self.rosh_cell(u.rosh),
-                cell(u.practitioner or "unallocated"), cell(tp), cell(u.name), cell(sentence),
-            ]))  # fmt: skip
+            unseen.append(
+                (
+                    u.crn,
+                    [
+                        cell(since, late if u.days_since is None else ""),
+                        cell(u.crn),
+                        self.rosh_cell(u.rosh),
+                        cell(u.practitioner or "unallocated"),
+                        cell(tp),
+                        cell(u.name),
+                        cell(sentence),
+                    ],
+                )
+            )
         unseen_table = self.query_one("#unseen-table", DataTable)
         self.fill(unseen_table, unseen)
         unseen_table.set_class(not unseen, "-empty")
@@ -245,10 +307,18 @@ class TeamScreen(RhythmScreen):
         for c in spent.categories:
             bar = "█" * round(BAR_WIDTH * c.minutes / top) if top else ""
             missing = f" ({c.without_minutes} without minutes)" if c.without_minutes else ""
-            time_rows.append((c.key, [
-                cell(c.label), cell(_minutes(c.minutes)), cell(percent_text(c.percent)), cell(bar, "bold"),
-                cell(f"{c.entries}{missing}"),
-            ]))  # fmt: skip
+            time_rows.append(
+                (
+                    c.key,
+                    [
+                        cell(c.label),
+                        cell(_minutes(c.minutes)),
+                        cell(percent_text(c.percent)),
+                        cell(bar, "bold"),
+                        cell(f"{c.entries}{missing}"),
+                    ],
+                )
+            )
         self.fill(self.query_one("#time-table", DataTable), time_rows)
         self.query_one("#time-heading", Static).update(
             f"Time recorded {spent.since:%d/%m/%Y} to {spent.until:%d/%m/%Y} (4 weeks): {_minutes(spent.total_minutes)}"
@@ -256,10 +326,18 @@ class TeamScreen(RhythmScreen):
         delegated = []
         for d in spent.delegated:
             to = f"{d.delegated_to} ({d.delegated_role})" if d.delegated_to else ""
-            delegated.append((d.item_id, [
-                cell(d.title), cell(to), cell(f"{d.delegated_on:%d/%m/%Y}" if d.delegated_on else ""),
-                cell("done" if d.status == "closed" else d.status), cell(f"{d.done_on:%d/%m/%Y}" if d.done_on else ""),
-            ]))  # fmt: skip
+            delegated.append(
+                (
+                    d.item_id,
+                    [
+                        cell(d.title),
+                        cell(to),
+                        cell(f"{d.delegated_on:%d/%m/%Y}" if d.delegated_on else ""),
+                        cell("done" if d.status == "closed" else d.status),
+                        cell(f"{d.done_on:%d/%m/%Y}" if d.done_on else ""),
+                    ],
+                )
+            )
         self.fill(self.query_one("#delegated-table", DataTable), delegated)
         self.query_one("#delegated-heading", Static).update(
             f"Delegated in that time: {len(spent.delegated)} task{'s' if len(spent.delegated) != 1 else ''}"
@@ -329,8 +407,13 @@ class TeamScreen(RhythmScreen):
 
     @on(TabbedContent.TabActivated, "#team-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        focus = {"people": "#people-table", "unseen": "#unseen-table", "time": "#delegated-table",
-                 "coverage": "#coverage-box", "trends": "#trends-box"}[event.pane.id]  # fmt: skip
+        focus = {
+            "people": "#people-table",
+            "unseen": "#unseen-table",
+            "time": "#delegated-table",
+            "coverage": "#coverage-box",
+            "trends": "#trends-box",
+        }[event.pane.id]
         self.query_one(focus).focus()
         self.sync_bindings()
 

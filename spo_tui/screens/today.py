@@ -11,12 +11,12 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Header, Input
 
-from spo_tui.screens.acting import ActingScreen
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
-from spo_tui.domain.vocab import CRN_PATTERN
 from spo_tui.domain.exchanges import discussed_prefill, exchanges
+from spo_tui.domain.vocab import CRN_PATTERN
+from spo_tui.screens.acting import ActingScreen
 from spo_tui.services import decisions, intake, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
@@ -99,8 +99,17 @@ class TodayScreen(ActingScreen):
         self.show_detail()
         self._read_state = self.app.store_state()
         # Logged once a session, off the start-up's path (a thread of its own, after the refresh starts).
-        self.set_timer(self.REFRESH_AFTER, partial(self.app.record_view, lookup.record_today_view, once="today",
-                                                   view=self._view_name, shown=len(self.entries), total=self.total))  # fmt: skip
+        self.set_timer(
+            self.REFRESH_AFTER,
+            partial(
+                self.app.record_view,
+                lookup.record_today_view,
+                once="today",
+                view=self._view_name,
+                shown=len(self.entries),
+                total=self.total,
+            ),
+        )
 
     def _read_counts(self) -> None:
         self._counts = lookup.queue_counts(self.ctx, team=self.team_choice)
@@ -177,14 +186,17 @@ class TodayScreen(ActingScreen):
         text = self.search_text.strip()
         if text:
             if self._search_index is None:
-                self._search_index = search_index(self.ctx, *self._search_view, rescore_all=False, team=self.team_choice)
+                self._search_index = search_index(
+                    self.ctx, *self._search_view, rescore_all=False, team=self.team_choice
+                )
             self._matches = matching_ids(self._search_index, text)
             self.total = len(self._matches)
             self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
         else:
             self._matches = None
-            self.entries = build_queue(self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False,
-                                       team=self.team_choice)  # fmt: skip
+            self.entries = build_queue(
+                self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False, team=self.team_choice
+            )
             self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
         table.show_entries(self.entries, self.ctx.today, row)
         if detail:
@@ -199,8 +211,15 @@ class TodayScreen(ActingScreen):
             more = queue_entries(self.ctx, self._matches[start : start + self.PAGE], rescore_all=False)
         else:
             kind, status = self._view
-            more = build_queue(self.ctx, kind=kind, status=status, limit=self.PAGE, offset=start, rescore_all=False,
-                               team=self.team_choice)  # fmt: skip
+            more = build_queue(
+                self.ctx,
+                kind=kind,
+                status=status,
+                limit=self.PAGE,
+                offset=start,
+                rescore_all=False,
+                team=self.team_choice,
+            )
         if not more:
             self.total = start
             return
@@ -296,8 +315,15 @@ class TodayScreen(ActingScreen):
             if primary:
                 await self.run_action(primary)
             return
-        primary = {"sbar": "decide", "touch_point": "decide", "alert": "decide", "supervision": "decide",
-                   "countersign": "sign_off", "task": "done", "action": "done"}.get(entry.row.kind)  # fmt: skip
+        primary = {
+            "sbar": "decide",
+            "touch_point": "decide",
+            "alert": "decide",
+            "supervision": "decide",
+            "countersign": "sign_off",
+            "task": "done",
+            "action": "done",
+        }.get(entry.row.kind)
         if primary:  # an entry to confirm has no Enter: confirming is a deliberate v
             await self.run_action(primary)
 
@@ -308,9 +334,7 @@ class TodayScreen(ActingScreen):
         if command is None or command.kinds is None:
             return True
         entry = self.current if self.is_mounted else None
-        if entry is None or entry.row.kind not in command.kinds or entry.row.status not in command.statuses:
-            return False
-        return True
+        return not (entry is None or entry.row.kind not in command.kinds or entry.row.status not in command.statuses)
 
     def _permission(self, action: str) -> str | None:
         """The permission ``action`` needs on the highlighted item (``domain.permissions``)."""
@@ -320,7 +344,9 @@ class TodayScreen(ActingScreen):
         entry = self.current if self.is_mounted else None
         kind = entry.row.kind if entry else None
         if action == "decide":
-            return {"sbar": "decide_sbar", "alert": "decide_alert", "confirm": "confirm_entry"}.get(kind, "record_oversight")
+            return {"sbar": "decide_sbar", "alert": "decide_alert", "confirm": "confirm_entry"}.get(
+                kind, "record_oversight"
+            )
         if action == "reassign" and kind == "alert":
             return "reassign_alert"
         return command.permission
@@ -331,7 +357,7 @@ class TodayScreen(ActingScreen):
         return permission is None or permissions.allowed(permission, self.ctx.actor["role"])
 
     def footer_mark(self, action: str) -> str | None:
-        """"(SPO)" on a key only an SPO may use, when someone else is acting; "(not yours)" otherwise."""
+        """ "(SPO)" on a key only an SPO may use, when someone else is acting; "(not yours)" otherwise."""
         permission = self._permission(action)
         if permission is None or permissions.allowed(permission, self.ctx.actor["role"]):
             return None
@@ -352,7 +378,7 @@ class TodayScreen(ActingScreen):
 
     def action_filter(self, name: str) -> None:
         self.query_one(FilterBar).active = name
-        self.filter_kind = dict((n, k) for n, _l, k in FILTERS)[name]
+        self.filter_kind = {n: k for n, _l, k in FILTERS}[name]
 
     def watch_filter_kind(self, old: str | None, new: str | None) -> None:
         if self.is_mounted:
@@ -367,7 +393,9 @@ class TodayScreen(ActingScreen):
         if found:
             search = found.first(Input)
         else:  # made on first use: an input costs a noticeable part of start-up
-            search = Input(placeholder="Search CRN, name, practitioner or title (Enter to keep, Esc to clear)", id="search")
+            search = Input(
+                placeholder="Search CRN, name, practitioner or title (Enter to keep, Esc to clear)", id="search"
+            )
             await self.mount(search, before="#main")
         search.add_class("-visible")
         search.focus()
@@ -489,7 +517,9 @@ class TodayScreen(ActingScreen):
         if not booked:
             self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id))
             return
-        question = f"This SBAR is already booked into the protected hour {uk_moment(booked)}. Move it to the next free slot?"
+        question = (
+            f"This SBAR is already booked into the protected hour {uk_moment(booked)}. Move it to the next free slot?"
+        )
         self.app.push_screen(
             ConfirmScreen(question, destructive=True, yes="move it", no="keep the booking"),
             lambda move: self._call(lambda: decisions.book_protected_hour(self.ctx, entry.id)) if move else None,
@@ -500,8 +530,11 @@ class TodayScreen(ActingScreen):
             return
         entry = self.current
         if entry:
-            self._prompt(f"Ask {entry.row.practitioner} for more information", "What do you need to know?",
-                         lambda text: decisions.request_more_information(self.ctx, entry.id, text))  # fmt: skip
+            self._prompt(
+                f"Ask {entry.row.practitioner} for more information",
+                "What do you need to know?",
+                lambda text: decisions.request_more_information(self.ctx, entry.id, text),
+            )
 
     def action_escalate(self) -> None:
         if self._refused("escalate"):
@@ -511,8 +544,11 @@ class TodayScreen(ActingScreen):
             return
 
         def with_note(target: str) -> None:
-            self._prompt(f"Escalate to {target}: note", "Why, and what you need from them",
-                         lambda text: decisions.escalate_sbar(self.ctx, entry.id, target, text))  # fmt: skip
+            self._prompt(
+                f"Escalate to {target}: note",
+                "Why, and what you need from them",
+                lambda text: decisions.escalate_sbar(self.ctx, entry.id, target, text),
+            )
 
         self._choose("Escalate to", [(t, t) for t in decisions.ESCALATION_TARGETS], with_note)
 
@@ -521,24 +557,33 @@ class TodayScreen(ActingScreen):
             return
         entry = self.current
         if entry:
-            self._prompt("Sign off: your verdict", "What you checked and found (required)",
-                         lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=True))  # fmt: skip
+            self._prompt(
+                "Sign off: your verdict",
+                "What you checked and found (required)",
+                lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=True),
+            )
 
     def action_return_item(self) -> None:
         if self._refused("return_item"):
             return
         entry = self.current
         if entry:
-            self._prompt("Return: deficits and guidance", "What must change before you sign (required)",
-                         lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=False))  # fmt: skip
+            self._prompt(
+                "Return: deficits and guidance",
+                "What must change before you sign (required)",
+                lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=False),
+            )
 
     def action_waive(self) -> None:
         if self._refused("waive"):
             return
         entry = self.current
         if entry:
-            self._prompt("Waive touch point: reason", "Why no touch point is needed now (required)",
-                         lambda text: decisions.waive_touch_point(self.ctx, entry.id, text))  # fmt: skip
+            self._prompt(
+                "Waive touch point: reason",
+                "Why no touch point is needed now (required)",
+                lambda text: decisions.waive_touch_point(self.ctx, entry.id, text),
+            )
 
     def action_delegate(self) -> None:
         if self._refused("delegate"):
@@ -547,15 +592,18 @@ class TodayScreen(ActingScreen):
         if entry is None:
             return
         people = [(s["name"], f"{s['role']}: {s['name']}") for s in lookup.delegates(self.ctx)]
-        self._choose("Delegate to", people, lambda name: self._call(lambda: decisions.delegate_task(self.ctx, entry.id, name)))
+        self._choose(
+            "Delegate to", people, lambda name: self._call(lambda: decisions.delegate_task(self.ctx, entry.id, name))
+        )
 
     def action_done(self) -> None:
         entry = self.current
         if entry is None or self._refused("done"):
             return
         if entry.row.kind == "task":
-            self._prompt("Done: minutes it took", "e.g. 30",
-                         lambda text: decisions.complete_task(self.ctx, entry.id, text))  # fmt: skip
+            self._prompt(
+                "Done: minutes it took", "e.g. 30", lambda text: decisions.complete_task(self.ctx, entry.id, text)
+            )
         else:
             self._call(lambda: decisions.complete_action(self.ctx, entry.id))
 
@@ -572,14 +620,26 @@ class TodayScreen(ActingScreen):
         state = item["detail"].get("state")
         since = _since(entry.row.waiting_since)
         if item["kind"] == "countersign":
-            title, hint = f"Resubmitted by {entry.row.waiting_on or 'the author'}", "What changed (optional); Enter to log it"
+            title, hint = (
+                f"Resubmitted by {entry.row.waiting_on or 'the author'}",
+                "What changed (optional); Enter to log it",
+            )
             note = f"Returned for rework{since}"
         elif state == "escalated":
-            title, hint = f"Answer from {entry.row.waiting_on or item['detail']['escalated_to']}", "What they decided or advised"
-            note = "\n".join(f"{label}{since}: {text}" for label, text in exchanges("sbar", item["detail"])
-                             if label.startswith("Escalated"))  # fmt: skip
+            title, hint = (
+                f"Answer from {entry.row.waiting_on or item['detail']['escalated_to']}",
+                "What they decided or advised",
+            )
+            note = "\n".join(
+                f"{label}{since}: {text}"
+                for label, text in exchanges("sbar", item["detail"])
+                if label.startswith("Escalated")
+            )
         else:
-            title, hint = f"Answer from {entry.row.waiting_on or entry.row.practitioner}", "What the practitioner told you"
+            title, hint = (
+                f"Answer from {entry.row.waiting_on or entry.row.practitioner}",
+                "What the practitioner told you",
+            )
             note = f"You asked{since}: {item['detail'].get('info_request') or ''}"
         self._prompt(title, hint, lambda text: decisions.log_answer(self.ctx, entry.id, text), note=note)
 
@@ -595,10 +655,12 @@ class TodayScreen(ActingScreen):
             return
         entry = self.current
         if entry:
-            today = self.ctx.today
-            self._prompt("Snooze until", "tomorrow, mon, 3d, 2w, 25/12",
-                         lambda text: decisions.snooze(self.ctx, entry.id, text),
-                         echo=lambda text: intake.date_echo(self.ctx, text, "future"))  # fmt: skip
+            self._prompt(
+                "Snooze until",
+                "tomorrow, mon, 3d, 2w, 25/12",
+                lambda text: decisions.snooze(self.ctx, entry.id, text),
+                echo=lambda text: intake.date_echo(self.ctx, text, "future"),
+            )
 
     def action_reassign(self) -> None:
         if self._refused("reassign"):
@@ -606,8 +668,14 @@ class TodayScreen(ActingScreen):
         entry = self.current
         if entry is None:
             return
-        people = [(s["name"], f"{s['role']}: {s['name']}") for s in lookup.staff(self.ctx) if s["id"] != self.ctx.decider["id"]]
-        self._choose("Reassign to", people, lambda name: self._call(lambda: decisions.reassign(self.ctx, entry.id, name)))
+        people = [
+            (s["name"], f"{s['role']}: {s['name']}")
+            for s in lookup.staff(self.ctx)
+            if s["id"] != self.ctx.decider["id"]
+        ]
+        self._choose(
+            "Reassign to", people, lambda name: self._call(lambda: decisions.reassign(self.ctx, entry.id, name))
+        )
 
     def action_open_case(self) -> None:
         entry = self.current
@@ -622,8 +690,13 @@ class TodayScreen(ActingScreen):
         from spo_tui.screens.supervision import SupervisionScreen
         from spo_tui.screens.team import TeamScreen
 
-        screens = {"checkin": CheckinScreen, "protected_hour": ProtectedHourScreen, "supervision": SupervisionScreen,
-                   "team": TeamScreen, "monthly": MonthlyScreen}  # fmt: skip
+        screens = {
+            "checkin": CheckinScreen,
+            "protected_hour": ProtectedHourScreen,
+            "supervision": SupervisionScreen,
+            "team": TeamScreen,
+            "monthly": MonthlyScreen,
+        }
         if self._refused(f"goto('{name}')"):  # screens outside the role's work are not opened
             return
         self.app.push_screen(screens[name]())
@@ -672,13 +745,18 @@ class TodayScreen(ActingScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.app.push_screen(
-                    PromptScreen("Why are you undoing it? (kept in the correction)",
-                                 "e.g. recorded on the wrong case, decision not yet made", submit=submit),
+                    PromptScreen(
+                        "Why are you undoing it? (kept in the correction)",
+                        "e.g. recorded on the wrong case, decision not yet made",
+                        submit=submit,
+                    ),
                     undone,
-                )  # fmt: skip
+                )
 
         self.app.push_screen(
-            ConfirmScreen(f"Undo {what}?\nThe record keeps both: a correction is added, nothing is deleted.", destructive=True),
+            ConfirmScreen(
+                f"Undo {what}?\nThe record keeps both: a correction is added, nothing is deleted.", destructive=True
+            ),
             confirmed,
         )
 

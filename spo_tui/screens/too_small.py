@@ -22,5 +22,8 @@ class TooSmallScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():
-            yield Label(f"The terminal is too small.\nspo-tui needs at least {self.minimum[0]}×{self.minimum[1]}.",
-                        id="too-small", markup=False)  # fmt: skip
+            yield Label(
+                f"The terminal is too small.\nspo-tui needs at least {self.minimum[0]}×{self.minimum[1]}.",
+                id="too-small",
+                markup=False,
+            )

@@ -33,15 +33,24 @@ TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
 
 def _audit(ctx: Context, action: str, entity: str, entity_id: str, old: Any = None, new: Any = None) -> int:
     return writes.audit(
-        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-        action=action, entity=entity, entity_id=entity_id, old=old, new=new,
-    )  # fmt: skip
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        old=old,
+        new=new,
+    )
 
 
 # --- Absences ------------------------------------------------------------------------------------
 
 
-def add_absence(ctx: Context, who: str, start: date | str, end: date | str | None = None, reason: str = "") -> ActionResult:
+def add_absence(
+    ctx: Context, who: str, start: date | str, end: date | str | None = None, reason: str = ""
+) -> ActionResult:
     """Record a staff absence (sickness, leave, training); the check-in shows whose work needs cover."""
     ctx.require("maintain")
     person = resolve_staff(ctx, who, "who")
@@ -49,8 +58,14 @@ def add_absence(ctx: Context, who: str, start: date | str, end: date | str | Non
     last = _when(ctx, end, "end", "nearest") if end not in (None, "") else first
     if last < first:
         raise ValidationError(f"the absence ends {last:%d/%m/%Y}, before it starts {first:%d/%m/%Y}", field="end")
-    row = {"id": writes.new_id(), "staff_id": person["id"], "start_date": first.isoformat(), "end_date": last.isoformat(),
-           "reason": optional_text(reason, "reason"), "created_at": ctx.now_iso}  # fmt: skip
+    row = {
+        "id": writes.new_id(),
+        "staff_id": person["id"],
+        "start_date": first.isoformat(),
+        "end_date": last.isoformat(),
+        "reason": optional_text(reason, "reason"),
+        "created_at": ctx.now_iso,
+    }
     with ctx.db.atomic():
         ctx.db.table("absences").insert(row)
         audit_id = _audit(ctx, "add_absence", "absence", row["id"], new=row)
@@ -71,7 +86,9 @@ def _when(ctx: Context, value: date | str | None, field: str, direction: str = "
 # --- Transfers -----------------------------------------------------------------------------------
 
 
-def add_transfer(ctx: Context, crn: str, direction: str, other_area: str, due: date | str | None = None, note: str = "") -> ActionResult:
+def add_transfer(
+    ctx: Context, crn: str, direction: str, other_area: str, due: date | str | None = None, note: str = ""
+) -> ActionResult:
     """Start tracking a transfer of a case in or out of the team."""
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
@@ -81,9 +98,18 @@ def add_transfer(ctx: Context, crn: str, direction: str, other_area: str, due: d
     area = require_text(other_area, "other_area", "the other area or PDU")
     due_on = _when(ctx, due, "due") if due not in (None, "") else None
     note = optional_text(note, "note")
-    row = {"id": writes.new_id(), "crn": crn, "direction": direction, "other_area": area, "status": "requested",
-           "requested_on": ctx.today.isoformat(), "due": due_on.isoformat() if due_on else None, "note": note,
-           "created_at": ctx.now_iso, "updated_at": ctx.now_iso}  # fmt: skip
+    row = {
+        "id": writes.new_id(),
+        "crn": crn,
+        "direction": direction,
+        "other_area": area,
+        "status": "requested",
+        "requested_on": ctx.today.isoformat(),
+        "due": due_on.isoformat() if due_on else None,
+        "note": note,
+        "created_at": ctx.now_iso,
+        "updated_at": ctx.now_iso,
+    }
     with ctx.db.atomic():
         ctx.db.table("transfers").insert(row)
         audit_id = _audit(ctx, "add_transfer", "transfer", row["id"], new=row)
@@ -100,8 +126,12 @@ def set_transfer_status(ctx: Context, transfer_id: str, status: str) -> ActionRe
         raise NotAllowed(f"the transfer is already {current['status']}")
     with ctx.db.atomic():
         ctx.db.table("transfers").update(transfer_id, {"status": status, "updated_at": ctx.now_iso})
-        audit_id = _audit(ctx, "set_transfer_status", "transfer", transfer_id, {"status": current["status"]}, {"status": status})
-    return ActionResult(f"Transfer of {current['crn']}: {status.replace('_', ' ')}", item_id=transfer_id, audit_id=audit_id)
+        audit_id = _audit(
+            ctx, "set_transfer_status", "transfer", transfer_id, {"status": current["status"]}, {"status": status}
+        )
+    return ActionResult(
+        f"Transfer of {current['crn']}: {status.replace('_', ' ')}", item_id=transfer_id, audit_id=audit_id
+    )
 
 
 def transfers_in_progress(ctx: Context) -> list[dict[str, Any]]:
@@ -137,10 +167,17 @@ def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]
     grouped: dict[str, list[DiaryLine]] = defaultdict(list)
     for r in queries.touch_points_due(ctx.db, until):
         line = DiaryLine(
-            item_id=r["id"], crn=r["crn"], name=r["name"], practitioner=r["practitioner"] or "Unallocated",
-            practitioner_email=r["email"], due=date.fromisoformat(r["due"]), title=r["title"],
-            arranged_for=r["arranged_for"], reminder_sent_at=r["reminder_sent_at"], today=ctx.today,
-        )  # fmt: skip
+            item_id=r["id"],
+            crn=r["crn"],
+            name=r["name"],
+            practitioner=r["practitioner"] or "Unallocated",
+            practitioner_email=r["email"],
+            due=date.fromisoformat(r["due"]),
+            title=r["title"],
+            arranged_for=r["arranged_for"],
+            reminder_sent_at=r["reminder_sent_at"],
+            today=ctx.today,
+        )
         grouped[line.practitioner].append(line)
     return dict(sorted(grouped.items()))
 
@@ -151,7 +188,11 @@ def reminder_text(line: DiaryLine, today: date | None = None) -> str:
     when = ""
     if line.arranged_for:
         arranged = datetime.fromisoformat(line.arranged_for)
-        when = f" It is arranged for {arranged:%A %d %B at %H:%M}." if "T" in line.arranged_for else f" It is arranged for {arranged:%A %d %B}."
+        when = (
+            f" It is arranged for {arranged:%A %d %B at %H:%M}."
+            if "T" in line.arranged_for
+            else f" It is arranged for {arranged:%A %d %B}."
+        )
     return (
         f"Hello {line.practitioner.split()[0]}, a management-oversight touch point on {line.crn} ({line.name}) "
         f"{_due_words(line, today)}: {line.title}.{when} Please bring the case up to date and, if you need "
@@ -177,7 +218,9 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     stamp = moment.isoformat(timespec="minutes") if isinstance(moment, datetime) else moment.isoformat()
     with ctx.db.atomic():
         audit_id = change_item(ctx, "mark_arranged", item, detail_changes={"arranged_for": stamp})
-    return ActionResult(f"Touch point on {item['crn']} arranged for {uk_moment(stamp)}", item_id=item_id, audit_id=audit_id)
+    return ActionResult(
+        f"Touch point on {item['crn']} arranged for {uk_moment(stamp)}", item_id=item_id, audit_id=audit_id
+    )
 
 
 def _parse_meeting(ctx: Context, text: str) -> date | datetime:
@@ -262,10 +305,17 @@ def update_sbar(ctx: Context, item_id: str, **fields: str) -> ActionResult:
 
 #: A case's fields as a message names them.
 CASE_FIELD_LABELS = {
-    "name": "name", "practitioner": "practitioner", "rosh": "RoSH", "sentence_type": "sentence type",
-    "sentence_start": "sentence start", "sentence_end": "sentence end", "likelihood": "likelihood of reoffending",
-    "mappa_category": "MAPPA category", "mappa_level": "MAPPA level", "tier": "tier",
-}  # fmt: skip
+    "name": "name",
+    "practitioner": "practitioner",
+    "rosh": "RoSH",
+    "sentence_type": "sentence type",
+    "sentence_start": "sentence start",
+    "sentence_end": "sentence end",
+    "likelihood": "likelihood of reoffending",
+    "mappa_category": "MAPPA category",
+    "mappa_level": "MAPPA level",
+    "tier": "tier",
+}
 
 
 def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
@@ -274,11 +324,17 @@ def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     crn = _existing_case(ctx, crn)
     case = queries.get_case(ctx.db, crn)
     merged = {
-        "name": case["name"], "practitioner": case["practitioner"] or "", "rosh": case["rosh"],
-        "sentence_type": case["sentence_type"], "sentence_start": case["sentence_start"],
-        "sentence_end": case["sentence_end"], "likelihood": case["likelihood"], "mappa_category": case["mappa_category"],
-        "mappa_level": case["mappa_level"], "tier": case["tier"],
-    }  # fmt: skip
+        "name": case["name"],
+        "practitioner": case["practitioner"] or "",
+        "rosh": case["rosh"],
+        "sentence_type": case["sentence_type"],
+        "sentence_start": case["sentence_start"],
+        "sentence_end": case["sentence_end"],
+        "likelihood": case["likelihood"],
+        "mappa_category": case["mappa_category"],
+        "mappa_level": case["mappa_level"],
+        "tier": case["tier"],
+    }
     unknown = set(fields) - set(merged)
     if unknown:
         raise ValidationError(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
@@ -290,28 +346,48 @@ def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     rises = []
     old_rosh, new_rosh = RoSH(case["rosh"]), RoSH(row["rosh"])
     if domain_rules.is_rise(old_rosh, new_rosh):
-        rises.append(domain_rules.risk_rise_touch_point(
-            crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
+        rises.append(
+            domain_rules.risk_rise_touch_point(
+                crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules
+            )
+        )
     if case["mappa_level"] and row["mappa_level"] and row["mappa_level"] > case["mappa_level"]:
-        rises.append(domain_rules.risk_rise_touch_point(
-            crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(row["mappa_level"]), ctx.today,
-            writes.new_id(), ctx.rules))  # fmt: skip
+        rises.append(
+            domain_rules.risk_rise_touch_point(
+                crn,
+                TouchPointReason.MAPPA_RISE,
+                str(case["mappa_level"]),
+                str(row["mappa_level"]),
+                ctx.today,
+                writes.new_id(),
+                ctx.rules,
+            )
+        )
     with ctx.db.atomic():
         ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
         for work in rises:
             writes.insert_item(
                 ctx.db,
-                {"kind": "touch_point", "crn": crn, "title": work.title, "due": work.due.isoformat(),
-                 "rule_key": work.key, "created_at": ctx.now_iso, "status": "open"},
+                {
+                    "kind": "touch_point",
+                    "crn": crn,
+                    "title": work.title,
+                    "due": work.due.isoformat(),
+                    "rule_key": work.key,
+                    "created_at": ctx.now_iso,
+                    "status": "open",
+                },
                 {"reason": work.reason},
-            )  # fmt: skip
+            )
         audit_id = _audit(ctx, "update_case", "case", crn, {k: case.get(k) for k in changes}, changes)
     extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
     changed = ", ".join(CASE_FIELD_LABELS.get(k, k.replace("_", " ")) for k in sorted(changes))
     return ActionResult(f"{crn}: {changed} updated{extra}", item_id=crn, audit_id=audit_id)
 
 
-def set_flag(ctx: Context, crn: str, code: str, review: date | str | None = None, description: str = "") -> ActionResult:
+def set_flag(
+    ctx: Context, crn: str, code: str, review: date | str | None = None, description: str = ""
+) -> ActionResult:
     """Add a registration to a case, or change its review date (e.g. the MAPP review)."""
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
@@ -320,15 +396,35 @@ def set_flag(ctx: Context, crn: str, code: str, review: date | str | None = None
     if code == "SPO":
         raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
     review_on = _date(review, "review", required=False)
-    existing = ctx.db.execute("SELECT id, review_date FROM case_flags WHERE crn = ? AND code = ?", [crn, code]).fetchone()
+    existing = ctx.db.execute(
+        "SELECT id, review_date FROM case_flags WHERE crn = ? AND code = ?", [crn, code]
+    ).fetchone()
     with ctx.db.atomic():
         if existing:
-            ctx.db.table("case_flags").update(existing[0], {"review_date": review_on.isoformat() if review_on else None})
-            audit_id = _audit(ctx, "set_flag", "case", crn, {"code": code, "review_date": existing[1]},
-                              {"code": code, "review_date": review_on.isoformat() if review_on else None})  # fmt: skip
+            ctx.db.table("case_flags").update(
+                existing[0], {"review_date": review_on.isoformat() if review_on else None}
+            )
+            audit_id = _audit(
+                ctx,
+                "set_flag",
+                "case",
+                crn,
+                {"code": code, "review_date": existing[1]},
+                {"code": code, "review_date": review_on.isoformat() if review_on else None},
+            )
         else:
-            ctx.db.table("case_flags").insert({"id": writes.new_id(), "crn": crn, "code": code, "description": description,
-                                               "review_date": review_on.isoformat() if review_on else None})  # fmt: skip
+            ctx.db.table("case_flags").insert(
+                {
+                    "id": writes.new_id(),
+                    "crn": crn,
+                    "code": code,
+                    "description": description,
+                    "review_date": review_on.isoformat() if review_on else None,
+                }
+            )
             audit_id = _audit(ctx, "set_flag", "case", crn, None, {"code": code, "review_date": str(review_on)})
-    return ActionResult(f"{crn}: {code} review {review_on:%d/%m/%Y}" if review_on else f"{crn}: {code} recorded",
-                        item_id=crn, audit_id=audit_id)  # fmt: skip
+    return ActionResult(
+        f"{crn}: {code} review {review_on:%d/%m/%Y}" if review_on else f"{crn}: {code} recorded",
+        item_id=crn,
+        audit_id=audit_id,
+    )

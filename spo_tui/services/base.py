@@ -26,7 +26,9 @@ def load_open_item(ctx: Context, item_id: str, kind: str | tuple[str, ...] | Non
     item = queries.get_item(ctx.db, item_id)
     kinds = (kind,) if isinstance(kind, str) else kind
     if kinds and item["kind"] not in kinds:
-        raise NotAllowed(f"this is a {item['kind'].replace('_', ' ')}, not a {' or '.join(k.replace('_', ' ') for k in kinds)}")
+        raise NotAllowed(
+            f"this is a {item['kind'].replace('_', ' ')}, not a {' or '.join(k.replace('_', ' ') for k in kinds)}"
+        )
     if item["status"] == "closed":
         raise NotAllowed(f"'{item['title']}' is already closed")
     return item

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from spo_tui.domain.dates import to_iso, utc_now
 from spo_tui.domain import permissions
+from spo_tui.domain.dates import to_iso, utc_now
 from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
@@ -86,8 +86,10 @@ class Context:
         """The SPO whose decision an entry on ``crn`` is (``decider_for``), or NotAllowed saying why not."""
         decider = self.decider_for(crn)
         if decider["role"] != Role.SPO.value:
-            raise NotAllowed(f"an oversight record needs an SPO as the decider; {decider['name']} is {decider['role']}"
-                             + (": put the CASPO in the SPO's team" if decider is self.actor else ""))
+            raise NotAllowed(
+                f"an oversight record needs an SPO as the decider; {decider['name']} is {decider['role']}"
+                + (": put the CASPO in the SPO's team" if decider is self.actor else "")
+            )
         return decider
 
 
@@ -122,8 +124,9 @@ def make_context(
         if decider is actor:
             spos = queries.staff_list(db, (Role.SPO.value,))
             decider = spos[0] if len(spos) == 1 else decider
-    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock,
-                                   os_user=os_user or _this_os_user()))
+    return _keeping_scores(
+        Context(db=db, rules=rules, actor=actor, decider=decider, clock=clock, os_user=os_user or _this_os_user())
+    )
 
 
 def _this_os_user() -> str:
@@ -144,5 +147,6 @@ def setup_context(
 ) -> Context:
     """A context for the first import into a database with no staff yet (acts as the CASPO would)."""
     actor = {"id": None, "name": "first-run setup", "role": Role.CASPO.value}
-    return _keeping_scores(Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock,
-                                   os_user=os_user or _this_os_user()))
+    return _keeping_scores(
+        Context(db=db, rules=rules, actor=actor, decider=actor, clock=clock, os_user=os_user or _this_os_user())
+    )

@@ -32,7 +32,6 @@ from spo_tui.services.intake import optional_text, parse_day, require_reason, re
 from spo_tui.store import queries, writes
 
 
-
 @dataclass(frozen=True)
 class AgreedAction:
     """An action agreed in an oversight entry: what, who owns it, when it is due."""
@@ -89,28 +88,53 @@ def _write_oversight(
     decider = decider or ctx.decider_for(crn)
     entry_id = writes.insert_oversight(
         ctx.db,
-        {"crn": crn, "item_id": item_id, "type": type_.value, "outcome": outcome.value, "discussed": discussed,
-         "decision": decision, "sensitive": int(bool(sensitive)), "decided_by": decider["id"],
-         "entered_by": ctx.actor["id"], "created_at": ctx.now_iso, "minutes": minutes, "supersedes_id": supersedes_id},
-    )  # fmt: skip
+        {
+            "crn": crn,
+            "item_id": item_id,
+            "type": type_.value,
+            "outcome": outcome.value,
+            "discussed": discussed,
+            "decision": decision,
+            "sensitive": int(bool(sensitive)),
+            "decided_by": decider["id"],
+            "entered_by": ctx.actor["id"],
+            "created_at": ctx.now_iso,
+            "minutes": minutes,
+            "supersedes_id": supersedes_id,
+        },
+    )
     if decider["id"] != ctx.actor["id"] and ctx.actor["id"] is not None:
         writes.insert_item(
             ctx.db,
-            {"kind": ItemKind.CONFIRM.value, "crn": crn, "title": f"Confirm: {outcome.label}, entered by {ctx.actor['name']}"[:80],
-             "due": ctx.today.isoformat(), "status": "open", "created_at": ctx.now_iso, "assigned_to": decider["id"],
-             "raised_by": ctx.actor["id"]},
+            {
+                "kind": ItemKind.CONFIRM.value,
+                "crn": crn,
+                "title": f"Confirm: {outcome.label}, entered by {ctx.actor['name']}"[:80],
+                "due": ctx.today.isoformat(),
+                "status": "open",
+                "created_at": ctx.now_iso,
+                "assigned_to": decider["id"],
+                "raised_by": ctx.actor["id"],
+            },
             {"oversight_id": entry_id},
-        )  # fmt: skip
+        )
     action_ids = []
     for action in actions:
         action_ids.append(
             writes.insert_item(
                 ctx.db,
-                {"kind": ItemKind.ACTION.value, "crn": crn, "title": action["description"][:80],
-                 "due": action["due"].isoformat(), "status": "open", "created_at": ctx.now_iso,
-                 "assigned_to": None, "raised_by": decider["id"]},
+                {
+                    "kind": ItemKind.ACTION.value,
+                    "crn": crn,
+                    "title": action["description"][:80],
+                    "due": action["due"].isoformat(),
+                    "status": "open",
+                    "created_at": ctx.now_iso,
+                    "assigned_to": None,
+                    "raised_by": decider["id"],
+                },
                 {"oversight_id": entry_id, "owner_id": action["owner"]["id"], "description": action["description"]},
-            )  # fmt: skip
+            )
         )
     writes.seal_oversight(ctx.db, entry_id)
     return entry_id, action_ids
@@ -121,8 +145,12 @@ def _check_oversight_fields(type_: str, outcome: str, discussed: str, decision: 
     o = parse_enum(OversightOutcome, outcome, "outcome")
     if o.value not in t.info.outcomes:
         raise ValidationError(f"outcome '{o.label}' does not fit type '{t.label}'", field="outcome")
-    return (t, o, require_text(discussed, "discussed", "what was discussed", multiline=True),
-            require_text(decision, "decision", "the decision or guidance", multiline=True))  # fmt: skip
+    return (
+        t,
+        o,
+        require_text(discussed, "discussed", "what was discussed", multiline=True),
+        require_text(decision, "decision", "the decision or guidance", multiline=True),
+    )
 
 
 def record_oversight(
@@ -167,30 +195,55 @@ def record_oversight(
 
     with ctx.db.atomic():
         entry_id, action_ids = _write_oversight(
-            ctx, crn=crn, item_id=item_id, type_=type_, outcome=outcome_, discussed=discussed, decision=decision,
-            sensitive=sensitive, minutes=minutes, actions=agreed, decider=decider,
-        )  # fmt: skip
+            ctx,
+            crn=crn,
+            item_id=item_id,
+            type_=type_,
+            outcome=outcome_,
+            discussed=discussed,
+            decision=decision,
+            sensitive=sensitive,
+            minutes=minutes,
+            actions=agreed,
+            decider=decider,
+        )
         met = _meet_calendar_touch_points(ctx, crn, except_id=item_id, entry_id=entry_id) if crn else []
         # Undo closes the agreed actions and the confirm item this entry made.
-        extra = {"oversight_ids": [entry_id], "created_ids": action_ids + queries.confirm_items(ctx.db, entry_id),
-                 "also_closed": met}  # fmt: skip
+        extra = {
+            "oversight_ids": [entry_id],
+            "created_ids": action_ids + queries.confirm_items(ctx.db, entry_id),
+            "also_closed": met,
+        }
         if item is not None:
             detail = _closing_detail(ctx, item)
             audit_id = change_item(
-                ctx, "record_oversight", item, item_changes=closing(ctx, f"oversight entry {entry_id}"),
-                detail_changes=detail, extra_new=extra,
-            )  # fmt: skip
+                ctx,
+                "record_oversight",
+                item,
+                item_changes=closing(ctx, f"oversight entry {entry_id}"),
+                detail_changes=detail,
+                extra_new=extra,
+            )
         else:
             audit_id = writes.audit(
-                ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                action="record_oversight", entity="oversight", entity_id=entry_id, new=extra,
-            )  # fmt: skip
+                ctx.db,
+                at=ctx.now_iso,
+                actor_id=ctx.actor["id"],
+                on_behalf_of=ctx.on_behalf_of,
+                action="record_oversight",
+                entity="oversight",
+                entity_id=entry_id,
+                new=extra,
+            )
     what = f"{len(action_ids)} action{'s' if len(action_ids) != 1 else ''}" if action_ids else "no actions"
     behalf = f" on behalf of {decider['name']}, who will confirm it" if decider["id"] != ctx.actor["id"] else ""
     return ActionResult(
         f"Oversight recorded for {crn or 'team'}{behalf}: {outcome_.label}, {what}",
-        item_id=item_id, audit_id=audit_id, oversight_id=entry_id, created_ids=tuple(action_ids),
-    )  # fmt: skip
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry_id,
+        created_ids=tuple(action_ids),
+    )
 
 
 def _closing_detail(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +267,9 @@ def _meet_calendar_touch_points(ctx: Context, crn: str, except_id: str | None, e
             continue
         reason = ctx.db.execute("SELECT reason FROM touch_points WHERE item_id = ?", [tp["id"]]).fetchone()[0]
         if reason in reasons:
-            writes.update_item(ctx.db, tp["id"], {**closing(ctx, f"met by oversight entry {entry_id}"), "updated_at": ctx.now_iso})
+            writes.update_item(
+                ctx.db, tp["id"], {**closing(ctx, f"met by oversight entry {entry_id}"), "updated_at": ctx.now_iso}
+            )
             closed.append(tp["id"])
     return closed
 
@@ -263,9 +318,12 @@ def book_protected_hour(ctx: Context, item_id: str, slot: datetime | None = None
     stamp = when.astimezone(LONDON).isoformat(timespec="minutes")
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "book_protected_hour", item, item_changes={"due": when.date().isoformat()},
+            ctx,
+            "book_protected_hour",
+            item,
+            item_changes={"due": when.date().isoformat()},
             detail_changes={"state": SbarState.BOOKED.value, "booked_for": stamp},
-        )  # fmt: skip
+        )
     return ActionResult(f"Booked into the protected hour {when:%a %d/%m %H:%M}", item_id=item_id, audit_id=audit_id)
 
 
@@ -277,17 +335,25 @@ def request_more_information(ctx: Context, item_id: str, question: str) -> Actio
     who = _practitioner_name(ctx, item)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "request_more_information", item, item_changes=_waiting(ctx, who),
+            ctx,
+            "request_more_information",
+            item,
+            item_changes=_waiting(ctx, who),
             detail_changes={"state": SbarState.AWAITING_INFO.value, "info_request": question, "info_answer": None},
-        )  # fmt: skip
-    return ActionResult(f"Asked {who} for more information; the SBAR is in Waiting until answered",
-                        item_id=item_id, audit_id=audit_id)  # fmt: skip
+        )
+    return ActionResult(
+        f"Asked {who} for more information; the SBAR is in Waiting until answered", item_id=item_id, audit_id=audit_id
+    )
 
 
 def _waiting(ctx: Context, on: str, until: date | None = None) -> dict[str, Any]:
     """The item fields that put it in the Waiting view: on whom, since now, back on ``until``."""
-    return {"status": "waiting", "waiting_on": on, "waiting_since": ctx.now_iso,
-            "waiting_until": until.isoformat() if until else None}  # fmt: skip
+    return {
+        "status": "waiting",
+        "waiting_on": on,
+        "waiting_since": ctx.now_iso,
+        "waiting_until": until.isoformat() if until else None,
+    }
 
 
 #: The item fields that take an item out of the Waiting view, back into the queue.
@@ -322,9 +388,12 @@ def answer_information_request(ctx: Context, item_id: str, answer: str) -> Actio
     background = f"{item['detail']['background']}\n\nFurther information: {answer}"
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "answer_information_request", item, item_changes=dict(_BACK),
+            ctx,
+            "answer_information_request",
+            item,
+            item_changes=dict(_BACK),
             detail_changes={"state": SbarState.RAISED.value, "background": background, "info_answer": answer},
-        )  # fmt: skip
+        )
     return ActionResult("Answer logged; the SBAR is back in the queue", item_id=item_id, audit_id=audit_id)
 
 
@@ -338,11 +407,17 @@ def answer_escalation(ctx: Context, item_id: str, answer: str) -> ActionResult:
     answer = require_text(answer, "answer", "the answer to the escalation", multiline=True)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "answer_escalation", item, item_changes=dict(_BACK),
+            ctx,
+            "answer_escalation",
+            item,
+            item_changes=dict(_BACK),
             detail_changes={"state": SbarState.RAISED.value, "escalation_answer": answer},
-        )  # fmt: skip
-    return ActionResult(f"Answer from {item['detail']['escalated_to']} logged; the SBAR is back in the queue",
-                        item_id=item_id, audit_id=audit_id)  # fmt: skip
+        )
+    return ActionResult(
+        f"Answer from {item['detail']['escalated_to']} logged; the SBAR is back in the queue",
+        item_id=item_id,
+        audit_id=audit_id,
+    )
 
 
 def resubmit_countersign(ctx: Context, item_id: str, note: str = "") -> ActionResult:
@@ -350,20 +425,36 @@ def resubmit_countersign(ctx: Context, item_id: str, note: str = "") -> ActionRe
     countersigning queue (``REJECTED`` → ``AWAITING_COUNTERSIGN``, in the countersign history)."""
     ctx.require("add_countersign")
     item = queries.get_item(ctx.db, item_id)
-    if item["kind"] != "countersign" or item["detail"]["state"] != CountersignState.REJECTED.value or item["status"] == "closed":
+    if (
+        item["kind"] != "countersign"
+        or item["detail"]["state"] != CountersignState.REJECTED.value
+        or item["status"] == "closed"
+    ):
         raise NotAllowed("this is not work returned for rework")
     note = optional_text(note, "note", multiline=True)
     with ctx.db.atomic():
         ctx.db.execute(
             "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [item_id, CountersignState.REJECTED.value, CountersignState.AWAITING_COUNTERSIGN.value,
-             f"resubmitted{': ' + note if note else ''}", ctx.actor["id"], ctx.now_iso],
-        )  # fmt: skip
+            [
+                item_id,
+                CountersignState.REJECTED.value,
+                CountersignState.AWAITING_COUNTERSIGN.value,
+                f"resubmitted{': ' + note if note else ''}",
+                ctx.actor["id"],
+                ctx.now_iso,
+            ],
+        )
         audit_id = change_item(
-            ctx, "resubmit_countersign", item, item_changes=dict(_BACK),
-            detail_changes={"state": CountersignState.AWAITING_COUNTERSIGN.value}, extra_new={"note": note},
-        )  # fmt: skip
-    return ActionResult(f"Resubmitted: {item['title']} is back in the countersigning queue", item_id=item_id, audit_id=audit_id)
+            ctx,
+            "resubmit_countersign",
+            item,
+            item_changes=dict(_BACK),
+            detail_changes={"state": CountersignState.AWAITING_COUNTERSIGN.value},
+            extra_new={"note": note},
+        )
+    return ActionResult(
+        f"Resubmitted: {item['title']} is back in the countersigning queue", item_id=item_id, audit_id=audit_id
+    )
 
 
 def log_answer(ctx: Context, item_id: str, text: str = "") -> ActionResult:
@@ -393,17 +484,33 @@ def escalate_sbar(ctx: Context, item_id: str, to: str, note: str) -> ActionResul
     note = require_text(note, "note", "the escalation note", multiline=True)
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
-            ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
-            outcome=OversightOutcome.ESCALATED, discussed=item["detail"]["situation"], decision=f"Escalated to {target}: {note}",
-        )  # fmt: skip
+            ctx,
+            crn=item["crn"],
+            item_id=item_id,
+            type_=OversightType.MANAGEMENT_OVERSIGHT,
+            outcome=OversightOutcome.ESCALATED,
+            discussed=item["detail"]["situation"],
+            decision=f"Escalated to {target}: {note}",
+        )
         audit_id = change_item(
-            ctx, "escalate_sbar", item, item_changes=_waiting(ctx, _pdu_head(ctx) if target == "PDU head" else target),
-            detail_changes={"state": SbarState.ESCALATED.value, "escalated_to": target, "escalation_note": note,
-                            "escalation_answer": None},
+            ctx,
+            "escalate_sbar",
+            item,
+            item_changes=_waiting(ctx, _pdu_head(ctx) if target == "PDU head" else target),
+            detail_changes={
+                "state": SbarState.ESCALATED.value,
+                "escalated_to": target,
+                "escalation_note": note,
+                "escalation_answer": None,
+            },
             extra_new={"oversight_ids": [entry_id]},
-        )  # fmt: skip
-    return ActionResult(f"Escalated to {target}; the SBAR is in Waiting until they answer", item_id=item_id,
-                        audit_id=audit_id, oversight_id=entry_id)  # fmt: skip
+        )
+    return ActionResult(
+        f"Escalated to {target}; the SBAR is in Waiting until they answer",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry_id,
+    )
 
 
 # --- Countersigning ------------------------------------------------------------------------------
@@ -418,25 +525,45 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
     """
     ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
-    verdict = require_reason(ctx, verdict, "verdict", "the verdict (what you checked and found)" if signed_off
-                             else "the return (the deficits and the guidance given)")  # fmt: skip
+    verdict = require_reason(
+        ctx,
+        verdict,
+        "verdict",
+        "the verdict (what you checked and found)"
+        if signed_off
+        else "the return (the deficits and the guidance given)",
+    )
     old_state = CountersignState(item["detail"]["state"])
     if signed_off:
-        new_state = CountersignState.AWAITING_DOUBLE_COUNTERSIGN if double else (
-            CountersignState.DOUBLE_COUNTERSIGNED if old_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN
-            else CountersignState.COUNTERSIGNED)  # fmt: skip
+        new_state = (
+            CountersignState.AWAITING_DOUBLE_COUNTERSIGN
+            if double
+            else (
+                CountersignState.DOUBLE_COUNTERSIGNED
+                if old_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN
+                else CountersignState.COUNTERSIGNED
+            )
+        )
         outcome = OversightOutcome.SIGNED_OFF
     else:
         new_state, outcome = CountersignState.REJECTED, OversightOutcome.RETURNED
     if new_state not in COUNTERSIGN_TRANSITIONS.get(old_state, set()):
         raise NotAllowed(f"this item is {old_state.label}: it cannot now be {new_state.label}")
-    kind_label = CountersignKind(item["detail"]["kind"]).label if item["detail"]["kind"] in CountersignKind.__members__ \
+    kind_label = (
+        CountersignKind(item["detail"]["kind"]).label
+        if item["detail"]["kind"] in CountersignKind.__members__
         else item["detail"]["kind"].replace("_", " ")
+    )
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
-            ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT, outcome=outcome,
-            discussed=f"Countersigning: {item['title']}", decision=verdict,
-        )  # fmt: skip
+            ctx,
+            crn=item["crn"],
+            item_id=item_id,
+            type_=OversightType.MANAGEMENT_OVERSIGHT,
+            outcome=outcome,
+            discussed=f"Countersigning: {item['title']}",
+            decision=verdict,
+        )
         ctx.db.execute(
             "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
             [item_id, old_state.value, new_state.value, verdict, ctx.decider["id"], ctx.now_iso],
@@ -449,15 +576,24 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
         else:
             changes = closing(ctx, f"{new_state.label.capitalize()}: {verdict[:60]}")
         audit_id = change_item(
-            ctx, "countersign", item, item_changes=changes,
-            detail_changes={"state": new_state.value}, extra_new={"oversight_ids": [entry_id]},
-        )  # fmt: skip
+            ctx,
+            "countersign",
+            item,
+            item_changes=changes,
+            detail_changes={"state": new_state.value},
+            extra_new={"oversight_ids": [entry_id]},
+        )
     if signed_off:
-        return ActionResult(f"Signed off: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id,
-                            oversight_id=entry_id)  # fmt: skip
+        return ActionResult(
+            f"Signed off: {kind_label} for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id
+        )
     back = date.fromisoformat(changes["waiting_until"])
-    return ActionResult(f"Returned for rework: {kind_label} for {item['crn']}; in Waiting until resubmitted, or back on {back:%a %d/%m/%Y}",
-                        item_id=item_id, audit_id=audit_id, oversight_id=entry_id)  # fmt: skip
+    return ActionResult(
+        f"Returned for rework: {kind_label} for {item['crn']}; in Waiting until resubmitted, or back on {back:%a %d/%m/%Y}",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry_id,
+    )
 
 
 def _back_on(ctx: Context, item: dict[str, Any]) -> date:
@@ -486,8 +622,13 @@ def bring_back_due(ctx: Context) -> int:
             item = queries.get_item(ctx.db, item_id)
             if item["status"] != "waiting":
                 continue
-            change_item(ctx, "back_at_deadline", item, item_changes=dict(_BACK),
-                        extra_new={"note": f"not resubmitted by {date.fromisoformat(item['waiting_until']):%d/%m/%Y}"})  # fmt: skip
+            change_item(
+                ctx,
+                "back_at_deadline",
+                item,
+                item_changes=dict(_BACK),
+                extra_new={"note": f"not resubmitted by {date.fromisoformat(item['waiting_until']):%d/%m/%Y}"},
+            )
     return len(rows)
 
 
@@ -502,14 +643,25 @@ def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
     reason = require_reason(ctx, reason, "reason", "the reason for waiving")
     with ctx.db.atomic():
         entry_id, _ = _write_oversight(
-            ctx, crn=item["crn"], item_id=item_id, type_=OversightType.MANAGEMENT_OVERSIGHT,
-            outcome=OversightOutcome.WAIVED, discussed=f"Touch point: {item['title']}", decision=f"Waived: {reason}",
-        )  # fmt: skip
+            ctx,
+            crn=item["crn"],
+            item_id=item_id,
+            type_=OversightType.MANAGEMENT_OVERSIGHT,
+            outcome=OversightOutcome.WAIVED,
+            discussed=f"Touch point: {item['title']}",
+            decision=f"Waived: {reason}",
+        )
         audit_id = change_item(
-            ctx, "waive_touch_point", item, item_changes=closing(ctx, f"waived: {reason}"),
-            detail_changes={"waived_reason": reason}, extra_new={"oversight_ids": [entry_id]},
-        )  # fmt: skip
-    return ActionResult(f"Touch point waived for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id)
+            ctx,
+            "waive_touch_point",
+            item,
+            item_changes=closing(ctx, f"waived: {reason}"),
+            detail_changes={"waived_reason": reason},
+            extra_new={"oversight_ids": [entry_id]},
+        )
+    return ActionResult(
+        f"Touch point waived for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id
+    )
 
 
 # --- Tasks and actions ---------------------------------------------------------------------------
@@ -522,9 +674,12 @@ def delegate_task(ctx: Context, item_id: str, to: str) -> ActionResult:
     delegate = resolve_staff(ctx, to, "to", tuple(r.value for r in DELEGATE_ROLES))
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "delegate_task", item, item_changes={**_waiting(ctx, delegate["name"]), "assigned_to": delegate["id"]},
+            ctx,
+            "delegate_task",
+            item,
+            item_changes={**_waiting(ctx, delegate["name"]), "assigned_to": delegate["id"]},
             detail_changes={"delegated_to": delegate["id"], "delegated_at": ctx.now_iso},
-        )  # fmt: skip
+        )
     return ActionResult(f"Delegated to {delegate['name']} ({delegate['role']})", item_id=item_id, audit_id=audit_id)
 
 
@@ -544,9 +699,12 @@ def complete_task(ctx: Context, item_id: str, minutes: int | str) -> ActionResul
         raise ValidationError("minutes must be from 0 to 1440", field="minutes")
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "complete_task", item, item_changes=closing(ctx, f"done in {mins} min"),
+            ctx,
+            "complete_task",
+            item,
+            item_changes=closing(ctx, f"done in {mins} min"),
             detail_changes={"minutes_spent": mins},
-        )  # fmt: skip
+        )
     return ActionResult(f"Done: {item['title']} ({mins} min)", item_id=item_id, audit_id=audit_id)
 
 
@@ -557,9 +715,12 @@ def complete_action(ctx: Context, item_id: str, note: str = "") -> ActionResult:
     note = optional_text(note, "note", multiline=True)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "complete_action", item, item_changes=closing(ctx, note or "done"),
+            ctx,
+            "complete_action",
+            item,
+            item_changes=closing(ctx, note or "done"),
             detail_changes={"done_at": ctx.now_iso},
-        )  # fmt: skip
+        )
     return ActionResult(f"Action done: {item['title']}", item_id=item_id, audit_id=audit_id)
 
 
@@ -636,38 +797,82 @@ def confirm_entry(ctx: Context, item_id: str) -> ActionResult:
     item, entry = _load_confirm(ctx, item_id)
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "confirm_entry", item, item_changes=closing(ctx, f"confirmed oversight entry {entry['id']}"),
+            ctx,
+            "confirm_entry",
+            item,
+            item_changes=closing(ctx, f"confirmed oversight entry {entry['id']}"),
             detail_changes={"confirmed_at": ctx.now_iso, "confirmed_by": ctx.actor["id"]},
-        )  # fmt: skip
-    return ActionResult(f"Confirmed: {OversightOutcome(entry['outcome']).label} for {entry['crn'] or 'team'}",
-                        item_id=item_id, audit_id=audit_id, oversight_id=entry["id"])  # fmt: skip
+        )
+    return ActionResult(
+        f"Confirmed: {OversightOutcome(entry['outcome']).label} for {entry['crn'] or 'team'}",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry["id"],
+    )
 
 
-def correct_entry(ctx: Context, item_id: str, *, outcome: str, discussed: str, decision: str,
-                  type: str | None = None, sensitive: bool | None = None) -> ActionResult:
+def correct_entry(
+    ctx: Context,
+    item_id: str,
+    *,
+    outcome: str,
+    discussed: str,
+    decision: str,
+    type: str | None = None,
+    sensitive: bool | None = None,
+) -> ActionResult:
     """The SPO corrects an entry a CASPO made in their name: a new entry, in the SPO's own name,
     superseding it (the first stays on the record); the ``confirm`` item closes."""
     item, entry = _load_confirm(ctx, item_id)
     type_, outcome_, discussed, decision = _check_oversight_fields(type or entry["type"], outcome, discussed, decision)
     with ctx.db.atomic():
         new_id, _ = _write_oversight(
-            ctx, crn=entry["crn"], item_id=entry["item_id"], type_=type_, outcome=outcome_, discussed=discussed,
-            decision=decision, sensitive=bool(entry["sensitive"] if sensitive is None else sensitive),
-            supersedes_id=entry["id"], decider=ctx.actor,
-        )  # fmt: skip
+            ctx,
+            crn=entry["crn"],
+            item_id=entry["item_id"],
+            type_=type_,
+            outcome=outcome_,
+            discussed=discussed,
+            decision=decision,
+            sensitive=bool(entry["sensitive"] if sensitive is None else sensitive),
+            supersedes_id=entry["id"],
+            decider=ctx.actor,
+        )
         audit_id = change_item(
-            ctx, "correct_entry", item, item_changes=closing(ctx, f"corrected by oversight entry {new_id}"),
-            detail_changes={"corrected_by": new_id}, extra_new={"oversight_ids": [new_id]},
-        )  # fmt: skip
-    return ActionResult(f"Corrected: a new entry replaces the one entered for {entry['crn'] or 'team'}",
-                        item_id=item_id, audit_id=audit_id, oversight_id=new_id)  # fmt: skip
+            ctx,
+            "correct_entry",
+            item,
+            item_changes=closing(ctx, f"corrected by oversight entry {new_id}"),
+            detail_changes={"corrected_by": new_id},
+            extra_new={"oversight_ids": [new_id]},
+        )
+    return ActionResult(
+        f"Corrected: a new entry replaces the one entered for {entry['crn'] or 'team'}",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=new_id,
+    )
 
 
 UNDOABLE = (
-    "confirm_entry", "correct_entry", "record_oversight", "book_protected_hour", "request_more_information", "escalate_sbar", "countersign",
-    "waive_touch_point", "delegate_task", "complete_task", "complete_action", "snooze", "reassign",
-    "unsnooze", "answer_information_request", "answer_escalation", "resubmit_countersign",
-)  # fmt: skip
+    "confirm_entry",
+    "correct_entry",
+    "record_oversight",
+    "book_protected_hour",
+    "request_more_information",
+    "escalate_sbar",
+    "countersign",
+    "waive_touch_point",
+    "delegate_task",
+    "complete_task",
+    "complete_action",
+    "snooze",
+    "reassign",
+    "unsnooze",
+    "answer_information_request",
+    "answer_escalation",
+    "resubmit_countersign",
+)
 
 
 def is_undoable(ctx: Context, audit_id: int) -> bool:
@@ -688,18 +893,29 @@ def last_undoable_on(ctx: Context, item_id: str) -> int:
 
 #: How each undoable action is named when asking to confirm an undo.
 _UNDO_WORDS = {
-    "record_oversight": "the oversight entry", "book_protected_hour": "the protected-hour booking",
-    "request_more_information": "the request for more information", "escalate_sbar": "the escalation",
-    "countersign": "the countersign verdict", "waive_touch_point": "the waiver", "delegate_task": "the delegation",
-    "complete_task": "marking the task done", "complete_action": "marking the action done", "snooze": "the snooze",
-    "reassign": "the reassignment", "unsnooze": "bringing the item back", "answer_information_request": "the answer logged",
-    "answer_escalation": "the escalation's answer", "resubmit_countersign": "the resubmission",
-}  # fmt: skip
+    "record_oversight": "the oversight entry",
+    "book_protected_hour": "the protected-hour booking",
+    "request_more_information": "the request for more information",
+    "escalate_sbar": "the escalation",
+    "countersign": "the countersign verdict",
+    "waive_touch_point": "the waiver",
+    "delegate_task": "the delegation",
+    "complete_task": "marking the task done",
+    "complete_action": "marking the action done",
+    "snooze": "the snooze",
+    "reassign": "the reassignment",
+    "unsnooze": "bringing the item back",
+    "answer_information_request": "the answer logged",
+    "answer_escalation": "the escalation's answer",
+    "resubmit_countersign": "the resubmission",
+}
 
 
 def _undo_target(ctx: Context, audit_id: int) -> tuple[str, str, str | None, dict, dict, dict | None]:
     """The audited action to undo, checked: (action, entity, entity id, old, new, the item now)."""
-    row = ctx.db.execute("SELECT action, entity, entity_id, old, new, actor_id FROM audit_log WHERE id = ?", [audit_id]).fetchone()
+    row = ctx.db.execute(
+        "SELECT action, entity, entity_id, old, new, actor_id FROM audit_log WHERE id = ?", [audit_id]
+    ).fetchone()
     if row is None or row[0] not in UNDOABLE:
         raise NotAllowed("there is nothing to undo")
     action, entity, entity_id, old_json, new_json, actor_id = row
@@ -759,17 +975,27 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
             entry = queries.get_oversight(ctx.db, entry_id)
             withdrawn_id = writes.insert_oversight(
                 ctx.db,
-                {"crn": entry["crn"], "item_id": entry["item_id"], "type": entry["type"],
-                 "outcome": OversightOutcome.WITHDRAWN.value, "discussed": entry["discussed"],
-                 "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error. Reason: {reason}",
-                 "sensitive": entry["sensitive"], "decided_by": ctx.decider_for(entry["crn"])["id"], "entered_by": ctx.actor["id"],
-                 "created_at": ctx.now_iso, "supersedes_id": entry_id},
-            )  # fmt: skip
+                {
+                    "crn": entry["crn"],
+                    "item_id": entry["item_id"],
+                    "type": entry["type"],
+                    "outcome": OversightOutcome.WITHDRAWN.value,
+                    "discussed": entry["discussed"],
+                    "decision": f"Withdrawn by {ctx.actor['name']}: the entry of {from_iso(entry['created_at']).astimezone(LONDON):%d/%m/%Y %H:%M} was recorded in error. Reason: {reason}",
+                    "sensitive": entry["sensitive"],
+                    "decided_by": ctx.decider_for(entry["crn"])["id"],
+                    "entered_by": ctx.actor["id"],
+                    "created_at": ctx.now_iso,
+                    "supersedes_id": entry_id,
+                },
+            )
             writes.seal_oversight(ctx.db, withdrawn_id)
         for created in new.get("created_ids", []):
             writes.update_item(ctx.db, created, {**closing(ctx, "withdrawn (undo)"), "updated_at": ctx.now_iso})
         for reopened in new.get("also_closed", []):
-            writes.update_item(ctx.db, reopened, {"status": "open", "closed_at": None, "closed_note": None, "updated_at": ctx.now_iso})
+            writes.update_item(
+                ctx.db, reopened, {"status": "open", "closed_at": None, "closed_note": None, "updated_at": ctx.now_iso}
+            )
         if item is not None:
             writes.update_item(ctx.db, entity_id, {**old.get("item", {}), "updated_at": ctx.now_iso})
             writes.update_detail(ctx.db, item["kind"], entity_id, old.get("detail", {}))
@@ -780,7 +1006,13 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
                     [entity_id, state, old["detail"]["state"], "undone", ctx.decider["id"], ctx.now_iso],
                 )
         undo_id = writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of, action="undo",
-            entity="audit_log", entity_id=str(audit_id), new={"undid": action, "item": entity_id, "reason": reason},
-        )  # fmt: skip
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="undo",
+            entity="audit_log",
+            entity_id=str(audit_id),
+            new={"undid": action, "item": entity_id, "reason": reason},
+        )
     return ActionResult(f"Undone: {action.replace('_', ' ')}", item_id=entity_id if item else None, audit_id=undo_id)

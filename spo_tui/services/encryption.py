@@ -12,9 +12,13 @@ def may_encrypt(ctx: Context) -> None:
     """Only an SPO encrypts a store that has a team in it: everyone else using the file then needs the
     recovery passphrase (``spo-tui unlock``) on their own login."""
     if ctx.actor["role"] != Role.SPO.value:
-        raise NotAllowed(f"only an SPO encrypts the store; {ctx.actor['name']} is {ctx.actor['role']}: nothing was changed")
+        raise NotAllowed(
+            f"only an SPO encrypts the store; {ctx.actor['name']} is {ctx.actor['role']}: nothing was changed"
+        )
 
 
 def record_encryption(ctx: Context) -> None:
     with ctx.db.atomic():
-        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], action="encrypt_store", entity="store", entity_id=None)
+        writes.audit(
+            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], action="encrypt_store", entity="store", entity_id=None
+        )

@@ -44,7 +44,10 @@ def _since_iso(since: date | None) -> str:
 
 def _contact(entry: dict[str, Any]) -> Contact:
     return contact_from_entry(
-        entry, decided_by=entry["decided_by_name"], entered_by=entry["entered_by_name"], actions=json.loads(entry["agreed_actions"])
+        entry,
+        decided_by=entry["decided_by_name"],
+        entered_by=entry["entered_by_name"],
+        actions=json.loads(entry["agreed_actions"]),
     )
 
 
@@ -115,9 +118,15 @@ def _audit_export(ctx: Context, count: int, fmt: str, batch_id: str | None, file
     if file_name:
         new["file"] = file_name
     return writes.audit(
-        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-        action="export_oversight", entity="oversight", entity_id=None, new=new,
-    )  # fmt: skip
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action="export_oversight",
+        entity="oversight",
+        entity_id=None,
+        new=new,
+    )
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,10 @@ def record_footer(head: dict[str, Any] | None) -> str:
     signature), so the file itself anchors the record (``spo-tui verify --against FILE``)."""
     if not head:
         return ""
-    return (f"spo-tui record: store {head['store_id']}, link {head['position']}, hash {head['hash']}, "
-            f"key {head['key_id']}, signature {head['signature'] or 'none'}\n")  # fmt: skip
+    return (
+        f"spo-tui record: store {head['store_id']}, link {head['position']}, hash {head['hash']}, "
+        f"key {head['key_id']}, signature {head['signature'] or 'none'}\n"
+    )
 
 
 def export_oversight_to_file(
@@ -174,7 +185,11 @@ def export_oversight_to_file(
             batch_id = None
             if mark_entered and contacts:
                 batch_id = writes.insert_ndelius_batch(
-                    ctx.db, [c.oversight_id for c in contacts], by=ctx.actor["id"], at=ctx.now_iso, note=f"export to {dest.name}"
+                    ctx.db,
+                    [c.oversight_id for c in contacts],
+                    by=ctx.actor["id"],
+                    at=ctx.now_iso,
+                    note=f"export to {dest.name}",
                 )
             _audit_export(ctx, len(contacts), fmt, batch_id, dest.name)
             head = queries.chain_head_link(ctx.db)
@@ -188,7 +203,9 @@ def export_oversight_to_file(
         raise
     except SpoError as error:
         if written:
-            raise SpoError(f"{error}. {dest} was written, but nothing was marked: its entries will be exported again") from None
+            raise SpoError(
+                f"{error}. {dest} was written, but nothing was marked: its entries will be exported again"
+            ) from None
         raise
     warning = anchor(ctx.db, "export", db_path=_db_file(ctx))
     return FileExport(dest, len(contacts), batch_id, head, left_out, warning)
@@ -243,7 +260,9 @@ def mark_entered(ctx: Context, oversight_ids: list[str]) -> int:
     ctx.require("export")
     ids = list(dict.fromkeys(str(i).strip() for i in oversight_ids if str(i).strip()))
     if not ids:
-        raise ValidationError("choose at least one oversight entry to mark as entered in nDelius", field="oversight_ids")
+        raise ValidationError(
+            "choose at least one oversight entry to mark as entered in nDelius", field="oversight_ids"
+        )
     with ctx.db.atomic():
         marks = queries.ndelius_marks(ctx.db, ids)
         unknown = [i for i in ids if i not in marks]
@@ -251,14 +270,21 @@ def mark_entered(ctx: Context, oversight_ids: list[str]) -> int:
             raise ValidationError(f"no oversight entry with id {', '.join(unknown)}", field="oversight_ids")
         done = [marks[i] for i in ids if marks[i]["batch_id"] is not None]
         if done:
-            said = "; ".join(f"{m['id']} by {m['entered_by_name']} on {' at '.join(uk_date_time(m['entered_at']))}" for m in done)
+            said = "; ".join(
+                f"{m['id']} by {m['entered_by_name']} on {' at '.join(uk_date_time(m['entered_at']))}" for m in done
+            )
             raise ValidationError(f"already marked as entered in nDelius: {said}", field="oversight_ids")
         batch_id = _insert_marks(ctx, ids, "marked one by one")
         writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-            action="mark_ndelius_entered", entity="oversight", entity_id=ids[0] if len(ids) == 1 else None,
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="mark_ndelius_entered",
+            entity="oversight",
+            entity_id=ids[0] if len(ids) == 1 else None,
             new={"count": len(ids), "oversight_ids": ids, "batch": batch_id},
-        )  # fmt: skip
+        )
     return len(ids)
 
 
@@ -285,7 +311,17 @@ def batches(ctx: Context, limit: int | None = None) -> list[Batch]:
     """The batches of marks and un-marks, newest first (permission ``export``)."""
     ctx.require("export")
     return [
-        Batch(r["id"], r["action"], r["at"], r["by_name"], r["entries"], r["note"], r["undoes"], r["undone_by_id"], r["undone_at"])
+        Batch(
+            r["id"],
+            r["action"],
+            r["at"],
+            r["by_name"],
+            r["entries"],
+            r["note"],
+            r["undoes"],
+            r["undone_by_id"],
+            r["undone_at"],
+        )
         for r in queries.ndelius_batches(ctx.db, limit)
     ]
 
@@ -298,7 +334,9 @@ def unmark_batch(ctx: Context, batch_ref: str) -> tuple[str, Batch]:
     ctx.require("export")
     ref = (batch_ref or "").strip().lower()
     if len(ref) < 8:
-        raise ValidationError("give the batch id, or at least its first 8 characters (spo-tui export batches lists them)", field="batch")
+        raise ValidationError(
+            "give the batch id, or at least its first 8 characters (spo-tui export batches lists them)", field="batch"
+        )
     with ctx.db.atomic():
         found = queries.find_ndelius_batches(ctx.db, ref)
         if not found:
@@ -309,11 +347,21 @@ def unmark_batch(ctx: Context, batch_ref: str) -> tuple[str, Batch]:
         if row["action"] != "mark":
             raise ValidationError(f"{row['id']} is itself an un-marking, not a batch of marks", field="batch")
         if row["undone_by_id"]:
-            raise ValidationError(f"batch {row['id']} was already un-marked on {' at '.join(uk_date_time(row['undone_at']))}", field="batch")
+            raise ValidationError(
+                f"batch {row['id']} was already un-marked on {' at '.join(uk_date_time(row['undone_at']))}",
+                field="batch",
+            )
         unmark_id = writes.insert_ndelius_unmark(ctx.db, row, by=ctx.actor["id"], at=ctx.now_iso, note="un-marked")
         writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-            action="unmark_ndelius_entered", entity="ndelius_batch", entity_id=row["id"],
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="unmark_ndelius_entered",
+            entity="ndelius_batch",
+            entity_id=row["id"],
             new={"count": row["entries"], "unmark": unmark_id},
-        )  # fmt: skip
-    return unmark_id, Batch(row["id"], row["action"], row["at"], None, row["entries"], row["note"], None, unmark_id, ctx.now_iso)
+        )
+    return unmark_id, Batch(
+        row["id"], row["action"], row["at"], None, row["entries"], row["note"], None, unmark_id, ctx.now_iso
+    )

@@ -53,7 +53,11 @@ def how_to_link(os_user: str) -> str:
 
 
 def who_is_acting(
-    db: Database, os_user: str, requested_name: str | None = None, *, remembered: str | None = None,
+    db: Database,
+    os_user: str,
+    requested_name: str | None = None,
+    *,
+    remembered: str | None = None,
     at: str | None = None,
 ) -> Acting:
     """Who ``os_user`` acts as on this store: ``requested_name`` (``--as``) if they are linked to that
@@ -110,7 +114,9 @@ def _the_spo(db: Database) -> dict[str, Any]:
     return spos[0]
 
 
-def link_at_set_up(db: Database, os_user: str, spo: dict[str, Any] | None = None, *, at: str | None = None) -> str | None:
+def link_at_set_up(
+    db: Database, os_user: str, spo: dict[str, Any] | None = None, *, at: str | None = None
+) -> str | None:
     """Link ``os_user`` to the store's SPO if nobody is linked to anyone yet; return what to tell them.
 
     Only ever to an SPO: set-up makes the person who set the store up its SPO, who then links the
@@ -130,8 +136,15 @@ def link_at_set_up(db: Database, os_user: str, spo: dict[str, Any] | None = None
         if spo["role"] != Role.SPO.value:  # pragma: no cover - callers pass an SPO
             raise NotAllowed(f"set-up links you only to an SPO; {spo['name']} is {spo['role']}")
         links.insert_links(db, os_user, [spo["id"]], None, at)
-        writes.audit(db, at=at, actor_id=None, action="link_os_user", entity="staff", entity_id=spo["id"],
-                     new={"os_user": os_user, "staff": spo["name"], "role": spo["role"], "how": "set-up"})  # fmt: skip
+        writes.audit(
+            db,
+            at=at,
+            actor_id=None,
+            action="link_os_user",
+            entity="staff",
+            entity_id=spo["id"],
+            new={"os_user": os_user, "staff": spo["name"], "role": spo["role"], "how": "set-up"},
+        )
     return (
         f"Nobody was linked to this database yet, so you ({os_user}) are now linked to {spo['name']} (SPO) and act "
         f"as them. Link each colleague's computer login to their name with: spo-tui staff link NAME --os-user USER"
@@ -144,8 +157,15 @@ def link_everyone(db: Database, os_user: str, at: str) -> int:
     db.os_user = os_user
     ids = [r[0] for r in db.execute("SELECT id FROM staff ORDER BY name")]
     links.insert_links(db, os_user, ids, None, at)
-    writes.audit(db, at=at, actor_id=None, action="link_os_user", entity="staff", entity_id=None,
-                 new={"os_user": os_user, "staff": len(ids), "how": "demo: every member of staff"})  # fmt: skip
+    writes.audit(
+        db,
+        at=at,
+        actor_id=None,
+        action="link_os_user",
+        entity="staff",
+        entity_id=None,
+        new={"os_user": os_user, "staff": len(ids), "how": "demo: every member of staff"},
+    )
     return len(ids)
 
 
@@ -154,8 +174,9 @@ def _os_user_name(value: str | None) -> str:
     if not text:
         raise ValidationError("give the computer login to link with --os-user USER", field="os_user")
     if len(text) > MAX_OS_USER or not text.isprintable():
-        raise ValidationError("that is not a computer login name (too long, or it holds control characters)",
-                              field="os_user")  # fmt: skip
+        raise ValidationError(
+            "that is not a computer login name (too long, or it holds control characters)", field="os_user"
+        )
     return text
 
 
@@ -177,9 +198,16 @@ def link(ctx: Context, name: str, os_user: str) -> ActionResult:
         return ActionResult(f"{os_user} is already linked to {staff['name']} ({staff['role']}): nothing changed")
     with ctx.db.atomic():
         links.insert_links(ctx.db, os_user, [staff["id"]], ctx.actor["id"], ctx.now_iso)
-        audit_id = writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                                action="link_os_user", entity="staff", entity_id=staff["id"],
-                                new={"os_user": os_user, "staff": staff["name"], "role": staff["role"]})  # fmt: skip
+        audit_id = writes.audit(
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="link_os_user",
+            entity="staff",
+            entity_id=staff["id"],
+            new={"os_user": os_user, "staff": staff["name"], "role": staff["role"]},
+        )
     return ActionResult(f"{os_user} may now act as {staff['name']} ({staff['role']})", audit_id=audit_id)
 
 
@@ -192,12 +220,21 @@ def unlink(ctx: Context, name: str, os_user: str) -> ActionResult:
     if not links.is_linked(ctx.db, os_user, staff["id"]):
         raise NotFound(f"{os_user} is not linked to {staff['name']}")
     if staff["role"] == Role.SPO.value and links.spo_links_without(ctx.db, os_user, staff["id"]) == 0:
-        raise NotAllowed(f"{os_user} is the only login linked to an SPO: link another first, or nobody could link anyone")
+        raise NotAllowed(
+            f"{os_user} is the only login linked to an SPO: link another first, or nobody could link anyone"
+        )
     with ctx.db.atomic():
         links.delete_link(ctx.db, os_user, staff["id"])
-        audit_id = writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                                action="unlink_os_user", entity="staff", entity_id=staff["id"],
-                                old={"os_user": os_user, "staff": staff["name"], "role": staff["role"]})  # fmt: skip
+        audit_id = writes.audit(
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="unlink_os_user",
+            entity="staff",
+            entity_id=staff["id"],
+            old={"os_user": os_user, "staff": staff["name"], "role": staff["role"]},
+        )
     return ActionResult(f"{os_user} may no longer act as {staff['name']}", audit_id=audit_id)
 
 

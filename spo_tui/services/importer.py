@@ -98,7 +98,9 @@ class ImportReport:
             summary += " (dry run: nothing written)." if self.dry_run else "."
         else:
             bad_rows = len({p.line for p in self.problems})
-            summary = f"{head}, {_count(len(self.problems), 'problem')} in {_count(bad_rows, 'row')}. Nothing was written."
+            summary = (
+                f"{head}, {_count(len(self.problems), 'problem')} in {_count(bad_rows, 'row')}. Nothing was written."
+            )
         out = [summary]
         made = self.made_line()
         if made:
@@ -113,7 +115,6 @@ class ImportReport:
             out.append(f"… and {_count(len(self.problems) - len(shown), 'more problem')}")
         return "\n".join(out)
 
-
     def made_line(self) -> str | None:
         """What the rules made after the import, e.g. "37 touch points made, 29 already overdue (22
         by more than 14 days: on the catch-up list, below today's work)."; None if nothing."""
@@ -122,8 +123,10 @@ class ImportReport:
             return None
         parts = []
         if made.touch_points:
-            parts.append(f"{_count(made.touch_points, 'touch point')} made, {made.overdue:,} already overdue"
-                         + self._catch_up_words(made.catch_up))  # fmt: skip
+            parts.append(
+                f"{_count(made.touch_points, 'touch point')} made, {made.overdue:,} already overdue"
+                + self._catch_up_words(made.catch_up)
+            )
         if made.items > made.touch_points:
             parts.append(f"{_count(made.items - made.touch_points, 'supervision session')} due")
         return "; ".join(parts) + "."
@@ -131,7 +134,7 @@ class ImportReport:
     def _catch_up_words(self, catch_up: int) -> str:
         if not catch_up:
             return ""
-        return (f" ({catch_up:,} by more than {self.catch_up_after_days} days: on the catch-up list, below today's work)")
+        return f" ({catch_up:,} by more than {self.catch_up_after_days} days: on the catch-up list, below today's work)"
 
 
 def _count(n: int, noun: str) -> str:
@@ -186,9 +189,16 @@ def import_file(
     finally:
         records.close()
     report = ImportReport(
-        kind=kind, path=str(path), dry_run=dry_run, rows=checked.count, added=0, updated=0, unchanged=0,
-        problems=checked.problems, ignored_columns=list(header.ignored),
-    )  # fmt: skip
+        kind=kind,
+        path=str(path),
+        dry_run=dry_run,
+        rows=checked.count,
+        added=0,
+        updated=0,
+        unchanged=0,
+        problems=checked.problems,
+        ignored_columns=list(header.ignored),
+    )
     if checked.ok:
         plan = _PLANNERS[kind](ctx, checked)
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), plan.unchanged
@@ -298,8 +308,12 @@ def read_extract(path: Path) -> bytes:
 
 
 def _file_type(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO or pipe"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO or pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a file"
@@ -318,7 +332,9 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1  # newline bytes never fall inside a UTF-8 character
-        raise ValidationError(f"{path.name} is not UTF-8 text (line {line}): save it as 'CSV UTF-8'", field="path") from None
+        raise ValidationError(
+            f"{path.name} is not UTF-8 text (line {line}): save it as 'CSV UTF-8'", field="path"
+        ) from None
 
 
 def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
@@ -401,10 +417,17 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
     for row in checked.rows:
         # Enum members are str: stored and compared as their values.
         full = (
-            row.name, row.practitioner_id, row.rosh, row.sentence_type, row.sentence_start.isoformat(),
-            row.sentence_end.isoformat() if row.sentence_end else None, row.likelihood, row.mappa_category,
-            row.mappa_level, row.tier,
-        )  # fmt: skip
+            row.name,
+            row.practitioner_id,
+            row.rosh,
+            row.sentence_type,
+            row.sentence_start.isoformat(),
+            row.sentence_end.isoformat() if row.sentence_end else None,
+            row.likelihood,
+            row.mappa_category,
+            row.mappa_level,
+            row.tier,
+        )
         new = pick(full)
         old = stored.get(row.crn)
         flags = {code: _iso(review) for code, review in row.flags} if with_flags else None
@@ -413,7 +436,8 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
             inserts.append((row.crn, *full, now, now))
             if flags:
                 flag_inserts.extend(
-                    (writes.new_id(), row.crn, code, descriptions.get(code, ""), review) for code, review in flags.items()
+                    (writes.new_id(), row.crn, code, descriptions.get(code, ""), review)
+                    for code, review in flags.items()
                 )
             continue
         old_flags = stored_flags.get(row.crn, {})
@@ -452,13 +476,36 @@ def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[st
     out = []
     if "rosh" in changed and is_rise(RoSH(changed["rosh"]), row.rosh):
         old = RoSH(changed["rosh"])
-        out.append((row.crn, risk_rise_touch_point(
-            row.crn, TouchPointReason.ROSH_RISE, old.label, row.rosh.label, ctx.today, writes.new_id(), ctx.rules)))  # fmt: skip
+        out.append(
+            (
+                row.crn,
+                risk_rise_touch_point(
+                    row.crn,
+                    TouchPointReason.ROSH_RISE,
+                    old.label,
+                    row.rosh.label,
+                    ctx.today,
+                    writes.new_id(),
+                    ctx.rules,
+                ),
+            )
+        )
     old_level = changed.get("mappa_level")
     if old_level is not None and row.mappa_level is not None and row.mappa_level > old_level:
-        out.append((row.crn, risk_rise_touch_point(
-            row.crn, TouchPointReason.MAPPA_RISE, str(old_level), str(row.mappa_level), ctx.today, writes.new_id(),
-            ctx.rules)))  # fmt: skip
+        out.append(
+            (
+                row.crn,
+                risk_rise_touch_point(
+                    row.crn,
+                    TouchPointReason.MAPPA_RISE,
+                    str(old_level),
+                    str(row.mappa_level),
+                    ctx.today,
+                    writes.new_id(),
+                    ctx.rules,
+                ),
+            )
+        )
     return out
 
 
@@ -470,10 +517,13 @@ def _rise_statements(ctx: Context, rises: list[tuple[str, Any]]) -> list[tuple[s
         items.append((item_id, "touch_point", crn, work.title, "open", work.due.isoformat(), work.key, now, now))
         details.append((item_id, work.reason))
     return [
-        ("INSERT INTO items (id, kind, crn, title, status, due, rule_key, created_at, updated_at) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items),
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, rule_key, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
         ("INSERT INTO touch_points (item_id, reason) VALUES (?, ?)", details),
-    ]  # fmt: skip
+    ]
 
 
 # --- Staff ---------------------------------------------------------------------------------------
@@ -490,8 +540,14 @@ def _plan_staff(ctx: Context, checked: Checked) -> _Plan:
     inserts, updates = [], []
     row: StaffRow
     for row in checked.rows:
-        values = {"name": row.name, "role": row.role.value, "team": row.team, "fte": row.fte,
-                  "oasys_approved": int(row.oasys_approved), "email": row.email}  # fmt: skip
+        values = {
+            "name": row.name,
+            "role": row.role.value,
+            "team": row.team,
+            "fte": row.fte,
+            "oasys_approved": int(row.oasys_approved),
+            "email": row.email,
+        }
         new = tuple(values[f] for f in fields)
         old = stored.get(name_key(row.name))
         refused = _role_refusal(ctx, old, row, setting_up=not stored)
@@ -566,8 +622,17 @@ def _plan_countersign(ctx: Context, checked: Checked) -> _Plan:
             due = countersign_due(row.kind, row.submitted, row.court_date, ctx.rules).isoformat()
             plan.added.append(item_id)
             items.append((item_id, "countersign", row.crn, title, "open", due, row.author_id, now, now))
-            details.append((item_id, row.kind.value, row.author_id, CountersignState.AWAITING_COUNTERSIGN.value,
-                            _submitted_at(ctx, row.submitted), court, row.link))  # fmt: skip
+            details.append(
+                (
+                    item_id,
+                    row.kind.value,
+                    row.author_id,
+                    CountersignState.AWAITING_COUNTERSIGN.value,
+                    _submitted_at(ctx, row.submitted),
+                    court,
+                    row.link,
+                )
+            )
             continue
         item_id, old_court, old_link, old_title, old_due = old
         new_court = court if header.has("court_date") else old_court
@@ -587,13 +652,19 @@ def _plan_countersign(ctx: Context, checked: Checked) -> _Plan:
         item_updates.append((new_title, new_due, now, item_id))
         detail_updates.append((new_court, new_link, item_id))
     plan.statements = [
-        ("INSERT INTO items (id, kind, crn, title, status, due, raised_by, created_at, updated_at) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items),
-        ("INSERT INTO countersigns (item_id, kind, author_id, state, submitted_at, court_date, link) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?)", details),
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, raised_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
+        (
+            "INSERT INTO countersigns (item_id, kind, author_id, state, submitted_at, court_date, link) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            details,
+        ),
         ("UPDATE items SET title = ?, due = ?, updated_at = ? WHERE id = ?", item_updates),
         ("UPDATE countersigns SET court_date = ?, link = ? WHERE item_id = ?", detail_updates),
-    ]  # fmt: skip
+    ]
     return plan
 
 
@@ -618,7 +689,9 @@ def _plan_touchpoints(ctx: Context, checked: Checked) -> _Plan:
             catch_up = is_catch_up(row.due, ctx.today, ctx.rules)
             overdue += row.due < ctx.today
             catch_ups += catch_up
-            items.append((item_id, "touch_point", row.crn, row.title, "open", row.due.isoformat(), int(catch_up), now, now))
+            items.append(
+                (item_id, "touch_point", row.crn, row.title, "open", row.due.isoformat(), int(catch_up), now, now)
+            )
             details.append((item_id, row.reason.value))
         elif not checked.header.has("note") or old[1] == row.title:
             plan.unchanged += 1
@@ -627,11 +700,14 @@ def _plan_touchpoints(ctx: Context, checked: Checked) -> _Plan:
             plan.old[old[0]] = {"title": old[1]}
             updates.append((row.title, now, old[0]))
     plan.statements = [
-        ("INSERT INTO items (id, kind, crn, title, status, due, catch_up, created_at, updated_at)"
-         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items),
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, catch_up, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
         ("INSERT INTO touch_points (item_id, reason) VALUES (?, ?)", details),
         ("UPDATE items SET title = ?, updated_at = ? WHERE id = ?", updates),
-    ]  # fmt: skip
+    ]
     plan.overdue = (overdue, catch_ups)
     return plan
 
@@ -660,8 +736,13 @@ def _write(ctx: Context, kind: str, path: Path, plan: _Plan, meter: _Meter) -> N
                 written += len(chunk)
                 meter.writing(written, to_write)
         writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-            action=f"import_{kind}", entity="import", entity_id=path.name,
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action=f"import_{kind}",
+            entity="import",
+            entity_id=path.name,
             old=plan.old or None,
             new={"added": len(plan.added), "updated": len(plan.updated), "unchanged": plan.unchanged},
-        )  # fmt: skip
+        )

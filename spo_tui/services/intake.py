@@ -127,9 +127,15 @@ def _existing_case(ctx: Context, crn: str) -> str:
 
 def _audit_created(ctx: Context, action: str, entity: str, entity_id: str, new: dict[str, Any]) -> int:
     return writes.audit(
-        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-        action=action, entity=entity, entity_id=entity_id, new=new,
-    )  # fmt: skip
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        new=new,
+    )
 
 
 def _new_item(ctx: Context, action: str, item: dict[str, Any], detail: dict[str, Any]) -> ActionResult:
@@ -163,9 +169,14 @@ def add_staff(
     if queries.find_staff(ctx.db, name):
         raise ValidationError(f"there is already a staff member called {name}", field="name")
     row = {
-        "id": writes.new_id(), "name": name, "role": role_value.value, "team": team, "fte": fte,
-        "oasys_approved": int(bool(oasys_approved)), "created_at": ctx.now_iso,
-    }  # fmt: skip
+        "id": writes.new_id(),
+        "name": name,
+        "role": role_value.value,
+        "team": team,
+        "fte": fte,
+        "oasys_approved": int(bool(oasys_approved)),
+        "created_at": ctx.now_iso,
+    }
     with ctx.db.atomic():
         ctx.db.table("staff").insert(row)
         audit_id = _audit_created(ctx, "add_staff", "staff", row["id"], row)
@@ -194,27 +205,51 @@ def add_case(
     if queries.case_exists(ctx.db, crn):
         raise ValidationError(f"a case with CRN {crn} already exists", field="crn")
     row = validate_case_fields(
-        ctx, crn=crn, name=name, practitioner=practitioner, rosh=rosh, sentence_type=sentence_type,
-        sentence_start=sentence_start, sentence_end=sentence_end, likelihood=likelihood,
-        mappa_category=mappa_category, mappa_level=mappa_level, tier=tier,
-    )  # fmt: skip
+        ctx,
+        crn=crn,
+        name=name,
+        practitioner=practitioner,
+        rosh=rosh,
+        sentence_type=sentence_type,
+        sentence_start=sentence_start,
+        sentence_end=sentence_end,
+        likelihood=likelihood,
+        mappa_category=mappa_category,
+        mappa_level=mappa_level,
+        tier=tier,
+    )
     flags = [(optional_text(code, "flags", "a registration code"), review) for code, review in flags or []]
     row.update(created_at=ctx.now_iso, updated_at=ctx.now_iso)
     with ctx.db.atomic():
         ctx.db.table("cases").insert(row)
         for code, review in flags or []:
             ctx.db.table("case_flags").insert(
-                {"id": writes.new_id(), "crn": crn, "code": code.upper(),
-                 "review_date": review.isoformat() if review else None}  # fmt: skip
+                {
+                    "id": writes.new_id(),
+                    "crn": crn,
+                    "code": code.upper(),
+                    "review_date": review.isoformat() if review else None,
+                }
             )
         audit_id = _audit_created(ctx, "add_case", "case", crn, row)
     return ActionResult(f"Added case {crn} {row['name']}", item_id=crn, audit_id=audit_id)
 
 
 def validate_case_fields(
-    ctx: Context, *, crn, name, practitioner, rosh, sentence_type, sentence_start,
-    sentence_end=None, likelihood=None, mappa_category=None, mappa_level=None, tier=None,
-) -> dict[str, Any]:  # fmt: skip
+    ctx: Context,
+    *,
+    crn,
+    name,
+    practitioner,
+    rosh,
+    sentence_type,
+    sentence_start,
+    sentence_end=None,
+    likelihood=None,
+    mappa_category=None,
+    mappa_level=None,
+    tier=None,
+) -> dict[str, Any]:
     """Check a case's fields and return the row to store (shared by add_case and import)."""
     name = require_text(name, "name")
     pp = resolve_staff(ctx, practitioner, "practitioner")
@@ -230,11 +265,18 @@ def validate_case_fields(
     if level is not None and category is None:
         raise ValidationError("a MAPPA level needs a MAPPA category", field="mappa_level")
     return {
-        "crn": crn, "name": name, "practitioner_id": pp["id"], "rosh": rosh_value.value,
-        "likelihood": likelihood_value, "mappa_category": category, "mappa_level": level,
-        "tier": optional_text(tier, "tier").upper() or None, "sentence_type": sentence.value,
-        "sentence_start": start.isoformat(), "sentence_end": end.isoformat() if end else None,
-    }  # fmt: skip
+        "crn": crn,
+        "name": name,
+        "practitioner_id": pp["id"],
+        "rosh": rosh_value.value,
+        "likelihood": likelihood_value,
+        "mappa_category": category,
+        "mappa_level": level,
+        "tier": optional_text(tier, "tier").upper() or None,
+        "sentence_type": sentence.value,
+        "sentence_start": start.isoformat(),
+        "sentence_end": end.isoformat() if end else None,
+    }
 
 
 def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
@@ -246,7 +288,9 @@ def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
     return int(text)
 
 
-def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_level: int | None = None) -> ActionResult:
+def update_case_risk(
+    ctx: Context, crn: str, *, rosh: str | None = None, mappa_level: int | None = None
+) -> ActionResult:
     """Change a case's RoSH or MAPPA level. A rise is an event: it creates a touch point at once."""
     ctx.require("maintain")
     crn = _existing_case(ctx, crn)
@@ -259,8 +303,11 @@ def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_l
         if new != old:
             changes["rosh"] = new.value
             if domain_rules.is_rise(old, new):
-                rises.append(domain_rules.risk_rise_touch_point(
-                    crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
+                rises.append(
+                    domain_rules.risk_rise_touch_point(
+                        crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, writes.new_id(), ctx.rules
+                    )
+                )
     if mappa_level is not None:
         level = _small_int(mappa_level, "mappa_level", 1, 3)
         if case["mappa_category"] is None:
@@ -268,8 +315,17 @@ def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_l
         if level != case["mappa_level"]:
             changes["mappa_level"] = level
             if case["mappa_level"] is not None and level > case["mappa_level"]:
-                rises.append(domain_rules.risk_rise_touch_point(
-                    crn, TouchPointReason.MAPPA_RISE, str(case["mappa_level"]), str(level), ctx.today, writes.new_id(), ctx.rules))  # fmt: skip
+                rises.append(
+                    domain_rules.risk_rise_touch_point(
+                        crn,
+                        TouchPointReason.MAPPA_RISE,
+                        str(case["mappa_level"]),
+                        str(level),
+                        ctx.today,
+                        writes.new_id(),
+                        ctx.rules,
+                    )
+                )
     if not changes:
         return ActionResult(f"{crn}: nothing changed", item_id=crn)
     old_values = {k: case[k] for k in changes}
@@ -278,14 +334,28 @@ def update_case_risk(ctx: Context, crn: str, *, rosh: str | None = None, mappa_l
         for work in rises:
             writes.insert_item(
                 ctx.db,
-                {"kind": "touch_point", "crn": crn, "title": work.title, "due": work.due.isoformat(),
-                 "rule_key": work.key, "created_at": ctx.now_iso, "status": "open"},
+                {
+                    "kind": "touch_point",
+                    "crn": crn,
+                    "title": work.title,
+                    "due": work.due.isoformat(),
+                    "rule_key": work.key,
+                    "created_at": ctx.now_iso,
+                    "status": "open",
+                },
                 {"reason": work.reason},
-            )  # fmt: skip
+            )
         audit_id = writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-            action="update_case_risk", entity="case", entity_id=crn, old=old_values, new=changes,
-        )  # fmt: skip
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="update_case_risk",
+            entity="case",
+            entity_id=crn,
+            old=old_values,
+            new=changes,
+        )
     extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
     return ActionResult(f"{crn}: risk updated{extra}", item_id=crn, audit_id=audit_id)
 
@@ -310,18 +380,28 @@ def raise_sbar(
     pp = resolve_staff(ctx, raised_by, "raised_by")
     parts = {
         key: require_text(value, key, multiline=True)
-        for key, value in (("situation", situation), ("background", background),
-                           ("assessment", assessment), ("recommendation", recommendation))
-    }  # fmt: skip
+        for key, value in (
+            ("situation", situation),
+            ("background", background),
+            ("assessment", assessment),
+            ("recommendation", recommendation),
+        )
+    }
     level = parse_enum(SbarUrgency, urgency, "urgency")
     due = ctx.today if level == SbarUrgency.URGENT else None
     headline = (optional_text(title, "title") or parts["situation"]).splitlines()[0][:80]
     return _new_item(
-        ctx, "raise_sbar",
-        {"kind": ItemKind.SBAR.value, "crn": crn, "title": headline, "raised_by": pp["id"],
-         "due": due.isoformat() if due else None},
+        ctx,
+        "raise_sbar",
+        {
+            "kind": ItemKind.SBAR.value,
+            "crn": crn,
+            "title": headline,
+            "raised_by": pp["id"],
+            "due": due.isoformat() if due else None,
+        },
         {**parts, "urgency": level.value, "state": SbarState.RAISED.value, "raised_at": ctx.now_iso},
-    )  # fmt: skip
+    )
 
 
 def add_countersign(
@@ -348,12 +428,24 @@ def add_countersign(
         raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
     due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
     return _new_item(
-        ctx, "add_countersign",
-        {"kind": ItemKind.COUNTERSIGN.value, "crn": crn, "title": title or f"{cs_kind.label} by {writer['name']}",
-         "raised_by": writer["id"], "due": due.isoformat()},
-        {"kind": cs_kind.value, "author_id": writer["id"], "state": CountersignState.AWAITING_COUNTERSIGN.value,
-         "submitted_at": ctx.now_iso, "court_date": court.isoformat() if court else None, "link": link},
-    )  # fmt: skip
+        ctx,
+        "add_countersign",
+        {
+            "kind": ItemKind.COUNTERSIGN.value,
+            "crn": crn,
+            "title": title or f"{cs_kind.label} by {writer['name']}",
+            "raised_by": writer["id"],
+            "due": due.isoformat(),
+        },
+        {
+            "kind": cs_kind.value,
+            "author_id": writer["id"],
+            "state": CountersignState.AWAITING_COUNTERSIGN.value,
+            "submitted_at": ctx.now_iso,
+            "court_date": court.isoformat() if court else None,
+            "link": link,
+        },
+    )
 
 
 def add_task(
@@ -365,10 +457,11 @@ def add_task(
     cat = parse_enum(TaskCategory, category, "category")
     due_on = _date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
     return _new_item(
-        ctx, "add_task",
+        ctx,
+        "add_task",
         {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
         {"category": cat.value, "details": optional_text(details, "details", multiline=True)},
-    )  # fmt: skip
+    )
 
 
 def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult:
@@ -378,11 +471,16 @@ def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult
     src = parse_enum(AlertSource, source, "source")
     details = require_text(details, "details", multiline=True)
     return _new_item(
-        ctx, "add_alert",
-        {"kind": ItemKind.ALERT.value, "crn": crn, "title": f"{src.label}: {details.splitlines()[0][:60]}",
-         "due": ctx.today.isoformat()},
+        ctx,
+        "add_alert",
+        {
+            "kind": ItemKind.ALERT.value,
+            "crn": crn,
+            "title": f"{src.label}: {details.splitlines()[0][:60]}",
+            "due": ctx.today.isoformat(),
+        },
         {"source": src.value, "details": details, "received_at": ctx.now_iso},
-    )  # fmt: skip
+    )
 
 
 def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> ActionResult:
@@ -392,8 +490,13 @@ def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> 
     due_on = _date(due, "due")
     note = optional_text(note, "note")
     return _new_item(
-        ctx, "add_touch_point",
-        {"kind": ItemKind.TOUCH_POINT.value, "crn": crn, "title": note or TouchPointReason.MANUAL.label,
-         "due": due_on.isoformat()},
+        ctx,
+        "add_touch_point",
+        {
+            "kind": ItemKind.TOUCH_POINT.value,
+            "crn": crn,
+            "title": note or TouchPointReason.MANUAL.label,
+            "due": due_on.isoformat(),
+        },
         {"reason": TouchPointReason.MANUAL.value},
-    )  # fmt: skip
+    )

@@ -22,16 +22,24 @@ from sqlite_utils import Database
 from spo_tui.domain.chain import Problem, Walk, describe, short, signed_message, walk
 from spo_tui.domain.dates import from_iso, to_iso, utc_now
 from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.services.context import LONDON
 from spo_tui.store import anchors, queries, signing
 from spo_tui.store.anchors import Anchor
 from spo_tui.store.db import connect, db_errors, open_db
 from spo_tui.store.schema import APPEND_ONLY, record_triggers
-from spo_tui.services.context import LONDON
-
 
 #: The tables the signed record lives in: a store without one of them cannot be checked at all.
-RECORD_TABLES = ("record_store", "chain_keys", "record_chain", "oversight_entries", "oversight_snapshots", "ndelius_batches",
-                 "ndelius_marks", "audit_log", "team_notes")  # fmt: skip
+RECORD_TABLES = (
+    "record_store",
+    "chain_keys",
+    "record_chain",
+    "oversight_entries",
+    "oversight_snapshots",
+    "ndelius_batches",
+    "ndelius_marks",
+    "audit_log",
+    "team_notes",
+)
 
 
 @dataclass
@@ -101,22 +109,30 @@ def check_record(
     for key_id, first in result.first_signed.items():
         if key_id not in trusted:
             label = result.keys.get(key_id, {}).get("label", "unknown")
-            problems.append(Problem(
-                "untrusted", f"{describe(first.kind, first.ref, first.content, first.position)} and {result.signers[key_id] - 1} "
-                f"more links are signed by device key {short(key_id)} ({label}), which you have not trusted for this store: "
-                f"if it is a colleague's, check the key with them and run spo-tui verify --trust {short(key_id)}",
-                first.position, key_id))  # fmt: skip
+            problems.append(
+                Problem(
+                    "untrusted",
+                    f"{describe(first.kind, first.ref, first.content, first.position)} and {result.signers[key_id] - 1} "
+                    f"more links are signed by device key {short(key_id)} ({label}), which you have not trusted for this store: "
+                    f"if it is a colleague's, check the key with them and run spo-tui verify --trust {short(key_id)}",
+                    first.position,
+                    key_id,
+                )
+            )
     compared = anchors.since_restore(history)
     if after_restore and history:
         compared = []
     problems += _anchor_problems(db, compared, links)
     for footer_store, footer in against:
         if footer_store != store_id:
-            problems.append(Problem("anchor", f"{footer.event} records another store ({footer_store}), not this one ({store_id})"))
+            problems.append(
+                Problem("anchor", f"{footer.event} records another store ({footer_store}), not this one ({store_id})")
+            )
         else:
             problems += _anchor_problems(db, [footer], links)
-    return RecordCheck(result, problems, store_id, links, own_id, trusted, first_use, history[-1] if history else None,
-                       decided is None)
+    return RecordCheck(
+        result, problems, store_id, links, own_id, trusted, first_use, history[-1] if history else None, decided is None
+    )
 
 
 def _first_bad_signature(db: Database, result: Walk) -> Problem | None:
@@ -139,17 +155,25 @@ def _first_bad_signature(db: Database, result: Walk) -> Problem | None:
             return _named_altered(db, link)
         last_good = link
     if last_good is None and first is not None and first["position"] != end:
-        return Problem("altered", f"one of links {start} to {end}, written together by device key {short(key_id)}, has been altered "
-                       "or written outside spo-tui: their signature does not hold", start)  # fmt: skip
+        return Problem(
+            "altered",
+            f"one of links {start} to {end}, written together by device key {short(key_id)}, has been altered "
+            "or written outside spo-tui: their signature does not hold",
+            start,
+        )
     following = queries.link_at(db, last_good["position"] + 1) if last_good else first
     return _named_altered(db, following) if following else None
 
 
 def _named_altered(db: Database, link: dict) -> Problem:
     content = queries.record_content(db, link["kind"], link["ref"])
-    return Problem("altered", f"{describe(link['kind'], link['ref'], content, link['position'])} has been altered or "
-                   "written outside spo-tui: its signature does not hold, nor does the chain's from there on",
-                   link["position"], link["ref"])  # fmt: skip
+    return Problem(
+        "altered",
+        f"{describe(link['kind'], link['ref'], content, link['position'])} has been altered or "
+        "written outside spo-tui: its signature does not hold, nor does the chain's from there on",
+        link["position"],
+        link["ref"],
+    )
 
 
 def _db_file(db: Database) -> str:
@@ -161,7 +185,9 @@ def _resolve_key(wanted: str, result: Walk) -> str:
     wanted = wanted.strip().lower()
     matches = [k for k in result.keys if k.startswith(wanted)] if len(wanted) >= 8 else []
     if len(matches) != 1:
-        raise ValidationError(f"--trust {wanted}: no single device key in this record starts with that (give 8 or more hex digits)")
+        raise ValidationError(
+            f"--trust {wanted}: no single device key in this record starts with that (give 8 or more hex digits)"
+        )
     return matches[0]
 
 
@@ -173,8 +199,12 @@ def _store_problems(db: Database, result: Walk) -> list[Problem]:
     legacy = result.store.get("legacy_problem")
     if legacy:
         made = _when(result.store.get("created_at", ""))
-        problems.append(Problem("store", f"when this store moved to the signed record ({made}), the old chain had "
-                                f"already been broken: {legacy}"))  # fmt: skip
+        problems.append(
+            Problem(
+                "store",
+                f"when this store moved to the signed record ({made}), the old chain had already been broken: {legacy}",
+            )
+        )
     return problems
 
 
@@ -182,11 +212,23 @@ def _unlinked_problems(db: Database) -> list[Problem]:
     problems = []
     for kind, ref, content, total in queries.unlinked_records(db):
         more = f" (one of {total} such)" if total > 1 else ""
-        problems.append(Problem("inserted", f"{describe(kind, ref, content)} was written outside spo-tui: no link names it{more}",
-                                None, ref))  # fmt: skip
+        problems.append(
+            Problem(
+                "inserted",
+                f"{describe(kind, ref, content)} was written outside spo-tui: no link names it{more}",
+                None,
+                ref,
+            )
+        )
     for batch_id in queries.orphan_marks(db):
-        problems.append(Problem("inserted", f"nDelius marks of batch {batch_id} were written outside spo-tui: no link names that batch",
-                                None, batch_id))  # fmt: skip
+        problems.append(
+            Problem(
+                "inserted",
+                f"nDelius marks of batch {batch_id} were written outside spo-tui: no link names that batch",
+                None,
+                batch_id,
+            )
+        )
     return problems
 
 
@@ -197,7 +239,9 @@ def _trigger_problems(db: Database) -> list[Problem]:
     for name, sql in expected.items():
         if name not in present:
             table = name.rsplit("_no_", 1)[0] if "_no_" in name else "record_store"
-            problems.append(Problem("trigger", f"the trigger {name}, which keeps {table} append-only, has been dropped"))
+            problems.append(
+                Problem("trigger", f"the trigger {name}, which keeps {table} append-only, has been dropped")
+            )
         elif present[name][1] != sql:
             problems.append(Problem("trigger", f"the trigger {name} has been changed"))
     for name, (table, _) in present.items():
@@ -211,13 +255,25 @@ def _anchor_problems(db: Database, compared: list[Anchor], links: int) -> list[P
     for anchor in reversed(compared):
         when = f"your {anchor.event} of {_when(anchor.at)}" if anchor.at else anchor.event
         if links < anchor.count:
-            return [Problem("anchor", f"the record has {anchor.count - links} fewer links than at {when} ({anchor.count} "
-                            f"links, now {links}): its last entries were removed, or the file was replaced by an older copy. "
-                            "If you restored a backup on purpose, run spo-tui verify --after-restore", anchor.count)]  # fmt: skip
+            return [
+                Problem(
+                    "anchor",
+                    f"the record has {anchor.count - links} fewer links than at {when} ({anchor.count} "
+                    f"links, now {links}): its last entries were removed, or the file was replaced by an older copy. "
+                    "If you restored a backup on purpose, run spo-tui verify --after-restore",
+                    anchor.count,
+                )
+            ]
         stored = queries.link_at(db, anchor.count) if anchor.count else None
         if anchor.count and (stored is None or stored["hash"] != anchor.head):
-            return [Problem("anchor", f"link {anchor.count} is not the one {when} recorded: the chain has been rewritten "
-                            "since (or this is another copy of the store)", anchor.count)]  # fmt: skip
+            return [
+                Problem(
+                    "anchor",
+                    f"link {anchor.count} is not the one {when} recorded: the chain has been rewritten "
+                    "since (or this is another copy of the store)",
+                    anchor.count,
+                )
+            ]
     return []
 
 
@@ -264,10 +320,7 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
 
 def _append(store_id: str, event: str, count: int, head: str, trusted: set[str] | None, db_path: str) -> str | None:
     try:
-        if trusted is None:
-            kept = anchors.trusted_keys(anchors.read_anchors(store_id))
-        else:
-            kept = tuple(sorted(trusted))
+        kept = anchors.trusted_keys(anchors.read_anchors(store_id)) if trusted is None else tuple(sorted(trusted))
         anchors.append_anchor(store_id, Anchor(to_iso(utc_now()), event, count, head, kept, db_path))
     except (anchors.AnchorProblem, ValueError) as error:
         return str(error) if isinstance(error, anchors.AnchorProblem) else "the store id in this database is not valid"
@@ -276,13 +329,20 @@ def _append(store_id: str, event: str, count: int, head: str, trusted: set[str] 
 
 def link_summary(check: RecordCheck) -> str:
     """The kinds of link, for the report: ``12 links: 3 oversight entries, 8 audit rows, …``."""
-    names = {"oversight": ("oversight entry", "oversight entries"), "ndelius": ("nDelius batch", "nDelius batches"),
-             "audit": ("audit row", "audit rows"), "team_note": ("team note", "team notes"), "key": ("device key", "device keys")}  # fmt: skip
+    names = {
+        "oversight": ("oversight entry", "oversight entries"),
+        "ndelius": ("nDelius batch", "nDelius batches"),
+        "audit": ("audit row", "audit rows"),
+        "team_note": ("team note", "team notes"),
+        "key": ("device key", "device keys"),
+    }
     parts = [f"{n} {names[k][n != 1]}" for k, n in check.walk.kinds.items() if k in names]
     return f"{check.walk.count} links ({', '.join(parts)})"
 
 
-_FOOTER = re.compile(r"^spo-tui record: store (\S+), link (\d+), hash ([0-9a-f]{64}), key ([0-9a-f]+), signature (\S+)$")
+_FOOTER = re.compile(
+    r"^spo-tui record: store (\S+), link (\d+), hash ([0-9a-f]{64}), key ([0-9a-f]+), signature (\S+)$"
+)
 
 
 def export_anchor(path: Path) -> tuple[str, Anchor]:

@@ -21,8 +21,11 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
     item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
     if item["kind"] == "confirm":  # the entry to confirm, as it was entered
         entry = queries.get_oversight(ctx.db, detail["oversight_id"])
-        detail["entry"] = {**entry, "decided_by_name": names.get(entry["decided_by"], entry["decided_by"]),
-                           "entered_by_name": names.get(entry["entered_by"], entry["entered_by"])}  # fmt: skip
+        detail["entry"] = {
+            **entry,
+            "decided_by_name": names.get(entry["decided_by"], entry["decided_by"]),
+            "entered_by_name": names.get(entry["entered_by"], entry["entered_by"]),
+        }
     return item
 
 
@@ -38,7 +41,10 @@ def resolve_item_id(ctx: Context, ref: str) -> str:
     if ref in found:
         return ref
     if len(ref) < 6 or not found:
-        raise NotFound(f"no item with id {ref}" + ("" if len(ref) >= 6 else " (give the whole id, or its first 6 or more characters)"))
+        raise NotFound(
+            f"no item with id {ref}"
+            + ("" if len(ref) >= 6 else " (give the whole id, or its first 6 or more characters)")
+        )
     if len(found) > 1:
         raise ValidationError(f"more than one item has an id beginning {ref}: give more of it", field="item")
     return found[0]
@@ -58,12 +64,22 @@ def case_summary(ctx: Context, crn: str) -> dict[str, Any]:
 # store cannot keep the log: the screen still opens.
 
 
-def _record_view(ctx: Context, action: str, entity: str, entity_id: str | None = None, shown: dict | None = None) -> None:
+def _record_view(
+    ctx: Context, action: str, entity: str, entity_id: str | None = None, shown: dict | None = None
+) -> None:
     if getattr(ctx.db, "read_only", False):
         return
     with ctx.db.atomic():
-        writes.audit(ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                     action=action, entity=entity, entity_id=entity_id, new=shown)  # fmt: skip
+        writes.audit(
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            new=shown,
+        )
 
 
 def record_case_view(ctx: Context, crn: str) -> None:
@@ -94,14 +110,20 @@ def record_search(ctx: Context, *, text: str, view: str, matches: int) -> None:
 
 def record_checkin_view(ctx: Context, *, team: str | None, absences: int, risk_points: int, decisions: int) -> None:
     """Log that the daily check-in agenda was shown: its team and how many rows of each part."""
-    _record_view(ctx, "view_checkin", "screen", "checkin",
-                 {"team": team, "absences": absences, "risk_points": risk_points, "decisions": decisions})  # fmt: skip
+    _record_view(
+        ctx,
+        "view_checkin",
+        "screen",
+        "checkin",
+        {"team": team, "absences": absences, "risk_points": risk_points, "decisions": decisions},
+    )
 
 
 def record_team_view(ctx: Context, *, team: str | None, days: int, people: int, unseen_cases: int) -> None:
     """Log that the team and coverage dashboard was shown: team, coverage window, staff rows, unseen cases listed."""
-    _record_view(ctx, "view_team", "screen", "team",
-                 {"team": team, "days": days, "people": people, "unseen_cases": unseen_cases})  # fmt: skip
+    _record_view(
+        ctx, "view_team", "screen", "team", {"team": team, "days": days, "people": people, "unseen_cases": unseen_cases}
+    )
 
 
 def record_monthly_view(ctx: Context, *, team: str | None, rows: int) -> None:
@@ -121,7 +143,9 @@ def record_supervision_view(ctx: Context, *, team: str | None, practitioners: in
 
 def record_admin_view(ctx: Context, *, diary: int, mappa_reviews: int, transfers: int) -> None:
     """Log that the admin screen was shown (once per app session), with the rows of its three lists."""
-    _record_view(ctx, "view_admin", "screen", "admin", {"diary": diary, "mappa_reviews": mappa_reviews, "transfers": transfers})
+    _record_view(
+        ctx, "view_admin", "screen", "admin", {"diary": diary, "mappa_reviews": mappa_reviews, "transfers": transfers}
+    )
 
 
 def record_queue_printed(ctx: Context, count: int, as_json: bool) -> None:

@@ -17,12 +17,12 @@ from typing import Any
 
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import relative_due
-from spo_tui.store.db import StoreError, db_errors, read_snapshot
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.urgency import ItemFacts, Urgency, explain
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
 from spo_tui.store import queries, scoring
+from spo_tui.store.db import StoreError, db_errors, read_snapshot
 from spo_tui.store.queries import QueueRow
 
 
@@ -58,12 +58,21 @@ class QueueEntry:
         """The shape ``spo-tui queue --json`` prints."""
         r = self.row
         shown = {
-            "id": r.id, "kind": r.kind, "crn": r.crn, "name": r.name, "practitioner": r.practitioner,
-            "rosh": r.rosh, "title": r.title, "due": r.due, "due_text": self.due_text(today),
-            "urgency": self.urgency.score, "catch_up": bool(r.catch_up), "team": r.team,
+            "id": r.id,
+            "kind": r.kind,
+            "crn": r.crn,
+            "name": r.name,
+            "practitioner": r.practitioner,
+            "rosh": r.rosh,
+            "title": r.title,
+            "due": r.due,
+            "due_text": self.due_text(today),
+            "urgency": self.urgency.score,
+            "catch_up": bool(r.catch_up),
+            "team": r.team,
             "reasons": [{"reason": reason, "points": points} for reason, points in self.urgency.reasons],
             "status": r.status,
-        }  # fmt: skip
+        }
         if r.status == "waiting":
             shown["waiting_on"] = r.waiting_on
             shown["since"] = r.waiting_since
@@ -98,9 +107,13 @@ def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
     queue); items whose score was cleared are scored here either way.
     """
     db, weights, by = ctx.db, ctx.rules.urgency, ctx.actor["name"]
-    if not getattr(db, "read_only", False) and scoring.needs_scoring(db, ctx.today, weights, by):
-        if rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by) or scoring.fits_one_batch(db):
-            _ensure_scored(ctx)
+    writable = not getattr(db, "read_only", False)
+    if (
+        writable
+        and scoring.needs_scoring(db, ctx.today, weights, by)
+        and (rescore_all or not scoring.needs_rescore(db, ctx.today, weights, by) or scoring.fits_one_batch(db))
+    ):
+        _ensure_scored(ctx)
     with read_snapshot(db):
         yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights, ctx.today)
 
@@ -109,7 +122,9 @@ def update_scores(ctx: Context) -> None:
     """Bring the stored urgency scores up to date: on the first read of a new day, every open item is
     scored again, in short transactions (``scoring.ensure_scored``) that keep nobody waiting. A store
     that is read-only or stays busy is left as it is: the queue is then scored in the query."""
-    if not getattr(ctx.db, "read_only", False) and scoring.needs_scoring(ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"]):
+    if not getattr(ctx.db, "read_only", False) and scoring.needs_scoring(
+        ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"]
+    ):
         _ensure_scored(ctx)
 
 
@@ -140,16 +155,21 @@ def scope(ctx: Context, team: str | None = None) -> str | None:
     head = permissions.allowed("all_teams", ctx.actor["role"])
     if isinstance(team, _AllTeams) or team.strip().casefold() == "all":
         if not head:
-            raise NotAllowed(f"only a PDU head sees every team's queue; {ctx.actor['name']} is {ctx.actor['role']} "
-                             f"in {ctx.team or 'no team'}")  # fmt: skip
+            raise NotAllowed(
+                f"only a PDU head sees every team's queue; {ctx.actor['name']} is {ctx.actor['role']} "
+                f"in {ctx.team or 'no team'}"
+            )
         return None
     known = {t.casefold(): t for t in queries.teams(ctx.db)}
     wanted = known.get(team.strip().casefold())
     if wanted is None:
-        raise ValidationError(f"no team called '{team.strip()}': the teams are {', '.join(known.values()) or 'none'}",
-                              field="team")  # fmt: skip
+        raise ValidationError(
+            f"no team called '{team.strip()}': the teams are {', '.join(known.values()) or 'none'}", field="team"
+        )
     if not head and wanted != ctx.team:
-        raise NotAllowed(f"only a PDU head sees another team's queue; {ctx.actor['name']} is in {ctx.team or 'no team'}")
+        raise NotAllowed(
+            f"only a PDU head sees another team's queue; {ctx.actor['name']} is in {ctx.team or 'no team'}"
+        )
     return wanted
 
 
@@ -183,8 +203,17 @@ def build_queue(
         return queue_entries(ctx, found[offset : offset + limit if limit else None], rescore_all=rescore_all)
     in_team = scope(ctx, team)
     with _scored(ctx, rescore_all) as score:
-        rows = queries.queue_page(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, limit=limit,
-                                  offset=offset, score=score, team=in_team)  # fmt: skip
+        rows = queries.queue_page(
+            ctx.db,
+            ctx.today,
+            ctx.decider["id"],
+            kind=kind,
+            status=status,
+            limit=limit,
+            offset=offset,
+            score=score,
+            team=in_team,
+        )
     return _entries(ctx, rows)
 
 
@@ -206,8 +235,9 @@ def search_index(
     ``scope``), in triage order."""
     in_team = scope(ctx, team)
     with _scored(ctx, rescore_all) as score:
-        rows = queries.queue_search_text(ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score,
-                                         team=in_team)  # fmt: skip
+        rows = queries.queue_search_text(
+            ctx.db, ctx.today, ctx.decider["id"], kind=kind, status=status, score=score, team=in_team
+        )
     return [(item_id, fold(text)) for item_id, text in rows]
 
 

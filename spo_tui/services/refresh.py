@@ -154,7 +154,9 @@ def _plan(ctx: Context) -> list[_Work]:
             name=row["name"],
             role=row["role"],
             last_one_to_one=date.fromisoformat(row["last_one_to_one"]) if row["last_one_to_one"] else None,
-            rpss_dates_last_year=tuple(sorted(date.fromisoformat(d) for d in (row["rpss_dates"] or "").split(",") if d)),
+            rpss_dates_last_year=tuple(
+                sorted(date.fromisoformat(d) for d in (row["rpss_dates"] or "").split(",") if d)
+            ),
         )
         for work in supervision_due(pp, today, ctx.rules):
             if work.key in existing_keys or (pp.staff_id, work.reason) in open_pairs:
@@ -177,17 +179,37 @@ def _write_batch(ctx: Context, batch: list[_Work]) -> list[_Work]:
         missing = _still_missing(db, batch)
         if not missing:
             return []
-        writes.insert_rule_items(db, [
-            ({"kind": kind, "crn": crn, "title": work.title, "due": work.due.isoformat(), "rule_key": work.key,
-              "status": "open", "created_at": ctx.now_iso,
-              "catch_up": int(kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules))}, detail)
-            for kind, crn, work, detail in missing
-        ])  # fmt: skip
-        catch_up = sum(kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules) for kind, _c, work, _d in missing)
+        writes.insert_rule_items(
+            db,
+            [
+                (
+                    {
+                        "kind": kind,
+                        "crn": crn,
+                        "title": work.title,
+                        "due": work.due.isoformat(),
+                        "rule_key": work.key,
+                        "status": "open",
+                        "created_at": ctx.now_iso,
+                        "catch_up": int(kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules)),
+                    },
+                    detail,
+                )
+                for kind, crn, work, detail in missing
+            ],
+        )
+        catch_up = sum(
+            kind == "touch_point" and is_catch_up(work.due, ctx.today, ctx.rules) for kind, _c, work, _d in missing
+        )
         writes.audit(
-            db, at=ctx.now_iso, actor_id=ctx.actor["id"], action="refresh_due_work", entity="items",
-            entity_id=None, new={"created": len(missing), **({"catch_up": catch_up} if catch_up else {})},
-        )  # fmt: skip
+            db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            action="refresh_due_work",
+            entity="items",
+            entity_id=None,
+            new={"created": len(missing), **({"catch_up": catch_up} if catch_up else {})},
+        )
     return missing
 
 

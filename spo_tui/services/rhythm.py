@@ -37,11 +37,26 @@ from spo_tui.services.intake import optional_text, parse_day, require_text, reso
 from spo_tui.store import queries, team_queries, writes
 
 __all__ = [
-    "Absence", "AgendaRow", "CheckinAction", "CheckinAgenda", "EscalationThread", "Slot", "TeamNote",
-    "CHECKIN_MINUTES", "PSR_WORKING_DAYS", "RECENT_DAYS",
-    "add_team_note", "answer_escalation", "checkin_agenda", "checkin_export", "checkin_notes", "open_escalations",
-    "protected_hour", "reallocate_case_work", "team_notes",
-]  # fmt: skip
+    "Absence",
+    "AgendaRow",
+    "CheckinAction",
+    "CheckinAgenda",
+    "EscalationThread",
+    "Slot",
+    "TeamNote",
+    "CHECKIN_MINUTES",
+    "PSR_WORKING_DAYS",
+    "RECENT_DAYS",
+    "add_team_note",
+    "answer_escalation",
+    "checkin_agenda",
+    "checkin_export",
+    "checkin_notes",
+    "open_escalations",
+    "protected_hour",
+    "reallocate_case_work",
+    "team_notes",
+]
 
 #: The check-in lasts 15 minutes at most [001]: the screen's timer.
 CHECKIN_MINUTES = 15
@@ -58,18 +73,35 @@ _PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, 
 
 def _note(row: dict[str, Any]) -> TeamNote:
     return TeamNote(
-        id=row["id"], day=date.fromisoformat(row["day"]), kind=row["kind"], text=row["text"], crn=row["crn"],
-        name=row.get("case_name"), owner_id=row["owner_id"], owner=row.get("owner_name"),
-        due=date.fromisoformat(row["due"]) if row["due"] else None, item_id=row["item_id"],
-        answers_id=row["answers_id"], created_by=row.get("created_by_name"), created_at=row["created_at"],
-    )  # fmt: skip
+        id=row["id"],
+        day=date.fromisoformat(row["day"]),
+        kind=row["kind"],
+        text=row["text"],
+        crn=row["crn"],
+        name=row.get("case_name"),
+        owner_id=row["owner_id"],
+        owner=row.get("owner_name"),
+        due=date.fromisoformat(row["due"]) if row["due"] else None,
+        item_id=row["item_id"],
+        answers_id=row["answers_id"],
+        created_by=row.get("created_by_name"),
+        created_at=row["created_at"],
+    )
 
 
 def _insert_note(ctx: Context, **fields: Any) -> str:
     note = {
-        "id": writes.new_id(), "day": ctx.today.isoformat(), "crn": None, "owner_id": None, "due": None,
-        "item_id": None, "answers_id": None, "created_by": ctx.actor["id"], "created_at": ctx.now_iso, **fields,
-    }  # fmt: skip
+        "id": writes.new_id(),
+        "day": ctx.today.isoformat(),
+        "crn": None,
+        "owner_id": None,
+        "due": None,
+        "item_id": None,
+        "answers_id": None,
+        "created_by": ctx.actor["id"],
+        "created_at": ctx.now_iso,
+        **fields,
+    }
     ctx.db.table("team_notes").insert(note)
     writes.link_team_note(ctx.db, note["id"])
     return note["id"]
@@ -77,9 +109,16 @@ def _insert_note(ctx: Context, **fields: Any) -> str:
 
 def _audit(ctx: Context, action: str, entity: str, entity_id: str, new: Any, old: Any = None) -> int:
     return writes.audit(
-        ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-        action=action, entity=entity, entity_id=entity_id, old=old, new=new,
-    )  # fmt: skip
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        old=old,
+        new=new,
+    )
 
 
 def add_team_note(
@@ -127,24 +166,48 @@ def add_team_note(
         if key == "action":
             action_id = writes.insert_item(
                 ctx.db,
-                {"kind": ItemKind.ACTION.value, "crn": case, "title": body.splitlines()[0][:80], "status": "open",
-                 "due": due_on.isoformat(), "created_at": ctx.now_iso, "assigned_to": None, "raised_by": ctx.decider["id"]},
+                {
+                    "kind": ItemKind.ACTION.value,
+                    "crn": case,
+                    "title": body.splitlines()[0][:80],
+                    "status": "open",
+                    "due": due_on.isoformat(),
+                    "created_at": ctx.now_iso,
+                    "assigned_to": None,
+                    "raised_by": ctx.decider["id"],
+                },
                 {"oversight_id": None, "owner_id": person["id"], "description": body},
-            )  # fmt: skip
+            )
         note_id = _insert_note(
-            ctx, kind=key, text=body, crn=case, owner_id=person["id"] if person else None,
-            due=due_on.isoformat() if due_on else None, item_id=action_id,
-        )  # fmt: skip
+            ctx,
+            kind=key,
+            text=body,
+            crn=case,
+            owner_id=person["id"] if person else None,
+            due=due_on.isoformat() if due_on else None,
+            item_id=action_id,
+        )
         audit_id = _audit(
-            ctx, "add_team_note", "team_note", note_id,
-            {"kind": key, "text": body, "crn": case, "owner": person["name"] if person else None,
-             "due": due_on.isoformat() if due_on else None, "created_ids": [action_id] if action_id else []},
-        )  # fmt: skip
+            ctx,
+            "add_team_note",
+            "team_note",
+            note_id,
+            {
+                "kind": key,
+                "text": body,
+                "crn": case,
+                "owner": person["name"] if person else None,
+                "due": due_on.isoformat() if due_on else None,
+                "created_ids": [action_id] if action_id else [],
+            },
+        )
     who = f" for {person['name']}" if person else ""
     return ActionResult(
-        f"{NOTE_KIND_LABELS[key]} noted{who}", item_id=note_id, audit_id=audit_id,
+        f"{NOTE_KIND_LABELS[key]} noted{who}",
+        item_id=note_id,
+        audit_id=audit_id,
         created_ids=(action_id,) if action_id else (),
-    )  # fmt: skip
+    )
 
 
 def _parse_day(ctx: Context, value: str, field: str) -> date:
@@ -162,7 +225,9 @@ def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:
     if escalation is None:
         raise NotFound(f"no team note with id {note_id}")
     if escalation["kind"] != "escalation":
-        raise NotAllowed(f"this is a {NOTE_KIND_LABELS[escalation['kind']].lower()}, not an escalation: only an escalation is answered")
+        raise NotAllowed(
+            f"this is a {NOTE_KIND_LABELS[escalation['kind']].lower()}, not an escalation: only an escalation is answered"
+        )
     body = require_text(answer, "answer", "the answer", multiline=True)
     with ctx.db.atomic():
         answer_id = _insert_note(ctx, kind="answer", text=body, answers_id=note_id, crn=escalation["crn"])
@@ -262,17 +327,29 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
     for r in team_queries.work_needing_cover(db, today, [a["id"] for a in absent]):
         work.setdefault(r["holder"], []).append(
             AgendaRow(
-                item_id=r["id"], kind=r["kind"], reason=r["kind"], crn=r["crn"], name=r["name"],
-                practitioner=None, rosh=r["rosh"], title=r["title"], due=date.fromisoformat(r["due"]),
-                detail=_cover_detail(r), covered_by=r["covered_by"],
-            )  # fmt: skip
+                item_id=r["id"],
+                kind=r["kind"],
+                reason=r["kind"],
+                crn=r["crn"],
+                name=r["name"],
+                practitioner=None,
+                rosh=r["rosh"],
+                title=r["title"],
+                due=date.fromisoformat(r["due"]),
+                detail=_cover_detail(r),
+                covered_by=r["covered_by"],
+            )
         )
     absences = tuple(
         Absence(
-            staff_id=a["id"], name=a["name"], role=a["role"], reason=a["reason"] or "",
-            start=date.fromisoformat(a["start_date"]), end=date.fromisoformat(a["end_date"]),
+            staff_id=a["id"],
+            name=a["name"],
+            role=a["role"],
+            reason=a["reason"] or "",
+            start=date.fromisoformat(a["start_date"]),
+            end=date.fromisoformat(a["end_date"]),
             work=tuple(work.get(a["id"], ())),
-        )  # fmt: skip
+        )
         for a in absent
     )
 
@@ -288,9 +365,17 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
             detail = f"{day:%d/%m/%Y}" + ("" if r["detail"] == "open" else ", touch point closed")
         risk.append(
             AgendaRow(
-                item_id=r["id"], kind=r["kind"], reason=r["reason"], crn=r["crn"], name=r["name"],
-                practitioner=r["practitioner"], rosh=r["rosh"], title=r["title"], due=day, detail=detail,
-            )  # fmt: skip
+                item_id=r["id"],
+                kind=r["kind"],
+                reason=r["reason"],
+                crn=r["crn"],
+                name=r["name"],
+                practitioner=r["practitioner"],
+                rosh=r["rosh"],
+                title=r["title"],
+                due=day,
+                detail=detail,
+            )
         )
 
     expected = []
@@ -305,10 +390,17 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
             detail = ""
         expected.append(
             AgendaRow(
-                item_id=r["id"], kind=r["kind"], reason=r["reason"], crn=r["crn"], name=r["name"],
-                practitioner=r["practitioner"], rosh=r["rosh"], title=r["title"],
-                due=date.fromisoformat(r["due"]) if r["due"] else None, detail=detail,
-            )  # fmt: skip
+                item_id=r["id"],
+                kind=r["kind"],
+                reason=r["reason"],
+                crn=r["crn"],
+                name=r["name"],
+                practitioner=r["practitioner"],
+                rosh=r["rosh"],
+                title=r["title"],
+                due=date.fromisoformat(r["due"]) if r["due"] else None,
+                detail=detail,
+            )
         )
 
     recent_notes = team_notes(ctx, recent, today, ("concern", "wellbeing", "success"))
@@ -356,7 +448,9 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
         raise ValidationError(f"{cover['name']} already covers this", field="to")
     away = team_queries.absence_on(ctx.db, cover["id"], ctx.today)
     if away:
-        raise ValidationError(f"{cover['name']} is absent today ({away['reason'] or 'absence'}): choose someone at work", field="to")
+        raise ValidationError(
+            f"{cover['name']} is absent today ({away['reason'] or 'absence'}): choose someone at work", field="to"
+        )
     extra = optional_text(note, "note")
     label = ITEM_KIND_LABELS[ItemKind(item["kind"])].lower()
     text = f"{cover['name']} covers {label} for {holder['name'] if holder else 'no one'}: {item['title']}"
@@ -365,8 +459,14 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
 
     with ctx.db.atomic():
         note_id = _insert_note(
-            ctx, kind="cover", text=text, crn=item["crn"], owner_id=cover["id"], due=item["due"], item_id=item_id,
-        )  # fmt: skip
+            ctx,
+            kind="cover",
+            text=text,
+            crn=item["crn"],
+            owner_id=cover["id"],
+            due=item["due"],
+            item_id=item_id,
+        )
         new = {"covered_by": cover["id"], "holder": holder_id, "note_id": note_id}
         if item["kind"] == "action":
             audit_id = change_item(
@@ -374,7 +474,9 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
             )
         else:
             audit_id = _audit(ctx, "reallocate_case_work", "item", item_id, new, {"holder": holder_id})
-    return ActionResult(f"{cover['name']} covers {item['title']}", item_id=item_id, audit_id=audit_id, created_ids=(note_id,))
+    return ActionResult(
+        f"{cover['name']} covers {item['title']}", item_id=item_id, audit_id=audit_id, created_ids=(note_id,)
+    )
 
 
 # --- Protected hour ------------------------------------------------------------------------------
@@ -431,10 +533,19 @@ def protected_hour(ctx: Context, day: date | None = None) -> list[Slot]:
         if booking is None:
             return Slot(start=start, end=start + step, past=past)
         return Slot(
-            start=start, end=start + step, item_id=booking["id"], crn=booking["crn"], name=booking["name"],
-            practitioner=booking["practitioner"], rosh=booking["rosh"], title=booking["title"],
-            urgency=booking["urgency"], state=booking["state"], past=past, off_grid=off_grid,
-        )  # fmt: skip
+            start=start,
+            end=start + step,
+            item_id=booking["id"],
+            crn=booking["crn"],
+            name=booking["name"],
+            practitioner=booking["practitioner"],
+            rosh=booking["rosh"],
+            title=booking["title"],
+            urgency=booking["urgency"],
+            state=booking["state"],
+            past=past,
+            off_grid=off_grid,
+        )
 
     out = []
     for start in decisions.protected_hour_slots(ctx, day):

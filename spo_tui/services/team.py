@@ -48,11 +48,33 @@ from spo_tui.services.rhythm import checkin_actions, escalation_threads, team_no
 from spo_tui.store import queries, team_queries, writes
 
 __all__ = [
-    "CaseDiscussed", "DelegatedTask", "PractitionerRow", "RoshCounts", "Session", "SupervisionRow", "TimeCategory",
-    "TimeSpent", "UnseenCase", "Coverage", "Trends", "MonthlyPack",
-    "book_supervision", "booking_echo", "coverage", "make_touch_point_for", "monthly_export", "monthly_pack", "postpone_supervision",
-    "record_supervision", "session_not_yet_due", "supervision_plan", "team_overview", "time_spent", "trends", "unseen_cases",
-]  # fmt: skip
+    "CaseDiscussed",
+    "DelegatedTask",
+    "PractitionerRow",
+    "RoshCounts",
+    "Session",
+    "SupervisionRow",
+    "TimeCategory",
+    "TimeSpent",
+    "UnseenCase",
+    "Coverage",
+    "Trends",
+    "MonthlyPack",
+    "book_supervision",
+    "booking_echo",
+    "coverage",
+    "make_touch_point_for",
+    "monthly_export",
+    "monthly_pack",
+    "postpone_supervision",
+    "record_supervision",
+    "session_not_yet_due",
+    "supervision_plan",
+    "team_overview",
+    "time_spent",
+    "trends",
+    "unseen_cases",
+]
 
 _PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
 YEAR_DAYS = 365
@@ -158,9 +180,14 @@ def _scheduled(text: str | None) -> datetime | date | None:
 
 def _session(r: dict[str, Any]) -> Session:
     return Session(
-        item_id=r["id"], kind=r["kind"], title=r["title"], due=date.fromisoformat(r["due"]) if r["due"] else None,
-        scheduled_for=_scheduled(r["scheduled_for"]), observation=bool(r["observation"]), postponed=r["postponed"] or 0,
-    )  # fmt: skip
+        item_id=r["id"],
+        kind=r["kind"],
+        title=r["title"],
+        due=date.fromisoformat(r["due"]) if r["due"] else None,
+        scheduled_for=_scheduled(r["scheduled_for"]),
+        observation=bool(r["observation"]),
+        postponed=r["postponed"] or 0,
+    )
 
 
 def supervision_plan(ctx: Context, team: str | None = None) -> list[SupervisionRow]:
@@ -183,19 +210,31 @@ def supervision_plan(ctx: Context, team: str | None = None) -> list[SupervisionR
     for r in team_queries.supervision_summary(ctx.db, year_ago, team):
         rpss = tuple(sorted(date.fromisoformat(d) for d in (r["rpss_dates"] or "").split(",") if d))
         last = date.fromisoformat(r["last_one_to_one"]) if r["last_one_to_one"] else None
-        facts = PractitionerFacts(staff_id=r["id"], name=r["name"], role=r["role"], last_one_to_one=last, rpss_dates_last_year=rpss)
+        facts = PractitionerFacts(
+            staff_id=r["id"], name=r["name"], role=r["role"], last_one_to_one=last, rpss_dates_last_year=rpss
+        )
         due = {w.reason: w.due for w in supervision_due(facts, today, far)}
         new = r["role"] in sup["new_practitioner_roles"]
         out.append(
             SupervisionRow(
-                staff_id=r["id"], name=r["name"], role=r["role"], team=r["team"], last_one_to_one=last,
+                staff_id=r["id"],
+                name=r["name"],
+                role=r["role"],
+                team=r["team"],
+                last_one_to_one=last,
                 one_to_one_weeks=sup["one_to_one_weeks_new_practitioner"] if new else sup["one_to_one_weeks"],
-                next_one_to_one=due[SupervisionKind.ONE_TO_ONE.value], rpss_held=len(rpss),
-                rpss_target=sup["rpss_per_year"], observations_held=r["observations"] or 0,
+                next_one_to_one=due[SupervisionKind.ONE_TO_ONE.value],
+                rpss_held=len(rpss),
+                rpss_target=sup["rpss_per_year"],
+                observations_held=r["observations"] or 0,
                 observations_target=ctx.rules.get("supervision", "rpss_observations_per_year"),
-                next_rpss=due.get(SupervisionKind.RPSS.value), postponed=r["postponed"] or 0, flagged_for_more=new,
-                absent_today=r["id"] in absent, sessions=tuple(sessions.get(r["id"], ())), today=today,
-            )  # fmt: skip
+                next_rpss=due.get(SupervisionKind.RPSS.value),
+                postponed=r["postponed"] or 0,
+                flagged_for_more=new,
+                absent_today=r["id"] in absent,
+                sessions=tuple(sessions.get(r["id"], ())),
+                today=today,
+            )
         )
     return out
 
@@ -285,8 +324,9 @@ def book_supervision(
     if away:
         raise ValidationError(
             f"{pp['name']} is absent on {day:%d/%m/%Y} ({away['reason'] or 'absence'} to "
-            f"{date.fromisoformat(away['end_date']):%d/%m/%Y})", field="when",
-        )  # fmt: skip
+            f"{date.fromisoformat(away['end_date']):%d/%m/%Y})",
+            field="when",
+        )
     existing = [s for s in team_queries.open_sessions(ctx.db, pp["id"]) if s["kind"] == sv_kind.value]
     booked = [s for s in existing if s["scheduled_for"]]
     if booked:
@@ -297,19 +337,35 @@ def book_supervision(
         if existing:
             item = queries.get_item(ctx.db, existing[0]["id"])
             item_id = item["id"]
-            audit_id = change_item(ctx, "book_supervision", item, item_changes={"due": day.isoformat()}, detail_changes=detail)
+            audit_id = change_item(
+                ctx, "book_supervision", item, item_changes={"due": day.isoformat()}, detail_changes=detail
+            )
         else:
             label = "One-to-one with" if sv_kind == SupervisionKind.ONE_TO_ONE else "RPSS with"
             title = f"{label} {pp['name']}" + (" (live observation)" if observation else "")
-            row = {"kind": ItemKind.SUPERVISION.value, "crn": None, "title": title, "due": day.isoformat(), "status": "open",
-                   "created_at": ctx.now_iso}  # fmt: skip
+            row = {
+                "kind": ItemKind.SUPERVISION.value,
+                "crn": None,
+                "title": title,
+                "due": day.isoformat(),
+                "status": "open",
+                "created_at": ctx.now_iso,
+            }
             full = {"practitioner_id": pp["id"], "kind": sv_kind.value, "held_on": None, "postponed": 0, **detail}
             item_id = writes.insert_item(ctx.db, row, full)
             audit_id = writes.audit(
-                ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of,
-                action="book_supervision", entity="item", entity_id=item_id, new={"item": row, "detail": full},
-            )  # fmt: skip
-    return ActionResult(f"{sv_kind.label} with {pp['name']} booked for {_show(moment)}", item_id=item_id, audit_id=audit_id)
+                ctx.db,
+                at=ctx.now_iso,
+                actor_id=ctx.actor["id"],
+                on_behalf_of=ctx.on_behalf_of,
+                action="book_supervision",
+                entity="item",
+                entity_id=item_id,
+                new={"item": row, "detail": full},
+            )
+    return ActionResult(
+        f"{sv_kind.label} with {pp['name']} booked for {_show(moment)}", item_id=item_id, audit_id=audit_id
+    )
 
 
 def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | str, reason: str = "") -> ActionResult:
@@ -331,13 +387,18 @@ def postpone_supervision(ctx: Context, item_id: str, until: datetime | date | st
     away = team_queries.absence_on(ctx.db, item["detail"]["practitioner_id"], _day(moment))
     if away:
         name = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])["name"]
-        raise ValidationError(f"{name} is absent on {_day(moment):%d/%m/%Y} ({away['reason'] or 'absence'})", field="until")
+        raise ValidationError(
+            f"{name} is absent on {_day(moment):%d/%m/%Y} ({away['reason'] or 'absence'})", field="until"
+        )
     with ctx.db.atomic():
         audit_id = change_item(
-            ctx, "postpone_supervision", item, item_changes={"due": _day(moment).isoformat()},
+            ctx,
+            "postpone_supervision",
+            item,
+            item_changes={"due": _day(moment).isoformat()},
             detail_changes={"scheduled_for": _stamp(moment), "postponed": (item["detail"]["postponed"] or 0) + 1},
             extra_new={"reason": reason} if reason else None,
-        )  # fmt: skip
+        )
     return ActionResult(f"{item['title']} postponed to {_show(moment)}", item_id=item_id, audit_id=audit_id)
 
 
@@ -361,7 +422,9 @@ def _cases_discussed(ctx: Context, cases: list[Any]) -> list[CaseDiscussed]:
             try:
                 case = CaseDiscussed(*given)
             except TypeError:
-                raise ValidationError(f"case {n}: give the CRN, what was discussed and the decision", field=f"case_{n}") from None
+                raise ValidationError(
+                    f"case {n}: give the CRN, what was discussed and the decision", field=f"case_{n}"
+                ) from None
         try:
             crn = normalise_crn(case.crn)
             if not queries.case_exists(ctx.db, crn):
@@ -412,8 +475,9 @@ def record_supervision(
         if _day(booked) > ctx.today and not discussed_cases and not (summary or "").strip():
             raise ValidationError(
                 f"this session is booked for {_show(booked)}: to record it as held today, list the cases "
-                "discussed or summarise the session", field="summary",
-            )  # fmt: skip
+                "discussed or summarise the session",
+                field="summary",
+            )
     pp = queries.get_staff(ctx.db, item["detail"]["practitioner_id"])
     kind = SupervisionKind(item["detail"]["kind"])
     what = f"{kind.label} with {pp['name']}" + (" (live observation)" if item["detail"]["observation"] else "")
@@ -422,25 +486,41 @@ def record_supervision(
     default = "Session held; each case discussed has its own entry." if crns else "Session held."
     with ctx.db.atomic():
         session = decisions.record_oversight(
-            ctx, item_id=item_id, outcome="agreed", discussed=session_text,
-            decision=(summary or "").strip() or default, minutes=minutes,
-        )  # fmt: skip
+            ctx,
+            item_id=item_id,
+            outcome="agreed",
+            discussed=session_text,
+            decision=(summary or "").strip() or default,
+            minutes=minutes,
+        )
         entries = [
             decisions.record_oversight(
-                ctx, crn=c.crn, outcome=c.outcome, discussed=f"In {kind.label.lower()} with {pp['name']}: {c.discussed}",
+                ctx,
+                crn=c.crn,
+                outcome=c.outcome,
+                discussed=f"In {kind.label.lower()} with {pp['name']}: {c.discussed}",
                 decision=c.decision,
             ).oversight_id
             for c in discussed_cases
-        ]  # fmt: skip
+        ]
         audit_id = writes.audit(
-            ctx.db, at=ctx.now_iso, actor_id=ctx.actor["id"], on_behalf_of=ctx.on_behalf_of, action="record_supervision",
-            entity="item", entity_id=item_id, new={"oversight_ids": [session.oversight_id, *entries], "cases": crns},
-        )  # fmt: skip
+            ctx.db,
+            at=ctx.now_iso,
+            actor_id=ctx.actor["id"],
+            on_behalf_of=ctx.on_behalf_of,
+            action="record_supervision",
+            entity="item",
+            entity_id=item_id,
+            new={"oversight_ids": [session.oversight_id, *entries], "cases": crns},
+        )
     n = len(entries)
     return ActionResult(
-        f"{what} recorded, {n} case{'s' if n != 1 else ''} discussed", item_id=item_id, audit_id=audit_id,
-        oversight_id=session.oversight_id, created_ids=tuple(entries),
-    )  # fmt: skip
+        f"{what} recorded, {n} case{'s' if n != 1 else ''} discussed",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=session.oversight_id,
+        created_ids=tuple(entries),
+    )
 
 
 # --- Team overview -------------------------------------------------------------------------------
@@ -494,13 +574,22 @@ def team_overview(ctx: Context, team: str | None = None, days: int = 90) -> list
         load, w, person = loads.get(sv.staff_id, {}), work.get(sv.staff_id, {}), staff.get(sv.staff_id, {})
         out.append(
             PractitionerRow(
-                staff_id=sv.staff_id, name=sv.name, role=sv.role, team=sv.team, fte=person.get("fte", 1.0),
-                oasys_approved=bool(person.get("oasys_approved")), absent_today=sv.absent_today,
-                cases=RoshCounts(load.get("low") or 0, load.get("medium") or 0, load.get("high") or 0, load.get("very_high") or 0),
-                unseen=load.get("unseen") or 0, open_sbars=w.get("open_sbars") or 0,
+                staff_id=sv.staff_id,
+                name=sv.name,
+                role=sv.role,
+                team=sv.team,
+                fte=person.get("fte", 1.0),
+                oasys_approved=bool(person.get("oasys_approved")),
+                absent_today=sv.absent_today,
+                cases=RoshCounts(
+                    load.get("low") or 0, load.get("medium") or 0, load.get("high") or 0, load.get("very_high") or 0
+                ),
+                unseen=load.get("unseen") or 0,
+                open_sbars=w.get("open_sbars") or 0,
                 overdue_touch_points=w.get("overdue_touch_points") or 0,
-                countersigns_waiting=w.get("countersigns_waiting") or 0, supervision=sv,
-            )  # fmt: skip
+                countersigns_waiting=w.get("countersigns_waiting") or 0,
+                supervision=sv,
+            )
         )
     return out
 
@@ -549,12 +638,17 @@ def unseen_cases(ctx: Context, days: int = 90, limit: int | None = None, team: s
         last = _local_date(r["last"])
         out.append(
             UnseenCase(
-                crn=r["crn"], name=r["name"], rosh=r["rosh"], practitioner=r["practitioner"],
-                sentence_type=r["sentence_type"], sentence_start=date.fromisoformat(r["sentence_start"]),
-                last_oversight=last, days_since=(today - last).days if last else None,
+                crn=r["crn"],
+                name=r["name"],
+                rosh=r["rosh"],
+                practitioner=r["practitioner"],
+                sentence_type=r["sentence_type"],
+                sentence_start=date.fromisoformat(r["sentence_start"]),
+                last_oversight=last,
+                days_since=(today - last).days if last else None,
                 touch_point_id=r["touch_point_id"],
                 touch_point_due=date.fromisoformat(r["touch_point_due"]) if r["touch_point_due"] else None,
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -643,17 +737,27 @@ def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
     total = sum(r["minutes"] or 0 for r in rows.values())
     categories = tuple(
         TimeCategory(
-            key, label, rows.get(key, {}).get("minutes") or 0, rows.get(key, {}).get("entries") or 0,
-            rows.get(key, {}).get("without_minutes") or 0, percent(rows.get(key, {}).get("minutes") or 0, total),
+            key,
+            label,
+            rows.get(key, {}).get("minutes") or 0,
+            rows.get(key, {}).get("entries") or 0,
+            rows.get(key, {}).get("without_minutes") or 0,
+            percent(rows.get(key, {}).get("minutes") or 0, total),
         )
         for key, label in TIME_CATEGORIES
-    )  # fmt: skip
+    )
     delegated = tuple(
         DelegatedTask(
-            item_id=r["id"], title=r["title"], category=r["category"], delegated_to=r["delegated_to"],
-            delegated_role=r["delegated_role"], delegated_on=_local_date(r["delegated_at"]), status=r["status"],
-            done_on=_local_date(r["closed_at"]), minutes=r["minutes_spent"],
-        )  # fmt: skip
+            item_id=r["id"],
+            title=r["title"],
+            category=r["category"],
+            delegated_to=r["delegated_to"],
+            delegated_role=r["delegated_role"],
+            delegated_on=_local_date(r["delegated_at"]),
+            status=r["status"],
+            done_on=_local_date(r["closed_at"]),
+            minutes=r["minutes_spent"],
+        )
         for r in team_queries.delegated_tasks(ctx.db, since, until)
     )
     return TimeSpent(since=since, until=until, categories=categories, delegated=delegated)

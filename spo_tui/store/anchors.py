@@ -60,8 +60,16 @@ def read_anchors(store_id: str) -> list[Anchor]:
         try:
             raw = json.loads(line)
             trusted = raw.get("trusted")
-            found.append(Anchor(str(raw["at"]), str(raw["event"]), int(raw["count"]), str(raw["head"]),
-                                None if trusted is None else tuple(str(k) for k in trusted), str(raw.get("db", ""))))  # fmt: skip
+            found.append(
+                Anchor(
+                    str(raw["at"]),
+                    str(raw["event"]),
+                    int(raw["count"]),
+                    str(raw["head"]),
+                    None if trusted is None else tuple(str(k) for k in trusted),
+                    str(raw.get("db", "")),
+                )
+            )
         except (ValueError, KeyError, TypeError):
             continue  # a line cut short by a crash, or not ours
     return found
@@ -86,9 +94,20 @@ def since_restore(anchors: list[Anchor]) -> list[Anchor]:
 def append_anchor(store_id: str, anchor: Anchor) -> Path:
     """Add one line to the store's anchor file (made private, 0600 in a 0700 folder) and flush it to disk."""
     path = anchor_path(store_id)
-    line = json.dumps({"at": anchor.at, "event": anchor.event, "count": anchor.count, "head": anchor.head,
-                       "trusted": None if anchor.trusted is None else sorted(anchor.trusted), "db": anchor.db},
-                      sort_keys=True) + "\n"  # fmt: skip
+    line = (
+        json.dumps(
+            {
+                "at": anchor.at,
+                "event": anchor.event,
+                "count": anchor.count,
+                "head": anchor.head,
+                "trusted": None if anchor.trusted is None else sorted(anchor.trusted),
+                "db": anchor.db,
+            },
+            sort_keys=True,
+        )
+        + "\n"
+    )
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -16,6 +16,7 @@ spo-tui has the database open anywhere (``StoreLock``), and first backs up the d
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -181,10 +182,14 @@ def check_destination(db_path: Path, dest: Path) -> Path:
     if not stat.S_ISREG(mode):
         raise BackupError(f"will not back up to {dest}: it is not a regular file (a folder, device, pipe or socket)")
     if not is_backup(final):
-        raise BackupError(f"will not back up to {dest}: that file exists and is not a spo-tui backup (choose a new name)")
+        raise BackupError(
+            f"will not back up to {dest}: that file exists and is not a spo-tui backup (choose a new name)"
+        )
     for suffix in ("-wal", "-shm", "-journal"):
         if os.path.lexists(f"{final}{suffix}"):
-            raise BackupError(f"will not back up to {dest}: it is in use as a database ({final.name}{suffix} is beside it)")
+            raise BackupError(
+                f"will not back up to {dest}: it is in use as a database ({final.name}{suffix} is beside it)"
+            )
     return final
 
 
@@ -215,7 +220,9 @@ def is_backup(path: Path) -> bool:
         return False
 
 
-def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | None = None, check_source: bool = False) -> Path:
+def _copy_database(
+    db_path: Path, final: Path, *, check: Callable[[], Path] | None = None, check_source: bool = False
+) -> Path:
     """Copy the database to a temporary file beside ``final``, check it, flush it, rename it into place
     and flush the folder. With ``check`` (an explicit destination), ``final`` is replaced after
     ``check`` passes again; without, an existing file is never replaced (a number is added instead).
@@ -246,7 +253,9 @@ def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | No
         os.fsync(fd)
         if check is not None:
             if check() != final:  # the destination changed while the copy was made
-                raise BackupError(f"will not back up to {final}: it changed while the backup was being made. No backup was made")
+                raise BackupError(
+                    f"will not back up to {final}: it changed while the backup was being made. No backup was made"
+                )
             os.replace(part, final)
         else:
             final = _rename_without_replacing(part, final)
@@ -257,10 +266,8 @@ def _copy_database(db_path: Path, final: Path, *, check: Callable[[], Path] | No
     finally:
         os.close(fd)
         for leftover in (part, *(Path(f"{part}{s}") for s in ("-journal", "-wal", "-shm"))):
-            try:
+            with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
-            except OSError:
-                pass
 
 
 def _new_part(final: Path) -> tuple[Path, int]:
@@ -403,10 +410,8 @@ def _alive(pid: int) -> bool:
 
 
 def _unlink_quietly(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def list_backups(db_path: Path) -> list[Path]:
@@ -489,7 +494,9 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
                     previous = _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}-before-restore.db")
                 except BackupError as error:
                     why = str(error).removesuffix(". No backup was made")
-                    raise BackupError(f"will not restore: the database could not be backed up first ({why}). Nothing was changed") from None
+                    raise BackupError(
+                        f"will not restore: the database could not be backed up first ({why}). Nothing was changed"
+                    ) from None
             else:
                 damaged = _rename_without_replacing_path(db_path, folder / f"damaged-{stamp}.db")
                 for suffix in ("-wal", "-shm", "-journal"):
@@ -521,7 +528,9 @@ def _restore_locked(db_path: Path, source: Path, now: datetime) -> Path | None:
         finally:
             src.close()
     except db_errors() as error:
-        raise BackupError(f"cannot restore into {db_path}: {_why(error, db_path.parent)}. The database was not changed") from None
+        raise BackupError(
+            f"cannot restore into {db_path}: {_why(error, db_path.parent)}. The database was not changed"
+        ) from None
     return previous
 
 

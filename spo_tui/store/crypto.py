@@ -125,8 +125,17 @@ def wrap(key: bytes, passphrase: str) -> dict[str, Any]:
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     kek = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(passphrase.encode())
     sealed = AESGCM(kek).encrypt(nonce, key, b"spo-tui database key")
-    return {"what": "spo-tui database key, wrapped with a passphrase", "kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R,
-            "p": SCRYPT_P, "salt": salt.hex(), "cipher": "AES-256-GCM", "nonce": nonce.hex(), "sealed": sealed.hex()}  # fmt: skip
+    return {
+        "what": "spo-tui database key, wrapped with a passphrase",
+        "kdf": "scrypt",
+        "n": SCRYPT_N,
+        "r": SCRYPT_R,
+        "p": SCRYPT_P,
+        "salt": salt.hex(),
+        "cipher": "AES-256-GCM",
+        "nonce": nonce.hex(),
+        "sealed": sealed.hex(),
+    }
 
 
 def unwrap(doc: dict[str, Any], passphrase: str) -> bytes:
@@ -135,9 +144,9 @@ def unwrap(doc: dict[str, Any], passphrase: str) -> bytes:
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
     try:
-        kek = Scrypt(salt=bytes.fromhex(doc["salt"]), length=32, n=int(doc["n"]), r=int(doc["r"]), p=int(doc["p"])).derive(
-            passphrase.encode()
-        )
+        kek = Scrypt(
+            salt=bytes.fromhex(doc["salt"]), length=32, n=int(doc["n"]), r=int(doc["r"]), p=int(doc["p"])
+        ).derive(passphrase.encode())
         return AESGCM(kek).decrypt(bytes.fromhex(doc["nonce"]), bytes.fromhex(doc["sealed"]), b"spo-tui database key")
     except InvalidTag:
         raise SpoError("that passphrase does not open this recovery file: nothing was changed") from None

@@ -52,7 +52,9 @@ class StoreBusy(StoreError):
 
 
 BUSY_MESSAGE = "the database is busy: someone else is saving a large change. Nothing was saved; try again in a moment"
-RESTORING_MESSAGE = "the database is being restored from a backup by another spo-tui. Nothing was opened; try again in a moment"
+RESTORING_MESSAGE = (
+    "the database is being restored from a backup by another spo-tui. Nothing was opened; try again in a moment"
+)
 READ_ONLY_MESSAGE = "this database is read-only here (no write permission): nothing can be saved"
 
 
@@ -282,8 +284,12 @@ def schema_of(conn: sqlite3.Connection, path: Path) -> list[str]:
         if "_sqlite_migrations" in tables:
             columns = {r[1] for r in conn.execute("PRAGMA table_info(_sqlite_migrations)")}
             if {"migration_set", "name"} <= columns:
-                applied = [r[0] for r in conn.execute(
-                    "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [migrations.name])]  # fmt: skip
+                applied = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [migrations.name]
+                    )
+                ]
     except db_errors("DatabaseError") as error:
         if "not a database" in str(error):
             raise NotOurs(not_ours_message(path, NOT_SQLITE)) from None
@@ -643,7 +649,9 @@ def get_meta(db: Database, key: str) -> str | None:
 
 
 def set_meta(db: Database, key: str, value: str) -> None:
-    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value]
+    )
 
 
 def is_empty(db: Database) -> bool:

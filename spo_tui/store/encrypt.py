@@ -37,7 +37,9 @@ def encrypt_store(db_path: Path, passphrase: str) -> Path:
     if db_path.is_dir():
         raise StoreError(f"{db_path} is a folder, not a database file")
     if len(passphrase) < crypto.MIN_PASSPHRASE:
-        raise SpoError(f"the recovery passphrase needs at least {crypto.MIN_PASSPHRASE} characters: nothing was changed")
+        raise SpoError(
+            f"the recovery passphrase needs at least {crypto.MIN_PASSPHRASE} characters: nothing was changed"
+        )
     if db_path.exists():
         identify(db_path)
         if is_encrypted(db_path):
@@ -103,7 +105,9 @@ def _write_encrypted_copy(db_path: Path, part: Path, key: bytes) -> None:
 
 
 def _row_counts(conn) -> dict[str, int]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    names = [
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    ]
     return {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
 
 

@@ -44,7 +44,10 @@ def all_links(db: Database) -> list[dict[str, Any]]:
 
 
 def is_linked(db: Database, os_user: str, staff_id: str) -> bool:
-    return db.execute("SELECT 1 FROM staff_links WHERE os_user = ? AND staff_id = ?", [os_user, staff_id]).fetchone() is not None
+    return (
+        db.execute("SELECT 1 FROM staff_links WHERE os_user = ? AND staff_id = ?", [os_user, staff_id]).fetchone()
+        is not None
+    )
 
 
 def spo_links_without(db: Database, os_user: str, staff_id: str) -> int:

@@ -22,13 +22,13 @@ def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | 
     row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip([c[0] for c in cursor.description], row))
+    return dict(zip([c[0] for c in cursor.description], row, strict=False))
 
 
 def _all(db: Database, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 # --- The queue -----------------------------------------------------------------------------------
@@ -76,15 +76,19 @@ LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 #: An item's team: its case's practitioner's team; with no case (or an unallocated one), the
 #: supervisee's (supervision) or the raiser's (a task, say) if the raiser's team has an SPO. NULL
 #: when none has: a task an SAO or business manager of the PDU raised is then every team's to see.
-ITEM_TEAM = ("COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''),"
-             " CASE WHEN raiser.team IN (SELECT team FROM staff WHERE role = 'SPO') THEN raiser.team END)")
+ITEM_TEAM = (
+    "COALESCE(NULLIF(pp.team, ''), NULLIF(supervisee.team, ''),"
+    " CASE WHEN raiser.team IN (SELECT team FROM staff WHERE role = 'SPO') THEN raiser.team END)"
+)
 # Team scoping (:team NULL for every team). Read while the queue is walked top-first from its index,
 # so a page of one team's queue costs a few more index rows, not a sort. Work that belongs to no team
 # (a task the PDU's SAO raised, an unallocated case's alert) is the PDU head's, who sees every team;
 # in a store with one team, or with no PDU head to see it, it is in every team's queue instead, so
 # nothing is lost from view.
-_NO_TEAM_SHOWN = ("((SELECT COUNT(DISTINCT team) FROM staff WHERE role = 'SPO' AND active = 1) <= 1"
-                  " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))")
+_NO_TEAM_SHOWN = (
+    "((SELECT COUNT(DISTINCT team) FROM staff WHERE role = 'SPO' AND active = 1) <= 1"
+    " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))"
+)
 _IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up,
@@ -103,8 +107,13 @@ _CATCH_UP = _OPEN + " AND i.catch_up = 1"
 _SNOOZED = """i.status = 'open' AND i.snoozed_until > :today
   AND (i.assigned_to IS NULL OR i.assigned_to = :owner)"""
 #: The statuses a view can ask for: ``any`` is everything not closed (search in the All view).
-_STATUS_WHERE = {"open": _OPEN, "waiting": _WAITING, "snoozed": _SNOOZED, "catch_up": _CATCH_UP,
-                 "any": f"(({_OPEN}) OR ({_WAITING}) OR ({_SNOOZED}))"}  # fmt: skip
+_STATUS_WHERE = {
+    "open": _OPEN,
+    "waiting": _WAITING,
+    "snoozed": _SNOOZED,
+    "catch_up": _CATCH_UP,
+    "any": f"(({_OPEN}) OR ({_WAITING}) OR ({_SNOOZED}))",
+}
 
 #: The bare SQL selecting the queue's rows, unordered: the benchmark's yardstick.
 QUEUE_SQL = f"SELECT {_QUEUE_COLUMNS} {_QUEUE_FROM} WHERE {_OPEN}"
@@ -121,8 +130,16 @@ def _queue_where(kind: str | None, status: str, team: str | None = None) -> str:
 
 
 def queue_page(
-    db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    limit: int | None = None, offset: int = 0, score: str = "i.urgency", team: str | None = None,
+    db: Database,
+    today: date,
+    owner_id: str | None,
+    *,
+    kind: str | None = None,
+    status: str = "open",
+    limit: int | None = None,
+    offset: int = 0,
+    score: str = "i.urgency",
+    team: str | None = None,
 ) -> list[QueueRow]:
     """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts, in
     triage order, from ``offset`` for ``limit`` rows (all if None).
@@ -134,10 +151,18 @@ def queue_page(
     ``team`` keeps one team's items (and those of no team); None keeps every team's.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM}"
-           f" WHERE {_queue_where(kind, status, team)} ORDER BY {order} LIMIT :limit OFFSET :offset")  # fmt: skip
-    params = {"today": today.isoformat(), "owner": owner_id, "kind": kind, "limit": -1 if limit is None else limit,
-              "offset": offset, "team": team}  # fmt: skip
+    sql = (
+        f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM}"
+        f" WHERE {_queue_where(kind, status, team)} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    params = {
+        "today": today.isoformat(),
+        "owner": owner_id,
+        "kind": kind,
+        "limit": -1 if limit is None else limit,
+        "offset": offset,
+        "team": team,
+    }
     return [QueueRow(*row) for row in db.execute(sql, params).fetchall()]
 
 
@@ -148,21 +173,31 @@ def queue_rows_by_id(db: Database, today: date, ids: list[str], score: str = "i.
     params: dict[str, str] = {f"id{n}": item_id for n, item_id in enumerate(ids)}
     marks = ", ".join(f":{key}" for key in params)
     params["today"] = today.isoformat()
-    cursor = db.execute(f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM} WHERE i.id IN ({marks})", params)
+    cursor = db.execute(
+        f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM} WHERE i.id IN ({marks})", params
+    )
     rows = {row[0]: QueueRow(*row) for row in cursor.fetchall()}
     return [rows[i] for i in ids if i in rows]
 
 
 def queue_search_text(
-    db: Database, today: date, owner_id: str | None, *, kind: str | None = None, status: str = "open",
-    score: str = "i.urgency", team: str | None = None,
+    db: Database,
+    today: date,
+    owner_id: str | None,
+    *,
+    kind: str | None = None,
+    status: str = "open",
+    score: str = "i.urgency",
+    team: str | None = None,
 ) -> list[tuple[str, str]]:
     """(id, CRN, name, practitioner and title joined by a unit separator) of every queue row, in
     triage order: what search looks through (of one team, if given)."""
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
-    sql = (f"SELECT i.id, COALESCE(i.crn, '') || char(31) || COALESCE(c.name, '') || char(31) ||"
-           f" COALESCE(pp.name, raiser.name, '') || char(31) || i.title {_QUEUE_FROM}"
-           f" WHERE {_queue_where(kind, status, team)} ORDER BY {order}")  # fmt: skip
+    sql = (
+        f"SELECT i.id, COALESCE(i.crn, '') || char(31) || COALESCE(c.name, '') || char(31) ||"
+        f" COALESCE(pp.name, raiser.name, '') || char(31) || i.title {_QUEUE_FROM}"
+        f" WHERE {_queue_where(kind, status, team)} ORDER BY {order}"
+    )
     return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind, "team": team}).fetchall()
 
 
@@ -175,7 +210,9 @@ LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 """
 
 
-def queue_counts(db: Database, today: date, owner_id: str | None, team: str | None = None) -> dict[str, tuple[int, int]]:
+def queue_counts(
+    db: Database, today: date, owner_id: str | None, team: str | None = None
+) -> dict[str, tuple[int, int]]:
     """Per kind: (open items in the queue, of which overdue); under ``waiting``, items waiting on
     others; under ``snoozed``, items snoozed to a later day (overdue: due before today); under
     ``catch_up``, the open items on the catch-up list (counted in their kind's number too).
@@ -231,7 +268,9 @@ def get_item(db: Database, item_id: str) -> dict[str, Any]:
 def item_ids_starting(db: Database, prefix: str, limit: int = 2) -> list[str]:
     """Ids of items that begin with ``prefix`` (at most ``limit``): a short id typed in a shell."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return [r[0] for r in db.execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT ?", [escaped + "%", limit])]
+    return [
+        r[0] for r in db.execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT ?", [escaped + "%", limit])
+    ]
 
 
 def last_audit_on_item(db: Database, item_id: str, actor_id: str | None, actions: tuple[str, ...]) -> int | None:
@@ -245,6 +284,8 @@ def last_audit_on_item(db: Database, item_id: str, actor_id: str | None, actions
         [item_id, actor_id, *actions],
     ).fetchone()
     return row[0] if row else None
+
+
 def confirm_items(db: Database, oversight_id: str) -> list[str]:
     """The ``confirm`` items an oversight entry made (one, when a CASPO entered it in an SPO's name)."""
     return [r[0] for r in db.execute("SELECT item_id FROM confirms WHERE oversight_id = ?", [oversight_id])]
@@ -291,7 +332,11 @@ def case_facts_rows(db: Database) -> list[dict[str, Any]]:
 
 
 def flags_with_reviews(db: Database, until: date) -> list[dict[str, Any]]:
-    return _all(db, "SELECT crn, code, review_date FROM case_flags WHERE review_date IS NOT NULL AND review_date <= ?", [until.isoformat()])
+    return _all(
+        db,
+        "SELECT crn, code, review_date FROM case_flags WHERE review_date IS NOT NULL AND review_date <= ?",
+        [until.isoformat()],
+    )
 
 
 def recent_oversight(db: Database, crn: str, limit: int = 3) -> list[dict[str, Any]]:
@@ -398,8 +443,20 @@ def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
 
 
 #: Audit actions that record personal data being consulted or disclosed.
-ACCESS_ACTIONS = ("view_case", "view_queue", "search", "view_checkin", "view_team", "view_monthly", "view_protected_hour",
-                  "view_supervision", "view_admin", "export_oversight", "print_queue", "export_file")  # fmt: skip
+ACCESS_ACTIONS = (
+    "view_case",
+    "view_queue",
+    "search",
+    "view_checkin",
+    "view_team",
+    "view_monthly",
+    "view_protected_hour",
+    "view_supervision",
+    "view_admin",
+    "export_oversight",
+    "print_queue",
+    "export_file",
+)
 
 
 #: Of those, the ones that change nothing a screen shows: another connection's commit that wrote only
@@ -446,8 +503,14 @@ _RECORD_TABLES = (
     ("audit_log", "a", "id"),
     ("team_notes", "t", "id"),
 )
-_KIND_TABLE = {"store": "record_store", "key": "chain_keys", "oversight": "oversight_entries", "ndelius": "ndelius_batches",
-               "audit": "audit_log", "team_note": "team_notes"}  # fmt: skip
+_KIND_TABLE = {
+    "store": "record_store",
+    "key": "chain_keys",
+    "oversight": "oversight_entries",
+    "ndelius": "ndelius_batches",
+    "audit": "audit_log",
+    "team_note": "team_notes",
+}
 _KEY_COLUMN = {table: column for table, _, column in _RECORD_TABLES}
 #: The entries a batch marks, as a JSON array in id order (the same text when written and checked).
 _BATCH_MARKS = "(SELECT json_group_array(oversight_id) FROM (SELECT oversight_id FROM ndelius_marks WHERE batch_id = {ref} ORDER BY oversight_id))"
@@ -463,7 +526,7 @@ def _columns(db: Database, table: str) -> list[str]:
 
 
 def _without_nulls(names: list[str], values) -> dict[str, Any]:
-    return {n: v for n, v in zip(names, values) if v is not None}
+    return {n: v for n, v in zip(names, values, strict=False) if v is not None}
 
 
 def chain_head(db: Database) -> tuple[int, str]:
@@ -476,14 +539,18 @@ def chain_head(db: Database) -> tuple[int, str]:
 
 def chain_head_link(db: Database) -> dict[str, Any] | None:
     """The last link (position, kind, ref, key id, hash, signature) and the store id, or None."""
-    head = _one(db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain ORDER BY position DESC LIMIT 1")
+    head = _one(
+        db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain ORDER BY position DESC LIMIT 1"
+    )
     if head is not None:
         head["store_id"] = store_id(db)
     return head
 
 
 def link_at(db: Database, position: int) -> dict[str, Any] | None:
-    return _one(db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain WHERE position = ?", [position])
+    return _one(
+        db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain WHERE position = ?", [position]
+    )
 
 
 def links_between(db: Database, first: int, last: int) -> Iterator[dict[str, Any]]:
@@ -494,7 +561,7 @@ def links_between(db: Database, first: int, last: int) -> Iterator[dict[str, Any
     )
     names = [c[0] for c in cursor.description]
     for row in cursor:
-        yield dict(zip(names, row))
+        yield dict(zip(names, row, strict=False))
 
 
 def store_id(db: Database) -> str | None:
@@ -505,7 +572,9 @@ def store_id(db: Database) -> str | None:
 
 def chain_has_records(db: Database) -> bool:
     """True once anything but the store's identity and keys is linked."""
-    return db.execute("SELECT EXISTS (SELECT 1 FROM record_chain WHERE kind NOT IN ('store', 'key'))").fetchone()[0] == 1
+    return (
+        db.execute("SELECT EXISTS (SELECT 1 FROM record_chain WHERE kind NOT IN ('store', 'key'))").fetchone()[0] == 1
+    )
 
 
 def record_content(db: Database, kind: str, ref: str) -> dict[str, Any] | None:
@@ -527,7 +596,9 @@ def record_content(db: Database, kind: str, ref: str) -> dict[str, Any] | None:
     return content
 
 
-def all_record_contents(db: Database, kind: str, *, legacy_order: bool = False) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def all_record_contents(
+    db: Database, kind: str, *, legacy_order: bool = False
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Every record of ``kind`` with its content, streamed in the order they are linked when a store
     is moved in (migration 0008) or a demo is made: oversight entries oldest first (in the old
     chain's order when ``legacy_order``), batches and team notes by time, audit rows by id."""
@@ -594,14 +665,16 @@ def _kind_links(db: Database, kind: str | None, where: str = "") -> Iterator[Any
     end = 6 + len(names)
     snap_key = end + snap.index("oversight_id") if snap else None
     # "+c.kind": walk the chain in position order (its rowid) rather than sort what the (kind, ref) index finds
-    cursor = db.execute(f"{', '.join(select)} FROM record_chain c {joins} WHERE +c.kind = ? ORDER BY c.position", [kind])
+    cursor = db.execute(
+        f"{', '.join(select)} FROM record_chain c {joins} WHERE +c.kind = ? ORDER BY c.position", [kind]
+    )
     for row in cursor:
         if row[key_at] is None:
             yield Link(row[0], row[1], row[2], row[3], row[4], row[5], None)
             continue
-        content = {table: {n: v for n, v in zip(names, row[6:end]) if v is not None}}
+        content = {table: {n: v for n, v in zip(names, row[6:end], strict=False) if v is not None}}
         if snap_key is not None and row[snap_key] is not None:
-            content["oversight_snapshots"] = {n: v for n, v in zip(snap, row[end:]) if v is not None}
+            content["oversight_snapshots"] = {n: v for n, v in zip(snap, row[end:], strict=False) if v is not None}
         elif kind == "ndelius":
             content["ndelius_marks"] = json.loads(row[end])
         yield Link(row[0], row[1], row[2], row[3], row[4], row[5], content)
@@ -630,15 +703,20 @@ def unlinked_records(db: Database, limit: int = 3) -> list[tuple[str, str, dict[
 
 def orphan_marks(db: Database) -> list[str]:
     """Batches that nDelius marks name but no link does (marks added behind the app's back)."""
-    return [r[0] for r in db.execute(
-        """SELECT DISTINCT m.batch_id FROM ndelius_marks m
+    return [
+        r[0]
+        for r in db.execute(
+            """SELECT DISTINCT m.batch_id FROM ndelius_marks m
            WHERE NOT EXISTS (SELECT 1 FROM record_chain c WHERE c.kind = 'ndelius' AND c.ref = m.batch_id) LIMIT 3"""
-    )]  # fmt: skip
+        )
+    ]
 
 
 def triggers(db: Database) -> dict[str, tuple[str, str | None]]:
     """Every trigger in the database: name -> (the table it is on, its SQL as stored)."""
-    return {r[0]: (r[1], r[2]) for r in db.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    return {
+        r[0]: (r[1], r[2]) for r in db.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
 
 
 def record_store_rows(db: Database) -> list[dict[str, Any]]:
@@ -648,7 +726,9 @@ def record_store_rows(db: Database) -> list[dict[str, Any]]:
 def oversight_people(db: Database, oversight_id: str | None) -> list[dict[str, Any]]:
     """Who decided and who entered an entry (or every entry without a snapshot, if ``oversight_id``
     is None): names and roles from the staff rows as they are now."""
-    where = "o.id = ?" if oversight_id else "NOT EXISTS (SELECT 1 FROM oversight_snapshots p WHERE p.oversight_id = o.id)"
+    where = (
+        "o.id = ?" if oversight_id else "NOT EXISTS (SELECT 1 FROM oversight_snapshots p WHERE p.oversight_id = o.id)"
+    )
     return _all(
         db,
         f"""SELECT o.id, COALESCE(d.name, '(unknown staff id ' || o.decided_by || ')') AS decided_by_name,
@@ -702,7 +782,7 @@ def legacy_chain_links(db: Database) -> Iterator[tuple[int, str, str, dict[str, 
             LEFT JOIN oversight_entries o ON o.id = c.oversight_id ORDER BY c.position"""
     )
     for row in cursor:
-        yield row[0], row[1], row[2], (dict(zip(LEGACY_FIELDS, row[3:])) if row[3] is not None else None)
+        yield row[0], row[1], row[2], (dict(zip(LEGACY_FIELDS, row[3:], strict=False)) if row[3] is not None else None)
 
 
 def legacy_unlinked_count(db: Database) -> int:
@@ -728,7 +808,9 @@ def find_staff(db: Database, name: str) -> dict[str, Any] | None:
 
 def case_team(db: Database, crn: str) -> str | None:
     """The team of a case: its practitioner's team (None if unallocated or in no team)."""
-    row = db.execute("SELECT s.team FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?", [crn]).fetchone()
+    row = db.execute(
+        "SELECT s.team FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?", [crn]
+    ).fetchone()
     return (row[0] or None) if row else None
 
 
@@ -741,8 +823,12 @@ def team_spo(db: Database, team: str) -> dict[str, Any] | None:
 
 def teams(db: Database) -> list[str]:
     """Every team with an active SPO, by name: what a PDU head chooses among."""
-    return [r[0] for r in db.execute(
-        "SELECT DISTINCT team FROM staff WHERE role = 'SPO' AND active = 1 AND team <> '' ORDER BY team")]  # fmt: skip
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT team FROM staff WHERE role = 'SPO' AND active = 1 AND team <> '' ORDER BY team"
+        )
+    ]
 
 
 def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
@@ -814,7 +900,8 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
 def staff_records_not_entered(db: Database, since_iso: str = "") -> int:
     """How many entries on no case (supervision sessions, staff one-to-ones) the export leaves out."""
     return db.execute(
-        "SELECT COUNT(*) FROM oversight_entries o WHERE o.created_at >= ? AND (o.crn IS NULL OR o.crn = '')", [since_iso]
+        "SELECT COUNT(*) FROM oversight_entries o WHERE o.created_at >= ? AND (o.crn IS NULL OR o.crn = '')",
+        [since_iso],
     ).fetchone()[0]
 
 

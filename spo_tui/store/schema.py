@@ -357,7 +357,7 @@ def m0005_oversight_chain(db: Database) -> None:
     from spo_tui.domain.chain import HASHED_FIELDS
 
     cursor = db.execute(f"SELECT {', '.join(HASHED_FIELDS)} FROM oversight_entries ORDER BY created_at, rowid")
-    append_to_chain(db, [dict(zip(HASHED_FIELDS, row)) for row in cursor])
+    append_to_chain(db, [dict(zip(HASHED_FIELDS, row, strict=False)) for row in cursor])
 
 
 @migrations(name="0006_stored_urgency")
@@ -404,7 +404,6 @@ def m0006_stored_urgency(db: Database) -> None:
     )
 
 
-
 @migrations(name="0007_identity")
 def m0007_identity(db: Database) -> None:
     """Who may act as whom: operating-system users linked to staff members (``spo_tui.services.identity``).
@@ -431,6 +430,7 @@ def m0007_identity(db: Database) -> None:
         """
     )
 
+
 #: The append-only tables of the record, and what their triggers say to anyone who tries to change one.
 APPEND_ONLY = {
     "oversight_entries": "oversight entries are append-only: record a correction as a new entry",
@@ -452,7 +452,9 @@ def record_triggers() -> dict[str, str]:
     for table, message in APPEND_ONLY.items():
         for verb in ("UPDATE", "DELETE"):
             name = f"{table}_no_{verb.lower()}"
-            triggers[name] = f"CREATE TRIGGER {name} BEFORE {verb} ON {table}\nBEGIN\n    SELECT RAISE(ABORT, '{message}');\nEND"
+            triggers[name] = (
+                f"CREATE TRIGGER {name} BEFORE {verb} ON {table}\nBEGIN\n    SELECT RAISE(ABORT, '{message}');\nEND"
+            )
     triggers["record_store_only_one"] = (
         "CREATE TRIGGER record_store_only_one BEFORE INSERT ON record_store WHEN EXISTS (SELECT 1 FROM record_store)\n"
         "BEGIN\n    SELECT RAISE(ABORT, 'a store has one identity');\nEND"
@@ -604,7 +606,9 @@ def m0010_waiting_on_others(db: Database) -> None:
 
 
 _KINDS_V1 = "kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision')"
-_KINDS_WITH_CONFIRM = "kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision', 'confirm')"
+_KINDS_WITH_CONFIRM = (
+    "kind IN ('alert', 'sbar', 'touch_point', 'countersign', 'task', 'action', 'supervision', 'confirm')"
+)
 
 
 @migrations(name="0011_confirm_and_teams")
@@ -623,8 +627,10 @@ def m0011_confirm_and_teams(db: Database) -> None:
     if _KINDS_V1 in sql:
         version = db.execute("PRAGMA schema_version").fetchone()[0]
         db.execute("PRAGMA writable_schema = ON")
-        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
-                   [sql.replace(_KINDS_V1, _KINDS_WITH_CONFIRM)])  # fmt: skip
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
+            [sql.replace(_KINDS_V1, _KINDS_WITH_CONFIRM)],
+        )
         db.execute(f"PRAGMA schema_version = {version + 1}")
         db.execute("PRAGMA writable_schema = OFF")
     db.executescript(

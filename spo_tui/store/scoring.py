@@ -69,7 +69,8 @@ def _lookup(column: str, table: dict[str, Any], *, as_int: bool = False) -> str:
     if not table:
         return "0"
     whens = " ".join(
-        f"WHEN {int(key) if as_int else _text(key)} THEN CAST({_number(points)} AS INTEGER)" for key, points in table.items()
+        f"WHEN {int(key) if as_int else _text(key)} THEN CAST({_number(points)} AS INTEGER)"
+        for key, points in table.items()
     )
     return f"(CASE {column} {whens} ELSE 0 END)"
 
@@ -155,8 +156,10 @@ def _rescore(db: Database) -> dict[str, Any] | None:
 
 
 def _set_meta(db: Database, key: str, value: dict[str, Any]) -> None:
-    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-               [key, json.dumps(value, sort_keys=True)])  # fmt: skip
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value, sort_keys=True)],
+    )
 
 
 def scores_current(db: Database, today: date, weights: dict[str, Any]) -> bool:
@@ -176,9 +179,10 @@ def _plan(db: Database, today: date, weights: dict[str, Any], by: str) -> tuple[
     claim = rescore or _stored_basis(db)
     day = today.isoformat()
     ours = (
-        claim is None or claim["day"] < day
+        claim is None
+        or claim["day"] < day
         or (claim["day"] == day and (claim["weights"] == weights or claim["by"] == by))
-    )  # fmt: skip
+    )
     if ours:
         everything = claim is None or rescore is not None or claim["day"] != day or claim["weights"] != weights
         return everything, day, weights
@@ -192,15 +196,21 @@ def needs_rescore(db: Database, today: date, weights: dict[str, Any], by: str) -
 
 def fits_one_batch(db: Database) -> bool:
     """True if scoring every open item again is one batch of ``ensure_scored``'s (a team's queue)."""
-    return db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE status <> 'closed' LIMIT ?)", [RESCORE_BATCH + 1]).fetchone()[0] <= RESCORE_BATCH
+    return (
+        db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE status <> 'closed' LIMIT ?)", [RESCORE_BATCH + 1]
+        ).fetchone()[0]
+        <= RESCORE_BATCH
+    )
 
 
 def needs_scoring(db: Database, today: date, weights: dict[str, Any], by: str) -> bool:
     """True if ``ensure_scored`` would change anything: worth taking the write lock for."""
     everything, _day, _weights = _plan(db, today, weights, by)
-    return everything or db.execute(
-        "SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1"
-    ).fetchone() is not None
+    return (
+        everything
+        or db.execute("SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1").fetchone() is not None
+    )
 
 
 def _score(db: Database, day: str, weights: dict[str, Any], where: str, params: dict[str, Any]) -> int:
@@ -226,7 +236,13 @@ def score_cleared(db: Database, today: date, weights: dict[str, Any], by: str) -
     """
     rescore = _rescore(db)
     if rescore is not None:
-        return _score(db, rescore["day"], rescore["weights"], "i.urgency IS NULL AND i.rowid <= :after", {"after": rescore["after"]})
+        return _score(
+            db,
+            rescore["day"],
+            rescore["weights"],
+            "i.urgency IS NULL AND i.rowid <= :after",
+            {"after": rescore["after"]},
+        )
     stored = _stored_basis(db)
     if stored is None:
         return 0
@@ -278,7 +294,12 @@ def ensure_scored(
             if not everything:
                 return changed + score_cleared(db, today, weights, by)
             rescore = _rescore(db)
-            same = rescore and rescore["day"] == day and rescore["weights"] == score_weights and isinstance(rescore["after"], int)
+            same = (
+                rescore
+                and rescore["day"] == day
+                and rescore["weights"] == score_weights
+                and isinstance(rescore["after"], int)
+            )
             after = rescore["after"] if same else 0
             basis = {"day": day, "weights": score_weights, "by": rescore["by"] if rescore and after else by}
             last = db.execute(
@@ -286,10 +307,15 @@ def ensure_scored(
                 [after, pace.size],
             ).fetchone()[0]
             if last is not None:
-                changed += _score(db, day, score_weights, "i.rowid > :after AND i.rowid <= :last", {"after": after, "last": last})
-            if last is None or db.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM items WHERE status <> 'closed' AND rowid > ?)", [last]
-            ).fetchone()[0]:
+                changed += _score(
+                    db, day, score_weights, "i.rowid > :after AND i.rowid <= :last", {"after": after, "last": last}
+                )
+            if (
+                last is None
+                or db.execute(
+                    "SELECT NOT EXISTS (SELECT 1 FROM items WHERE status <> 'closed' AND rowid > ?)", [last]
+                ).fetchone()[0]
+            ):
                 _set_meta(db, BASIS_KEY, basis)
                 db.execute("DELETE FROM meta WHERE key = ?", [RESCORE_KEY])
                 return changed

@@ -12,6 +12,7 @@ change a link without ``spo-tui verify`` noticing. Someone who holds both the fi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import os
@@ -82,7 +83,9 @@ def label() -> str:
 
 def _load(path: Path, mode: int) -> DeviceKey:
     if os.name != "nt" and mode & 0o077:
-        raise KeyProblem(f"the record's signing key {path} can be read by other users: make it private (chmod 600 {path})")
+        raise KeyProblem(
+            f"the record's signing key {path} can be read by other users: make it private (chmod 600 {path})"
+        )
     try:
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as error:
@@ -109,18 +112,14 @@ def _create(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
-            os.link(tmp, path)  # fails if another process made the key first: theirs is kept
-        except FileExistsError:
-            pass
+        with contextlib.suppress(FileExistsError):  # another process made the key first: theirs is kept
+            os.link(tmp, path)
         _sync_folder(path.parent)
     except OSError as error:
         raise KeyProblem(f"cannot make the record's signing key {path}: {error.strerror}") from None
     finally:
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink()
-        except OSError:
-            pass
 
 
 def _sync_folder(folder: Path) -> None:

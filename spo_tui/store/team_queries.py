@@ -48,7 +48,9 @@ def absences_on(db: Database, day: date, team: str | None) -> list[dict[str, Any
         db,
         """SELECT pp.id, pp.name, pp.role, a.reason, MIN(a.start_date) AS start_date, MAX(a.end_date) AS end_date
            FROM absences a JOIN staff pp ON pp.id = a.staff_id
-           WHERE a.start_date <= :day AND a.end_date >= :day AND """ + TEAM + """
+           WHERE a.start_date <= :day AND a.end_date >= :day AND """
+        + TEAM
+        + """
            GROUP BY pp.id ORDER BY pp.name, pp.id""",
         _params(day=day, team=team),
     )
@@ -447,9 +449,7 @@ def backlog_by_week(db: Database, week_ends: list[date]) -> list[tuple[Any, ...]
     cols = ", ".join(f"SUM(i.created_at < :w{n} AND {closed} >= :w{n})" for n in range(len(week_ends)))
     params = {f"w{n}": _next_day(we) for n, we in enumerate(week_ends)}
     params["first"] = _next_day(week_ends[0])
-    return db.execute(
-        f"SELECT i.kind, {cols} FROM items i WHERE {closed} >= :first GROUP BY i.kind", params
-    ).fetchall()
+    return db.execute(f"SELECT i.kind, {cols} FROM items i WHERE {closed} >= :first GROUP BY i.kind", params).fetchall()
 
 
 def countersigns_closed(db: Database, since: date, until: date) -> list[tuple[str, float]]:

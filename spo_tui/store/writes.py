@@ -6,6 +6,7 @@ together with the audit row, so an action and its audit stand or fall together.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import uuid
@@ -105,9 +106,7 @@ def audit(
     return audit_id
 
 
-def insert_ndelius_batch(
-    db: Database, oversight_ids: list[str], *, by: str | None, at: str, note: str = ""
-) -> str:
+def insert_ndelius_batch(db: Database, oversight_ids: list[str], *, by: str | None, at: str, note: str = "") -> str:
     """Record, as new rows, that these oversight entries are now in nDelius: one batch (who, when,
     how many) and a mark per entry, linked into the signed record. Call inside atomic(), having
     checked under the write lock that none is marked already. Returns the batch id."""
@@ -116,7 +115,9 @@ def insert_ndelius_batch(
         "INSERT INTO ndelius_batches(id, action, undoes, by_id, at, entries, note) VALUES (?, 'mark', NULL, ?, ?, ?, ?)",
         [batch_id, by, at, len(oversight_ids), note],
     )
-    db.conn.executemany("INSERT INTO ndelius_marks(batch_id, oversight_id) VALUES (?, ?)", [(batch_id, i) for i in oversight_ids])
+    db.conn.executemany(
+        "INSERT INTO ndelius_marks(batch_id, oversight_id) VALUES (?, ?)", [(batch_id, i) for i in oversight_ids]
+    )
     link_record(db, "ndelius", batch_id)
     return batch_id
 
@@ -159,10 +160,8 @@ def _has_record(db: Database) -> bool:
         return True
     found = queries.table_exists(db, "record_chain")
     if found:
-        try:
-            db._has_signed_record = True  # once made, the chain table is never dropped by spo-tui
-        except AttributeError:
-            pass
+        with contextlib.suppress(AttributeError):  # once made, the chain table is never dropped by spo-tui
+            db._has_signed_record = True
     return found
 
 
@@ -189,7 +188,9 @@ def _append_links(
     for kind, ref, content in records:
         position += 1
         previous = chain.link_hash(previous, position, kind, ref, key.key_id, content)
-        pending.append([position, kind, ref, key.key_id, previous, key.sign(chain.signed_message(previous)) if sign_each else None])
+        pending.append(
+            [position, kind, ref, key.key_id, previous, key.sign(chain.signed_message(previous)) if sign_each else None]
+        )
         count += 1
         if len(pending) > 5000:
             _insert_links(db, pending[:-1])
@@ -201,7 +202,9 @@ def _append_links(
 
 
 def _insert_links(db: Database, links: list[list[Any]]) -> None:
-    db.conn.executemany("INSERT INTO record_chain(position, kind, ref, key_id, hash, signature) VALUES (?, ?, ?, ?, ?, ?)", links)
+    db.conn.executemany(
+        "INSERT INTO record_chain(position, kind, ref, key_id, hash, signature) VALUES (?, ?, ?, ?, ?, ?)", links
+    )
 
 
 _SNAPSHOT_INSERT = """INSERT INTO oversight_snapshots(oversight_id, decided_by_name, decided_by_role, entered_by_name,
@@ -219,8 +222,15 @@ def _agreed(action: dict[str, Any]) -> dict[str, Any]:
 def _snapshot_row(db: Database, oversight_id: str, taken: str) -> tuple:
     (p,) = queries.oversight_people(db, oversight_id)
     actions = [_agreed(a) for a in queries.agreed_actions(db, oversight_id)]
-    return (oversight_id, p["decided_by_name"], p["decided_by_role"], p["entered_by_name"], p["entered_by_role"],
-            _actions_json(actions), taken)  # fmt: skip
+    return (
+        oversight_id,
+        p["decided_by_name"],
+        p["decided_by_role"],
+        p["entered_by_name"],
+        p["entered_by_role"],
+        _actions_json(actions),
+        taken,
+    )
 
 
 def snapshot_all_oversight(db: Database, *, taken: str) -> None:
@@ -285,7 +295,9 @@ def move_legacy_marks(db: Database) -> None:
     if not queries.table_exists(db, "ndelius_entries"):
         return
     groups: dict[tuple[str, str], list[str]] = {}
-    for oversight_id, by, at in db.execute("SELECT oversight_id, entered_by, entered_at FROM ndelius_entries ORDER BY entered_at, rowid"):
+    for oversight_id, by, at in db.execute(
+        "SELECT oversight_id, entered_by, entered_at FROM ndelius_entries ORDER BY entered_at, rowid"
+    ):
         groups.setdefault((by, at), []).append(oversight_id)
     for (by, at), ids in groups.items():
         batch_id = str(uuid.uuid5(RULE_NAMESPACE, f"ndelius batch {by} {at}"))
@@ -293,7 +305,9 @@ def move_legacy_marks(db: Database) -> None:
             "INSERT INTO ndelius_batches(id, action, undoes, by_id, at, entries, note) VALUES (?, 'mark', NULL, ?, ?, ?, ?)",
             [batch_id, by, at, len(ids), "marked before batches were kept"],
         )
-        db.conn.executemany("INSERT INTO ndelius_marks(batch_id, oversight_id) VALUES (?, ?)", [(batch_id, i) for i in ids])
+        db.conn.executemany(
+            "INSERT INTO ndelius_marks(batch_id, oversight_id) VALUES (?, ?)", [(batch_id, i) for i in ids]
+        )
 
 
 def check_legacy_chain(db: Database) -> tuple[int, str, str | None] | None:
@@ -326,7 +340,10 @@ def insert_rule_items(db: Database, work: list[tuple[dict[str, Any], dict[str, A
         item.setdefault("updated_at", item["created_at"])
         by_kind.setdefault(item["kind"], []).append((item, detail))
     for kind, rows in by_kind.items():
-        for table, records in (("items", [i for i, _d in rows]), (detail_table(kind), [{"item_id": i["id"], **d} for i, d in rows])):
+        for table, records in (
+            ("items", [i for i, _d in rows]),
+            (detail_table(kind), [{"item_id": i["id"], **d} for i, d in rows]),
+        ):
             columns = list(records[0])
             db.conn.executemany(
                 f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})", records

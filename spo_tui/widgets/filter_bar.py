@@ -35,8 +35,18 @@ class FilterBar(Static):
     #: Labels for a terminal too narrow for the full ones (80 columns).
     SHORT = {"touch_point": "Touch", "countersign": "Sign", "supervision": "Superv", "confirm": "Confirm"}
     #: Labels for when even the short ones do not fit.
-    TINY = {**SHORT, "alert": "Alert", "sbar": "SBAR", "task": "Task", "action": "Act", "supervision": "Sup",
-            "waiting": "Wait", "snoozed": "Snz", "catch_up": "Catch", "confirm": "Conf"}  # fmt: skip
+    TINY = {
+        **SHORT,
+        "alert": "Alert",
+        "sbar": "SBAR",
+        "task": "Task",
+        "action": "Act",
+        "supervision": "Sup",
+        "waiting": "Wait",
+        "snoozed": "Snz",
+        "catch_up": "Catch",
+        "confirm": "Conf",
+    }
     #: The last resort: twelve views in 78 cells (an 80-column terminal); help names them in full.
     MICRO = {**TINY, "alert": "Alrt", "touch_point": "TP", "catch_up": "CU"}
 
@@ -51,8 +61,12 @@ class FilterBar(Static):
 
     def _line(self, labels: dict[str, str], pad: str) -> Content:
         pieces = []
-        styles = {active: Style.from_rich_style(self.get_component_rich_style(f"filter-bar--{'active' if active else 'inactive'}"))
-                  for active in (True, False)}  # fmt: skip
+        styles = {
+            active: Style.from_rich_style(
+                self.get_component_rich_style(f"filter-bar--{'active' if active else 'inactive'}")
+            )
+            for active in (True, False)
+        }
         for name, label, _kind in FILTERS:
             label = labels.get(name, label)
             piece = Content.from_markup(f"[@click=screen.filter('{name}')]{pad}{FILTER_KEYS[name]} {label}{pad}[/]")

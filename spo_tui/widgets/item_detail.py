@@ -26,8 +26,12 @@ from spo_tui.domain.vocab import (
     TouchPointReason,
 )
 
-SBAR_PARTS = (("situation", "Situation"), ("background", "Background"), ("assessment", "Assessment"),
-              ("recommendation", "Recommendation"))  # fmt: skip
+SBAR_PARTS = (
+    ("situation", "Situation"),
+    ("background", "Background"),
+    ("assessment", "Assessment"),
+    ("recommendation", "Recommendation"),
+)
 
 
 def _heading(text: str) -> Text:
@@ -45,19 +49,36 @@ def item_section(item: dict[str, Any], today: date) -> list:
     kind = ItemKind(item["kind"])
     parts: list = [Text.assemble((kind.label + ": ", "bold"), _v(item["title"]))]
     if item.get("due"):
-        parts.append(Text(f"Due {date.fromisoformat(item['due']):%a %d/%m/%Y} ({relative_due(date.fromisoformat(item['due']), today)})"))
+        parts.append(
+            Text(
+                f"Due {date.fromisoformat(item['due']):%a %d/%m/%Y} ({relative_due(date.fromisoformat(item['due']), today)})"
+            )
+        )
     if item.get("catch_up") and item.get("due"):
         made = local_time(item["created_at"]).date()
         late = (made - date.fromisoformat(item["due"])).days
-        parts.append(Text(f"On the catch-up list: already {late} days overdue when it reached the queue on {made:%d/%m/%Y}",
-                          style="italic"))  # fmt: skip
+        parts.append(
+            Text(
+                f"On the catch-up list: already {late} days overdue when it reached the queue on {made:%d/%m/%Y}",
+                style="italic",
+            )
+        )
     if item.get("status") == "waiting":
         since = f" since {local_time(item['waiting_since']):%a %d/%m/%Y %H:%M}" if item.get("waiting_since") else ""
         parts.append(Text(f"Waiting on {_v(item.get('waiting_on') or 'someone else')}{since}", style="bold"))
         if item.get("waiting_until"):
-            parts.append(Text(f"Comes back to the queue on {date.fromisoformat(item['waiting_until']):%a %d/%m/%Y} if not resubmitted"))
+            parts.append(
+                Text(
+                    f"Comes back to the queue on {date.fromisoformat(item['waiting_until']):%a %d/%m/%Y} if not resubmitted"
+                )
+            )
     elif item.get("snoozed_until") and item["snoozed_until"] > today.isoformat():
-        parts.append(Text(f"Snoozed until {date.fromisoformat(item['snoozed_until']):%a %d/%m/%Y} (z brings it back now)", style="bold"))
+        parts.append(
+            Text(
+                f"Snoozed until {date.fromisoformat(item['snoozed_until']):%a %d/%m/%Y} (z brings it back now)",
+                style="bold",
+            )
+        )
     if item.get("raised_by_name"):
         parts.append(Text(f"Raised by {_v(item['raised_by_name'])} on {local_time(item['created_at']):%d/%m/%Y %H:%M}"))
     if kind == ItemKind.SBAR:
@@ -85,14 +106,23 @@ def item_section(item: dict[str, Any], today: date) -> list:
         parts.append(Text(f"Owner: {_v(d.get('owner_name', ''))}"))
         parts.append(Text(visible(d["description"] or "")))
     elif kind == ItemKind.TOUCH_POINT:
-        reason = TouchPointReason(d["reason"]).label if d["reason"] in {r.value for r in TouchPointReason} else _v(d["reason"])
+        reason = (
+            TouchPointReason(d["reason"]).label
+            if d["reason"] in {r.value for r in TouchPointReason}
+            else _v(d["reason"])
+        )
         parts.append(Text(f"Reason: {reason}"))
     elif kind == ItemKind.SUPERVISION:
         parts.append(Text(f"{_v(d['kind'].replace('_', ' '))} with {_v(d.get('practitioner_name', ''))}"))
     elif kind == ItemKind.CONFIRM and d.get("entry"):
         e = d["entry"]
-        parts.append(Text(f"Entered by {_v(e['entered_by_name'])} in the name of {_v(e['decided_by_name'])}"
-                          f" on {local_time(e['created_at']):%d/%m/%Y %H:%M}: v confirms it, d corrects it", style="bold"))
+        parts.append(
+            Text(
+                f"Entered by {_v(e['entered_by_name'])} in the name of {_v(e['decided_by_name'])}"
+                f" on {local_time(e['created_at']):%d/%m/%Y %H:%M}: v confirms it, d corrects it",
+                style="bold",
+            )
+        )
         parts.append(Text(f"Outcome: {_label(OversightOutcome, e['outcome'])}"))
         parts.append(Text.assemble(("Discussed: ", "bold"), visible(e["discussed"] or "")))
         parts.append(Text.assemble(("Decision: ", "bold"), visible(e["decision"] or "")))
@@ -107,12 +137,20 @@ def _label(enum_cls, value: str) -> str:
 
 
 def case_section(case: dict[str, Any], today: date) -> list:
-    mappa = f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}" if case["mappa_category"] else "not MAPPA"
+    mappa = (
+        f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}"
+        if case["mappa_category"]
+        else "not MAPPA"
+    )
     end = f" to {date.fromisoformat(case['sentence_end']):%d/%m/%Y}" if case["sentence_end"] else ""
     parts: list = [
         _heading(f"Case {_v(case['crn'])} {_v(case['name'])}"),
-        Text(f"PP {_v(case.get('practitioner') or 'unallocated')} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {_v(case['tier'] or '-')}"),
-        Text(f"{_v(case['sentence_type'].replace('_', ' ').title())} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"),
+        Text(
+            f"PP {_v(case.get('practitioner') or 'unallocated')} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {_v(case['tier'] or '-')}"
+        ),
+        Text(
+            f"{_v(case['sentence_type'].replace('_', ' ').title())} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"
+        ),
     ]
     for flag in case["flags"]:
         review = flag["review_date"]

@@ -301,8 +301,5 @@ class LineTable(ScrollView, can_focus=True):
         if row == self.cursor_row and self._keys:
             style = base + self.get_component_rich_style("line-table--cursor")
             return self._line(self._cells[row], style, width, cursor=True)
-        if row % 2:
-            style = base + self.get_component_rich_style("line-table--even-row")
-        else:
-            style = base
+        style = base + self.get_component_rich_style("line-table--even-row") if row % 2 else base
         return self._line(self._cells[row], style, width)

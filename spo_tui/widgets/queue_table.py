@@ -9,8 +9,12 @@ from spo_tui.services.queue import QueueEntry
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 #: Cell styles: component classes of ``QueueTable``, coloured in its CSS with the theme's variables.
-ROSH_STYLE = {"VERY_HIGH": ".queue-table--rosh-very-high", "HIGH": ".queue-table--rosh-high",
-              "MEDIUM": ".queue-table--rosh-medium", "LOW": ""}  # fmt: skip
+ROSH_STYLE = {
+    "VERY_HIGH": ".queue-table--rosh-very-high",
+    "HIGH": ".queue-table--rosh-high",
+    "MEDIUM": ".queue-table--rosh-medium",
+    "LOW": "",
+}
 
 
 def cells_of(entry: QueueEntry, today: date) -> tuple[Cell, ...]:
@@ -49,8 +53,11 @@ class QueueTable(LineTable):
     """
 
     COMPONENT_CLASSES = LineTable.COMPONENT_CLASSES | {
-        "queue-table--overdue", "queue-table--rosh-very-high", "queue-table--rosh-high", "queue-table--rosh-medium",
-    }  # fmt: skip
+        "queue-table--overdue",
+        "queue-table--rosh-very-high",
+        "queue-table--rosh-high",
+        "queue-table--rosh-medium",
+    }
 
     DEFAULT_CSS = """
     QueueTable {
@@ -65,8 +72,15 @@ class QueueTable(LineTable):
     # Most telling first. The title takes the width left over, at least 28 cells; the case name and
     # the practitioner fit beside it from 120 columns, and below that are reached by scrolling
     # sideways (→), as before: hidden outright they could not be seen at all.
-    COLUMNS = (Column("Kind", 11), Column("Due", 12), Column("RoSH", 4), Column("CRN", 7), Column("Title", 28, flex=True),
-               Column("Name", 16), Column("PP", 16))  # fmt: skip
+    COLUMNS = (
+        Column("Kind", 11),
+        Column("Due", 12),
+        Column("RoSH", 4),
+        Column("CRN", 7),
+        Column("Title", 28, flex=True),
+        Column("Name", 16),
+        Column("PP", 16),
+    )
 
     def __init__(self, *, show_team: bool = False, **kwargs) -> None:
         """``show_team``: a Team column after Kind, for a PDU head who sees every team's work."""

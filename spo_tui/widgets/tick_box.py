@@ -11,5 +11,5 @@ class TickBox(Checkbox):
     when not."""
 
     @property
-    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
         return "X" if self.value else " "
