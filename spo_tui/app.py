@@ -69,6 +69,17 @@ def _case_finder():
     return CaseFinder
 
 
+def _home(name: str) -> Screen:
+    """The home screen of a mode (imported when first shown, not at start-up)."""
+    if name == "admin":
+        from spo_tui.screens.admin import AdminScreen
+
+        return AdminScreen()
+    from spo_tui.screens.today import TodayScreen
+
+    return TodayScreen()
+
+
 class SpoApp(App[None]):
     """spo-tui. Given its database path; nothing is opened until the app mounts."""
 
@@ -77,6 +88,10 @@ class SpoApp(App[None]):
     #: The palette: the screen's commands (``get_system_commands``) and, as a CRN or name is typed, cases.
     COMMANDS = App.COMMANDS | {lambda: _case_finder()}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    #: The two homes, as the Textual demo does it: the SPO's queue and the CASPO's admin screen. Each
+    #: keeps its own stack, so going from one to the other and back finds it as it was left; the
+    #: screens never import each other (import-linter keeps the screens acyclic).
+    MODES = {"today": lambda: _home("today"), "admin": lambda: _home("admin")}
 
     def __init__(
         self,
@@ -171,8 +186,6 @@ class SpoApp(App[None]):
         """
         from spo_tui.config import current_os_user, remembered_actor
         from spo_tui.domain.vocab import Role
-        from spo_tui.screens.admin import AdminScreen
-        from spo_tui.screens.today import TodayScreen
         from spo_tui.services.identity import who_is_acting
 
         db = db or open_db(self.db_path)
@@ -196,11 +209,9 @@ class SpoApp(App[None]):
         gc.set_threshold(700, 10, 1000)  # full collections rare: the app makes them when idle
         self.set_timer(self.SETTLE_AFTER, self._settle_memory)
         self.set_interval(self.TIDY_EVERY, self._tidy_memory_if_idle, name="tidy-memory")
-        home = AdminScreen if self.ctx.actor["role"] == Role.CASPO.value else TodayScreen
         if len(self.screen_stack) > 1:  # coming from the first-run screen
-            self.switch_screen(home())
-        else:
-            self.push_screen(home())
+            self.pop_screen()
+        self.switch_mode("admin" if self.ctx.actor["role"] == Role.CASPO.value else "today")
 
     #: How often the app looks for changes made by another process (the CASPO's, say).
     POLL_SECONDS = 1.0

@@ -336,13 +336,14 @@ async def test_spo_opens_admin_with_m_and_t_returns(team_db):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
+        today = app.screen
         await pilot.press("m")
         await pilot.pause()
-        assert type(app.screen).__name__ == "AdminScreen"
+        assert (type(app.screen).__name__, app.current_mode) == ("AdminScreen", "admin")
         await pilot.press("t")
         await pilot.pause()
-        assert type(app.screen).__name__ == "TodayScreen"
-        assert len(app.screen_stack) == 2
+        # The two homes are modes: each is found as it was left, and nothing piles up.
+        assert (app.screen, app.current_mode, len(app.screen_stack)) == (today, "today", 1)
 
 
 async def test_caspo_goes_to_today_and_back(team_db):
@@ -355,8 +356,7 @@ async def test_caspo_goes_to_today_and_back(team_db):
         assert type(app.screen).__name__ == "TodayScreen"
         await pilot.press("m")
         await pilot.pause()
-        assert type(app.screen).__name__ == "AdminScreen"
-        assert len(app.screen_stack) == 2
+        assert (type(app.screen).__name__, app.current_mode, len(app.screen_stack)) == ("AdminScreen", "admin", 1)
 
 
 async def test_practitioner_sees_only_the_keys_their_role_allows(team_db):

@@ -985,10 +985,5 @@ class AdminScreen(ActingScreen):
     # --- Going elsewhere -------------------------------------------------------------------------
 
     def action_today(self) -> None:
-        from spo_tui.screens.today import TodayScreen
-
-        stack = self.app.screen_stack
-        if len(stack) >= 2 and isinstance(stack[-2], TodayScreen) and stack[-1] is self:
-            self.app.pop_screen()
-        else:
-            self.app.push_screen(TodayScreen())
+        """The SPO's queue, as it was left: a mode of the app (``SpoApp.MODES``)."""
+        self.app.switch_mode("today")

@@ -702,14 +702,8 @@ class TodayScreen(ActingScreen):
         self.app.push_screen(screens[name]())
 
     def action_admin(self) -> None:
-        """The admin screen: back to it if it is underneath (a CASPO's home), else over the queue."""
-        from spo_tui.screens.admin import AdminScreen
-
-        stack = self.app.screen_stack
-        if len(stack) >= 2 and isinstance(stack[-2], AdminScreen) and stack[-1] is self:
-            self.app.pop_screen()
-        else:
-            self.app.push_screen(AdminScreen())
+        """The admin screen (the CASPO's home), as it was left: a mode of the app (``SpoApp.MODES``)."""
+        self.app.switch_mode("admin")
 
     def action_undo(self) -> None:
         """Undo this session's last action, after asking: a confirmation naming what will be
