@@ -17,6 +17,7 @@ from textual.color import Color
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import Worker
 
 from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
@@ -356,6 +357,12 @@ class SpoApp(App[None]):
                 timeout=30,
                 markup=False,
             )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own background work (the record's check, the access log) that failed is said."""
+        from spo_tui.screens.worker_errors import report_failure
+
+        report_failure(self, event)
 
     def on_resize(self, event: events.Resize) -> None:
         from spo_tui.screens.too_small import TooSmallScreen

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 from spo_tui.domain.errors import SpoError
 from spo_tui.services.base import ActionResult
@@ -16,6 +17,12 @@ class ActingScreen(Screen):
 
     def reload(self) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background job of this screen that failed is said, never silent (``worker_errors``)."""
+        from spo_tui.screens.worker_errors import report_failure
+
+        report_failure(self, event)
 
     def _done(self, result: ActionResult | None) -> None:
         """After any action: remember it for undo, confirm, read the store again."""

@@ -979,8 +979,8 @@ class AdminScreen(ActingScreen):
             if event.state == WorkerState.ERROR:
                 message = str(error) if isinstance(error, SpoError) else f"Import failed: {error}"
                 self.notify(message, severity="error", markup=False, timeout=8)
-        elif event.state == WorkerState.ERROR:
-            self.log.error(f"{event.worker.name} failed: {event.worker.error}")
+        else:
+            super().on_worker_state_changed(event)
 
     # --- Going elsewhere -------------------------------------------------------------------------
 
