@@ -3,9 +3,10 @@
 ``generate_demo`` fills an empty, migrated database in one transaction with staff, cases, their
 registrations, a history of oversight entries and supervision, and the open work an SPO finds on a
 Monday morning: SBARs, a countersigning backlog, touch points, two immediate-risk alerts,
-non-operational tasks and agreed actions. Everything is derived from ``random.Random(seed)`` and a
-Faker seeded the same way, and every date is relative to ``today``: the same seed and the same day
-give the same rows, ids included.
+non-operational tasks and agreed actions. Everything is derived from ``random.Random(seed)`` (and
+the people's names from a second generator seeded from the same seed, drawing on the shipped list
+``data/demo_names.toml``), and every date is relative to ``today``: the same seed and the same day
+give the same rows, ids included, on every install.
 
 The calendar touch points and supervision that the rules make due are generated with the rule
 functions themselves (and the same stable keys), so ``refresh_due_work`` finds nothing left to add.
@@ -17,8 +18,10 @@ an earlier demo, generates, and refreshes the due work.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import random
+import tomllib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from faker import Faker
 
+from spo_tui.config import data_dir
 from spo_tui.domain.dates import add_working_days, from_iso, is_working_day
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.rules import (
@@ -522,11 +525,28 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class _Names:
+    female: tuple[str, ...]
+    male: tuple[str, ...]
+    surnames: tuple[str, ...]
+
+
+@functools.cache
+def demo_names() -> _Names:
+    """The shipped name list (``data/demo_names.toml``): first names by sex, and surnames."""
+    with open(data_dir() / "demo_names.toml", "rb") as f:
+        raw = tomllib.load(f)
+    return _Names(female=tuple(raw["female"]), male=tuple(raw["male"]), surnames=tuple(raw["surnames"]))
+
+
 class _Builder:
     def __init__(self, seed: int, scale: _Scale, today: date, now_iso: str, rules: Rules) -> None:
         self.rng = random.Random(seed)
-        self.fake = Faker("en_GB")
-        self.fake.seed_instance(seed)
+        # Names come from a generator of their own, so the name list can change without changing
+        # anything else the seed gives (a str seed is hashed with SHA-512: the same on every install).
+        self.name_rng = random.Random(f"spo-tui demo names {seed}")
+        self.name_list = demo_names()
         self.spec = scale
         self.today = today
         self.rules = rules
@@ -616,8 +636,9 @@ class _Builder:
         return add_working_days(self.today, -n) if n else self.today
 
     def person(self, female: bool) -> tuple[str, str]:
-        first = self.fake.first_name_female() if female else self.fake.first_name_male()
-        return first, self.fake.last_name()
+        names, pick = self.name_list, self.name_rng.choice
+        first = pick(names.female) if female else pick(names.male)
+        return first, pick(names.surnames)
 
     def staff_name(self) -> tuple[str, str]:
         while True:
