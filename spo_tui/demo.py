@@ -316,7 +316,7 @@ _OUTCOME_CUM = tuple(itertools.accumulate(w for _, w in _OUTCOME_SHARE))
 _MINUTES = (5, 10, 10, 15, 15, 20, 20, 30, 45)
 
 # SBARs: the four parts as a practitioner writes them. Placeholders filled from the case.
-_SBARS = (
+_SBARS: tuple[dict[str, Any], ...] = (
     {
         "needs": "ADVP",
         "urgency": "soon",
@@ -597,6 +597,7 @@ class _Builder:
         cached = self._offsets.get(day)
         if cached is None:
             offset = datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).utcoffset()
+            assert offset is not None  # LONDON is a real zone
             cached = (day.isoformat(), int(offset.total_seconds() // 60))
             self._offsets[day] = cached
         utc_minute = minute - cached[1]
@@ -654,7 +655,7 @@ class _Builder:
     ) -> dict[str, Any]:
         first, last = first_last
         email_name = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
-        row = {
+        row: dict[str, Any] = {
             "id": self.uid(),
             "name": f"{first} {last}",
             "role": role,
@@ -861,7 +862,7 @@ class _Builder:
     def build_flags(self) -> None:
         rng, today = self.rng, self.today
         for c in self.cases:
-            flags: list[tuple[str, date | None]] = []
+            flags: list[tuple[str, str]] = []
             for code, description, chance in _FLAGS:
                 if code == "ADVP" and c["mappa_category"] == 2:
                     chance += 0.15
@@ -1050,7 +1051,9 @@ class _Builder:
         """Entries from earlier sentences, to bring a PDU's history up to the target size."""
         rng = self.rng
         have = sum(len(v) for v in self.entries_by_crn.values())
-        want = max(0, self.spec.oversight_target - have)
+        target = self.spec.oversight_target
+        assert target is not None  # only a PDU asks for earlier history
+        want = max(0, target - have)
         weights = [(_RANK[c["rosh"]] + 1) for c in self.cases]
         total = sum(weights)
         carry = 0.0
@@ -1344,7 +1347,7 @@ class _Builder:
         return c
 
     def build_sbars(self, n: int) -> None:
-        rng, used = self.rng, set()
+        rng, used = self.rng, set[str]()
         for i in range(n):
             t = _SBARS[i % len(_SBARS)]
             c = self.pick(t["needs"], used, prefer_high=t.get("high", False))
@@ -1436,7 +1439,7 @@ class _Builder:
             )
 
     def build_alerts(self, n: int) -> None:
-        rng, today, used = self.rng, self.today, set()
+        rng, today, used = self.rng, self.today, set[str]()
         for i in range(n):
             source, need, text = _ALERTS[i % len(_ALERTS)]
             c = self.pick(need, used, prefer_high=True)
@@ -1608,7 +1611,7 @@ class _Builder:
         )
 
     def build_manual_touch_points(self, n: int) -> None:
-        rng, today, used = self.rng, self.today, set()
+        rng, today, used = self.rng, self.today, set[str]()
         for i in range(n):
             title, due_in = _MANUAL_TOUCH_POINTS[i % len(_MANUAL_TOUCH_POINTS)]
             if n > len(_MANUAL_TOUCH_POINTS):
@@ -1635,7 +1638,7 @@ class _Builder:
         cutoff = add_working_days(self.today, -3).isoformat()
         yesterday = self.today - timedelta(days=1)
         later: dict[tuple[str, int], date] = {}
-        batches: dict[tuple[str, str], list[str]] = {}
+        batches: dict[tuple[str, date], list[tuple[str, str]]] = {}
         for e in self.rows["oversight_entries"]:
             made = e["created_at"][:10]
             if made >= cutoff:
