@@ -54,7 +54,7 @@ from spo_tui.domain.vocab import (
     TouchPointReason,
 )
 from spo_tui.services.context import LONDON
-from spo_tui.store import writes
+from spo_tui.store import demo_writes, writes
 from spo_tui.store.db import get_meta, open_db, set_meta
 
 __all__ = ["DemoSummary", "SCALES", "generate_demo", "write_demo"]
@@ -116,28 +116,8 @@ class DemoSummary:
 
 def summarise(db: sqlite_utils.Database, seed: int, scale: str, today: date) -> DemoSummary:
     """Count what the database holds (after generation, or after the refresh that follows it)."""
-
-    def one(sql: str, params: list | tuple = ()) -> int:
-        return db.execute(sql, params).fetchone()[0]
-
-    by_kind = dict(
-        db.execute("SELECT kind, COUNT(*) FROM items WHERE status = 'open' GROUP BY kind ORDER BY kind").fetchall()
-    )
-    return DemoSummary(
-        seed=seed,
-        scale=scale,
-        staff=one("SELECT COUNT(*) FROM staff"),
-        practitioners=one("SELECT COUNT(*) FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO')"),
-        cases=one("SELECT COUNT(*) FROM cases"),
-        case_flags=one("SELECT COUNT(*) FROM case_flags"),
-        oversight_entries=one("SELECT COUNT(*) FROM oversight_entries"),
-        open_items=sum(by_kind.values()),
-        open_by_kind=by_kind,
-        absent_today=one(
-            "SELECT COUNT(DISTINCT staff_id) FROM absences WHERE start_date <= ? AND end_date >= ?",
-            [today.isoformat(), today.isoformat()],
-        ),
-    )
+    counts = demo_writes.demo_counts(db, today)
+    return DemoSummary(seed=seed, scale=scale, open_items=sum(counts["open_by_kind"].values()), **counts)
 
 
 # --- Vocabulary for the made-up records ----------------------------------------------------------
@@ -1691,7 +1671,7 @@ def generate_demo(
     spec = SCALES.get(scale)
     if spec is None:
         raise ValidationError(f"unknown demo scale '{scale}': expected one of {', '.join(SCALES)}", field="scale")
-    if _has_data(db):
+    if demo_writes.holds_work(db):
         raise SpoError("the demo can only be generated into an empty database")
 
     b = _Builder(seed, spec, today, now_iso, rules)
@@ -1743,55 +1723,19 @@ def generate_demo(
         "ndelius_batches",
         "ndelius_marks",
     )
-    # A big page cache while the PDU's indexes (keyed by random UUIDs) are filled, then the old size.
-    cache_size = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute("PRAGMA cache_size = -262144")
-    try:
-        with db.atomic():
-            for table in order:
-                _insert_rows(db, table, b.rows[table])
-            writes.snapshot_all_oversight(db, taken="at the time")
-            writes.link_all_records(db)
-            for key, value in (
-                ("demo", "1"),
-                ("demo_seed", str(seed)),
-                ("demo_scale", scale),
-                ("demo_today", today.isoformat()),
-            ):
-                set_meta(db, key, value)
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    with demo_writes.big_page_cache(db), db.atomic():
+        for table in order:
+            demo_writes.insert_rows(db, table, b.rows[table])
+        writes.snapshot_all_oversight(db, taken="at the time")
+        writes.link_all_records(db)
+        for key, value in (
+            ("demo", "1"),
+            ("demo_seed", str(seed)),
+            ("demo_scale", scale),
+            ("demo_today", today.isoformat()),
+        ):
+            set_meta(db, key, value)
     return summarise(db, seed, scale, today)
-
-
-def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert of rows that all have the same keys, checked against the table's columns.
-
-    ``executemany`` on sqlite-utils' own connection, inside the caller's ``db.atomic()``: the same
-    rows as ``db.table(table).insert_all(rows)`` but about twice as fast for the PDU's 150,000
-    oversight entries (insert_all inspects every value in Python).
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    unknown = set(columns) - set(db.table(table).columns_dict)
-    if unknown:
-        raise AssertionError(f"demo rows for {table} have unknown columns {sorted(unknown)}")
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" * len(columns))
-    db.conn.executemany(
-        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [tuple(r[c] for c in columns) for r in rows]
-    )
-
-
-def _has_data(db: sqlite_utils.Database) -> bool:
-    return (
-        db.execute(
-            "SELECT EXISTS (SELECT 1 FROM staff) OR EXISTS (SELECT 1 FROM cases) OR EXISTS (SELECT 1 FROM items) "
-            "OR EXISTS (SELECT 1 FROM oversight_entries)"
-        ).fetchone()[0]
-        == 1
-    )
 
 
 def demo_now(today: date) -> datetime:
@@ -1827,9 +1771,9 @@ def write_demo(
     if path.exists():
         existing = open_db(path, create=False, migrate=False)
         try:
-            has_tables = existing.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+            has_tables = demo_writes.has_meta_table(existing)
             is_demo = has_tables and get_meta(existing, "demo") == "1"
-            holds_data = has_tables and _has_data(existing)
+            holds_data = has_tables and demo_writes.holds_work(existing)
         finally:
             existing.close()
         if holds_data and not is_demo and not force:
