@@ -64,7 +64,7 @@ def rich_demo(tmp_path_factory):
     rhythm.add_team_note(ctx, "escalation", "Need a second CASPO day")
     rhythm.add_team_note(ctx, "learning", "Check licence conditions before a home visit")
     rhythm.add_team_note(ctx, "near_miss", "PSR nearly went to court without gatekeeping")
-    rhythm.add_team_note(ctx, "action", "Book the MAPPA training", owner="Kelly Green", due="fri")
+    rhythm.add_team_note(ctx, "action", "Book the MAPPA training", owner="Fiona Allen", due="fri")
     db.close()
     return path
 
@@ -108,6 +108,14 @@ def rows_of(table: DataTable) -> list[list[str]]:
 
 def column(table: DataTable, index: int) -> list[str]:
     return [r[index] for r in rows_of(table)]
+
+
+async def highlight(pilot, table: DataTable, name: str) -> int:
+    """Put the cursor on the row whose first cell is ``name``; its row number."""
+    row = column(table, 0).index(name)
+    table.move_cursor(row=row)
+    await pilot.pause()
+    return row
 
 
 async def choose(pilot, key: str) -> None:
@@ -296,7 +304,7 @@ async def test_cover_reallocates_an_absent_practitioners_work_and_the_export_say
         item_id = screen.current.item_id
         await pilot.press("c")
         await choose(pilot, "1")  # the first practitioner at work, by name
-        assert rows_of(table)[1][3] == "Aaron Atkinson"
+        assert rows_of(table)[1][3] == "Andrew White"
         assert rows_of(table)[0][3] == "1 to cover"
         assert len(app.undo_stack) == 1
         await pilot.press("x")
@@ -311,13 +319,13 @@ async def test_cover_reallocates_an_absent_practitioners_work_and_the_export_say
     finally:
         ctx.db.close()
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# Daily check-in: Monday 23/11/2026\n") and ", covered by Aaron Atkinson\n" in text
+    assert text.startswith("# Daily check-in: Monday 23/11/2026\n") and ", covered by Andrew White\n" in text
     [cover] = raw(
         demo_copy,
         """SELECT n.item_id, s.name FROM team_notes n JOIN staff s ON s.id = n.owner_id
                                 WHERE n.kind = 'cover'""",
     )
-    assert cover == {"item_id": item_id, "name": "Aaron Atkinson"}
+    assert cover == {"item_id": item_id, "name": "Andrew White"}
     [audit] = raw(demo_copy, "SELECT id, action FROM audit_log WHERE action = 'reallocate_case_work'")
     assert app.undo_stack == [audit["id"]]
 
@@ -347,7 +355,7 @@ async def test_notes_and_actions_are_written_as_team_notes(demo_copy):
         await pilot.pause()
         assert type(app.screen) is CheckinScreen
         last_note = rows_of(screen.query_one("#notes-table", DataTable))[-1]
-        assert last_note[:4] == ["Action", "Ring", "Aaron Atkinson", "27/11/2026"]
+        assert last_note[:4] == ["Action", "Ring", "Alicja Owen", "27/11/2026"]
     finally:
         await cm.__aexit__(None, None, None)
     written = raw(
@@ -358,7 +366,7 @@ async def test_notes_and_actions_are_written_as_team_notes(demo_copy):
     )
     assert [(w["kind"], w["text"], w["crn"], w["due"], w["owner"]) for w in written][-2:] == [
         ("concern", "ok", "E173006", None, None),
-        ("action", "Ring", None, "2026-11-27", "Aaron Atkinson"),
+        ("action", "Ring", None, "2026-11-27", "Alicja Owen"),
     ]
     [item] = raw(demo_copy, "SELECT kind, status, due FROM items WHERE id = ?", [written[-1]["item_id"]])
     assert item == {"kind": "action", "status": "open", "due": "2026-11-27"}
@@ -477,18 +485,19 @@ async def test_book_then_postpone_a_one_to_one(demo_copy):
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
-        assert screen.current.name == "Aaron Atkinson"
+        row = await highlight(pilot, screen.query_one("#plan", DataTable), "Luke Okafor")
+        assert screen.current.name == "Luke Okafor"
         await pilot.press("b")
         await choose(pilot, "1")  # one-to-one
         await pilot.press(*"fri 10:30", "enter")
         await pilot.pause()
-        assert rows_of(screen.query_one("#plan", DataTable))[0][5] == "Fri 27/11 10:30"
+        assert rows_of(screen.query_one("#plan", DataTable))[row][5] == "Fri 27/11 10:30"
         await pilot.press("p")
         await pilot.pause()
         await pilot.press(*"mon", "enter")
         await pilot.pause()
-        row = rows_of(screen.query_one("#plan", DataTable))[0]
-        assert (row[5], row[9]) == ("Mon 30/11 10:30", "1")
+        cells = rows_of(screen.query_one("#plan", DataTable))[row]
+        assert (cells[5], cells[9]) == ("Mon 30/11 10:30", "1")
         assert len(app.undo_stack) == 2
     finally:
         await cm.__aexit__(None, None, None)
@@ -496,7 +505,7 @@ async def test_book_then_postpone_a_one_to_one(demo_copy):
         demo_copy,
         """SELECT sv.scheduled_for, sv.postponed, i.due FROM supervision sv JOIN items i ON i.id = sv.item_id
                              JOIN staff s ON s.id = sv.practitioner_id
-                             WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND i.status = 'open'""",
+                             WHERE s.name = 'Luke Okafor' AND sv.kind = 'one_to_one' AND i.status = 'open'""",
     ) == [{"scheduled_for": "2026-11-30T10:30:00Z", "postponed": 1, "due": "2026-11-30"}]
 
 
@@ -504,16 +513,17 @@ async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy)
     [case] = raw(
         demo_copy,
         """SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id
-                               WHERE s.name = 'Aaron Atkinson' ORDER BY c.crn LIMIT 1""",
+                               WHERE s.name = 'Luke Okafor' ORDER BY c.crn LIMIT 1""",
     )
     [session] = raw(
         demo_copy,
         """SELECT sv.item_id FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
-                                  JOIN items i ON i.id = sv.item_id WHERE s.name = 'Aaron Atkinson' AND i.status = 'open'""",
+                                  JOIN items i ON i.id = sv.item_id WHERE s.name = 'Luke Okafor' AND i.status = 'open'""",
     )
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
+        await highlight(pilot, screen.query_one("#plan", DataTable), "Luke Okafor")
         await pilot.press("r")
         await pilot.pause()
         form = app.screen
@@ -529,7 +539,7 @@ async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
-        assert not screen.current.sessions  # held: nothing left to hold for Aaron
+        assert not screen.current.sessions  # held: nothing left to hold for Luke
     finally:
         await cm.__aexit__(None, None, None)
     entries = raw(
@@ -542,7 +552,7 @@ async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy)
         (session["item_id"], "agreed", 60)
     ]
     [on_case] = [e for e in entries if e["crn"] == case["crn"]]
-    assert (on_case["discussed"], on_case["decision"]) == ("In one-to-one supervision with Aaron Atkinson: a", "b")
+    assert (on_case["discussed"], on_case["decision"]) == ("In one-to-one supervision with Luke Okafor: a", "b")
     held = raw(demo_copy, "SELECT held_on FROM supervision WHERE item_id = ?", [session["item_id"]])
     assert held == [{"held_on": "2026-11-23"}]
 
@@ -647,7 +657,7 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
             mine = by_pp[s["id"]]
             assert r[2] == str(sum(mine.values()))
             assert r[8:12] == [str(mine[k] or "") for k in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")]
-        assert [r[0] for r in got if r[13] == "absent today"] == ["Karl Holmes"]
+        assert [r[0] for r in got if r[13] == "absent today"] == ["Carl Bibby"]
 
         await pilot.press("4")
         await pilot.pause()
@@ -693,7 +703,7 @@ async def test_the_monthly_pack_shows_each_section(rich_demo):
         ]
         assert column(screen.query_one("#near-table", DataTable), 1) == ["PSR nearly went to court without gatekeeping"]
         assert rows_of(screen.query_one("#actions-table", DataTable)) == [
-            ["23/11", "Book the MAPPA training", "open", "Kelly Green", "27/11/2026"]
+            ["23/11", "Book the MAPPA training", "open", "Fiona Allen", "27/11/2026"]
         ]
         for as_of, col in ((date(2026, 10, 23), "before"), (TODAY, "percent")):
             for key, (cases, seen) in coverage_by_hand(rich_demo, as_of, 90).items():
@@ -719,7 +729,7 @@ async def test_answer_an_escalation_then_export_the_pack(demo_copy):
         await pilot.pause()
         await pilot.press(*"Yes", "enter")
         await pilot.pause()
-        assert rows_of(table)[1][2] == "23/11 Mary Pearce: Yes"
+        assert rows_of(table)[1][2] == "23/11 Ava Khan: Yes"
         await pilot.press("x")
         await pilot.pause()
     finally:
@@ -732,7 +742,7 @@ async def test_answer_an_escalation_then_export_the_pack(demo_copy):
         assert out.read_text(encoding="utf-8") == team.monthly_export(ctx, TODAY, TEAM)
     finally:
         ctx.db.close()
-    assert "  - Answered 23/11/2026 by Mary Pearce: Yes\n" in out.read_text(encoding="utf-8")
+    assert "  - Answered 23/11/2026 by Ava Khan: Yes\n" in out.read_text(encoding="utf-8")
 
 
 # --- Snapshots ---------------------------------------------------------------------------------
@@ -762,14 +772,15 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
-        assert screen.current.name == "Aaron Atkinson"
+        await highlight(pilot, screen.query_one("#plan", DataTable), "Luke Okafor")
+        assert screen.current.name == "Luke Okafor"
         await pilot.press("b")
         await choose(pilot, "1")  # one-to-one
         await pilot.press(*"thu 10:30", "enter")  # Thu 26/11/2026: today is Mon 23/11
         await pilot.pause()
         await pilot.press("r")
         await pilot.pause()
-        if type(app.screen).__name__ == "ChoiceScreen":  # Aaron has an RPSS open too: take the one-to-one
+        if type(app.screen).__name__ == "ChoiceScreen":  # Luke has an RPSS open too: take the one-to-one
             await choose(
                 pilot,
                 str(
@@ -814,7 +825,7 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
     held = raw(
         demo_copy,
         """SELECT sv.held_on FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
-                             WHERE s.name = 'Aaron Atkinson' AND sv.kind = 'one_to_one' AND sv.scheduled_for = ?""",
+                             WHERE s.name = 'Luke Okafor' AND sv.kind = 'one_to_one' AND sv.scheduled_for = ?""",
         ["2026-11-26T10:30:00Z"],
     )
     assert held == [{"held_on": None}]

@@ -761,7 +761,7 @@ def test_demo_overview_matches_the_raw_rows(demo):
         assert r.oasys_approved == bool(p["oasys_approved"])
     assert sum(r.cases.total for r in overview) == 350
     assert sum(r.unseen for r in overview) == team.coverage(demo).total.unseen
-    assert [r.name for r in overview if r.absent_today] == ["Karl Holmes"]
+    assert [r.name for r in overview if r.absent_today] == ["Carl Bibby"]
 
 
 def test_demo_supervision_plan_matches_the_raw_rows(demo):

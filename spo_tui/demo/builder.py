@@ -1,0 +1,109 @@
+"""The whole builder, and ``generate_demo``: the parts in order, then one transaction to write them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlite_utils
+
+from spo_tui.demo.cases import _CaseBuilder
+from spo_tui.demo.history import _HistoryBuilder
+from spo_tui.demo.open_work import _OpenWorkBuilder
+from spo_tui.demo.scales import SCALES, DemoSummary, summarise
+from spo_tui.demo.staff import _StaffBuilder
+from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.rules import Rules
+from spo_tui.store import demo_writes, writes
+from spo_tui.store.db import set_meta
+
+
+class _Builder(_StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder):
+    """Builds every row of a demo in memory; ``generate_demo`` calls its parts in order."""
+
+
+#: People-raised open work on a team's day (countersigns are chosen between 22 and 28).
+_TEAM_DAY = {"alert": 2, "sbar": 6, "countersign": 25, "task": 10, "action": 6, "manual_tp": 3}
+
+
+def generate_demo(
+    db: sqlite_utils.Database,
+    *,
+    seed: int = 1,
+    scale: str = "team",
+    today: date,
+    now_iso: str,
+    rules: Rules,
+) -> DemoSummary:
+    """Fill an empty, migrated database with a demo team (``scale="team"``) or PDU (``"pdu"``).
+
+    Deterministic: the same ``seed`` and ``today`` give identical rows, ids included. Writes in one
+    transaction and records ``demo``, ``demo_seed``, ``demo_scale`` and ``demo_today`` in ``meta``.
+    """
+    spec = SCALES.get(scale)
+    if spec is None:
+        raise ValidationError(f"unknown demo scale '{scale}': expected one of {', '.join(SCALES)}", field="scale")
+    if demo_writes.holds_work(db):
+        raise SpoError("the demo can only be generated into an empty database")
+
+    b = _Builder(seed, spec, today, now_iso, rules)
+    b.build_staff()
+    b.build_absences()
+    b.build_cases()
+    b.build_flags()
+    b.build_history()
+    b.build_terminations_done()
+    b.build_calendar_work()
+    b.build_supervision()
+
+    if spec.open_target is None:
+        counts = dict(_TEAM_DAY, countersign=b.rng.randint(22, 28))
+    else:
+        rule_made = sum(1 for i in b.rows["items"] if i["status"] == "open")
+        budget = max(0, spec.open_target - rule_made)
+        total = sum(_TEAM_DAY.values())
+        counts = {k: max(v, round(budget * v / total)) for k, v in _TEAM_DAY.items()}
+    b.build_alerts(counts["alert"])
+    b.build_sbars(counts["sbar"])
+    b.build_countersigns(counts["countersign"])
+    b.build_tasks(counts["task"])
+    b.build_closed_tasks()
+    b.build_manual_touch_points(counts["manual_tp"])
+    b.build_actions(counts["action"])
+
+    # Case entries were kept per case; put them in date order with the supervision entries.
+    case_entries = [e for c in b.cases for e in b.entries_by_crn.get(c["crn"], [])]
+    b.rows["oversight_entries"] = sorted(
+        b.rows["oversight_entries"] + case_entries, key=lambda e: (e["created_at"], e["id"])
+    )
+    b.build_ndelius_entries()
+
+    order = (
+        "staff",
+        "absences",
+        "cases",
+        "case_flags",
+        "items",
+        "sbars",
+        "touch_points",
+        "countersigns",
+        "alerts",
+        "tasks",
+        "supervision",
+        "oversight_entries",
+        "actions",
+        "ndelius_batches",
+        "ndelius_marks",
+    )
+    with demo_writes.big_page_cache(db), db.atomic():
+        for table in order:
+            demo_writes.insert_rows(db, table, b.rows[table])
+        writes.snapshot_all_oversight(db, taken="at the time")
+        writes.link_all_records(db)
+        for key, value in (
+            ("demo", "1"),
+            ("demo_seed", str(seed)),
+            ("demo_scale", scale),
+            ("demo_today", today.isoformat()),
+        ):
+            set_meta(db, key, value)
+    return summarise(db, seed, scale, today)
