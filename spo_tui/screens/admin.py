@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
-from spo_tui.commands import ADMIN_COMMANDS
+from spo_tui.commands import ADMIN_COMMANDS, key_in_force
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import from_iso, relative_due
 from spo_tui.domain.errors import SpoError, ValidationError
@@ -289,11 +289,12 @@ class AdminScreen(ActingScreen):
     def _keys_hint(self, actions: tuple[str, ...], lead: str) -> str:
         """The keys among ``actions`` the acting role may use, e.g. ``Add: 1 SBAR  2 Countersign``."""
         role = self.ctx.actor["role"]
+        keymap = getattr(self.app, "user_keymap", None)
         parts = []
         for action in actions:
             command = _BY_ACTION[action]
             if command.permission is None or permissions.allowed(command.permission, role):
-                parts.append(f"{command.key} {_KEY_WORDS[action]}")
+                parts.append(f"{key_in_force(command, keymap)} {_KEY_WORDS[action]}")
         return lead + "  ".join(parts) if parts else ""
 
     def store_changed(self) -> None:

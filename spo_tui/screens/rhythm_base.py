@@ -19,7 +19,7 @@ from textual.color import Color, ColorParseError
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from spo_tui.commands import Command
+from spo_tui.commands import Command, pressed
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import visible
@@ -127,7 +127,7 @@ class RhythmScreen(ActingScreen):
         if self.app.ctx is None:
             return
         for action, command in self._by_action.items():
-            if command.key == event.key and not self.applies(action):
+            if pressed(command, event.key, getattr(self.app, "user_keymap", None)) and not self.applies(action):
                 message = self.why_not(action)
                 if message:
                     event.stop()
