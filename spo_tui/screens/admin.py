@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -98,10 +99,9 @@ _MAPPA_LEVELS = (
     ("2 Active multi-agency", "2"),
     ("3 Active multi-agency (senior)", "3"),
 )
-OVERDUE_STYLE = "bold red"
 
 
-def _cell(text: str | None, style: str = "") -> Text:
+def _cell(text: str | None, style: str | Style = "") -> Text:
     """User text as a table cell: never parsed as markup, control characters shown as escapes
     (``domain.text.visible``), cut with an ellipsis."""
     return Text(visible(text or "", lines=False), style=style, no_wrap=True, overflow="ellipsis")
@@ -196,6 +196,8 @@ class AdminScreen(ActingScreen):
     """Diary, MAPPA level 1 reviews and transfers; add or correct work; import extracts."""
 
     CSS_PATH = "admin.tcss"
+    #: A date that has passed, in the diary and the MAPPA list (coloured in admin.tcss).
+    COMPONENT_CLASSES = {"admin-screen--overdue"}
     COMMAND_LIST = ADMIN_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 
@@ -340,7 +342,7 @@ class AdminScreen(ActingScreen):
                     line.item_id,
                     [
                         _cell(pp, "bold"),
-                        _cell(relative_due(line.due, today), OVERDUE_STYLE if overdue else ""),
+                        _cell(relative_due(line.due, today), self.overdue_style() if overdue else ""),
                         _cell(line.crn),
                         _cell(line.name),
                         _cell(arranged_text(line.arranged_for) or "not yet", "" if line.arranged_for else "dim"),
@@ -351,12 +353,16 @@ class AdminScreen(ActingScreen):
             )
         return out
 
-    @staticmethod
-    def _mappa_cells(r: dict[str, Any], today: date) -> list[Text]:
+    def overdue_style(self) -> Style:
+        """A date that has passed: the theme's error text colour, bold (``admin-screen--overdue`` in
+        admin.tcss), so it reads in every theme, light ones too."""
+        return self.get_component_rich_style("admin-screen--overdue", partial=True)
+
+    def _mappa_cells(self, r: dict[str, Any], today: date) -> list[Text]:
         if r.get("review_date"):
             review = date.fromisoformat(r["review_date"][:10])
             text = f"{review:%d/%m/%Y} ({relative_due(review, today)})"
-            style = OVERDUE_STYLE if review < today else ""
+            style: Style | str = self.overdue_style() if review < today else ""
         else:
             text, style = "not set", "italic"
         return [
@@ -367,14 +373,13 @@ class AdminScreen(ActingScreen):
             _cell(text, style),
         ]
 
-    @staticmethod
-    def _transfer_cells(t: dict[str, Any], today: date) -> list[Text]:
+    def _transfer_cells(self, t: dict[str, Any], today: date) -> list[Text]:
         due = ""
-        style = ""
+        style: Style | str = ""
         if t.get("due"):
             day = date.fromisoformat(t["due"])
             due = relative_due(day, today)
-            style = OVERDUE_STYLE if day < today else ""
+            style = self.overdue_style() if day < today else ""
         return [
             _cell(t["crn"]),
             _cell(t.get("name")),

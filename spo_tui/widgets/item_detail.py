@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from textual.geometry import Size
@@ -136,7 +137,7 @@ def _label(enum_cls, value: str) -> str:
         return _v(value)
 
 
-def case_section(case: dict[str, Any], today: date) -> list:
+def case_section(case: dict[str, Any], today: date, overdue: StyleType = "bold") -> list:
     mappa = (
         f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}"
         if case["mappa_category"]
@@ -154,7 +155,7 @@ def case_section(case: dict[str, Any], today: date) -> list:
     ]
     for flag in case["flags"]:
         review = flag["review_date"]
-        style = "bold red" if review and review < today.isoformat() else ""
+        style = overdue if review and review < today.isoformat() else ""
         when = f"review {date.fromisoformat(review):%d/%m/%Y}" if review else "no review date"
         parts.append(Text(f"  {_v(flag['code'])}: {when}", style=style))
     return parts
@@ -195,8 +196,15 @@ class ItemDetail(ScrollView):
     """
 
     DEFAULT_CSS = """
-    ItemDetail { scrollbar-gutter: stable; overflow-x: hidden; }
+    ItemDetail {
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+        & > .item-detail--overdue { color: $text-error; text-style: bold; }
+    }
     """
+    #: A registration's review date that has passed: the theme's error text colour, so it reads in
+    #: every theme (light ones too).
+    COMPONENT_CLASSES = {"item-detail--overdue"}
 
     #: Lines by which the scrollable height grows.
     HEIGHT_STEP = 50
@@ -215,7 +223,8 @@ class ItemDetail(ScrollView):
             if urgency is not None:
                 parts += [Text()] + urgency_section(urgency)
             if case is not None:
-                parts += [Text()] + case_section(case, today) + [Text()] + oversight_section(recent)
+                overdue = self.get_component_rich_style("item-detail--overdue", partial=True)
+                parts += [Text()] + case_section(case, today, overdue) + [Text()] + oversight_section(recent)
             self._renderable = Group(*parts)
         self._render_lines()
         self.scroll_to(0, 0, animate=False, immediate=True)
