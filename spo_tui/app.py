@@ -64,6 +64,33 @@ def acting_line(ctx: Context, acting) -> str:
     return who
 
 
+def known_binding_ids() -> set[str]:
+    """Every binding id a keymap may name: the commands (``spo_tui.commands``), and the bindings with
+    an id on every screen and widget of spo-tui (forms, prompts, help) and of Textual's App and Screen.
+    Here, not in ``commands``, because it imports every screen (widgets import ``commands``)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import spo_tui.screens
+    import spo_tui.widgets
+    from spo_tui.commands import ALL_COMMANDS
+
+    ids = {c.id for commands in ALL_COMMANDS.values() for c in commands}
+    classes: list[type] = [App, Screen]
+    for package in (spo_tui.screens, spo_tui.widgets):
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            classes.extend(v for v in vars(module).values() if isinstance(v, type) and issubclass(v, DOMNode))
+    for cls in classes:
+        for binding in getattr(cls, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids
+
+
 def _case_finder():
     from spo_tui.palette import CaseFinder
 
@@ -163,7 +190,7 @@ class SpoApp(App[None]):
             from spo_tui.config import load_keymap
 
             try:
-                self.user_keymap = load_keymap()
+                self.user_keymap = load_keymap(known_binding_ids)
             except SpoError as error:
                 self.user_keymap = {}
                 self.exit(return_code=2, message=visible(str(error), lines=False))

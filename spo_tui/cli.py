@@ -534,7 +534,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from spo_tui.app import SpoApp
+    from spo_tui.app import SpoApp, known_binding_ids
     from spo_tui.config import load_keymap
     from spo_tui.domain.errors import SpoError
     from spo_tui.store.backup import daily_backup
@@ -544,7 +544,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     clock = clock_from_env()
     today = local_today(clock)
     try:
-        keymap = load_keymap()  # a mistyped id is refused here, in one line, before the screen changes
+        keymap = load_keymap(known_binding_ids)  # a mistyped id is refused here, in one line, before the screen changes
         if args.demo and not path.exists():
             print(f"Creating the demo team at {visible(path, lines=False)} …", file=sys.stderr)
             _write_demo(path, today=today)

@@ -636,29 +636,3 @@ def pressed(command: Command, key: str, keymap: dict[str, str] | None = None) ->
     if mapped:
         return key in _normalize_key_list(mapped).split(",")
     return key == command.key
-
-
-def known_binding_ids() -> set[str]:
-    """Every binding id a keymap may name: the commands here, and the bindings with an id on every
-    screen and widget of spo-tui (forms, prompts, help) and of Textual's App and Screen."""
-    import importlib
-    import pkgutil
-
-    from textual.app import App
-    from textual.dom import DOMNode
-    from textual.screen import Screen
-
-    import spo_tui.screens
-    import spo_tui.widgets
-
-    ids = {c.id for commands in ALL_COMMANDS.values() for c in commands}
-    classes: list[type] = [App, Screen]
-    for package in (spo_tui.screens, spo_tui.widgets):
-        for module_info in pkgutil.iter_modules(package.__path__):
-            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
-            classes.extend(v for v in vars(module).values() if isinstance(v, type) and issubclass(v, DOMNode))
-    for cls in classes:
-        for binding in getattr(cls, "BINDINGS", ()):
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
-    return ids

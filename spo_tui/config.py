@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +118,12 @@ def user_config_path() -> Path:
 CONFIG_SECTIONS = ("keymap",)
 
 
-def load_keymap(known_ids: Collection[str] | None = None, path: Path | None = None) -> dict[str, str]:
+def load_keymap(known_ids: Callable[[], Collection[str]], path: Path | None = None) -> dict[str, str]:
     """The ``[keymap]`` table of the user's config file (binding id -> key), or {} without one.
 
-    An unknown table, an id no binding has (``known_ids``; every binding's id if not given) or a key
-    that is not text is refused with one line naming the file, the line and the nearest known name.
+    An unknown table, an id no binding has (``known_ids()``, asked only when the table has keys: the
+    app passes ``spo_tui.app.known_binding_ids``) or a key that is not text is refused with one
+    line naming the file, the line and the nearest known name.
     """
     path = path or user_config_path()
     if not path.is_file():
@@ -140,14 +141,11 @@ def load_keymap(known_ids: Collection[str] | None = None, path: Path | None = No
     keymap = config.get("keymap", {})
     if not keymap:
         return {}
-    if known_ids is None:
-        from spo_tui.commands import known_binding_ids
-
-        known_ids = known_binding_ids()
+    known = known_ids()
     for binding_id, key in keymap.items():
         where = f"{path}{_at_line(text, ('keymap', binding_id))}"
-        if binding_id not in known_ids:
-            near = difflib.get_close_matches(binding_id, sorted(known_ids), n=1)
+        if binding_id not in known:
+            near = difflib.get_close_matches(binding_id, sorted(known), n=1)
             hint = f"; did you mean {near[0]}?" if near else "; every id is in spo_tui/commands.py"
             raise ValidationError(f"{where}: [keymap] {binding_id}: no key has that id{hint}")
         if not isinstance(key, str) or not key.strip():

@@ -15,9 +15,8 @@ import pytest
 from conftest import read_rows, ui_team
 from rich.console import Console
 
-from spo_tui.app import SpoApp
+from spo_tui.app import SpoApp, known_binding_ids
 from spo_tui.cli import main
-from spo_tui.commands import known_binding_ids
 from spo_tui.config import data_dir, load_keymap, load_rules, user_config_path
 from spo_tui.domain.errors import ValidationError
 from spo_tui.screens.help import HelpScreen
@@ -62,7 +61,7 @@ def help_text(app) -> str:
 
 def test_the_config_file_is_config_toml_in_the_user_config_folder(tmp_path):
     assert user_config_path() == tmp_path / "home" / "xdg_config_home" / "spo-tui" / "config.toml"
-    assert load_keymap() == {}  # no file: no keymap
+    assert load_keymap(known_binding_ids) == {}  # no file: no keymap
 
 
 async def test_a_keymap_in_the_config_file_moves_a_key(team_db):
@@ -132,7 +131,7 @@ def test_the_cli_refuses_an_unknown_binding_id_before_the_screen_opens(team_db, 
 def test_a_key_that_is_not_text_is_refused():
     path = write_config("[keymap]\ndecide = 4\n")
     with pytest.raises(ValidationError) as refused:
-        load_keymap()
+        load_keymap(known_binding_ids)
     assert str(refused.value) == f'{path} line 2: [keymap] decide must be a key in quotes, e.g. decide = "D", not 4'
 
 
@@ -141,7 +140,7 @@ def test_an_unknown_table_in_the_config_file_is_refused():
     with pytest.raises(
         ValidationError, match=re.escape(f"{path} line 1: unknown section [keymaps]; did you mean [keymap]?")
     ):
-        load_keymap()
+        load_keymap(known_binding_ids)
 
 
 def test_every_command_and_form_key_has_an_id_a_keymap_may_name():
