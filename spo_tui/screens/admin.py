@@ -196,8 +196,6 @@ class AdminScreen(ActingScreen):
     """Diary, MAPPA level 1 reviews and transfers; add or correct work; import extracts."""
 
     CSS_PATH = "admin.tcss"
-    #: A date that has passed, in the diary and the MAPPA list (coloured in admin.tcss).
-    COMPONENT_CLASSES = {"admin-screen--overdue"}
     COMMAND_LIST = ADMIN_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 
@@ -354,9 +352,9 @@ class AdminScreen(ActingScreen):
         return out
 
     def overdue_style(self) -> Style:
-        """A date that has passed: the theme's error text colour, bold (``admin-screen--overdue`` in
-        admin.tcss), so it reads in every theme, light ones too."""
-        return self.get_component_rich_style("admin-screen--overdue", partial=True)
+        """A date that has passed: the theme's error text colour, bold, as in the queue, so it reads in
+        every theme, light ones too."""
+        return self.theme_style("text-error", bold=True)
 
     def _mappa_cells(self, r: dict[str, Any], today: date) -> list[Text]:
         if r.get("review_date"):

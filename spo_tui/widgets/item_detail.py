@@ -26,6 +26,7 @@ from spo_tui.domain.vocab import (
     RoSH,
     TouchPointReason,
 )
+from spo_tui.widgets.theme import theme_style
 
 SBAR_PARTS = (
     ("situation", "Situation"),
@@ -196,15 +197,8 @@ class ItemDetail(ScrollView):
     """
 
     DEFAULT_CSS = """
-    ItemDetail {
-        scrollbar-gutter: stable;
-        overflow-x: hidden;
-        & > .item-detail--overdue { color: $text-error; text-style: bold; }
-    }
+    ItemDetail { scrollbar-gutter: stable; overflow-x: hidden; }
     """
-    #: A registration's review date that has passed: the theme's error text colour, so it reads in
-    #: every theme (light ones too).
-    COMPONENT_CLASSES = {"item-detail--overdue"}
 
     #: Lines by which the scrollable height grows.
     HEIGHT_STEP = 50
@@ -223,7 +217,8 @@ class ItemDetail(ScrollView):
             if urgency is not None:
                 parts += [Text()] + urgency_section(urgency)
             if case is not None:
-                overdue = self.get_component_rich_style("item-detail--overdue", partial=True)
+                # A review date that has passed: the theme's error text colour, readable in every theme.
+                overdue = theme_style(self.app, "text-error", bold=True)
                 parts += [Text()] + case_section(case, today, overdue) + [Text()] + oversight_section(recent)
             self._renderable = Group(*parts)
         self._render_lines()
