@@ -106,7 +106,7 @@ def user_config_path() -> Path:
     """``SPO_TUI_CONFIG`` if set, else ``config.toml`` in the user config directory (beside ``rules.toml``).
 
     It holds the user's own settings, not the team's rules; today one table, ``[keymap]``: binding id
-    (shown on the help screen, defined in ``spo_tui.commands``) = key, e.g. ``decide = "D"``.
+    (each command's ``id`` in ``spo_tui.commands``) = key, e.g. ``decide = "D"``.
     """
     env = os.environ.get("SPO_TUI_CONFIG")
     if env:
@@ -134,10 +134,15 @@ def load_keymap(known_ids: Callable[[], Collection[str]], path: Path | None = No
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValidationError(f"config file {path} is not valid TOML: {error}") from None
     for name, value in config.items():
-        if name not in CONFIG_SECTIONS or not isinstance(value, dict):
+        where = f"{path}{_at_line(text, (name,))}"
+        if not isinstance(value, dict):
+            if name in CONFIG_SECTIONS:
+                raise ValidationError(f"{where}: [{name}] must be a table (a line [{name}], then id = key lines)")
+            raise ValidationError(f"{where}: {name} is outside any table: put it under [keymap]")
+        if name not in CONFIG_SECTIONS:
             near = difflib.get_close_matches(name, CONFIG_SECTIONS, n=1)
             hint = f"; did you mean [{near[0]}]?" if near else f"; it may hold only [{'], ['.join(CONFIG_SECTIONS)}]"
-            raise ValidationError(f"{path}{_at_line(text, (name,))}: unknown section [{name}]{hint}")
+            raise ValidationError(f"{where}: unknown section [{name}]{hint}")
     keymap = config.get("keymap", {})
     if not keymap:
         return {}

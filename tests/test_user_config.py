@@ -143,6 +143,13 @@ def test_an_unknown_table_in_the_config_file_is_refused():
         load_keymap(known_binding_ids)
 
 
+def test_a_key_outside_the_keymap_table_is_refused():
+    path = write_config('decide = "D"\n')
+    with pytest.raises(ValidationError) as refused:
+        load_keymap(known_binding_ids)
+    assert str(refused.value) == f"{path} line 1: decide is outside any table: put it under [keymap]"
+
+
 def test_every_command_and_form_key_has_an_id_a_keymap_may_name():
     ids = known_binding_ids()
     assert {"decide", "filter_waiting", "case_note", "oversight_save", "help_close", "confirm_yes"} <= ids
