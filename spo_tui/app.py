@@ -19,6 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
+from spo_tui.commands import key_in_force
 from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
 from spo_tui.domain.errors import SpoError
@@ -64,6 +65,33 @@ def acting_line(ctx: Context, acting) -> str:
     return who
 
 
+def known_binding_ids() -> set[str]:
+    """Every binding id a keymap may name: the commands (``spo_tui.commands``), and the bindings with
+    an id on every screen and widget of spo-tui (forms, prompts, help) and of Textual's App and Screen.
+    Here, not in ``commands``, because it imports every screen (widgets import ``commands``)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import spo_tui.screens
+    import spo_tui.widgets
+    from spo_tui.commands import ALL_COMMANDS
+
+    ids = {c.id for commands in ALL_COMMANDS.values() for c in commands}
+    classes: list[type] = [App, Screen]
+    for package in (spo_tui.screens, spo_tui.widgets):
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            classes.extend(v for v in vars(module).values() if isinstance(v, type) and issubclass(v, DOMNode))
+    for cls in classes:
+        for binding in getattr(cls, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids
+
+
 def _case_finder():
     from spo_tui.palette import CaseFinder
 
@@ -103,6 +131,7 @@ class SpoApp(App[None]):
         demo_builder: Callable[[Path], None] | None = None,
         theme: str = "textual-dark",
         notice: str | None = None,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         # No animation: every frame shows a result, and a busy manager's keys are never kept waiting.
@@ -124,6 +153,9 @@ class SpoApp(App[None]):
         self._no_controls = NoControlCharacters()
         #: The views logged once per session (the home screens) that have been logged.
         self.views_logged: set[str] = set()
+        #: The user's keys (binding id -> key) from the ``[keymap]`` of their config file, applied on
+        #: mount; None: read the file then (``spo_tui.config.load_keymap``).
+        self.user_keymap: dict[str, str] | None = keymap
 
     def get_line_filters(self) -> list[LineFilter]:
         return [*super().get_line_filters(), self._no_controls]
@@ -170,6 +202,17 @@ class SpoApp(App[None]):
     def on_mount(self) -> None:
         self._set_terminal_title(self.title)
         self.theme = self.start_theme if self.start_theme in self.available_themes else "textual-dark"
+        if self.user_keymap is None:
+            from spo_tui.config import load_keymap
+
+            try:
+                self.user_keymap = load_keymap(known_binding_ids)
+            except SpoError as error:
+                self.user_keymap = {}
+                self.exit(return_code=2, message=visible(str(error), lines=False))
+                return
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
         db = open_db(self.db_path)
         if is_empty(db):
             from spo_tui.screens.first_run import FirstRunScreen
@@ -412,7 +455,7 @@ class SpoApp(App[None]):
                 continue
             if not getattr(screen, "offered", lambda _action: True)(command.action):  # not this role's work
                 continue
-            key = command.key_display or command.key
+            key = key_in_force(command, self.user_keymap)
             yield SystemCommand(
                 f"{command.description} ({key})", command.help, partial(screen.run_action, command.action)
             )

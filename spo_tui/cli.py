@@ -534,7 +534,8 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from spo_tui.app import SpoApp
+    from spo_tui.app import SpoApp, known_binding_ids
+    from spo_tui.config import load_keymap
     from spo_tui.domain.errors import SpoError
     from spo_tui.store.backup import daily_backup
     from spo_tui.store.db import is_empty, open_db
@@ -543,6 +544,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     clock = clock_from_env()
     today = local_today(clock)
     try:
+        keymap = load_keymap(known_binding_ids)  # a mistyped id is refused here, in one line, before the screen changes
         if args.demo and not path.exists():
             print(f"Creating the demo team at {visible(path, lines=False)} …", file=sys.stderr)
             _write_demo(path, today=today)
@@ -566,7 +568,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
     def demo_builder(target: Path) -> None:
         _write_demo(target, today=local_today(clock))
 
-    app = SpoApp(path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme, notice=notice)
+    app = SpoApp(
+        path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme, notice=notice, keymap=keymap
+    )
     app.run()
     if app.return_code:
         return app.return_code
@@ -1141,7 +1145,14 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
-    from spo_tui.config import anchors_dir, data_dir, default_demo_path, signing_key_path, user_rules_path
+    from spo_tui.config import (
+        anchors_dir,
+        data_dir,
+        default_demo_path,
+        signing_key_path,
+        user_config_path,
+        user_rules_path,
+    )
 
     key = signing_key_path()
     lines = [
@@ -1149,6 +1160,8 @@ def cmd_paths(args: argparse.Namespace) -> int:
         f"demo database: {default_demo_path()}",
         f"your rules file: {user_rules_path()} ({'present' if user_rules_path().is_file() else 'not present'})",
         f"shipped rules: {data_dir() / 'rules.toml'}",
+        f"your config file (your keys): {user_config_path()} "
+        f"({'present' if user_config_path().is_file() else 'not present'})",
         f"your signing key: {key} ({'present' if key.is_file() else 'made when you first save'})",
         f"your anchors of the record: {anchors_dir()}",
     ]

@@ -1,7 +1,9 @@
 """Every keyboard command, defined once: key, action, description, id and where it applies.
 
 From these one definitions come each screen's ``BINDINGS`` (so the footer), the help screen and
-the command palette. A user can remap any key by its ``id`` with Textual's keymap.
+the command palette. A user can remap any key by its ``id`` with Textual's keymap: the ``[keymap]``
+table of their config file (``spo_tui.config.load_keymap``), applied when the app starts. Help, the
+footer, the palette and the filter line then show the keys in force (``key_in_force``).
 """
 
 from __future__ import annotations
@@ -603,3 +605,34 @@ ALL_COMMANDS: dict[str, tuple[Command, ...]] = {
     "Admin (the CASPO's home)": ADMIN_COMMANDS,
     **RHYTHM_COMMANDS,
 }
+
+
+#: How a key reads on screen where its name would not say it.
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "esc",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
+
+
+def key_in_force(command: Command, keymap: dict[str, str] | None = None) -> str:
+    """How the command's key reads: the user's key for its id if their keymap has one (``"D"``, or
+    ``"D, ctrl+d"`` for several), else the display name if the command has one, else the key itself."""
+    mapped = (keymap or {}).get(command.id)
+    if mapped:
+        return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in mapped.split(",") if k.strip())
+    if command.key_display:
+        return command.key_display
+    return _KEY_NAMES.get(command.key, command.key)
+
+
+def pressed(command: Command, key: str, keymap: dict[str, str] | None = None) -> bool:
+    """True when ``key`` (a Textual key name, as in ``events.Key.key``) is the command's key in force."""
+    from textual.keys import _normalize_key_list
+
+    mapped = (keymap or {}).get(command.id)
+    if mapped:
+        return key in _normalize_key_list(mapped).split(",")
+    return key == command.key

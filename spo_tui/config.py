@@ -1,20 +1,24 @@
-"""Where things live on this machine, who is logged in to it, and reading the rules file.
+"""Where things live on this machine, who is logged in to it, and reading the rules and config files.
 
 Nothing here runs at import time: each function looks when it is called.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import tempfile
 import tomllib
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir, user_state_dir
 
 from spo_tui.domain.errors import ValidationError
-from spo_tui.domain.rules import Rules, merge_config
+from spo_tui.domain.rules import Rules, merge_config, unknown_name
 
 APP_NAME = "spo-tui"
 
@@ -49,17 +53,111 @@ def user_rules_path() -> Path:
 
 
 def load_rules(override: Path | None = None) -> Rules:
-    """The shipped rules with the user's file (if any) merged over them, key by key."""
+    """The shipped rules with the user's file (if any) merged over them, key by key.
+
+    The user's file may only hold sections and keys the shipped file has: a typo (``[touch_point]``,
+    ``first_within_day``) is refused, naming the line and the nearest known name, rather than being
+    ignored while the shipped value silently applies.
+    """
     with open(data_dir() / "rules.toml", "rb") as f:
         config = tomllib.load(f)
     path = override or user_rules_path()
     if path.is_file():
         try:
-            with open(path, "rb") as f:
-                config = merge_config(config, tomllib.load(f))
+            text = path.read_bytes().decode("utf-8")
+            mine = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ValidationError(f"rules file {path} is not valid TOML: {error}") from None
+        unknown = unknown_name(config, mine)
+        if unknown is not None:
+            raise ValidationError(f"{path}{_at_line(text, unknown.path)}: {unknown.message}")
+        config = merge_config(config, mine)
     return Rules.from_dict(config)
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in name.split("."))
+
+
+def _at_line(text: str, path: tuple[str, ...]) -> str:
+    """`` line N`` for the first line of a TOML file that defines ``path`` (a table header or a
+    key, dotted or under its table), or "" when no line plainly does (an inline table, say)."""
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            where = table
+        else:
+            key = _KEY.match(line)
+            if not key:
+                continue
+            where = (*table, *_dotted(key.group(1)))
+        if where[: len(path)] == path:
+            return f" line {number}"
+    return ""
+
+
+def user_config_path() -> Path:
+    """``SPO_TUI_CONFIG`` if set, else ``config.toml`` in the user config directory (beside ``rules.toml``).
+
+    It holds the user's own settings, not the team's rules; today one table, ``[keymap]``: binding id
+    (each command's ``id`` in ``spo_tui.commands``) = key, e.g. ``decide = "D"``.
+    """
+    env = os.environ.get("SPO_TUI_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+#: The tables a config file may hold.
+CONFIG_SECTIONS = ("keymap",)
+
+
+def load_keymap(known_ids: Callable[[], Collection[str]], path: Path | None = None) -> dict[str, str]:
+    """The ``[keymap]`` table of the user's config file (binding id -> key), or {} without one.
+
+    An unknown table, an id no binding has (``known_ids()``, asked only when the table has keys: the
+    app passes ``spo_tui.app.known_binding_ids``) or a key that is not text is refused with one
+    line naming the file, the line and the nearest known name.
+    """
+    path = path or user_config_path()
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_bytes().decode("utf-8")
+        config: dict[str, Any] = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValidationError(f"config file {path} is not valid TOML: {error}") from None
+    for name, value in config.items():
+        where = f"{path}{_at_line(text, (name,))}"
+        if not isinstance(value, dict):
+            if name in CONFIG_SECTIONS:
+                raise ValidationError(f"{where}: [{name}] must be a table (a line [{name}], then id = key lines)")
+            raise ValidationError(f"{where}: {name} is outside any table: put it under [keymap]")
+        if name not in CONFIG_SECTIONS:
+            near = difflib.get_close_matches(name, CONFIG_SECTIONS, n=1)
+            hint = f"; did you mean [{near[0]}]?" if near else f"; it may hold only [{'], ['.join(CONFIG_SECTIONS)}]"
+            raise ValidationError(f"{where}: unknown section [{name}]{hint}")
+    keymap = config.get("keymap", {})
+    if not keymap:
+        return {}
+    known = known_ids()
+    for binding_id, key in keymap.items():
+        where = f"{path}{_at_line(text, ('keymap', binding_id))}"
+        if binding_id not in known:
+            near = difflib.get_close_matches(binding_id, sorted(known), n=1)
+            hint = f"; did you mean {near[0]}?" if near else "; every id is in spo_tui/commands.py"
+            raise ValidationError(f"{where}: [keymap] {binding_id}: no key has that id{hint}")
+        if not isinstance(key, str) or not key.strip():
+            raise ValidationError(
+                f'{where}: [keymap] {binding_id} must be a key in quotes, e.g. {binding_id} = "D", not {key!r}'
+            )
+    return {binding_id: key.strip() for binding_id, key in keymap.items()}
 
 
 def current_os_user() -> str:

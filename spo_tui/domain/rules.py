@@ -7,6 +7,7 @@ date, they return the work that is due, each with a stable ``key`` so the store 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -37,6 +38,48 @@ def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
         else:
             merged[key] = value
     return merged
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A section or key in a user's rules file that the shipped rules do not have.
+
+    ``path`` is where it is (``("touch_point",)``, ``("urgency", "kinds")``, ``("tasks", "facilites")``);
+    ``section`` is True for a table; ``message`` says what is wrong, without the file or line (the
+    code that read the file knows those).
+    """
+
+    path: tuple[str, ...]
+    section: bool
+    message: str
+
+
+def _table_name(path: tuple[str, ...]) -> str:
+    return "[" + ".".join(path) + "]"
+
+
+def unknown_name(known: dict[str, Any], given: dict[str, Any], at: tuple[str, ...] = ()) -> UnknownName | None:
+    """The first section or key of ``given`` (a user's rules) that ``known`` (the shipped rules) lacks,
+    with the nearest known name; or a known section given as a plain value. None when all are known."""
+    for key, value in given.items():
+        path = (*at, key)
+        if key not in known:
+            is_table = isinstance(value, dict)
+            same_kind = [k for k, v in known.items() if isinstance(v, dict) == is_table]
+            near = difflib.get_close_matches(key, same_kind, n=1)
+            if is_table:
+                hint = f"; did you mean {_table_name((*at, near[0]))}?" if near else ""
+                return UnknownName(path, True, f"unknown section {_table_name(path)}{hint}")
+            where = f" in {_table_name(at)}" if at else " (outside any section)"
+            hint = f"; did you mean {near[0]}?" if near else ""
+            return UnknownName(path, False, f"unknown key {key}{where}{hint}")
+        if isinstance(known[key], dict):
+            if not isinstance(value, dict):
+                return UnknownName(path, False, f"{_table_name(path)} must be a section, not a value ({value!r})")
+            found = unknown_name(known[key], value, path)
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.style import Style
 from textual.screen import Screen
 from textual.worker import Worker
 
 from spo_tui.domain.errors import SpoError
 from spo_tui.services.base import ActionResult
+from spo_tui.widgets.theme import theme_style
 
 
 class ActingScreen(Screen):
@@ -23,6 +25,11 @@ class ActingScreen(Screen):
         from spo_tui.screens.worker_errors import report_failure
 
         report_failure(self, event)
+
+    def theme_style(self, variable: str, bold: bool = False) -> Style:
+        """A Rich style in the theme's colour ``variable`` (``error``, ``text-error``, ``warning``...),
+        for table cells."""
+        return theme_style(self.app, variable, bold)
 
     def _done(self, result: ActionResult | None) -> None:
         """After any action: remember it for undo, confirm, read the store again."""

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
-from spo_tui.commands import ADMIN_COMMANDS
+from spo_tui.commands import ADMIN_COMMANDS, key_in_force
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import from_iso, relative_due
 from spo_tui.domain.errors import SpoError, ValidationError
@@ -98,10 +99,9 @@ _MAPPA_LEVELS = (
     ("2 Active multi-agency", "2"),
     ("3 Active multi-agency (senior)", "3"),
 )
-OVERDUE_STYLE = "bold red"
 
 
-def _cell(text: str | None, style: str = "") -> Text:
+def _cell(text: str | None, style: str | Style = "") -> Text:
     """User text as a table cell: never parsed as markup, control characters shown as escapes
     (``domain.text.visible``), cut with an ellipsis."""
     return Text(visible(text or "", lines=False), style=style, no_wrap=True, overflow="ellipsis")
@@ -289,11 +289,12 @@ class AdminScreen(ActingScreen):
     def _keys_hint(self, actions: tuple[str, ...], lead: str) -> str:
         """The keys among ``actions`` the acting role may use, e.g. ``Add: 1 SBAR  2 Countersign``."""
         role = self.ctx.actor["role"]
+        keymap = getattr(self.app, "user_keymap", None)
         parts = []
         for action in actions:
             command = _BY_ACTION[action]
             if command.permission is None or permissions.allowed(command.permission, role):
-                parts.append(f"{command.key} {_KEY_WORDS[action]}")
+                parts.append(f"{key_in_force(command, keymap)} {_KEY_WORDS[action]}")
         return lead + "  ".join(parts) if parts else ""
 
     def store_changed(self) -> None:
@@ -339,7 +340,7 @@ class AdminScreen(ActingScreen):
                     line.item_id,
                     [
                         _cell(pp, "bold"),
-                        _cell(relative_due(line.due, today), OVERDUE_STYLE if overdue else ""),
+                        _cell(relative_due(line.due, today), self.overdue_style() if overdue else ""),
                         _cell(line.crn),
                         _cell(line.name),
                         _cell(arranged_text(line.arranged_for) or "not yet", "" if line.arranged_for else "dim"),
@@ -350,12 +351,16 @@ class AdminScreen(ActingScreen):
             )
         return out
 
-    @staticmethod
-    def _mappa_cells(r: dict[str, Any], today: date) -> list[Text]:
+    def overdue_style(self) -> Style:
+        """A date that has passed: the theme's error text colour, bold, as in the queue, so it reads in
+        every theme, light ones too."""
+        return self.theme_style("text-error", bold=True)
+
+    def _mappa_cells(self, r: dict[str, Any], today: date) -> list[Text]:
         if r.get("review_date"):
             review = date.fromisoformat(r["review_date"][:10])
             text = f"{review:%d/%m/%Y} ({relative_due(review, today)})"
-            style = OVERDUE_STYLE if review < today else ""
+            style: Style | str = self.overdue_style() if review < today else ""
         else:
             text, style = "not set", "italic"
         return [
@@ -366,14 +371,13 @@ class AdminScreen(ActingScreen):
             _cell(text, style),
         ]
 
-    @staticmethod
-    def _transfer_cells(t: dict[str, Any], today: date) -> list[Text]:
+    def _transfer_cells(self, t: dict[str, Any], today: date) -> list[Text]:
         due = ""
-        style = ""
+        style: Style | str = ""
         if t.get("due"):
             day = date.fromisoformat(t["due"])
             due = relative_due(day, today)
-            style = OVERDUE_STYLE if day < today else ""
+            style = self.overdue_style() if day < today else ""
         return [
             _cell(t["crn"]),
             _cell(t.get("name")),

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from spo_tui.commands import ALL_COMMANDS, Command
+from spo_tui.commands import ALL_COMMANDS, Command, key_in_force
 from spo_tui.domain import permissions
 
 #: Keys that work everywhere: (key, what it does).
@@ -23,11 +23,10 @@ GLOBAL_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def command_key(command: Command) -> str:
-    """How the key reads: the display name if the command has one, else the key itself."""
-    if command.key_display:
-        return command.key_display
-    return {"question_mark": "?", "slash": "/", "escape": "esc"}.get(command.key, command.key)
+def command_key(command: Command, keymap: dict[str, str] | None = None) -> str:
+    """How the key in force reads: the user's own from their keymap, else the display name if the
+    command has one, else the key itself."""
+    return key_in_force(command, keymap)
 
 
 def help_text(command: Command) -> str:
@@ -62,13 +61,15 @@ class HelpScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
+        keymap = getattr(self.app, "user_keymap", None)
         yield Header()
         with VerticalScroll(id="help-body"):
             yield Label("Every key, by screen", classes="help-title")
             for screen_name, commands in ALL_COMMANDS.items():
                 yield Label(screen_name, classes="help-section", markup=False)
                 yield Static(
-                    key_table([(command_key(c), c.description, help_text(c)) for c in commands]), classes="help-keys"
+                    key_table([(command_key(c, keymap), c.description, help_text(c)) for c in commands]),
+                    classes="help-keys",
                 )
             yield Label("Everywhere", classes="help-section")
             yield Static(key_table(list(GLOBAL_KEYS)), classes="help-keys")

@@ -15,11 +15,10 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color, ColorParseError
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from spo_tui.commands import Command
+from spo_tui.commands import Command, pressed
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import visible
@@ -127,7 +126,7 @@ class RhythmScreen(ActingScreen):
         if self.app.ctx is None:
             return
         for action, command in self._by_action.items():
-            if command.key == event.key and not self.applies(action):
+            if pressed(command, event.key, getattr(self.app, "user_keymap", None)) and not self.applies(action):
                 message = self.why_not(action)
                 if message:
                     event.stop()
@@ -164,14 +163,6 @@ class RhythmScreen(ActingScreen):
                 self.notify(str(error), severity="error", markup=False)
                 return False
         return True
-
-    def theme_style(self, variable: str, bold: bool = False) -> Style:
-        """A Rich style in the theme's colour ``variable`` (``error``, ``warning``...), for table cells."""
-        try:
-            colour = Color.parse(self.app.theme_variables[variable]).rich_color
-        except (KeyError, ColorParseError):  # not a plain colour (e.g. "auto 60%"): no colour
-            return Style(bold=bold)
-        return Style(color=colour, bold=bold)
 
     def rosh_cell(self, value: str | None, short: bool = True) -> Text:
         """A RoSH level as a cell, in the theme's error colour when high and warning colour when medium."""

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.style import Style
 from textual.widgets import Static
 
-from spo_tui.commands import FILTER_KEYS, FILTERS
+from spo_tui.commands import FILTER_COMMANDS, FILTERS, key_in_force
 
 
 class FilterBar(Static):
@@ -67,8 +67,10 @@ class FilterBar(Static):
             )
             for active in (True, False)
         }
-        for name, label, _kind in FILTERS:
+        keymap = getattr(self.app, "user_keymap", None)
+        for (name, label, _kind), command in zip(FILTERS, FILTER_COMMANDS, strict=True):
             label = labels.get(name, label)
-            piece = Content.from_markup(f"[@click=screen.filter('{name}')]{pad}{FILTER_KEYS[name]} {label}{pad}[/]")
+            key = key_in_force(command, keymap)
+            piece = Content.from_markup(f"[@click=screen.filter('{name}')]{pad}$key {label}{pad}[/]", key=key)
             pieces.append(piece.stylize_before(styles[name == self.active]))
         return Content(" ").join(pieces)

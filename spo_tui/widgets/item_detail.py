@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 from textual.geometry import Size
@@ -25,6 +26,7 @@ from spo_tui.domain.vocab import (
     RoSH,
     TouchPointReason,
 )
+from spo_tui.widgets.theme import theme_style
 
 SBAR_PARTS = (
     ("situation", "Situation"),
@@ -136,7 +138,7 @@ def _label(enum_cls, value: str) -> str:
         return _v(value)
 
 
-def case_section(case: dict[str, Any], today: date) -> list:
+def case_section(case: dict[str, Any], today: date, overdue: StyleType = "bold") -> list:
     mappa = (
         f"MAPPA cat {case['mappa_category']} level {case['mappa_level'] or '-'}"
         if case["mappa_category"]
@@ -154,7 +156,7 @@ def case_section(case: dict[str, Any], today: date) -> list:
     ]
     for flag in case["flags"]:
         review = flag["review_date"]
-        style = "bold red" if review and review < today.isoformat() else ""
+        style = overdue if review and review < today.isoformat() else ""
         when = f"review {date.fromisoformat(review):%d/%m/%Y}" if review else "no review date"
         parts.append(Text(f"  {_v(flag['code'])}: {when}", style=style))
     return parts
@@ -215,7 +217,9 @@ class ItemDetail(ScrollView):
             if urgency is not None:
                 parts += [Text()] + urgency_section(urgency)
             if case is not None:
-                parts += [Text()] + case_section(case, today) + [Text()] + oversight_section(recent)
+                # A review date that has passed: the theme's error text colour, readable in every theme.
+                overdue = theme_style(self.app, "text-error", bold=True)
+                parts += [Text()] + case_section(case, today, overdue) + [Text()] + oversight_section(recent)
             self._renderable = Group(*parts)
         self._render_lines()
         self.scroll_to(0, 0, animate=False, immediate=True)
