@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
@@ -10,10 +11,18 @@ from textual.content import Content
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import CRN_PATTERN
 
+if TYPE_CHECKING:
+    from spo_tui.app import SpoApp
+
 
 class CaseFinder(Provider):
     """Cases whose CRN or name holds what was typed (two characters or more), a CRN typed in full
     first: ``Ctrl+P X123456 Enter`` opens that case, as the "Go to case" prompt does."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def app(self) -> SpoApp: ...
 
     #: Cases offered at most, so a PDU's 5,000 keep the palette quick.
     LIMIT = 8

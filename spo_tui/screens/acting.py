@@ -4,15 +4,24 @@ the action for undo, and read the store again; ask for a line of text or a choic
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
 from spo_tui.domain.errors import SpoError
 from spo_tui.services.base import ActionResult
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
+
 
 class ActingScreen(Screen):
     """A screen whose actions end in a service call. Subclasses define ``reload()``."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
 
     def reload(self) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError

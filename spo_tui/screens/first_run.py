@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,6 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.domain.text import visible
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
 
 IMPORT_HELP = (
     "Import your own data from the command line, staff first:\n"
@@ -26,6 +32,9 @@ IMPORT_HELP = (
 
 class FirstRunScreen(Screen):
     """An empty database: explain, and offer the demo team (d), import instructions (i) or quit (q)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
 
     CSS_PATH = "first_run.tcss"
     BINDINGS = [

@@ -308,7 +308,7 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
         return None
     try:
         db = open_db(fallback, create=False, migrate=False)
-    except (SpoError, *db_errors()):
+    except (SpoError,) + db_errors():
         return None
     try:
         return anchor(db, event)

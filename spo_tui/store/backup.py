@@ -261,7 +261,7 @@ def _copy_database(
             final = _rename_without_replacing(part, final)
         _fsync_folder(folder)
         return final
-    except (*db_errors(), OSError) as error:
+    except db_errors() + (OSError,) as error:
         raise BackupError(f"cannot back up to {final}: {_why(error, folder)}. No backup was made") from None
     finally:
         os.close(fd)

@@ -161,7 +161,7 @@ def _has_record(db: Database) -> bool:
     found = queries.table_exists(db, "record_chain")
     if found:
         with contextlib.suppress(AttributeError):  # once made, the chain table is never dropped by spo-tui
-            db._has_signed_record = True
+            db._has_signed_record = True  # type: ignore[attr-defined]  # a flag cached on the connection object
     return found
 
 
