@@ -49,7 +49,7 @@ from spo_tui.store.db import (
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # no fcntl on Windows: the checks below skip it
 
 BACKUP_PREFIX = "spo-"
 DEFAULT_KEEP = 14

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from spo_tui.domain.errors import NotFound
 
 
-def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
+def _one(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> dict[str, Any] | None:
     cursor = db.execute(sql, params)
     row = cursor.fetchone()
     if row is None:
@@ -25,7 +25,7 @@ def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | 
     return dict(zip([c[0] for c in cursor.description], row, strict=False))
 
 
-def _all(db: Database, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+def _all(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
@@ -648,7 +648,7 @@ def _kind_links(db: Database, kind: str | None, where: str = "") -> Iterator[Any
     head = "SELECT c.position, c.kind, c.ref, c.key_id, c.hash, c.signature"
     if kind is None:
         for row in db.execute(f"{head} FROM record_chain c WHERE {where} ORDER BY c.position"):
-            yield Link(*row, None)
+            yield Link(row[0], row[1], row[2], row[3], row[4], row[5], None)
         return
     table = _KIND_TABLE[kind]
     names = _columns(db, table)
