@@ -7,7 +7,7 @@ row, and returns an ActionResult whose ``item_id`` is the new row's id.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
 from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_date, parse_when
@@ -110,6 +110,10 @@ def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, .
     return staff
 
 
+@overload
+def _date(value: date | str | None, field: str, required: Literal[True] = True) -> date: ...
+@overload
+def _date(value: date | str | None, field: str, required: bool) -> date | None: ...
 def _date(value: date | str | None, field: str, required: bool = True) -> date | None:
     if value is None or value == "":
         if required:

@@ -129,7 +129,7 @@ def _plan(ctx: Context) -> list[_Work]:
     for f in queries.flags_with_reviews(db, horizon):
         flags[f["crn"]].append((f["code"], date.fromisoformat(f["review_date"])))
 
-    new_items = []
+    new_items: list[_Work] = []
     for row in queries.case_facts_rows(db):
         case = CaseFacts(
             crn=row["crn"],
@@ -226,6 +226,7 @@ def _still_missing(db, batch: list[_Work]) -> list[_Work]:
     for kind, crn, work, detail in batch:
         if work.key in existing:
             continue
+        pair: tuple[str | None, str] | None
         if kind == "supervision":
             pair = (detail["practitioner_id"], work.reason)
         else:
