@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
@@ -19,16 +19,11 @@ class CaseFinder(Provider):
     """Cases whose CRN or name holds what was typed (two characters or more), a CRN typed in full
     first: ``Ctrl+P X123456 Enter`` opens that case, as the "Go to case" prompt does."""
 
-    if TYPE_CHECKING:
-
-        @property
-        def app(self) -> SpoApp: ...
-
     #: Cases offered at most, so a PDU's 5,000 keep the palette quick.
     LIMIT = 8
 
     async def search(self, query: str) -> Hits:
-        app = self.app
+        app = cast("SpoApp", self.app)  # the palette is SpoApp's (its COMMANDS)
         ctx = getattr(app, "ctx", None)
         text = query.strip()
         if ctx is None or len(text) < 2:

@@ -248,12 +248,12 @@ class CaseScreen(Screen):
         status = _status(row, self.ctx.today)
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
-        note = closed_note_label(row.get("closed_note")) or (
+        item_note = closed_note_label(row.get("closed_note")) or (
             f"since {uk_date(row['waiting_since'][:10])}"
             if row.get("status") == "waiting" and row.get("waiting_since")
             else ""
         )
-        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, note]
+        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, item_note]
         return tuple((c, style) for c in cells)
 
     def _show_detail(self, key: str | None) -> None:

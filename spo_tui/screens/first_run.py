@@ -89,8 +89,10 @@ class FirstRunScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def build_demo(self) -> None:
         """Run the demo builder off the main thread (it opens its own connection), then start the app."""
+        builder = self.app.demo_builder
+        assert builder is not None  # action_demo checked
         try:
-            self.app.demo_builder(self.db_path)
+            builder(self.db_path)
         except Exception as error:  # never a traceback on the first screen
             self.app.call_from_thread(self._failed, f"{type(error).__name__}: {error}")
             return

@@ -18,6 +18,7 @@ Decisions recorded here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -445,7 +446,7 @@ def _cases_discussed(ctx: Context, cases: list[Any]) -> list[CaseDiscussed]:
 def record_supervision(
     ctx: Context,
     item_id: str,
-    cases: list[CaseDiscussed | tuple[str, str, str] | tuple[str, str, str, str]],
+    cases: Sequence[CaseDiscussed | tuple[str, str, str] | tuple[str, str, str, str]],
     *,
     summary: str = "",
     minutes: int | None = None,
