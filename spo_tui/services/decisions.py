@@ -141,7 +141,9 @@ def _write_oversight(
     return entry_id, action_ids
 
 
-def _check_oversight_fields(type_: str, outcome: str, discussed: str, decision: str):
+def _check_oversight_fields(
+    type_: str, outcome: str, discussed: str, decision: str
+) -> tuple[OversightType, OversightOutcome, str, str]:
     t = parse_enum(OversightType, type_, "type")
     o = parse_enum(OversightOutcome, outcome, "outcome")
     if o.value not in t.info.outcomes:

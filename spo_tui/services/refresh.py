@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlite_utils import Database
+
 from spo_tui.domain.rules import (
     CaseFacts,
     DueWork,
@@ -213,7 +215,7 @@ def _write_batch(ctx: Context, batch: list[_Work]) -> list[_Work]:
     return missing
 
 
-def _still_missing(db, batch: list[_Work]) -> list[_Work]:
+def _still_missing(db: Database, batch: list[_Work]) -> list[_Work]:
     """The work of ``batch`` whose key is not in the store and, for recurring work, with no item of
     the same reason still open for the same case or practitioner."""
     existing = queries.existing_rule_keys(db, [work.key for _kind, _crn, work, _detail in batch])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -525,7 +525,7 @@ def _columns(db: Database, table: str) -> list[str]:
     return [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _without_nulls(names: list[str], values) -> dict[str, Any]:
+def _without_nulls(names: list[str], values: Iterable[Any]) -> dict[str, Any]:
     return {n: v for n, v in zip(names, values, strict=False) if v is not None}
 
 
