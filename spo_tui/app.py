@@ -316,6 +316,7 @@ class SpoApp(App[None]):
         version = self._store_version()
         if version != self._data_version:
             self._data_version = version
+            assert self.ctx is not None  # polled only once started
             self._audit_seen, only_views = lookup.only_reads_since(self.ctx, self._audit_seen)
             if only_views:
                 return  # only views logged (this app's own, on their thread): nothing on screen changed
@@ -340,6 +341,7 @@ class SpoApp(App[None]):
 
         message = self.REPLACED_MESSAGE.format(path=self.db_path)
         self.store_replaced = message
+        assert self.ctx is not None  # found by the poll, which runs once started
         self.ctx.db.refuse_all_writes(message)
         self.sub_title = "DATABASE FILE REPLACED: nothing more is saved. Quit and start again"
         self.notify(message, title="The database was replaced", severity="error", timeout=24 * 3600, markup=False)
@@ -352,6 +354,7 @@ class SpoApp(App[None]):
         if self.store_replaced:
             raise StoreError(self.store_replaced)
         ctx = self.ctx
+        assert ctx is not None  # asked for only once started
         db = open_db(self.db_path, migrate=False)
         try:
             yield make_context(db, ctx.rules, ctx.actor["name"], clock=ctx.clock, os_user=ctx.os_user)
@@ -375,7 +378,7 @@ class SpoApp(App[None]):
         try:
             with self.thread_context() as ctx:
                 record(ctx, **shown)
-        except (SpoError, *db_errors()):
+        except (SpoError,) + db_errors():
             pass  # not logged: the screen is shown all the same
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")

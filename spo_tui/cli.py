@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import NoReturn
 
 from spo_tui import __version__
 from spo_tui.domain.errors import SpoError
@@ -28,7 +29,7 @@ LIMIT_MAX = 1_000_000
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {visible(message, lines=False)} (see --help)\n")
 
 
@@ -694,6 +695,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
         print("This is your first check of this store: its keys are now the ones you trust for it.")
     else:
+        assert last is not None  # an earlier check decided the keys, so it left an anchor
         print(f"It carries on from your last {last.event} ({_uk_stamp(last.at)}, {last.count} links).")
     warning = anchor(db, "restore" if args.after_restore else "verify", trusted=check.trusted, db_path=str(path))
     if warning:

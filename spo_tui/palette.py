@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import CRN_PATTERN
+
+if TYPE_CHECKING:
+    from spo_tui.app import SpoApp
 
 
 class CaseFinder(Provider):
@@ -19,7 +23,7 @@ class CaseFinder(Provider):
     LIMIT = 8
 
     async def search(self, query: str) -> Hits:
-        app = self.app
+        app = cast("SpoApp", self.app)  # the palette is SpoApp's (its COMMANDS)
         ctx = getattr(app, "ctx", None)
         text = query.strip()
         if ctx is None or len(text) < 2:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Literal, overload
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -231,7 +232,12 @@ def _short_date(raw: str, day: int, month: int, today: date, direction: str, wit
     raise ValidationError(f"'{raw}': {why}; type the year if you mean it, e.g. {best:%d/%m/%Y}", field="date")
 
 
+@overload
+def _make_date(year: int, month: int, day: int, raw: str, leap_ok: Literal[False] = False) -> date: ...
+@overload
+def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool) -> date | None: ...
 def _make_date(year: int, month: int, day: int, raw: str, leap_ok: bool = False) -> date | None:
+    """The date, or ValidationError; None only for 29/02 in a year without it when ``leap_ok``."""
     try:
         return date(year, month, day)
     except ValueError:

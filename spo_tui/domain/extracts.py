@@ -417,8 +417,9 @@ class _Checker:
             **{c: (_date(c), True) for c in ("sentence_start", "sentence_end", "submitted", "court_date", "due")},
         }
         self.flag_date = _date("flags")
-        self.order = {spec.name: n for n, spec in enumerate(COLUMNS[kind])}
-        self.readers = []
+        self.order: dict[str | None, int] = {spec.name: n for n, spec in enumerate(COLUMNS[kind])}
+        #: (column, its position in the file, required, parser or None, remembered results or None)
+        self.readers: list[tuple[str, int, bool, Callable[[str], Any] | None, dict[str, Any] | None]] = []
         for spec in COLUMNS[kind]:
             if spec.name in header.index:
                 parse, remember = parsers.get(spec.name, (None, False))

@@ -281,9 +281,9 @@ def monthly_markdown(pack: MonthlyPack) -> str:
     out += _section("Learning", [_note_line(n, with_kind=False) for n in pack.learning])
     out += _section("Near misses", [_note_line(n, with_kind=False) for n in pack.near_misses])
     action_lines = []
-    for a in pack.actions:
-        state = f"done {_d(a.done_on)}" if a.status == "done" and a.done_on else a.status
-        action_lines.append(f"{_note_line(a.note, with_kind=False)}: {state}")
+    for action in pack.actions:
+        state = f"done {_d(action.done_on)}" if action.status == "done" and action.done_on else action.status
+        action_lines.append(f"{_note_line(action.note, with_kind=False)}: {state}")
     out += _section("Actions agreed at check-ins", action_lines)
 
     cs, ce = pack.coverage_start, pack.coverage_end

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from spo_tui.domain.errors import ValidationError
 
@@ -404,7 +405,10 @@ OVERSIGHT_TYPES = {
 }
 
 
-def parse_enum(enum_cls: type[StrEnum], value: object, field: str):
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum_cls: type[E], value: object, field: str) -> E:
     """Return ``enum_cls(value)`` accepting any case and spaces for underscores, or raise."""
     text = str(value if value is not None else "").strip()
     for member in enum_cls:

@@ -4,6 +4,7 @@ the action for undo, and read the store again; ask for a line of text or a choic
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from textual.screen import Screen
@@ -13,9 +14,17 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.services.base import ActionResult
 from spo_tui.widgets.theme import theme_style
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
+
 
 class ActingScreen(Screen):
     """A screen whose actions end in a service call. Subclasses define ``reload()``."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
 
     def reload(self) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError

@@ -389,7 +389,8 @@ class AdminScreen(ActingScreen):
         ]
 
     def _current(self, pane: str) -> Any:
-        rows = {"diary": self.diary, "mappa": self.mappa, "transfers": self.transfers}[pane]
+        panes: dict[str, list[Any]] = {"diary": self.diary, "mappa": self.mappa, "transfers": self.transfers}
+        rows = panes[pane]
         table = self.query_one(f"#{pane}-table", DataTable)
         if not rows or not 0 <= table.cursor_row < len(rows):
             return None

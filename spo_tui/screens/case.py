@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +21,12 @@ from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
 from spo_tui.widgets.line_table import Cell, Column, LineTable
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
+    from spo_tui.services.context import Context
 
 #: A flag review this many days away or fewer is shown as coming due.
 REVIEW_SOON_DAYS = 14
@@ -102,11 +108,21 @@ TIMELINE_COLUMNS = (
 class CaseScreen(Screen):
     """The case header, its timeline of oversight entries and items, and the highlighted row in full."""
 
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
+
     CSS_PATH = "case.tcss"
     AUTO_FOCUS = "#timeline"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     COMMAND_LIST = CASE_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
+
+    @property
+    def ctx(self) -> Context:
+        """The acting context: the app sets it on start, before any case can be opened."""
+        ctx = self.app.ctx
+        assert ctx is not None
+        return ctx
 
     def __init__(self, crn: str) -> None:
         super().__init__()
@@ -145,7 +161,7 @@ class CaseScreen(Screen):
 
     def load(self) -> None:
         """Read the case and its timeline (fast local reads) and show them."""
-        ctx = self.app.ctx
+        ctx = self.ctx
         try:
             self.case = lookup.case_summary(ctx, self.crn)
             timeline = lookup.case_timeline(ctx, self.crn)
@@ -229,15 +245,15 @@ class CaseScreen(Screen):
                 style, note = "", ("", "")
             return tuple((c, style) for c in cells) + (note,)
         kind_label = _label(ItemKind, row.get("kind"))
-        status = _status(row, self.app.ctx.today)
+        status = _status(row, self.ctx.today)
         due = f"due {uk_date(row['due'])}" if row.get("due") else ""
         style = "dim" if status == "closed" else ""
-        note = closed_note_label(row.get("closed_note")) or (
+        item_note = closed_note_label(row.get("closed_note")) or (
             f"since {uk_date(row['waiting_since'][:10])}"
             if row.get("status") == "waiting" and row.get("waiting_since")
             else ""
         )
-        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, note]
+        cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, item_note]
         return tuple((c, style) for c in cells)
 
     def _show_detail(self, key: str | None) -> None:
@@ -267,7 +283,7 @@ class CaseScreen(Screen):
             ]
         else:
             lines = [
-                f"{_label(ItemKind, row.get('kind'))}  ·  {_status(row, self.app.ctx.today)}  ·  raised {local_stamp(row['at'])}",
+                f"{_label(ItemKind, row.get('kind'))}  ·  {_status(row, self.ctx.today)}  ·  raised {local_stamp(row['at'])}",
                 (row.get("title") or "").strip(),
             ]
             if row.get("status") == "waiting" and row.get("waiting_since"):
@@ -294,14 +310,14 @@ class CaseScreen(Screen):
         crn = self.crn
 
         def submit(values: dict) -> ActionResult:
-            return decisions.record_oversight(self.app.ctx, crn=crn, **values)
+            return decisions.record_oversight(self.ctx, crn=crn, **values)
 
         self.app.push_screen(
             OversightForm(
                 heading=f"Oversight entry: {crn}",
                 submit=submit,
                 draft_key=f"oversight:case:{crn}",
-                on_behalf=decisions.on_behalf_banner(self.app.ctx, crn=crn),
+                on_behalf=decisions.on_behalf_banner(self.ctx, crn=crn),
             ),
             self._recorded,
         )

@@ -120,6 +120,7 @@ class CheckinScreen(RhythmScreen):
 
     def log_view(self) -> None:
         a = self.agenda
+        assert a is not None  # logged once reload has read it
         self.app.record_view(
             lookup.record_checkin_view,
             team=self.team,
@@ -276,7 +277,7 @@ class CheckinScreen(RhythmScreen):
             "notes": "No notes yet: n for a note, a for an action.",
         }
         tabs = self.query_one("#checkin-tabs", TabbedContent)
-        for n, ((pane, label), rows) in enumerate(
+        for number, ((pane, label), rows) in enumerate(
             zip(CHECKIN_SECTIONS, (absences, risk, decisions, team, notes), strict=False), start=1
         ):
             table = self.query_one(f"#{pane}-table", DataTable)
@@ -286,7 +287,7 @@ class CheckinScreen(RhythmScreen):
             message.update(empty[pane])
             message.set_class(not rows, "-shown")
             count = len(agenda.absences) if pane == "absences" else len(self.rows[pane])
-            tabs.get_tab(pane).label = f"{n} {label} ({count})"
+            tabs.get_tab(pane).label = f"{number} {label} ({count})"
 
         uncovered = sum(a.uncovered for a in agenda.absences)
         self.query_one("#checkin-title", Static).update(

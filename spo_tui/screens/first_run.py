@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,6 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from spo_tui.domain.text import visible
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
 
 IMPORT_HELP = (
     "Import your own data from the command line, staff first:\n"
@@ -26,6 +32,9 @@ IMPORT_HELP = (
 
 class FirstRunScreen(Screen):
     """An empty database: explain, and offer the demo team (d), import instructions (i) or quit (q)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
 
     CSS_PATH = "first_run.tcss"
     BINDINGS = [
@@ -80,8 +89,10 @@ class FirstRunScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def build_demo(self) -> None:
         """Run the demo builder off the main thread (it opens its own connection), then start the app."""
+        builder = self.app.demo_builder
+        assert builder is not None  # action_demo checked
         try:
-            self.app.demo_builder(self.db_path)
+            builder(self.db_path)
         except Exception as error:  # never a traceback on the first screen
             self.app.call_from_thread(self._failed, f"{type(error).__name__}: {error}")
             return

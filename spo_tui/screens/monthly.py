@@ -84,6 +84,7 @@ class MonthlyScreen(RhythmScreen):
 
     def log_view(self) -> None:
         p = self.pack
+        assert p is not None  # logged once reload has read it
         rows = len(p.escalations) + len(p.learning) + len(p.near_misses) + len(p.actions)
         self.app.record_view(lookup.record_monthly_view, team=self.team, rows=rows)
 

@@ -32,6 +32,9 @@ from spo_tui.store.db import db_errors
 from spo_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
+    from textual import getters
+
+    from spo_tui.app import SpoApp
     from spo_tui.services.base import ActionResult
 
 ACTION_ROWS = 3
@@ -63,6 +66,9 @@ def empty_actions() -> list[list[str]]:
 
 class OversightForm(ModalScreen["ActionResult | None"]):
     """Record an oversight entry. Ctrl+S saves (from any field), Esc cancels (asking if anything was typed)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SpoApp)
 
     CSS_PATH = "oversight_form.tcss"
     AUTO_FOCUS = "#decision"
@@ -110,7 +116,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
             return
         try:
             body = drafts.load_draft(self.app.ctx, self.draft_key)
-        except (SpoError, *db_errors(), ValueError):
+        except (SpoError,) + db_errors() + (ValueError,):
             body = None
         if not body:
             return
@@ -313,7 +319,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                 drafts.save_draft(self.app.ctx, self.draft_key, self._state)
             else:
                 drafts.discard_draft(self.app.ctx, self.draft_key)
-        except (SpoError, *db_errors()) as error:
+        except (SpoError,) + db_errors() as error:
             self.log.error(f"draft not saved: {error}")
 
     def _discard_draft(self) -> None:
@@ -324,7 +330,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         if self.draft_key and self.app.ctx is not None:
             try:
                 drafts.discard_draft(self.app.ctx, self.draft_key)
-            except (SpoError, *db_errors()) as error:
+            except (SpoError,) + db_errors() as error:
                 self.log.error(f"draft not discarded: {error}")
 
     def on_unmount(self) -> None:

@@ -83,6 +83,7 @@ class ProtectedHourScreen(RhythmScreen):
 
     def reload(self) -> None:
         ctx = self.ctx
+        assert self.day is not None  # setup sets it before the first reload
         self.slots = rhythm.protected_hour(ctx, self.day)
         muted = "dim"
         rows = []
@@ -138,6 +139,7 @@ class ProtectedHourScreen(RhythmScreen):
                 else f"Free: b books an open SBAR into {slot.start:%H:%M}; SBARs booked from the queue take the next free slot."
             )
         else:
+            assert slot.item_id is not None  # a slot that is not free holds an SBAR
             item = lookup.item_detail(self.ctx, slot.item_id)
             d = item["detail"]
             lines = [
@@ -196,6 +198,7 @@ class ProtectedHourScreen(RhythmScreen):
     # --- Moving about ----------------------------------------------------------------------------
 
     def action_day(self, step: int) -> None:
+        assert self.day is not None  # set in setup
         self.day = _working_day(self.day, step)
         self.reload()
         self.log_view()
@@ -242,6 +245,7 @@ class ProtectedHourScreen(RhythmScreen):
         slot = self.current
         if slot is None or slot.state != "booked" or not self._allowed("decide"):
             return
+        assert slot.item_id is not None  # a booked slot holds an SBAR
         item = lookup.item_detail(self.ctx, slot.item_id)
         d = item["detail"]
         who = item.get("raised_by_name") or slot.practitioner or "the practitioner"

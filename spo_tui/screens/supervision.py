@@ -138,9 +138,9 @@ class SupervisionScreen(RhythmScreen):
         self.fill(self.query_one("#plan", DataTable), rows)
         overdue = sum(1 for r in self.plan if r.one_to_one_overdue)
         rpss_short = sum(1 for r in self.plan if r.rpss_short)
-        booked = sum(1 for r in self.plan for s in r.sessions if s.scheduled_for is not None)
+        booked_count = sum(1 for r in self.plan for s in r.sessions if s.scheduled_for is not None)
         self.query_one("#sv-title", Static).update(
-            f"{len(self.plan)} practitioners · {overdue} one-to-ones overdue · {rpss_short} short of RPSS · {booked} booked"
+            f"{len(self.plan)} practitioners · {overdue} one-to-ones overdue · {rpss_short} short of RPSS · {booked_count} booked"
         )
         self.show_detail()
 

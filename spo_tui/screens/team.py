@@ -11,7 +11,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
 
 from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
-from spo_tui.domain.coverage import Coverage, CoverageRow, Series, percent_text
+from spo_tui.domain.coverage import Coverage, CoverageRow, Series, Trends, percent_text
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team
@@ -155,7 +155,7 @@ class TeamScreen(RhythmScreen):
         self.coverage: Coverage | None = None
         self.unseen: list[UnseenCase] = []
         self.spent: TimeSpent | None = None
-        self.trends = None
+        self.trends: Trends | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -357,6 +357,7 @@ class TeamScreen(RhythmScreen):
 
     def _show_trends(self) -> None:
         tr = self.trends
+        assert tr is not None  # shown after reload read them
         self.query_one("#trends-heading", Static).update(
             f"Open work at the end of each week, {len(tr.week_ends)} weeks {tr.week_ends[0]:%d/%m} to "
             f"{tr.week_ends[-1]:%d/%m/%Y}; countersign turnaround: median days from submission to verdict of those "
@@ -407,14 +408,14 @@ class TeamScreen(RhythmScreen):
 
     @on(TabbedContent.TabActivated, "#team-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        focus = {
+        focus: dict[str | None, str] = {
             "people": "#people-table",
             "unseen": "#unseen-table",
             "time": "#delegated-table",
             "coverage": "#coverage-box",
             "trends": "#trends-box",
-        }[event.pane.id]
-        self.query_one(focus).focus()
+        }
+        self.query_one(focus[event.pane.id]).focus()
         self.sync_bindings()
 
     def action_section(self, pane: str) -> None:

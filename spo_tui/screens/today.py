@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
+from textual.timer import Timer
 from textual.widgets import Header, Input
 
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
@@ -59,10 +60,10 @@ class TodayScreen(ActingScreen):
         self._read_state: tuple[int, int] | None = None  # the store's state when last read
         self._generation = 0  # counts changes of the store or view: stale search text is dropped
         self._matches: list[str] | None = None
-        self._detail_timer = None
+        self._detail_timer: Timer | None = None
         self._detail_for: str | None = None  # the item the detail pane shows
         self._bindings_shape: tuple[str, str] | None = None
-        self._search_log_timer = None
+        self._search_log_timer: Timer | None = None
         self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
 
     def compose(self) -> ComposeResult:
@@ -344,9 +345,8 @@ class TodayScreen(ActingScreen):
         entry = self.current if self.is_mounted else None
         kind = entry.row.kind if entry else None
         if action == "decide":
-            return {"sbar": "decide_sbar", "alert": "decide_alert", "confirm": "confirm_entry"}.get(
-                kind, "record_oversight"
-            )
+            decide: dict[str | None, str] = {"sbar": "decide_sbar", "alert": "decide_alert", "confirm": "confirm_entry"}
+            return decide.get(kind, "record_oversight")
         if action == "reassign" and kind == "alert":
             return "reassign_alert"
         return command.permission

@@ -98,7 +98,7 @@ def add_transfer(
     area = require_text(other_area, "other_area", "the other area or PDU")
     due_on = _when(ctx, due, "due") if due not in (None, "") else None
     note = optional_text(note, "note")
-    row = {
+    row: dict[str, Any] = {
         "id": writes.new_id(),
         "crn": crn,
         "direction": direction,

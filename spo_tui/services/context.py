@@ -8,14 +8,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from spo_tui.domain import permissions
 from spo_tui.domain.dates import to_iso, utc_now
 from spo_tui.domain.errors import NotAllowed, NotFound
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import Role
 from spo_tui.store import queries, scoring
+from spo_tui.store.db import SpoDatabase
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -30,7 +29,7 @@ class Context:
     row written on that connection picks it up (``spo_tui.store.writes.audit``).
     """
 
-    db: Database
+    db: SpoDatabase
     rules: Rules
     actor: dict[str, Any]
     decider: dict[str, Any]
@@ -94,7 +93,7 @@ class Context:
 
 
 def make_context(
-    db: Database,
+    db: SpoDatabase,
     rules: Rules,
     actor_name: str | None = None,
     *,
@@ -143,7 +142,7 @@ def _keeping_scores(ctx: Context) -> Context:
 
 
 def setup_context(
-    db: Database, rules: Rules, *, clock: Callable[[], datetime] = utc_now, os_user: str | None = None
+    db: SpoDatabase, rules: Rules, *, clock: Callable[[], datetime] = utc_now, os_user: str | None = None
 ) -> Context:
     """A context for the first import into a database with no staff yet (acts as the CASPO would)."""
     actor = {"id": None, "name": "first-run setup", "role": Role.CASPO.value}

@@ -8,6 +8,7 @@ edited or deleted, it is superseded by a ``withdrawn`` entry.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -77,7 +78,7 @@ def _write_oversight(
     sensitive: bool = False,
     minutes: int | None = None,
     supersedes_id: str | None = None,
-    actions: list[dict[str, Any]] = (),
+    actions: Sequence[dict[str, Any]] = (),
     decider: dict[str, Any] | None = None,
 ) -> tuple[str, list[str]]:
     """Insert an oversight entry and its agreed actions (as queue items). Call inside atomic().
@@ -140,7 +141,9 @@ def _write_oversight(
     return entry_id, action_ids
 
 
-def _check_oversight_fields(type_: str, outcome: str, discussed: str, decision: str):
+def _check_oversight_fields(
+    type_: str, outcome: str, discussed: str, decision: str
+) -> tuple[OversightType, OversightOutcome, str, str]:
     t = parse_enum(OversightType, type_, "type")
     o = parse_enum(OversightOutcome, outcome, "outcome")
     if o.value not in t.info.outcomes:
@@ -162,7 +165,7 @@ def record_oversight(
     outcome: str,
     discussed: str,
     decision: str,
-    actions: list[AgreedAction] = (),
+    actions: Sequence[AgreedAction] = (),
     sensitive: bool = False,
     minutes: int | None = None,
 ) -> ActionResult:
@@ -997,6 +1000,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
                 ctx.db, reopened, {"status": "open", "closed_at": None, "closed_note": None, "updated_at": ctx.now_iso}
             )
         if item is not None:
+            assert entity_id is not None  # the item was found by it
             writes.update_item(ctx.db, entity_id, {**old.get("item", {}), "updated_at": ctx.now_iso})
             writes.update_detail(ctx.db, item["kind"], entity_id, old.get("detail", {}))
             if action == "countersign":

@@ -31,6 +31,7 @@ from spo_tui.domain.vocab import Role
 from spo_tui.services.base import ActionResult
 from spo_tui.services.context import Context
 from spo_tui.store import links, queries, writes
+from spo_tui.store.db import SpoDatabase
 
 #: The longest OS user name accepted by ``staff link`` (Windows allows 20, Linux 32; domains more).
 MAX_OS_USER = 256
@@ -53,7 +54,7 @@ def how_to_link(os_user: str) -> str:
 
 
 def who_is_acting(
-    db: Database,
+    db: SpoDatabase,
     os_user: str,
     requested_name: str | None = None,
     *,
@@ -115,7 +116,7 @@ def _the_spo(db: Database) -> dict[str, Any]:
 
 
 def link_at_set_up(
-    db: Database, os_user: str, spo: dict[str, Any] | None = None, *, at: str | None = None
+    db: SpoDatabase, os_user: str, spo: dict[str, Any] | None = None, *, at: str | None = None
 ) -> str | None:
     """Link ``os_user`` to the store's SPO if nobody is linked to anyone yet; return what to tell them.
 
@@ -151,7 +152,7 @@ def link_at_set_up(
     )
 
 
-def link_everyone(db: Database, os_user: str, at: str) -> int:
+def link_everyone(db: SpoDatabase, os_user: str, at: str) -> int:
     """Link ``os_user`` to every member of staff: the demo's way of letting a newcomer try each role.
     Never used on a real store. Call inside ``db.atomic()``; audited. Returns how many were linked."""
     db.os_user = os_user

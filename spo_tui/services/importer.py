@@ -20,7 +20,7 @@ import io
 import operator
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -337,7 +337,7 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+def _records(path: Path, text: str) -> Generator[tuple[int, list[str]], None, None]:
     """``(line, cells)`` for every record; ``line`` is the physical line the record starts on."""
     reader = csv.reader(io.StringIO(text, newline=""))
     line = 1
@@ -430,7 +430,8 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
         )
         new = pick(full)
         old = stored.get(row.crn)
-        flags = {code: _iso(review) for code, review in row.flags} if with_flags else None
+        # row.flags is None exactly when the file has no flags column (not with_flags)
+        flags = {code: _iso(review) for code, review in row.flags} if row.flags is not None else None
         if old is None:
             plan.added.append(row.crn)
             inserts.append((row.crn, *full, now, now))
@@ -448,7 +449,7 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
         plan.updated.append(row.crn)
         updates.append((*new, now, row.crn))
         changed = {f: o for f, o, n in zip(fields, old, new, strict=True) if o != n}
-        if flags_changed:
+        if flags_changed and flags is not None:
             changed["flags"] = dict(sorted(old_flags.items()))
             flag_deletes.extend((row.crn, code) for code in old_flags if code not in flags)
             for code, review in flags.items():

@@ -7,7 +7,7 @@ row, and returns an ActionResult whose ``item_id`` is the new row's id.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
 from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_date, parse_when
@@ -110,6 +110,10 @@ def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, .
     return staff
 
 
+@overload
+def _date(value: date | str | None, field: str, required: Literal[True] = True) -> date: ...
+@overload
+def _date(value: date | str | None, field: str, required: bool) -> date | None: ...
 def _date(value: date | str | None, field: str, required: bool = True) -> date | None:
     if value is None or value == "":
         if required:
@@ -168,7 +172,7 @@ def add_staff(
     team = optional_text(team, "team")
     if queries.find_staff(ctx.db, name):
         raise ValidationError(f"there is already a staff member called {name}", field="name")
-    row = {
+    row: dict[str, Any] = {
         "id": writes.new_id(),
         "name": name,
         "role": role_value.value,
@@ -238,17 +242,17 @@ def add_case(
 def validate_case_fields(
     ctx: Context,
     *,
-    crn,
-    name,
-    practitioner,
-    rosh,
-    sentence_type,
-    sentence_start,
-    sentence_end=None,
-    likelihood=None,
-    mappa_category=None,
-    mappa_level=None,
-    tier=None,
+    crn: str,
+    name: str | None,
+    practitioner: str | None,
+    rosh: object,
+    sentence_type: object,
+    sentence_start: date | str | None,
+    sentence_end: date | str | None = None,
+    likelihood: object = None,
+    mappa_category: object = None,
+    mappa_level: object = None,
+    tier: str | None = None,
 ) -> dict[str, Any]:
     """Check a case's fields and return the row to store (shared by add_case and import)."""
     name = require_text(name, "name")

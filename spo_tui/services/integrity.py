@@ -14,6 +14,7 @@ Trust: this user's own key always; the keys trusted at the last anchor; keys nam
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +74,11 @@ def _when(stamp: str) -> str:
 
 
 def check_record(
-    db: Database, *, trust: tuple[str, ...] = (), after_restore: bool = False, against: list[tuple[str, Anchor]] = ()
+    db: Database,
+    *,
+    trust: tuple[str, ...] = (),
+    after_restore: bool = False,
+    against: Sequence[tuple[str, Anchor]] = (),
 ) -> RecordCheck:
     """Check the whole record (streamed); the problems found, worst first, and what holds.
 
@@ -308,7 +313,7 @@ def anchor_file(path: Path, event: str, *, fallback: Path | None = None) -> str 
         return None
     try:
         db = open_db(fallback, create=False, migrate=False)
-    except (SpoError, *db_errors()):
+    except (SpoError,) + db_errors():
         return None
     try:
         return anchor(db, event)

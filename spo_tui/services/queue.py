@@ -131,7 +131,7 @@ def update_scores(ctx: Context) -> None:
 def _ensure_scored(ctx: Context) -> None:
     try:
         scoring.ensure_scored(ctx.db, ctx.today, ctx.rules.urgency, ctx.actor["name"])  # short transactions of its own
-    except (StoreError, *db_errors("OperationalError")):
+    except (StoreError,) + db_errors("OperationalError"):
         pass  # busy or read-only after all: the query scores instead
 
 

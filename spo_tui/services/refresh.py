@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlite_utils import Database
+
 from spo_tui.domain.rules import (
     CaseFacts,
     DueWork,
@@ -129,7 +131,7 @@ def _plan(ctx: Context) -> list[_Work]:
     for f in queries.flags_with_reviews(db, horizon):
         flags[f["crn"]].append((f["code"], date.fromisoformat(f["review_date"])))
 
-    new_items = []
+    new_items: list[_Work] = []
     for row in queries.case_facts_rows(db):
         case = CaseFacts(
             crn=row["crn"],
@@ -213,7 +215,7 @@ def _write_batch(ctx: Context, batch: list[_Work]) -> list[_Work]:
     return missing
 
 
-def _still_missing(db, batch: list[_Work]) -> list[_Work]:
+def _still_missing(db: Database, batch: list[_Work]) -> list[_Work]:
     """The work of ``batch`` whose key is not in the store and, for recurring work, with no item of
     the same reason still open for the same case or practitioner."""
     existing = queries.existing_rule_keys(db, [work.key for _kind, _crn, work, _detail in batch])
@@ -226,6 +228,7 @@ def _still_missing(db, batch: list[_Work]) -> list[_Work]:
     for kind, crn, work, detail in batch:
         if work.key in existing:
             continue
+        pair: tuple[str | None, str] | None
         if kind == "supervision":
             pair = (detail["practitioner_id"], work.reason)
         else:

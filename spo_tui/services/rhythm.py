@@ -164,6 +164,7 @@ def add_team_note(
     with ctx.db.atomic():
         action_id = None
         if key == "action":
+            assert due_on is not None and person is not None  # both settled for an action above
             action_id = writes.insert_item(
                 ctx.db,
                 {

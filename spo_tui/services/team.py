@@ -18,9 +18,10 @@ Decisions recorded here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 
@@ -331,6 +332,7 @@ def book_supervision(
     booked = [s for s in existing if s["scheduled_for"]]
     if booked:
         at = _scheduled(booked[0]["scheduled_for"])
+        assert at is not None  # booked: it has a time
         raise NotAllowed(f"'{booked[0]['title']}' is already booked for {_show(at)}: postpone it to move it")
     detail = {"scheduled_for": _stamp(moment), "observation": int(bool(observation))}
     with ctx.db.atomic():
@@ -444,7 +446,7 @@ def _cases_discussed(ctx: Context, cases: list[Any]) -> list[CaseDiscussed]:
 def record_supervision(
     ctx: Context,
     item_id: str,
-    cases: list[CaseDiscussed | tuple[str, str, str] | tuple[str, str, str, str]],
+    cases: Sequence[CaseDiscussed | tuple[str, str, str] | tuple[str, str, str, str]],
     *,
     summary: str = "",
     minutes: int | None = None,
@@ -519,7 +521,7 @@ def record_supervision(
         item_id=item_id,
         audit_id=audit_id,
         oversight_id=session.oversight_id,
-        created_ids=tuple(entries),
+        created_ids=tuple(cast("list[str]", entries)),  # record_oversight always names the entry it made
     )
 
 
@@ -753,7 +755,7 @@ def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
             category=r["category"],
             delegated_to=r["delegated_to"],
             delegated_role=r["delegated_role"],
-            delegated_on=_local_date(r["delegated_at"]),
+            delegated_on=cast(date, _local_date(r["delegated_at"])),  # the query reads delegated tasks only
             status=r["status"],
             done_on=_local_date(r["closed_at"]),
             minutes=r["minutes_spent"],

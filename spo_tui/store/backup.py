@@ -49,7 +49,7 @@ from spo_tui.store.db import (
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # no fcntl on Windows: the checks below skip it
 
 BACKUP_PREFIX = "spo-"
 DEFAULT_KEEP = 14
@@ -261,7 +261,7 @@ def _copy_database(
             final = _rename_without_replacing(part, final)
         _fsync_folder(folder)
         return final
-    except (*db_errors(), OSError) as error:
+    except db_errors() + (OSError,) as error:
         raise BackupError(f"cannot back up to {final}: {_why(error, folder)}. No backup was made") from None
     finally:
         os.close(fd)

@@ -83,7 +83,7 @@ def connect(
     return conn
 
 
-def db_errors(name: str = "Error") -> tuple[type[BaseException], ...]:
+def db_errors(name: str = "Error") -> tuple[type[Exception], ...]:
     """sqlite3's exception ``name`` and, once SQLCipher is in use, SQLCipher's (not its subclass)."""
     cipher = sys.modules.get("sqlcipher3.dbapi2")
     return (getattr(sqlite3, name),) + ((getattr(cipher, name),) if cipher is not None else ())
@@ -128,7 +128,7 @@ def _cipher_connection() -> type:
     global _cipher_connection_class
     if _cipher_connection_class is None:
 
-        class _CipherConnection(_Unpins, crypto.cipher_module().Connection):  # type: ignore[misc,name-defined]
+        class _CipherConnection(_Unpins, crypto.cipher_module().Connection):  # type: ignore[misc]  # a base known at run time
             pass
 
         _cipher_connection_class = _CipherConnection
@@ -334,7 +334,7 @@ def lock_path(db_path: Path) -> Path:
     return Path(os.path.realpath(db_path) + "-lock")
 
 
-if os.name == "nt":  # pragma: no cover - not run on Linux; see StoreLock
+if sys.platform == "win32":  # pragma: no cover - not run on Linux; see StoreLock
     import msvcrt
 
     _RANGE = 1 << 30
@@ -464,6 +464,10 @@ class SpoDatabase(Database):
     refuse_writes: str | None = None
     #: The shared lock held while the database is open (None where no lock file can be made).
     store_lock: StoreLock | None = None
+    #: The operating-system user every audit row written on this connection carries: put here by the
+    #: acting context (``spo_tui.services.context.Context``), read with ``getattr(db, "os_user", None)``
+    #: since a plain sqlite-utils Database (in tests) may not have it. Declared only: no default.
+    os_user: str | None
 
     def refuse_all_writes(self, message: str) -> None:
         """From now on nothing is written through this connection: transactions fail with ``message``
@@ -516,7 +520,7 @@ class SpoDatabase(Database):
             raise
 
 
-def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> Database:
+def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> SpoDatabase:
     """Open (and if asked, create) the database at ``path`` and bring its schema up to date.
 
     A new file and its folders are created readable by the owner only. A file that is not ours, or

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 from spo_tui.domain.errors import SpoError
@@ -104,7 +105,7 @@ def _write_encrypted_copy(db_path: Path, part: Path, key: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _row_counts(conn) -> dict[str, int]:
+def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
     names = [
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     ]

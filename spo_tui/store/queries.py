@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from spo_tui.domain.errors import NotFound
 
 
-def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
+def _one(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> dict[str, Any] | None:
     cursor = db.execute(sql, params)
     row = cursor.fetchone()
     if row is None:
@@ -25,7 +25,7 @@ def _one(db: Database, sql: str, params: list | tuple = ()) -> dict[str, Any] | 
     return dict(zip([c[0] for c in cursor.description], row, strict=False))
 
 
-def _all(db: Database, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+def _all(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
@@ -525,7 +525,7 @@ def _columns(db: Database, table: str) -> list[str]:
     return [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _without_nulls(names: list[str], values) -> dict[str, Any]:
+def _without_nulls(names: list[str], values: Iterable[Any]) -> dict[str, Any]:
     return {n: v for n, v in zip(names, values, strict=False) if v is not None}
 
 
@@ -648,7 +648,7 @@ def _kind_links(db: Database, kind: str | None, where: str = "") -> Iterator[Any
     head = "SELECT c.position, c.kind, c.ref, c.key_id, c.hash, c.signature"
     if kind is None:
         for row in db.execute(f"{head} FROM record_chain c WHERE {where} ORDER BY c.position"):
-            yield Link(*row, None)
+            yield Link(row[0], row[1], row[2], row[3], row[4], row[5], None)
         return
     table = _KIND_TABLE[kind]
     names = _columns(db, table)

@@ -186,6 +186,7 @@ def _plan(db: Database, today: date, weights: dict[str, Any], by: str) -> tuple[
     if ours:
         everything = claim is None or rescore is not None or claim["day"] != day or claim["weights"] != weights
         return everything, day, weights
+    assert claim is not None  # a missing claim is always ours
     return rescore is not None, claim["day"], claim["weights"]  # someone else's rescore under way: finish it
 
 
@@ -300,7 +301,7 @@ def ensure_scored(
                 and rescore["weights"] == score_weights
                 and isinstance(rescore["after"], int)
             )
-            after = rescore["after"] if same else 0
+            after = rescore["after"] if rescore and same else 0
             basis = {"day": day, "weights": score_weights, "by": rescore["by"] if rescore and after else by}
             last = db.execute(
                 "SELECT max(rowid) FROM (SELECT rowid FROM items WHERE status <> 'closed' AND rowid > ? ORDER BY rowid LIMIT ?)",

@@ -19,6 +19,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -49,6 +50,10 @@ class DeviceKey:
 _loaded: dict[tuple[str, int, int], DeviceKey] = {}
 
 
+@overload
+def device_key(path: Path | None = None, *, create: Literal[True] = True) -> DeviceKey: ...
+@overload
+def device_key(path: Path | None = None, *, create: bool) -> DeviceKey | None: ...
 def device_key(path: Path | None = None, *, create: bool = True) -> DeviceKey | None:
     """This user's key: read from ``path`` (default: the config folder), made there on first use
     (or None when there is none yet and ``create`` is False)."""

@@ -102,6 +102,7 @@ def audit(
         ],
     )
     audit_id = cursor.lastrowid
+    assert audit_id is not None  # set by the INSERT just made
     link_record(db, "audit", str(audit_id))
     return audit_id
 
@@ -152,7 +153,14 @@ def link_record(db: Database, kind: str, ref: str) -> None:
         return
     key = signing.device_key()
     _register_key(db, key)
-    _append_links(db, key, [(kind, ref, queries.record_content(db, kind, ref))], sign_each=True)
+    _append_links(db, key, [(kind, ref, _written_content(db, kind, ref))], sign_each=True)
+
+
+def _written_content(db: Database, kind: str, ref: str) -> dict[str, Any]:
+    """The content a link hashes for a record just written in this transaction (so never gone)."""
+    content = queries.record_content(db, kind, ref)
+    assert content is not None, f"{kind} {ref} was just written"
+    return content
 
 
 def _has_record(db: Database) -> bool:
@@ -161,7 +169,7 @@ def _has_record(db: Database) -> bool:
     found = queries.table_exists(db, "record_chain")
     if found:
         with contextlib.suppress(AttributeError):  # once made, the chain table is never dropped by spo-tui
-            db._has_signed_record = True
+            db._has_signed_record = True  # type: ignore[attr-defined]  # a flag cached on the connection object
     return found
 
 
@@ -173,7 +181,7 @@ def _register_key(db: Database, key: signing.DeviceKey) -> bool:
         "INSERT INTO chain_keys(key_id, public_key, label, created_at) VALUES (?, ?, ?, ?)",
         [key.key_id, key.public_key, key.label, to_iso(utc_now())],
     )
-    _append_links(db, key, [("key", key.key_id, queries.record_content(db, "key", key.key_id))], sign_each=True)
+    _append_links(db, key, [("key", key.key_id, _written_content(db, "key", key.key_id))], sign_each=True)
     return True
 
 
@@ -266,13 +274,13 @@ def link_all_records(db: Database, *, legacy_order: bool = False) -> int:
     records: list[Iterable[tuple[str, str, dict[str, Any]]]] = []
     if not db.execute("SELECT 1 FROM record_chain WHERE kind = 'store'").fetchone():
         store_id = db.execute("SELECT store_id FROM record_store").fetchone()[0]
-        records.append([("store", store_id, queries.record_content(db, "store", store_id))])
+        records.append([("store", store_id, _written_content(db, "store", store_id))])
     if not db.execute("SELECT 1 FROM chain_keys WHERE key_id = ?", [key.key_id]).fetchone():
         db.execute(
             "INSERT INTO chain_keys(key_id, public_key, label, created_at) VALUES (?, ?, ?, ?)",
             [key.key_id, key.public_key, key.label, to_iso(utc_now())],
         )
-        records.append([("key", key.key_id, queries.record_content(db, "key", key.key_id))])
+        records.append([("key", key.key_id, _written_content(db, "key", key.key_id))])
     for kind in ("oversight", "ndelius", "audit", "team_note"):
         records.append(queries.all_record_contents(db, kind, legacy_order=legacy_order))
     return _append_links(db, key, itertools.chain.from_iterable(records), sign_each=False)
