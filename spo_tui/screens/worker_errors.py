@@ -9,7 +9,10 @@ tamper check that could not run was never shown.
 
 from __future__ import annotations
 
-from textual.dom import DOMNode
+from typing import Any
+
+from textual.app import App
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from spo_tui.domain.errors import SpoError
@@ -40,7 +43,7 @@ def failure_message(worker: Worker) -> str:
     return f"{what}: {why}." + (f" {step}" if step else "")
 
 
-def report_failure(node: DOMNode, event: Worker.StateChanged) -> bool:
+def report_failure(node: App[Any] | Widget, event: Worker.StateChanged) -> bool:
     """If ``event`` is a worker that failed, tell the user (an error notice) and return True."""
     if event.state != WorkerState.ERROR:
         return False
