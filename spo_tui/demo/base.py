@@ -42,6 +42,26 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+#: The tables the demo fills, in the order they are written (each row's references come first).
+TABLES = (
+    "staff",
+    "absences",
+    "cases",
+    "case_flags",
+    "items",
+    "sbars",
+    "touch_points",
+    "countersigns",
+    "alerts",
+    "tasks",
+    "supervision",
+    "oversight_entries",
+    "actions",
+    "ndelius_batches",
+    "ndelius_marks",
+)
+
+
 class _BuilderBase:
     """The state every part of the builder shares, and the small helpers they all use."""
 
@@ -64,26 +84,7 @@ class _BuilderBase:
         self.now_minute = now_local.hour * 60 + now_local.minute if now_local.date() == today else 8 * 60 + 45
         self._offsets: dict[date, tuple[str, int]] = {}
         self.names: set[str] = set()
-        self.rows: dict[str, list[dict[str, Any]]] = {
-            t: []
-            for t in (
-                "staff",
-                "absences",
-                "cases",
-                "case_flags",
-                "items",
-                "sbars",
-                "touch_points",
-                "countersigns",
-                "alerts",
-                "tasks",
-                "supervision",
-                "oversight_entries",
-                "actions",
-                "ndelius_batches",
-                "ndelius_marks",
-            )
-        }
+        self.rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
         self.staff_by_id: dict[str, dict[str, Any]] = {}
         self.teams: list[dict[str, Any]] = []
         self.cases: list[dict[str, Any]] = []

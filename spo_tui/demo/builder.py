@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlite_utils
 
+from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
@@ -77,25 +78,8 @@ def generate_demo(
     )
     b.build_ndelius_entries()
 
-    order = (
-        "staff",
-        "absences",
-        "cases",
-        "case_flags",
-        "items",
-        "sbars",
-        "touch_points",
-        "countersigns",
-        "alerts",
-        "tasks",
-        "supervision",
-        "oversight_entries",
-        "actions",
-        "ndelius_batches",
-        "ndelius_marks",
-    )
     with demo_writes.big_page_cache(db), db.atomic():
-        for table in order:
+        for table in TABLES:
             demo_writes.insert_rows(db, table, b.rows[table])
         writes.snapshot_all_oversight(db, taken="at the time")
         writes.link_all_records(db)
