@@ -38,6 +38,22 @@ def fixed_clock(moment: datetime):
     return lambda: moment
 
 
+def clock() -> datetime:
+    """The tests' clock: always ``NOW`` (import it rather than defining another)."""
+    return NOW
+
+
+@pytest.fixture
+def open_app():
+    """A function that makes the app on a database at ``NOW``: ``open_app(path, actor="Cas Admin")``."""
+    from spo_tui.app import SpoApp
+
+    def make(path, **kwargs):
+        return SpoApp(path, clock=kwargs.pop("clock", clock), **kwargs)
+
+    return make
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_session_paths(tmp_path_factory: pytest.TempPathFactory):
     """The user's folders for fixtures made once per module or session (made before any test's

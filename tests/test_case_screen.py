@@ -6,6 +6,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from conftest import NOW, clock
 from rich.console import Console
 
 from spo_tui.app import SpoApp
@@ -19,12 +20,7 @@ from spo_tui.services import decisions, intake
 from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
 CRN = "X123456"
-
-
-def clock():
-    return NOW
 
 
 def spo_context(db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from conftest import NOW, clock
 
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
@@ -15,13 +16,8 @@ from spo_tui.services import decisions, intake
 from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
 CRN = "X123456"
 DRAFT_KEY = f"oversight:case:{CRN}"
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture

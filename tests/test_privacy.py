@@ -14,19 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import read_rows, snapshot, ui_team
+from conftest import NOW, clock, read_rows, snapshot, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.cli import main
 from spo_tui.screens.case import CaseScreen
 from spo_tui.services import intake, lookup
 from spo_tui.store.db import open_db
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture

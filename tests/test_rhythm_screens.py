@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import NOW, clock
 from textual.widgets import DataTable, Input, Label, Sparkline, Static, TabbedContent
 
 from spo_tui.app import SpoApp
@@ -35,13 +36,8 @@ from spo_tui.services.queue import build_queue
 from spo_tui.store.db import open_db
 
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday, 09:00 (GMT)
 SIZES = [(80, 24), (120, 40)]
 TEAM = "Team A"
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from conftest import NOW
 
 from spo_tui.app import SpoApp
 from spo_tui.demo import write_demo
 
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SIZES = [(80, 24), (120, 40)]
 
 

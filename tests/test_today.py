@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import read_rows, ui_team
+from conftest import NOW, clock, read_rows, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.services import intake, refresh
 from spo_tui.store.db import open_db
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture

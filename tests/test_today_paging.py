@@ -6,20 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import read_rows, ui_team
+from conftest import NOW, clock, read_rows, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.screens.today import TodayScreen
 from spo_tui.services import intake, refresh
 from spo_tui.services.queue import build_queue
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
 TODAY = NOW.date()
 TASKS = 260
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import read_rows, ui_team
+from conftest import NOW, clock, read_rows, ui_team
 from rich.console import Console
 
 from spo_tui.app import SpoApp, known_binding_ids
@@ -21,12 +21,6 @@ from spo_tui.config import data_dir, load_keymap, load_rules, user_config_path
 from spo_tui.domain.errors import ValidationError
 from spo_tui.screens.help import HelpScreen
 from spo_tui.services import intake
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def clock():
-    return NOW
 
 
 def write_config(text: str) -> Path:

@@ -25,10 +25,10 @@ async def wait_for(app, pilot, words: str) -> list[str]:
     return notices(app)
 
 
-async def test_a_record_check_that_cannot_run_is_said(team_db, monkeypatch):
+async def test_a_record_check_that_cannot_run_is_said(team_db, open_app, monkeypatch):
     path, _ids = team_db
     monkeypatch.setattr("spo_tui.services.integrity.check_record", boom)
-    app = make_app(path)
+    app = open_app(path)
     app.VERIFY_AFTER = 0.05
     async with app.run_test(size=(120, 40)) as pilot:
         shown = await wait_for(app, pilot, "signed oversight record")
@@ -38,20 +38,20 @@ async def test_a_record_check_that_cannot_run_is_said(team_db, monkeypatch):
     )
 
 
-async def test_rule_made_work_that_cannot_be_refreshed_is_said(team_db, monkeypatch):
+async def test_rule_made_work_that_cannot_be_refreshed_is_said(team_db, open_app, monkeypatch):
     path, _ids = team_db
     monkeypatch.setattr("spo_tui.services.refresh.refresh_due_work", boom)
-    app = make_app(path)
+    app = open_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         shown = await wait_for(app, pilot, "brought up to date")
         assert type(app.screen).__name__ == "TodayScreen"  # the queue is still there
     assert any(n.startswith("The work the rules make due could not be brought up to date: OSError") for n in shown)
 
 
-async def test_a_search_that_cannot_read_the_queue_is_said(team_db, monkeypatch):
+async def test_a_search_that_cannot_read_the_queue_is_said(team_db, open_app, monkeypatch):
     path, _ids = team_db
     monkeypatch.setattr("spo_tui.screens.today.search_index", boom)
-    app = make_app(path)
+    app = open_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("slash")
