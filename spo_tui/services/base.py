@@ -21,6 +21,23 @@ class ActionResult:
     created_ids: tuple[str, ...] = field(default=())
 
 
+def audit(ctx: Context, action: str, entity: str, entity_id: str | None, *, old: Any = None, new: Any = None) -> int:
+    """Append the acting user's audit row (who, on whose behalf, now) for ``action`` on ``entity``
+    and return its id. ``old`` and ``new`` are keyword-only, so no call can swap them. Call inside
+    atomic(), in the transaction that makes the change."""
+    return writes.audit(
+        ctx.db,
+        at=ctx.now_iso,
+        actor_id=ctx.actor["id"],
+        on_behalf_of=ctx.on_behalf_of,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        old=old,
+        new=new,
+    )
+
+
 def load_open_item(ctx: Context, item_id: str, kind: str | tuple[str, ...] | None = None) -> dict[str, Any]:
     """The item, refusing one that is closed or of the wrong kind."""
     item = queries.get_item(ctx.db, item_id)
@@ -55,17 +72,7 @@ def change_item(
     new = {"item": item_changes, "detail": detail_changes, **(extra_new or {})}
     writes.update_item(ctx.db, item["id"], item_changes)
     writes.update_detail(ctx.db, item["kind"], item["id"], detail_changes)
-    return writes.audit(
-        ctx.db,
-        at=ctx.now_iso,
-        actor_id=ctx.actor["id"],
-        on_behalf_of=ctx.on_behalf_of,
-        action=action,
-        entity="item",
-        entity_id=item["id"],
-        old=old,
-        new=new,
-    )
+    return audit(ctx, action, "item", item["id"], old=old, new=new)
 
 
 def closing(ctx: Context, note: str) -> dict[str, Any]:
