@@ -27,7 +27,7 @@ from spo_tui.domain.vocab import (
     normalise_crn,
     parse_enum,
 )
-from spo_tui.services.base import ActionResult, change_item, closing, load_open_item
+from spo_tui.services.base import ActionResult, audit, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import optional_text, parse_day, require_reason, require_text, resolve_staff
 from spo_tui.store import queries, writes
@@ -228,16 +228,7 @@ def record_oversight(
                 extra_new=extra,
             )
         else:
-            audit_id = writes.audit(
-                ctx.db,
-                at=ctx.now_iso,
-                actor_id=ctx.actor["id"],
-                on_behalf_of=ctx.on_behalf_of,
-                action="record_oversight",
-                entity="oversight",
-                entity_id=entry_id,
-                new=extra,
-            )
+            audit_id = audit(ctx, "record_oversight", "oversight", entry_id, new=extra)
     what = f"{len(action_ids)} action{'s' if len(action_ids) != 1 else ''}" if action_ids else "no actions"
     behalf = f" on behalf of {decider['name']}, who will confirm it" if decider["id"] != ctx.actor["id"] else ""
     return ActionResult(
@@ -1009,14 +1000,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
                     "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
                     [entity_id, state, old["detail"]["state"], "undone", ctx.decider["id"], ctx.now_iso],
                 )
-        undo_id = writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="undo",
-            entity="audit_log",
-            entity_id=str(audit_id),
-            new={"undid": action, "item": entity_id, "reason": reason},
+        undo_id = audit(
+            ctx, "undo", "audit_log", str(audit_id), new={"undid": action, "item": entity_id, "reason": reason}
         )
     return ActionResult(f"Undone: {action.replace('_', ' ')}", item_id=entity_id if item else None, audit_id=undo_id)

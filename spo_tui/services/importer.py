@@ -42,6 +42,7 @@ from spo_tui.domain.extracts import (
 from spo_tui.domain.rules import countersign_due, is_catch_up, is_rise, risk_rise_touch_point
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role, RoSH, TouchPointReason
+from spo_tui.services.base import audit
 from spo_tui.services.context import Context
 from spo_tui.store import writes
 
@@ -736,14 +737,11 @@ def _write(ctx: Context, kind: str, path: Path, plan: _Plan, meter: _Meter) -> N
                 conn.executemany(sql, chunk)
                 written += len(chunk)
                 meter.writing(written, to_write)
-        writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action=f"import_{kind}",
-            entity="import",
-            entity_id=path.name,
+        audit(
+            ctx,
+            f"import_{kind}",
+            "import",
+            path.name,
             old=plan.old or None,
             new={"added": len(plan.added), "updated": len(plan.updated), "unchanged": plan.unchanged},
         )

@@ -42,7 +42,7 @@ from spo_tui.domain.vocab import (
 )
 from spo_tui.services import decisions, intake
 from spo_tui.services.admin import _parse_meeting
-from spo_tui.services.base import ActionResult, change_item, load_open_item
+from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import resolve_staff
 from spo_tui.services.rhythm import checkin_actions, escalation_threads, team_notes
@@ -355,16 +355,7 @@ def book_supervision(
             }
             full = {"practitioner_id": pp["id"], "kind": sv_kind.value, "held_on": None, "postponed": 0, **detail}
             item_id = writes.insert_item(ctx.db, row, full)
-            audit_id = writes.audit(
-                ctx.db,
-                at=ctx.now_iso,
-                actor_id=ctx.actor["id"],
-                on_behalf_of=ctx.on_behalf_of,
-                action="book_supervision",
-                entity="item",
-                entity_id=item_id,
-                new={"item": row, "detail": full},
-            )
+            audit_id = audit(ctx, "book_supervision", "item", item_id, new={"item": row, "detail": full})
     return ActionResult(
         f"{sv_kind.label} with {pp['name']} booked for {_show(moment)}", item_id=item_id, audit_id=audit_id
     )
@@ -505,14 +496,11 @@ def record_supervision(
             ).oversight_id
             for c in discussed_cases
         ]
-        audit_id = writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="record_supervision",
-            entity="item",
-            entity_id=item_id,
+        audit_id = audit(
+            ctx,
+            "record_supervision",
+            "item",
+            item_id,
             new={"oversight_ids": [session.oversight_id, *entries], "cases": crns},
         )
     n = len(entries)
