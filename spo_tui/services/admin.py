@@ -206,7 +206,7 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     """Diarise a touch-point meeting: a date (``fri``, ``25/11``) with an optional time (``fri 10:30``)."""
     ctx.require("maintain")
     item = load_open_item(ctx, item_id, "touch_point")
-    moment = when.astimezone(LONDON) if isinstance(when, datetime) else _parse_meeting(ctx, when)
+    moment = when.astimezone(LONDON) if isinstance(when, datetime) else parse_meeting(ctx, when)
     stamp = moment.isoformat(timespec="minutes") if isinstance(moment, datetime) else moment.isoformat()
     with ctx.db.atomic():
         audit_id = change_item(ctx, "mark_arranged", item, detail_changes={"arranged_for": stamp})
@@ -215,7 +215,9 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     )
 
 
-def _parse_meeting(ctx: Context, text: str) -> date | datetime:
+def parse_meeting(ctx: Context, text: str) -> date | datetime:
+    """When a meeting is arranged, as typed: a day (``_when``, read ahead), optionally followed by
+    ``HH:MM`` (then a London time). Refuses a day before today."""
     words = require_text(text, "when", "when it is arranged").split()
     clock = None
     if len(words) > 1 and ":" in words[-1]:
@@ -236,7 +238,7 @@ def meeting_echo(ctx: Context, text: str) -> str:
     if not (text or "").strip():
         return ""
     try:
-        moment = _parse_meeting(ctx, text)
+        moment = parse_meeting(ctx, text)
     except ValidationError as error:
         return str(error)
     if isinstance(moment, datetime):

@@ -141,9 +141,11 @@ def _write_oversight(
     return entry_id, action_ids
 
 
-def _check_oversight_fields(
+def check_oversight_fields(
     type_: str, outcome: str, discussed: str, decision: str
 ) -> tuple[OversightType, OversightOutcome, str, str]:
+    """An oversight entry's type, outcome, what was discussed and the decision, checked: the outcome
+    must fit the type and both texts are required."""
     t = parse_enum(OversightType, type_, "type")
     o = parse_enum(OversightOutcome, outcome, "outcome")
     if o.value not in t.info.outcomes:
@@ -176,7 +178,7 @@ def record_oversight(
     open calendar touch points named in ``met_by_any_oversight``.
     """
     ctx.require("record_oversight")
-    type_, outcome_, discussed, decision = _check_oversight_fields(type, outcome, discussed, decision)
+    type_, outcome_, discussed, decision = check_oversight_fields(type, outcome, discussed, decision)
     if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 600):
         raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
     item = None
@@ -818,7 +820,7 @@ def correct_entry(
     """The SPO corrects an entry a CASPO made in their name: a new entry, in the SPO's own name,
     superseding it (the first stays on the record); the ``confirm`` item closes."""
     item, entry = _load_confirm(ctx, item_id)
-    type_, outcome_, discussed, decision = _check_oversight_fields(type or entry["type"], outcome, discussed, decision)
+    type_, outcome_, discussed, decision = check_oversight_fields(type or entry["type"], outcome, discussed, decision)
     with ctx.db.atomic():
         new_id, _ = _write_oversight(
             ctx,

@@ -41,7 +41,7 @@ from spo_tui.domain.vocab import (
     parse_enum,
 )
 from spo_tui.services import decisions, intake
-from spo_tui.services.admin import _parse_meeting
+from spo_tui.services.admin import parse_meeting
 from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import resolve_staff
@@ -251,7 +251,7 @@ def _when(ctx: Context, when: datetime | date | str) -> datetime | date:
         if when < ctx.today:
             raise ValidationError(f"{when:%d/%m/%Y} has passed", field="when")
         return when
-    value = _parse_meeting(ctx, when)
+    value = parse_meeting(ctx, when)
     if isinstance(value, datetime) and value < ctx.now:
         raise ValidationError(f"{value:%d/%m/%Y %H:%M} has passed", field="when")
     return value
@@ -424,7 +424,7 @@ def _cases_discussed(ctx: Context, cases: list[Any]) -> list[CaseDiscussed]:
                 raise ValidationError(f"no case with CRN {crn}", field="crn")
             if crn in seen:
                 raise ValidationError(f"{crn} is listed twice", field="crn")
-            _, outcome, discussed, decision = decisions._check_oversight_fields(
+            _, outcome, discussed, decision = decisions.check_oversight_fields(
                 OversightType.MANAGEMENT_OVERSIGHT.value, case.outcome, case.discussed, case.decision
             )
         except ValidationError as error:

@@ -15,21 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from spo_tui.domain.errors import NotFound
-
-
-def _one(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> dict[str, Any] | None:
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([c[0] for c in cursor.description], row, strict=False))
-
-
-def _all(db: Database, sql: str, params: list | tuple | dict[str, Any] = ()) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
-
+from spo_tui.store.rows import all_rows, one_row
 
 # --- The queue -----------------------------------------------------------------------------------
 
@@ -257,10 +243,10 @@ def detail_table(kind: str) -> str:
 
 def get_item(db: Database, item_id: str) -> dict[str, Any]:
     """The item with its kind's facts merged in (keys of the detail table), or NotFound."""
-    item = _one(db, "SELECT * FROM items WHERE id = ?", [item_id])
+    item = one_row(db, "SELECT * FROM items WHERE id = ?", [item_id])
     if item is None:
         raise NotFound(f"no item with id {item_id}")
-    detail = _one(db, f"SELECT * FROM {detail_table(item['kind'])} WHERE item_id = ?", [item_id]) or {}
+    detail = one_row(db, f"SELECT * FROM {detail_table(item['kind'])} WHERE item_id = ?", [item_id]) or {}
     detail.pop("item_id", None)
     return {**item, "detail": detail}
 
@@ -292,12 +278,12 @@ def confirm_items(db: Database, oversight_id: str) -> list[str]:
 
 
 def open_items_for_case(db: Database, crn: str, kind: str) -> list[dict[str, Any]]:
-    return _all(db, "SELECT * FROM items WHERE crn = ? AND kind = ? AND status != 'closed'", [crn, kind])
+    return all_rows(db, "SELECT * FROM items WHERE crn = ? AND kind = ? AND status != 'closed'", [crn, kind])
 
 
 def get_case(db: Database, crn: str) -> dict[str, Any]:
     """The case with its practitioner's name and its flags, or NotFound."""
-    case = _one(
+    case = one_row(
         db,
         """SELECT c.*, s.name AS practitioner, s.role AS practitioner_role
            FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id WHERE c.crn = ?""",
@@ -305,7 +291,9 @@ def get_case(db: Database, crn: str) -> dict[str, Any]:
     )
     if case is None:
         raise NotFound(f"no case with CRN {crn}")
-    case["flags"] = _all(db, "SELECT code, description, review_date FROM case_flags WHERE crn = ? ORDER BY code", [crn])
+    case["flags"] = all_rows(
+        db, "SELECT code, description, review_date FROM case_flags WHERE crn = ? ORDER BY code", [crn]
+    )
     return case
 
 
@@ -322,7 +310,7 @@ VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
 def case_facts_rows(db: Database) -> list[dict[str, Any]]:
     """Every case with the date of its last oversight entry that counts (``VALID_ENTRY``: a withdrawn
     entry does not restart the quarterly clock), for the touch-point rules."""
-    return _all(
+    return all_rows(
         db,
         f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
                   (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn AND {VALID_ENTRY})
@@ -332,7 +320,7 @@ def case_facts_rows(db: Database) -> list[dict[str, Any]]:
 
 
 def flags_with_reviews(db: Database, until: date) -> list[dict[str, Any]]:
-    return _all(
+    return all_rows(
         db,
         "SELECT crn, code, review_date FROM case_flags WHERE review_date IS NOT NULL AND review_date <= ?",
         [until.isoformat()],
@@ -341,7 +329,7 @@ def flags_with_reviews(db: Database, until: date) -> list[dict[str, Any]]:
 
 def recent_oversight(db: Database, crn: str, limit: int = 3) -> list[dict[str, Any]]:
     """The case's newest oversight entries with who decided and who entered them."""
-    return _all(
+    return all_rows(
         db,
         """SELECT o.*, COALESCE(p.decided_by_name, d.name) AS decided_by_name,
                   COALESCE(p.entered_by_name, e.name) AS entered_by_name,
@@ -354,7 +342,7 @@ def recent_oversight(db: Database, crn: str, limit: int = 3) -> list[dict[str, A
 
 
 def get_oversight(db: Database, entry_id: str) -> dict[str, Any]:
-    entry = _one(db, "SELECT * FROM oversight_entries WHERE id = ?", [entry_id])
+    entry = one_row(db, "SELECT * FROM oversight_entries WHERE id = ?", [entry_id])
     if entry is None:
         raise NotFound(f"no oversight entry with id {entry_id}")
     return entry
@@ -362,7 +350,7 @@ def get_oversight(db: Database, entry_id: str) -> dict[str, Any]:
 
 def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     """Everything on the case, newest first: oversight entries and items of every kind."""
-    entries = _all(
+    entries = all_rows(
         db,
         """SELECT 'oversight' AS what, o.rowid AS seq, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
                   o.supersedes_id, COALESCE(p.decided_by_name, d.name) AS by_name,
@@ -371,7 +359,7 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
            JOIN staff d ON d.id = o.decided_by WHERE o.crn = ?""",
         [crn],
     )
-    items = _all(
+    items = all_rows(
         db,
         """SELECT 'item' AS what, i.rowid AS seq, i.id, i.created_at AS at, i.kind, i.title, i.status, i.due, i.closed_note,
                   i.waiting_on, i.waiting_since, i.snoozed_until, s.info_request, s.info_answer, s.escalated_to,
@@ -386,11 +374,11 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
 def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
     """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan)."""
     select = "SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id"
-    exact = _all(db, select + " WHERE c.crn = ?", [text.strip().upper()])
+    exact = all_rows(db, select + " WHERE c.crn = ?", [text.strip().upper()])
     if exact:
         return exact
     like = f"%{text.strip()}%"
-    return _all(
+    return all_rows(
         db,
         """SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id
            WHERE c.crn LIKE ? OR c.name LIKE ? ORDER BY c.crn LIMIT ?""",
@@ -402,14 +390,14 @@ def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any
 
 
 def get_transfer(db: Database, transfer_id: str) -> dict[str, Any]:
-    row = _one(db, "SELECT * FROM transfers WHERE id = ?", [transfer_id])
+    row = one_row(db, "SELECT * FROM transfers WHERE id = ?", [transfer_id])
     if row is None:
         raise NotFound(f"no transfer with id {transfer_id}")
     return row
 
 
 def open_transfers(db: Database) -> list[dict[str, Any]]:
-    return _all(
+    return all_rows(
         db,
         """SELECT t.*, c.name FROM transfers t JOIN cases c ON c.crn = t.crn
            WHERE t.status IN ('requested', 'in_progress') ORDER BY t.due IS NULL, t.due, t.requested_on""",
@@ -418,7 +406,7 @@ def open_transfers(db: Database) -> list[dict[str, Any]]:
 
 def touch_points_due(db: Database, until: date) -> list[dict[str, Any]]:
     """Open touch points due by ``until`` (overdue included) with case and practitioner."""
-    return _all(
+    return all_rows(
         db,
         """SELECT i.id, i.crn, i.due, i.title, c.name, s.name AS practitioner, s.email, t.arranged_for, t.reminder_sent_at
            FROM items i JOIN touch_points t ON t.item_id = i.id JOIN cases c ON c.crn = i.crn
@@ -431,7 +419,7 @@ def touch_points_due(db: Database, until: date) -> list[dict[str, Any]]:
 
 def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
     """MAPPA level 1 cases with their MAPP review date, those due by ``until`` or unset, soonest first."""
-    return _all(
+    return all_rows(
         db,
         """SELECT c.crn, c.name, c.mappa_category, s.name AS practitioner, f.review_date
            FROM cases c LEFT JOIN case_flags f ON f.crn = c.crn AND f.code = 'MAPP'
@@ -488,7 +476,7 @@ def access_log(db: Database, crn: str | None, limit: int) -> list[dict[str, Any]
     if crn:
         sql += " AND a.entity_id = ?"
         params.append(crn)
-    return _all(db, sql + " ORDER BY a.id DESC LIMIT ?", [*params, limit])
+    return all_rows(db, sql + " ORDER BY a.id DESC LIMIT ?", [*params, limit])
 
 
 # --- The signed record (spo_tui/domain/chain.py) -----------------------------------------------
@@ -539,7 +527,7 @@ def chain_head(db: Database) -> tuple[int, str]:
 
 def chain_head_link(db: Database) -> dict[str, Any] | None:
     """The last link (position, kind, ref, key id, hash, signature) and the store id, or None."""
-    head = _one(
+    head = one_row(
         db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain ORDER BY position DESC LIMIT 1"
     )
     if head is not None:
@@ -548,7 +536,7 @@ def chain_head_link(db: Database) -> dict[str, Any] | None:
 
 
 def link_at(db: Database, position: int) -> dict[str, Any] | None:
-    return _one(
+    return one_row(
         db, "SELECT position, kind, ref, key_id, hash, signature FROM record_chain WHERE position = ?", [position]
     )
 
@@ -720,7 +708,7 @@ def triggers(db: Database) -> dict[str, tuple[str, str | None]]:
 
 
 def record_store_rows(db: Database) -> list[dict[str, Any]]:
-    return _all(db, "SELECT * FROM record_store")
+    return all_rows(db, "SELECT * FROM record_store")
 
 
 def oversight_people(db: Database, oversight_id: str | None) -> list[dict[str, Any]]:
@@ -729,7 +717,7 @@ def oversight_people(db: Database, oversight_id: str | None) -> list[dict[str, A
     where = (
         "o.id = ?" if oversight_id else "NOT EXISTS (SELECT 1 FROM oversight_snapshots p WHERE p.oversight_id = o.id)"
     )
-    return _all(
+    return all_rows(
         db,
         f"""SELECT o.id, COALESCE(d.name, '(unknown staff id ' || o.decided_by || ')') AS decided_by_name,
                    COALESCE(d.role, '') AS decided_by_role,
@@ -763,7 +751,7 @@ def agreed_actions(db: Database, oversight_id: str | None) -> list[dict[str, Any
     """The actions agreed in an entry (or in every entry, if None), in the order agreed:
     oversight_id, description, owner (name) and due (ISO date), from the rows as they are now."""
     where = "a.oversight_id = ?" if oversight_id else "a.oversight_id IS NOT NULL"
-    return _all(
+    return all_rows(
         db,
         f"""SELECT a.oversight_id, a.description, COALESCE(s.name, '(unknown staff id ' || a.owner_id || ')') AS owner, i.due
             FROM actions a JOIN items i ON i.id = a.item_id LEFT JOIN staff s ON s.id = a.owner_id
@@ -795,7 +783,7 @@ def legacy_unlinked_count(db: Database) -> int:
 
 
 def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
-    row = _one(db, "SELECT * FROM staff WHERE id = ?", [staff_id])
+    row = one_row(db, "SELECT * FROM staff WHERE id = ?", [staff_id])
     if row is None:
         raise NotFound(f"no staff member with id {staff_id}")
     return row
@@ -803,7 +791,7 @@ def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
 
 def find_staff(db: Database, name: str) -> dict[str, Any] | None:
     """A staff member by exact name, case-insensitively."""
-    return _one(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])
+    return one_row(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])
 
 
 def case_team(db: Database, crn: str) -> str | None:
@@ -818,7 +806,9 @@ def team_spo(db: Database, team: str) -> dict[str, Any] | None:
     """The active SPO of ``team`` (the first by name if it has several), or None."""
     if not team:
         return None
-    return _one(db, "SELECT * FROM staff WHERE team = ? AND role = 'SPO' AND active = 1 ORDER BY name LIMIT 1", [team])
+    return one_row(
+        db, "SELECT * FROM staff WHERE team = ? AND role = 'SPO' AND active = 1 ORDER BY name LIMIT 1", [team]
+    )
 
 
 def teams(db: Database) -> list[str]:
@@ -834,12 +824,12 @@ def teams(db: Database) -> list[str]:
 def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     if roles:
         marks = ",".join("?" * len(roles))
-        return _all(db, f"SELECT * FROM staff WHERE active = 1 AND role IN ({marks}) ORDER BY name", list(roles))
-    return _all(db, "SELECT * FROM staff WHERE active = 1 ORDER BY name")
+        return all_rows(db, f"SELECT * FROM staff WHERE active = 1 AND role IN ({marks}) ORDER BY name", list(roles))
+    return all_rows(db, "SELECT * FROM staff WHERE active = 1 ORDER BY name")
 
 
 def absent_staff(db: Database, day: date) -> list[dict[str, Any]]:
-    return _all(
+    return all_rows(
         db,
         """SELECT s.*, a.reason, a.end_date FROM absences a JOIN staff s ON s.id = a.staff_id
            WHERE a.start_date <= ? AND a.end_date >= ? ORDER BY s.name""",
@@ -849,7 +839,7 @@ def absent_staff(db: Database, day: date) -> list[dict[str, Any]]:
 
 def practitioner_supervision_rows(db: Database, year_ago: date) -> list[dict[str, Any]]:
     """Per active practitioner: last one-to-one held and RPSS dates held since ``year_ago``."""
-    return _all(
+    return all_rows(
         db,
         """SELECT s.id, s.name, s.role,
                   (SELECT MAX(sv.held_on) FROM supervision sv WHERE sv.practitioner_id = s.id AND sv.kind = 'one_to_one'
@@ -862,7 +852,7 @@ def practitioner_supervision_rows(db: Database, year_ago: date) -> list[dict[str
 
 
 def get_draft(db: Database, key: str) -> dict[str, Any] | None:
-    return _one(db, "SELECT * FROM drafts WHERE key = ?", [key])
+    return one_row(db, "SELECT * FROM drafts WHERE key = ?", [key])
 
 
 # --- nDelius export (spo_tui/services/export.py) -------------------------------------------------
@@ -881,7 +871,7 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
     saved by spo-tui and are left out (:func:`unsealed_not_entered` counts them), and so are
     entries on no case (a supervision session, a staff one-to-one): they are not case contacts
     (:func:`staff_records_not_entered` counts them)."""
-    return _all(
+    return all_rows(
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
                    p.actions AS agreed_actions, s.created_at AS supersedes_created_at,
@@ -921,7 +911,7 @@ def ndelius_marks(db: Database, oversight_ids: list[str]) -> dict[str, dict[str,
     for start in range(0, len(oversight_ids), 500):
         chunk = oversight_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for r in _all(
+        for r in all_rows(
             db,
             f"""SELECT o.id, b.id AS batch_id, b.by_id AS entered_by, b.at AS entered_at, s.name AS entered_by_name
                 FROM oversight_entries o
@@ -964,7 +954,7 @@ def open_work_pairs(db: Database, crns: set[str], practitioner_ids: set[str]) ->
 def ndelius_batches(db: Database, limit: int | None = None) -> list[dict[str, Any]]:
     """Batches of nDelius marks and un-marks, newest first, with who made them and, for a batch that
     has been taken back, when and by whom."""
-    return _all(
+    return all_rows(
         db,
         """SELECT b.*, s.name AS by_name, u.id AS undone_by_id, u.at AS undone_at, us.name AS undone_by_name
            FROM ndelius_batches b LEFT JOIN staff s ON s.id = b.by_id
@@ -976,7 +966,7 @@ def ndelius_batches(db: Database, limit: int | None = None) -> list[dict[str, An
 
 def find_ndelius_batches(db: Database, prefix: str) -> list[dict[str, Any]]:
     """Batches whose id starts with ``prefix`` (at most two: enough to tell that a prefix is ambiguous)."""
-    return _all(
+    return all_rows(
         db,
         """SELECT b.*, u.id AS undone_by_id, u.at AS undone_at FROM ndelius_batches b
            LEFT JOIN ndelius_batches u ON u.undoes = b.id WHERE b.id >= ? AND b.id < ? ORDER BY b.id LIMIT 2""",
