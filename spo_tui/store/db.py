@@ -554,9 +554,22 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> S
     return db
 
 
+@contextlib.contextmanager
+def _closed_if_unusable(db: SpoDatabase, path: Path) -> Iterator[None]:
+    """Close ``db`` if the block fails; a database error becomes "not a usable spo-tui database"."""
+    try:
+        yield
+    except db_errors("DatabaseError") as error:
+        db.close()
+        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
+    except BaseException:
+        db.close()
+        raise
+
+
 def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
     db = SpoDatabase(connect(path))
-    try:
+    with _closed_if_unusable(db, path):
         conn = db.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         schema_of(conn, path)  # again, on this connection, which also sees what is in the WAL
@@ -568,12 +581,6 @@ def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 with db.atomic():
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    except db_errors("DatabaseError") as error:
-        db.close()
-        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
-    except BaseException:
-        db.close()
-        raise
     return db
 
 
@@ -586,16 +593,10 @@ def _open_read_only(path: Path) -> SpoDatabase:
         conn.close()
         conn = connect(path, immutable=True)  # WAL files cannot be made here
     db = SpoDatabase(conn)
-    try:
+    with _closed_if_unusable(db, path):
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         schema_of(db.conn, path)
         pending = migrations.pending(db)
-    except db_errors("DatabaseError") as error:
-        db.close()
-        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
-    except BaseException:
-        db.close()
-        raise
     if pending:
         db.close()
         raise StoreError(f"{path} is read-only and was made by an older spo-tui: it cannot be brought up to date")
