@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from spo_tui.domain.errors import NotAllowed
@@ -78,3 +79,17 @@ def change_item(
 def closing(ctx: Context, note: str) -> dict[str, Any]:
     """The item fields that close it now with ``note``."""
     return {"status": "closed", "closed_at": ctx.now_iso, "closed_note": note}
+
+
+def waiting(ctx: Context, on: str, until: date | None = None) -> dict[str, Any]:
+    """The item fields that put it in the Waiting view: on whom, since now, back on ``until``."""
+    return {
+        "status": "waiting",
+        "waiting_on": on,
+        "waiting_since": ctx.now_iso,
+        "waiting_until": until.isoformat() if until else None,
+    }
+
+
+#: The item fields that take an item out of the Waiting view, back into the queue.
+BACK_IN_QUEUE = {"status": "open", "waiting_on": None, "waiting_since": None, "waiting_until": None}
