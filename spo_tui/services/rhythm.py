@@ -29,7 +29,12 @@ from spo_tui.domain.markdown import (
     TeamNote,
     checkin_markdown,
 )
-from spo_tui.domain.vocab import ITEM_KIND_LABELS, PRACTITIONER_ROLES, ItemKind, Role, normalise_crn
+from spo_tui.domain.vocab import (
+    ITEM_KIND_LABELS,
+    PRACTITIONER_ROLE_VALUES,
+    ItemKind,
+    normalise_crn,
+)
 from spo_tui.services import decisions
 from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
@@ -64,8 +69,6 @@ CHECKIN_MINUTES = 15
 RECENT_DAYS = 7
 #: PSRs whose court date falls within this many working days are a risk point.
 PSR_WORKING_DAYS = 2
-
-_PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
 
 
 # --- Team notes ----------------------------------------------------------------------------------
@@ -426,7 +429,7 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
         raise NotAllowed("a supervision session cannot be covered by someone else: postpone it instead")
     if item["kind"] == "task":
         raise NotAllowed("a task is the SPO's own work, not a practitioner's: delegate it instead")
-    cover = resolve_staff(ctx, to_practitioner, "to", _PRACTITIONERS)
+    cover = resolve_staff(ctx, to_practitioner, "to", PRACTITIONER_ROLE_VALUES)
     holder_id = team_queries.item_holder(ctx.db, item_id)
     holder = queries.get_staff(ctx.db, holder_id) if holder_id else None
     if holder_id == cover["id"]:

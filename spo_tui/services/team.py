@@ -32,10 +32,9 @@ from spo_tui.domain.markdown import MonthlyPack, monthly_markdown
 from spo_tui.domain.rules import PractitionerFacts, Rules, merge_config, supervision_due
 from spo_tui.domain.vocab import (
     ITEM_KIND_LABELS,
-    PRACTITIONER_ROLES,
+    PRACTITIONER_ROLE_VALUES,
     ItemKind,
     OversightType,
-    Role,
     SupervisionKind,
     normalise_crn,
     parse_enum,
@@ -77,7 +76,6 @@ __all__ = [
     "unseen_cases",
 ]
 
-_PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
 YEAR_DAYS = 365
 
 
@@ -314,7 +312,7 @@ def book_supervision(
     kind is refused (postpone the first to move it). A day the practitioner is absent is refused.
     """
     ctx.require("supervision")
-    pp = resolve_staff(ctx, practitioner, "practitioner", _PRACTITIONERS)
+    pp = resolve_staff(ctx, practitioner, "practitioner", PRACTITIONER_ROLE_VALUES)
     sv_kind = parse_enum(SupervisionKind, kind, "kind")
     if observation and sv_kind != SupervisionKind.RPSS:
         raise ValidationError("only an RPSS session can be a live observation", field="observation")
@@ -556,7 +554,7 @@ def team_overview(ctx: Context, team: str | None = None, days: int = 90) -> list
     days = _days(days, "days", 1, 3650)
     today = ctx.today
     plan = supervision_plan(ctx, team)
-    staff = {r["id"]: r for r in queries.staff_list(ctx.db, _PRACTITIONERS)}
+    staff = {r["id"]: r for r in queries.staff_list(ctx.db, PRACTITIONER_ROLE_VALUES)}
     loads = {r["practitioner_id"]: r for r in team_queries.caseloads(ctx.db, today, today - timedelta(days=days), team)}
     work = {r["who"]: r for r in team_queries.practitioner_work(ctx.db, today)}
     out = []
