@@ -39,11 +39,12 @@ from spo_tui.domain.extracts import (
     is_blank,
     name_key,
 )
-from spo_tui.domain.rules import countersign_due, is_catch_up, is_rise, risk_rise_touch_point
+from spo_tui.domain.rules import countersign_due, is_catch_up
 from spo_tui.domain.text import visible
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role, RoSH, TouchPointReason
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role
 from spo_tui.services.base import audit
 from spo_tui.services.context import Context
+from spo_tui.services.intake import risk_rises
 from spo_tui.store import writes
 
 __all__ = ["KINDS", "STDIN_NAMES", "ImportReport", "RowProblem", "import_file", "read_extract"]
@@ -474,41 +475,11 @@ def _plan_cases(ctx: Context, checked: Checked) -> _Plan:
 
 
 def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Touch points an update makes, as ``update_case_risk`` would: a rise in RoSH or MAPPA level."""
-    out = []
-    if "rosh" in changed and is_rise(RoSH(changed["rosh"]), row.rosh):
-        old = RoSH(changed["rosh"])
-        out.append(
-            (
-                row.crn,
-                risk_rise_touch_point(
-                    row.crn,
-                    TouchPointReason.ROSH_RISE,
-                    old.label,
-                    row.rosh.label,
-                    ctx.today,
-                    writes.new_id(),
-                    ctx.rules,
-                ),
-            )
-        )
-    old_level = changed.get("mappa_level")
-    if old_level is not None and row.mappa_level is not None and row.mappa_level > old_level:
-        out.append(
-            (
-                row.crn,
-                risk_rise_touch_point(
-                    row.crn,
-                    TouchPointReason.MAPPA_RISE,
-                    str(old_level),
-                    str(row.mappa_level),
-                    ctx.today,
-                    writes.new_id(),
-                    ctx.rules,
-                ),
-            )
-        )
-    return out
+    """Touch points an update makes, as ``update_case_risk`` makes them (``intake.risk_rises``):
+    a rise in RoSH or MAPPA level. ``changed`` holds the old values of the fields that change."""
+    before = {"crn": row.crn, "rosh": changed.get("rosh", row.rosh), "mappa_level": changed.get("mappa_level")}
+    after = {"rosh": row.rosh, "mappa_level": row.mappa_level}
+    return [(row.crn, work) for work in risk_rises(ctx, before, after)]
 
 
 def _rise_statements(ctx: Context, rises: list[tuple[str, Any]]) -> list[tuple[str, list[tuple]]]:

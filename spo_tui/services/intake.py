@@ -282,20 +282,21 @@ def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
     return int(text)
 
 
-def risk_rises(ctx: Context, case: dict[str, Any], changed: dict[str, Any]) -> list[domain_rules.DueWork]:
+def risk_rises(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> list[domain_rules.DueWork]:
     """The touch points a change to a case makes at once: one when RoSH rises, one when the MAPPA
-    level rises (from a level it had), in that order. ``case`` is the row before the change,
-    ``changed`` the case as it will be. Work out before writing; add with ``add_risk_rise_touch_points``."""
-    crn = case["crn"]
+    level rises (from a level it had), in that order. ``before`` is the case as it was (its
+    ``crn``, ``rosh`` and ``mappa_level``), ``after`` as it will be. Work them out before writing;
+    add them with ``add_risk_rise_touch_points`` (the importer writes its own in bulk)."""
+    crn = before["crn"]
     rises = []
-    old_rosh, new_rosh = RoSH(case["rosh"]), RoSH(changed["rosh"])
+    old_rosh, new_rosh = RoSH(before["rosh"]), RoSH(after["rosh"])
     if domain_rules.is_rise(old_rosh, new_rosh):
         rises.append(
             domain_rules.risk_rise_touch_point(
                 crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules
             )
         )
-    old_level, new_level = case["mappa_level"], changed["mappa_level"]
+    old_level, new_level = before["mappa_level"], after["mappa_level"]
     if old_level is not None and new_level is not None and new_level > old_level:
         rises.append(
             domain_rules.risk_rise_touch_point(
