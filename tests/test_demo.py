@@ -32,6 +32,7 @@ from spo_tui.services.context import make_context
 from spo_tui.services.queue import build_queue
 from spo_tui.services.refresh import refresh_due_work
 from spo_tui.store import queries
+from spo_tui.store import rows as store_rows
 from spo_tui.store.db import get_meta, open_db
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -197,7 +198,7 @@ def test_team_staff(team):
 
 def test_team_cases(team):
     db, _, _ = team
-    cases = queries._all(db, "SELECT * FROM cases")
+    cases = store_rows.all_rows(db, "SELECT * FROM cases")
     assert 330 <= len(cases) <= 370
     crns = [c["crn"] for c in cases]
     assert all(CRN_PATTERN.match(crn) for crn in crns)
@@ -234,7 +235,7 @@ def test_team_cases(team):
 
 def test_registrations(team):
     db, _, _ = team
-    flags = queries._all(db, "SELECT * FROM case_flags")
+    flags = store_rows.all_rows(db, "SELECT * FROM case_flags")
     codes = {f["code"] for f in flags}
     assert "SPO" not in codes
     assert (
@@ -254,7 +255,7 @@ def test_oversight_history(team):
     caspo = one(db, "SELECT id FROM staff WHERE role = 'CASPO'")
     cases = one(db, "SELECT COUNT(*) FROM cases")
     year_ago = (TODAY - timedelta(days=365)).isoformat()
-    case_entries = queries._all(db, "SELECT * FROM oversight_entries WHERE crn IS NOT NULL")
+    case_entries = store_rows.all_rows(db, "SELECT * FROM oversight_entries WHERE crn IS NOT NULL")
     assert all(e["created_at"] >= year_ago and e["created_at"] < NOW_ISO for e in case_entries)
     assert 1.0 <= len(case_entries) / cases <= 2.5
     assert {e["decided_by"] for e in case_entries} == {spo}
@@ -272,7 +273,7 @@ def test_oversight_history(team):
     )
     assert per_case["HIGH"] > 2 * per_case["LOW"]
     # Some cases have had no oversight for 90 days, including some high RoSH cases.
-    quiet = queries._all(
+    quiet = store_rows.all_rows(
         db,
         "SELECT c.crn, c.rosh FROM cases c WHERE NOT EXISTS (SELECT 1 FROM oversight_entries o WHERE o.crn = c.crn AND o.created_at >= ?)",
         [(TODAY - timedelta(days=90)).isoformat()],
@@ -313,7 +314,7 @@ def test_todays_work(team):
 
 def test_alerts_are_immediate_risk_due_today(team):
     db, _, _ = team
-    alerts = queries._all(
+    alerts = store_rows.all_rows(
         db, "SELECT i.*, a.source, a.details, a.received_at FROM items i JOIN alerts a ON a.item_id = i.id"
     )
     assert len(alerts) == 2
@@ -324,7 +325,9 @@ def test_alerts_are_immediate_risk_due_today(team):
 
 def test_sbars(team):
     db, _, _ = team
-    sbars = queries._all(db, "SELECT i.*, s.* FROM items i JOIN sbars s ON s.item_id = i.id WHERE i.status = 'open'")
+    sbars = store_rows.all_rows(
+        db, "SELECT i.*, s.* FROM items i JOIN sbars s ON s.item_id = i.id WHERE i.status = 'open'"
+    )
     assert {s["urgency"] for s in sbars} == {"routine", "soon", "urgent"}
     assert all(s["state"] == "raised" for s in sbars)
     assert all(len(s[p]) > 40 for s in sbars for p in ("situation", "background", "assessment", "recommendation"))
@@ -341,7 +344,7 @@ def test_sbars(team):
 
 def test_countersigning_backlog(team):
     db, rules, _ = team
-    rows = queries._all(
+    rows = store_rows.all_rows(
         db,
         "SELECT i.*, c.kind AS cs_kind, c.state, c.court_date, c.submitted_at, c.author_id FROM items i JOIN countersigns c ON c.item_id = i.id",
     )
@@ -363,7 +366,7 @@ def test_countersigning_backlog(team):
 
 def test_touch_points(team):
     db, _, _ = team
-    rows = queries._all(
+    rows = store_rows.all_rows(
         db, "SELECT i.*, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id WHERE i.status = 'open'"
     )
     assert {r["reason"] for r in rows} <= {r.value for r in TouchPointReason}
@@ -374,7 +377,7 @@ def test_touch_points(team):
 
 def test_tasks(team):
     db, rules, _ = team
-    rows = queries._all(
+    rows = store_rows.all_rows(
         db, "SELECT i.*, t.category FROM items i JOIN tasks t ON t.item_id = i.id WHERE i.status = 'open'"
     )
     cats = [r["category"] for r in rows]
@@ -388,7 +391,7 @@ def test_tasks(team):
 
 def test_agreed_actions(team):
     db, _, _ = team
-    rows = queries._all(
+    rows = store_rows.all_rows(
         db,
         """SELECT i.*, a.owner_id, o.crn AS entry_crn, o.outcome, s.role AS owner_role
            FROM items i JOIN actions a ON a.item_id = i.id JOIN oversight_entries o ON o.id = a.oversight_id

@@ -48,6 +48,8 @@ class Role(StrEnum):
 
 
 PRACTITIONER_ROLES = frozenset({Role.PO, Role.PSO, Role.PQIP, Role.NQO})
+#: The practitioner roles' stored values, in the order of ``Role``: PO, PSO, PQiP, NQO.
+PRACTITIONER_ROLE_VALUES = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)
 #: Roles a non-operational task can be delegated to with one keystroke.
 DELEGATE_ROLES = (Role.CASPO, Role.SAO, Role.BUSINESS_MANAGER)
 

@@ -11,38 +11,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import uk_moment
 from spo_tui.domain.errors import NotAllowed, ValidationError
-from spo_tui.domain.vocab import RoSH, SbarState, SbarUrgency, TouchPointReason, parse_enum
-from spo_tui.services.base import ActionResult, change_item, load_open_item
+from spo_tui.domain.vocab import SbarState, SbarUrgency, parse_enum
+from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import (
-    _date,
-    _existing_case,
+    add_risk_rise_touch_points,
+    existing_case,
     optional_text,
     parse_day,
+    read_date,
     require_text,
     resolve_staff,
+    risk_rises,
     validate_case_fields,
 )
 from spo_tui.store import queries, writes
 
 TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
-
-
-def _audit(ctx: Context, action: str, entity: str, entity_id: str, old: Any = None, new: Any = None) -> int:
-    return writes.audit(
-        ctx.db,
-        at=ctx.now_iso,
-        actor_id=ctx.actor["id"],
-        on_behalf_of=ctx.on_behalf_of,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        old=old,
-        new=new,
-    )
 
 
 # --- Absences ------------------------------------------------------------------------------------
@@ -68,7 +55,7 @@ def add_absence(
     }
     with ctx.db.atomic():
         ctx.db.table("absences").insert(row)
-        audit_id = _audit(ctx, "add_absence", "absence", row["id"], new=row)
+        audit_id = audit(ctx, "add_absence", "absence", row["id"], new=row)
     return ActionResult(f"{person['name']} absent {first:%d/%m} to {last:%d/%m}", item_id=row["id"], audit_id=audit_id)
 
 
@@ -91,7 +78,7 @@ def add_transfer(
 ) -> ActionResult:
     """Start tracking a transfer of a case in or out of the team."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     direction = (direction or "").strip().lower()
     if direction not in ("in", "out"):
         raise ValidationError("direction must be 'in' or 'out'", field="direction")
@@ -112,7 +99,7 @@ def add_transfer(
     }
     with ctx.db.atomic():
         ctx.db.table("transfers").insert(row)
-        audit_id = _audit(ctx, "add_transfer", "transfer", row["id"], new=row)
+        audit_id = audit(ctx, "add_transfer", "transfer", row["id"], new=row)
     return ActionResult(f"Transfer {direction} of {crn} ({area}) recorded", item_id=row["id"], audit_id=audit_id)
 
 
@@ -126,8 +113,13 @@ def set_transfer_status(ctx: Context, transfer_id: str, status: str) -> ActionRe
         raise NotAllowed(f"the transfer is already {current['status']}")
     with ctx.db.atomic():
         ctx.db.table("transfers").update(transfer_id, {"status": status, "updated_at": ctx.now_iso})
-        audit_id = _audit(
-            ctx, "set_transfer_status", "transfer", transfer_id, {"status": current["status"]}, {"status": status}
+        audit_id = audit(
+            ctx,
+            "set_transfer_status",
+            "transfer",
+            transfer_id,
+            old={"status": current["status"]},
+            new={"status": status},
         )
     return ActionResult(
         f"Transfer of {current['crn']}: {status.replace('_', ' ')}", item_id=transfer_id, audit_id=audit_id
@@ -214,7 +206,7 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     """Diarise a touch-point meeting: a date (``fri``, ``25/11``) with an optional time (``fri 10:30``)."""
     ctx.require("maintain")
     item = load_open_item(ctx, item_id, "touch_point")
-    moment = when.astimezone(LONDON) if isinstance(when, datetime) else _parse_meeting(ctx, when)
+    moment = when.astimezone(LONDON) if isinstance(when, datetime) else parse_meeting(ctx, when)
     stamp = moment.isoformat(timespec="minutes") if isinstance(moment, datetime) else moment.isoformat()
     with ctx.db.atomic():
         audit_id = change_item(ctx, "mark_arranged", item, detail_changes={"arranged_for": stamp})
@@ -223,7 +215,9 @@ def mark_arranged(ctx: Context, item_id: str, when: str | datetime) -> ActionRes
     )
 
 
-def _parse_meeting(ctx: Context, text: str) -> date | datetime:
+def parse_meeting(ctx: Context, text: str) -> date | datetime:
+    """When a meeting is arranged, as typed: a day (``_when``, read ahead), optionally followed by
+    ``HH:MM`` (then a London time). Refuses a day before today."""
     words = require_text(text, "when", "when it is arranged").split()
     clock = None
     if len(words) > 1 and ":" in words[-1]:
@@ -244,7 +238,7 @@ def meeting_echo(ctx: Context, text: str) -> str:
     if not (text or "").strip():
         return ""
     try:
-        moment = _parse_meeting(ctx, text)
+        moment = parse_meeting(ctx, text)
     except ValidationError as error:
         return str(error)
     if isinstance(moment, datetime):
@@ -321,7 +315,7 @@ CASE_FIELD_LABELS = {
 def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     """Correct a case's facts. A rise in RoSH or MAPPA level makes a touch point, as in ``update_case_risk``."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     case = queries.get_case(ctx.db, crn)
     merged = {
         "name": case["name"],
@@ -343,43 +337,11 @@ def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     changes = {k: v for k, v in row.items() if k != "crn" and case.get(k) != v}
     if not changes:
         return ActionResult(f"{crn}: nothing changed", item_id=crn)
-    rises = []
-    old_rosh, new_rosh = RoSH(case["rosh"]), RoSH(row["rosh"])
-    if domain_rules.is_rise(old_rosh, new_rosh):
-        rises.append(
-            domain_rules.risk_rise_touch_point(
-                crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules
-            )
-        )
-    if case["mappa_level"] and row["mappa_level"] and row["mappa_level"] > case["mappa_level"]:
-        rises.append(
-            domain_rules.risk_rise_touch_point(
-                crn,
-                TouchPointReason.MAPPA_RISE,
-                str(case["mappa_level"]),
-                str(row["mappa_level"]),
-                ctx.today,
-                writes.new_id(),
-                ctx.rules,
-            )
-        )
+    rises = risk_rises(ctx, case, row)
     with ctx.db.atomic():
         ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
-        for work in rises:
-            writes.insert_item(
-                ctx.db,
-                {
-                    "kind": "touch_point",
-                    "crn": crn,
-                    "title": work.title,
-                    "due": work.due.isoformat(),
-                    "rule_key": work.key,
-                    "created_at": ctx.now_iso,
-                    "status": "open",
-                },
-                {"reason": work.reason},
-            )
-        audit_id = _audit(ctx, "update_case", "case", crn, {k: case.get(k) for k in changes}, changes)
+        add_risk_rise_touch_points(ctx, crn, rises)
+        audit_id = audit(ctx, "update_case", "case", crn, old={k: case.get(k) for k in changes}, new=changes)
     extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
     changed = ", ".join(CASE_FIELD_LABELS.get(k, k.replace("_", " ")) for k in sorted(changes))
     return ActionResult(f"{crn}: {changed} updated{extra}", item_id=crn, audit_id=audit_id)
@@ -390,12 +352,12 @@ def set_flag(
 ) -> ActionResult:
     """Add a registration to a case, or change its review date (e.g. the MAPP review)."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     code = require_text(code, "code").upper()
     description = optional_text(description, "description")
     if code == "SPO":
         raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
-    review_on = _date(review, "review", required=False)
+    review_on = read_date(review, "review", required=False)
     existing = ctx.db.execute(
         "SELECT id, review_date FROM case_flags WHERE crn = ? AND code = ?", [crn, code]
     ).fetchone()
@@ -404,13 +366,13 @@ def set_flag(
             ctx.db.table("case_flags").update(
                 existing[0], {"review_date": review_on.isoformat() if review_on else None}
             )
-            audit_id = _audit(
+            audit_id = audit(
                 ctx,
                 "set_flag",
                 "case",
                 crn,
-                {"code": code, "review_date": existing[1]},
-                {"code": code, "review_date": review_on.isoformat() if review_on else None},
+                old={"code": code, "review_date": existing[1]},
+                new={"code": code, "review_date": review_on.isoformat() if review_on else None},
             )
         else:
             ctx.db.table("case_flags").insert(
@@ -422,7 +384,7 @@ def set_flag(
                     "review_date": review_on.isoformat() if review_on else None,
                 }
             )
-            audit_id = _audit(ctx, "set_flag", "case", crn, None, {"code": code, "review_date": str(review_on)})
+            audit_id = audit(ctx, "set_flag", "case", crn, new={"code": code, "review_date": str(review_on)})
     return ActionResult(
         f"{crn}: {code} review {review_on:%d/%m/%Y}" if review_on else f"{crn}: {code} recorded",
         item_id=crn,

@@ -25,6 +25,7 @@ from typing import Any
 from spo_tui.domain.dates import to_iso
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.ndelius import LONDON, RULE, Contact, contact_from_entry, contacts_csv, contacts_text, uk_date_time
+from spo_tui.services.base import audit
 from spo_tui.services.context import Context
 from spo_tui.store import files, queries, writes
 
@@ -117,16 +118,7 @@ def _audit_export(ctx: Context, count: int, fmt: str, batch_id: str | None, file
         new["batch"] = batch_id
     if file_name:
         new["file"] = file_name
-    return writes.audit(
-        ctx.db,
-        at=ctx.now_iso,
-        actor_id=ctx.actor["id"],
-        on_behalf_of=ctx.on_behalf_of,
-        action="export_oversight",
-        entity="oversight",
-        entity_id=None,
-        new=new,
-    )
+    return audit(ctx, "export_oversight", "oversight", None, new=new)
 
 
 @dataclass(frozen=True)
@@ -275,14 +267,11 @@ def mark_entered(ctx: Context, oversight_ids: list[str]) -> int:
             )
             raise ValidationError(f"already marked as entered in nDelius: {said}", field="oversight_ids")
         batch_id = _insert_marks(ctx, ids, "marked one by one")
-        writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="mark_ndelius_entered",
-            entity="oversight",
-            entity_id=ids[0] if len(ids) == 1 else None,
+        audit(
+            ctx,
+            "mark_ndelius_entered",
+            "oversight",
+            ids[0] if len(ids) == 1 else None,
             new={"count": len(ids), "oversight_ids": ids, "batch": batch_id},
         )
     return len(ids)
@@ -352,14 +341,11 @@ def unmark_batch(ctx: Context, batch_ref: str) -> tuple[str, Batch]:
                 field="batch",
             )
         unmark_id = writes.insert_ndelius_unmark(ctx.db, row, by=ctx.actor["id"], at=ctx.now_iso, note="un-marked")
-        writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="unmark_ndelius_entered",
-            entity="ndelius_batch",
-            entity_id=row["id"],
+        audit(
+            ctx,
+            "unmark_ndelius_entered",
+            "ndelius_batch",
+            row["id"],
             new={"count": row["entries"], "unmark": unmark_id},
         )
     return unmark_id, Batch(

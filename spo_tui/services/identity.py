@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from spo_tui.domain.dates import to_iso, utc_now
 from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.vocab import Role
-from spo_tui.services.base import ActionResult
+from spo_tui.services.base import ActionResult, audit
 from spo_tui.services.context import Context
 from spo_tui.store import links, queries, writes
 from spo_tui.store.db import SpoDatabase
@@ -199,14 +199,11 @@ def link(ctx: Context, name: str, os_user: str) -> ActionResult:
         return ActionResult(f"{os_user} is already linked to {staff['name']} ({staff['role']}): nothing changed")
     with ctx.db.atomic():
         links.insert_links(ctx.db, os_user, [staff["id"]], ctx.actor["id"], ctx.now_iso)
-        audit_id = writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="link_os_user",
-            entity="staff",
-            entity_id=staff["id"],
+        audit_id = audit(
+            ctx,
+            "link_os_user",
+            "staff",
+            staff["id"],
             new={"os_user": os_user, "staff": staff["name"], "role": staff["role"]},
         )
     return ActionResult(f"{os_user} may now act as {staff['name']} ({staff['role']})", audit_id=audit_id)
@@ -226,14 +223,11 @@ def unlink(ctx: Context, name: str, os_user: str) -> ActionResult:
         )
     with ctx.db.atomic():
         links.delete_link(ctx.db, os_user, staff["id"])
-        audit_id = writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="unlink_os_user",
-            entity="staff",
-            entity_id=staff["id"],
+        audit_id = audit(
+            ctx,
+            "unlink_os_user",
+            "staff",
+            staff["id"],
             old={"os_user": os_user, "staff": staff["name"], "role": staff["role"]},
         )
     return ActionResult(f"{os_user} may no longer act as {staff['name']}", audit_id=audit_id)

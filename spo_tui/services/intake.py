@@ -29,7 +29,7 @@ from spo_tui.domain.vocab import (
     normalise_crn,
     parse_enum,
 )
-from spo_tui.services.base import ActionResult
+from spo_tui.services.base import ActionResult, audit
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
 
@@ -111,10 +111,12 @@ def resolve_staff(ctx: Context, who: str | None, field: str, roles: tuple[str, .
 
 
 @overload
-def _date(value: date | str | None, field: str, required: Literal[True] = True) -> date: ...
+def read_date(value: date | str | None, field: str, required: Literal[True] = True) -> date: ...
 @overload
-def _date(value: date | str | None, field: str, required: bool) -> date | None: ...
-def _date(value: date | str | None, field: str, required: bool = True) -> date | None:
+def read_date(value: date | str | None, field: str, required: bool) -> date | None: ...
+def read_date(value: date | str | None, field: str, required: bool = True) -> date | None:
+    """A date given as a date or typed in full (``parse_date``); empty is None, or refused when
+    ``required``. Errors name ``field``."""
     if value is None or value == "":
         if required:
             raise ValidationError(f"{field.replace('_', ' ')} is required", field=field)
@@ -122,31 +124,19 @@ def _date(value: date | str | None, field: str, required: bool = True) -> date |
     return value if isinstance(value, date) else parse_date(value, field)
 
 
-def _existing_case(ctx: Context, crn: str) -> str:
+def existing_case(ctx: Context, crn: str) -> str:
+    """The CRN as stored (normalised), refusing one that names no case."""
     crn = normalise_crn(crn)
     if not queries.case_exists(ctx.db, crn):
         raise ValidationError(f"no case with CRN {crn}", field="crn")
     return crn
 
 
-def _audit_created(ctx: Context, action: str, entity: str, entity_id: str, new: dict[str, Any]) -> int:
-    return writes.audit(
-        ctx.db,
-        at=ctx.now_iso,
-        actor_id=ctx.actor["id"],
-        on_behalf_of=ctx.on_behalf_of,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        new=new,
-    )
-
-
 def _new_item(ctx: Context, action: str, item: dict[str, Any], detail: dict[str, Any]) -> ActionResult:
     item = {"created_at": ctx.now_iso, "status": "open", **item}
     with ctx.db.atomic():
         item_id = writes.insert_item(ctx.db, item, detail)
-        audit_id = _audit_created(ctx, action, "item", item_id, {"item": item, "detail": detail})
+        audit_id = audit(ctx, action, "item", item_id, new={"item": item, "detail": detail})
     return ActionResult(f"Added: {item['title']}", item_id=item_id, audit_id=audit_id)
 
 
@@ -183,7 +173,7 @@ def add_staff(
     }
     with ctx.db.atomic():
         ctx.db.table("staff").insert(row)
-        audit_id = _audit_created(ctx, "add_staff", "staff", row["id"], row)
+        audit_id = audit(ctx, "add_staff", "staff", row["id"], new=row)
     return ActionResult(f"Added {role_value.value} {name}", item_id=row["id"], audit_id=audit_id)
 
 
@@ -235,7 +225,7 @@ def add_case(
                     "review_date": review.isoformat() if review else None,
                 }
             )
-        audit_id = _audit_created(ctx, "add_case", "case", crn, row)
+        audit_id = audit(ctx, "add_case", "case", crn, new=row)
     return ActionResult(f"Added case {crn} {row['name']}", item_id=crn, audit_id=audit_id)
 
 
@@ -259,8 +249,8 @@ def validate_case_fields(
     pp = resolve_staff(ctx, practitioner, "practitioner")
     rosh_value = parse_enum(RoSH, rosh, "rosh")
     sentence = parse_enum(SentenceType, sentence_type, "sentence_type")
-    start = _date(sentence_start, "sentence_start")
-    end = _date(sentence_end, "sentence_end", required=False)
+    start = read_date(sentence_start, "sentence_start")
+    end = read_date(sentence_end, "sentence_end", required=False)
     if end is not None and end < start:
         raise ValidationError(f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}", field="sentence_end")
     likelihood_value = parse_enum(Likelihood, likelihood, "likelihood").value if likelihood else None
@@ -292,74 +282,81 @@ def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
     return int(text)
 
 
+def risk_rises(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> list[domain_rules.DueWork]:
+    """The touch points a change to a case makes at once: one when RoSH rises, one when the MAPPA
+    level rises (from a level it had), in that order. ``before`` is the case as it was (its
+    ``crn``, ``rosh`` and ``mappa_level``), ``after`` as it will be. Work them out before writing;
+    add them with ``add_risk_rise_touch_points`` (the importer writes its own in bulk)."""
+    crn = before["crn"]
+    rises = []
+    old_rosh, new_rosh = RoSH(before["rosh"]), RoSH(after["rosh"])
+    if domain_rules.is_rise(old_rosh, new_rosh):
+        rises.append(
+            domain_rules.risk_rise_touch_point(
+                crn, TouchPointReason.ROSH_RISE, old_rosh.label, new_rosh.label, ctx.today, writes.new_id(), ctx.rules
+            )
+        )
+    old_level, new_level = before["mappa_level"], after["mappa_level"]
+    if old_level is not None and new_level is not None and new_level > old_level:
+        rises.append(
+            domain_rules.risk_rise_touch_point(
+                crn,
+                TouchPointReason.MAPPA_RISE,
+                str(old_level),
+                str(new_level),
+                ctx.today,
+                writes.new_id(),
+                ctx.rules,
+            )
+        )
+    return rises
+
+
+def add_risk_rise_touch_points(ctx: Context, crn: str, rises: list[domain_rules.DueWork]) -> None:
+    """Put the touch points a risk rise makes (``risk_rises``) in the queue, open and due as worked
+    out. Call inside atomic(), with the change to the case and its audit row."""
+    for work in rises:
+        writes.insert_item(
+            ctx.db,
+            {
+                "kind": "touch_point",
+                "crn": crn,
+                "title": work.title,
+                "due": work.due.isoformat(),
+                "rule_key": work.key,
+                "created_at": ctx.now_iso,
+                "status": "open",
+            },
+            {"reason": work.reason},
+        )
+
+
 def update_case_risk(
     ctx: Context, crn: str, *, rosh: str | None = None, mappa_level: int | None = None
 ) -> ActionResult:
     """Change a case's RoSH or MAPPA level. A rise is an event: it creates a touch point at once."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     case = queries.get_case(ctx.db, crn)
     changes: dict[str, Any] = {}
-    rises: list[domain_rules.DueWork] = []
     if rosh is not None:
         new = parse_enum(RoSH, rosh, "rosh")
-        old = RoSH(case["rosh"])
-        if new != old:
+        if new != RoSH(case["rosh"]):
             changes["rosh"] = new.value
-            if domain_rules.is_rise(old, new):
-                rises.append(
-                    domain_rules.risk_rise_touch_point(
-                        crn, TouchPointReason.ROSH_RISE, old.label, new.label, ctx.today, writes.new_id(), ctx.rules
-                    )
-                )
     if mappa_level is not None:
         level = _small_int(mappa_level, "mappa_level", 1, 3)
         if case["mappa_category"] is None:
             raise ValidationError("set a MAPPA category before a level", field="mappa_level")
         if level != case["mappa_level"]:
             changes["mappa_level"] = level
-            if case["mappa_level"] is not None and level > case["mappa_level"]:
-                rises.append(
-                    domain_rules.risk_rise_touch_point(
-                        crn,
-                        TouchPointReason.MAPPA_RISE,
-                        str(case["mappa_level"]),
-                        str(level),
-                        ctx.today,
-                        writes.new_id(),
-                        ctx.rules,
-                    )
-                )
     if not changes:
         return ActionResult(f"{crn}: nothing changed", item_id=crn)
+    rises = risk_rises(ctx, case, {**case, **changes})
     old_values = {k: case[k] for k in changes}
     with ctx.db.atomic():
         ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
-        for work in rises:
-            writes.insert_item(
-                ctx.db,
-                {
-                    "kind": "touch_point",
-                    "crn": crn,
-                    "title": work.title,
-                    "due": work.due.isoformat(),
-                    "rule_key": work.key,
-                    "created_at": ctx.now_iso,
-                    "status": "open",
-                },
-                {"reason": work.reason},
-            )
-        audit_id = writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action="update_case_risk",
-            entity="case",
-            entity_id=crn,
-            old=old_values,
-            new=changes,
-        )
+        add_risk_rise_touch_points(ctx, crn, rises)
+        audit_id = audit(ctx, "update_case_risk", "case", crn, old=old_values, new=changes)
     extra = f"; touch point due {rises[0].due:%d/%m}" if rises else ""
     return ActionResult(f"{crn}: risk updated{extra}", item_id=crn, audit_id=audit_id)
 
@@ -380,7 +377,7 @@ def raise_sbar(
 ) -> ActionResult:
     """Log an SBAR from a practitioner. All four parts are required."""
     ctx.require("raise_sbar")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     pp = resolve_staff(ctx, raised_by, "raised_by")
     parts = {
         key: require_text(value, key, multiline=True)
@@ -421,13 +418,13 @@ def add_countersign(
 ) -> ActionResult:
     """Put an assessment or report in the countersigning queue. A PSR needs its court date."""
     ctx.require("add_countersign")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     cs_kind = parse_enum(CountersignKind, kind, "kind")
     writer = resolve_staff(ctx, author, "author")
     title = optional_text(title, "title")
     link = optional_text(link, "link") or None
-    submitted_on = _date(submitted, "submitted", required=False) or ctx.today
-    court = _date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
+    submitted_on = read_date(submitted, "submitted", required=False) or ctx.today
+    court = read_date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
     if court is not None and court < ctx.today:
         raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
     due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
@@ -459,7 +456,7 @@ def add_task(
     ctx.require("task")
     title = require_text(title, "title")
     cat = parse_enum(TaskCategory, category, "category")
-    due_on = _date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
+    due_on = read_date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
     return _new_item(
         ctx,
         "add_task",
@@ -471,7 +468,7 @@ def add_task(
 def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult:
     """Log an immediate-risk alert (oversight level 3): it goes to the top of the queue, due today."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
+    crn = existing_case(ctx, crn)
     src = parse_enum(AlertSource, source, "source")
     details = require_text(details, "details", multiline=True)
     return _new_item(
@@ -490,8 +487,8 @@ def add_alert(ctx: Context, crn: str, source: str, details: str) -> ActionResult
 def add_touch_point(ctx: Context, crn: str, due: date | str, note: str = "") -> ActionResult:
     """A touch point made by hand (new information, a concern): responsive oversight."""
     ctx.require("maintain")
-    crn = _existing_case(ctx, crn)
-    due_on = _date(due, "due")
+    crn = existing_case(ctx, crn)
+    due_on = read_date(due, "due")
     note = optional_text(note, "note")
     return _new_item(
         ctx,

@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 
 from spo_tui.domain.vocab import DELEGATE_ROLES
+from spo_tui.services.base import audit
 from spo_tui.services.context import Context
-from spo_tui.store import queries, writes
+from spo_tui.store import queries
 
 
 def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
@@ -70,16 +71,7 @@ def _record_view(
     if getattr(ctx.db, "read_only", False):
         return
     with ctx.db.atomic():
-        writes.audit(
-            ctx.db,
-            at=ctx.now_iso,
-            actor_id=ctx.actor["id"],
-            on_behalf_of=ctx.on_behalf_of,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            new=shown,
-        )
+        audit(ctx, action, entity, entity_id, new=shown)
 
 
 def record_case_view(ctx: Context, crn: str) -> None:

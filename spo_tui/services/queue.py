@@ -23,7 +23,7 @@ from spo_tui.domain.vocab import ItemKind
 from spo_tui.services.context import Context
 from spo_tui.store import queries, scoring
 from spo_tui.store.db import StoreError, db_errors, read_snapshot
-from spo_tui.store.queries import QueueRow
+from spo_tui.store.queue_queries import QueueRow
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,14 @@ from spo_tui.domain.markdown import (
     TeamNote,
     checkin_markdown,
 )
-from spo_tui.domain.vocab import ITEM_KIND_LABELS, PRACTITIONER_ROLES, ItemKind, Role, normalise_crn
+from spo_tui.domain.vocab import (
+    ITEM_KIND_LABELS,
+    PRACTITIONER_ROLE_VALUES,
+    ItemKind,
+    normalise_crn,
+)
 from spo_tui.services import decisions
-from spo_tui.services.base import ActionResult, change_item, load_open_item
+from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import optional_text, parse_day, require_text, resolve_staff
 from spo_tui.store import queries, team_queries, writes
@@ -64,8 +69,6 @@ CHECKIN_MINUTES = 15
 RECENT_DAYS = 7
 #: PSRs whose court date falls within this many working days are a risk point.
 PSR_WORKING_DAYS = 2
-
-_PRACTITIONERS = tuple(r.value for r in Role if r in PRACTITIONER_ROLES)  # PO, PSO, PQiP, NQO
 
 
 # --- Team notes ----------------------------------------------------------------------------------
@@ -105,20 +108,6 @@ def _insert_note(ctx: Context, **fields: Any) -> str:
     ctx.db.table("team_notes").insert(note)
     writes.link_team_note(ctx.db, note["id"])
     return note["id"]
-
-
-def _audit(ctx: Context, action: str, entity: str, entity_id: str, new: Any, old: Any = None) -> int:
-    return writes.audit(
-        ctx.db,
-        at=ctx.now_iso,
-        actor_id=ctx.actor["id"],
-        on_behalf_of=ctx.on_behalf_of,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        old=old,
-        new=new,
-    )
 
 
 def add_team_note(
@@ -188,12 +177,12 @@ def add_team_note(
             due=due_on.isoformat() if due_on else None,
             item_id=action_id,
         )
-        audit_id = _audit(
+        audit_id = audit(
             ctx,
             "add_team_note",
             "team_note",
             note_id,
-            {
+            new={
                 "kind": key,
                 "text": body,
                 "crn": case,
@@ -232,7 +221,7 @@ def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:
     body = require_text(answer, "answer", "the answer", multiline=True)
     with ctx.db.atomic():
         answer_id = _insert_note(ctx, kind="answer", text=body, answers_id=note_id, crn=escalation["crn"])
-        audit_id = _audit(ctx, "answer_escalation", "team_note", answer_id, {"answers": note_id, "text": body})
+        audit_id = audit(ctx, "answer_escalation", "team_note", answer_id, new={"answers": note_id, "text": body})
     return ActionResult("Answer recorded", item_id=answer_id, audit_id=audit_id)
 
 
@@ -440,7 +429,7 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
         raise NotAllowed("a supervision session cannot be covered by someone else: postpone it instead")
     if item["kind"] == "task":
         raise NotAllowed("a task is the SPO's own work, not a practitioner's: delegate it instead")
-    cover = resolve_staff(ctx, to_practitioner, "to", _PRACTITIONERS)
+    cover = resolve_staff(ctx, to_practitioner, "to", PRACTITIONER_ROLE_VALUES)
     holder_id = team_queries.item_holder(ctx.db, item_id)
     holder = queries.get_staff(ctx.db, holder_id) if holder_id else None
     if holder_id == cover["id"]:
@@ -474,7 +463,7 @@ def reallocate_case_work(ctx: Context, item_id: str, to_practitioner: str, note:
                 ctx, "reallocate_case_work", item, detail_changes={"owner_id": cover["id"]}, extra_new=new
             )
         else:
-            audit_id = _audit(ctx, "reallocate_case_work", "item", item_id, new, {"holder": holder_id})
+            audit_id = audit(ctx, "reallocate_case_work", "item", item_id, old={"holder": holder_id}, new=new)
     return ActionResult(
         f"{cover['name']} covers {item['title']}", item_id=item_id, audit_id=audit_id, created_ids=(note_id,)
     )

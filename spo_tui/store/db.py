@@ -15,7 +15,6 @@ import secrets
 import sqlite3
 import stat
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlite_utils import Database
 
 from spo_tui.domain.errors import SpoError
 from spo_tui.store import crypto
+from spo_tui.store.pins import PinnedConnection, Unpins, pin, read_pinned_header
 from spo_tui.store.schema import migrations
 
 BUSY_TIMEOUT_MS = 5000
@@ -76,10 +76,10 @@ def connect(
         target, uri = str(path), False
     key = _cipher_key(Path(path), encrypted)
     if key is None:
-        conn = sqlite3.connect(target, uri=uri, factory=_Connection)
+        conn = sqlite3.connect(target, uri=uri, factory=PinnedConnection)
     else:
         conn = crypto.connect_encrypted(target, key, uri=uri, factory=_cipher_connection())
-    conn.pinned = _pin(path)
+    conn.pinned = pin(path)
     return conn
 
 
@@ -124,98 +124,23 @@ _cipher_connection_class: type | None = None
 
 
 def _cipher_connection() -> type:
-    """The SQLCipher twin of ``_Connection`` (made when first needed: SQLCipher is imported late)."""
+    """The SQLCipher twin of ``PinnedConnection`` (made when first needed: SQLCipher is imported late)."""
     global _cipher_connection_class
     if _cipher_connection_class is None:
 
-        class _CipherConnection(_Unpins, crypto.cipher_module().Connection):  # type: ignore[misc]  # a base known at run time
+        class _CipherConnection(Unpins, crypto.cipher_module().Connection):  # type: ignore[misc]  # a base known at run time
             pass
 
         _cipher_connection_class = _CipherConnection
     return _cipher_connection_class
 
 
-# --- Reading a file's header without losing SQLite's locks ----------------------------------------------
-#
-# SQLite's locks on a database file are POSIX advisory locks, which belong to the process and the file,
-# not to a descriptor: closing *any* descriptor of the file drops every lock this process holds on it
-# (https://www.sqlite.org/howtocorrupt.html#_posix_advisory_locks_canceled_by_a_separate_thread_doing_close_).
-# Another process then takes itself for the last user, checkpoints and deletes the WAL under our open
-# connection, which reads "database disk image is malformed" from then on. So while this process has a
-# connection to a file, its header is read from one descriptor kept open until the last such connection
-# closes, never from one opened and closed for the purpose.
-
-_pins: dict[tuple[int, int], list[int]] = {}  # (device, inode) -> [descriptor, connections]
-_pins_lock = threading.Lock()
-
-
-class _Unpins:
-    """A connection that lets go of its file's pinned descriptor when it closes."""
-
-    pinned: tuple[int, int] | None = None
-
-    def close(self) -> None:
-        super().close()  # type: ignore[misc]
-        key, self.pinned = self.pinned, None
-        if key is not None:
-            _unpin(key)
-
-
-class _Connection(_Unpins, sqlite3.Connection):
-    pass
-
-
-def _pin(path: str | Path) -> tuple[int, int] | None:
-    if not hasattr(os, "pread"):  # pragma: no cover - Windows locks are not POSIX locks
-        return None
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None  # nothing to read a header from (an in-memory or vanished file)
-    with _pins_lock:
-        pin = _pins.get((info.st_dev, info.st_ino))
-        if pin is not None:
-            pin[1] += 1
-            return (info.st_dev, info.st_ino)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    info = os.fstat(fd)
-    key = (info.st_dev, info.st_ino)
-    with _pins_lock:
-        pin = _pins.get(key)
-        if pin is None:
-            _pins[key] = [fd, 1]
-        else:  # another thread pinned it meanwhile: this descriptor may be closed only with the pin
-            pin[1] += 1
-            pin.append(fd)
-    return key
-
-
-def _unpin(key: tuple[int, int]) -> None:
-    with _pins_lock:
-        pin = _pins[key]
-        pin[1] -= 1
-        if pin[1] > 0:
-            return
-        del _pins[key]
-    for fd in [pin[0], *pin[2:]]:
-        os.close(fd)
-
-
 def read_header(path: Path) -> bytes:
     """The first 100 bytes of a regular file (SQLite's header), read without following a FIFO and
-    without disturbing the locks of this process's own connections to it (see above)."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        info = None
-    if info is not None:
-        with _pins_lock:
-            pin = _pins.get((info.st_dev, info.st_ino))
-            if pin is not None:
-                return os.pread(pin[0], 100, 0)
+    without disturbing the locks of this process's own connections to it (``spo_tui.store.pins``)."""
+    pinned = read_pinned_header(path)
+    if pinned is not None:
+        return pinned
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -554,9 +479,22 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> S
     return db
 
 
+@contextlib.contextmanager
+def _closed_if_unusable(db: SpoDatabase, path: Path) -> Iterator[None]:
+    """Close ``db`` if the block fails; a database error becomes "not a usable spo-tui database"."""
+    try:
+        yield
+    except db_errors("DatabaseError") as error:
+        db.close()
+        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
+    except BaseException:
+        db.close()
+        raise
+
+
 def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
     db = SpoDatabase(connect(path))
-    try:
+    with _closed_if_unusable(db, path):
         conn = db.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         schema_of(conn, path)  # again, on this connection, which also sees what is in the WAL
@@ -568,12 +506,6 @@ def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 with db.atomic():
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    except db_errors("DatabaseError") as error:
-        db.close()
-        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
-    except BaseException:
-        db.close()
-        raise
     return db
 
 
@@ -586,16 +518,10 @@ def _open_read_only(path: Path) -> SpoDatabase:
         conn.close()
         conn = connect(path, immutable=True)  # WAL files cannot be made here
     db = SpoDatabase(conn)
-    try:
+    with _closed_if_unusable(db, path):
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         schema_of(db.conn, path)
         pending = migrations.pending(db)
-    except db_errors("DatabaseError") as error:
-        db.close()
-        raise StoreError(f"{path} is not a usable spo-tui database ({error})") from None
-    except BaseException:
-        db.close()
-        raise
     if pending:
         db.close()
         raise StoreError(f"{path} is read-only and was made by an older spo-tui: it cannot be brought up to date")

@@ -10,16 +10,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-
-def _all(db: Database, sql: str, params: list[Any] | tuple = ()) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+from spo_tui.store.rows import all_rows
 
 
 def linked_staff(db: Database, os_user: str) -> list[dict[str, Any]]:
     """The active staff members ``os_user`` may act as, SPOs first, then by name."""
-    return _all(
+    return all_rows(
         db,
         """SELECT s.* FROM staff_links l JOIN staff s ON s.id = l.staff_id
            WHERE l.os_user = ? AND s.active = 1
@@ -35,7 +31,7 @@ def any_links(db: Database) -> bool:
 
 def all_links(db: Database) -> list[dict[str, Any]]:
     """Every link with the staff member's name and role and who made it, by OS user then name."""
-    return _all(
+    return all_rows(
         db,
         """SELECT l.os_user, l.staff_id, s.name, s.role, s.active, l.linked_at, b.name AS linked_by
            FROM staff_links l JOIN staff s ON s.id = l.staff_id LEFT JOIN staff b ON b.id = l.linked_by

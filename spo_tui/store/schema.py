@@ -3,6 +3,9 @@
 Add a migration at the end; never edit one that has shipped. Identifiers of items, cases' flags,
 oversight entries and staff are UUID text so copies of a database can later exchange changes;
 times are ISO-8601 UTC text (``2026-11-21T08:45:00Z``), dates ``YYYY-MM-DD``.
+
+This file is long on purpose: the migrations are one ordered history, registered in the order they
+stand here, and a shipped one is never edited, so they stay together rather than split by size.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.store.queries import VALID_ENTRY, _all, _one
+from spo_tui.store.queries import VALID_ENTRY
+from spo_tui.store.rows import all_rows, one_row
 
 PRACTITIONER_ROLES_SQL = "('PO', 'PSO', 'PQiP', 'NQO')"
 
@@ -44,7 +45,7 @@ def _params(**kw: Any) -> dict[str, Any]:
 
 def absences_on(db: Database, day: date, team: str | None) -> list[dict[str, Any]]:
     """Staff absent on ``day`` (one row each: the absence ending last), by name."""
-    return _all(
+    return all_rows(
         db,
         """SELECT pp.id, pp.name, pp.role, a.reason, MIN(a.start_date) AS start_date, MAX(a.end_date) AS end_date
            FROM absences a JOIN staff pp ON pp.id = a.staff_id
@@ -80,7 +81,7 @@ def work_needing_cover(db: Database, day: date, holder_ids: list[str]) -> list[d
     params: dict[str, Any] = {f"h{n}": h for n, h in enumerate(holder_ids)}
     params["day"] = day.isoformat()
     cols = "i.id, i.kind, i.crn, i.title, i.due, i.status"
-    return _all(
+    return all_rows(
         db,
         f"""SELECT w.*, c.name, c.rosh, sb.urgency, sb.booked_for, cs.kind AS countersign_kind, cs.court_date,
                    {_COVERED_BY} AS covered_by
@@ -117,13 +118,13 @@ _ITEM_JOINS = """
 
 def item_holder(db: Database, item_id: str) -> str | None:
     """The staff id of whoever holds the item (see ``work_needing_cover``), or None."""
-    found = _one(db, f"SELECT {_HOLDER} AS holder FROM items i {_ITEM_JOINS} WHERE i.id = ?", [item_id])
+    found = one_row(db, f"SELECT {_HOLDER} AS holder FROM items i {_ITEM_JOINS} WHERE i.id = ?", [item_id])
     return found["holder"] if found else None
 
 
 def latest_cover(db: Database, item_id: str) -> str | None:
     """The staff id of the latest cover recorded for the item, or None."""
-    found = _one(
+    found = one_row(
         db,
         "SELECT owner_id FROM team_notes WHERE item_id = ? AND kind = 'cover' ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [item_id],
@@ -134,7 +135,7 @@ def latest_cover(db: Database, item_id: str) -> str | None:
 def risk_points(db: Database, day: date, rises_since: date, psr_until: date, team: str | None) -> list[dict[str, Any]]:
     """Open alerts; RoSH and MAPPA rises (their touch points) since ``rises_since``; open PSRs whose
     court date is on or before ``psr_until``. Alerts first, then rises, then PSRs; within each, oldest first."""
-    return _all(
+    return all_rows(
         db,
         f"""SELECT * FROM (
               SELECT 0 AS section, 'alert' AS reason, i.id, i.kind, i.crn, c.name, pp.name AS practitioner, c.rosh,
@@ -165,7 +166,7 @@ def risk_points(db: Database, day: date, rises_since: date, psr_until: date, tea
 def decisions_expected(db: Database, day: date, team: str | None) -> list[dict[str, Any]]:
     """Open SBARs (most urgent, then oldest first) and open touch points due on or before ``day``
     (oldest due first, then highest RoSH), neither snoozed past ``day``."""
-    return _all(
+    return all_rows(
         db,
         f"""SELECT * FROM (
               SELECT 0 AS section, 'sbar' AS reason, i.id, i.kind, i.crn, c.name, pp.name AS practitioner, c.rosh,
@@ -200,18 +201,18 @@ def notes(db: Database, *, start: date, end: date, kinds: tuple[str, ...] | None
     if kinds:
         sql += f" AND n.kind IN ({','.join('?' * len(kinds))})"
         params += list(kinds)
-    return _all(db, sql + " ORDER BY n.day, n.created_at, n.rowid", params)
+    return all_rows(db, sql + " ORDER BY n.day, n.created_at, n.rowid", params)
 
 
 def get_note(db: Database, note_id: str) -> dict[str, Any] | None:
-    return _one(db, f"{_NOTE_SELECT} WHERE n.id = ?", [note_id])
+    return one_row(db, f"{_NOTE_SELECT} WHERE n.id = ?", [note_id])
 
 
 def escalations(db: Database, *, start: date | None, end: date) -> list[dict[str, Any]]:
     """Escalations raised by ``end`` that were raised on or after ``start``, answered in ``start``..``end``,
     or not answered by ``end``; with ``start`` None, only those awaiting an answer. Oldest first."""
     start_text = start.isoformat() if start else None
-    return _all(
+    return all_rows(
         db,
         f"""{_NOTE_SELECT} WHERE n.kind = 'escalation' AND n.day <= :end AND (
               (:start IS NOT NULL AND n.day >= :start)
@@ -228,7 +229,7 @@ def answers_to(db: Database, escalation_ids: list[str], end: date) -> list[dict[
     if not escalation_ids:
         return []
     marks = ",".join("?" * len(escalation_ids))
-    return _all(
+    return all_rows(
         db,
         f"{_NOTE_SELECT} WHERE n.answers_id IN ({marks}) AND n.day <= ? ORDER BY n.day, n.created_at, n.rowid",
         [*escalation_ids, end.isoformat()],
@@ -237,7 +238,7 @@ def answers_to(db: Database, escalation_ids: list[str], end: date) -> list[dict[
 
 def checkin_actions(db: Database, start: date, end: date) -> list[dict[str, Any]]:
     """Actions agreed at check-ins on ``start``..``end`` with their queue item's status and closing time."""
-    return _all(
+    return all_rows(
         db,
         """SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name AS created_by_name,
                    i.status AS item_status, i.closed_at AS item_closed_at, i.due AS item_due
@@ -253,7 +254,7 @@ def checkin_actions(db: Database, start: date, end: date) -> list[dict[str, Any]
 
 def protected_hour_bookings(db: Database, day: date) -> list[dict[str, Any]]:
     """SBARs booked into the protected hour on ``day`` (still booked, or decided or escalated since)."""
-    return _all(
+    return all_rows(
         db,
         """SELECT i.id, i.crn, i.title, i.status, c.name, pp.name AS practitioner, c.rosh, sb.urgency, sb.state,
                   sb.booked_for
@@ -271,7 +272,7 @@ def protected_hour_bookings(db: Database, day: date) -> list[dict[str, Any]]:
 def supervision_summary(db: Database, year_ago: date, team: str | None) -> list[dict[str, Any]]:
     """Per active practitioner: last one-to-one held, RPSS dates and observations held since
     ``year_ago``, and sessions postponed (held since ``year_ago`` or not yet held). By name."""
-    return _all(
+    return all_rows(
         db,
         f"""SELECT pp.id, pp.name, pp.role, pp.team,
                   MAX(CASE WHEN sv.kind = 'one_to_one' THEN sv.held_on END) AS last_one_to_one,
@@ -296,11 +297,11 @@ def open_sessions(db: Database, practitioner_id: str | None = None) -> list[dict
     if practitioner_id:
         sql += " AND sv.practitioner_id = ?"
         params.append(practitioner_id)
-    return _all(db, sql + " ORDER BY COALESCE(sv.scheduled_for, i.due), i.id", params)
+    return all_rows(db, sql + " ORDER BY COALESCE(sv.scheduled_for, i.due), i.id", params)
 
 
 def absence_on(db: Database, staff_id: str, day: date) -> dict[str, Any] | None:
-    return _one(
+    return one_row(
         db,
         "SELECT * FROM absences WHERE staff_id = ? AND start_date <= ? AND end_date >= ? ORDER BY end_date DESC LIMIT 1",
         [staff_id, day.isoformat(), day.isoformat()],
@@ -313,7 +314,7 @@ def absence_on(db: Database, staff_id: str, day: date) -> dict[str, Any] | None:
 def caseloads(db: Database, as_of: date, since: date, team: str | None) -> list[dict[str, Any]]:
     """Per practitioner holding current cases: cases by RoSH and how many have had no valid
     oversight entry since ``since``."""
-    return _all(
+    return all_rows(
         db,
         f"""WITH lasts AS MATERIALIZED (
               SELECT c.practitioner_id, c.rosh, {LAST_SEEN} AS last
@@ -330,7 +331,7 @@ def practitioner_work(db: Database, day: date) -> list[dict[str, Any]]:
     """Per staff id: open SBARs raised, overdue touch points on their cases, countersigns awaiting
     a verdict on their work (one row per practitioner with any). A countersign awaits a verdict
     while its state says so: the verdict that closes its item also moves the state on."""
-    return _all(
+    return all_rows(
         db,
         """SELECT who, SUM(what = 'sbar') AS open_sbars, SUM(what = 'tp') AS overdue_touch_points,
                   SUM(what = 'cs') AS countersigns_waiting
@@ -381,12 +382,12 @@ def unseen_cases(db: Database, as_of: date, since: date, team: str | None, limit
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
-    return _all(db, sql, params)
+    return all_rows(db, sql, params)
 
 
 def last_seen(db: Database, crn: str, as_of: date) -> str | None:
     """The timestamp of the case's latest valid oversight entry on or before ``as_of``."""
-    found = _one(
+    found = one_row(
         db,
         f"SELECT {LAST_SEEN} AS last FROM cases c WHERE c.crn = :crn",
         {"crn": crn, "until": _next_day(as_of)},
@@ -401,7 +402,7 @@ def oversight_minutes(db: Database, decider_id: str, since: date, until: date) -
     """Minutes on oversight entries decided by ``decider_id`` from ``since`` to ``until``, by what they
     were: countersigning (on a countersign item, or signed off / returned), supervision sessions, or
     other oversight. Withdrawals are left out."""
-    return _all(
+    return all_rows(
         db,
         """SELECT CASE WHEN i.kind = 'countersign' OR (o.item_id IS NULL AND o.outcome IN ('signed_off', 'returned'))
                        THEN 'countersigning' WHEN i.kind = 'supervision' THEN 'supervision' ELSE 'oversight' END AS category,
@@ -415,7 +416,7 @@ def oversight_minutes(db: Database, decider_id: str, since: date, until: date) -
 
 def task_minutes(db: Database, since: date, until: date) -> dict[str, Any]:
     """Tasks closed from ``since`` to ``until`` that were not delegated: count and minutes recorded."""
-    return _one(
+    return one_row(
         db,
         """SELECT COUNT(*) AS entries, COALESCE(SUM(t.minutes_spent), 0) AS minutes,
                   SUM(t.minutes_spent IS NULL) AS without_minutes
@@ -428,7 +429,7 @@ def task_minutes(db: Database, since: date, until: date) -> dict[str, Any]:
 
 def delegated_tasks(db: Database, since: date, until: date) -> list[dict[str, Any]]:
     """Tasks delegated from ``since`` to ``until``, oldest first, with the delegate and the outcome."""
-    return _all(
+    return all_rows(
         db,
         """SELECT i.id, i.title, t.category, s.name AS delegated_to, s.role AS delegated_role, t.delegated_at,
                   i.status, i.closed_at, t.minutes_spent

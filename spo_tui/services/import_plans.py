@@ -1,0 +1,367 @@
+"""What an import would write, kind by kind: each checked row of an extract becomes an insert, an
+update or nothing (``Plan``), by its natural key, with the touch points a rise in risk makes.
+
+``importer.import_file`` checks the file, asks ``PLANNERS[kind]`` for the plan, then writes it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from spo_tui.domain.extracts import (
+    CaseRow,
+    Checked,
+    CountersignRow,
+    Lookups,
+    RowProblem,
+    StaffRow,
+    TouchPointRow,
+    name_key,
+)
+from spo_tui.domain.rules import countersign_due, is_catch_up
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role
+from spo_tui.services.context import Context
+from spo_tui.services.intake import risk_rises
+from spo_tui.store import writes
+
+# --- What the store already holds -------------------------------------------------------------------
+
+
+def lookups(ctx: Context, kind: str) -> Lookups:
+    """What rows of ``kind`` are checked against: staff names (every kind but staff), and the CRNs
+    of existing cases (countersign items and touch points)."""
+    if kind == "staff":
+        return Lookups()
+    staff = {name_key(name): (staff_id, name) for staff_id, name in ctx.db.execute("SELECT id, name FROM staff")}
+    cases: frozenset[str] = frozenset()
+    if kind in ("countersign", "touchpoints"):
+        cases = frozenset(r[0] for r in ctx.db.execute("SELECT crn FROM cases"))
+    return Lookups(staff=staff, cases=cases)
+
+
+@dataclass
+class Plan:
+    """The writes an import would make: SQL with its rows, in order, and what the audit says."""
+
+    added: list[Any] = field(default_factory=list)
+    updated: list[Any] = field(default_factory=list)
+    unchanged: int = 0
+    #: (sql, rows) pairs run with executemany, in order.
+    statements: list[tuple[str, list[tuple]]] = field(default_factory=list)
+    #: Per updated key, the stored values that changed (the audit's ``old``).
+    old: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rises: list[Any] = field(default_factory=list)
+    #: Rows the acting person may not import (a role change they may not make): nothing is written.
+    problems: list[RowProblem] = field(default_factory=list)
+    #: Touch points added that are already overdue, and of those on the catch-up list.
+    overdue: tuple[int, int] = (0, 0)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+# --- Cases ---------------------------------------------------------------------------------------
+
+_CASE_ALWAYS = ("name", "practitioner_id", "rosh", "sentence_type", "sentence_start")
+_CASE_OPTIONAL = ("sentence_end", "likelihood", "mappa_category", "mappa_level", "tier")
+
+
+def _plan_cases(ctx: Context, checked: Checked) -> Plan:
+    header = checked.header
+    fields = _CASE_ALWAYS + tuple(f for f in _CASE_OPTIONAL if header.has(f))
+    with_flags = header.has("flags")
+    cursor = ctx.db.execute(f"SELECT crn, {', '.join(fields)} FROM cases")
+    stored = {r[0]: r[1:] for r in cursor}
+    stored_flags: dict[str, dict[str, str | None]] = {}
+    if with_flags:
+        for crn, code, review in ctx.db.execute("SELECT crn, code, review_date FROM case_flags"):
+            stored_flags.setdefault(crn, {})[code] = review
+    now, plan = ctx.now_iso, Plan()
+    inserts, updates = [], []
+    flag_inserts: list[tuple] = []
+    flag_updates: list[tuple] = []
+    flag_deletes: list[tuple] = []
+    every = _CASE_ALWAYS + _CASE_OPTIONAL
+    pick = operator.itemgetter(*(every.index(f) for f in fields))
+    descriptions = FLAG_DESCRIPTIONS
+    row: CaseRow
+    for row in checked.rows:
+        # Enum members are str: stored and compared as their values.
+        full = (
+            row.name,
+            row.practitioner_id,
+            row.rosh,
+            row.sentence_type,
+            row.sentence_start.isoformat(),
+            row.sentence_end.isoformat() if row.sentence_end else None,
+            row.likelihood,
+            row.mappa_category,
+            row.mappa_level,
+            row.tier,
+        )
+        new = pick(full)
+        old = stored.get(row.crn)
+        # row.flags is None exactly when the file has no flags column (not with_flags)
+        flags = {code: _iso(review) for code, review in row.flags} if row.flags is not None else None
+        if old is None:
+            plan.added.append(row.crn)
+            inserts.append((row.crn, *full, now, now))
+            if flags:
+                flag_inserts.extend(
+                    (writes.new_id(), row.crn, code, descriptions.get(code, ""), review)
+                    for code, review in flags.items()
+                )
+            continue
+        old_flags = stored_flags.get(row.crn, {})
+        flags_changed = with_flags and flags != old_flags
+        if new == old and not flags_changed:
+            plan.unchanged += 1
+            continue
+        plan.updated.append(row.crn)
+        updates.append((*new, now, row.crn))
+        changed = {f: o for f, o, n in zip(fields, old, new, strict=True) if o != n}
+        if flags_changed and flags is not None:
+            changed["flags"] = dict(sorted(old_flags.items()))
+            flag_deletes.extend((row.crn, code) for code in old_flags if code not in flags)
+            for code, review in flags.items():
+                if code not in old_flags:
+                    flag_inserts.append((writes.new_id(), row.crn, code, descriptions.get(code, ""), review))
+                elif old_flags[code] != review:
+                    flag_updates.append((review, row.crn, code))
+        plan.old[row.crn] = changed
+        plan.rises.extend(_rises(ctx, row, changed))
+
+    columns = ("crn", *_CASE_ALWAYS, *_CASE_OPTIONAL, "created_at", "updated_at")
+    plan.statements = [
+        (f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", inserts),
+        (f"UPDATE cases SET {', '.join(f + ' = ?' for f in fields)}, updated_at = ? WHERE crn = ?", updates),
+        ("DELETE FROM case_flags WHERE crn = ? AND code = ?", flag_deletes),
+        ("UPDATE case_flags SET review_date = ? WHERE crn = ? AND code = ?", flag_updates),
+        ("INSERT INTO case_flags (id, crn, code, description, review_date) VALUES (?, ?, ?, ?, ?)", flag_inserts),
+        *_rise_statements(ctx, plan.rises),
+    ]
+    return plan
+
+
+def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Touch points an update makes, as ``update_case_risk`` makes them (``intake.risk_rises``):
+    a rise in RoSH or MAPPA level. ``changed`` holds the old values of the fields that change."""
+    before = {"crn": row.crn, "rosh": changed.get("rosh", row.rosh), "mappa_level": changed.get("mappa_level")}
+    after = {"rosh": row.rosh, "mappa_level": row.mappa_level}
+    return [(row.crn, work) for work in risk_rises(ctx, before, after)]
+
+
+def _rise_statements(ctx: Context, rises: list[tuple[str, Any]]) -> list[tuple[str, list[tuple]]]:
+    now = ctx.now_iso
+    items, details = [], []
+    for crn, work in rises:
+        item_id = writes.rule_item_id(work.key)
+        items.append((item_id, "touch_point", crn, work.title, "open", work.due.isoformat(), work.key, now, now))
+        details.append((item_id, work.reason))
+    return [
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, rule_key, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
+        ("INSERT INTO touch_points (item_id, reason) VALUES (?, ?)", details),
+    ]
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+_STAFF_OPTIONAL = ("team", "fte", "oasys_approved", "email")
+
+
+def _plan_staff(ctx: Context, checked: Checked) -> Plan:
+    fields = ("name", "role", *(f for f in _STAFF_OPTIONAL if checked.header.has(f)))
+    stored: dict[str, tuple] = {}
+    for r in ctx.db.execute(f"SELECT id, {', '.join(fields)} FROM staff"):
+        stored.setdefault(name_key(r[1]), r)
+    now, plan = ctx.now_iso, Plan()
+    inserts, updates = [], []
+    row: StaffRow
+    for row in checked.rows:
+        values = {
+            "name": row.name,
+            "role": row.role.value,
+            "team": row.team,
+            "fte": row.fte,
+            "oasys_approved": int(row.oasys_approved),
+            "email": row.email,
+        }
+        new = tuple(values[f] for f in fields)
+        old = stored.get(name_key(row.name))
+        refused = _role_refusal(ctx, old, row, setting_up=not stored)
+        if refused:
+            plan.problems.append(RowProblem(row.line, "role", refused))
+        elif old is None:
+            plan.added.append(row.name)
+            inserts.append((writes.new_id(), *(values[f] for f in ("name", "role", *_STAFF_OPTIONAL)), now))
+        elif new == old[1:]:
+            plan.unchanged += 1
+        else:
+            plan.updated.append(row.name)
+            updates.append((*new, old[0]))
+            plan.old[old[1]] = {f: o for f, o, n in zip(fields, old[1:], new, strict=True) if o != n}
+    columns = ("id", "name", "role", *_STAFF_OPTIONAL, "created_at")
+    plan.statements = [
+        (f"INSERT INTO staff ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", inserts),
+        (f"UPDATE staff SET {', '.join(f + ' = ?' for f in fields)} WHERE id = ?", updates),
+    ]
+    return plan
+
+
+def _role_refusal(ctx: Context, old: tuple | None, row: StaffRow, *, setting_up: bool) -> str | None:
+    """Why the acting person may not import this row's role, or None.
+
+    Nobody changes their own role, and only an SPO changes anyone's role or adds an SPO, so a CASPO
+    cannot make themself SPO or demote the SPO. Importing staff into a store that has none (set-up)
+    adds whoever is in the file.
+    """
+    actor = ctx.actor
+    if old is None:
+        if row.role is Role.SPO and not setting_up and actor["role"] != Role.SPO.value:
+            return f"only an SPO can add an SPO; {actor['name']} is {actor['role']}"
+        return None
+    stored_role = old[2]
+    if stored_role == row.role.value:
+        return None
+    change = f"{old[1]} is {stored_role}, the file says {row.role.value}"
+    if old[0] == actor["id"]:
+        return f"nobody changes their own role ({change}): another SPO must"
+    if actor["role"] != Role.SPO.value:
+        return f"only an SPO can change a role ({change}); {actor['name']} is {actor['role']}"
+    return None
+
+
+# --- Countersign items ---------------------------------------------------------------------------
+
+
+def _submitted_at(ctx: Context, day: date) -> str:
+    """A countersign item's submitted time: now if submitted today, else midday UTC of that date."""
+    return ctx.now_iso if day == ctx.today else f"{day.isoformat()}T12:00:00Z"
+
+
+def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
+    header = checked.header
+    stored = {
+        (crn, kind, author, submitted): (item_id, court, link, title, due)
+        for item_id, crn, kind, author, submitted, court, link, title, due in ctx.db.execute(
+            """SELECT i.id, i.crn, c.kind, c.author_id, substr(c.submitted_at, 1, 10), c.court_date, c.link, i.title, i.due
+               FROM countersigns c JOIN items i ON i.id = c.item_id"""
+        )
+    }
+    now, plan = ctx.now_iso, Plan()
+    items, details, item_updates, detail_updates = [], [], [], []
+    row: CountersignRow
+    for row in checked.rows:
+        title = row.title or f"{row.kind.label} by {row.author_name}"
+        court = _iso(row.court_date)
+        old = stored.get(row.key)
+        if old is None:
+            item_id = writes.new_id()
+            due = countersign_due(row.kind, row.submitted, row.court_date, ctx.rules).isoformat()
+            plan.added.append(item_id)
+            items.append((item_id, "countersign", row.crn, title, "open", due, row.author_id, now, now))
+            details.append(
+                (
+                    item_id,
+                    row.kind.value,
+                    row.author_id,
+                    CountersignState.AWAITING_COUNTERSIGN.value,
+                    _submitted_at(ctx, row.submitted),
+                    court,
+                    row.link,
+                )
+            )
+            continue
+        item_id, old_court, old_link, old_title, old_due = old
+        new_court = court if header.has("court_date") else old_court
+        new_link = row.link if header.has("link") else old_link
+        new_title = title if header.has("title") else old_title
+        new_due = old_due
+        if new_court != old_court:
+            court_day = date.fromisoformat(new_court) if new_court else None
+            new_due = countersign_due(row.kind, row.submitted, court_day, ctx.rules).isoformat()
+        before = {"court_date": old_court, "link": old_link, "title": old_title, "due": old_due}
+        after = {"court_date": new_court, "link": new_link, "title": new_title, "due": new_due}
+        if before == after:
+            plan.unchanged += 1
+            continue
+        plan.updated.append(item_id)
+        plan.old[item_id] = {k: v for k, v in before.items() if after[k] != v}
+        item_updates.append((new_title, new_due, now, item_id))
+        detail_updates.append((new_court, new_link, item_id))
+    plan.statements = [
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, raised_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
+        (
+            "INSERT INTO countersigns (item_id, kind, author_id, state, submitted_at, court_date, link) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            details,
+        ),
+        ("UPDATE items SET title = ?, due = ?, updated_at = ? WHERE id = ?", item_updates),
+        ("UPDATE countersigns SET court_date = ?, link = ? WHERE item_id = ?", detail_updates),
+    ]
+    return plan
+
+
+# --- Touch points --------------------------------------------------------------------------------
+
+
+def _plan_touchpoints(ctx: Context, checked: Checked) -> Plan:
+    stored: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for item_id, crn, due, reason, title in ctx.db.execute(
+        "SELECT i.id, i.crn, i.due, t.reason, i.title FROM touch_points t JOIN items i ON i.id = t.item_id ORDER BY i.rowid"
+    ):
+        stored.setdefault((crn, due, reason), (item_id, title))
+    now, plan = ctx.now_iso, Plan()
+    items, details, updates = [], [], []
+    overdue = catch_ups = 0
+    row: TouchPointRow
+    for row in checked.rows:
+        old = stored.get(row.key)
+        if old is None:
+            item_id = writes.new_id()
+            plan.added.append(item_id)
+            catch_up = is_catch_up(row.due, ctx.today, ctx.rules)
+            overdue += row.due < ctx.today
+            catch_ups += catch_up
+            items.append(
+                (item_id, "touch_point", row.crn, row.title, "open", row.due.isoformat(), int(catch_up), now, now)
+            )
+            details.append((item_id, row.reason.value))
+        elif not checked.header.has("note") or old[1] == row.title:
+            plan.unchanged += 1
+        else:
+            plan.updated.append(old[0])
+            plan.old[old[0]] = {"title": old[1]}
+            updates.append((row.title, now, old[0]))
+    plan.statements = [
+        (
+            "INSERT INTO items (id, kind, crn, title, status, due, catch_up, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        ),
+        ("INSERT INTO touch_points (item_id, reason) VALUES (?, ?)", details),
+        ("UPDATE items SET title = ?, updated_at = ? WHERE id = ?", updates),
+    ]
+    plan.overdue = (overdue, catch_ups)
+    return plan
+
+
+PLANNERS: dict[str, Callable[[Context, Checked], Plan]] = {
+    "cases": _plan_cases,
+    "staff": _plan_staff,
+    "countersign": _plan_countersign,
+    "touchpoints": _plan_touchpoints,
+}
