@@ -3,8 +3,8 @@ the action for undo, and read the store again; ask for a line of text or a choic
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.style import Style
 from rich.text import Text
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from textual import getters
 
     from spo_tui.app import SpoApp
+
+Row = TypeVar("Row")
 
 
 class ActingScreen(Screen):
@@ -65,6 +67,13 @@ class ActingScreen(Screen):
             table.add_row(*cells, key=key)
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
+
+    @staticmethod
+    def highlighted_row(table: DataTable, rows: Sequence[Row]) -> Row | None:
+        """The record on ``table``'s highlighted row (``rows`` in the table's order), or None."""
+        if not rows or not 0 <= table.cursor_row < len(rows):
+            return None
+        return rows[table.cursor_row]
 
     def reload(self) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError

@@ -181,10 +181,7 @@ class AdminLists(ActingScreen):
     def _current(self, pane: str) -> Any:
         panes: dict[str, list[Any]] = {"diary": self.diary, "mappa": self.mappa, "transfers": self.transfers}
         rows = panes[pane]
-        table = self.query_one(f"#{pane}-table", DataTable)
-        if not rows or not 0 <= table.cursor_row < len(rows):
-            return None
-        return rows[table.cursor_row]
+        return self.highlighted_row(self.query_one(f"#{pane}-table", DataTable), rows)
 
     def highlighted_crn(self) -> str | None:
         """The CRN of the row highlighted in the list on show (diary, MAPPA, transfers), if any."""
