@@ -316,6 +316,33 @@ async def test_import_staff_csv_end_to_end(team_db, tmp_path):
     ]
 
 
+async def test_an_import_that_fails_is_said_once_and_its_bar_hides(team_db, tmp_path, monkeypatch):
+    """The import bar owns its worker: a failure (an unreadable disk here) is said by it, in the words
+    every failed worker is said in (``worker_errors``), and the bar goes."""
+    pytest.importorskip("spo_tui.services.importer")
+
+    def boom(*_args, **_kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("spo_tui.services.importer.import_file", boom)
+    path, _ids = team_db
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("name,role\nNia New,PSO\n", encoding="utf-8")
+    app = make_app(path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("i", "1")
+        await pilot.pause()
+        await pilot.press(*str(csv_path), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AdminScreen"
+        assert not app.screen.importing
+        assert not app.screen.query_one("#import-bar").has_class("-running")
+        said = [str(n.message) for n in app._notifications if "import" in str(n.message).lower()]
+    assert said == ["The import stopped: OSError: [Errno 5] Input/output error."]
+
+
 async def test_import_of_a_missing_file_is_refused_in_the_prompt(team_db, tmp_path):
     pytest.importorskip("spo_tui.services.importer")
     path, _ids = team_db

@@ -3,13 +3,17 @@ the action for undo, and read the store again; ask for a line of text or a choic
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.style import Style
+from rich.text import Text
 from textual.screen import Screen
+from textual.widgets import DataTable
 from textual.worker import Worker
 
+from spo_tui.commands import Command
+from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.services.base import ActionResult
 from spo_tui.widgets.theme import theme_style
@@ -19,12 +23,57 @@ if TYPE_CHECKING:
 
     from spo_tui.app import SpoApp
 
+Row = TypeVar("Row")
+
 
 class ActingScreen(Screen):
-    """A screen whose actions end in a service call. Subclasses define ``reload()``."""
+    """A screen whose actions end in a service call. Subclasses define ``reload()`` and may set
+    ``COMMAND_LIST``, the commands whose keys it binds (``_allowed`` tests their permissions)."""
 
     if TYPE_CHECKING:
         app = getters.app(SpoApp)
+
+    COMMAND_LIST: tuple[Command, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_action = {c.action.split("(")[0]: c for c in self.COMMAND_LIST}
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    def permitted(self, action: str) -> bool:
+        """Whether the acting role may use ``action``'s key (the footer hides it otherwise)."""
+        command = self._by_action.get(action)
+        return not (command and command.permission) or permissions.allowed(command.permission, self.ctx.actor["role"])
+
+    def _allowed(self, action: str) -> bool:
+        """The footer's test, for a key pressed anyway (from the palette): a refusal says why."""
+        command = self._by_action.get(action)
+        if command and command.permission:
+            try:
+                permissions.check(command.permission, self.ctx.actor["role"], self.ctx.actor["name"])
+            except SpoError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return False
+        return True
+
+    def fill(self, table: DataTable, rows: list[tuple[str, list[Text]]], keep: int | None = None) -> None:
+        """Replace ``table``'s rows, the cursor back on the same row number."""
+        row = table.cursor_row if keep is None else keep
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
+
+    @staticmethod
+    def highlighted_row(table: DataTable, rows: Sequence[Row]) -> Row | None:
+        """The record on ``table``'s highlighted row (``rows`` in the table's order), or None."""
+        if not rows or not 0 <= table.cursor_row < len(rows):
+            return None
+        return rows[table.cursor_row]
 
     def reload(self) -> None:  # pragma: no cover - every subclass has its own
         raise NotImplementedError

@@ -304,10 +304,7 @@ class CheckinScreen(RhythmScreen):
         """The highlighted row's record in the active section, or None."""
         pane = self.active_pane
         rows = self.rows.get(pane, [])
-        table = self.query_one(f"#{pane}-table", DataTable)
-        if not rows or not 0 <= table.cursor_row < len(rows):
-            return None
-        return rows[table.cursor_row]
+        return self.highlighted_row(self.query_one(f"#{pane}-table", DataTable), rows)
 
     def applies(self, action: str) -> bool:
         current = self.current

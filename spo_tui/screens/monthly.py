@@ -163,10 +163,7 @@ class MonthlyScreen(RhythmScreen):
     def current_escalation(self) -> EscalationThread | None:
         if self.pack is None or not self.pack.escalations:
             return None
-        table = self.query_one("#escalations-table", DataTable)
-        if not 0 <= table.cursor_row < len(self.pack.escalations):
-            return None
-        return self.pack.escalations[table.cursor_row]
+        return self.highlighted_row(self.query_one("#escalations-table", DataTable), self.pack.escalations)
 
     def applies(self, action: str) -> bool:
         if action == "answer":

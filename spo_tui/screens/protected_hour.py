@@ -122,10 +122,7 @@ class ProtectedHourScreen(RhythmScreen):
 
     @property
     def current(self) -> Slot | None:
-        table = self.query_one("#slots", DataTable)
-        if not self.slots or not 0 <= table.cursor_row < len(self.slots):
-            return None
-        return self.slots[table.cursor_row]
+        return self.highlighted_row(self.query_one("#slots", DataTable), self.slots)
 
     def show_detail(self) -> None:
         slot = self.current

@@ -16,11 +16,8 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual.screen import ModalScreen
-from textual.widgets import DataTable
 
-from spo_tui.commands import Command, pressed
-from spo_tui.domain import permissions
-from spo_tui.domain.errors import SpoError
+from spo_tui.commands import pressed
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import RoSH
 from spo_tui.screens.acting import ActingScreen
@@ -33,8 +30,13 @@ def cell(text: Any, style: str | Style = "") -> Text:
     return Text(visible("" if text is None else str(text), lines=False), style=style, no_wrap=True, overflow="ellipsis")
 
 
-def uk(day: date | None) -> str:
-    return f"{day:%d/%m/%Y}" if day else ""
+def uk(day: date | str | None) -> str:
+    """A day as ``25/12/2026``; a stored ISO date or moment is read first (blank for none)."""
+    if not day:
+        return ""
+    if not isinstance(day, date):
+        day = date.fromisoformat(str(day)[:10])
+    return f"{day:%d/%m/%Y}"
 
 
 def rosh_label(value: str | None) -> str:
@@ -66,18 +68,11 @@ class RhythmScreen(ActingScreen):
     greys it out when it does not. Keys the acting role may not use are hidden.
     """
 
-    COMMAND_LIST: tuple[Command, ...] = ()
-
     def __init__(self) -> None:
         super().__init__()
-        self._by_action = {c.action.split("(")[0]: c for c in self.COMMAND_LIST}
         self._loaded = False
         self._applying: tuple[bool, ...] | None = None
         self._under_modal = False
-
-    @property
-    def ctx(self):
-        return self.app.ctx
 
     @property
     def team(self) -> str | None:
@@ -145,24 +140,11 @@ class RhythmScreen(ActingScreen):
         command = self._by_action.get(action)
         if command is None:
             return True
-        if self.app.ctx is None:
-            return False
-        if command.permission and not permissions.allowed(command.permission, self.ctx.actor["role"]):
+        if self.app.ctx is None or not self.permitted(action):
             return False
         if not self.is_mounted:
             return True
         return True if self.applies(action) else None
-
-    def _allowed(self, action: str) -> bool:
-        """The footer's test, for a key pressed anyway (from the palette): a refusal says why."""
-        command = self._by_action.get(action)
-        if command and command.permission:
-            try:
-                permissions.check(command.permission, self.ctx.actor["role"], self.ctx.actor["name"])
-            except SpoError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return False
-        return True
 
     def rosh_cell(self, value: str | None, short: bool = True) -> Text:
         """A RoSH level as a cell, in the theme's error colour when high and warning colour when medium."""
@@ -174,15 +156,6 @@ class RhythmScreen(ActingScreen):
             "MEDIUM": self.theme_style("warning"),
         }.get(value, "")
         return cell(rosh_short(value) if short else rosh_label(value), style)
-
-    def fill(self, table: DataTable, rows: list[tuple[str, list[Text]]], keep: int | None = None) -> None:
-        """Replace ``table``'s rows, the cursor back on the same row number."""
-        row = table.cursor_row if keep is None else keep
-        table.clear()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        if rows:
-            table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
 
     # --- Acting ----------------------------------------------------------------------------------
 

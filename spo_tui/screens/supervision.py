@@ -146,10 +146,7 @@ class SupervisionScreen(RhythmScreen):
 
     @property
     def current(self) -> SupervisionRow | None:
-        table = self.query_one("#plan", DataTable)
-        if not self.plan or not 0 <= table.cursor_row < len(self.plan):
-            return None
-        return self.plan[table.cursor_row]
+        return self.highlighted_row(self.query_one("#plan", DataTable), self.plan)
 
     def show_detail(self) -> None:
         r = self.current

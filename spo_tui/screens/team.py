@@ -374,10 +374,7 @@ class TeamScreen(RhythmScreen):
     def current_unseen(self) -> UnseenCase | None:
         if self.active_pane != "unseen":
             return None
-        table = self.query_one("#unseen-table", DataTable)
-        if not self.unseen or not 0 <= table.cursor_row < len(self.unseen):
-            return None
-        return self.unseen[table.cursor_row]
+        return self.highlighted_row(self.query_one("#unseen-table", DataTable), self.unseen)
 
     def applies(self, action: str) -> bool:
         if action == "touch_point":
