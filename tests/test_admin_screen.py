@@ -6,10 +6,8 @@ with ``pytest tests/test_admin_screen.py --snapshot-update`` and look at them be
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from conftest import read_rows, ui_team
+from conftest import clock, read_rows, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
@@ -17,12 +15,7 @@ from spo_tui.services import admin, intake, refresh
 from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 23 November 2026, 09:00
 SIZES = [(80, 24), (120, 40)]
-
-
-def clock():
-    return NOW
 
 
 @pytest.fixture
