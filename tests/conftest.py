@@ -44,6 +44,26 @@ def clock() -> datetime:
 
 
 @pytest.fixture
+def running_app(open_app):
+    """A function that runs the app on a database at ``NOW``, in a terminal of ``size``, and gives
+    ``(app, pilot)`` once the first screen is drawn::
+
+        async with running_app(path) as (app, pilot):
+            await pilot.press("d")
+    """
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def run(path, size=(120, 40), **kwargs):
+        app = open_app(path, **kwargs)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            yield app, pilot
+
+    return run
+
+
+@pytest.fixture
 def open_app():
     """A function that makes the app on a database at ``NOW``: ``open_app(path, actor="Cas Admin")``."""
     from spo_tui.app import SpoApp

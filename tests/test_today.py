@@ -62,22 +62,18 @@ def make_app(path):
     return SpoApp(path, clock=clock)
 
 
-async def test_queue_shows_alert_first_and_counts(team_db):
+async def test_queue_shows_alert_first_and_counts(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         screen = app.screen
         assert type(screen).__name__ == "TodayScreen"
         assert screen.entries[0].id == ids["alert"]
         assert "Alerts 1" in str(screen.query_one("#summary").render())
 
 
-async def test_a_number_key_or_a_click_on_the_filter_line_changes_the_view(team_db):
+async def test_a_number_key_or_a_click_on_the_filter_line_changes_the_view(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         screen = app.screen
         await pilot.press("5")
         assert {e.kind.value for e in screen.entries} == {"task"}
@@ -88,11 +84,9 @@ async def test_a_number_key_or_a_click_on_the_filter_line_changes_the_view(team_
         assert screen.entries and {e.kind.value for e in screen.entries} == {"sbar"}
 
 
-async def test_decide_top_sbar_in_three_keystrokes(team_db):
+async def test_decide_top_sbar_in_three_keystrokes(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("2")  # SBARs
         await pilot.press("d")  # oversight form, decision field focused
         await pilot.pause()
@@ -106,11 +100,9 @@ async def test_decide_top_sbar_in_three_keystrokes(team_db):
     assert rows(path, "SELECT state FROM sbars WHERE item_id = ?", [ids["sbar"]]) == [("decided",)]
 
 
-async def test_decide_with_empty_decision_writes_nothing(team_db):
+async def test_decide_with_empty_decision_writes_nothing(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("2", "d")
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -121,22 +113,18 @@ async def test_decide_with_empty_decision_writes_nothing(team_db):
     assert item_status(path, ids["sbar"]) == "open"
 
 
-async def test_book_protected_hour(team_db):
+async def test_book_protected_hour(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["sbar"])
         await pilot.press("b")
         await pilot.pause()
     assert rows(path, "SELECT state, booked_for FROM sbars") == [("booked", "2026-11-23T13:00+00:00")]
 
 
-async def test_ask_for_more_information_takes_sbar_out_of_queue(team_db):
+async def test_ask_for_more_information_takes_sbar_out_of_queue(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["sbar"])
         await pilot.press("i")
         await pilot.pause()
@@ -147,11 +135,9 @@ async def test_ask_for_more_information_takes_sbar_out_of_queue(team_db):
     assert item_status(path, ids["sbar"]) == "waiting"
 
 
-async def test_escalate_to_pdu_head(team_db):
+async def test_escalate_to_pdu_head(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["sbar"])
         await pilot.press("e")
         await pilot.pause()
@@ -165,11 +151,9 @@ async def test_escalate_to_pdu_head(team_db):
     assert rows(path, "SELECT outcome FROM oversight_entries") == [("escalated",)]
 
 
-async def test_sign_off_requires_a_verdict(team_db):
+async def test_sign_off_requires_a_verdict(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
@@ -186,11 +170,9 @@ async def test_sign_off_requires_a_verdict(team_db):
     ]
 
 
-async def test_return_countersign_with_guidance(team_db):
+async def test_return_countersign_with_guidance(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("r")
         await pilot.pause()
@@ -202,11 +184,9 @@ async def test_return_countersign_with_guidance(team_db):
     ]
 
 
-async def test_waive_touch_point_with_reason(team_db):
+async def test_waive_touch_point_with_reason(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["touch_point"])
         await pilot.press("w")
         await pilot.pause()
@@ -218,11 +198,9 @@ async def test_waive_touch_point_with_reason(team_db):
     assert item_status(path, ids["touch_point"]) == "closed"
 
 
-async def test_record_touch_point_discussion(team_db):
+async def test_record_touch_point_discussion(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["touch_point"])
         await pilot.press("enter")  # the main action of a touch point: the oversight form
         await pilot.pause()
@@ -233,11 +211,9 @@ async def test_record_touch_point_discussion(team_db):
     ]
 
 
-async def test_acknowledge_alert(team_db):
+async def test_acknowledge_alert(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("d")  # the alert is on top
         await pilot.pause()
         await pilot.press(*"Spoke to police; PP to visit today", "ctrl+s")
@@ -246,11 +222,9 @@ async def test_acknowledge_alert(team_db):
     assert item_status(path, ids["alert"]) == "closed"
 
 
-async def test_delegate_task_in_one_keystroke_and_a_choice(team_db):
+async def test_delegate_task_in_one_keystroke_and_a_choice(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["task"])
         await pilot.press("g")
         await pilot.pause()
@@ -261,11 +235,9 @@ async def test_delegate_task_in_one_keystroke_and_a_choice(team_db):
     assert delegated == [("Sue Sao",)]
 
 
-async def test_task_done_with_minutes_and_bad_minutes(team_db):
+async def test_task_done_with_minutes_and_bad_minutes(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["task"])
         await pilot.press("x")
         await pilot.pause()
@@ -280,11 +252,9 @@ async def test_task_done_with_minutes_and_bad_minutes(team_db):
     assert rows(path, "SELECT minutes_spent FROM tasks") == [(30,)]
 
 
-async def test_snooze_hides_until_date_and_rejects_nonsense(team_db):
+async def test_snooze_hides_until_date_and_rejects_nonsense(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["task"])
         await pilot.press("z")
         await pilot.pause()
@@ -301,11 +271,9 @@ async def test_snooze_hides_until_date_and_rejects_nonsense(team_db):
     ]
 
 
-async def test_reassign_moves_item_out_of_queue(team_db):
+async def test_reassign_moves_item_out_of_queue(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["touch_point"])
         await pilot.press("a")
         await pilot.pause()
@@ -316,11 +284,9 @@ async def test_reassign_moves_item_out_of_queue(team_db):
     ) == [("Pat Officer",)]
 
 
-async def test_undo_last_decision_supersedes_it(team_db):
+async def test_undo_last_decision_supersedes_it(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
@@ -363,11 +329,9 @@ async def test_undo_last_decision_supersedes_it(team_db):
     assert item_status(path, ids["countersign"]) == "open"
 
 
-async def test_a_verdict_of_ok_is_refused_on_screen_and_nothing_is_signed(team_db):
+async def test_a_verdict_of_ok_is_refused_on_screen_and_nothing_is_signed(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("s")
         await pilot.pause()
@@ -379,11 +343,9 @@ async def test_a_verdict_of_ok_is_refused_on_screen_and_nothing_is_signed(team_d
     assert rows(path, "SELECT COUNT(*) FROM oversight_entries") == [(0,)]
 
 
-async def test_snooze_shows_the_date_it_resolves_to_and_refuses_a_date_just_passed(team_db):
+async def test_snooze_shows_the_date_it_resolves_to_and_refuses_a_date_just_passed(team_db, running_app):
     path, ids = team_db  # today is Monday 23/11/2026
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["task"])
         await pilot.press("z")
         await pilot.pause()
@@ -406,11 +368,9 @@ async def test_snooze_shows_the_date_it_resolves_to_and_refuses_a_date_just_pass
     assert rows(path, "SELECT snoozed_until FROM items WHERE id = ?", [ids["task"]]) == [("2026-12-03",)]
 
 
-async def test_cursor_stays_on_next_item_after_action(team_db):
+async def test_cursor_stays_on_next_item_after_action(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         screen = app.screen
         await select_item(app, pilot, ids["countersign"])
         row = screen.query_one("#queue").cursor_row
@@ -422,11 +382,9 @@ async def test_cursor_stays_on_next_item_after_action(team_db):
         assert screen.current.id == following
 
 
-async def test_search_filters_by_crn_and_escape_clears(team_db):
+async def test_search_filters_by_crn_and_escape_clears(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("slash", *"Y1234")
         await pilot.pause()
         assert {e.row.crn for e in app.screen.entries} == {"Y123456"}
@@ -435,11 +393,9 @@ async def test_search_filters_by_crn_and_escape_clears(team_db):
         assert len({e.row.crn for e in app.screen.entries}) > 1
 
 
-async def test_open_case_from_queue(team_db):
+async def test_open_case_from_queue(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("c")
         await pilot.pause()
         assert type(app.screen).__name__ == "CaseScreen"
@@ -448,22 +404,18 @@ async def test_open_case_from_queue(team_db):
         assert type(app.screen).__name__ == "TodayScreen"
 
 
-async def test_keys_that_do_not_apply_are_refused(team_db):
+async def test_keys_that_do_not_apply_are_refused(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press("s")  # the alert is highlighted: no sign-off
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
     assert rows(path, "SELECT COUNT(*) FROM countersign_history") == [(0,)]
 
 
-async def test_command_palette_offers_the_actions_that_apply(team_db):
+async def test_command_palette_offers_the_actions_that_apply(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["countersign"])
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Sign off (s)" in titles and "Waive (w)" not in titles
@@ -478,11 +430,9 @@ async def test_command_palette_offers_the_actions_that_apply(team_db):
     assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
 
 
-async def test_go_to_case_by_crn_from_the_palette(team_db):
+async def test_go_to_case_by_crn_from_the_palette(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         app.action_goto_case()
         await pilot.pause()
         await pilot.press(*"y123456", "enter")
@@ -491,11 +441,9 @@ async def test_go_to_case_by_crn_from_the_palette(team_db):
         assert app.screen.crn == "Y123456"
 
 
-async def test_waiting_view_logs_the_answer_and_returns_the_sbar(team_db):
+async def test_waiting_view_logs_the_answer_and_returns_the_sbar(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["sbar"])
         await pilot.press("i", *"Last visit?", "enter")
         await pilot.pause()
@@ -515,11 +463,9 @@ async def test_waiting_view_logs_the_answer_and_returns_the_sbar(team_db):
     assert item_status(path, ids["sbar"]) == "open"
 
 
-async def test_delegated_task_shows_as_waiting_and_can_be_marked_done(team_db):
+async def test_delegated_task_shows_as_waiting_and_can_be_marked_done(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await select_item(app, pilot, ids["task"])
         await pilot.press("g", "1")  # Cas Admin
         await pilot.pause()
@@ -603,11 +549,9 @@ async def test_another_process_change_shows_within_two_seconds(team_db, tmp_path
         assert added in [e.id for e in app.screen.entries]
 
 
-async def test_a_terminal_too_small_says_so(team_db):
+async def test_a_terminal_too_small_says_so(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+    async with running_app(path, size=(60, 20)) as (app, pilot):
         assert type(app.screen).__name__ == "TooSmallScreen"
         assert "needs at least 80×24" in str(app.screen.query_one("#too-small").render())
         await pilot.resize_terminal(120, 40)
@@ -668,11 +612,9 @@ async def test_start_checks_a_clean_record_quietly_and_anchors_its_head(team_db)
         ("M", "MonthlyScreen"),
     ],
 )
-async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, screen):
+async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, screen, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         await pilot.press(key)
         await pilot.pause()
         assert type(app.screen).__name__ == screen
@@ -681,12 +623,10 @@ async def test_rhythm_screens_open_from_today_and_escape_returns(team_db, key, s
         assert type(app.screen).__name__ == "TodayScreen"
 
 
-async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db):
+async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db, running_app):
     """Today reads again on coming back when anything was written meanwhile, even on its own connection."""
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+    async with running_app(path) as (app, pilot):
         today = app.screen
         await pilot.press("m")  # the admin screen, over the queue
         await pilot.pause()
@@ -699,11 +639,9 @@ async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db):
         assert "Tasks 2" in str(today.query_one("#summary").render())
 
 
-async def test_a_narrow_terminal_scrolls_the_queue_sideways_to_the_name_and_practitioner(team_db):
+async def test_a_narrow_terminal_scrolls_the_queue_sideways_to_the_name_and_practitioner(team_db, running_app):
     path, ids = team_db
-    app = make_app(path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+    async with running_app(path, size=(80, 24)) as (app, pilot):
         table = app.screen.query_one("#queue")
         assert " PP " not in table.render_line(0).text  # the practitioner's column is past the edge
         for _ in range(30):
