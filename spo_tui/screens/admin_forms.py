@@ -51,10 +51,6 @@ def _enum_options(enum_cls, labels: dict | None = None) -> list[tuple[str, str]]
     ]
 
 
-def _rosh_options() -> list[tuple[str, str]]:
-    return [(r.label, r.value) for r in RoSH]
-
-
 def _likelihood_options() -> list[tuple[str, str]]:
     return [(RoSH(m.value).label, m.value) for m in Likelihood]
 
@@ -109,7 +105,7 @@ class AdminForms(AdminLists):
                 "kind",
                 "Kind",
                 "select",
-                [(k.label, k.value) for k in CountersignKind],
+                _enum_options(CountersignKind),
                 value=CountersignKind.OASYS.value,
             ),
             Field("author", "Author", "select", self._practitioner_options(), "Choose who wrote it", blank=True),
@@ -138,7 +134,7 @@ class AdminForms(AdminLists):
                 "category",
                 "Category",
                 "select",
-                [(c.label, c.value) for c in TaskCategory],
+                _enum_options(TaskCategory),
                 value=TaskCategory.BUILDINGS.value,
             ),
             Field("details", "Details", "textarea", placeholder="Anything the person doing it needs to know"),
@@ -155,9 +151,7 @@ class AdminForms(AdminLists):
             return
         fields = [
             Field("crn", "CRN", placeholder="X123456"),
-            Field(
-                "source", "Source", "select", [(s.label, s.value) for s in AlertSource], value=AlertSource.ARREST.value
-            ),
+            Field("source", "Source", "select", _enum_options(AlertSource), value=AlertSource.ARREST.value),
             Field("details", "Details", "textarea", placeholder="What happened, when, who told us"),
         ]
         self._form("Log an immediate-risk alert", fields, lambda v: intake.add_alert(self.ctx, **v))
@@ -175,7 +169,7 @@ class AdminForms(AdminLists):
                 value=c.get("practitioner") or "",
                 blank=True,
             ),
-            Field("rosh", "RoSH", "select", _rosh_options(), value=c.get("rosh") or RoSH.LOW.value),
+            Field("rosh", "RoSH", "select", _enum_options(RoSH), value=c.get("rosh") or RoSH.LOW.value),
             Field(
                 "sentence_type",
                 "Sentence",

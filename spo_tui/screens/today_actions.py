@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from spo_tui.domain.dates import local_time
 from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.services import decisions, intake, lookup
@@ -20,17 +21,10 @@ def _correction(values: dict) -> dict:
     return {k: values[k] for k in ("outcome", "discussed", "decision", "type", "sensitive") if k in values}
 
 
-def _discussed(item: dict) -> str:
-    """What the oversight form's "discussed" starts with, from the item itself."""
-    return discussed_prefill(item)
-
-
 def _since(stamp: str | None) -> str:
     """`` on Wed 02/12/2026`` for a waiting item's since, or nothing."""
     if not stamp:
         return ""
-    from spo_tui.domain.dates import local_time
-
     return f" on {local_time(stamp):%a %d/%m/%Y}"
 
 
@@ -70,7 +64,7 @@ class TodayActions(ActingScreen):
             OversightForm(
                 heading=f"{entry.kind.label}: {entry.row.crn or ''} {entry.row.name or ''}".strip(),
                 submit=lambda values: decisions.record_oversight(self.ctx, item_id=entry.id, **values),
-                prefill={"discussed": _discussed(item)},
+                prefill={"discussed": discussed_prefill(item)},
                 draft_key=f"oversight:{entry.id}",
                 on_behalf=decisions.on_behalf_banner(self.ctx, item_id=entry.id),
             ),
