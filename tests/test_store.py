@@ -77,6 +77,7 @@ ALL_MIGRATIONS = [
     "0009_catch_up",
     "0010_waiting_on_others",
     "0011_confirm_and_teams",
+    "0012_sync",
 ]
 
 
@@ -84,7 +85,7 @@ def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0011_confirm_and_teams"
+    assert LATEST == "0012_sync"
     assert is_empty(db)
 
 

@@ -35,6 +35,7 @@ from spo_tui.cli.common import (
 from spo_tui.cli.queue import DO_ACTIONS, DO_NOTE, LIMIT_MAX, QUEUE_VIEWS, _limit, cmd_do, cmd_queue
 from spo_tui.cli.record import cmd_backup, cmd_encrypt, cmd_restore, cmd_unlock, cmd_verify
 from spo_tui.cli.staff import cmd_staff
+from spo_tui.cli.sync import cmd_connect, cmd_sync
 from spo_tui.cli.tui import cmd_demo, cmd_paths, cmd_tui
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import ItemKind
@@ -51,6 +52,7 @@ __all__ = [
     "clock_from_env",
     "cmd_add",
     "cmd_backup",
+    "cmd_connect",
     "cmd_demo",
     "cmd_do",
     "cmd_encrypt",
@@ -60,6 +62,7 @@ __all__ = [
     "cmd_queue",
     "cmd_restore",
     "cmd_staff",
+    "cmd_sync",
     "cmd_tui",
     "cmd_unlock",
     "cmd_verify",
@@ -215,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}",
     )
 
+    cn = sub.add_parser(
+        "connect",
+        help="connect this store to the team's hub (PostgreSQL) as your own login, then sync",
+        description="The first device of a team uploads its store; a new, empty store brings the team's "
+        "record down. A password in the URL is kept in the OS keyring, never in the store.",
+    )
+    cn.add_argument("url", metavar="POSTGRES_URL", help="postgresql://LOGIN@HOST/DATABASE")
+    sy = sub.add_parser("sync", help="send this device's changes to the hub and take in the team's")
+    sy.add_argument("--status", action="store_true", help="say where this store stands with the hub, without syncing")
+    sy.add_argument("--hub", metavar="URL", help="the hub's URL with a password, for this sync only")
     bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
     bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
@@ -353,6 +366,10 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_import(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "connect":
+        return cmd_connect(args)
+    if args.command == "sync":
+        return cmd_sync(args)
     return cmd_tui(args)
 
 

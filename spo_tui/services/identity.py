@@ -10,8 +10,8 @@ before links existed) links the first OS user who opens it to its SPO, and only 
 so once. From then on an OS user nobody has linked is refused with one line saying how to be linked.
 
 ``who_is_acting`` is the one place this is decided; the CLI and the app call it and nothing else.
-A team hub (issue 14) replaces it: with a hub you are who you logged in to PostgreSQL as, and ``--as``
-no longer applies.
+With a hub (``spo_tui.services.sync``) you are who you logged in to PostgreSQL as, and ``--as``
+no longer applies: the hub's list of people, not this store's links, says who that is.
 
 What this protects against, and what not: it stops ``--as`` from making anyone the SPO, and it
 records the OS user on every audit row. Anyone who can write the database file with other tools can
@@ -30,6 +30,7 @@ from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.vocab import Role
 from spo_tui.services.base import ActionResult, audit
 from spo_tui.services.context import Context
+from spo_tui.services.sync import hub_person
 from spo_tui.store import links, queries, writes
 from spo_tui.store.db import SpoDatabase
 
@@ -71,6 +72,14 @@ def who_is_acting(
     the SPO, and nothing can be saved anyway. ``at`` is the time the set-up link is made (default now).
     """
     db.os_user = os_user  # an audit row written now (the set-up link) carries it
+    person = hub_person(db)
+    if person is not None:  # with a hub, you are who you logged in to it as
+        if requested_name and requested_name.strip().casefold() != person["name"].casefold():
+            raise NotAllowed(
+                f"this store is connected to a hub, where you are {person['name']}: --as does not apply "
+                "(log in to the hub as the other person on their own device)"
+            )
+        return Acting(os_user, person, (person,))
     linked = links.linked_staff(db, os_user)
     notice = None
     if not linked and not links.any_links(db):

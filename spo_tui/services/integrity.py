@@ -24,7 +24,7 @@ from spo_tui.domain.chain import Problem, Walk, describe, short, signed_message,
 from spo_tui.domain.dates import from_iso, to_iso, utc_now
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.services.context import LONDON
-from spo_tui.store import anchors, queries, signing
+from spo_tui.store import changes, anchors, queries, signing
 from spo_tui.store.anchors import Anchor
 from spo_tui.store.db import connect, db_errors, open_db
 from spo_tui.store.schema import APPEND_ONLY, record_triggers
@@ -240,6 +240,9 @@ def _unlinked_problems(db: Database) -> list[Problem]:
 def _trigger_problems(db: Database) -> list[Problem]:
     expected = record_triggers()
     present = queries.triggers(db)
+    if changes.is_connected(db):  # a store connected to a hub copies each row written (exactly so)
+        capture = changes.capture_triggers(db)
+        expected |= {name: sql for name, sql in capture.items() if present.get(name, ("", None))[0] in APPEND_ONLY}
     problems = []
     for name, sql in expected.items():
         if name not in present:

@@ -384,6 +384,9 @@ class SpoDatabase(Database):
     #: Called with the database just before each outermost transaction commits (the context sets it
     #: to keep stored urgency scores current: ``spo_tui.store.scoring.score_cleared``).
     before_commit: Callable[[Database], object] | None = None
+    #: True on a store connected to a hub: each outermost transaction turns the rows it wrote into
+    #: this device's signed changes just before it commits (``spo_tui.store.changes.seal``).
+    sealing = False
     #: Set (to the message to show) when nothing more may be saved on this connection: the app sets
     #: it when the file was replaced under it.
     refuse_writes: str | None = None
@@ -428,6 +431,10 @@ class SpoDatabase(Database):
             yield self
             if self.before_commit is not None:
                 self.before_commit(self)
+            if self.sealing:
+                from spo_tui.store import changes
+
+                changes.seal(self)
         except db_errors("OperationalError") as error:
             self.rollback()
             if "readonly" in str(error):
@@ -506,7 +513,20 @@ def _open_read_write(path: Path, migrate: bool) -> SpoDatabase:
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 with db.atomic():
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        _start_sealing_if_connected(db)
     return db
+
+
+def _start_sealing_if_connected(db: SpoDatabase) -> None:
+    """On a store connected to a hub, keep the capture triggers current and seal every transaction."""
+    from spo_tui.store import changes
+
+    if not changes.is_connected(db):
+        return
+    if not changes.capture_current(db):
+        with db.atomic():
+            changes.install_capture(db)
+    db.sealing = True
 
 
 def _open_read_only(path: Path) -> SpoDatabase:

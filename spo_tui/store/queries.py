@@ -343,6 +343,10 @@ def get_staff(db: Database, staff_id: str) -> dict[str, Any]:
     return row
 
 
+def staff_by_id(db: Database, staff_id: str) -> dict[str, Any] | None:
+    return one_row(db, "SELECT * FROM staff WHERE id = ?", [staff_id])
+
+
 def find_staff(db: Database, name: str) -> dict[str, Any] | None:
     """A staff member by exact name, case-insensitively."""
     return one_row(db, "SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [name.strip()])

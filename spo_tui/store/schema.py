@@ -651,5 +651,62 @@ def m0011_confirm_and_teams(db: Database) -> None:
     )
 
 
+@migrations(name="0012_sync")
+def m0012_sync(db: Database) -> None:
+    """Working as a team through a hub (``spo_tui.store.changes``, ``docs/hub.md``).
+
+    - ``changes``: every change this store has made or received: its id, this device's chain
+      (``device``, ``device_seq``, ``prev``, ``hash``, ``signature``), the hybrid-logical-clock stamp,
+      who acted and for which team, the row (table, key, insert/update/delete, the data as JSON), the
+      transaction it came in and the stamp of the entity's last change known when it was made
+      (``seen``); ``entity`` groups an item with its details; ``pushed`` and ``hub_seq`` say where
+      it stands with the hub.
+    - ``change_capture``: rows the capture triggers copy during a transaction, turned into changes
+      before it commits. The triggers exist only on a connected store.
+    - ``sync_state``: the hub this store is connected to, who the hub knows this login as, the last
+      change pulled, the clock, the last sync and its outcome.
+    """
+    db.executescript(
+        """
+        CREATE TABLE changes (
+            id TEXT PRIMARY KEY,
+            device TEXT NOT NULL,
+            device_seq INTEGER NOT NULL,
+            prev TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT,
+            hlc TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            team TEXT NOT NULL,
+            tbl TEXT NOT NULL,
+            pk TEXT NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+            data TEXT NOT NULL,
+            tx TEXT NOT NULL,
+            seen TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+            pushed INTEGER NOT NULL DEFAULT 0 CHECK (pushed IN (0, 1)),
+            hub_seq INTEGER,
+            UNIQUE (device, device_seq)
+        );
+        CREATE INDEX changes_by_entity ON changes(entity, hlc);
+        CREATE INDEX changes_to_push ON changes(device_seq) WHERE pushed = 0;
+        CREATE TABLE change_capture (
+            n INTEGER PRIMARY KEY,
+            tbl TEXT NOT NULL,
+            pk TEXT NOT NULL,
+            op TEXT NOT NULL,
+            old TEXT,
+            new TEXT
+        );
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name

@@ -156,6 +156,19 @@ def link_record(db: Database, kind: str, ref: str) -> None:
     _append_links(db, key, [(kind, ref, _written_content(db, kind, ref))], sign_each=True)
 
 
+def link_received(db: Database, records: list[tuple[str, str]]) -> int:
+    """Link records received from other devices through the hub into this store's own signed record,
+    signing only the last link (this device vouches for holding them as received; each one's origin
+    is proved by its own device's signed change chain, ``spo_tui.store.changes``). Returns how many."""
+    if not records or not _has_record(db):
+        return 0
+    key = signing.device_key()
+    _register_key(db, key)
+    return _append_links(
+        db, key, ((kind, ref, _written_content(db, kind, ref)) for kind, ref in records), sign_each=False
+    )
+
+
 def _written_content(db: Database, kind: str, ref: str) -> dict[str, Any]:
     """The content a link hashes for a record just written in this transaction (so never gone)."""
     content = queries.record_content(db, kind, ref)

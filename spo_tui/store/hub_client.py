@@ -1,0 +1,195 @@
+"""A device talking to its hub (PostgreSQL, ``spo_tui.store.hub_schema``): who am I, register this
+device, send this device's changes, fetch everyone else's, record checkpoints.
+
+Each call runs on a connection the caller opened with :func:`connect` as the person's own login;
+PostgreSQL's grants, row-level security and the insert trigger decide what it may read and write.
+A refusal by the hub becomes :class:`HubRefused` with the hub's own words; a hub that cannot be
+reached becomes :class:`HubUnreachable`. The password is never part of a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from spo_tui.domain.errors import SpoError
+
+#: How long to wait for the hub before calling it unreachable (seconds).
+CONNECT_TIMEOUT = 5
+#: How many changes one round trip sends or fetches.
+BATCH = 2000
+
+
+class HubProblem(SpoError):
+    """Something went wrong talking to the hub; the message says what."""
+
+
+class HubUnreachable(HubProblem):
+    """The hub cannot be reached now (offline, server down): try again later; nothing is lost."""
+
+
+class HubRefused(HubProblem):
+    """The hub refused what was sent (not allowed, not in order): the message is the hub's."""
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be stored and shown: any password taken out."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1@", url)
+
+
+def _psycopg() -> Any:
+    import psycopg  # imported when a hub is used: a store without one never loads it
+
+    return psycopg
+
+
+def _refusal(error: Exception) -> str:
+    diag = getattr(error, "diag", None)
+    text = (getattr(diag, "message_primary", None) or str(error)).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Any]:
+    """A connection to the hub as the URL's login (password from the URL, ``~/.pgpass`` or ``PGPASSWORD``)."""
+    psycopg = _psycopg()
+    try:
+        conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, application_name="spo-tui")
+    except psycopg.OperationalError as error:
+        message = _refusal(error)
+        if "password authentication failed" in message or "no password supplied" in message:
+            raise HubRefused(f"the hub {without_password(url)} refused the login: {message}") from None
+        raise HubUnreachable(f"cannot reach the hub {without_password(url)}: {message}") from None
+    except psycopg.Error as error:
+        raise HubProblem(f"cannot use the hub {without_password(url)}: {_refusal(error)}") from None
+    try:
+        yield conn
+    except psycopg.OperationalError as error:
+        raise HubUnreachable(f"lost the hub {without_password(url)}: {_refusal(error)}") from None
+    except psycopg.Error as error:
+        raise HubRefused(f"the hub refused: {_refusal(error)}") from None
+    finally:
+        conn.close()
+
+
+def me(conn: Any) -> dict[str, Any]:
+    """The person this login is at the hub (login, staff_id, name, role, team, active)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT login, staff_id, name, role, team, active FROM spo.me()")
+        row = cur.fetchone()
+    conn.commit()
+    if row is None or row[0] is None:
+        raise HubRefused("this login is not a person of the hub: ask the hub's administrator to add you (spo-tui hub add-user)")
+    return dict(zip(("login", "staff_id", "name", "role", "team", "active"), row, strict=True))
+
+
+def register_device(conn: Any, key_id: str, public_key: str, label: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT spo.register_device(%s, %s, %s)", [key_id, public_key, label])
+    conn.commit()
+
+
+def claim_staff_id(conn: Any, staff_id: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT spo.claim_staff_id(%s)", [staff_id])
+    conn.commit()
+
+
+def people(conn: Any) -> list[dict[str, Any]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT login, staff_id, name, role, team, active FROM spo.people ORDER BY name")
+        rows = cur.fetchall()
+    conn.commit()
+    return [dict(zip(("login", "staff_id", "name", "role", "team", "active"), r, strict=True)) for r in rows]
+
+
+def device_head(conn: Any, device: str) -> int:
+    """How far the hub holds this device's chain (0: nothing yet)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT COALESCE(MAX(device_seq), 0) FROM spo.changes WHERE device = %s", [device])
+        (seq,) = cur.fetchone()
+    conn.commit()
+    return int(seq)
+
+
+_PUSH = """INSERT INTO spo.changes(id, device, device_seq, prev, hash, signature, hlc, actor, team, tbl, pk, op, data,
+    tx, seen) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)"""
+
+
+def push(conn: Any, changes: list[dict[str, Any]]) -> None:
+    """Send changes (one device's, in chain order) in one transaction: all are taken or none."""
+    psycopg = _psycopg()
+    try:
+        with conn.cursor() as cur:
+            cur.executemany(
+                _PUSH,
+                [
+                    (
+                        c["id"], c["device"], c["device_seq"], c["prev"], c["hash"], c["signature"], c["hlc"],
+                        c["actor"], c["team"], c["tbl"], c["pk"], c["op"], c["data"], c["tx"], c["seen"],
+                    )
+                    for c in changes
+                ],
+            )
+        conn.commit()
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as error:
+        conn.rollback()
+        raise HubRefused(f"the hub refused this device's changes: {_refusal(error)}") from None
+
+
+_PULL_COLUMNS = ("seq", "id", "device", "device_seq", "prev", "hash", "signature", "hlc", "actor", "team", "tbl", "pk", "op", "data", "tx", "seen")
+
+
+_SELECT = """SELECT seq, id::text, device, device_seq, prev, hash, signature, hlc, actor, team, tbl, pk, op,
+    data::text, tx::text, seen FROM spo.changes"""
+
+
+def pull(conn: Any, after: int, limit: int = BATCH) -> list[dict[str, Any]]:
+    """The changes this login may read after hub place ``after``, in hub order (``data`` as JSON
+    text): about ``limit``, always ending with a whole transaction."""
+    with conn.cursor() as cur:
+        cur.execute(f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", [after, limit])
+        rows = cur.fetchall()
+        if len(rows) == limit:
+            cur.execute(f"{_SELECT} WHERE seq > %s AND tx = %s::uuid ORDER BY seq", [rows[-1][0], rows[-1][14]])
+            rows += cur.fetchall()
+    conn.commit()
+    return [dict(zip(_PULL_COLUMNS, r, strict=True)) for r in rows]
+
+
+def checkpoint(conn: Any, device: str, device_seq: int, head: str, signature: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO spo.checkpoints(device, device_seq, hash, signature) VALUES (%s, %s, %s, %s)",
+            [device, device_seq, head, signature],
+        )
+    conn.commit()
+
+
+def device_chain(conn: Any, device: str) -> list[dict[str, Any]]:
+    """Every change of a device this login may read, in chain order (for verify against the hub)."""
+    with conn.cursor() as cur:
+        cur.execute(f"{_SELECT} WHERE device = %s ORDER BY device_seq", [device])
+        rows = cur.fetchall()
+    conn.commit()
+    return [dict(zip(_PULL_COLUMNS, r, strict=True)) for r in rows]
+
+
+def checkpoints(conn: Any) -> list[dict[str, Any]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT device, device_seq, hash, signature, at::text FROM spo.checkpoints ORDER BY id")
+        rows = cur.fetchall()
+    conn.commit()
+    return [dict(zip(("device", "device_seq", "hash", "signature", "at"), r, strict=True)) for r in rows]
+
+
+def device_keys(conn: Any) -> dict[str, str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT key_id, public_key FROM spo.devices")
+        rows = cur.fetchall()
+    conn.commit()
+    return dict(rows)
