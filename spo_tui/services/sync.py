@@ -248,10 +248,17 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
             claim = None
             if not person["staff_id"]:  # the hub does not yet know which staff member this login is
                 found = queries.find_staff(db, person["name"])
-                claim = found["id"] if found else None
+                claim = found["id"] if found else _add_self(db, person, clock)
                 changes.set_state(db, "staff_id", claim)
         if claim:
             hub_client.claim_staff_id(conn, claim)
+            with db.atomic():  # a member of staff added here goes to the hub now, not at the next sync
+                changes.mark_pushed(db, key.key_id, hub_client.device_head(conn, key.key_id))
+            while batch := changes.unpushed(db, key.key_id):
+                hub_client.push(conn, batch)
+                with db.atomic():
+                    changes.mark_pushed(db, key.key_id, batch[-1]["device_seq"])
+                pushed += len(batch)
     return SyncResult(pushed, pulled, _summary(pushed, pulled))
 
 

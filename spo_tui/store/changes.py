@@ -45,7 +45,23 @@ CHECKPOINT_PREFIX = b"spo-tui checkpoint v1\n"
 LOCAL_NUMBERED = frozenset({"audit_log", "countersign_history"})
 
 #: The columns of a change, in the order the hub and the local table hold them.
-CHANGE_COLUMNS = ("id", "device", "device_seq", "prev", "hash", "signature", "hlc", "actor", "team", "tbl", "pk", "op", "data", "tx", "seen")
+CHANGE_COLUMNS = (
+    "id",
+    "device",
+    "device_seq",
+    "prev",
+    "hash",
+    "signature",
+    "hlc",
+    "actor",
+    "team",
+    "tbl",
+    "pk",
+    "op",
+    "data",
+    "tx",
+    "seen",
+)
 
 
 #: Each synced table's key columns (a composite key is written "a|b" in a change's ``pk``).
@@ -231,7 +247,11 @@ class _Teams:
         if table == "items" or table in merge.ITEM_DETAIL_TABLES or table == "countersign_history":
             return self.item_team(row.get("item_id") or (pk if table == "items" else None))
         if table == "oversight_entries":
-            return self.case_team(row.get("crn")) or self.item_team(row.get("item_id")) or self.staff_team(row.get("decided_by"))
+            return (
+                self.case_team(row.get("crn"))
+                or self.item_team(row.get("item_id"))
+                or self.staff_team(row.get("decided_by"))
+            )
         if table == "oversight_snapshots":
             entry = self.db.execute(
                 "SELECT crn, item_id, decided_by FROM oversight_entries WHERE id = ?", [row.get("oversight_id")]
@@ -329,8 +349,22 @@ class _Chain:
         prev, digest = self.prev, change_hash(self.prev, self.seq, change)
         self.prev = digest
         return [
-            change["id"], self.key.key_id, self.seq, prev, digest, None, self.stamp, self.actor, change["team"],
-            tbl, pk, op, canonical(data), tx, seen, merge.entity_of(tbl, pk),
+            change["id"],
+            self.key.key_id,
+            self.seq,
+            prev,
+            digest,
+            None,
+            self.stamp,
+            self.actor,
+            change["team"],
+            tbl,
+            pk,
+            op,
+            canonical(data),
+            tx,
+            seen,
+            merge.entity_of(tbl, pk),
         ]
 
 
@@ -409,7 +443,9 @@ def baseline(db: Database, batch: int = 5000) -> int:
         for values in db.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
             row = dict(zip(cols, values, strict=True))
             pk = "|".join(str(row[c]) for c in KEYS[table])
-            links.append(chain.link(table, pk, "insert", merge.without_derived(table, row), tx, "", teams.of(table, pk, row)))
+            links.append(
+                chain.link(table, pk, "insert", merge.without_derived(table, row), tx, "", teams.of(table, pk, row))
+            )
             if len(links) >= batch:
                 _write_links(db, chain, links)
                 total += len(links)
@@ -446,16 +482,32 @@ def take_in(db: Database, received: list[dict[str, Any]]) -> list[tuple[str, str
     if not fresh:
         return []
     entities = [merge.entity_of(c["tbl"], c["pk"]) for c in fresh]
-    state_entities = list(dict.fromkeys(e for e, c in zip(entities, fresh, strict=True) if c["tbl"] not in merge.UNION_TABLES))
+    state_entities = list(
+        dict.fromkeys(e for e, c in zip(entities, fresh, strict=True) if c["tbl"] not in merge.UNION_TABLES)
+    )
     had_before = _entities_with_changes(db, state_entities)
     db.conn.executemany(
         """INSERT INTO changes(id, device, device_seq, prev, hash, signature, hlc, actor, team, tbl, pk, op, data, tx,
            seen, entity, origin, pushed, hub_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'remote', 1, ?)""",
         [
             (
-                c["id"], c["device"], c["device_seq"], c["prev"], c["hash"], c["signature"], c["hlc"], c["actor"],
-                c["team"], c["tbl"], c["pk"], c["op"], c["data"] if isinstance(c["data"], str) else canonical(c["data"]),
-                c["tx"], c["seen"], entity, c["seq"],
+                c["id"],
+                c["device"],
+                c["device_seq"],
+                c["prev"],
+                c["hash"],
+                c["signature"],
+                c["hlc"],
+                c["actor"],
+                c["team"],
+                c["tbl"],
+                c["pk"],
+                c["op"],
+                c["data"] if isinstance(c["data"], str) else canonical(c["data"]),
+                c["tx"],
+                c["seen"],
+                entity,
+                c["seq"],
             )
             for c, entity in zip(fresh, entities, strict=True)
         ],
@@ -486,7 +538,12 @@ def _entities_with_changes(db: Database, entities: list[str]) -> set[str]:
     return found
 
 
-_LINK_KIND = {"oversight_entries": "oversight", "audit_log": "audit", "team_notes": "team_note", "ndelius_batches": "ndelius"}
+_LINK_KIND = {
+    "oversight_entries": "oversight",
+    "audit_log": "audit",
+    "team_notes": "team_note",
+    "ndelius_batches": "ndelius",
+}
 
 
 def _insert_evidence(db: Database, received: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -512,23 +569,30 @@ def _data(change: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(data) if isinstance(data, str) else data)
 
 
-def _refold(
-    db: Database, entities: list[str], had_before: set[str], in_batch: dict[str, list[dict[str, Any]]]
-) -> None:
+def _refold(db: Database, entities: list[str], had_before: set[str], in_batch: dict[str, list[dict[str, Any]]]) -> None:
     roles = dict(db.execute("SELECT id, role FROM staff").fetchall())
     for entity in entities:
         if entity in had_before:
             rows = [
                 dict(zip(("id", "hlc", "device_seq", "tbl", "pk", "op", "data", "tx", "seen", "actor"), r, strict=True))
                 for r in db.execute(
-                    "SELECT id, hlc, device_seq, tbl, pk, op, data, tx, seen, actor FROM changes WHERE entity = ?", [entity]
+                    "SELECT id, hlc, device_seq, tbl, pk, op, data, tx, seen, actor FROM changes WHERE entity = ?",
+                    [entity],
                 )
             ]
         else:
             rows = in_batch[entity]
         folded = merge.fold(
             merge.Change(
-                r["id"], r["hlc"], r["device_seq"], r["tbl"], r["pk"], r["op"], _data(r), r["tx"], r["seen"],
+                r["id"],
+                r["hlc"],
+                r["device_seq"],
+                r["tbl"],
+                r["pk"],
+                r["op"],
+                _data(r),
+                r["tx"],
+                r["seen"],
                 roles.get(r["actor"], ""),
             )
             for r in rows
@@ -574,7 +638,9 @@ def unpushed(db: Database, device: str, limit: int = 2000) -> list[dict[str, Any
     rows = db.execute(f"{select} ORDER BY device_seq LIMIT ?", [device, limit]).fetchall()
     if rows:
         last = dict(zip(CHANGE_COLUMNS, rows[-1], strict=True))
-        rows += db.execute(f"{select} AND tx = ? AND device_seq > ? ORDER BY device_seq", [device, last["tx"], last["device_seq"]]).fetchall()
+        rows += db.execute(
+            f"{select} AND tx = ? AND device_seq > ? ORDER BY device_seq", [device, last["tx"], last["device_seq"]]
+        ).fetchall()
     return [dict(zip(CHANGE_COLUMNS, r, strict=True)) for r in rows]
 
 
@@ -591,7 +657,9 @@ def waiting_count(db: Database) -> int:
 
 
 def device_changes(db: Database, device: str) -> Iterator[dict[str, Any]]:
-    cursor = db.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes WHERE device = ? ORDER BY device_seq", [device])
+    cursor = db.execute(
+        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes WHERE device = ? ORDER BY device_seq", [device]
+    )
     for r in cursor:
         yield dict(zip(CHANGE_COLUMNS, r, strict=True))
 

@@ -81,7 +81,9 @@ def me(conn: Any) -> dict[str, Any]:
         row = cur.fetchone()
     conn.commit()
     if row is None or row[0] is None:
-        raise HubRefused("this login is not a person of the hub: ask the hub's administrator to add you (spo-tui hub add-user)")
+        raise HubRefused(
+            "this login is not a person of the hub: ask the hub's administrator to add you (spo-tui hub add-user)"
+        )
     return dict(zip(("login", "staff_id", "name", "role", "team", "active"), row, strict=True))
 
 
@@ -127,8 +129,21 @@ def push(conn: Any, changes: list[dict[str, Any]]) -> None:
                 _PUSH,
                 [
                     (
-                        c["id"], c["device"], c["device_seq"], c["prev"], c["hash"], c["signature"], c["hlc"],
-                        c["actor"], c["team"], c["tbl"], c["pk"], c["op"], c["data"], c["tx"], c["seen"],
+                        c["id"],
+                        c["device"],
+                        c["device_seq"],
+                        c["prev"],
+                        c["hash"],
+                        c["signature"],
+                        c["hlc"],
+                        c["actor"],
+                        c["team"],
+                        c["tbl"],
+                        c["pk"],
+                        c["op"],
+                        c["data"],
+                        c["tx"],
+                        c["seen"],
                     )
                     for c in changes
                 ],
@@ -141,7 +156,24 @@ def push(conn: Any, changes: list[dict[str, Any]]) -> None:
         raise HubRefused(f"the hub refused this device's changes: {_refusal(error)}") from None
 
 
-_PULL_COLUMNS = ("seq", "id", "device", "device_seq", "prev", "hash", "signature", "hlc", "actor", "team", "tbl", "pk", "op", "data", "tx", "seen")
+_PULL_COLUMNS = (
+    "seq",
+    "id",
+    "device",
+    "device_seq",
+    "prev",
+    "hash",
+    "signature",
+    "hlc",
+    "actor",
+    "team",
+    "tbl",
+    "pk",
+    "op",
+    "data",
+    "tx",
+    "seen",
+)
 
 
 _SELECT = """SELECT seq, id::text, device, device_seq, prev, hash, signature, hlc, actor, team, tbl, pk, op,

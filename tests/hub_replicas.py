@@ -1,0 +1,125 @@
+"""Replicas for the hub's tests: each person's own store and own device (key, keyring, folders),
+driven through the ``spo-tui`` command line in this process (or a real subprocess), against the
+real PostgreSQL server of ``pg_server``.
+
+Each replica has its own home: its own XDG folders (so its own device key and anchors) and its own
+keyring file. ``replica.run("queue", "--json")`` runs the command as that person on that machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spo_tui.cli import main
+from spo_tui.store.db import open_db
+
+_ENV_KEYS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "SPO_TEST_KEYRING", "SPO_TUI_DB")
+
+
+def add_person(hub: Any, name: str, role: str, team: str = "", staff_id: str | None = None) -> str:
+    """Add a person to the hub as its administrator would (a login with a password, in spo.people);
+    return the URL that logs in as them."""
+    from psycopg import sql
+
+    login = hub.login(name.lower().replace(" ", "_"))
+    password = secrets.token_urlsafe(12)
+    conn = hub.connect()
+    conn.execute(
+        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE spo_member").format(
+            sql.Identifier(login), sql.Literal(password)
+        )
+    )
+    if team:
+        conn.execute("INSERT INTO spo.teams(name) VALUES (%s) ON CONFLICT DO NOTHING", [team])
+    conn.execute(
+        "INSERT INTO spo.people(login, staff_id, name, role, team) VALUES (%s, %s, %s, %s, %s)",
+        [login, staff_id, name, role, team],
+    )
+    return hub.login_url(login, password)
+
+
+@dataclass
+class Replica:
+    """One person's machine: a store file and a home of its own."""
+
+    name: str
+    home: Path
+    url: str
+
+    @property
+    def path(self) -> Path:
+        return self.home / "spo.db"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "XDG_DATA_HOME": str(self.home / "data"),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+            "XDG_STATE_HOME": str(self.home / "state"),
+            "XDG_CACHE_HOME": str(self.home / "cache"),
+            "SPO_TEST_KEYRING": str(self.home / "keyring.json"),
+            "SPO_TUI_DB": str(self.path),
+        }
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """This replica's machine, for the code run inside the block."""
+        saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+        os.environ.update(self.env())
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        """``spo-tui ARGV`` as this person on their machine: (exit status, stdout, stderr)."""
+        out, err = io.StringIO(), io.StringIO()
+        with self.active(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["--db", str(self.path), *argv])
+        return code, out.getvalue(), err.getvalue()
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self.run(*argv)
+        assert code == 0, f"spo-tui {' '.join(argv)} as {self.name}: exit {code}: {err}"
+        return out
+
+    def spawn(self, *argv: str) -> subprocess.Popen:
+        """``spo-tui ARGV`` in a real subprocess, as this person on their machine."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "spo_tui", "--db", str(self.path), *argv],
+            env={**os.environ, **self.env()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def queue(self) -> list[dict[str, Any]]:
+        return json.loads(self.ok("queue", "--json", "--view", "all", "--limit", "1000"))
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self.active():
+            db = open_db(self.path, create=False)
+            try:
+                return [tuple(r) for r in db.execute(sql, params).fetchall()]
+            finally:
+                db.close()
+
+    def items(self) -> list[tuple]:
+        """The state of every item: what every replica must agree on."""
+        return self.rows(
+            "SELECT id, kind, crn, status, due, snoozed_until, assigned_to, closed_note, waiting_on, waiting_until "
+            "FROM items ORDER BY id"
+        )

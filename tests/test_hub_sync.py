@@ -1,0 +1,130 @@
+"""Working as a team through a real hub (PostgreSQL): three replicas (the SPO's laptop, the CASPO's
+desktop, the PDU head's) connect, work offline, and sync in different orders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert_spo
+from hub_replicas import Replica, add_person
+
+from spo_tui.config import load_rules
+from spo_tui.services import intake
+from spo_tui.services.context import make_context
+from spo_tui.store import hub_schema
+from spo_tui.store.db import open_db
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def build_team_store(replica: Replica) -> dict[str, str]:
+    """The SPO's store before the hub: a PO, a PSO, the CASPO, two cases and two SBARs."""
+    with replica.active():
+        db = open_db(replica.path)
+        try:
+            insert_spo(db)
+            ctx = make_context(db, load_rules(), clock=fixed_clock(NOW))
+            intake.add_staff(ctx, PO, "PO", team="Team A")
+            intake.add_staff(ctx, PSO, "PSO", team="Team A")
+            intake.add_staff(ctx, CASPO, "CASPO", team="Team A")
+            intake.add_case(
+                ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", sentence_end="2027-08-01"
+            )
+            intake.add_case(
+                ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10", sentence_end="2027-11-09"
+            )
+            first = intake.raise_sbar(
+                ctx, HIGH_CRN, PO, "Missed two appointments", "On licence", "Risk rising", "Warning"
+            )
+            second = intake.raise_sbar(ctx, LOW_CRN, PSO, "New address", "Community order", "Stable", "Note it")
+        finally:
+            db.close()
+    return {"first": first.item_id or "", "second": second.item_id or ""}
+
+
+@pytest.fixture
+def team(hub, tmp_path):
+    with hub.connect() as conn:
+        hub_schema.init_hub(conn)
+    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, "Sam Spo", "SPO", "Team A", staff_id="spo-0001"))
+    caspo = Replica("CASPO", tmp_path / "caspo-desktop", add_person(hub, CASPO, "CASPO", "Team A"))
+    head = Replica("PDU head", tmp_path / "head", add_person(hub, "Dee Head", "PDU head"))
+    ids = build_team_store(spo)
+    assert "Connected" in spo.ok("connect", spo.url)
+    caspo.ok("connect", caspo.url)
+    head.ok("connect", head.url)
+    return spo, caspo, head, ids
+
+
+def test_a_new_device_brings_down_the_teams_record_and_everyone_has_the_same_queue(team):
+    spo, caspo, head, ids = team
+    assert spo.items() == caspo.items() == head.items()
+    assert {e["id"] for e in caspo.queue()} >= {ids["first"], ids["second"]}
+    assert [e["id"] for e in spo.queue()] == [e["id"] for e in caspo.queue()]
+    assert caspo.rows("SELECT name FROM staff WHERE role = 'SPO'") == [("Sam Spo",)]
+    caspo.ok("sync")  # reading the queue made today's rule-made work here too: it goes to the hub
+    status = caspo.ok("sync", "--status")
+    assert "You: Cas Admin" in status and "Changes waiting to send: 0" in status
+
+
+@pytest.mark.parametrize("first_to_sync", ["SPO", "CASPO"])
+def test_offline_edits_of_the_same_items_synced_in_either_order_give_identical_queues(team, first_to_sync):
+    spo, caspo, head, ids = team
+    # Offline, each on their own machine: the SPO decides the first SBAR while the CASPO snoozes it;
+    # both give the second SBAR to someone else.
+    spo.ok("do", "decide", ids["first"], "--outcome", "agreed", "--text", "Warning letter agreed, review in a week")
+    caspo.ok("do", "snooze", ids["first"], "--until", "2027-01-04")
+    caspo.ok("do", "reassign", ids["second"], "--to", PO)
+    spo.ok("do", "reassign", ids["second"], "--to", PSO)
+    order = [spo, caspo] if first_to_sync == "SPO" else [caspo, spo]
+    for replica in [*order, *order, head]:
+        replica.ok("sync")
+    assert spo.items() == caspo.items() == head.items()
+    first = dict(zip(("status",), spo.rows("SELECT status FROM items WHERE id = ?", (ids["first"],))[0], strict=True))
+    assert first["status"] == "closed"  # a closing decision beats a snooze
+    (assigned,) = spo.rows(
+        "SELECT s.name FROM items i JOIN staff s ON s.id = i.assigned_to WHERE i.id = ?", (ids["second"],)
+    )
+    assert assigned == (PSO,)  # the SPO's change beats the CASPO's
+    # Evidence is a union: the SPO's entry and both people's audit rows are on every replica.
+    entries = [r[0] for r in head.rows("SELECT id FROM oversight_entries")]
+    assert len(entries) == 1 and spo.rows("SELECT id FROM oversight_entries") == caspo.rows(
+        "SELECT id FROM oversight_entries"
+    )
+    actions = sorted(r[0] for r in head.rows("SELECT action FROM audit_log"))
+    assert sorted(r[0] for r in spo.rows("SELECT action FROM audit_log")) == actions
+    assert [e["id"] for e in spo.queue()] == [e["id"] for e in caspo.queue()]
+
+
+def test_syncing_twice_applies_nothing_twice(team):
+    spo, caspo, _head, ids = team
+    caspo.ok("do", "snooze", ids["second"], "--until", "2027-01-04")
+    caspo.ok("sync")
+    before = spo.rows("SELECT COUNT(*) FROM audit_log")
+    spo.ok("sync")
+    spo.ok("sync")
+    after = spo.rows("SELECT COUNT(*) FROM audit_log")
+    assert after[0][0] == before[0][0] + 1
+    assert "in step" in spo.ok("sync").lower()
+
+
+def test_with_a_hub_you_are_who_you_logged_in_as(team):
+    spo, caspo, _head, ids = team
+    code, _out, err = caspo.run(
+        "--as", "Sam Spo", "do", "decide", ids["first"], "--outcome", "agreed", "--text", "x y z"
+    )
+    assert code == 2
+    assert "--as does not apply" in err
+    assert caspo.rows("SELECT COUNT(*) FROM oversight_entries") == [(0,)]
+
+
+def test_verify_passes_on_every_replica_after_syncing(team):
+    spo, caspo, head, ids = team
+    spo.ok("do", "decide", ids["first"], "--outcome", "agreed", "--text", "Warning letter agreed, review in a week")
+    spo.ok("sync")
+    caspo.ok("sync")
+    head.ok("sync")
+    for replica in (spo, caspo, head):
+        code, out, err = replica.run("verify")
+        assert code == 0, (replica.name, out, err)
