@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from spo_tui.cli.common import EXIT_BAD_INPUT, _db_path, _fail, _uk_stamp
 from spo_tui.domain.errors import SpoError
+
+if TYPE_CHECKING:
+    from spo_tui.services.sync import SyncStatus
 
 #: Exit status when the hub cannot be reached: nothing is lost, the changes wait for the next sync.
 EXIT_OFFLINE = 3
@@ -59,7 +63,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         db.close()
 
 
-def status_lines(state) -> str:  # type: ignore[no-untyped-def]
+def status_lines(state: SyncStatus) -> str:
     if not state.connected:
         return "Not connected to a hub: this store works on its own (spo-tui connect postgresql://LOGIN@HOST/DATABASE)."
     lines = [

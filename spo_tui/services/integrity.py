@@ -24,7 +24,7 @@ from spo_tui.domain.chain import Problem, Walk, describe, short, signed_message,
 from spo_tui.domain.dates import from_iso, to_iso, utc_now
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.services.context import LONDON
-from spo_tui.store import changes, anchors, queries, signing
+from spo_tui.store import anchors, changes, queries, signing
 from spo_tui.store.anchors import Anchor
 from spo_tui.store.db import connect, db_errors, open_db
 from spo_tui.store.schema import APPEND_ONLY, record_triggers

@@ -204,12 +204,12 @@ def sync(db: SpoDatabase, url: str | None = None, *, clock: Callable[[], datetim
 
 
 def _note(db: SpoDatabase, *, offline: bool, problem: str | None, synced: str | None = None) -> None:
-    with contextlib.suppress(Exception):  # the status line must never stop a sync's result reaching the user
-        with db.atomic():
-            changes.set_state(db, "offline", "1" if offline else None)
-            changes.set_state(db, "last_problem", problem)
-            if synced:
-                changes.set_state(db, "last_sync", synced)
+    # The status line must never stop a sync's result reaching the user.
+    with contextlib.suppress(Exception), db.atomic():
+        changes.set_state(db, "offline", "1" if offline else None)
+        changes.set_state(db, "last_problem", problem)
+        if synced:
+            changes.set_state(db, "last_sync", synced)
 
 
 def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncResult:
