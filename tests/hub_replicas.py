@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert_spo
+
 from spo_tui.cli import main
+from spo_tui.config import load_rules
+from spo_tui.services import intake
+from spo_tui.services.context import make_context
+from spo_tui.store import hub_schema
 from spo_tui.store.db import open_db
 
 _ENV_KEYS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "SPO_TEST_KEYRING", "SPO_TUI_DB")
@@ -123,3 +130,44 @@ class Replica:
             "SELECT id, kind, crn, status, due, snoozed_until, assigned_to, closed_note, waiting_on, waiting_until "
             "FROM items ORDER BY id"
         )
+
+
+def build_team_store(replica: Replica) -> dict[str, str]:
+    """The SPO's store before the hub: a PO, a PSO, the CASPO, two cases and two SBARs."""
+    with replica.active():
+        db = open_db(replica.path)
+        try:
+            insert_spo(db)
+            ctx = make_context(db, load_rules(), clock=fixed_clock(NOW))
+            intake.add_staff(ctx, PO, "PO", team="Team A")
+            intake.add_staff(ctx, PSO, "PSO", team="Team A")
+            intake.add_staff(ctx, CASPO, "CASPO", team="Team A")
+            intake.add_case(
+                ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", sentence_end="2027-08-01"
+            )
+            intake.add_case(
+                ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10", sentence_end="2027-11-09"
+            )
+            first = intake.raise_sbar(
+                ctx, HIGH_CRN, PO, "Missed two appointments", "On licence", "Risk rising", "Warning"
+            )
+            second = intake.raise_sbar(ctx, LOW_CRN, PSO, "New address", "Community order", "Stable", "Note it")
+        finally:
+            db.close()
+    return {"first": first.item_id or "", "second": second.item_id or ""}
+
+
+@pytest.fixture
+def team(hub, tmp_path):
+    """A hub with Team A's SPO (Sam Spo, whose store it is), CASPO (Cas Admin) and the PDU head (Dee Head),
+    each connected from their own replica: ``(spo, caspo, head, ids)``, ids of the two SBARs."""
+    with hub.connect() as conn:
+        hub_schema.init_hub(conn)
+    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, "Sam Spo", "SPO", "Team A", staff_id="spo-0001"))
+    caspo = Replica("CASPO", tmp_path / "caspo-desktop", add_person(hub, CASPO, "CASPO", "Team A"))
+    head = Replica("PDU head", tmp_path / "head", add_person(hub, "Dee Head", "PDU head"))
+    ids = build_team_store(spo)
+    assert "Connected" in spo.ok("connect", spo.url)
+    caspo.ok("connect", caspo.url)
+    head.ok("connect", head.url)
+    return spo, caspo, head, ids

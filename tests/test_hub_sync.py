@@ -6,55 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert_spo
-from hub_replicas import Replica, add_person
-
-from spo_tui.config import load_rules
-from spo_tui.services import intake
-from spo_tui.services.context import make_context
-from spo_tui.store import hub_schema
-from spo_tui.store.db import open_db
+from conftest import CASPO, PO, PSO
+from hub_replicas import team  # the fixture
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def build_team_store(replica: Replica) -> dict[str, str]:
-    """The SPO's store before the hub: a PO, a PSO, the CASPO, two cases and two SBARs."""
-    with replica.active():
-        db = open_db(replica.path)
-        try:
-            insert_spo(db)
-            ctx = make_context(db, load_rules(), clock=fixed_clock(NOW))
-            intake.add_staff(ctx, PO, "PO", team="Team A")
-            intake.add_staff(ctx, PSO, "PSO", team="Team A")
-            intake.add_staff(ctx, CASPO, "CASPO", team="Team A")
-            intake.add_case(
-                ctx, HIGH_CRN, "Alex Example", PO, "HIGH", "LICENCE", "2026-08-01", sentence_end="2027-08-01"
-            )
-            intake.add_case(
-                ctx, LOW_CRN, "Bo Sample", PSO, "LOW", "COMMUNITY_ORDER", "2026-11-10", sentence_end="2027-11-09"
-            )
-            first = intake.raise_sbar(
-                ctx, HIGH_CRN, PO, "Missed two appointments", "On licence", "Risk rising", "Warning"
-            )
-            second = intake.raise_sbar(ctx, LOW_CRN, PSO, "New address", "Community order", "Stable", "Note it")
-        finally:
-            db.close()
-    return {"first": first.item_id or "", "second": second.item_id or ""}
-
-
-@pytest.fixture
-def team(hub, tmp_path):
-    with hub.connect() as conn:
-        hub_schema.init_hub(conn)
-    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, "Sam Spo", "SPO", "Team A", staff_id="spo-0001"))
-    caspo = Replica("CASPO", tmp_path / "caspo-desktop", add_person(hub, CASPO, "CASPO", "Team A"))
-    head = Replica("PDU head", tmp_path / "head", add_person(hub, "Dee Head", "PDU head"))
-    ids = build_team_store(spo)
-    assert "Connected" in spo.ok("connect", spo.url)
-    caspo.ok("connect", caspo.url)
-    head.ok("connect", head.url)
-    return spo, caspo, head, ids
 
 
 def test_a_new_device_brings_down_the_teams_record_and_everyone_has_the_same_queue(team):
