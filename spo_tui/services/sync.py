@@ -222,7 +222,7 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
         at_hub = hub_client.device_head(conn, key.key_id)
         with db.atomic():
             changes.mark_pushed(db, key.key_id, at_hub)
-        while batch := changes.unpushed(db, key.key_id):
+        while batch := changes.unpushed(db, key.key_id, hub_client.batch_size()):
             hub_client.push(conn, batch)
             with db.atomic():
                 changes.mark_pushed(db, key.key_id, batch[-1]["device_seq"])
@@ -235,7 +235,7 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
                 changes.set_state(db, "checkpoint", str(head_seq))
         after = int(changes.get_state(db, "pulled") or 0)
         while received := hub_client.pull(conn, after):
-            with db.atomic():
+            with changes.references_unchecked(db), db.atomic():
                 evidence = changes.take_in(db, received)
                 writes.link_received(db, evidence)
                 after = received[-1]["seq"]
@@ -254,7 +254,7 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
             hub_client.claim_staff_id(conn, claim)
             with db.atomic():  # a member of staff added here goes to the hub now, not at the next sync
                 changes.mark_pushed(db, key.key_id, hub_client.device_head(conn, key.key_id))
-            while batch := changes.unpushed(db, key.key_id):
+            while batch := changes.unpushed(db, key.key_id, hub_client.batch_size()):
                 hub_client.push(conn, batch)
                 with db.atomic():
                     changes.mark_pushed(db, key.key_id, batch[-1]["device_seq"])

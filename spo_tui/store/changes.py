@@ -21,6 +21,7 @@ them). Once connected:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -65,7 +66,7 @@ CHANGE_COLUMNS = (
 
 
 #: Each synced table's key columns (a composite key is written "a|b" in a change's ``pk``).
-KEYS = {
+KEYS = {  # in an order each row's references come before it (a baseline is sent in this order)
     "staff": ("id",),
     "absences": ("id",),
     "cases": ("crn",),
@@ -75,18 +76,18 @@ KEYS = {
     "sbars": ("item_id",),
     "touch_points": ("item_id",),
     "countersigns": ("item_id",),
+    "countersign_history": ("id",),
     "alerts": ("item_id",),
     "tasks": ("item_id",),
     "supervision": ("item_id",),
-    "actions": ("item_id",),
-    "confirms": ("item_id",),
     "oversight_entries": ("id",),
     "oversight_snapshots": ("oversight_id",),
+    "actions": ("item_id",),
+    "confirms": ("item_id",),
     "audit_log": ("id",),
     "team_notes": ("id",),
     "ndelius_batches": ("id",),
     "ndelius_marks": ("batch_id", "oversight_id"),
-    "countersign_history": ("id",),
 }
 SYNCED = tuple(KEYS)
 
@@ -428,34 +429,81 @@ def seal(db: Database) -> int:
     return len(links)
 
 
-def baseline(db: Database, batch: int = 5000) -> int:
+def baseline(db: Database, batch: int = 200) -> int:
     """Every row of the synced tables as insert changes of this device (the first device of a team
-    to connect uploads its store this way). Call in a transaction. Returns how many."""
+    to connect uploads its store this way). Call in a transaction. Returns how many.
+
+    The changes are grouped about ``batch`` to a (change) transaction: a sync sends whole
+    transactions, so small ones let an upload cut off part way keep what it had sent. An oversight
+    entry travels with its snapshot, and an nDelius batch with its marks, in one transaction, as
+    they were written: each is linked into a reader's record whole."""
     teams = _Teams(db)
     teams.all_items()
-    total = 0
-    links: list[list[Any]] = []
     chain = _open_chain(db)
+    pending: list[list[Any]] = []
+    total = 0
     tx = str(uuid.uuid4())
-    for table in SYNCED:
-        cols = _columns(db, table)
-        order = ", ".join(f'"{c}"' for c in KEYS[table])
-        for values in db.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
-            row = dict(zip(cols, values, strict=True))
+    for group in _baseline_groups(db):
+        for table, row in group:
             pk = "|".join(str(row[c]) for c in KEYS[table])
-            links.append(
-                chain.link(table, pk, "insert", merge.without_derived(table, row), tx, "", teams.of(table, pk, row))
-            )
-            if len(links) >= batch:
-                _write_links(db, chain, links)
-                total += len(links)
-                links = []
-                tx = str(uuid.uuid4())
-    _write_links(db, chain, links)
-    return total + len(links)
+            data = merge.without_derived(table, row)
+            pending.append(chain.link(table, pk, "insert", data, tx, "", teams.of(table, pk, row)))
+        if len(pending) >= batch:
+            _write_links(db, chain, pending)
+            total += len(pending)
+            pending = []
+            tx = str(uuid.uuid4())
+    _write_links(db, chain, pending)
+    return total + len(pending)
+
+
+#: Rows that travel with another's row in the baseline: table -> (the table it follows, its column naming it).
+_FOLLOWS = {
+    "oversight_snapshots": ("oversight_entries", "oversight_id"),
+    "ndelius_marks": ("ndelius_batches", "batch_id"),
+}
+
+
+def _baseline_groups(db: Database) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The store's rows in sending order, each with the rows that travel with it."""
+    followers: dict[str, dict[Any, list[dict[str, Any]]]] = {}
+    for table, (_parent, column) in _FOLLOWS.items():
+        by_parent: dict[Any, list[dict[str, Any]]] = {}
+        for row in _rows(db, table):
+            by_parent.setdefault(row[column], []).append(row)
+        followers[table] = by_parent
+    for table in SYNCED:
+        if table in _FOLLOWS:
+            continue
+        attached = [(t, followers[t]) for t, (parent, _c) in _FOLLOWS.items() if parent == table]
+        for row in _rows(db, table):
+            group = [(table, row)]
+            for follower, by_parent in attached:
+                group += [(follower, r) for r in by_parent.get(row[KEYS[table][0]], [])]
+            yield group
+
+
+def _rows(db: Database, table: str) -> Iterator[dict[str, Any]]:
+    cols = _columns(db, table)
+    order = "created_at, id" if table == "oversight_entries" else ", ".join(f'"{c}"' for c in KEYS[table])
+    for values in db.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
+        yield dict(zip(cols, values, strict=True))
 
 
 # --- taking in others' changes -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def references_unchecked(db: Database) -> Iterator[None]:
+    """Foreign keys unchecked while others' changes are applied (around the transaction: SQLite
+    cannot switch them inside one). A replica holds part of the record (its team's), so a row may
+    name another that only other teams hold: a case's practitioner, an entry's decider. Each row was
+    checked where it was written; here it is kept as written."""
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
 
 
 def known_ids(db: Database, ids: list[str]) -> set[str]:

@@ -9,6 +9,7 @@ reached becomes :class:`HubUnreachable`. The password is never part of a message
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,16 @@ from spo_tui.domain.errors import SpoError
 
 #: How long to wait for the hub before calling it unreachable (seconds).
 CONNECT_TIMEOUT = 5
-#: How many changes one round trip sends or fetches.
+#: How many changes one round trip sends or fetches (``SPO_TUI_SYNC_BATCH`` sets another: smaller
+#: on a slow or unreliable link, so a sync cut off loses less of its work).
 BATCH = 2000
+
+
+def batch_size() -> int:
+    try:
+        return max(1, int(os.environ.get("SPO_TUI_SYNC_BATCH", BATCH)))
+    except ValueError:
+        return BATCH
 
 
 class HubProblem(SpoError):
@@ -180,9 +189,10 @@ _SELECT = """SELECT seq, id::text, device, device_seq, prev, hash, signature, hl
     data::text, tx::text, seen FROM spo.changes"""
 
 
-def pull(conn: Any, after: int, limit: int = BATCH) -> list[dict[str, Any]]:
+def pull(conn: Any, after: int, limit: int | None = None) -> list[dict[str, Any]]:
     """The changes this login may read after hub place ``after``, in hub order (``data`` as JSON
-    text): about ``limit``, always ending with a whole transaction."""
+    text): about ``limit`` (default :func:`batch_size`), always ending with a whole transaction."""
+    limit = limit or batch_size()
     with conn.cursor() as cur:
         cur.execute(f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", [after, limit])
         rows = cur.fetchall()

@@ -1,0 +1,136 @@
+"""What the hub guarantees when things go wrong: a sync killed midway, a client that lies about who
+is acting, a reader of another team, a practitioner writing a decision."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+from hub_replicas import Replica, add_person, team  # team: the fixture
+
+from spo_tui.store import hub_schema
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def hub_count(hub, sql: str = "SELECT COUNT(*) FROM spo.changes") -> int:
+    with hub.connect() as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def local_count(replica: Replica, sql: str = "SELECT COUNT(*) FROM changes") -> int:
+    with sqlite3.connect(replica.path) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def kill_when(process, reached, timeout: float = 60.0) -> None:
+    """SIGKILL ``process`` as soon as ``reached()`` is true (fail if it ends first)."""
+    deadline = time.monotonic() + timeout
+    while not reached():
+        assert process.poll() is None, f"it finished before it could be killed: {process.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def demo_team(hub, tmp_path):
+    """The SPO's laptop holding the team demo (~350 cases, ~3,700 rows), and the team's CASPO."""
+    with hub.connect() as conn:
+        hub_schema.init_hub(conn)
+    spo = Replica("SPO", tmp_path / "spo", "")
+    spo.ok("demo", "--db", str(spo.path))
+    (spo_id, name, team_name), *_ = spo.rows("SELECT id, name, team FROM staff WHERE role = 'SPO' ORDER BY name")
+    spo.url = add_person(hub, name, "SPO", team_name, staff_id=spo_id)
+    (caspo_name,) = spo.rows("SELECT name FROM staff WHERE role = 'CASPO' ORDER BY name")[0]
+    caspo = Replica("CASPO", tmp_path / "caspo", add_person(hub, caspo_name, "CASPO", team_name))
+    return spo, caspo
+
+
+def test_a_sync_killed_midway_and_run_again_loses_and_duplicates_nothing(hub, demo_team, monkeypatch):
+    spo, caspo = demo_team
+    monkeypatch.setenv("SPO_TUI_SYNC_BATCH", "100")  # many round trips, so there is a middle to kill in
+    pushing = spo.spawn("connect", spo.url)
+    kill_when(pushing, lambda: hub_count(hub) >= 300)
+    sent = hub_count(hub)
+    made = local_count(spo)
+    assert 0 < sent < made  # killed midway: part of the store is at the hub
+    spo.ok("sync")
+    assert hub_count(hub) == made
+    assert hub_count(hub, "SELECT COUNT(DISTINCT (device, device_seq)) FROM spo.changes") == made
+    assert hub_count(hub, "SELECT MAX(device_seq) FROM spo.changes") == made  # one unbroken chain
+    assert local_count(spo, "SELECT COUNT(*) FROM changes WHERE pushed = 0") == 0
+
+    pulling = caspo.spawn("connect", caspo.url)
+    kill_when(pulling, lambda: caspo.path.exists() and _safe_count(caspo) >= 500)
+    assert _safe_count(caspo) < made
+    caspo.ok("sync")
+    assert caspo.items() == spo.items()
+    for table in ("oversight_entries", "audit_log", "ndelius_marks", "cases", "case_flags"):
+        assert caspo.rows(f"SELECT COUNT(*) FROM {table}") >= spo.rows(f"SELECT COUNT(*) FROM {table}"), table
+    assert caspo.rows("SELECT id FROM oversight_entries ORDER BY id") == spo.rows(
+        "SELECT id FROM oversight_entries ORDER BY id"
+    )
+    code, out, err = caspo.run("verify")
+    assert code == 0, out + err
+
+
+def _safe_count(replica: Replica) -> int:
+    try:
+        return local_count(replica, "SELECT COUNT(*) FROM changes WHERE origin = 'remote'")
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_change_forged_in_another_persons_name_is_refused_by_the_hub(hub, team):
+    spo, caspo, _head, ids = team
+    # A tampered client: the CASPO's store claims to be the SPO when it seals its changes.
+    (spo_id,) = caspo.rows("SELECT id FROM staff WHERE name = 'Sam Spo'")[0]
+    with sqlite3.connect(caspo.path) as conn:
+        conn.execute("UPDATE sync_state SET value = ? WHERE key = 'staff_id'", [spo_id])
+    caspo.run("do", "snooze", ids["second"], "--until", "2027-01-04")
+    before = hub_count(hub)
+    code, _out, err = caspo.run("sync")
+    assert code == 2
+    assert "refused" in err and "another person" in err
+    assert hub_count(hub) == before
+    assert "another person" in caspo.ok("sync", "--status")
+
+
+def test_a_caspo_of_another_team_reads_nothing_of_team_a(hub, team, tmp_path):
+    spo, _caspo, _head, ids = team
+    other = Replica("CASPO B", tmp_path / "caspo-b", add_person(hub, "Cy Other", "CASPO", "Team B"))
+    other.ok("connect", other.url)
+    assert other.rows("SELECT COUNT(*) FROM cases") == [(0,)]
+    assert other.rows("SELECT COUNT(*) FROM items WHERE id IN (?, ?)", (ids["first"], ids["second"])) == [(0,)]
+    assert other.rows("SELECT COUNT(*) FROM oversight_entries") == [(0,)]
+    # ...while the PDU head, who sees every team, has Team A's work.
+    assert len(spo.items()) > 0
+
+
+def test_a_practitioners_decision_is_refused_by_the_hub_even_from_a_tampered_client(hub, team, tmp_path):
+    _spo, caspo, _head, ids = team
+    officer = Replica("PO", tmp_path / "po", add_person(hub, "Pat Officer", "PO", "Team A"))
+    officer.ok("connect", officer.url)
+    # Through spo-tui, a practitioner cannot decide an SBAR at all:
+    code, _out, err = officer.run("do", "decide", ids["first"], "--outcome", "agreed", "--text", "I decide this one")
+    assert code == 2 and "only an spo" in err.lower()
+    # A tampered client writes an oversight entry into its store anyway (its capture trigger copies
+    # it, as it copies every row written), and syncs it:
+    with sqlite3.connect(officer.path) as conn:
+        (po_id,) = conn.execute("SELECT value FROM sync_state WHERE key = 'staff_id'").fetchone()
+        conn.execute(
+            "INSERT INTO oversight_entries(id, crn, item_id, type, outcome, discussed, decision, sensitive, decided_by,"
+            " entered_by, created_at, minutes) VALUES ('forged-1', 'X123456', NULL, 'management_oversight', 'agreed',"
+            " 'x', 'a decision', 0, ?, ?, '2026-12-04T09:00:00Z', 5)",
+            [po_id, po_id],
+        )
+    code, _out, err = officer.run("sync")
+    assert code == 2 and "refused" in err
+    assert hub_count(hub, "SELECT COUNT(*) FROM spo.changes WHERE tbl = 'oversight_entries'") == 0
+    caspo.ok("sync")
+    assert caspo.rows("SELECT COUNT(*) FROM oversight_entries WHERE id = 'forged-1'") == [(0,)]
