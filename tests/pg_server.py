@@ -176,7 +176,9 @@ def start_cluster(bin_dir: Path) -> PgCluster:
                 ]
             )
             try:
-                cluster.run("pg_ctl", "start", "-D", str(cluster.data), "-l", str(cluster.log), "-w", "-t", "30", "-o", options)
+                cluster.run(
+                    "pg_ctl", "start", "-D", str(cluster.data), "-l", str(cluster.log), "-w", "-t", "30", "-o", options
+                )
                 break
             except RuntimeError:  # the port was taken between choosing and binding it: another one
                 if attempt == _START_TRIES - 1:

@@ -149,7 +149,7 @@ def test_two_admins_running_init_at_once_apply_it_once(hub):
 
 
 def test_the_roles_are_the_record_s_roles():
-    assert hub_schema.ROLES == tuple(r.value for r in Role)
+    assert tuple(r.value for r in Role) == hub_schema.ROLES
     assert set(hub_schema.PRACTITIONER_ROLES) == {r.value for r in PRACTITIONER_ROLES}
 
 

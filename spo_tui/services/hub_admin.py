@@ -89,7 +89,9 @@ def check_url(url: str) -> str:
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error as error:
-        raise ValidationError(f"the hub URL {redact(url)} is not valid: {_scrub(str(error), url)}", field="url") from None
+        raise ValidationError(
+            f"the hub URL {redact(url)} is not valid: {_scrub(str(error), url)}", field="url"
+        ) from None
     return url
 
 
@@ -151,9 +153,7 @@ def add_user(url: str, name: str, role: str, team: str | None = None, login: str
     name, role, team, login = _validated(name, role, team, login)
     with connect(url) as conn, conn.transaction():
         _require_set_up(conn, url)
-        found = conn.execute(
-            "SELECT name, role, team, staff_id FROM spo.people WHERE login = %s", (login,)
-        ).fetchone()
+        found = conn.execute("SELECT name, role, team, staff_id FROM spo.people WHERE login = %s", (login,)).fetchone()
         if found is not None:
             same = (found[0], found[1], found[2]) == (name, role, team)
             if same:
@@ -202,9 +202,7 @@ def add_user(url: str, name: str, role: str, team: str | None = None, login: str
             (login, staff_id, name, role, team),
         )
     how = "a new login" if password else "the existing login"
-    known = (
-        f"staff id {staff_id} from the record" if staff_id else "their staff id is filled in when they first sync"
-    )
+    known = f"staff id {staff_id} from the record" if staff_id else "their staff id is filled in when they first sync"
     return AddedUser(
         login=login,
         name=name,

@@ -492,12 +492,12 @@ def init_hub(conn: psycopg.Connection) -> list[str]:
     applied: list[str] = []
     for name, script in MIGRATIONS:
         with conn.transaction():
-            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATIONS_LOCK})")  # type: ignore[arg-type]
+            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATIONS_LOCK})")
             if conn.execute("SELECT to_regclass('spo.migrations')").fetchone() in (None, (None,)):
                 conn.execute(_BOOTSTRAP)
             if conn.execute("SELECT FROM spo.migrations WHERE name = %s", (name,)).fetchone() is not None:
                 continue
-            conn.execute(script)  # type: ignore[arg-type]
+            conn.execute(script)
             conn.execute("INSERT INTO spo.migrations (name) VALUES (%s)", (name,))
         applied.append(name)
     return applied
