@@ -97,12 +97,13 @@ def hub_up(hub):
     return hub
 
 
-def member(hub, name: str, role: str, team: str | None, *, staff_id: str | None = None) -> Member:
-    """Add ``name`` to the hub, connect as them, claim a staff id and register a device."""
-    added = hub_admin.add_user(hub.admin_url, name, role, team, login=hub.login(name.split()[0].lower()))
+def member(hub, name: str, role: str, team: str | None, *, admin_url: str | None = None) -> Member:
+    """Add ``name`` to the hub (as its superuser, or the admin of ``admin_url``), connect as them,
+    claim a staff id and register a device."""
+    added = hub_admin.add_user(admin_url or hub.admin_url, name, role, team, login=hub.login(name.split()[0].lower()))
     assert added.password
     conn = hub.connect(hub.login_url(added.login, added.password))
-    staff_id = staff_id or str(uuid.uuid4())
+    staff_id = str(uuid.uuid4())
     assert conn.execute("SELECT spo.claim_staff_id(%s)", (staff_id,)).fetchone() == (True,)
     key_id, public = new_key()
     assert conn.execute("SELECT spo.register_device(%s, %s, %s)", (key_id, public, "laptop")).fetchone() == (True,)
@@ -495,3 +496,29 @@ def test_seq_order_is_commit_order_under_two_concurrent_pushers(hub_up):
     finally:
         first_conn.close()
         second_conn.close()
+
+
+# --- A hub whose admin is not a superuser (as on a managed PostgreSQL service) -----------------------
+
+
+def test_a_hub_run_by_an_admin_who_is_not_a_superuser(hub):
+    admin_login = hub.login("hubadmin")
+    hub.connect().execute(f"CREATE ROLE {admin_login} LOGIN CREATEROLE PASSWORD 'admin-pw'")
+    hub.connect().execute(f"ALTER DATABASE {hub.dbname} OWNER TO {admin_login}")
+    url = hub.login_url(admin_login, "admin-pw")
+    assert hub_admin.init(url) == ["0001_hub"]
+    sam = member(hub, "Sam Spo", "SPO", "North", admin_url=url)
+    sam.push(sam.change())
+    # Moved to another team, Sam's device carries on its chain: the hub still sees its earlier changes.
+    admin = hub.connect(url)
+    admin.execute("UPDATE spo.people SET team = 'South' WHERE login = %s", (sam.login,))
+    sam.team = "South"
+    sam.push(sam.change())
+    assert sam.conn.execute("SELECT device_seq FROM spo.device_heads").fetchone() == (2,)
+    assert sam.conn.execute("SELECT count(*) FROM spo.changes").fetchone() == (1,)  # only South's now
+    # The owner reads everything, and cannot change or remove any of it.
+    assert admin.execute("SELECT count(*) FROM spo.changes").fetchone() == (2,)
+    with pytest.raises(psycopg.Error, match="the hub's record is insert-only"):
+        admin.execute("TRUNCATE spo.changes")
+    admin.execute("DELETE FROM spo.changes")  # row-level security leaves the owner no row to delete
+    assert admin.execute("SELECT count(*) FROM spo.changes").fetchone() == (2,)
