@@ -489,6 +489,10 @@ def init_hub(conn: psycopg.Connection) -> list[str]:
     for and applied while holding an advisory lock, so the second waits and then finds it done.
     ``conn`` must not be inside a transaction.
     """
+    from psycopg.pq import TransactionStatus
+
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("init_hub applies each migration in a transaction of its own: call it outside one")
     applied: list[str] = []
     for name, script in MIGRATIONS:
         with conn.transaction():
