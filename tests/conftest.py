@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+# The hub's PostgreSQL server: pg_cluster (one per worker) and hub (a fresh database per test).
+from pg_server import hub, pg_cluster
+
 from spo_tui.config import load_rules
 from spo_tui.services import intake
 from spo_tui.services.context import Context, make_context
 from spo_tui.store import crypto
 from spo_tui.store.db import open_db
-
-# The hub's PostgreSQL server: pg_cluster (one per worker) and hub (a fresh database per test).
-from pg_server import hub, pg_cluster  # noqa: F401
 
 #: The fixed "now" of the hand-made team: Monday 23 November 2026, 09:00 (GMT = UTC in November).
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ that one line, never a traceback (``main``'s last guard), and any control charac
 in stored text printed is shown as an escape (``spo_tui.domain.text.visible``).
 
 The commands live beside this module, by what they do: ``common`` (what they share), ``queue`` (queue,
-do), ``caspo`` (add, import, export), ``record`` (verify, backup, restore, encrypt, unlock), ``staff``
-and ``tui`` (the TUI, demo, paths). Each imports the heavier modules it needs inside its function, so
+do), ``caspo`` (add, import, export), ``record`` (verify, backup, restore, encrypt, unlock), ``staff``,
+``hub`` (the team hub's set-up) and ``tui`` (the TUI, demo, paths). Each imports the heavier modules it needs inside its function, so
 that a print command starts quickly (``spo-tui queue`` never imports Textual).
 """
 
@@ -32,6 +32,7 @@ from spo_tui.cli.common import (
     fixed_clock,
     local_today,
 )
+from spo_tui.cli.hub import HUB_ENV, HUB_NOTE, cmd_hub
 from spo_tui.cli.queue import DO_ACTIONS, DO_NOTE, LIMIT_MAX, QUEUE_VIEWS, _limit, cmd_do, cmd_queue
 from spo_tui.cli.record import cmd_backup, cmd_encrypt, cmd_restore, cmd_unlock, cmd_verify
 from spo_tui.cli.staff import cmd_staff
@@ -57,6 +58,7 @@ __all__ = [
     "cmd_do",
     "cmd_encrypt",
     "cmd_export",
+    "cmd_hub",
     "cmd_import",
     "cmd_paths",
     "cmd_queue",
@@ -138,6 +140,34 @@ def build_parser() -> argparse.ArgumentParser:
         "use", help="act as this member of staff from now on (one of those linked to your login)"
     )
     use.add_argument("name", metavar="NAME", help="the staff member's name")
+
+    hub = sub.add_parser(
+        "hub",
+        help="set up the team hub (PostgreSQL) and add its people (an admin's commands)",
+        epilog=HUB_NOTE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    hub_sub = hub.add_subparsers(dest="hub_command", required=True, parser_class=_Parser)
+    hub_init = hub_sub.add_parser(
+        "init", help="set up the hub in this PostgreSQL database, or bring it up to date (safe to run again)"
+    )
+    hub_init.add_argument("url", metavar="POSTGRES_URL", help="the hub database's URL, as its admin")
+    hub_add = hub_sub.add_parser(
+        "add-user", help="make someone a person of the hub: a PostgreSQL login (its password printed once)"
+    )
+    hub_add.add_argument("name", metavar="NAME", help="their name, as in the staff list")
+    hub_add.add_argument(
+        "--role", required=True, help="SPO, PO, PSO, PQiP, NQO, CASPO, SAO, QDO, 'business manager' or 'PDU head'"
+    )
+    hub_add.add_argument("--team", help="their team (needed, except for a PDU head, SAO, QDO or business manager)")
+    hub_add.add_argument(
+        "--login",
+        help="their PostgreSQL login (default: made from the name, 'Sam Spo' logs in as sam_spo); an existing "
+        "login is used as it is, its password unchanged",
+    )
+    hub_people = hub_sub.add_parser("people", help="list the hub's people: who logs in as whom")
+    for hub_command in (hub_add, hub_people):
+        hub_command.add_argument("--hub", metavar="URL", help=f"the hub's URL, as its admin (default: ${HUB_ENV})")
 
     add = sub.add_parser(
         "add",
@@ -348,6 +378,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_paths(args)
     if args.command == "staff":
         return cmd_staff(args)
+    if args.command == "hub":
+        return cmd_hub(args)
     if args.command == "verify":
         return cmd_verify(args)
     if args.command == "backup":

@@ -489,15 +489,19 @@ def init_hub(conn: psycopg.Connection) -> list[str]:
     for and applied while holding an advisory lock, so the second waits and then finds it done.
     ``conn`` must not be inside a transaction.
     """
+    from psycopg.pq import TransactionStatus
+
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("init_hub applies each migration in a transaction of its own: call it outside one")
     applied: list[str] = []
     for name, script in MIGRATIONS:
         with conn.transaction():
-            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATIONS_LOCK})")  # type: ignore[arg-type]
+            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATIONS_LOCK})")
             if conn.execute("SELECT to_regclass('spo.migrations')").fetchone() in (None, (None,)):
                 conn.execute(_BOOTSTRAP)
             if conn.execute("SELECT FROM spo.migrations WHERE name = %s", (name,)).fetchone() is not None:
                 continue
-            conn.execute(script)  # type: ignore[arg-type]
+            conn.execute(script)
             conn.execute("INSERT INTO spo.migrations (name) VALUES (%s)", (name,))
         applied.append(name)
     return applied
