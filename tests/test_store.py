@@ -45,6 +45,9 @@ TABLES = {
     "ndelius_batches",
     "ndelius_marks",
     "confirms",
+    "changes",
+    "change_capture",
+    "sync_state",
 }
 
 
