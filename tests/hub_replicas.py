@@ -12,7 +12,6 @@ import contextlib
 import io
 import json
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,34 +24,26 @@ from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, fixed_clock, insert
 
 from spo_tui.cli import main
 from spo_tui.config import load_rules
-from spo_tui.services import intake
+from spo_tui.services import hub_admin, intake
 from spo_tui.services.context import make_context
-from spo_tui.store import hub_schema
 from spo_tui.store.db import open_db
 
 _ENV_KEYS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "SPO_TEST_KEYRING", "SPO_TUI_DB")
 
 
-def add_person(hub: Any, name: str, role: str, team: str = "", staff_id: str | None = None) -> str:
-    """Add a person to the hub as its administrator would (a login with a password, in spo.people);
-    return the URL that logs in as them."""
-    from psycopg import sql
+def add_person(hub: Any, name: str, role: str, team: str = "") -> str:
+    """Add a person to the hub as its administrator does (``spo-tui hub add-user``: a PostgreSQL login
+    with a one-time password, and a row in ``spo.people``); return the URL that logs in as them."""
+    added = hub_admin.add_user(hub.admin_url, name, role, team or None, login=hub.login(name.lower().replace(" ", "_")))
+    assert added.password, added.message
+    return hub.login_url(added.login, added.password)
 
-    login = hub.login(name.lower().replace(" ", "_"))
-    password = secrets.token_urlsafe(12)
-    conn = hub.connect()
-    conn.execute(
-        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE spo_member").format(
-            sql.Identifier(login), sql.Literal(password)
-        )
-    )
-    if team:
-        conn.execute("INSERT INTO spo.teams(name) VALUES (%s) ON CONFLICT DO NOTHING", [team])
-    conn.execute(
-        "INSERT INTO spo.people(login, staff_id, name, role, team) VALUES (%s, %s, %s, %s, %s)",
-        [login, staff_id, name, role, team],
-    )
-    return hub.login_url(login, password)
+
+def init_hub(hub: Any) -> None:
+    """``spo-tui hub init`` on the test's database, as its administrator."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["hub", "init", hub.admin_url]) == 0
 
 
 @dataclass
@@ -161,9 +152,8 @@ def build_team_store(replica: Replica) -> dict[str, str]:
 def team(hub, tmp_path):
     """A hub with Team A's SPO (Sam Spo, whose store it is), CASPO (Cas Admin) and the PDU head (Dee Head),
     each connected from their own replica: ``(spo, caspo, head, ids)``, ids of the two SBARs."""
-    with hub.connect() as conn:
-        hub_schema.init_hub(conn)
-    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, "Sam Spo", "SPO", "Team A", staff_id="spo-0001"))
+    init_hub(hub)
+    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, "Sam Spo", "SPO", "Team A"))
     caspo = Replica("CASPO", tmp_path / "caspo-desktop", add_person(hub, CASPO, "CASPO", "Team A"))
     head = Replica("PDU head", tmp_path / "head", add_person(hub, "Dee Head", "PDU head"))
     ids = build_team_store(spo)

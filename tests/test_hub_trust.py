@@ -9,9 +9,7 @@ import sqlite3
 import time
 
 import pytest
-from hub_replicas import Replica, add_person, team  # team: the fixture
-
-from spo_tui.store import hub_schema
+from hub_replicas import Replica, add_person, init_hub, team  # team: the fixture
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -40,12 +38,11 @@ def kill_when(process, reached, timeout: float = 60.0) -> None:
 @pytest.fixture
 def demo_team(hub, tmp_path):
     """The SPO's laptop holding the team demo (~350 cases, ~3,700 rows), and the team's CASPO."""
-    with hub.connect() as conn:
-        hub_schema.init_hub(conn)
+    init_hub(hub)
     spo = Replica("SPO", tmp_path / "spo", "")
     spo.ok("demo", "--db", str(spo.path))
     (spo_id, name, team_name), *_ = spo.rows("SELECT id, name, team FROM staff WHERE role = 'SPO' ORDER BY name")
-    spo.url = add_person(hub, name, "SPO", team_name, staff_id=spo_id)
+    spo.url = add_person(hub, name, "SPO", team_name)
     (caspo_name,) = spo.rows("SELECT name FROM staff WHERE role = 'CASPO' ORDER BY name")[0]
     caspo = Replica("CASPO", tmp_path / "caspo", add_person(hub, caspo_name, "CASPO", team_name))
     return spo, caspo
