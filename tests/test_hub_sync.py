@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CASPO, PO, PSO
-from hub_replicas import team  # the fixture
+from conftest import CASPO, NOW, PO, PSO, fixed_clock
+from hub_replicas import Replica, add_person, team  # team: the fixture
+
+from spo_tui.config import load_rules
+from spo_tui.services import intake
+from spo_tui.services.context import make_context
+from spo_tui.store.db import open_db
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -83,3 +88,36 @@ def test_verify_passes_on_every_replica_after_syncing(team):
     for replica in (spo, caspo, head):
         code, out, err = replica.run("verify")
         assert code == 0, (replica.name, out, err)
+
+
+def test_the_pdu_head_sees_every_teams_coverage_backlog_and_unseen_cases_from_the_hub(hub, team, tmp_path):
+    spo, _caspo, head, _ids = team
+    # A second team: its SPO's own store, with one case, uploaded by the SPO's first connect.
+    other = Replica("SPO B", tmp_path / "spo-b", add_person(hub, "Bo Bee", "SPO", "Team B"))
+    with other.active():
+        db = open_db(other.path)
+        try:
+            db.table("staff").insert(
+                {"id": "spo-b", "name": "Bo Bee", "role": "SPO", "team": "Team B", "created_at": "2026-01-05T09:00:00Z"}
+            )
+            ctx = make_context(db, load_rules(), clock=fixed_clock(NOW))
+            intake.add_staff(ctx, "Ola Officer", "PO", team="Team B")
+            intake.add_case(ctx, "Z111111", "Cam Case", "Ola Officer", "VERY_HIGH", "LICENCE", "2026-06-01")
+        finally:
+            db.close()
+    other.ok("connect", other.url)
+    head.ok("sync")
+    picture = json.loads(head.ok("pdu", "--json"))
+    teams = {t["team"]: t for t in picture["teams"]}
+    assert set(teams) == {"Team A", "Team B"}
+    assert teams["Team A"]["cases"] == 2 and teams["Team A"]["spo"] == "Sam Spo"
+    assert teams["Team B"]["cases"] == 1 and teams["Team B"]["not_seen"] == 1
+    assert teams["Team A"]["open_items"] >= 2  # the two SBARs at least
+    assert picture["synced"]
+    printed = head.ok("pdu")
+    assert "Team B" in printed and "Bo Bee" in printed
+    # Only the PDU head has it; Team A's SPO never receives Team B's case at all.
+    code, _out, err = spo.run("pdu")
+    assert code == 2 and "only a PDU head" in err
+    spo.ok("sync")
+    assert spo.rows("SELECT COUNT(*) FROM cases WHERE crn = 'Z111111'") == [(0,)]

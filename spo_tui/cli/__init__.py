@@ -35,6 +35,7 @@ from spo_tui.cli.common import (
 from spo_tui.cli.hub import HUB_ENV, HUB_NOTE, cmd_hub
 from spo_tui.cli.queue import DO_ACTIONS, DO_NOTE, LIMIT_MAX, QUEUE_VIEWS, _limit, cmd_do, cmd_queue
 from spo_tui.cli.record import cmd_backup, cmd_encrypt, cmd_restore, cmd_unlock, cmd_verify
+from spo_tui.cli.pdu import cmd_pdu
 from spo_tui.cli.staff import cmd_staff
 from spo_tui.cli.sync import cmd_connect, cmd_sync
 from spo_tui.cli.tui import cmd_demo, cmd_paths, cmd_tui
@@ -61,6 +62,7 @@ __all__ = [
     "cmd_hub",
     "cmd_import",
     "cmd_paths",
+    "cmd_pdu",
     "cmd_queue",
     "cmd_restore",
     "cmd_staff",
@@ -248,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}",
     )
 
+    pdu = sub.add_parser(
+        "pdu", help="the PDU head's picture across teams: coverage, backlog, cases not seen (read-only)"
+    )
+    pdu.add_argument("--days", type=int, default=90, metavar="N", help="oversight in the last N days (default 90)")
+    pdu.add_argument("--json", action="store_true", help="as JSON")
     cn = sub.add_parser(
         "connect",
         help="connect this store to the team's hub (PostgreSQL) as your own login, then sync",
@@ -398,6 +405,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_import(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "pdu":
+        return cmd_pdu(args)
     if args.command == "connect":
         return cmd_connect(args)
     if args.command == "sync":

@@ -140,7 +140,7 @@ def connect(db: SpoDatabase, url: str, *, clock: Callable[[], datetime] = utc_no
             raise NotAllowed(f"{person['name']} ({person['login']}) is no longer active at this hub")
         hub_client.register_device(conn, key.key_id, key.public_key, key.label)
         if stored is None:
-            hub_has = bool(hub_client.pull(conn, 0, 1))
+            hub_has = hub_client.holds_team_record(conn, person["team"] or "")
             local_has = _local_has_record(db)
             if local_has and hub_has:
                 raise NotAllowed(

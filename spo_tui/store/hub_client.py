@@ -116,6 +116,18 @@ def people(conn: Any) -> list[dict[str, Any]]:
     return [dict(zip(("login", "staff_id", "name", "role", "team", "active"), r, strict=True)) for r in rows]
 
 
+def holds_team_record(conn: Any, team: str) -> bool:
+    """True when the hub holds any of ``team``'s work ('' : any work at all that this login may read)."""
+    with conn.cursor() as cur:
+        if team:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM spo.changes WHERE team = %s)", [team])
+        else:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM spo.changes WHERE team <> '')")
+        (found,) = cur.fetchone()
+    conn.commit()
+    return bool(found)
+
+
 def device_head(conn: Any, device: str) -> int:
     """How far the hub holds this device's chain (0: nothing yet)."""
     with conn.cursor() as cur:
