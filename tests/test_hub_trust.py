@@ -131,3 +131,50 @@ def test_a_practitioners_decision_is_refused_by_the_hub_even_from_a_tampered_cli
     assert hub_count(hub, "SELECT COUNT(*) FROM spo.changes WHERE tbl = 'oversight_entries'") == 0
     caspo.ok("sync")
     assert caspo.rows("SELECT COUNT(*) FROM oversight_entries WHERE id = 'forged-1'") == [(0,)]
+
+
+def test_a_store_with_its_own_record_cannot_join_a_hub_holding_its_teams(hub, team, tmp_path):
+    _spo, _caspo, _head, _ids = team
+    laptop = Replica("second SPO store", tmp_path / "old-laptop", add_person(hub, "Sid Second", "SPO", "Team A"))
+    laptop.ok("demo", "--db", str(laptop.path))  # a store that already holds a record of its own
+    code, _out, err = laptop.run("connect", laptop.url)
+    assert code == 2
+    assert "connect a new, empty store" in err
+    assert laptop.rows("SELECT COUNT(*) FROM sync_state") == [(0,)]  # not connected: nothing changed
+
+
+def test_a_hub_restored_from_an_older_backup_gets_back_what_the_devices_hold(hub, team):
+    spo, caspo, _head, ids = team
+    caspo.ok("sync")
+    restored_to = hub_count(hub, "SELECT MAX(seq) FROM spo.changes")
+    spo.ok("do", "snooze", ids["second"], "--until", "2027-01-04")
+    spo.ok("sync")
+    caspo.ok("sync")
+    # The hub is put back to before the snooze (as a restore from last night's dump would), and its
+    # numbering goes back too.
+    with hub.connect() as conn:
+        conn.execute("ALTER TABLE spo.changes DISABLE TRIGGER USER")
+        conn.execute("ALTER TABLE spo.checkpoints DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM spo.checkpoints")
+        conn.execute("DELETE FROM spo.changes WHERE seq > %s", [restored_to])
+        conn.execute("SELECT setval('spo.changes_seq', %s)", [restored_to])
+        conn.execute("ALTER TABLE spo.changes ENABLE TRIGGER USER")
+        conn.execute("ALTER TABLE spo.checkpoints ENABLE TRIGGER USER")
+    assert (
+        hub_count(
+            hub, "SELECT COUNT(*) FROM spo.changes WHERE tbl = 'items' AND op = 'update' AND data ? 'snoozed_until'"
+        )
+        == 0
+    )
+    spo.ok("sync")  # the SPO's laptop sends again what the hub lost
+    assert (
+        hub_count(
+            hub, "SELECT COUNT(*) FROM spo.changes WHERE tbl = 'items' AND op = 'update' AND data ? 'snoozed_until'"
+        )
+        == 1
+    )
+    caspo.ok("do", "reassign", ids["first"], "--to", "Pat Officer")
+    caspo.ok("sync")  # the CASPO had read past the hub's new numbering: it takes everything in again
+    spo.ok("sync")
+    assert spo.items() == caspo.items()
+    assert caspo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["second"],)) == [("2027-01-04",)]

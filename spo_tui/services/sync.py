@@ -220,8 +220,15 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
         with db.atomic():  # anything written outside a transaction is sealed now
             changes.seal(db)
         at_hub = hub_client.device_head(conn, key.key_id)
+        after = int(changes.get_state(db, "pulled") or 0)
         with db.atomic():
             changes.mark_pushed(db, key.key_id, at_hub)
+            # A hub restored from a backup holds less than this device sent, or than it took in:
+            # send again what it lost, and take in everything again (by id, nothing twice).
+            changes.mark_unpushed_after(db, key.key_id, at_hub)
+            if after and hub_client.last_seq(conn) < after:
+                after = 0
+                changes.set_state(db, "pulled", "0")
         while batch := changes.unpushed(db, key.key_id, hub_client.batch_size()):
             hub_client.push(conn, batch)
             with db.atomic():
@@ -233,7 +240,6 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
             hub_client.checkpoint(conn, key.key_id, head_seq, head, signature)
             with db.atomic():
                 changes.set_state(db, "checkpoint", str(head_seq))
-        after = int(changes.get_state(db, "pulled") or 0)
         while received := hub_client.pull(conn, after):
             with changes.references_unchecked(db), db.atomic():
                 evidence = changes.take_in(db, received)

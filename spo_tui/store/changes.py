@@ -696,6 +696,14 @@ def mark_pushed(db: Database, device: str, up_to_seq: int) -> None:
     db.execute("UPDATE changes SET pushed = 1 WHERE device = ? AND device_seq <= ? AND pushed = 0", [device, up_to_seq])
 
 
+def mark_unpushed_after(db: Database, device: str, hub_head: int) -> None:
+    """This device's changes after ``hub_head`` are to be sent (again): the hub does not hold them."""
+    db.execute(
+        "UPDATE changes SET pushed = 0, hub_seq = NULL WHERE device = ? AND device_seq > ? AND pushed = 1",
+        [device, hub_head],
+    )
+
+
 def waiting_count(db: Database) -> int:
     """Changes of this store not yet at the hub."""
     try:

@@ -128,6 +128,15 @@ def holds_team_record(conn: Any, team: str) -> bool:
     return bool(found)
 
 
+def last_seq(conn: Any) -> int:
+    """The hub's newest place this login can read (0: none)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT COALESCE(MAX(seq), 0) FROM spo.changes")
+        (seq,) = cur.fetchone()
+    conn.commit()
+    return int(seq)
+
+
 def device_head(conn: Any, device: str) -> int:
     """How far the hub holds this device's chain (0: nothing yet)."""
     with conn.cursor() as cur:
