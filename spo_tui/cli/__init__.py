@@ -33,9 +33,9 @@ from spo_tui.cli.common import (
     local_today,
 )
 from spo_tui.cli.hub import HUB_ENV, HUB_NOTE, cmd_hub
+from spo_tui.cli.pdu import cmd_pdu
 from spo_tui.cli.queue import DO_ACTIONS, DO_NOTE, LIMIT_MAX, QUEUE_VIEWS, _limit, cmd_do, cmd_queue
 from spo_tui.cli.record import cmd_backup, cmd_encrypt, cmd_restore, cmd_unlock, cmd_verify
-from spo_tui.cli.pdu import cmd_pdu
 from spo_tui.cli.staff import cmd_staff
 from spo_tui.cli.sync import cmd_connect, cmd_sync
 from spo_tui.cli.tui import cmd_demo, cmd_paths, cmd_tui
