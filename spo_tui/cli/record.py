@@ -53,7 +53,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"The oversight record is intact: {check.entries} entries, every link holds.")
     print(f"{link_summary(check)}, head {check.walk.head[:16]}, signed by {signers or 'no key'}.")
     if here is not None:
-        held = "every device's whole" if here.reads_all else "yours whole, the others' as far as your team's changes show"
+        held = (
+            "every device's whole" if here.reads_all else "yours whole, the others' as far as your team's changes show"
+        )
         print(
             f"The changes exchanged with the hub hold: {_changes(here.changes, here.devices)}, each device's signed "
             f"chain intact ({held})."

@@ -195,10 +195,13 @@ def describe_change(change: dict[str, Any]) -> str:
     return f"the {what}"
 
 
-def _phrase(at_hub: bool, kind: str) -> str:
+def _phrase(at_hub: bool, kind: str, own: bool = True) -> str:
+    """Where a change was tampered with, as far as the reader can tell: a change received from the
+    hub and found wrong in this store may have been tampered with at the hub before it came."""
     if at_hub:
         return "at the hub"
-    return "from this store" if kind == "removed" else "in this store"
+    here = "from this store" if kind == "removed" else "in this store"
+    return here if own else f"{here} or at the hub before this store received {'them' if kind == 'removed' else 'it'}"
 
 
 # --- one device's chain --------------------------------------------------------------------------
@@ -232,13 +235,17 @@ def check_chain(
     result = ChainCheck(device.key_id)
     problems = result.problems
     where = device.named()
+
+    def place(kind: str) -> str:
+        return _phrase(at_hub, kind, device.own)
+
     key = device.public_key
     if key is not None and key_fingerprint(key) != device.key_id:
         problems.append(
             ChainProblem(
                 "altered",
                 f"the public key held for {where} is not that device's key (its fingerprint differs): "
-                f"it was altered {_phrase(at_hub, 'altered')}",
+                f"it was altered {place('altered')}",
                 device.key_id,
             )
         )
@@ -279,13 +286,15 @@ def check_chain(
 
     def add(kind: str, message: str, change: dict[str, Any] | None, first: int, last: int | None = None) -> None:
         problems.append(
-            ChainProblem(kind, message, device.key_id, first, first if last is None else last, change and change["id"])
+            ChainProblem(
+                kind, message, device.key_id, first, first if last is None else last, change["id"] if change else None
+            )
         )
 
     def removed(first: int, last: int, before: str) -> None:
         run = f"change {first}" if first == last else f"changes {first} to {last}"
         verb = "has" if first == last else "have"
-        add("removed", f"{run} of {where} {verb} been removed {_phrase(at_hub, 'removed')} ({before})", None, first, last)
+        add("removed", f"{run} of {where} {verb} been removed {place('removed')} ({before})", None, first, last)
 
     previous: dict[str, Any] | None = None
     for change, following in _lookahead(changes):
@@ -297,7 +306,7 @@ def check_chain(
                 add(
                     "rewritten",
                     f"{name(change)} does not start the device's chain, though it is its first: "
-                    f"it was rewritten {_phrase(at_hub, 'rewritten')}",
+                    f"it was rewritten {place('rewritten')}",
                     change,
                     seq,
                 )
@@ -309,7 +318,7 @@ def check_chain(
                 add(
                     "inserted",
                     f"{name(change)} is a second change at place {seq}: one of the two was inserted "
-                    f"{_phrase(at_hub, 'inserted')}",
+                    f"{place('inserted')}",
                     change,
                     seq,
                 )
@@ -318,7 +327,7 @@ def check_chain(
                     add(
                         "rewritten",
                         f"{name(change)} does not follow change {before} ({describe_change(previous)}): one of them "
-                        f"was rewritten, or a change inserted or removed between them, {_phrase(at_hub, 'rewritten')}",
+                        f"was rewritten, or a change inserted or removed between them, {place('rewritten')}",
                         change,
                         seq,
                     )
@@ -331,7 +340,7 @@ def check_chain(
         if recomputed != change["hash"]:
             add(
                 "altered",
-                f"{name(change)} has been altered {_phrase(at_hub, 'altered')}: its content no longer matches its hash",
+                f"{name(change)} has been altered {place('altered')}: its content no longer matches its hash",
                 change,
                 seq,
             )
@@ -344,8 +353,7 @@ def check_chain(
             if key is not None and not check_signature(key, signature, change_message(change["hash"])):
                 add(
                     "altered",
-                    f"{name(change)} has been altered {_phrase(at_hub, 'altered')}: the device's signature on it "
-                    "does not hold",
+                    f"{name(change)} has been altered {place('altered')}: the device's signature on it does not hold",
                     change,
                     seq,
                 )
@@ -354,16 +362,16 @@ def check_chain(
             add(
                 "unsigned",
                 f"{name(change)} is {ends} but carries no signature of the device: it was inserted "
-                f"{_phrase(at_hub, 'inserted')}, or the changes after it removed",
+                f"{place('inserted')}, or the changes after it removed",
                 change,
                 seq,
             )
-        cp = valid.get(seq)
-        if cp is not None and cp.hash != change["hash"]:
+        at_place = valid.get(seq)
+        if at_place is not None and at_place.hash != change["hash"]:
             add(
                 "rewritten",
-                f"{name(change)} is not the change the device's checkpoint{_when(cp)} recorded at that place: "
-                f"the chain was rewritten {_phrase(at_hub, 'rewritten')}",
+                f"{name(change)} is not the change the device's checkpoint{_when(at_place)} recorded at that place: "
+                f"the chain was rewritten {place('rewritten')}",
                 change,
                 seq,
             )
@@ -495,8 +503,13 @@ def merge_problems(found: Sequence[ChainProblem], compared: Sequence[ChainProble
     for p in found:
         if p.change and p.change in named_ids:
             continue
-        if p.kind == "removed" and p.first is not None and p.last is not None:
-            if p.last - p.first < len(named_places) and all((p.device, s) in named_places for s in range(p.first, p.last + 1)):
-                continue
+        if (
+            p.kind == "removed"
+            and p.first is not None
+            and p.last is not None
+            and p.last - p.first < len(named_places)
+            and all((p.device, s) in named_places for s in range(p.first, p.last + 1))
+        ):
+            continue
         kept.append(p)
     return [*compared, *kept]

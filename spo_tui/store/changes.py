@@ -30,17 +30,19 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.domain import hlc, merge
+from spo_tui.domain import device_chains, hlc, merge
 from spo_tui.domain.chain import GENESIS, canonical
-from spo_tui.domain.device_chains import (  # the chain's hashing, kept with its check
-    CHANGE_PREFIX,
-    CHECKPOINT_PREFIX,
-    change_hash,
-    checkpoint_message,
-    content_of,
-)
 from spo_tui.store import signing
 from spo_tui.store.queue_queries import ITEM_TEAM
+
+# The chain's hashing lives with its check (``spo_tui.domain.device_chains``); named here as before.
+#: What a change's signature signs: this prefix and the change's hash.
+CHANGE_PREFIX = device_chains.CHANGE_PREFIX
+#: What a checkpoint's signature signs: this prefix and "device\\nseq\\nhash".
+CHECKPOINT_PREFIX = device_chains.CHECKPOINT_PREFIX
+change_hash = device_chains.change_hash
+content_of = device_chains.content_of
+checkpoint_message = device_chains.checkpoint_message
 
 #: Evidence tables keyed by a local integer: a received row gets this replica's own number.
 LOCAL_NUMBERED = frozenset({"audit_log", "countersign_history"})
