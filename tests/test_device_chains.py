@@ -270,3 +270,15 @@ def test_changes_are_named_for_people():
     assert describe_change({"tbl": "cases", "pk": "X123456", "op": "delete", "data": "{"}) == (
         "the deletion of the case X123456"
     )
+
+
+def test_many_problems_of_one_kind_on_one_device_are_counted_not_all_listed(key):
+    from spo_tui.services.device_verify import DeviceCheck
+
+    chain = build(key, [12])
+    for change in chain:
+        set_data(change, decision="changed")
+    found = DeviceCheck(False, True, problems=check(key, chain))
+    assert len(found.problems) == 12
+    assert len(found.messages) == 6
+    assert found.messages[-1] == f"and 7 more changes of device {key.key_id[:8]} altered as well"

@@ -57,6 +57,15 @@ class DeviceCheck:
         return [p.message for p in _capped(self.problems)]
 
 
+_KINDS = {
+    "altered": "altered",
+    "removed": "removed",
+    "rewritten": "rewritten",
+    "inserted": "inserted",
+    "unsigned": "without the signature they should carry",
+}
+
+
 def _capped(problems: list[ChainProblem]) -> list[ChainProblem]:
     counts: dict[tuple[str, str], int] = {}
     kept: list[ChainProblem] = []
@@ -66,7 +75,10 @@ def _capped(problems: list[ChainProblem]) -> list[ChainProblem]:
             kept.append(p)
     for (device, kind), n in counts.items():
         if n > LISTED:
-            kept.append(ChainProblem(kind, f"and {n - LISTED} more changes of device {device[:8]} {kind} too", device))
+            what = _KINDS.get(kind, kind)
+            kept.append(
+                ChainProblem(kind, f"and {n - LISTED} more changes of device {device[:8]} {what} as well", device)
+            )
     return kept
 
 
@@ -169,7 +181,7 @@ def check_hub(db: Database, url: str) -> DeviceCheck:
         result = DeviceCheck(True, reads_all)
         for key_id in sorted(set(listed) | set(changes.devices(db))):
             at_hub = hub_client.device_chain(conn, key_id)
-            result.devices += 1
+            result.devices += 1 if at_hub else 0
             result.changes += len(at_hub)
             result.problems += _check_one(
                 db, key_id, at_hub, listed, listed_here, own, checkpoints, kept, heads, reads_all
