@@ -48,6 +48,8 @@ TABLES = {
     "changes",
     "change_capture",
     "sync_state",
+    "hub_devices",
+    "hub_checkpoints",
 }
 
 
@@ -81,6 +83,7 @@ ALL_MIGRATIONS = [
     "0010_waiting_on_others",
     "0011_confirm_and_teams",
     "0012_sync",
+    "0013_device_chains",
 ]
 
 
@@ -88,7 +91,7 @@ def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0012_sync"
+    assert LATEST == "0013_device_chains"
     assert is_empty(db)
 
 

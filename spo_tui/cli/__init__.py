@@ -310,6 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also check the record carries on from the head recorded at the end of this text export",
     )
+    vf.add_argument(
+        "--hub",
+        action="store_true",
+        help="also check the hub's copy: every change you may read there, against its devices' signatures and "
+        "checkpoints and against this store's copy (exit 3 when the hub cannot be reached)",
+    )
+    vf.add_argument(
+        "--hub-url",
+        metavar="URL",
+        help="with --hub: the hub's URL (postgresql://LOGIN@HOST/DATABASE) instead of the one this store syncs with",
+    )
 
     imp = sub.add_parser("import", help="import a CSV extract: all rows or none")
     imp.add_argument("kind", choices=["cases", "staff", "countersign", "touchpoints"])

@@ -14,22 +14,36 @@ from spo_tui.domain.text import visible
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from spo_tui.cli.sync import EXIT_OFFLINE
+    from spo_tui.services.device_verify import check_here, check_hub
     from spo_tui.services.integrity import anchor, check_record, export_anchor, link_summary
+    from spo_tui.services.sync import hub_url
     from spo_tui.store.db import open_db
+    from spo_tui.store.hub_client import HubUnreachable
 
     path = _db_path(args)
     try:
         db = open_db(path, create=False)
+        at_hub = None
+        if args.hub or args.hub_url:
+            try:
+                at_hub = check_hub(db, args.hub_url or hub_url(db))
+            except HubUnreachable as error:
+                return _fail(f"{error}: the hub's copy of the record was not checked", EXIT_OFFLINE)
         against = [export_anchor(Path(f).expanduser()) for f in args.against]
         check = check_record(db, trust=tuple(args.trust), after_restore=args.after_restore, against=against)
+        here = check_here(db)
     except SpoError as error:
         return _fail(str(error))
     except Exception as error:
         if not _is_database_error(error):
             raise
         return _fail(f"{visible(path, lines=False)} cannot be checked: {database_message(error)}")
-    if not check.ok:
-        lines = "".join(f"- {visible(p.message, lines=False)}.\n" for p in check.problems)
+    messages = [p.message for p in check.problems]
+    for chains in (here, at_hub):
+        messages += chains.messages if chains else []
+    if messages:
+        lines = "".join(f"- {visible(m, lines=False)}.\n" for m in messages)
         sys.stderr.write(f"The oversight record has been tampered with:\n{lines}")
         return 1
     signers = ", ".join(
@@ -38,6 +52,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     )
     print(f"The oversight record is intact: {check.entries} entries, every link holds.")
     print(f"{link_summary(check)}, head {check.walk.head[:16]}, signed by {signers or 'no key'}.")
+    if here is not None:
+        held = (
+            "every device's whole" if here.reads_all else "yours whole, the others' as far as your team's changes show"
+        )
+        print(
+            f"The changes exchanged with the hub hold: {_changes(here.changes, here.devices)}, each device's signed "
+            f"chain intact ({held})."
+        )
+    if at_hub is not None:
+        print(
+            f"The hub's copy holds: {_changes(at_hub.changes, at_hub.devices)} you may read, each device's chain "
+            "signed, matching its checkpoints and this store's copy."
+        )
+    for note in dict.fromkeys([*(here.notes if here else []), *(at_hub.notes if at_hub else [])]):
+        print(f"Note: {note}.")
     last = check.last_anchor
     if args.after_restore:
         print(
@@ -54,6 +83,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if warning:
         print(f"spo-tui: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _changes(count: int, devices: int) -> str:
+    return f"{count:,} change{'s' if count != 1 else ''} of {devices} device{'s' if devices != 1 else ''}"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

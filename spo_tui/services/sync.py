@@ -23,7 +23,7 @@ from typing import Any
 
 from spo_tui.domain.dates import to_iso, utc_now
 from spo_tui.domain.errors import NotAllowed, ValidationError
-from spo_tui.store import changes, hub_client, queries, signing, writes
+from spo_tui.store import changes, hub_client, hub_trust, queries, signing, writes
 from spo_tui.store.db import SpoDatabase
 from spo_tui.store.hub_client import HubProblem, HubUnreachable, without_password
 
@@ -119,6 +119,14 @@ def _with_password(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def hub_url(db: SpoDatabase) -> str:
+    """The URL of the hub this store is connected to, with its password from the keyring if kept."""
+    stored = changes.get_state(db, "hub")
+    if stored is None:
+        raise NotAllowed("this store is not connected to a hub: spo-tui connect postgresql://LOGIN@HOST/DATABASE")
+    return _with_password(stored)
 
 
 def connect(db: SpoDatabase, url: str, *, clock: Callable[[], datetime] = utc_now) -> SyncResult:
@@ -240,6 +248,8 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
             hub_client.checkpoint(conn, key.key_id, head_seq, head, signature)
             with db.atomic():
                 changes.set_state(db, "checkpoint", str(head_seq))
+        # Taken before pulling, so the changes each checkpoint vouches for are all pulled below.
+        checkpoints = hub_client.latest_checkpoints(conn)
         while received := hub_client.pull(conn, after):
             with changes.references_unchecked(db), db.atomic():
                 evidence = changes.take_in(db, received)
@@ -248,7 +258,10 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
                 changes.set_state(db, "pulled", str(after))
             pulled += sum(1 for c in received if c["device"] != key.key_id)
         people = hub_client.people(conn)
+        devices = hub_client.devices(conn)  # after pulling: every device whose changes came is listed
         with db.atomic():
+            hub_trust.keep_devices(db, devices)
+            hub_trust.keep_checkpoints(db, checkpoints)
             _people_into_staff(db, people, clock)
             _update_self(db, person)
             claim = None

@@ -22,7 +22,6 @@ them). Once connected:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 import uuid
@@ -32,15 +31,19 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.domain import hlc, merge
+from spo_tui.domain import device_chains, hlc, merge
 from spo_tui.domain.chain import GENESIS, canonical
 from spo_tui.store import signing
 from spo_tui.store.queue_queries import ITEM_TEAM
 
+# The chain's hashing lives with its check (``spo_tui.domain.device_chains``); named here as before.
 #: What a change's signature signs: this prefix and the change's hash.
-CHANGE_PREFIX = b"spo-tui change v1\n"
+CHANGE_PREFIX = device_chains.CHANGE_PREFIX
 #: What a checkpoint's signature signs: this prefix and "device\\nseq\\nhash".
-CHECKPOINT_PREFIX = b"spo-tui checkpoint v1\n"
+CHECKPOINT_PREFIX = device_chains.CHECKPOINT_PREFIX
+change_hash = device_chains.change_hash
+content_of = device_chains.content_of
+checkpoint_message = device_chains.checkpoint_message
 
 #: Evidence tables keyed by a local integer: a received row gets this replica's own number.
 LOCAL_NUMBERED = frozenset({"audit_log", "countersign_history"})
@@ -279,32 +282,6 @@ class _Teams:
 
 
 # --- the device's chain ----------------------------------------------------------------------------
-
-
-def change_hash(prev: str, device_seq: int, content: dict[str, Any]) -> str:
-    """SHA-256 over the previous change's hash, the place in the device's chain and the content."""
-    return hashlib.sha256(f"{prev}\n{device_seq}\n{canonical(content)}".encode()).hexdigest()
-
-
-def content_of(change: dict[str, Any]) -> dict[str, Any]:
-    """What a change's hash covers (``data`` as a dict)."""
-    data = change["data"]
-    return {
-        "id": change["id"],
-        "hlc": change["hlc"],
-        "actor": change["actor"],
-        "team": change["team"],
-        "tbl": change["tbl"],
-        "pk": change["pk"],
-        "op": change["op"],
-        "data": json.loads(data) if isinstance(data, str) else data,
-        "tx": change["tx"],
-        "seen": change["seen"],
-    }
-
-
-def checkpoint_message(device: str, device_seq: int, head: str) -> bytes:
-    return CHECKPOINT_PREFIX + f"{device}\n{device_seq}\n{head}".encode()
 
 
 def device_head(db: Database, device: str) -> tuple[int, str]:

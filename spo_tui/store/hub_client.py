@@ -256,3 +256,36 @@ def device_keys(conn: Any) -> dict[str, str]:
         rows = cur.fetchall()
     conn.commit()
     return dict(rows)
+
+
+def devices(conn: Any) -> list[dict[str, Any]]:
+    """Every device the hub lists: its key, the login it is registered to, that person's name, its label."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT d.key_id, d.public_key, d.login, COALESCE(p.name, ''), d.label
+               FROM spo.devices d LEFT JOIN spo.people p ON p.login = d.login ORDER BY d.key_id"""
+        )
+        rows = cur.fetchall()
+    conn.commit()
+    return [dict(zip(("key_id", "public_key", "login", "name", "label"), r, strict=True)) for r in rows]
+
+
+def heads(conn: Any) -> dict[str, int]:
+    """Each device's last place at the hub, whatever this login may read of its changes."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT device, device_seq FROM spo.device_heads")
+        rows = cur.fetchall()
+    conn.commit()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def latest_checkpoints(conn: Any) -> list[dict[str, Any]]:
+    """Each device's newest checkpoint (what a sync keeps for ``verify``)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT ON (device) device, device_seq, hash, signature, at::text FROM spo.checkpoints
+               ORDER BY device, device_seq DESC, id DESC"""
+        )
+        rows = cur.fetchall()
+    conn.commit()
+    return [dict(zip(("device", "device_seq", "hash", "signature", "at"), r, strict=True)) for r in rows]

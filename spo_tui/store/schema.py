@@ -708,5 +708,36 @@ def m0012_sync(db: Database) -> None:
     )
 
 
+@migrations(name="0013_device_chains")
+def m0013_device_chains(db: Database) -> None:
+    """What ``spo-tui verify`` needs to check the devices' chains offline
+    (``spo_tui.domain.device_chains``), kept at each sync:
+
+    - ``hub_devices``: each device the hub lists, its Ed25519 public key as first received (its
+      ``key_id`` is the key's fingerprint, so a key is never replaced), the login it is registered
+      to, that person's name and the device's label (user@host);
+    - ``hub_checkpoints``: each device's newest checkpoint received whose signature holds (its head:
+      place and hash, and when the hub recorded it); never moved back to an older one.
+    """
+    db.executescript(
+        """
+        CREATE TABLE hub_devices (
+            key_id TEXT PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            login TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            label TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE hub_checkpoints (
+            device TEXT PRIMARY KEY,
+            device_seq INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name
