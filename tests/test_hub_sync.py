@@ -121,3 +121,21 @@ def test_the_pdu_head_sees_every_teams_coverage_backlog_and_unseen_cases_from_th
     assert code == 2 and "only a PDU head" in err
     spo.ok("sync")
     assert spo.rows("SELECT COUNT(*) FROM cases WHERE crn = 'Z111111'") == [(0,)]
+
+
+def test_a_laptop_offline_keeps_working_and_sends_everything_when_it_is_back(team):
+    spo, caspo, _head, ids = team
+    spo.ok("do", "snooze", ids["first"], "--until", "2027-01-04")
+    spo.ok("do", "reassign", ids["second"], "--to", PSO)
+    code, _out, err = spo.run("sync", "--hub", "postgresql://sam@127.0.0.1:1/nowhere")  # no hub there
+    assert code == 3
+    assert err.startswith("spo-tui: offline:") and "wait here" in err
+    status = spo.ok("sync", "--status")
+    assert "Offline" in status and "Changes waiting to send: 0" not in status
+    caspo.ok("sync")
+    assert caspo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["first"],)) == [(None,)]  # not yet
+    spo.ok("sync")  # back on the network
+    assert "Offline" not in spo.ok("sync", "--status")
+    caspo.ok("sync")
+    assert spo.items() == caspo.items()
+    assert caspo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["first"],)) == [("2027-01-04",)]
