@@ -9,6 +9,7 @@ import sqlite3
 import time
 
 import pytest
+from conftest import PSO
 from hub_replicas import Replica, add_person, init_hub, team  # team: the fixture
 
 pytestmark = pytest.mark.timeout(180)
@@ -178,3 +179,25 @@ def test_a_hub_restored_from_an_older_backup_gets_back_what_the_devices_hold(hub
     spo.ok("sync")
     assert spo.items() == caspo.items()
     assert caspo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["second"],)) == [("2027-01-04",)]
+
+
+def test_a_store_restored_from_its_backup_loses_nothing_the_hub_holds_and_keeps_syncing(hub, team, tmp_path):
+    spo, caspo, _head, ids = team
+    backup = tmp_path / "last-night.db"
+    spo.ok("backup", "--to", str(backup))
+    spo.ok("do", "snooze", ids["first"], "--until", "2027-01-04")  # after the backup, and sent
+    spo.ok("sync")
+    code, out, err = spo.run("restore", str(backup))
+    assert code == 0, out + err
+    assert spo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["first"],)) == [(None,)]  # lost here...
+    spo.ok("do", "reassign", ids["second"], "--to", PSO)  # new work on the restored store, before any sync
+    spo.ok("sync")
+    # ...and back from the hub; the new work follows the hub's head in this device's chain.
+    assert spo.rows("SELECT snoozed_until FROM items WHERE id = ?", (ids["first"],)) == [("2027-01-04",)]
+    caspo.ok("sync")
+    assert spo.items() == caspo.items()
+    (assigned,) = caspo.rows(
+        "SELECT s.name FROM items i JOIN staff s ON s.id = i.assigned_to WHERE i.id = ?", (ids["second"],)
+    )
+    assert assigned == (PSO,)
+    assert spo.run("verify", "--hub")[0] == 0

@@ -69,6 +69,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
     path = _db_path(args)
     try:
         db = open_db(path, create=False)
+    except SpoError as error:
+        return _fail(str(error))
+    try:
         ctx = _context(args, db)
         refresh_due_work(ctx)
         entries = build_queue(
@@ -81,6 +84,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
         lookup.record_queue_printed(ctx, len(entries), args.json)
     except SpoError as error:
         return _fail(str(error))
+    finally:
+        db.close()
     today = ctx.today
     if args.json:
         # A JSON array with one item per line: each line made by the C encoder, which indenting would
@@ -124,11 +129,16 @@ def cmd_do(args: argparse.Namespace) -> int:
         return _fail(f"do {args.action} needs {' and '.join(missing)}")
     try:
         db = open_db(_db_path(args), create=False)
+    except SpoError as error:
+        return _fail(str(error))
+    try:
         ctx = _context(args, db)
         item_id = lookup.resolve_item_id(ctx, args.item)
         result = _do(ctx, args, item_id)
     except SpoError as error:
         return _fail(str(error))
+    finally:
+        db.close()
     print(visible(result.message, lines=False))
     return 0
 

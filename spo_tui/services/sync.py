@@ -229,8 +229,8 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
             changes.seal(db)
         at_hub = hub_client.device_head(conn, key.key_id)
         after = int(changes.get_state(db, "pulled") or 0)
+        _settle_with_hub(db, conn, key, at_hub)
         with db.atomic():
-            changes.mark_pushed(db, key.key_id, at_hub)
             # A hub restored from a backup holds less than this device sent, or than it took in:
             # send again what it lost, and take in everything again (by id, nothing twice).
             changes.mark_unpushed_after(db, key.key_id, at_hub)
@@ -271,14 +271,32 @@ def _exchange(db: SpoDatabase, url: str, clock: Callable[[], datetime]) -> SyncR
                 changes.set_state(db, "staff_id", claim)
         if claim:
             hub_client.claim_staff_id(conn, claim)
-            with db.atomic():  # a member of staff added here goes to the hub now, not at the next sync
-                changes.mark_pushed(db, key.key_id, hub_client.device_head(conn, key.key_id))
+            # A member of staff added here goes to the hub now, not at the next sync.
             while batch := changes.unpushed(db, key.key_id, hub_client.batch_size()):
                 hub_client.push(conn, batch)
                 with db.atomic():
                     changes.mark_pushed(db, key.key_id, batch[-1]["device_seq"])
                 pushed += len(batch)
     return SyncResult(pushed, pulled, _summary(pushed, pulled))
+
+
+def _settle_with_hub(db: SpoDatabase, conn: Any, key: signing.DeviceKey, at_hub: int) -> None:
+    """Agree with the hub on how far this device's chain has reached it.
+
+    Changes the hub holds under the same place and id are marked sent (a sync killed after the hub
+    took them). A change of this store whose place the hub holds under another id was made on a
+    store restored from a backup after the hub had gone further: this device's later changes are
+    moved, in order, to follow the hub's head (and signed again), and the changes the restore lost
+    come back from the hub with the next pull, so nothing made on either side is lost."""
+    waiting = changes.unpushed_places(db, key.key_id, up_to=at_hub)
+    if not waiting:
+        return
+    at_hub_ids = hub_client.device_ids(conn, key.key_id, waiting[0][0], waiting[-1][0])
+    same = [seq for seq, change_id in waiting if at_hub_ids.get(seq) == change_id]
+    with db.atomic():
+        changes.mark_pushed_places(db, key.key_id, same)
+        if len(same) < len(waiting):
+            changes.rechain(db, key, at_hub, hub_client.hash_at(conn, key.key_id, at_hub))
 
 
 def _summary(pushed: int, pulled: int) -> str:

@@ -673,6 +673,47 @@ def mark_pushed(db: Database, device: str, up_to_seq: int) -> None:
     db.execute("UPDATE changes SET pushed = 1 WHERE device = ? AND device_seq <= ? AND pushed = 0", [device, up_to_seq])
 
 
+def unpushed_places(db: Database, device: str, up_to: int) -> list[tuple[int, str]]:
+    """(place, id) of this device's changes not marked sent, at places up to ``up_to``."""
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "SELECT device_seq, id FROM changes WHERE device = ? AND pushed = 0 AND device_seq <= ? ORDER BY device_seq",
+            [device, up_to],
+        )
+    ]
+
+
+def mark_pushed_places(db: Database, device: str, places: list[int]) -> None:
+    db.conn.executemany(
+        "UPDATE changes SET pushed = 1 WHERE device = ? AND device_seq = ?", [(device, p) for p in places]
+    )
+
+
+def rechain(db: Database, key: signing.DeviceKey, after_seq: int, after_hash: str) -> int:
+    """Move this device's unsent changes, in order, to follow place ``after_seq`` (hash
+    ``after_hash``) of its chain: new places, each hash made again, each transaction's last change
+    signed again. Their content (id, stamp, row) is unchanged. Call in a transaction. Returns how many."""
+    rows = db.execute(
+        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes WHERE device = ? AND pushed = 0 ORDER BY device_seq",
+        [key.key_id],
+    ).fetchall()
+    moving = [dict(zip(CHANGE_COLUMNS, r, strict=True)) for r in rows]
+    db.execute("UPDATE changes SET device_seq = -device_seq WHERE device = ? AND pushed = 0", [key.key_id])
+    prev = after_hash
+    for n, change in enumerate(moving):
+        place = after_seq + 1 + n
+        digest = change_hash(prev, place, content_of(change))
+        ends_tx = n + 1 == len(moving) or moving[n + 1]["tx"] != change["tx"]
+        signature = key.sign(CHANGE_PREFIX + digest.encode()) if ends_tx else None
+        db.execute(
+            "UPDATE changes SET device_seq = ?, prev = ?, hash = ?, signature = ? WHERE id = ?",
+            [place, prev, digest, signature, change["id"]],
+        )
+        prev = digest
+    return len(moving)
+
+
 def mark_unpushed_after(db: Database, device: str, hub_head: int) -> None:
     """This device's changes after ``hub_head`` are to be sent (again): the hub does not hold them."""
     db.execute(

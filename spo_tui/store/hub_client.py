@@ -128,6 +128,29 @@ def holds_team_record(conn: Any, team: str) -> bool:
     return bool(found)
 
 
+def device_ids(conn: Any, device: str, low: int, high: int) -> dict[int, str]:
+    """The ids of a device's changes the hub holds at places ``low`` to ``high``."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT device_seq, id::text FROM spo.changes WHERE device = %s AND device_seq BETWEEN %s AND %s",
+            [device, low, high],
+        )
+        rows = cur.fetchall()
+    conn.commit()
+    return {int(seq): change_id for seq, change_id in rows}
+
+
+def hash_at(conn: Any, device: str, device_seq: int) -> str:
+    """The hash of a device's change at ``device_seq`` at the hub."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT hash FROM spo.changes WHERE device = %s AND device_seq = %s", [device, device_seq])
+        row = cur.fetchone()
+    conn.commit()
+    if row is None:
+        raise HubProblem(f"the hub does not hold this device's change {device_seq}")
+    return str(row[0])
+
+
 def last_seq(conn: Any) -> int:
     """The hub's newest place this login can read (0: none)."""
     with conn.cursor() as cur:
