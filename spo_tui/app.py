@@ -182,11 +182,13 @@ class SpoApp(App[None]):
         #: The user's keys (binding id -> key) from the ``[keymap]`` of their config file, applied on
         #: mount; None: read the file then (``spo_tui.config.load_keymap``).
         self.user_keymap: dict[str, str] | None = keymap
-        #: A background sync with the hub is under way (only one at a time).
+        #: A background sync with the hub is under way (only one at a time); how many have ended.
         self.syncing = False
+        self.syncs_ended = 0
         self._sync_asked = False  # the user asked for the sync under way: say how it went
         self._sync_told: set[str] = set()  # sync problems already shown: each is shown once
-        self._own_writes = 0  # this app's connection's writes (total_changes) when last looked
+        self._own_sealed = 0  # changes sealed on this app's connection (its saves) when last looked
+        self._hub_version = 0  # the store's data_version when the header's count was last read
         self._push_timer: Timer | None = None
         self._refusal_timer: Timer | None = None
 
@@ -348,7 +350,7 @@ class SpoApp(App[None]):
             self._store_was_replaced()
             return
         if self.sync_status is not None:
-            self._notice_own_writes()
+            self._notice_writes()
             if self.syncing:
                 return  # the sync's own commits: looked at once it ends (``_sync_finished``)
         version = self._store_version()
@@ -473,7 +475,8 @@ class SpoApp(App[None]):
         if getattr(db, "read_only", False):
             return  # nothing could be taken in: the header says where it stood
         assert self.ctx is not None
-        self._own_writes = db.conn.total_changes
+        self._own_sealed = db.sealed
+        self._hub_version = self._store_version()
         self.set_timer(self.SYNC_AFTER, lambda: self.call_after_refresh(self.sync_now))
         self.set_interval(self.ctx.rules.get("sync", "interval_seconds"), self.sync_now, name="hub-sync")
 
@@ -497,20 +500,24 @@ class SpoApp(App[None]):
         self.syncing = True
         self._sync_with_hub()
 
-    def _notice_own_writes(self) -> None:
-        """Something was saved here (this app's connection wrote): count what now waits for the hub
-        and send it ``PUSH_AFTER`` seconds after the last save, so a decision reaches the team quickly."""
+    def _notice_writes(self) -> None:
+        """Keep the header's count of changes waiting for the hub current, and send what this app
+        saved (changes sealed on its own connection) ``PUSH_AFTER`` seconds after the last save, so a
+        decision reaches the team quickly. What the app's threads write (views logged, rule-made
+        work) and what other processes write waits for the next sync."""
         from spo_tui.services import sync
 
         assert self.ctx is not None
-        total = self.ctx.db.conn.total_changes
-        if total == self._own_writes:
+        sealed, version = self.ctx.db.sealed, self._store_version()
+        if sealed == self._own_sealed and version == self._hub_version:
             return
-        self._own_writes = total
+        saved = sealed != self._own_sealed
+        self._own_sealed, self._hub_version = sealed, version
         self.sync_status = sync.status(self.ctx.db)
-        if self._push_timer is not None:
-            self._push_timer.stop()
-        self._push_timer = self.set_timer(self.PUSH_AFTER, self._push_saved)
+        if saved:
+            if self._push_timer is not None:
+                self._push_timer.stop()
+            self._push_timer = self.set_timer(self.PUSH_AFTER, self._push_saved)
 
     def _push_saved(self) -> None:
         self._push_timer = None
@@ -548,6 +555,7 @@ class SpoApp(App[None]):
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         self.syncing = False
+        self.syncs_ended += 1
         asked, self._sync_asked = self._sync_asked, False
         outcome = event.worker.result if event.state == WorkerState.SUCCESS else None
         if outcome is None:  # failed unexpectedly (or cancelled as the app closed)

@@ -135,7 +135,7 @@ class TodayScreen(TodayActions):
         """Back from another screen: read again if anything was written meanwhile (an action's own
         callback has usually read already; a cancelled prompt changed nothing)."""
         if self.is_mounted and self._read_state is not None and self._read_state != self.app.store_state():
-            self.reload()
+            self.store_changed()
 
     # --- Data ------------------------------------------------------------------------------------
 
