@@ -222,3 +222,9 @@ async def test_a_refusal_by_the_hub_is_said_once_and_shown_briefly(team, running
             app.sync_refused = False  # the few seconds are up
             await pilot.pause()
             assert REFUSED not in header(app) and "synced" in header(app)
+
+
+def test_the_sync_key_can_be_moved_by_its_id_like_every_other():
+    from spo_tui.app import known_binding_ids
+
+    assert "sync_now" in known_binding_ids()
