@@ -6,9 +6,11 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual import events, work
@@ -16,10 +18,12 @@ from textual.app import App, SystemCommand
 from textual.color import Color
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
+from textual.reactive import var
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 
-from spo_tui.commands import key_in_force
+from spo_tui.commands import APP_COMMANDS, SYNC_NOW, key_in_force
 from spo_tui.config import load_rules
 from spo_tui.domain.dates import utc_now
 from spo_tui.domain.errors import SpoError
@@ -27,6 +31,9 @@ from spo_tui.domain.text import strip_controls, visible
 from spo_tui.services import lookup
 from spo_tui.services.context import Context, make_context
 from spo_tui.store.db import StoreError, db_errors, file_identity, is_empty, open_db
+
+if TYPE_CHECKING:
+    from spo_tui.services.sync import SyncResult, SyncStatus
 
 
 class NoControlCharacters(LineFilter):
@@ -79,7 +86,7 @@ def known_binding_ids() -> set[str]:
     import spo_tui.widgets
     from spo_tui.commands import ALL_COMMANDS
 
-    ids = {c.id for commands in ALL_COMMANDS.values() for c in commands}
+    ids = {c.id for commands in (*ALL_COMMANDS.values(), APP_COMMANDS) for c in commands}
     classes: list[type] = [App, Screen]
     for package in (spo_tui.screens, spo_tui.widgets):
         for module_info in pkgutil.iter_modules(package.__path__):
@@ -96,6 +103,17 @@ def _case_finder():
     from spo_tui.palette import CaseFinder
 
     return CaseFinder
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What a background sync came to: the engine's result (None if it did not finish), where the
+    store stands after it, and what went wrong (``refused``: the hub said no)."""
+
+    result: SyncResult | None
+    status: SyncStatus
+    problem: str | None = None
+    refused: bool = False
 
 
 def _home(name: str) -> Screen:
@@ -121,6 +139,14 @@ class SpoApp(App[None]):
     #: keeps its own stack, so going from one to the other and back finds it as it was left; the
     #: screens never import each other (import-linter keeps the screens acyclic).
     MODES = {"today": lambda: _home("today"), "admin": lambda: _home("admin")}
+    #: Keys of the app's own, on every screen (the sync key applies only on a store with a hub).
+    BINDINGS = [c.binding() for c in APP_COMMANDS]
+
+    #: Where this store stands with its team hub, for the header (``widgets.header``); None on a store
+    #: without a hub, which then shows and does nothing of syncing.
+    sync_status: var[SyncStatus | None] = var(None)
+    #: True for ``REFUSAL_SHOWN`` seconds after the hub refused a sync: the header says so.
+    sync_refused: var[bool] = var(False)
 
     def __init__(
         self,
@@ -156,6 +182,15 @@ class SpoApp(App[None]):
         #: The user's keys (binding id -> key) from the ``[keymap]`` of their config file, applied on
         #: mount; None: read the file then (``spo_tui.config.load_keymap``).
         self.user_keymap: dict[str, str] | None = keymap
+        #: A background sync with the hub is under way (only one at a time); how many have ended.
+        self.syncing = False
+        self.syncs_ended = 0
+        self._sync_asked = False  # the user asked for the sync under way: say how it went
+        self._sync_told: set[str] = set()  # sync problems already shown: each is shown once
+        self._own_sealed = 0  # changes sealed on this app's connection (its saves) when last looked
+        self._hub_version = 0  # the store's data_version when the header's count was last read
+        self._push_timer: Timer | None = None
+        self._refusal_timer: Timer | None = None
 
     def get_line_filters(self) -> list[LineFilter]:
         return [*super().get_line_filters(), self._no_controls]
@@ -244,6 +279,7 @@ class SpoApp(App[None]):
         if notice:
             self.notify(notice, timeout=30, markup=False)
         read_only = " · READ-ONLY: nothing can be saved" if getattr(db, "read_only", False) else ""
+        self._start_syncing(db)  # before the home screen's header is made: it shows the hub's status
         self.sub_title = visible(acting_line(self.ctx, acting) + read_only, lines=False)
         self._data_version = self._store_version()
         self._file_identity = file_identity(self.db_path)
@@ -313,6 +349,10 @@ class SpoApp(App[None]):
         if file_identity(self.db_path) != self._file_identity:
             self._store_was_replaced()
             return
+        if self.sync_status is not None:
+            self._notice_writes()
+            if self.syncing:
+                return  # the sync's own commits: looked at once it ends (``_sync_finished``)
         version = self._store_version()
         if version != self._data_version:
             self._data_version = version
@@ -408,7 +448,171 @@ class SpoApp(App[None]):
         """The app's own background work (the record's check, the access log) that failed is said."""
         from spo_tui.screens.worker_errors import report_failure
 
+        if event.worker.group == "sync":
+            self._sync_finished(event)
+            return
         report_failure(self, event)
+
+    # --- The team hub ----------------------------------------------------------------------------
+
+    #: Seconds after start-up before the first sync with the hub (after the first paint).
+    SYNC_AFTER = 1.0
+    #: Seconds after the last save before it is sent to the hub (saves in quick succession go together).
+    PUSH_AFTER = 2.0
+    #: Seconds the header says the hub refused a sync.
+    REFUSAL_SHOWN = 30.0
+
+    def _start_syncing(self, db) -> None:
+        """On a store connected to a hub: show where it stands in the header, and exchange changes in
+        the background, after the first paint, every ``[sync] interval_seconds`` and soon after each
+        save. A store without a hub reads one row here (``sync_state``) and nothing else changes."""
+        from spo_tui.services import sync  # loaded already (who is acting); psycopg is not
+
+        state = sync.status(db)
+        if not state.connected:
+            return
+        self.sync_status = state
+        if getattr(db, "read_only", False):
+            return  # nothing could be taken in: the header says where it stood
+        assert self.ctx is not None
+        self._own_sealed = db.sealed
+        self._hub_version = self._store_version()
+        self.set_timer(self.SYNC_AFTER, lambda: self.call_after_refresh(self.sync_now))
+        self.set_interval(self.ctx.rules.get("sync", "interval_seconds"), self.sync_now, name="hub-sync")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sync_now":
+            return self.sync_status is not None and not getattr(self.ctx and self.ctx.db, "read_only", False)
+        return super().check_action(action, parameters)
+
+    def action_sync_now(self) -> None:
+        """Sync with the hub now (the palette or ``S``), saying how it went."""
+        if self.syncing:
+            self.notify("A sync with the hub is under way already", markup=False)
+            return
+        self._sync_asked = True
+        self.sync_now()
+
+    def sync_now(self) -> None:
+        """Exchange changes with the hub on a worker thread; skipped while one is under way."""
+        if self.sync_status is None or self.syncing or self.store_replaced:
+            return
+        self.syncing = True
+        self._sync_with_hub()
+
+    def _notice_writes(self) -> None:
+        """Keep the header's count of changes waiting for the hub current, and send what this app
+        saved (changes sealed on its own connection) ``PUSH_AFTER`` seconds after the last save, so a
+        decision reaches the team quickly. What the app's threads write (views logged, rule-made
+        work) and what other processes write waits for the next sync."""
+        from spo_tui.services import sync
+
+        assert self.ctx is not None
+        sealed, version = self.ctx.db.sealed, self._store_version()
+        if sealed == self._own_sealed and version == self._hub_version:
+            return
+        saved = sealed != self._own_sealed
+        self._own_sealed, self._hub_version = sealed, version
+        self.sync_status = sync.status(self.ctx.db)
+        if saved:
+            if self._push_timer is not None:
+                self._push_timer.stop()
+            self._push_timer = self.set_timer(self.PUSH_AFTER, self._push_saved)
+
+    def _push_saved(self) -> None:
+        self._push_timer = None
+        if self.syncing:  # this save missed the sync under way: the next one takes it
+            self._push_timer = self.set_timer(self.PUSH_AFTER, self._push_saved)
+            return
+        self.sync_now()
+
+    @work(thread=True, exit_on_error=False, group="sync")
+    def _sync_with_hub(self) -> SyncOutcome:
+        """One sync, on a connection of this thread's own (closed after). The hub out of reach is
+        no failure (the header says offline; the changes wait); nor is its refusal (said once)."""
+        from spo_tui.services import sync
+        from spo_tui.store.hub_client import HubRefused, HubUnreachable
+
+        db = open_db(self.db_path, create=False, migrate=False)
+        try:
+            try:
+                result = sync.sync(db)
+            except HubUnreachable:
+                return SyncOutcome(None, sync.status(db))
+            except HubRefused as error:
+                return SyncOutcome(None, sync.status(db), str(error), refused=True)
+            except SpoError as error:
+                return SyncOutcome(None, sync.status(db), str(error))
+            return SyncOutcome(result, sync.status(db))
+        finally:
+            db.close()
+
+    def _sync_finished(self, event: Worker.StateChanged) -> None:
+        """Back on the main thread: show where the store stands, say a problem once, and redraw the
+        screen if the sync took in others' changes (or another process wrote meanwhile)."""
+        from spo_tui.screens.worker_errors import failure_message
+
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self.syncing = False
+        self.syncs_ended += 1
+        asked, self._sync_asked = self._sync_asked, False
+        outcome = event.worker.result if event.state == WorkerState.SUCCESS else None
+        if outcome is None:  # failed unexpectedly (or cancelled as the app closed)
+            if event.state == WorkerState.ERROR:
+                self._tell_sync_problem(failure_message(event.worker), asked)
+            self._after_sync(0)
+            return
+        self.sync_status = outcome.status
+        if outcome.refused:
+            self._show_refusal()
+        if outcome.problem:
+            self._tell_sync_problem(outcome.problem, asked)
+        elif outcome.result is not None:
+            self._sync_told.clear()  # in step again: a problem that comes back is said again
+            if asked:
+                message = outcome.result.message
+                self.notify(message[0].upper() + message[1:], title="Synced with the hub", markup=False)
+        elif asked:  # out of reach
+            waiting = outcome.status.waiting
+            self.notify(
+                f"Offline: the hub cannot be reached. {waiting} change{'s' if waiting != 1 else ''} wait here "
+                "and go at the next sync.",
+                severity="warning",
+                markup=False,
+            )
+        self._after_sync(outcome.result.pulled if outcome.result else 0)
+
+    def _tell_sync_problem(self, message: str, asked: bool) -> None:
+        if message in self._sync_told and not asked:
+            return
+        self._sync_told.add(message)
+        self.notify(message, title="Sync with the hub", severity="error", timeout=20, markup=False)
+
+    def _show_refusal(self) -> None:
+        self.sync_refused = True
+        if self._refusal_timer is not None:
+            self._refusal_timer.stop()
+
+        def done() -> None:
+            self._refusal_timer = None
+            self.sync_refused = False
+
+        self._refusal_timer = self.set_timer(self.REFUSAL_SHOWN, done)
+
+    def _after_sync(self, pulled: int) -> None:
+        """The poll stood aside while the sync ran: take its place. The screen in front reads again
+        when others' changes came in, or when another process saved something meanwhile."""
+        if self.ctx is None or self.store_replaced:
+            return
+        self._data_version = self._store_version()
+        seen = self._audit_seen
+        self._audit_seen, only_views = lookup.only_reads_since(self.ctx, seen)
+        if not pulled and (self._audit_seen == seen or only_views):
+            return
+        reload = getattr(self.screen, "store_changed", None)
+        if reload is not None and self.screen.is_mounted and self.screen.is_attached:
+            reload()
 
     def on_resize(self, event: events.Resize) -> None:
         from spo_tui.screens.too_small import TooSmallScreen
@@ -464,6 +668,12 @@ class SpoApp(App[None]):
             )
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: every key", "Show every key on every screen", self.action_help)
+        if self.check_action("sync_now", ()):
+            yield SystemCommand(
+                f"{SYNC_NOW.description} ({key_in_force(SYNC_NOW, self.user_keymap)})",
+                SYNC_NOW.help,
+                self.action_sync_now,
+            )
         if self.ctx is not None:
             yield SystemCommand("Go to case by CRN", "Type a CRN or name to open the case", self.action_goto_case)
 

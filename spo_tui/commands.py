@@ -589,6 +589,21 @@ MONTHLY_COMMANDS: tuple[Command, ...] = (
     _help("monthly"),
 )
 
+#: On a store connected to a team hub (``spo-tui connect``): exchange changes now rather than at the
+#: next background sync. Not in ``ALL_COMMANDS``: help, the palette and the key offer it only on such
+#: a store (``SpoApp.check_action``).
+SYNC_NOW = Command(
+    "sync_now",
+    "S",
+    "app.sync_now",
+    "Sync with the hub now",
+    "Send your changes to the team's hub and take in everyone else's",
+    show=False,
+)
+
+#: The app's own commands, bound on every screen (``SpoApp.BINDINGS``).
+APP_COMMANDS: tuple[Command, ...] = (SYNC_NOW,)
+
 #: Screen title -> its commands, for ``commands.ALL_COMMANDS`` (the help screen).
 RHYTHM_COMMANDS: dict[str, tuple[Command, ...]] = {
     "Daily check-in": CHECKIN_COMMANDS,

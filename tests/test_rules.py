@@ -353,6 +353,18 @@ def test_a_mistyped_rosh_level_in_the_rules_is_reported(tmp_path):
         load_rules(override=path)
 
 
+def test_the_hub_is_synced_every_minute_by_default(rules):
+    assert rules.get("sync", "interval_seconds") == 60
+
+
+@pytest.mark.parametrize("bad", ["0", "5", "-60", '"60"', "true", "1.5"])
+def test_a_sync_interval_that_is_not_ten_seconds_or_more_is_refused(tmp_path, bad):
+    path = tmp_path / "mine.toml"
+    path.write_text(f"[sync]\ninterval_seconds = {bad}\n")
+    with pytest.raises(ValidationError, match=r"rules: \[sync\] interval_seconds must be a whole number of seconds"):
+        load_rules(override=path)
+
+
 def test_a_missing_value_is_reported(rules):
     raw = {k: dict(v) for k, v in rules.raw.items()}
     del raw["tasks"]["facilities_working_days"]

@@ -82,6 +82,11 @@ def unknown_name(known: dict[str, Any], given: dict[str, Any], at: tuple[str, ..
     return None
 
 
+#: The shortest ``[sync] interval_seconds``: more often would keep every device's hub busy for nothing
+#: (a save is sent a couple of seconds after it is made anyway).
+MIN_SYNC_INTERVAL = 10
+
+
 @dataclass(frozen=True)
 class Rules:
     """Every configurable number, read from the rules file."""
@@ -111,6 +116,12 @@ class Rules:
         if not isinstance(catch_up, int) or isinstance(catch_up, bool) or catch_up < 0:
             raise ValidationError(
                 f"rules: [touch_points] catch_up_after_days must be a whole number, 0 or more, not {catch_up!r}"
+            )
+        interval = self.raw.get("sync", {}).get("interval_seconds")
+        if not isinstance(interval, int) or isinstance(interval, bool) or interval < MIN_SYNC_INTERVAL:
+            raise ValidationError(
+                f"rules: [sync] interval_seconds must be a whole number of seconds, {MIN_SYNC_INTERVAL} or more, "
+                f"not {interval!r}"
             )
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:

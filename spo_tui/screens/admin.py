@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
 
 from spo_tui.commands import ADMIN_COMMANDS, key_in_force
 from spo_tui.screens.admin_forms import AdminForms
@@ -24,6 +24,7 @@ from spo_tui.screens.admin_lists import PANE_OF, PANES, TRANSFER_STATUS_LABELS, 
 from spo_tui.screens.import_panel import IMPORT_KINDS, ImportPanel
 from spo_tui.screens.text_screen import TextScreen
 from spo_tui.services import lookup
+from spo_tui.widgets.header import AppHeader
 
 __all__ = [
     "IMPORT_KINDS",
@@ -66,7 +67,7 @@ class AdminScreen(AdminForms):
         return self.query_one(ImportPanel).importing
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="admin-keys-row"):
             yield Static("", id="admin-keys", markup=False)
             yield Static("", id="admin-keys-more", markup=False)

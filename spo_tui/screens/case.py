@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
@@ -20,6 +20,7 @@ from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
+from spo_tui.widgets.header import AppHeader
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class CaseScreen(Screen):
         self.rows: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Vertical(id="case-header"):
             yield Static(visible(self.crn, lines=False), id="case-title", markup=False)
             yield Static("", id="case-risk", markup=False)

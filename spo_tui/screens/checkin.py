@@ -19,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
 
 from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.domain.dates import relative_due
@@ -27,6 +27,7 @@ from spo_tui.domain.markdown import NOTE_KIND_LABELS, NOTE_KINDS, AgendaRow, Tea
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, uk
 from spo_tui.services import intake, lookup, rhythm
 from spo_tui.services.base import ActionResult
+from spo_tui.widgets.header import AppHeader
 
 #: The timer turns to a warning with this many seconds left.
 WARNING_SECONDS = 120
@@ -72,7 +73,7 @@ class CheckinScreen(RhythmScreen):
         self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="checkin-bar"):
             yield Static("", id="checkin-title", markup=False)
             yield Static("", id="timer", markup=False)

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Label, Static
 
-from spo_tui.commands import ALL_COMMANDS, Command, key_in_force
+from spo_tui.commands import ALL_COMMANDS, SYNC_NOW, Command, key_in_force
 from spo_tui.domain import permissions
+from spo_tui.widgets.header import AppHeader
 
 #: Keys that work everywhere: (key, what it does).
 GLOBAL_KEYS: tuple[tuple[str, str, str], ...] = (
@@ -62,7 +63,7 @@ class HelpScreen(Screen):
 
     def compose(self) -> ComposeResult:
         keymap = getattr(self.app, "user_keymap", None)
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="help-body"):
             yield Label("Every key, by screen", classes="help-title")
             for screen_name, commands in ALL_COMMANDS.items():
@@ -72,7 +73,10 @@ class HelpScreen(Screen):
                     classes="help-keys",
                 )
             yield Label("Everywhere", classes="help-section")
-            yield Static(key_table(list(GLOBAL_KEYS)), classes="help-keys")
+            everywhere = list(GLOBAL_KEYS)
+            if getattr(self.app, "sync_status", None) is not None:  # a store with a hub
+                everywhere.append((command_key(SYNC_NOW, keymap), "Sync now", SYNC_NOW.help))
+            yield Static(key_table(everywhere), classes="help-keys")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from spo_tui.commands import MONTHLY_COMMANDS
 from spo_tui.domain.markdown import EscalationThread, MonthlyPack
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, plural, uk
 from spo_tui.screens.team import TREND_KEYS, CoverageGrid, TrendRow
 from spo_tui.services import lookup, rhythm, team
+from spo_tui.widgets.header import AppHeader
 
 #: (table id, heading, columns) of the sections listed as tables.
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = (
@@ -54,7 +55,7 @@ class MonthlyScreen(RhythmScreen):
         self.pack: MonthlyPack | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="monthly-title", markup=False)
         with VerticalScroll(id="monthly-body"):
             for name, heading, _columns in SECTIONS:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from spo_tui.commands import PROTECTED_HOUR_COMMANDS
 from spo_tui.domain.dates import is_working_day
@@ -22,6 +22,7 @@ from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import decisions, lookup, rhythm
 from spo_tui.services.queue import build_queue
 from spo_tui.services.rhythm import Slot
+from spo_tui.widgets.header import AppHeader
 
 STATE_LABELS = {None: "free", "booked": "booked", "decided": "decided", "escalated": "escalated"}
 
@@ -48,7 +49,7 @@ class ProtectedHourScreen(RhythmScreen):
         self._logged_day: date | None = None  # the day whose running order was last logged as seen
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="ph-title", markup=False)
         yield DataTable(id="slots", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="ph-detail-box"):

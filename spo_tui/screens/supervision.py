@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from spo_tui.commands import SUPERVISION_COMMANDS
 from spo_tui.domain.errors import SpoError
@@ -27,6 +27,7 @@ from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team
 from spo_tui.services.team import Session, SupervisionRow
+from spo_tui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from spo_tui.services.base import ActionResult
@@ -74,7 +75,7 @@ class SupervisionScreen(RhythmScreen):
         self.plan: list[SupervisionRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="sv-title", markup=False)
         yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="sv-detail-box"):

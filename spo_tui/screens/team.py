@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
 
 from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
 from spo_tui.domain.coverage import Coverage, CoverageRow, Series, Trends, percent_text
@@ -16,6 +16,7 @@ from spo_tui.domain.vocab import ItemKind
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, team
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
+from spo_tui.widgets.header import AppHeader
 
 #: The coverage windows ``w`` steps through, in days.
 WINDOWS = (90, 30, 180)
@@ -158,7 +159,7 @@ class TeamScreen(RhythmScreen):
         self.trends: Trends | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="team-title", markup=False)
         with TabbedContent(id="team-tabs", initial="people"):
             with TabPane(_tab("people"), id="people"):

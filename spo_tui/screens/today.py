@@ -10,7 +10,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
 from textual.timer import Timer
-from textual.widgets import Header, Input
+from textual.widgets import Input
 
 from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMANDS
 from spo_tui.domain import permissions
@@ -21,6 +21,7 @@ from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
 from spo_tui.widgets.filter_bar import FilterBar
 from spo_tui.widgets.footer import QuietFooter
+from spo_tui.widgets.header import AppHeader
 from spo_tui.widgets.item_detail import ItemDetail
 from spo_tui.widgets.queue_summary import QueueSummary
 from spo_tui.widgets.queue_table import QueueTable
@@ -66,7 +67,7 @@ class TodayScreen(TodayActions):
         self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield QueueSummary(id="summary")
         yield FilterBar(id="filters")
         with Container(id="main"):
@@ -116,8 +117,16 @@ class TodayScreen(TodayActions):
         self.query_one(QueueSummary).show(self._counts)
 
     def store_changed(self) -> None:
-        """Another process changed the store: reload, keeping the cursor where it was."""
+        """Another process (or a sync with the hub) changed the store: reload, keeping the cursor on the
+        same item where it is still in the view, else on the same row."""
+        was = self.current
         self.reload()
+        if was is None or (self.current is not None and self.current.id == was.id):
+            return
+        row = next((n for n, entry in enumerate(self.entries) if entry.id == was.id), None)
+        if row is not None:
+            self.query_one(QueueTable).move_cursor(row=row)
+            self.show_detail()
 
     def on_screen_suspend(self) -> None:
         self._log_search()  # leaving with results on screen (to open a case, say): log the search now
@@ -126,7 +135,7 @@ class TodayScreen(TodayActions):
         """Back from another screen: read again if anything was written meanwhile (an action's own
         callback has usually read already; a cancelled prompt changed nothing)."""
         if self.is_mounted and self._read_state is not None and self._read_state != self.app.store_state():
-            self.reload()
+            self.store_changed()
 
     # --- Data ------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ WHAT_FAILED = {
     "search": "Search could not read the queue",
     "access-log": "A view of the record could not be logged",
     "import": "The import stopped",
+    "sync": "The sync with the hub could not run",
 }
 
 #: What the user can do, after the message.
@@ -31,6 +32,7 @@ NEXT_STEP = {
     "verify": "Run spo-tui verify.",
     "refresh": "The queue shows what is stored; it will try again at the next start.",
     "search": "Try the search again.",
+    "sync": "Your changes are kept here and go at the next sync (spo-tui sync --status says where it stands).",
 }
 
 

@@ -387,6 +387,9 @@ class SpoDatabase(Database):
     #: True on a store connected to a hub: each outermost transaction turns the rows it wrote into
     #: this device's signed changes just before it commits (``spo_tui.store.changes.seal``).
     sealing = False
+    #: How many changes transactions on this connection have sealed (the app sends its own saves to
+    #: the hub soon after them).
+    sealed = 0
     #: Set (to the message to show) when nothing more may be saved on this connection: the app sets
     #: it when the file was replaced under it.
     refuse_writes: str | None = None
@@ -434,7 +437,7 @@ class SpoDatabase(Database):
             if self.sealing:
                 from spo_tui.store import changes
 
-                changes.seal(self)
+                self.sealed += changes.seal(self)
         except db_errors("OperationalError") as error:
             self.rollback()
             if "readonly" in str(error):
