@@ -568,6 +568,15 @@ TEAM_COMMANDS: tuple[Command, ...] = (
     ),
     Command("team_window", "w", "window", "Window", "Coverage window: 90, 30 or 180 days"),
     _open_case("team"),
+    *_sections("team", TEAM_SECTIONS),
+    _back("team"),
+    _help("team"),
+)
+
+#: The PDU head's own section of the team dashboard, every team side by side: key 0, so everyone's
+#: number keys stay as they are. Hidden from (and refused to) anyone else, and kept out of the help
+#: screen's list, which every role sees; the section's tab title shows the key.
+TEAM_PDU_COMMANDS: tuple[Command, ...] = (
     Command(
         "team_teams",
         "0",
@@ -577,9 +586,6 @@ TEAM_COMMANDS: tuple[Command, ...] = (
         show=False,
         permission="all_teams",
     ),
-    *_sections("team", TEAM_SECTIONS),
-    _back("team"),
-    _help("team"),
 )
 
 MONTHLY_COMMANDS: tuple[Command, ...] = (

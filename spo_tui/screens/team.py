@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
 
-from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
+from spo_tui.commands import TEAM_COMMANDS, TEAM_PDU_COMMANDS, TEAM_SECTIONS
 from spo_tui.domain import permissions
 from spo_tui.domain.coverage import (
     INSPECTORATE_SUFFICIENT,
@@ -47,10 +47,10 @@ BAR_WIDTH = 20
 TREND_KEYS = (*(k.value for k in ItemKind if k != ItemKind.CONFIRM), "countersign_turnaround", "countersigns_closed")
 
 
-#: The PDU head's section, every team side by side: its own key (``team_teams``), not one of
+#: The PDU head's section, every team side by side: its own key (``TEAM_PDU_COMMANDS``), not one of
 #: ``TEAM_SECTIONS``, so everyone else's number keys stay as they are.
 TEAMS_PANE = "teams"
-TEAMS_KEY = next(c.key for c in TEAM_COMMANDS if c.id == "team_teams")
+TEAMS_KEY = TEAM_PDU_COMMANDS[0].key
 #: The Teams table's columns: (label, width, right-aligned).
 TEAMS_COLUMNS = (
     ("Team", 14, False),
@@ -223,7 +223,7 @@ class TeamScreen(RhythmScreen):
     """How the team stands: people, coverage, cases not seen, the SPO's time and the trends."""
 
     CSS_PATH = ["rhythm.tcss", "team.tcss"]
-    COMMAND_LIST = TEAM_COMMANDS
+    COMMAND_LIST = TEAM_COMMANDS + TEAM_PDU_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 
     def __init__(self) -> None:
