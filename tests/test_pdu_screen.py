@@ -1,8 +1,9 @@
 """The PDU head's Teams section of the team dashboard (issue 14, item 6): every team's coverage,
 backlog and cases not seen side by side, read-only; Enter on a team scopes the dashboard to it.
 
-The store is made with the services (no hub): the conftest team (Team A) and a Team B with its own
-SPO, PO and a very-high case, plus a PDU head. Counts are taken again from the raw rows.
+Most tests use a store made with the services (no hub): the conftest team (Team A) and a Team B
+with its own SPO, PO and two cases, plus a PDU head. The last connects the PDU head's replica to a
+real hub (PostgreSQL, ``pg_server``) to see the heading name the sync.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from pathlib import Path
 
 import pytest
 from conftest import HIGH_CRN, LOW_CRN, NOW, PO, SPO, fixed_clock, link_me, snapshot
+from hub_replicas import Replica, add_person, build_team_store, init_hub
 from textual.widgets import DataTable, Static, TabbedContent
 
 from spo_tui.app import SpoApp
+from spo_tui.domain.dates import from_iso
 from spo_tui.screens.team import TeamScreen
 from spo_tui.services import decisions, intake, refresh
-from spo_tui.services.context import make_context
+from spo_tui.services.context import LONDON, make_context
 from spo_tui.services.pdu import pdu_picture
 from spo_tui.store.db import open_db
 
@@ -164,3 +167,31 @@ async def test_an_spo_sees_no_teams_section_and_the_number_keys_are_as_before(pd
         assert unseen == [LOW_CRN]
         offered = [c.title for c in app.get_system_commands(screen)]
         assert not any(t.startswith("Teams") for t in offered)
+
+
+@pytest.mark.timeout(120)
+async def test_from_the_hub_the_heading_says_when_the_picture_was_synced(hub, tmp_path):
+    """The PDU head's own replica, connected to a real hub (PostgreSQL): the Teams section is the
+    picture as of the last sync, and says so."""
+    init_hub(hub)
+    spo = Replica("SPO", tmp_path / "spo-laptop", add_person(hub, SPO, "SPO", "Team A"))
+    head = Replica("PDU head", tmp_path / "head", add_person(hub, "Dee Head", "PDU head"))
+    build_team_store(spo)
+    spo.ok("connect", spo.url)
+    head.ok("connect", head.url)
+    [(stamp,)] = head.rows("SELECT value FROM sync_state WHERE key = 'last_sync'")
+    moment = from_iso(stamp).astimezone(LONDON)
+    with head.active():
+        app = SpoApp(head.path, clock=lambda: NOW)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("o")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, TeamScreen)
+            assert [r[:5] for r in rows_of(screen.query_one("#teams-table", DataTable))] == [
+                ["Team A", SPO, "2", "0%", "0%"],
+                ["All teams", "", "2", "0%", "0%"],
+            ]
+            heading = str(screen.query_one("#teams-heading", Static).render())
+            assert f"as of the sync at {moment:%H:%M} on {moment:%d/%m/%Y}" in heading
