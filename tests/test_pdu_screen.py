@@ -144,6 +144,34 @@ def snapshot_of(path: Path) -> dict[str, list[tuple]]:
         db.close()
 
 
+async def test_every_column_fits_at_80_columns_and_the_names_widen_with_the_screen(pdu_file):
+    app = SpoApp(pdu_file, actor=HEAD, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        table = app.screen.query_one("#teams-table", DataTable)
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert labels == [
+            "Team",
+            "SPO",
+            "Cases",
+            "Seen %",
+            "High/VH\nseen %",
+            "Not\nseen",
+            "Open",
+            "Overdue",
+            "Waiting",
+        ]
+        assert table.virtual_size.width <= table.size.width  # nothing off to the right
+        narrow = table.ordered_columns[0].width
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        table = app.screen.query_one("#teams-table", DataTable)
+        assert table.ordered_columns[0].width > narrow and table.row_count == 3
+        assert table.virtual_size.width <= table.size.width
+
+
 async def test_an_spo_sees_no_teams_section_and_the_number_keys_are_as_before(pdu_file):
     app = SpoApp(pdu_file, actor=SPO, clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:

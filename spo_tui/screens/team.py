@@ -51,17 +51,16 @@ TREND_KEYS = (*(k.value for k in ItemKind if k != ItemKind.CONFIRM), "countersig
 #: ``TEAM_SECTIONS``, so everyone else's number keys stay as they are.
 TEAMS_PANE = "teams"
 TEAMS_KEY = TEAM_PDU_COMMANDS[0].key
-#: The Teams table's columns: (label, width, right-aligned).
-TEAMS_COLUMNS = (
-    ("Team", 14, False),
-    ("SPO", 16, False),
-    ("Cases", 5, True),
-    ("Seen %", 6, True),
-    ("High/VH seen %", 14, True),
-    ("Not seen", 8, True),
-    ("Open", 4, True),
-    ("Overdue", 7, True),
-    ("Waiting", 7, True),
+#: The Teams table's number columns, right-aligned: (label, width). Two-line labels keep every
+#: column on an 80-column screen; the Team and SPO columns share what is left (``_name_widths``).
+TEAMS_NUMBERS = (
+    ("Cases", 5),
+    ("Seen %", 6),
+    ("High/VH\nseen %", 7),
+    ("Not\nseen", 4),
+    ("Open", 4),
+    ("Overdue", 7),
+    ("Waiting", 7),
 )
 #: The Teams table's last row: every team together; Enter on it shows every team again.
 ALL_TEAMS = "All teams"
@@ -80,6 +79,15 @@ def _number(value: str | int, style: str | Style = "") -> Text:
     text = cell(value, style)
     text.justify = "right"
     return text
+
+
+def _name_widths(width: int, padding: int) -> tuple[int, int]:
+    """The Team and SPO columns' widths in a Teams table ``width`` cells wide: what the numbers leave
+    (and a scrollbar's width), a little more to the team, neither wider than a long name needs."""
+    numbers = sum(w for _label, w in TEAMS_NUMBERS) + 2 * padding * (len(TEAMS_NUMBERS) + 2)
+    room = max(width - numbers - 2, 16)
+    team = min(24, (room + 1) // 2 + 1)
+    return team, min(20, room - team)
 
 
 def _sync_text(stamp: str | None) -> str:
@@ -315,10 +323,8 @@ class TeamScreen(RhythmScreen):
             for n, (label, width) in enumerate(cols):
                 table.add_column(label, width=width, key=f"c{n}")
         if self.is_pdu_head:
-            table = self.query_one("#teams-table", DataTable)
-            for n, (label, width, right) in enumerate(TEAMS_COLUMNS):
-                table.add_column(Text(label, justify="right" if right else "left"), width=width, key=f"c{n}")
-            table.focus()
+            self._teams_columns()
+            self.query_one("#teams-table", DataTable).focus()
         else:
             self.query_one("#people-table", DataTable).focus()
 
@@ -460,6 +466,25 @@ class TeamScreen(RhythmScreen):
         )
         self.sync_bindings()
 
+    def _teams_columns(self) -> bool:
+        """Give the Teams table its columns, Team and SPO as wide as the screen allows; True when
+        they changed (the rows must then be put back)."""
+        table = self.query_one("#teams-table", DataTable)
+        team_width, spo_width = _name_widths(self.app.size.width, table.cell_padding)
+        if [c.width for c in table.ordered_columns[:2]] == [team_width, spo_width]:
+            return False
+        table.clear(columns=True)
+        table.add_column("Team", width=team_width, key="c0")
+        table.add_column("SPO", width=spo_width, key="c1")
+        for n, (label, width) in enumerate(TEAMS_NUMBERS, start=2):
+            table.add_column(Text(label, justify="right"), width=width, key=f"c{n}")
+        table.header_height = 2
+        return True
+
+    def on_resize(self) -> None:
+        if self.is_pdu_head and self.picture is not None and self._teams_columns():
+            self._show_teams(self.picture)
+
     def _show_teams(self, picture: PduPicture) -> None:
         """The PDU head's Teams section: a row per team, then every team together."""
         self.picture = picture
@@ -490,9 +515,9 @@ class TeamScreen(RhythmScreen):
         self.fill(self.query_one("#teams-table", DataTable), rows)
         shown = self.team_choice or "every team"
         self.query_one("#teams-heading", Static).update(
-            f"Every team: oversight in the last {picture.days} days (w changes the window), work open, overdue and "
-            f"waiting today{_sync_text(picture.synced)}. Read-only. Enter on a team shows its people, coverage and "
-            f"cases not seen; Enter on {ALL_TEAMS}, every team's. Showing: {shown}."
+            f"Every team: oversight in the last {picture.days} days (w changes it), and work open, overdue and "
+            f"waiting today{_sync_text(picture.synced)}. Enter on a team shows its people, coverage and cases not "
+            f"seen; on {ALL_TEAMS}, every team's. Showing: {shown}."
         )
 
     def _show_trends(self) -> None:
