@@ -573,6 +573,21 @@ TEAM_COMMANDS: tuple[Command, ...] = (
     _help("team"),
 )
 
+#: The PDU head's own section of the team dashboard, every team side by side: key 0, so everyone's
+#: number keys stay as they are. Hidden from (and refused to) anyone else, and kept out of the help
+#: screen's list, which every role sees; the section's tab title shows the key.
+TEAM_PDU_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "team_teams",
+        "0",
+        "teams",
+        "Teams",
+        "A PDU head: every team's coverage, backlog and cases not seen; Enter on a team shows that team",
+        show=False,
+        permission="all_teams",
+    ),
+)
+
 MONTHLY_COMMANDS: tuple[Command, ...] = (
     Command(
         "monthly_answer",

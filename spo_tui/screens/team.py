@@ -1,20 +1,37 @@
 """The team and coverage dashboard: per-practitioner table, oversight coverage by RoSH against the
 inspectorate's figures, the cases no manager has looked at (each one keystroke from a touch point),
 where the SPO's time goes and what was delegated, and eight-week trends as sparklines.
+
+A PDU head sees a section before these, every team side by side (``services.pdu``), read-only:
+Enter on a team scopes the rest of the dashboard to it, Enter on All teams to every team again.
 """
 
 from __future__ import annotations
 
+from rich.style import Style
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
 
-from spo_tui.commands import TEAM_COMMANDS, TEAM_SECTIONS
-from spo_tui.domain.coverage import Coverage, CoverageRow, Series, Trends, percent_text
+from spo_tui.commands import TEAM_COMMANDS, TEAM_PDU_COMMANDS, TEAM_SECTIONS
+from spo_tui.domain import permissions
+from spo_tui.domain.coverage import (
+    INSPECTORATE_SUFFICIENT,
+    INSPECTORATE_SUFFICIENT_OVERALL,
+    Coverage,
+    CoverageRow,
+    Series,
+    Trends,
+    percent_text,
+)
+from spo_tui.domain.dates import from_iso
 from spo_tui.domain.vocab import ItemKind
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
-from spo_tui.services import lookup, team
+from spo_tui.services import lookup, pdu, team
+from spo_tui.services.context import LONDON
+from spo_tui.services.pdu import PduPicture, TeamPicture
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
 from spo_tui.widgets.header import AppHeader
 
@@ -31,10 +48,79 @@ BAR_WIDTH = 20
 TREND_KEYS = (*(k.value for k in ItemKind if k != ItemKind.CONFIRM), "countersign_turnaround", "countersigns_closed")
 
 
+#: The PDU head's section, every team side by side: its own key (``TEAM_PDU_COMMANDS``), not one of
+#: ``TEAM_SECTIONS``, so everyone else's number keys stay as they are.
+TEAMS_PANE = "teams"
+TEAMS_KEY = TEAM_PDU_COMMANDS[0].key
+#: The Teams table's number columns, right-aligned: (label, width). Two-line labels keep every
+#: column on an 80-column screen; the Team and SPO columns share what is left (``_name_widths``).
+TEAMS_NUMBERS = (
+    ("Cases", 5),
+    ("Seen %", 6),
+    ("High/VH\nseen %", 7),
+    ("Not\nseen", 4),
+    ("Open", 4),
+    ("Overdue", 7),
+    ("Waiting", 7),
+)
+#: The Teams table's last row: every team together; Enter on it shows every team again.
+ALL_TEAMS = "All teams"
+
+
 def _tab(pane: str) -> str:
     """A panel's tab title: its number key, then its name."""
+    if pane == TEAMS_PANE:
+        return f"{TEAMS_KEY} Teams"
     number = [p for p, _label in TEAM_SECTIONS].index(pane) + 1
     return f"{number} {dict(TEAM_SECTIONS)[pane]}"
+
+
+def _number(value: str | int, style: str | Style = "") -> Text:
+    """A number as a right-aligned cell."""
+    text = cell(value, style)
+    text.justify = "right"
+    return text
+
+
+def _name_widths(width: int, padding: int) -> tuple[int, int]:
+    """The Team and SPO columns' widths in a Teams table ``width`` cells wide: what the numbers leave
+    (and a scrollbar's width), a little more to the team, neither wider than a long name needs."""
+    numbers = sum(w for _label, w in TEAMS_NUMBERS) + 2 * padding * (len(TEAMS_NUMBERS) + 2)
+    room = max(width - numbers - 2, 16)
+    team = min(24, (room + 1) // 2 + 1)
+    return team, min(20, room - team)
+
+
+def _sync_text(stamp: str | None) -> str:
+    """``, as of the sync at 09:30 on 23/11/2026`` (England and Wales time), or nothing without a hub."""
+    if not stamp:
+        return ""
+    try:
+        moment = from_iso(stamp).astimezone(LONDON)
+    except ValueError:
+        return f", as of the sync at {stamp}"
+    return f", as of the sync at {moment:%H:%M} on {moment:%d/%m/%Y}"
+
+
+def _all_teams(picture: PduPicture) -> TeamPicture:
+    """The teams added together, for the table's last row."""
+    t = picture.teams
+
+    def total(field: str) -> int:
+        return sum(getattr(p, field) for p in t)
+
+    return TeamPicture(
+        ALL_TEAMS,
+        None,
+        total("cases"),
+        total("seen"),
+        total("high_cases"),
+        total("high_seen"),
+        total("not_seen"),
+        total("open_items"),
+        total("overdue"),
+        total("waiting"),
+    )
 
 
 def _rows(coverage: Coverage) -> dict[str, CoverageRow]:
@@ -146,7 +232,7 @@ class TeamScreen(RhythmScreen):
     """How the team stands: people, coverage, cases not seen, the SPO's time and the trends."""
 
     CSS_PATH = ["rhythm.tcss", "team.tcss"]
-    COMMAND_LIST = TEAM_COMMANDS
+    COMMAND_LIST = TEAM_COMMANDS + TEAM_PDU_COMMANDS
     BINDINGS = [c.binding() for c in COMMAND_LIST]
 
     def __init__(self) -> None:
@@ -157,11 +243,29 @@ class TeamScreen(RhythmScreen):
         self.unseen: list[UnseenCase] = []
         self.spent: TimeSpent | None = None
         self.trends: Trends | None = None
+        #: The PDU head's picture across teams (None for anyone else), and the team they chose in it
+        #: (None: every team).
+        self.picture: PduPicture | None = None
+        self.team_choice: str | None = None
+
+    @property
+    def is_pdu_head(self) -> bool:
+        return permissions.allowed("all_teams", self.ctx.actor["role"])
+
+    @property
+    def team(self) -> str | None:
+        """The decider's team; for a PDU head, the team chosen in the Teams section (None: every team)."""
+        return self.team_choice if self.is_pdu_head else super().team
 
     def compose(self) -> ComposeResult:
+        head = self.is_pdu_head
         yield AppHeader()
         yield Static("", id="team-title", markup=False)
-        with TabbedContent(id="team-tabs", initial="people"):
+        with TabbedContent(id="team-tabs", initial=TEAMS_PANE if head else "people"):
+            if head:
+                with TabPane(_tab(TEAMS_PANE), id=TEAMS_PANE), Vertical(id="teams-box"):
+                    yield Static("", id="teams-heading", markup=False)
+                    yield DataTable(id="teams-table", cursor_type="row", zebra_stripes=True)
             with TabPane(_tab("people"), id="people"):
                 yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
             with TabPane(_tab("coverage"), id="coverage"), VerticalScroll(id="coverage-box"):
@@ -219,7 +323,11 @@ class TeamScreen(RhythmScreen):
             table = self.query_one(f"#{name}-table", DataTable)
             for n, (label, width) in enumerate(cols):
                 table.add_column(label, width=width, key=f"c{n}")
-        self.query_one("#people-table", DataTable).focus()
+        if self.is_pdu_head:
+            self._teams_columns()
+            self.query_one("#teams-table", DataTable).focus()
+        else:
+            self.query_one("#people-table", DataTable).focus()
 
     # --- Data ------------------------------------------------------------------------------------
 
@@ -235,6 +343,8 @@ class TeamScreen(RhythmScreen):
     def reload(self) -> None:
         ctx = self.ctx
         days = self.days
+        if self.is_pdu_head:
+            self._show_teams(pdu.pdu_picture(ctx, days))
         self.overview = team.team_overview(ctx, self.team, days=days)
         self.coverage = team.coverage(ctx, days=days, team=self.team)
         self.unseen = team.unseen_cases(ctx, days=days, team=self.team)
@@ -351,10 +461,65 @@ class TeamScreen(RhythmScreen):
         tabs.get_tab("unseen").label = f"{_tab('unseen')} ({len(self.unseen)})"
         total = cov.total
         self.query_one("#team-title", Static).update(
-            f"{len(self.overview)} practitioners · {total.cases} cases · {total.percent_text} seen in {cov.days} days · "
+            (f"{self.team_choice} · " if self.team_choice else "")
+            + f"{len(self.overview)} practitioners · {total.cases} cases · {total.percent_text} seen in {cov.days} days · "
             f"{len(self.unseen)} not seen"
         )
         self.sync_bindings()
+
+    def _teams_columns(self) -> bool:
+        """Give the Teams table its columns, Team and SPO as wide as the screen allows; True when
+        they changed (the rows must then be put back)."""
+        table = self.query_one("#teams-table", DataTable)
+        team_width, spo_width = _name_widths(self.app.size.width, table.cell_padding)
+        if [c.width for c in table.ordered_columns[:2]] == [team_width, spo_width]:
+            return False
+        table.clear(columns=True)
+        table.add_column("Team", width=team_width, key="c0")
+        table.add_column("SPO", width=spo_width, key="c1")
+        for n, (label, width) in enumerate(TEAMS_NUMBERS, start=2):
+            table.add_column(Text(label, justify="right"), width=width, key=f"c{n}")
+        table.header_height = 2
+        return True
+
+    def on_resize(self) -> None:
+        if self.is_pdu_head and self.picture is not None and self._teams_columns():
+            self._show_teams(self.picture)
+
+    def _show_teams(self, picture: PduPicture) -> None:
+        """The PDU head's Teams section: a row per team, then every team together."""
+        self.picture = picture
+        late = self.theme_style("error", bold=True)
+        below = self.theme_style("error")
+        high_benchmark = INSPECTORATE_SUFFICIENT["HIGH"]  # the inspectorate's high/very-high band
+        rows = []
+        for t in (*picture.teams, _all_teams(picture)):
+            whole = t.team == ALL_TEAMS
+            seen = CoverageRow("ALL", "", t.cases, t.seen, INSPECTORATE_SUFFICIENT_OVERALL)
+            high = CoverageRow("HIGH_VERY_HIGH", "", t.high_cases, t.high_seen, high_benchmark)
+            rows.append(
+                (
+                    "*" if whole else f"team:{t.team}",
+                    [
+                        cell(t.team, "bold" if whole or t.team == self.team_choice else ""),
+                        cell("" if whole else t.spo or "no SPO"),
+                        _number(t.cases),
+                        _number(t.coverage_text, below if seen.below_benchmark else ""),
+                        _number(t.high_coverage_text, below if high.below_benchmark else ""),
+                        _number(t.not_seen),
+                        _number(t.open_items),
+                        _number(t.overdue, late if t.overdue else ""),
+                        _number(t.waiting),
+                    ],
+                )
+            )
+        self.fill(self.query_one("#teams-table", DataTable), rows)
+        shown = self.team_choice or "every team"
+        self.query_one("#teams-heading", Static).update(
+            f"Every team: oversight in the last {picture.days} days (w changes it), and work open, overdue and "
+            f"waiting today{_sync_text(picture.synced)}. Enter on a team shows its people, coverage and cases not "
+            f"seen; on {ALL_TEAMS}, every team's. Showing: {shown}."
+        )
 
     def _show_trends(self) -> None:
         tr = self.trends
@@ -407,6 +572,7 @@ class TeamScreen(RhythmScreen):
     @on(TabbedContent.TabActivated, "#team-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         focus: dict[str | None, str] = {
+            TEAMS_PANE: "#teams-table",
             "people": "#people-table",
             "unseen": "#unseen-table",
             "time": "#delegated-table",
@@ -418,6 +584,25 @@ class TeamScreen(RhythmScreen):
 
     def action_section(self, pane: str) -> None:
         self.query_one("#team-tabs", TabbedContent).active = pane
+
+    def action_teams(self) -> None:
+        """A PDU head: every team side by side (the key is hidden from, and does nothing for, anyone else)."""
+        if self.is_pdu_head:
+            self.action_section(TEAMS_PANE)
+
+    @on(DataTable.RowSelected, "#teams-table")
+    def _team_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a team: the rest of the dashboard shows that team (All teams: every team). Reads only."""
+        picture = self.picture
+        if picture is None:
+            return
+        names = [t.team for t in picture.teams]
+        row = event.cursor_row
+        self.team_choice = names[row] if 0 <= row < len(names) else None
+        self.reload()
+        self.log_view()  # another team's people and cases are now on screen
+        self.action_section("people")
+        self.notify(f"Showing {self.team_choice or 'every team'}", markup=False, timeout=2)
 
     def action_window(self) -> None:
         self.days = WINDOWS[(WINDOWS.index(self.days) + 1) % len(WINDOWS)]
