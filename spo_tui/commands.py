@@ -624,7 +624,7 @@ RHYTHM_COMMANDS: dict[str, tuple[Command, ...]] = {
     "Daily check-in": CHECKIN_COMMANDS,
     "Protected hour": PROTECTED_HOUR_COMMANDS,
     "Supervision planner": SUPERVISION_COMMANDS,
-    "Team and coverage": TEAM_COMMANDS,
+    "Team and coverage": TEAM_COMMANDS + TEAM_PDU_COMMANDS,
     "Monthly meeting pack": MONTHLY_COMMANDS,
 }
 
