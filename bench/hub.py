@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import platform
-import secrets
 import shutil
 import sqlite3
 import statistics
@@ -425,7 +424,12 @@ def ordinary_work(device: Device, action: str, limit: int) -> dict[str, Any]:
                 decisions.unsnooze(ctx, item_id)
             times.append(time.perf_counter() - start)
         made = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] - before
-    return {"action": action, "decisions": len(ids), "changes": made, "per_decision_ms": spread([t * 1000 for t in times])}
+    return {
+        "action": action,
+        "decisions": len(ids),
+        "changes": made,
+        "per_decision_ms": spread([t * 1000 for t in times]),
+    }
 
 
 def idle_process(device: Device, runs: int) -> list[float]:
@@ -538,9 +542,7 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 d = device(f"{team} {s['role']} {n + 1}", person_for(s))
                 team_samples.append(first_sync_sample(d, s["role"]))
                 with d.store() as db:
-                    crn = db.execute(
-                        "SELECT crn FROM cases WHERE practitioner_id = ? LIMIT 1", [s["id"]]
-                    ).fetchone()
+                    crn = db.execute("SELECT crn FROM cases WHERE practitioner_id = ? LIMIT 1", [s["id"]]).fetchone()
                 if crn:
                     sbar_changes.append(practitioner_work(d, crn[0], 3))
                     d.sync()
@@ -615,8 +617,10 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 times.append(seconds * 1000)
             idle[name] = {"in_process_ms": spread(times), "store_changes": counts(d.path)["changes"]}
             idle[name]["process_ms"] = spread([t * 1000 for t in idle_process(d, args.process_runs)])
-            log(f"  idle sync, {name}: {idle[name]['in_process_ms']['median']:.1f} ms in process, "
-                f"{idle[name]['process_ms']['median']:.0f} ms as a process")
+            log(
+                f"  idle sync, {name}: {idle[name]['in_process_ms']['median']:.1f} ms in process, "
+                f"{idle[name]['process_ms']['median']:.0f} ms as a process"
+            )
         out["idle"] = idle
         out["hub"] = hub.sizes()
         out["stores_mb"] = {

@@ -659,7 +659,12 @@ def unpushed(db: Database, device: str, limit: int = 2000) -> list[dict[str, Any
     """This device's changes not yet at the hub, in chain order: about ``limit``, always whole
     transactions (so the hub holds each transaction's changes together, and a reader never sees
     half of one)."""
-    select = f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes WHERE pushed = 0 AND device = ?"
+    # INDEXED BY: left to itself SQLite reads (device, device_seq) from the first change, stepping
+    # over every change already pushed, on every call: uploading a PDU (515,000 changes) spent 65 s
+    # here, and a sync with nothing to send read all of a device's changes twice.
+    select = (
+        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes INDEXED BY changes_to_push WHERE pushed = 0 AND device = ?"
+    )
     rows = db.execute(f"{select} ORDER BY device_seq LIMIT ?", [device, limit]).fetchall()
     if rows:
         last = dict(zip(CHANGE_COLUMNS, rows[-1], strict=True))
@@ -670,7 +675,10 @@ def unpushed(db: Database, device: str, limit: int = 2000) -> list[dict[str, Any
 
 
 def mark_pushed(db: Database, device: str, up_to_seq: int) -> None:
-    db.execute("UPDATE changes SET pushed = 1 WHERE device = ? AND device_seq <= ? AND pushed = 0", [device, up_to_seq])
+    db.execute(  # INDEXED BY: only the changes not yet pushed are read (see unpushed)
+        "UPDATE changes INDEXED BY changes_to_push SET pushed = 1 WHERE device = ? AND device_seq <= ? AND pushed = 0",
+        [device, up_to_seq],
+    )
 
 
 def unpushed_places(db: Database, device: str, up_to: int) -> list[tuple[int, str]]:
