@@ -609,7 +609,11 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for d in (spo, caspo, head_reader, uploader):
             d.sync()
         idle: dict[str, Any] = {}
-        for name, d in (("team SPO", spo), ("PDU head", head_reader)):
+        for name, d in (
+            (f"{first}'s SPO (a new device)", spo),
+            ("the PDU head (a new device)", head_reader),
+            ("the first device (uploaded the store)", uploader),
+        ):
             times = []
             for _ in range(args.idle_runs):
                 seconds, result = d.sync()
@@ -685,12 +689,234 @@ def main() -> None:
     print_report(results)
 
 
+# --- the embedded store, before the hub and now --------------------------------------------------
+
+#: Run in a child process with one tree's code: its own bench/run.py measures its own spo_tui.
+_EMBEDDED_CHILD = r"""
+import asyncio, json, statistics, sys, time
+from datetime import date
+from pathlib import Path
+tree, db, runs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+sys.path[:0] = [str(tree), str(tree / "bench")]
+import run  # that tree's bench/run.py (it puts the tree first on sys.path too)
+import spo_tui
+assert Path(spo_tui.__file__).resolve().is_relative_to(tree.resolve()), spo_tui.__file__
+from spo_tui.config import load_rules
+from spo_tui.services import decisions, oversight
+from spo_tui.services.context import make_context
+from spo_tui.store.db import open_db
+out = {"startup": asyncio.run(run.measure_startup(db, runs)), "queue": run.measure_queue(db, 5)}
+work = run.tmp_copy(db)
+conn = open_db(work)
+ctx = make_context(conn, load_rules(), clock=run.clock)
+out["connected"] = bool(conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sync_state'").fetchone()[0]
+                        and conn.execute("SELECT COUNT(*) FROM sync_state WHERE key = 'hub'").fetchone()[0])
+team = ctx.decider["team"]
+ids = [r[0] for r in conn.execute(
+    "SELECT i.id FROM items i JOIN cases c ON c.crn = i.crn JOIN staff s ON s.id = c.practitioner_id "
+    "WHERE i.status = 'open' AND i.kind NOT IN ('alert') AND i.snoozed_until IS NULL AND s.team = ? "
+    "ORDER BY i.id LIMIT 200", [team])]
+times = []
+for item_id in ids:
+    start = time.perf_counter()
+    decisions.snooze(ctx, item_id, date(2026, 12, 14))
+    times.append((time.perf_counter() - start) * 1000)
+out["snooze_ms"] = statistics.median(times)
+crns = [r[0] for r in conn.execute(
+    "SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = ? ORDER BY c.crn LIMIT 100",
+    [team])]
+times = []
+for crn in crns:
+    start = time.perf_counter()
+    oversight.record_oversight(ctx, crn=crn, outcome="agreed", discussed="Reviewed the case with the PP",
+                               decision="Carry on with the plan; review in a month")
+    times.append((time.perf_counter() - start) * 1000)
+out["oversight_entry_ms"] = statistics.median(times)
+out["queue_command"] = run.measure_queue_command(db, 3)
+print(json.dumps(out))
+"""
+
+
+def _export_tree(commit: str, target: Path) -> Path:
+    """The tree at ``commit``, written out with git archive (nothing is written into the repository)."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return env
+
+
+def _demo_with(tree: Path, scale: str, path: Path) -> None:
+    code = (
+        "import sys; from datetime import date; sys.path.insert(0, sys.argv[1]);"
+        "from spo_tui.demo import write_demo;"
+        "print(write_demo(sys.argv[2], seed=1, scale=sys.argv[3], today=date(2026, 11, 23)))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tree), str(path), scale], env=_child_env(), check=True)
+
+
 def embedded(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    return {}
+    """The embedded store's key timings with the code before the hub and now, in alternating child
+    processes; each tree builds its own demo store (same seed, same day) and never connects it."""
+    scale = "team" if args.small else "pdu"
+    trees = {"before": _export_tree(BEFORE_HUB, work / "before"), "now": ROOT}
+    stores = {}
+    for name, tree in trees.items():
+        log(f"embedded: building the {scale} demo with the code {name} …")
+        stores[name] = work / f"embedded-{name}" / f"demo-{scale}.db"
+        stores[name].parent.mkdir(parents=True, exist_ok=True)
+        _demo_with(tree, scale, stores[name])
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    for r in range(args.embedded_rounds):
+        for name in trees if r % 2 == 0 else reversed(list(trees)):
+            log(f"embedded: round {r + 1} of {args.embedded_rounds}, the code {name} …")
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    _EMBEDDED_CHILD,
+                    str(trees[name]),
+                    str(stores[name]),
+                    "5" if args.small else "9",
+                ],
+                env={**_child_env(), "SPO_TUI_RULES": str(work / "no-rules.toml")},
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=work,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"the embedded child ({name}) failed: {done.stderr[-3000:]}")
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    measures = {
+        "start-up to the first frame with the queue (ms)": lambda r: r["startup"]["ours_s"] * 1000,
+        "start-up, ratio to the empty app": lambda r: r["startup"]["ratio"],
+        "queue computation (ms)": lambda r: r["queue"]["queue_ms"],
+        "a snooze through the services (ms)": lambda r: r["snooze_ms"],
+        "an oversight entry on a case (ms)": lambda r: r["oversight_entry_ms"],
+        "spo-tui queue --json, whole process (ms)": lambda r: r["queue_command"]["median_s"] * 1000,
+    }
+    table = {}
+    for label, get in measures.items():
+        before = [get(r) for r in runs["before"]]
+        now = [get(r) for r in runs["now"]]
+        table[label] = {
+            "before": statistics.median(before),
+            "now": statistics.median(now),
+            "ratio": statistics.median(now) / statistics.median(before),
+            "before_runs": before,
+            "now_runs": now,
+        }
+    return {
+        "scale": scale,
+        "before": BEFORE_HUB,
+        "rounds": args.embedded_rounds,
+        "table": table,
+        "runs": runs,
+        "connected_now": [r["connected"] for r in runs["now"]],
+    }
 
 
-def print_report(results: dict[str, Any]) -> None:
-    print(json.dumps(results, indent=2, default=str))
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _s(d: dict[str, float], unit: str = "s", digits: int = 1) -> str:
+    """median (min–max, n) of a spread."""
+    if d["n"] == 1:
+        return f"{d['median']:.{digits}f} {unit}"
+    return f"{d['median']:.{digits}f} {unit} ({d['min']:.{digits}f}–{d['max']:.{digits}f}, n={d['n']})"
+
+
+def _phases(p: dict[str, float], top: int = 4) -> str:
+    return "; ".join(f"{k} {v:.1f} s" for k, v in list(p.items())[:top] if v >= 0.05)
+
+
+def print_report(r: dict[str, Any]) -> None:
+    print(f"spo-tui hub benchmark, {r['date']}, {r['machine']}" + (" (--small)" if r["small"] else ""))
+    if "hub" in r:
+        print_hub(r["hub"])
+    if "embedded" in r:
+        print_embedded(r["embedded"])
+
+
+def print_hub(h: dict[str, Any]) -> None:
+    demo, rows = h["demo"], h["demo"]["rows"]
+    print(f"\n{h['postgres']}; {h['devices']} devices ({h['devices_registered']} registered at the hub)\n")
+    print("| measure | result | notes |")
+    print("| --- | --- | --- |")
+    print(
+        f"| the store uploaded (the demo) | {_n(rows['cases'])} cases, {_n(rows['items'])} items, "
+        f"{_n(rows['oversight_entries'])} oversight entries; {_n(demo['synced_rows'])} rows in synced tables; "
+        f"{demo['store_mb']:.0f} MB | {demo['summary']} |"
+    )
+    b = h["baseline"]
+    print(
+        f"| first device's connect: uploads the store (baseline) | {b['seconds']:.0f} s for {_n(b['pushed'])} changes: "
+        f"{_n(b['end_to_end_changes_per_s'])} changes/s end to end; the push alone {b['push_seconds']:.0f} s, "
+        f"{_n(b['push_changes_per_s'])} changes/s | {_phases(b['phases'], 6)} |"
+    )
+    t = h["team_first_sync"]
+    print(
+        f"| a new device's first sync, one team's share (SPO, CASPO, practitioners) | {_s(t['seconds'])} | "
+        f"{_n(t['pulled']['median'])} changes in ({_n(t['pull_changes_per_s']['median'])} changes/s); "
+        f"{_n(t['cases']['median'])} cases ({_n(t['cases']['min'])}–{_n(t['cases']['max'])}), "
+        f"{_n(t['items']['median'])} items, {_n(t['oversight_entries']['median'])} oversight entries; "
+        f"store {t['store_mb']['median']:.0f} MB |"
+    )
+    hd = h["head_first_sync"]
+    sample = hd["samples"][0]
+    print(
+        f"| a new device's first sync, the PDU head (everything) | {_s(hd['seconds'])} | "
+        f"{_n(hd['pulled']['median'])} changes in ({_n(hd['pull_changes_per_s']['median'])} changes/s); "
+        f"{_n(sample['rows']['cases'])} cases, {_n(sample['rows']['items'])} items, "
+        f"{_n(sample['rows']['oversight_entries'])} oversight entries; store {sample['store_mb']:.0f} MB; "
+        f"{_phases(sample['phases'])} |"
+    )
+    for w in h["ordinary_work"]:
+        what = f"{w['decisions']} {w['action']}s on the SPO's laptop ({_n(w['changes'])} changes)"
+        print(
+            f"| push: {what}, then one sync | {w['push']['seconds']:.2f} s: {_n(w['push']['changes_per_s'])} changes/s | "
+            f"each {w['action']} took {w['per_decision_ms']['median']:.1f} ms locally (median) |"
+        )
+        for who, key in (("the team's CASPO", "pull_caspo"), ("the PDU head", "pull_head")):
+            p = w[key]
+            print(
+                f"| pull: {who} takes them in | {p['seconds']:.2f} s: {_n(p['changes_per_s'])} changes/s | "
+                f"{_n(p['pulled'])} changes |"
+            )
+    for name, i in h["idle"].items():
+        print(
+            f"| a sync with nothing to do, {name} | {_s(i['in_process_ms'], 'ms', 0)} in process; "
+            f"{_s(i['process_ms'], 'ms', 0)} as a whole `spo-tui sync` process | "
+            f"the store holds {_n(i['store_changes'])} changes |"
+        )
+    hub = h["hub"]
+    print(
+        f"| the hub's size | database {hub['database_mb']:.0f} MB; spo.changes {hub['changes_total_mb']:.0f} MB "
+        f"(table {hub['changes_table_mb']:.0f}, TOAST {hub['changes_toast_mb']:.0f}, indexes "
+        f"{hub['changes_indexes_mb']:.0f}) | {_n(hub['changes_rows'])} changes, "
+        f"{hub['changes_total_mb'] * 1e6 / max(hub['changes_rows'], 1):.0f} bytes each; {hub['people']} people, "
+        f"{hub['devices']} devices |"
+    )
+    sizes = "; ".join(f"{k} {v:.0f} MB" for k, v in h["stores_mb"].items())
+    print(f"| local stores | {sizes} | |")
+
+
+def print_embedded(e: dict[str, Any]) -> None:
+    print(
+        f"\nA store not connected to a hub, {e['scale']} demo: the code at {e['before']} (before the hub) and now, "
+        f"{e['rounds']} alternating rounds each (median)\n"
+    )
+    print("| measure | before | now | now / before |")
+    print("| --- | --- | --- | --- |")
+    for label, row in e["table"].items():
+        digits = 2 if row["before"] < 10 else 0
+        print(f"| {label} | {row['before']:.{digits}f} | {row['now']:.{digits}f} | {row['ratio']:.2f} |")
 
 
 if __name__ == "__main__":
