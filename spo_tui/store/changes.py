@@ -627,9 +627,12 @@ def _refold(db: Database, entities: list[str], had_before: set[str], in_batch: d
 
 
 def _where(table: str, pk: str) -> tuple[str, list[str]]:
+    # The key columns compared as they are, so their index finds the row (CAST(... AS TEXT) made
+    # SQLite read the whole table for every row written: a PDU head's first sync spent over half its
+    # time there). Every state table's key is TEXT; an INTEGER key would still match its text form.
     keys = KEYS[table]
     parts = pk.split("|", len(keys) - 1) if len(keys) > 1 else [pk]
-    return " AND ".join(f'CAST("{k}" AS TEXT) = ?' for k in keys), parts
+    return " AND ".join(f'"{k}" = ?' for k in keys), parts
 
 
 def _write_row(db: Database, table: str, pk: str, row: dict[str, Any] | None) -> None:
