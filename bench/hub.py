@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -657,6 +658,8 @@ def main() -> None:
     parser.add_argument("--skip-embedded", action="store_true", help="only the hub")
     parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 3; 1)")
     args = parser.parse_args()
+    # Stopped (kill PID), still stop the PostgreSQL cluster and remove the temporary folders.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.devices = args.devices or (6 if args.small else 50)
     args.decisions = args.decisions or (50 if args.small else 1000)
     if args.small:
