@@ -14,7 +14,7 @@ their team's share; each practitioner's device then pushes a few changes of its 
 devices of the PDU head bring down everything. 50 devices in all.
 
 Measured: each first sync (a team's share; everything), push and pull throughput (the baseline;
-1,000 snoozes and 1,000 unsnoozes made through the services on the SPO's laptop, sent in one sync and
+1,000 snoozes and 1,000 oversight entries made through the services on the SPO's laptop, sent in one sync and
 taken in by the CASPO's desktop and the PDU head's), a sync with nothing to do (in this process and
 as a whole ``spo-tui sync`` process), the hub's size and the local stores' sizes. And that a store
 that is not connected is as fast as before the hub existed (``--embedded``): the start-up, queue and
@@ -391,14 +391,15 @@ def practitioner_work(device: Device, crn: str, n: int) -> int:
 
 
 def ordinary_work(device: Device, action: str, limit: int) -> dict[str, Any]:
-    """``limit`` snoozes (or unsnoozes of what was snoozed) made through the services on ``device``."""
+    """``limit`` snoozes, or oversight entries on cases (decisions), made through the services on ``device``."""
     from spo_tui.config import load_rules
-    from spo_tui.services import decisions
+    from spo_tui.services import decisions, oversight
     from spo_tui.services.context import make_context
 
     with device.store() as db:
         ctx = make_context(db, load_rules(), device.person.name, clock=clock)
         before = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+        times = []
         if action == "snooze":
             ids = [
                 r[0]
@@ -408,26 +409,26 @@ def ordinary_work(device: Device, action: str, limit: int) -> dict[str, Any]:
                     [limit],
                 )
             ]
-        else:
-            ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM items WHERE status = 'open' AND snoozed_until > ? ORDER BY id LIMIT ?",
-                    [TODAY.isoformat(), limit],
-                )
-            ]
-        times = []
-        for item_id in ids:
-            start = time.perf_counter()
-            if action == "snooze":
+            for item_id in ids:
+                start = time.perf_counter()
                 decisions.snooze(ctx, item_id, date(2026, 12, 14))
-            else:
-                decisions.unsnooze(ctx, item_id)
-            times.append(time.perf_counter() - start)
+                times.append(time.perf_counter() - start)
+        else:
+            crns = [r[0] for r in db.execute("SELECT crn FROM cases ORDER BY crn")]
+            for n in range(limit):
+                start = time.perf_counter()
+                oversight.record_oversight(
+                    ctx,
+                    crn=crns[n % len(crns)],
+                    outcome="agreed",
+                    discussed="Reviewed the case with the practitioner",
+                    decision="Carry on with the plan; review in a month",
+                )
+                times.append(time.perf_counter() - start)
         made = db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] - before
     return {
         "action": action,
-        "decisions": len(ids),
+        "decisions": len(times),
         "changes": made,
         "per_decision_ms": spread([t * 1000 for t in times]),
     }
@@ -576,14 +577,14 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         }
         out["devices_registered"] = hub.sizes()["devices"]
 
-        # Ordinary work: snoozes then unsnoozes on team A's SPO laptop, sent in one sync, taken in by
+        # Ordinary work: snoozes, then oversight entries on cases, on team A's SPO laptop, sent in one sync, taken in by
         # the team's CASPO and by the PDU head's first new device.
         first = plan["teams"][0]
         spo = team_devices[first]["SPO"]
         caspo = team_devices[first]["CASPO"]
         head_reader = head_devices[0]
         rounds = []
-        for action in ("snooze", "unsnooze"):
+        for action in ("snooze", "oversight entry"):
             log(f"{first} SPO: {args.decisions} × {action}, then sync …")
             made = ordinary_work(spo, action, args.decisions)
             phases = Phases()
@@ -650,13 +651,13 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", type=Path, help="also write the numbers here")
     parser.add_argument("--demo", metavar="PATH", type=Path, help="copy this demo store instead of building one")
     parser.add_argument("--devices", type=int, help="devices in all (default 50; 6 with --small)")
-    parser.add_argument("--decisions", type=int, help="snoozes (then unsnoozes) per round (default 1000; 50)")
+    parser.add_argument("--decisions", type=int, help="snoozes, then oversight entries, per round (default 1000; 50)")
     parser.add_argument("--idle-runs", type=int, default=20, help="idle syncs in process (median)")
     parser.add_argument("--process-runs", type=int, default=5, help="idle spo-tui sync processes (median)")
     parser.add_argument("--no-fsync", action="store_true", help="run PostgreSQL without fsync (as the tests do)")
     parser.add_argument("--skip-hub", action="store_true", help="only the embedded comparison")
     parser.add_argument("--skip-embedded", action="store_true", help="only the hub")
-    parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 3; 1)")
+    parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 4; 1)")
     args = parser.parse_args()
     # Stopped (kill PID), still stop the PostgreSQL cluster and remove the temporary folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -665,7 +666,7 @@ def main() -> None:
     if args.small:
         args.idle_runs = min(args.idle_runs, 10)
         args.process_runs = min(args.process_runs, 2)
-    args.embedded_rounds = args.embedded_rounds or (1 if args.small else 3)
+    args.embedded_rounds = args.embedded_rounds or (1 if args.small else 4)
 
     results: dict[str, Any] = {
         "date": datetime.now().isoformat(timespec="seconds"),
@@ -759,7 +760,9 @@ def _demo_with(tree: Path, scale: str, path: Path) -> None:
         "from spo_tui.demo import write_demo;"
         "print(write_demo(sys.argv[2], seed=1, scale=sys.argv[3], today=date(2026, 11, 23)))"
     )
-    subprocess.run([sys.executable, "-c", code, str(tree), str(path), scale], env=_child_env(), check=True)
+    subprocess.run(
+        [sys.executable, "-c", code, str(tree), str(path), scale], env=_child_env(), check=True, capture_output=True
+    )
 
 
 def embedded(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -882,6 +885,7 @@ def print_hub(h: dict[str, Any]) -> None:
     )
     for w in h["ordinary_work"]:
         what = f"{w['decisions']} {w['action']}s on the SPO's laptop ({_n(w['changes'])} changes)"
+        what = what.replace("entrys", "entries")
         print(
             f"| push: {what}, then one sync | {w['push']['seconds']:.2f} s: {_n(w['push']['changes_per_s'])} changes/s | "
             f"each {w['action']} took {w['per_decision_ms']['median']:.1f} ms locally (median) |"
