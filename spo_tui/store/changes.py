@@ -670,10 +670,19 @@ def unpushed(db: Database, device: str, limit: int = 2000) -> list[dict[str, Any
     )
     rows = db.execute(f"{select} ORDER BY device_seq LIMIT ?", [device, limit]).fetchall()
     if rows:
-        last = dict(zip(CHANGE_COLUMNS, rows[-1], strict=True))
-        rows += db.execute(
-            f"{select} AND tx = ? AND device_seq > ? ORDER BY device_seq", [device, last["tx"], last["device_seq"]]
-        ).fetchall()
+        # The rest of the last transaction: the changes right after it (a transaction is sealed in one
+        # go, so its changes are consecutive in the chain). Read until the next transaction starts, not
+        # on to the end of everything unsent, which made sending a large store quadratic.
+        tx_at, seq_at = CHANGE_COLUMNS.index("tx"), CHANGE_COLUMNS.index("device_seq")
+        last_tx, last_seq = rows[-1][tx_at], rows[-1][seq_at]
+        cursor = db.execute(f"{select} AND device_seq > ? ORDER BY device_seq", [device, last_seq])
+        try:
+            for row in cursor:
+                if row[tx_at] != last_tx:
+                    break
+                rows.append(row)
+        finally:
+            cursor.close()
     return [dict(zip(CHANGE_COLUMNS, r, strict=True)) for r in rows]
 
 
