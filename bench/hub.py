@@ -848,6 +848,24 @@ def print_report(r: dict[str, Any]) -> None:
         print_hub(r["hub"])
     if "embedded" in r:
         print_embedded(r["embedded"])
+    print("\n" + METHOD)
+
+
+METHOD = """How it was measured (bench/hub.py). A private PostgreSQL cluster in a temporary folder, with its
+durable defaults (fsync on), on the same machine as every device; the hub made and its people added
+with the administrator's own functions (hub init, hub add-user). The first device (the PDU head's,
+holding the PDU demo) connects and uploads its store; then each team's SPO, CASPO and practitioners
+connect a new, empty store from a device of their own (each with its own XDG folders, so its own
+key), and each practitioner's device sends three SBARs; then new devices of the PDU head connect.
+Each device runs spo_tui.services.sync in this process, timed around connect() and sync(); the time
+inside the engine's steps (push, pull, take in, baseline, ...) is summed by wrapping them. Idle:
+sync() again with nothing to do (in process), and `spo-tui sync` as a new process (Python's start
+and imports included, the password from the device's keyring). Throughput is changes over the
+whole sync's time unless it says "the push alone". Sizes: pg_database_size and
+pg_total_relation_size('spo.changes'); a store's size is its file with its WAL. Embedded: the
+code at the commit before the hub and this tree each build their own demo (same seed, same day,
+never connected) and measure it with bench/run.py's own functions, in child processes taking
+turns. The machine is shared: ratios and medians mean more than single times."""
 
 
 def print_hub(h: dict[str, Any]) -> None:
