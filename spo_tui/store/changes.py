@@ -698,7 +698,8 @@ def unpushed_places(db: Database, device: str, up_to: int) -> list[tuple[int, st
     return [
         (r[0], r[1])
         for r in db.execute(
-            "SELECT device_seq, id FROM changes WHERE device = ? AND pushed = 0 AND device_seq <= ? ORDER BY device_seq",
+            "SELECT device_seq, id FROM changes INDEXED BY changes_to_push "  # see unpushed
+            "WHERE device = ? AND pushed = 0 AND device_seq <= ? ORDER BY device_seq",
             [device, up_to],
         )
     ]
