@@ -657,7 +657,7 @@ def main() -> None:
     parser.add_argument("--no-fsync", action="store_true", help="run PostgreSQL without fsync (as the tests do)")
     parser.add_argument("--skip-hub", action="store_true", help="only the embedded comparison")
     parser.add_argument("--skip-embedded", action="store_true", help="only the hub")
-    parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 4; 1)")
+    parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 6; 1)")
     args = parser.parse_args()
     # Stopped (kill PID), still stop the PostgreSQL cluster and remove the temporary folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -666,7 +666,7 @@ def main() -> None:
     if args.small:
         args.idle_runs = min(args.idle_runs, 10)
         args.process_runs = min(args.process_runs, 2)
-    args.embedded_rounds = args.embedded_rounds or (1 if args.small else 4)
+    args.embedded_rounds = args.embedded_rounds or (1 if args.small else 6)
 
     results: dict[str, Any] = {
         "date": datetime.now().isoformat(timespec="seconds"),
@@ -676,11 +676,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="spo-hub-bench-work-"))
     saved_env = {k: os.environ.get(k) for k in ("SPO_TUI_RULES", *_ENV_KEYS)}
     os.environ["SPO_TUI_RULES"] = str(work / "no-rules.toml")  # the default rules, whatever this user set
+    failed = []
     try:
-        if not args.skip_hub:
-            results["hub"] = simulate(args, work)
-        if not args.skip_embedded:
-            results["embedded"] = embedded(args, work)
+        for name, skip, phase in (("hub", args.skip_hub, simulate), ("embedded", args.skip_embedded, embedded)):
+            if skip:
+                continue
+            try:
+                results[name] = phase(args, work)
+            except Exception as error:  # the other phase's numbers are still worth printing
+                import traceback
+
+                traceback.print_exc()
+                failed.append(f"{name}: {error}")
     finally:
         for key, value in saved_env.items():
             if value is None:
@@ -691,6 +698,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
+    if failed:
+        raise SystemExit("failed: " + "; ".join(failed))
 
 
 # --- the embedded store, before the hub and now --------------------------------------------------
@@ -709,7 +718,17 @@ from spo_tui.config import load_rules
 from spo_tui.services import decisions, oversight
 from spo_tui.services.context import make_context
 from spo_tui.store.db import open_db
-out = {"startup": asyncio.run(run.measure_startup(db, runs)), "queue": run.measure_queue(db, 5)}
+from spo_tui.services.queue import build_queue
+out = {"startup": asyncio.run(run.measure_startup(db, runs))}
+qdb = open_db(db)
+qctx = make_context(qdb, load_rules(), clock=run.clock)
+def timed_queue():
+    start = time.perf_counter()
+    found = build_queue(qctx)
+    return time.perf_counter() - start, len(found)
+times = [timed_queue() for _ in range(7)]
+out["queue"] = {"rows": times[0][1], "queue_ms": min(t for t, _ in times) * 1000}
+qdb.close()
 work = run.tmp_copy(db)
 conn = open_db(work)
 ctx = make_context(conn, load_rules(), clock=run.clock)
@@ -864,8 +883,10 @@ and imports included, the password from the device's keyring). Throughput is cha
 whole sync's time unless it says "the push alone". Sizes: pg_database_size and
 pg_total_relation_size('spo.changes'); a store's size is its file with its WAL. Embedded: the
 code at the commit before the hub and this tree each build their own demo (same seed, same day,
-never connected) and measure it with bench/run.py's own functions, in child processes taking
-turns. The machine is shared: ratios and medians mean more than single times."""
+never connected) and measure it in child processes taking turns: start-up with that tree's
+bench/run.py (median of 9), the queue with build_queue (best of 7), 200 snoozes and 100 oversight
+entries through the services (median), `spo-tui queue --json` (median of 3). The machine is shared
+(2 CPUs, other work running): ratios and medians mean more than single times."""
 
 
 def print_hub(h: dict[str, Any]) -> None:
@@ -880,8 +901,8 @@ def print_hub(h: dict[str, Any]) -> None:
     )
     b = h["baseline"]
     print(
-        f"| first device's connect: uploads the store (baseline) | {b['seconds']:.0f} s for {_n(b['pushed'])} changes: "
-        f"{_n(b['end_to_end_changes_per_s'])} changes/s end to end; the push alone {b['push_seconds']:.0f} s, "
+        f"| first device's connect: uploads the store (baseline) | {b['seconds']:.1f} s for {_n(b['pushed'])} changes: "
+        f"{_n(b['end_to_end_changes_per_s'])} changes/s end to end; the push alone {b['push_seconds']:.1f} s, "
         f"{_n(b['push_changes_per_s'])} changes/s | {_phases(b['phases'], 6)} |"
     )
     t = h["team_first_sync"]
