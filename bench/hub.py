@@ -126,6 +126,34 @@ class Phases:
         return {k: round(v, 3) for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
 
 
+#: Steps to run under cProfile (``--profile``): its top functions go to stderr.
+PROFILED: set[str] = set()
+
+
+@contextlib.contextmanager
+def profiled(step: str) -> Iterator[None]:
+    """Run the block under cProfile when ``step`` was asked for (once each), then print where the time went."""
+    if step not in PROFILED:
+        yield
+        return
+    import cProfile
+    import io
+    import pstats
+
+    PROFILED.discard(step)
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(20)
+        print(f"\n--- profile: {step} ---\n{out.getvalue()}", file=sys.stderr, flush=True)
+
+
 # --- people and their devices --------------------------------------------------------------------
 
 
@@ -350,7 +378,8 @@ def plan_people(staff: list[dict[str, str]], scale: str, devices: int) -> dict[s
 
 def first_sync_sample(device: Device, kind: str) -> dict[str, Any]:
     phases = Phases()
-    seconds, result = device.connect(phases)
+    with profiled("head" if kind == "PDU head" else "team"):
+        seconds, result = device.connect(phases)
     sample = {
         "device": device.label,
         "kind": kind,
@@ -502,7 +531,8 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         before_mb = uploader.size_mb()
         log(f"{uploader.label}: connect, uploading the {scale} store ({out['demo']['synced_rows']} rows) …")
         phases = Phases()
-        seconds, result = uploader.connect(phases)
+        with profiled("baseline"):
+            seconds, result = uploader.connect(phases)
         push_s = phases.seconds["hub: push"]
         out["baseline"] = {
             "device": uploader.label,
@@ -618,7 +648,8 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ):
             times = []
             for _ in range(args.idle_runs):
-                seconds, result = d.sync()
+                with profiled("idle"):
+                    seconds, result = d.sync()
                 assert result.pushed == 0 and result.pulled == 0, result
                 times.append(seconds * 1000)
             idle[name] = {"in_process_ms": spread(times), "store_changes": counts(d.path)["changes"]}
@@ -655,10 +686,18 @@ def main() -> None:
     parser.add_argument("--idle-runs", type=int, default=20, help="idle syncs in process (median)")
     parser.add_argument("--process-runs", type=int, default=5, help="idle spo-tui sync processes (median)")
     parser.add_argument("--no-fsync", action="store_true", help="run PostgreSQL without fsync (as the tests do)")
+    parser.add_argument(
+        "--profile",
+        nargs="+",
+        default=[],
+        choices=["baseline", "team", "head", "idle"],
+        help="run these steps under cProfile (the first of each) and print where the time went",
+    )
     parser.add_argument("--skip-hub", action="store_true", help="only the embedded comparison")
     parser.add_argument("--skip-embedded", action="store_true", help="only the hub")
     parser.add_argument("--embedded-rounds", type=int, help="alternating rounds per tree (default 6; 1)")
     args = parser.parse_args()
+    PROFILED.update(args.profile)
     # Stopped (kill PID), still stop the PostgreSQL cluster and remove the temporary folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.devices = args.devices or (6 if args.small else 50)
