@@ -333,6 +333,10 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", default=["team", "pdu"], choices=["team", "pdu"])
     parser.add_argument("--presses", type=int, default=100)
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--no-terminal", action="store_true", help="leave out the real-terminal table (bench/terminal.py; needs tmux)"
+    )
+    parser.add_argument("--terminal-runs", type=int, default=5, help="starts of each kind in the real-terminal table")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     os.environ["SPO_TUI_RULES"] = str(RESULTS / "none.toml")
@@ -341,6 +345,14 @@ def main() -> None:
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "scales": {},
     }
+    terminal_tables = {}
+    if not args.no_terminal:
+        import terminal
+
+        for scale in args.scales:
+            terminal_tables[scale] = terminal.measure(demo_db(scale), TODAY.isoformat(), args.terminal_runs)
+            terminal.print_table(scale, terminal_tables[scale])
+        results["terminal"] = terminal_tables
     for scale in args.scales:
         db = demo_db(scale)
         results["scales"][scale] = {
