@@ -189,6 +189,9 @@ class SpoApp(App[None]):
         #: Check the database and make the day's backup in the background once the first screen is
         #: drawn (``spo-tui`` asks for it; tests that drive the app leave it off unless testing it).
         self.start_checks = start_checks
+        #: Said on standard error, line for line as it is, after the app has closed (``cmd_tui`` prints
+        #: it: Textual's exit message would be wrapped at the terminal's width, mid-path).
+        self.farewell: str | None = None
         self._write_hold: WriteHold | None = None
         self._first_paint = threading.Event()
         #: The notice shown while the day's backup is made (taken down when it ends).
@@ -569,14 +572,12 @@ class SpoApp(App[None]):
 
             if self._write_hold is not None:
                 self._write_hold.end(refusal=f"the database is damaged ({error})")
-            self.exit(
-                return_code=2,
-                message=visible(
-                    f"spo-tui: the database {self.db_path} is damaged ({error}). Nothing more was saved; "
-                    f"{restore_advice(self.db_path)}",
-                    lines=False,
-                ),
+            self.farewell = visible(
+                f"spo-tui: the database {self.db_path} is damaged ({error}). Nothing more was saved; "
+                f"{restore_advice(self.db_path)}",
+                lines=False,
             )
+            self.exit(return_code=2)
             return
         super()._handle_exception(error)
 
@@ -600,7 +601,7 @@ class SpoApp(App[None]):
         self.post_message(Notify(notice))
 
     def on_spo_app_backup_ended(self, message: BackupEnded) -> None:
-        self._take_down_backup_notice()
+        self.call_later(self._take_down_backup_notice)  # after the notice itself (a message too) is shown
         if message.problem:
             problem = message.problem.removesuffix(". No backup was made")
             self.notify(

@@ -65,6 +65,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
         start_checks=True,
     )
     app.run()
+    if app.farewell:
+        print(app.farewell, file=sys.stderr)
     if app.return_code:
         return app.return_code
     return 0

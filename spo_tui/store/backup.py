@@ -292,7 +292,10 @@ def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = No
     with StoreLock.shared(db_path) or _no_lock():  # not while a restore is replacing it
         if dest is None:
             folder = backups_dir(db_path)
-            _private_folder(folder)
+            try:
+                _private_folder(folder)
+            except OSError as error:
+                raise BackupError(f"cannot back up to {folder}: {_why(error, folder)}. No backup was made") from None
             stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
             return _copy_database(
                 db_path, folder / f"{BACKUP_PREFIX}{stamp}.db", check_source=True, compress=True, stop=stop
@@ -548,6 +551,8 @@ def _why(error: Exception, folder: Path) -> str:
             return f"{folder} is on a read-only disk"
         if error.errno == errno.ENOENT:
             return f"the folder {folder} does not exist"
+        if error.errno in (errno.EEXIST, errno.ENOTDIR):
+            return f"{folder} is not a folder"
         return error.strerror or str(error)
     text = str(error)
     if "full" in text:
