@@ -356,3 +356,51 @@ def test_a_fortnight_of_backups_of_the_team_demo_costs_far_less_than_14_copies(t
     full = path.stat().st_size
     share = sum(p.stat().st_size for p in made) / (14 * full)
     assert share < FORTNIGHT_SHARE, f"{share:.0%} of 14 copies of {full:,} bytes"
+
+
+async def test_the_first_start_of_a_day_draws_in_the_day_befores_order_then_the_days(team_db, monkeypatch):
+    """Scoring every item for the new day (0.3 s on a PDU, most of it the bank-holiday calendar) comes
+    after the first paint: the queue is drawn in the stored order of the day before, then read again
+    in the day's order once the start-up worker has scored it, the cursor kept on its item."""
+    from datetime import timedelta
+
+    from conftest import SPO
+
+    from spo_tui.config import load_rules
+    from spo_tui.services import queue
+    from spo_tui.services.context import make_context
+    from spo_tui.store import scoring
+
+    path, _ids = team_db
+    db = open_db(path)
+    queue.update_scores(make_context(db, load_rules(), SPO, clock=lambda: NOW - timedelta(days=1)))
+    db.close()
+    monkeypatch.setattr(scoring, "RESCORE_BATCH", 1)  # a PDU's queue: more than one batch to score
+    scored_in_query: list[bool] = []
+    real_score_sql = scoring.score_sql
+    monkeypatch.setattr(scoring, "score_sql", lambda *a, **k: scored_in_query.append(True) or real_score_sql(*a, **k))
+    release = threading.Event()
+    real_update = queue.update_scores
+
+    def slow_update(ctx):
+        release.wait(20)
+        real_update(ctx)
+
+    monkeypatch.setattr(queue, "update_scores", slow_update)
+    app = SpoApp(path, clock=lambda: NOW, start_checks=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, lambda: queue_rows(app) > 0)
+        assert app.ctx.provisional_order and scored_in_query == []  # drawn without scoring in the query
+        table = app.screen.query_one("#queue")
+        await pilot.press("down")
+        await pilot.pause()
+        held = app.screen.current.id
+        release.set()
+        assert await until(pilot, lambda: not app.ctx.provisional_order)
+        await pilot.pause(0.2)
+        assert app.screen.current.id == held  # the cursor stayed on its item
+        shown = [entry.id for entry in app.screen.entries]
+        assert table.row_count == len(shown)
+        with app.thread_context() as ctx:
+            assert scoring.scores_current(ctx.db, ctx.today, ctx.rules.urgency)
+            assert shown == [entry.id for entry in queue.build_queue(ctx, limit=len(shown))]  # the day's order
