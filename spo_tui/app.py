@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -486,7 +489,9 @@ class SpoApp(App[None]):
     #: Shown while the day's backup is made, then taken down.
     BACKUP_NOTICE = "Backing up today's copy of the database…"
     #: Seconds the notice may stay if it cannot be taken down (see ``_take_down_backup_notice``).
-    BACKUP_NOTICE_AT_MOST = 15.0
+    BACKUP_NOTICE_AT_MOST = 60.0
+    #: How often the start-up worker looks whether the backup's process has ended.
+    BACKUP_POLL = 0.05
 
     class StoreDamaged(Message):
         """The start-up check found the database damaged (posted from its worker)."""
@@ -576,22 +581,47 @@ class SpoApp(App[None]):
         finally:
             self.post_message(self.DayScored())
 
+    def daily_backup_command(self) -> list[str]:
+        """The command that makes the day's backup: ``spo-tui --db PATH backup --daily``."""
+        return [sys.executable, "-m", "spo_tui", "--db", str(self.db_path), "backup", "--daily"]
+
     def _back_up_today(self, stop: Callable[[], bool]) -> None:
-        """Make the day's backup if none was made today (``store.backup.daily_backup``: compressed,
-        checked, the oldest daily ones rotated away), saying so while it runs. A read-only store is not
+        """Make the day's backup if none was made today, saying so while it runs.
+
+        It runs as a process of its own (``daily_backup_command``: compressed, checked, the oldest
+        daily ones rotated away), started in a session of its own: it takes nothing from the app's
+        share of the interpreter, and it finishes even when the app is quit a moment after it starts
+        (or its terminal is closed); quitting never waits for it. A process killed half-way leaves no
+        half backup (``store.backup``), and the next start makes the day's. A read-only store is not
         backed up here: nothing is saved from this window, and its owner's app backs it up."""
-        from spo_tui.store.backup import BackupStopped, backup_due, daily_backup
+        from spo_tui.store.backup import backup_due
 
         if getattr(self.ctx and self.ctx.db, "read_only", False) or not backup_due(self.db_path):
             return
         self.post_message(self.BackupStarted())
         problem = None
         try:
-            daily_backup(self.db_path, stop=stop)
-        except BackupStopped:
-            pass  # the app is closing: nothing half made is left (the next start backs up)
-        except (SpoError, OSError) + db_errors() as error:
-            problem = str(error) if isinstance(error, SpoError) else getattr(error, "strerror", None) or str(error)
+            with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as said:
+                try:
+                    process = subprocess.Popen(
+                        self.daily_backup_command(),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=said,
+                        start_new_session=True,
+                    )
+                except OSError as error:
+                    problem = f"it could not be started ({error.strerror or error})"
+                    return
+                while process.poll() is None:
+                    if stop():
+                        return  # the app is closing: the backup goes on by itself
+                    time.sleep(self.BACKUP_POLL)
+                if process.returncode != 0:
+                    said.seek(0)
+                    lines = [line.strip() for line in said.read().splitlines() if line.strip()]
+                    last = lines[-1] if lines else f"it ended with status {process.returncode}"
+                    problem = last.removeprefix("spo-tui: ")
         finally:
             self.post_message(self.BackupEnded(problem))
 

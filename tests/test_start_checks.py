@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import HIGH_CRN, NOW, snapshot
+from conftest import HIGH_CRN, NOW, read_rows, snapshot
 from file_tools import env_for
 from test_today import team_db
 
@@ -72,18 +72,35 @@ def leftovers(path: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if ".part" in p.name] if folder.is_dir() else []
 
 
-async def test_the_queue_is_drawn_before_the_backup_which_never_blocks_a_key(team_db, monkeypatch):
-    path, _ids = team_db
-    real = bk.daily_backup
-    release = threading.Event()
+#: The day's backup as the app runs it, once ``release`` (a file) exists: a backup of a very large store.
+WAIT_THEN_BACK_UP = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    while not Path(sys.argv[1]).exists():
+        time.sleep(0.02)
+    from spo_tui.cli import main
+    sys.exit(main(["--db", sys.argv[2], "backup", "--daily"]))
+    """
+)
+
+
+def slow_backup(monkeypatch, path: Path, release: Path) -> dict:
+    """Make the app's backup wait for ``release``; returns when its process was started."""
     began: dict = {}
 
-    def slow_backup(*args, **kwargs):
+    def command(app) -> list[str]:
         began["at"] = time.monotonic()
-        release.wait(20)  # a backup of a very large store, held until the test has pressed its keys
-        return real(*args, **kwargs)
+        return [sys.executable, "-c", WAIT_THEN_BACK_UP, str(release), str(path)]
 
-    monkeypatch.setattr(bk, "daily_backup", slow_backup)
+    monkeypatch.setattr(SpoApp, "daily_backup_command", command)
+    return began
+
+
+async def test_the_queue_is_drawn_before_the_backup_which_never_blocks_a_key(team_db, monkeypatch, tmp_path):
+    path, _ids = team_db
+    release = tmp_path / "release"
+    began = slow_backup(monkeypatch, path, release)
     app = SpoApp(path, clock=lambda: NOW, start_checks=True)
     drawn = record_first_drawn_queue(app)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -97,12 +114,33 @@ async def test_the_queue_is_drawn_before_the_backup_which_never_blocks_a_key(tea
         await pilot.pause()
         assert table.cursor_row == before + 1 and time.monotonic() - started < 1.0  # a key works meanwhile
         decisions.record_oversight(app.ctx, crn=HIGH_CRN, outcome="agreed", discussed="Plan", decision="Saved")
-        release.set()
+        release.touch()
         assert await until(pilot, lambda: bool(today_backups(path)) and app.BACKUP_NOTICE not in notices(app))
         assert not any("could not" in n for n in notices(app))
     made = today_backups(path)
     assert [p.suffix for p in made] == [".zst"] and bk.check_integrity(made[0]).ok
+    with bk.plain_copy(made[0]) as plain:
+        assert read_rows(plain, "SELECT COUNT(*) FROM oversight_entries WHERE decision = 'Saved'") == [(1,)]
     assert leftovers(path) == []
+
+
+async def test_quitting_never_waits_for_the_backup_which_finishes_by_itself(team_db, monkeypatch, tmp_path):
+    path, _ids = team_db
+    release = tmp_path / "release"
+    began = slow_backup(monkeypatch, path, release)
+    app = SpoApp(path, clock=lambda: NOW, start_checks=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, lambda: app.BACKUP_NOTICE in notices(app))
+        quitting = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - quitting < 2.0 and "at" in began
+    assert today_backups(path) == []
+    release.touch()
+    deadline = time.monotonic() + 30
+    while not today_backups(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    made = today_backups(path)
+    assert len(made) == 1 and bk.check_integrity(made[0]).ok
 
 
 async def test_a_later_start_of_the_day_makes_no_backup_and_shows_no_notice(team_db):
@@ -116,16 +154,25 @@ async def test_a_later_start_of_the_day_makes_no_backup_and_shows_no_notice(team
     assert len(bk.list_backups(path)) == 1
 
 
-def _full_disk(*_args, **_kwargs):
-    raise OSError(errno.ENOSPC, "No space left on device")
+#: The day's backup on a disk that is full: no file may grow past 40 KB (as ``file_tools.file_size_limit``).
+ON_A_FULL_DISK = textwrap.dedent(
+    """
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+    from spo_tui.cli import main
+    sys.exit(main(["--db", sys.argv[1], "backup", "--daily"]))
+    """
+)
 
 
 @pytest.mark.parametrize("how", ["a full disk", "a backups folder that cannot be one"])
 async def test_a_backup_that_cannot_be_made_is_said_once_and_the_queue_works(team_db, monkeypatch, how):
     path, _ids = team_db
     if how == "a full disk":
-        monkeypatch.setattr(bk, "_write_all", _full_disk)  # every write of the compressed backup
-        why = "the disk is full"
+        monkeypatch.setattr(
+            SpoApp, "daily_backup_command", lambda app: [sys.executable, "-c", ON_A_FULL_DISK, str(path)]
+        )
+        why = "the disk"  # "is full", or "could not be written (it may be full)" as SQLite says it
     else:
         (path.parent / "backups").write_text("a file where the backups folder goes")
         why = "is not a folder"
@@ -272,19 +319,6 @@ def test_old_uncompressed_backups_still_list_rotate_and_restore(store):
     db.close()
     bk.restore(store, old)
     assert snapshot(open_db(store)) == expected
-
-
-def test_a_backup_asked_to_stop_leaves_nothing(store):
-    for stop_after in range(4):  # before the check, compressing, reading it back, naming it
-        asked: list[int] = []
-
-        def stop(n: int = stop_after, asked: list[int] = asked) -> bool:
-            asked.append(1)
-            return len(asked) > n
-
-        with pytest.raises(bk.BackupStopped):
-            bk.daily_backup(store, stop=stop)
-        assert bk.list_backups(store) == [] and leftovers(store) == []
 
 
 KILLED_MID_COMPRESSION = textwrap.dedent(

@@ -89,17 +89,6 @@ class BackupError(SpoError):
     """A backup or restore could not be made; the message says why."""
 
 
-class BackupStopped(BackupError):
-    """A backup given ``stop`` was stopped when it asked (the app closing): nothing was made."""
-
-
-STOPPED_MESSAGE = "the backup was stopped before it was finished. No backup was made"
-
-
-#: Asked between steps of a backup: True stops it (``BackupStopped``), leaving nothing behind.
-Stop = Callable[[], bool]
-
-
 @dataclass(frozen=True)
 class Integrity:
     ok: bool
@@ -114,11 +103,10 @@ def backups_dir(db_path: Path) -> Path:
     return Path(db_path).expanduser().resolve().parent / "backups"
 
 
-def check_integrity(path: Path, *, quick: bool = False, stop: Stop | None = None) -> Integrity:
+def check_integrity(path: Path, *, quick: bool = False) -> Integrity:
     """Run ``PRAGMA integrity_check`` (or the faster ``quick_check``) on a read-only connection, and
     check that the file is a spo-tui database this version knows. A compressed backup is checked on
-    a temporary decompressed copy (``plain_copy``): one that does not decompress whole is damaged.
-    ``stop`` interrupts the check (``BackupStopped``) when it returns True."""
+    a temporary decompressed copy (``plain_copy``): one that does not decompress whole is damaged."""
     path = Path(path)
     if not path.exists():
         return Integrity(False, f"{path} does not exist")
@@ -127,16 +115,14 @@ def check_integrity(path: Path, *, quick: bool = False, stop: Stop | None = None
     if is_compressed(path):
         try:
             with plain_copy(path) as plain:
-                result = _check_sqlite(plain, quick, stop)
-        except BackupStopped:
-            raise
+                result = _check_sqlite(plain, quick)
         except BackupError as error:
             return Integrity(False, str(error))
         return Integrity(result.ok, result.message.replace(str(plain), str(path)), result.ours)
-    return _check_sqlite(path, quick, stop)
+    return _check_sqlite(path, quick)
 
 
-def _check_sqlite(path: Path, quick: bool, stop: Stop | None = None) -> Integrity:
+def _check_sqlite(path: Path, quick: bool) -> Integrity:
     try:
         identify(path)
     except NotOurs as error:
@@ -146,15 +132,8 @@ def _check_sqlite(path: Path, quick: bool, stop: Stop | None = None) -> Integrit
     try:
         conn = connect(path, read_only=True)
         try:
-            if stop is not None:
-                conn.set_progress_handler(lambda: 1 if stop() else 0, 20_000)
             pragma = "quick_check" if quick else "integrity_check"
-            try:
-                rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
-            except db_errors("OperationalError") as error:
-                if stop is not None and "interrupted" in str(error):
-                    raise BackupStopped(STOPPED_MESSAGE) from None
-                raise
+            rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
             if rows == ["ok"]:
                 schema_of(conn, path)
         finally:
@@ -195,7 +174,7 @@ def is_compressed(path: Path) -> bool:
         return False
 
 
-def _compress(plain: Path, fd: int, stop: Stop | None = None) -> bytes:
+def _compress(plain: Path, fd: int) -> bytes:
     """Write ``plain`` compressed (one frame, with its checksum) to the open file ``fd``; return the
     SHA-256 of ``plain``'s bytes."""
     zstd = _zstd()
@@ -204,16 +183,10 @@ def _compress(plain: Path, fd: int, stop: Stop | None = None) -> bytes:
     digest = hashlib.sha256()
     with open(plain, "rb") as source:
         while chunk := source.read(CHUNK):
-            _stop_if_asked(stop)
             digest.update(chunk)
             _write_all(fd, compressor.compress(chunk))
     _write_all(fd, compressor.flush())
     return digest.digest()
-
-
-def _stop_if_asked(stop: Stop | None) -> None:
-    if stop is not None and stop():
-        raise BackupStopped(STOPPED_MESSAGE)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -222,7 +195,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _decompress(path: Path, fd: int | None = None, stop: Stop | None = None) -> bytes:
+def _decompress(path: Path, fd: int | None = None) -> bytes:
     """Read the compressed file at ``path`` whole, checking its frame's checksum, writing the bytes to
     ``fd`` if given; return their SHA-256. BackupError if it is damaged or cut short."""
     zstd = _zstd()
@@ -230,7 +203,6 @@ def _decompress(path: Path, fd: int | None = None, stop: Stop | None = None) -> 
     try:
         with zstd.open(path, "rb") as source:
             while chunk := source.read(CHUNK):
-                _stop_if_asked(stop)
                 digest.update(chunk)
                 if fd is not None:
                     _write_all(fd, chunk)
@@ -280,11 +252,11 @@ def plain_copy(path: Path, folder: Path | None = None) -> Iterator[Path]:
 # --- Making a backup ------------------------------------------------------------------------------------
 
 
-def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = None, stop: Stop | None = None) -> Path:
+def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = None) -> Path:
     """Copy the live database with the online backup API to ``dest`` (default: a new file in the
     backups folder, compressed unless the store is encrypted) and return where it went. An existing
     ``dest`` is replaced only if it is a spo-tui backup; everything else is refused with BackupError
-    before anything is written. ``stop``, asked between its steps, stops it (``BackupStopped``)."""
+    before anything is written."""
     db_path = Path(db_path).expanduser()
     if not db_path.exists():
         raise BackupError(f"no database at {db_path}")
@@ -297,14 +269,10 @@ def backup(db_path: Path, dest: Path | None = None, *, now: datetime | None = No
             except OSError as error:
                 raise BackupError(f"cannot back up to {folder}: {_why(error, folder)}. No backup was made") from None
             stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-            return _copy_database(
-                db_path, folder / f"{BACKUP_PREFIX}{stamp}.db", check_source=True, compress=True, stop=stop
-            )
+            return _copy_database(db_path, folder / f"{BACKUP_PREFIX}{stamp}.db", check_source=True, compress=True)
         dest = Path(dest).expanduser()
         final = check_destination(db_path, dest)
-        return _copy_database(
-            db_path, final, check=lambda: check_destination(db_path, dest), check_source=True, stop=stop
-        )
+        return _copy_database(db_path, final, check=lambda: check_destination(db_path, dest), check_source=True)
 
 
 class _no_lock:
@@ -415,7 +383,6 @@ def _copy_database(
     check: Callable[[], Path] | None = None,
     check_source: bool = False,
     compress: bool = False,
-    stop: Stop | None = None,
 ) -> Path:
     """Copy the database to a temporary file beside ``final``, check it, flush it, rename it into place
     and flush the folder. With ``check`` (an explicit destination), ``final`` is replaced after
@@ -445,22 +412,20 @@ def _copy_database(
                 dst.close()
         finally:
             src.close()
-        _stop_if_asked(stop)
-        result = check_integrity(part, stop=stop)
+        result = check_integrity(part)
         if not result.ok:
             raise BackupError(f"the backup failed its check: {result.message}. No backup was made")
         written = part
         if compress and not encrypted:  # encrypted pages do not compress: kept as the SQLCipher copy
             final = final.with_name(final.name + COMPRESSED_SUFFIX)
             packed = _new_part(final)
-            digest = _compress(part, packed[1], stop)
+            digest = _compress(part, packed[1])
             os.fsync(packed[1])
-            if _decompress(packed[0], stop=stop) != digest:
+            if _decompress(packed[0]) != digest:
                 raise BackupError("the compressed backup did not read back as the copy it was made from")
             written = packed[0]
         else:
             os.fsync(fd)
-        _stop_if_asked(stop)
         if check is not None:
             if check() != final:  # the destination changed while the copy was made
                 raise BackupError(
@@ -659,15 +624,13 @@ def backup_due(db_path: Path, *, now: datetime | None = None) -> bool:
     return not any(p.name.startswith(f"{BACKUP_PREFIX}{now:%Y%m%d}") for p in list_backups(db_path))
 
 
-def daily_backup(
-    db_path: Path, *, keep: int = DEFAULT_KEEP, now: datetime | None = None, stop: Stop | None = None
-) -> Path | None:
+def daily_backup(db_path: Path, *, keep: int = DEFAULT_KEEP, now: datetime | None = None) -> Path | None:
     """Back up if there is no backup from today yet; keep the newest ``keep`` daily backups (those
-    taken before a restore are kept for ever). Returns the new file. ``stop``: see ``backup``."""
+    taken before a restore are kept for ever). Returns the new file."""
     now = now or datetime.now()
     if not backup_due(db_path, now=now):
         return None
-    made = backup(db_path, now=now, stop=stop)
+    made = backup(db_path, now=now)
     daily = [p for p in list_backups(db_path) if DAILY_NAME.fullmatch(p.name)]
     for old in daily[:-keep] if keep > 0 else []:
         old.unlink()
