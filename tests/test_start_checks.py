@@ -5,7 +5,6 @@ fortnight of them far smaller than 14 copies (issue 15)."""
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
