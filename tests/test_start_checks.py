@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import HIGH_CRN, NOW, read_rows, snapshot
 from file_tools import env_for
+from test_backup import PART_MAKER
 from test_today import team_db
 
 from spo_tui.app import SpoApp

@@ -619,9 +619,27 @@ def restore_advice(db_path: Path) -> str:
 
 
 def backup_due(db_path: Path, *, now: datetime | None = None) -> bool:
-    """True if there is no backup of this database from today (``now``'s day) yet."""
+    """True if there is no backup of this database from today (``now``'s day) yet, made or being made
+    (by another process: the app started again while its backup of a moment ago still runs)."""
     now = now or datetime.now()
-    return not any(p.name.startswith(f"{BACKUP_PREFIX}{now:%Y%m%d}") for p in list_backups(db_path))
+    today = f"{BACKUP_PREFIX}{now:%Y%m%d}"
+    if any(p.name.startswith(today) for p in list_backups(db_path)):
+        return False
+    folder = backups_dir(db_path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return True
+    for name in names:
+        match = PART_NAME.search(name)
+        if (
+            match
+            and not match.group(2)
+            and name.startswith(today)
+            and not _abandoned(folder / name, int(match.group(1)))
+        ):
+            return False
+    return True
 
 
 def daily_backup(db_path: Path, *, keep: int = DEFAULT_KEEP, now: datetime | None = None) -> Path | None:
