@@ -492,6 +492,8 @@ class SpoApp(App[None]):
     BACKUP_NOTICE_AT_MOST = 60.0
     #: How often the start-up worker looks whether the backup's process has ended.
     BACKUP_POLL = 0.05
+    #: Seconds the start-up worker waits for the first screen to be drawn before it goes on anyway.
+    PAINT_WAIT_AT_MOST = 30.0
 
     class StoreDamaged(Message):
         """The start-up check found the database damaged (posted from its worker)."""
@@ -561,7 +563,7 @@ class SpoApp(App[None]):
             self.post_message(self.StoreDamaged(message))
             return
         hold.end()
-        self._first_paint.wait()
+        self._first_paint.wait(self.PAINT_WAIT_AT_MOST)
         if worker.is_cancelled or not self.is_running:
             return
         self._score_the_day()
