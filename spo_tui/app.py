@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,11 +21,12 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.color import Color
 from textual.filter import LineFilter
-from textual.notifications import SeverityLevel
+from textual.message import Message
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from spo_tui.commands import APP_COMMANDS, SYNC_NOW, key_in_force
 from spo_tui.config import load_rules
@@ -30,7 +35,16 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.domain.text import strip_controls, visible
 from spo_tui.services import lookup
 from spo_tui.services.context import Context, make_context
-from spo_tui.store.db import StoreError, db_errors, file_identity, is_empty, open_db
+from spo_tui.store.db import (
+    StoreError,
+    WriteHold,
+    db_errors,
+    file_identity,
+    hold_writes,
+    is_empty,
+    open_db,
+    release_writes,
+)
 
 if TYPE_CHECKING:
     from spo_tui.services.sync import SyncResult, SyncStatus
@@ -158,6 +172,7 @@ class SpoApp(App[None]):
         theme: str = "textual-dark",
         notice: str | None = None,
         keymap: dict[str, str] | None = None,
+        start_checks: bool = False,
     ) -> None:
         super().__init__()
         # No animation: every frame shows a result, and a busy manager's keys are never kept waiting.
@@ -171,8 +186,19 @@ class SpoApp(App[None]):
         self.demo_builder = demo_builder
         self.start_theme = theme
         self.ctx: Context | None = None
-        #: Set to the message shown once the database file was found replaced under the app.
+        #: Set to the message shown once the database file was found replaced under the app (or found
+        #: damaged by the start-up check): nothing more is saved from this window.
         self.store_replaced: str | None = None
+        #: Check the database and make the day's backup in the background once the first screen is
+        #: drawn (``spo-tui`` asks for it; tests that drive the app leave it off unless testing it).
+        self.start_checks = start_checks
+        #: Said on standard error, line for line as it is, after the app has closed (``cmd_tui`` prints
+        #: it: Textual's exit message would be wrapped at the terminal's width, mid-path).
+        self.farewell: str | None = None
+        self._write_hold: WriteHold | None = None
+        self._first_paint = threading.Event()
+        #: The notice shown while the day's backup is made (taken down when it ends).
+        self._backup_notice: object | None = None
         self._last_key_at = time.monotonic()
         #: Audit ids of this session's actions, newest last: what `u` undoes.
         self.undo_stack: list[int] = []
@@ -230,6 +256,9 @@ class SpoApp(App[None]):
         driver.flush()
 
     def on_unmount(self) -> None:
+        self._first_paint.set()  # a start-up worker waiting for it goes on, sees the app closing, and stops
+        if self._write_hold is not None:
+            release_writes(self.db_path, self._write_hold)
         if self.terminal_title and self._driver is not None:
             self._driver.write("\x1b[23;0t")  # the terminal's own title back
             self._driver.flush()
@@ -268,6 +297,8 @@ class SpoApp(App[None]):
         from spo_tui.services.identity import who_is_acting
 
         db = db or open_db(self.db_path)
+        if self.start_checks and self._write_hold is None:
+            self._check_store_in_background(db)
         os_user = current_os_user()
         try:
             acting = who_is_acting(db, os_user, self.actor_name, remembered=remembered_actor(self.db_path))
@@ -275,6 +306,8 @@ class SpoApp(App[None]):
         except SpoError as error:
             self.exit(message=visible(str(error), lines=False))
             return
+        if self.start_checks:
+            self._order_provisionally_until_scored()
         notice = self.notice or acting.notice
         if notice:
             self.notify(notice, timeout=30, markup=False)
@@ -292,6 +325,8 @@ class SpoApp(App[None]):
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.pop_screen()
         self.switch_mode("admin" if self.ctx.actor["role"] == Role.CASPO.value else "today")
+        if self.start_checks:
+            self.call_after_refresh(self._when_drawn)
 
     #: How often the app looks for changes made by another process (the CASPO's, say).
     POLL_SECONDS = 1.0
@@ -443,6 +478,227 @@ class SpoApp(App[None]):
                 timeout=30,
                 markup=False,
             )
+
+    # --- The start-up's background work: the check of the file, the day's backup --------------------------
+
+    #: Said (and printed again on quitting) when the start-up check finds the database damaged.
+    DAMAGED_MESSAGE = (
+        "The database is damaged: {problem}. To keep the record safe, nothing more is saved from this "
+        "window: quit (q), then {advice}"
+    )
+    #: Shown while the day's backup is made, then taken down.
+    BACKUP_NOTICE = "Backing up today's copy of the database…"
+    #: Seconds the notice may stay if it cannot be taken down (see ``_take_down_backup_notice``).
+    BACKUP_NOTICE_AT_MOST = 60.0
+    #: How often the start-up worker looks whether the backup's process has ended.
+    BACKUP_POLL = 0.05
+    #: Seconds the start-up worker waits for the first screen to be drawn before it goes on anyway.
+    PAINT_WAIT_AT_MOST = 30.0
+
+    class StoreDamaged(Message):
+        """The start-up check found the database damaged (posted from its worker)."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    class DayScored(Message):
+        """The day's rescoring ended (or could not run): the queue may be read in the day's order."""
+
+    class BackupStarted(Message):
+        """The day's backup began (posted from the start-up worker)."""
+
+    class BackupEnded(Message):
+        """The day's backup ended: ``problem`` says why it failed, None if it was made."""
+
+        def __init__(self, problem: str | None) -> None:
+            super().__init__()
+            self.problem = problem
+
+    def _check_store_in_background(self, db) -> None:
+        """Hold every write to the database (``store.db.WriteHold``), then start the start-up worker:
+        it checks the file (``quick_check``) at once, on a thread of its own beside the drawing of the
+        first screen, and once that screen is drawn makes the day's backup. Nothing of it stands
+        between Enter and the queue; a save waits for the check only if made before the check ends
+        (0.2 s on a PDU's 200 MB), so nothing is saved to, and acknowledged on, a damaged store."""
+        self._write_hold = hold_writes(self.db_path)
+        db.write_hold = self._write_hold
+        self._start_worker(self._write_hold)
+
+    def _order_provisionally_until_scored(self) -> None:
+        """On the first start of a day, draw the queue in the stored order of the day before (read by
+        the index) rather than scoring every item in the query first (0.3 s on a PDU): the start-up
+        worker scores the day, then the screen reads again in the day's order (``on_spo_app_day_scored``)."""
+        from spo_tui.store import scoring
+
+        assert self.ctx is not None
+        db = self.ctx.db
+        if not getattr(db, "read_only", False) and not scoring.scores_current(
+            db, self.ctx.today, self.ctx.rules.urgency
+        ):
+            self.ctx.provisional_order = True
+
+    def _when_drawn(self) -> None:
+        """Called after a refresh: once a home screen has been drawn, the day's backup may begin."""
+        if self.ctx is not None and self.screen.is_mounted and self.screen.id != "_default":
+            self._first_paint.set()
+        else:
+            self.call_after_refresh(self._when_drawn)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start-checks")
+    def _start_worker(self, hold: WriteHold) -> None:
+        from spo_tui.store.backup import check_integrity, restore_advice
+
+        worker = get_current_worker()
+        try:
+            result = check_integrity(self.db_path, quick=True)
+        except BaseException:
+            hold.end()  # the check could not run (said as the worker's failure): saves go on
+            raise
+        if not result.ok:
+            message = self.DAMAGED_MESSAGE.format(
+                problem=result.message.removeprefix(f"{self.db_path} is damaged: "), advice=restore_advice(self.db_path)
+            )
+            hold.end(refusal=message)
+            self.post_message(self.StoreDamaged(message))
+            return
+        hold.end()
+        self._first_paint.wait(self.PAINT_WAIT_AT_MOST)
+        if worker.is_cancelled or not self.is_running:
+            return
+        self._score_the_day()
+        if worker.is_cancelled or not self.is_running:
+            return
+        self._back_up_today(lambda: worker.is_cancelled)
+
+    def _score_the_day(self) -> None:
+        """Score every item for the day if the day moved on (``services.queue.update_scores``, in short
+        transactions), then have the screen read again (``on_spo_app_day_scored``)."""
+        from spo_tui.services.queue import update_scores
+
+        try:
+            if self.ctx is not None and self.ctx.provisional_order:
+                with self.thread_context() as ctx:
+                    update_scores(ctx)
+        finally:
+            self.post_message(self.DayScored())
+
+    def daily_backup_command(self) -> list[str]:
+        """The command that makes the day's backup: ``spo-tui --db PATH backup --daily``."""
+        return [sys.executable, "-m", "spo_tui", "--db", str(self.db_path), "backup", "--daily"]
+
+    def _back_up_today(self, stop: Callable[[], bool]) -> None:
+        """Make the day's backup if none was made today, saying so while it runs.
+
+        It runs as a process of its own (``daily_backup_command``: compressed, checked, the oldest
+        daily ones rotated away), started in a session of its own: it takes nothing from the app's
+        share of the interpreter, and it finishes even when the app is quit a moment after it starts
+        (or its terminal is closed); quitting never waits for it. A process killed half-way leaves no
+        half backup (``store.backup``), and the next start makes the day's. A read-only store is not
+        backed up here: nothing is saved from this window, and its owner's app backs it up."""
+        from spo_tui.store.backup import backup_due
+
+        if getattr(self.ctx and self.ctx.db, "read_only", False) or not backup_due(self.db_path):
+            return
+        self.post_message(self.BackupStarted())
+        problem = None
+        try:
+            with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as said:
+                try:
+                    process = subprocess.Popen(
+                        self.daily_backup_command(),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=said,
+                        start_new_session=True,
+                    )
+                except OSError as error:
+                    problem = f"it could not be started ({error.strerror or error})"
+                    return
+                while process.poll() is None:
+                    if stop():
+                        return  # the app is closing: the backup goes on by itself
+                    time.sleep(self.BACKUP_POLL)
+                if process.returncode != 0:
+                    said.seek(0)
+                    lines = [line.strip() for line in said.read().splitlines() if line.strip()]
+                    last = lines[-1] if lines else f"it ended with status {process.returncode}"
+                    problem = last.removeprefix("spo-tui: ")
+        finally:
+            self.post_message(self.BackupEnded(problem))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A damaged database met while drawing (before the start-up check has said so, or later) ends
+        the app with how to restore it, not a traceback. Textual's hook for an unhandled error: kept to
+        this one case, everything else is Textual's."""
+        text = str(error).lower()
+        if isinstance(error, db_errors("DatabaseError")) and ("malformed" in text or "not a database" in text):
+            from spo_tui.store.backup import restore_advice
+
+            if self._write_hold is not None:
+                self._write_hold.end(refusal=f"the database is damaged ({error})")
+            self.farewell = visible(
+                f"spo-tui: the database {self.db_path} is damaged ({error}). Nothing more was saved; "
+                f"{restore_advice(self.db_path)}",
+                lines=False,
+            )
+            self.exit(return_code=2)
+            return
+        super()._handle_exception(error)
+
+    def on_spo_app_store_damaged(self, message: StoreDamaged) -> None:
+        """Stop saving, and cover the screen with what happened and how to restore; quitting prints it
+        again and ends with status 2 (``StoreReplacedScreen``)."""
+        from spo_tui.screens.replaced import StoreReplacedScreen
+
+        if self.store_replaced:
+            return
+        self.store_replaced = message.message
+        if self.ctx is not None:
+            self.ctx.db.refuse_all_writes(message.message)
+        self.sub_title = "DATABASE DAMAGED: nothing more is saved. Quit and restore a backup"
+        self.notify(message.message, title="The database is damaged", severity="error", timeout=24 * 3600, markup=False)
+        self.push_screen(StoreReplacedScreen(message.message))
+
+    def on_spo_app_day_scored(self, _message: DayScored) -> None:
+        """The first screen of the day was read in the day before's order: read it again now, the cursor
+        kept on its item (``store_changed``). Should the rescoring have failed (a busy store), the reads
+        score in the query from now on, so the order is the day's either way."""
+        if self.ctx is None or not self.ctx.provisional_order:
+            return
+        self.ctx.provisional_order = False
+        if self.store_replaced:
+            return
+        reload = getattr(self.screen, "store_changed", None)
+        if reload is not None and self.screen.is_mounted and self.screen.is_attached:
+            reload()
+
+    def on_spo_app_backup_started(self, _message: BackupStarted) -> None:
+        notice = Notification(self.BACKUP_NOTICE, "", "information", self.BACKUP_NOTICE_AT_MOST, markup=False)
+        self._backup_notice = notice
+        self.post_message(Notify(notice))
+
+    def on_spo_app_backup_ended(self, message: BackupEnded) -> None:
+        self.call_later(self._take_down_backup_notice)  # after the notice itself (a message too) is shown
+        if message.problem:
+            problem = message.problem.removesuffix(". No backup was made")
+            self.notify(
+                f"Today's backup could not be made: {problem}. Nothing else is affected; the next start tries "
+                "again, or run: spo-tui backup",
+                title="Backup",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+
+    def _take_down_backup_notice(self) -> None:
+        """Take the backup's notice down (Textual offers no public way to remove one notification: where
+        ``_unnotify`` is missing, the notice goes by itself after ``BACKUP_NOTICE_AT_MOST`` seconds)."""
+        notice, self._backup_notice = self._backup_notice, None
+        unnotify = getattr(self, "_unnotify", None)
+        if notice is not None and unnotify is not None:
+            with contextlib.suppress(KeyError):
+                unnotify(notice)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own background work (the record's check, the access log) that failed is said."""

@@ -41,11 +41,15 @@ def live(ctx, tmp_path):
 
 def test_backup_is_complete_private_and_checked(live):
     made = bk.backup(live, now=datetime(2026, 11, 23, 8, 45))
-    assert made.name == "spo-20261123-084500.db"
+    assert made.name == "spo-20261123-084500.db.zst"  # compressed (a plain store)
     assert oct(made.stat().st_mode & 0o777) == "0o600"
     assert oct(made.parent.stat().st_mode & 0o777) == "0o700"
     assert bk.check_integrity(made).ok
-    assert snapshot(open_db(made)) == snapshot(open_db(live))
+    with bk.plain_copy(made) as plain:
+        copy, original = open_db(plain), open_db(live)
+        assert snapshot(copy) == snapshot(original)
+        copy.close(), original.close()
+    assert [p.name for p in made.parent.iterdir()] == [made.name]  # the decompressed copy is gone
 
 
 def test_daily_backup_runs_once_a_day_and_keeps_the_newest(live):
@@ -53,9 +57,9 @@ def test_daily_backup_runs_once_a_day_and_keeps_the_newest(live):
         assert bk.daily_backup(live, keep=3, now=datetime(2026, 11, day, 9, 0)) is not None
         assert bk.daily_backup(live, keep=3, now=datetime(2026, 11, day, 17, 0)) is None
     assert [p.name for p in bk.list_backups(live)] == [
-        "spo-20261103-090000.db",
-        "spo-20261104-090000.db",
-        "spo-20261105-090000.db",
+        "spo-20261103-090000.db.zst",
+        "spo-20261104-090000.db.zst",
+        "spo-20261105-090000.db.zst",
     ]
 
 
@@ -84,9 +88,10 @@ def test_restore_brings_back_the_backup_and_keeps_what_it_replaced(live):
     db.execute("INSERT INTO meta(key, value) VALUES ('later', 'change')")
     db.close()
     previous = bk.restore(live, made, now=datetime(2026, 11, 23, 9, 0))
-    assert previous.name == "spo-20261123-090000-before-restore.db"
+    assert previous.name == "spo-20261123-090000-before-restore.db.zst"
     assert snapshot(open_db(live)) == expected
-    assert open_db(previous).execute("SELECT value FROM meta WHERE key = 'later'").fetchone() == ("change",)
+    with bk.plain_copy(previous) as plain:
+        assert open_db(plain).execute("SELECT value FROM meta WHERE key = 'later'").fetchone() == ("change",)
 
 
 def run(*args, tmp_path):
@@ -372,7 +377,9 @@ def test_two_backups_in_the_same_second_are_both_kept(live):
     db.close()
     second = bk.backup(live, now=moment)
     assert first != second and first.exists() and second.exists()
-    assert open_db(first).execute("SELECT COUNT(*) FROM meta WHERE key = 'later'").fetchone() == (0,)
+    assert second.name == "spo-20261123-084500-2.db.zst"
+    with bk.plain_copy(first) as plain:
+        assert open_db(plain).execute("SELECT COUNT(*) FROM meta WHERE key = 'later'").fetchone() == (0,)
 
 
 def test_backups_taken_before_a_restore_are_never_rotated_away(live):

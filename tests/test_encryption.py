@@ -18,6 +18,7 @@ from conftest import NOW, fixed_clock, ui_team
 from spo_tui.app import SpoApp
 from spo_tui.services import intake
 from spo_tui.store import crypto
+from spo_tui.store.backup import is_compressed
 from spo_tui.store.db import StoreError, open_db
 
 PASSPHRASE = "correct horse battery staple"
@@ -97,6 +98,7 @@ def test_a_backup_of_an_encrypted_store_is_encrypted_and_restores(team):
     assert made.returncode == 0, made.stderr
     backup = Path(made.stdout.strip().rsplit(" ", 1)[-1])
     assert backup.exists() and SECRET_NAME.encode() not in backup.read_bytes()
+    assert backup.name.endswith(".db") and not is_compressed(backup)  # the SQLCipher copy, not compressed
     assert spo(team, "add", "task", "--title", "Made after the backup", "--category", "it").returncode == 0
     restored = spo(team, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr

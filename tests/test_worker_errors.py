@@ -59,7 +59,7 @@ async def test_a_search_that_cannot_read_the_queue_is_said(team_db, open_app, mo
     assert any(n.startswith("Search could not read the queue: OSError") for n in shown)
 
 
-@pytest.mark.parametrize("group", ["verify", "refresh", "search", "import", None])
+@pytest.mark.parametrize("group", ["verify", "refresh", "search", "import", "start-checks", None])
 def test_every_message_names_what_failed_and_why(group):
     from spo_tui.domain.errors import ValidationError
     from spo_tui.screens.worker_errors import failure_message

@@ -267,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--hub", metavar="URL", help="the hub's URL with a password, for this sync only")
     bk = sub.add_parser("backup", help="back up the database now (SQLite online backup)")
     bk.add_argument("--to", metavar="FILE", help="where to write it (default: the backups folder beside the database)")
+    bk.add_argument(
+        "--daily",
+        action="store_true",
+        help="the day's backup: only if none was made today, keeping the newest 14 (the TUI runs this after its first screen)",
+    )
     rs = sub.add_parser("restore", help="replace the database with a backup (checked first)")
     rs.add_argument("file", metavar="FILE")
 

@@ -90,10 +90,21 @@ def _changes(count: int, devices: int) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from spo_tui.store.backup import backup
+    from spo_tui.store.backup import backup, daily_backup
 
     path = _db_path(args)
     target = Path(args.to).expanduser() if args.to else None
+    if args.daily:
+        if target is not None:
+            return _fail("--daily backs up into the backups folder beside the database: leave out --to")
+        try:
+            daily = daily_backup(path)
+        except SpoError as error:
+            return _fail(str(error))
+        except OSError as error:
+            return _fail(f"cannot back up {path}: {error.strerror or error}")
+        print(f"Backed up to {visible(daily, lines=False)}" if daily else "A backup from today is there already")
+        return 0
     try:
         made = backup(path, target)
     except SpoError as error:

@@ -14,11 +14,14 @@ from spo_tui.domain.text import visible
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    """Open the TUI. Nothing slow comes before its first screen: the check of the whole file
+    (``quick_check``) and the day's backup run in the app, in the background, once the queue is drawn
+    (``SpoApp.start_checks``); here the file is only identified and opened, which refuses another
+    program's file, a newer spo-tui's, and one too damaged to open (saying how to restore)."""
     from spo_tui.app import SpoApp, known_binding_ids
     from spo_tui.config import load_keymap
     from spo_tui.domain.errors import SpoError
-    from spo_tui.store.backup import daily_backup
-    from spo_tui.store.db import is_empty, open_db
+    from spo_tui.store.db import NotOurs, StoreError, is_empty
 
     path = _db_path(args)
     clock = clock_from_env()
@@ -28,13 +31,16 @@ def cmd_tui(args: argparse.Namespace) -> int:
         if args.demo and not path.exists():
             print(f"Creating the demo team at {visible(path, lines=False)} …", file=sys.stderr)
             _write_demo(path, today=today)
-        if path.exists():
-            damaged = _refuse_damaged(path)
-            if damaged:
-                return damaged
-        db = open_db(path)
-        if not is_empty(db):
-            daily_backup(path)
+        try:
+            db = _open_for_the_app(path)
+        except NotOurs:
+            raise
+        except StoreError as error:
+            if not path.is_file() or "not a usable" not in str(error):
+                raise
+            return _refuse_damaged(path, str(error))
+        if db is None:
+            return _refuse_damaged(path, "")
         actor, notice = args.actor, None
         if not is_empty(db):
             acting = _acting(args, db, remember=True)  # checks --as against this login's links; the TUI remembers it
@@ -49,30 +55,48 @@ def cmd_tui(args: argparse.Namespace) -> int:
         _write_demo(target, today=local_today(clock))
 
     app = SpoApp(
-        path, actor=actor, clock=clock, demo_builder=demo_builder, theme=args.theme, notice=notice, keymap=keymap
+        path,
+        actor=actor,
+        clock=clock,
+        demo_builder=demo_builder,
+        theme=args.theme,
+        notice=notice,
+        keymap=keymap,
+        start_checks=True,
     )
     app.run()
+    if app.farewell:
+        print(app.farewell, file=sys.stderr)
     if app.return_code:
         return app.return_code
     return 0
 
 
-def _refuse_damaged(path: Path) -> int:
-    """0 if the database passes a quick integrity check; else say how to restore and return 2."""
-    from spo_tui.store.backup import check_integrity, list_backups
+def _open_for_the_app(path: Path):
+    """``open_db``, except that a database its migrations would change (the first start after an
+    upgrade) must pass the quick check first: nothing is written to a damaged file. None if it fails.
+    Every other start leaves that check to the app, after its first screen (``SpoApp.start_checks``)."""
+    from spo_tui.store.backup import check_integrity
+    from spo_tui.store.db import open_db
+    from spo_tui.store.schema import migrations
+
+    db = open_db(path, migrate=False)
+    if db.read_only or not migrations.pending(db):
+        return db
+    db.close()
+    if path.stat().st_size > 0 and not check_integrity(path, quick=True).ok:
+        return None
+    return open_db(path)
+
+
+def _refuse_damaged(path: Path, message: str) -> int:
+    """A database too damaged to open: say so, and how to restore it; return 2."""
+    from spo_tui.store.backup import check_integrity, restore_advice
 
     result = check_integrity(path, quick=True)
-    if result.ok:
-        return 0
     if not result.ours:  # another program's file or a newer spo-tui's: no restoring to suggest
         return _fail(result.message)
-    backups = list_backups(path)
-    how = (
-        f"restore the newest backup with: spo-tui --db {path} restore {backups[-1]}"
-        if backups
-        else "no backup of it was found; restore one you have with: spo-tui restore FILE"
-    )
-    return _fail(f"{result.message}. Nothing was opened; {how}")
+    return _fail(f"{result.message if not result.ok else message}. Nothing was opened; {restore_advice(path)}")
 
 
 def _write_demo(path: Path, *, today: date, seed: int = 1, scale: str = "team"):

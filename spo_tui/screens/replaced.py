@@ -10,7 +10,8 @@ from textual.widgets import Label
 
 
 class StoreReplacedScreen(ModalScreen[None]):
-    """Says what happened and that nothing more is saved; q (or Enter, or Esc) quits with status 2."""
+    """Says what happened and that nothing more is saved; q (or Enter, or Esc) quits with status 2.
+    Also shown when the start-up check finds the database damaged (``SpoApp.on_spo_app_store_damaged``)."""
 
     DEFAULT_CSS = """
     StoreReplacedScreen { align: center middle; background: $background; }
@@ -31,4 +32,9 @@ class StoreReplacedScreen(ModalScreen[None]):
             yield Label(f"{self.message}\n\nPress q to quit.", id="replaced-message", markup=False)
 
     def action_quit_app(self) -> None:
-        self.app.exit(return_code=2, message=f"spo-tui: {self.message}")
+        farewell = f"spo-tui: {self.message}"
+        if hasattr(self.app, "farewell"):  # printed as it is once the app has closed (``cmd_tui``)
+            self.app.farewell = farewell
+            self.app.exit(return_code=2)
+        else:
+            self.app.exit(return_code=2, message=farewell)

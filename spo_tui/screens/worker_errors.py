@@ -25,6 +25,7 @@ WHAT_FAILED = {
     "access-log": "A view of the record could not be logged",
     "import": "The import stopped",
     "sync": "The sync with the hub could not run",
+    "start-checks": "The start-up check and backup of the database could not run",
 }
 
 #: What the user can do, after the message.
@@ -33,6 +34,7 @@ NEXT_STEP = {
     "refresh": "The queue shows what is stored; it will try again at the next start.",
     "search": "Try the search again.",
     "sync": "Your changes are kept here and go at the next sync (spo-tui sync --status says where it stands).",
+    "start-checks": "Saving goes on; back the database up (and so check it) with: spo-tui backup.",
 }
 
 

@@ -35,6 +35,11 @@ class Context:
     decider: dict[str, Any]
     clock: Callable[[], datetime] = field(default=utc_now)
     os_user: str | None = None
+    #: True while the day's rescoring runs in the app's background: the Today screen's reads
+    #: (``rescore_all=False``) may then take the queue in the stored order of an earlier day, instead of
+    #: scoring every item in the query (``services.queue._scored``); the app clears it and reloads the
+    #: screen once the rescoring has ended (``SpoApp``'s start-up worker).
+    provisional_order: bool = False
 
     def __post_init__(self) -> None:
         self.db.os_user = self.os_user

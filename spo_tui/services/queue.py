@@ -104,7 +104,11 @@ def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
 
     With ``rescore_all`` false, scoring every item again on a new day is left to ``update_scores``
     (the Today screen runs it in the background) unless it is one short transaction's work (a team's
-    queue); items whose score was cleared are scored here either way.
+    queue); items whose score was cleared are scored here either way. Meanwhile, if the context says
+    so (``Context.provisional_order``: the app's first screen of a day, whose reload follows the
+    rescoring), the stored scores of an earlier day give the order: right but for the day's moves,
+    and read by the index, where scoring every item in the query costs a PDU 0.3 s before the queue
+    is drawn (the bank-holiday calendar it needs, 0.19 s, and the query, 0.13 s).
     """
     db, weights, by = ctx.db, ctx.rules.urgency, ctx.actor["name"]
     writable = not getattr(db, "read_only", False)
@@ -115,7 +119,15 @@ def _scored(ctx: Context, rescore_all: bool = True) -> Iterator[str]:
     ):
         _ensure_scored(ctx)
     with read_snapshot(db):
-        yield "i.urgency" if scoring.scores_current(db, ctx.today, weights) else scoring.score_sql(weights, ctx.today)
+        if scoring.scores_current(db, ctx.today, weights) or (
+            not rescore_all
+            and writable
+            and ctx.provisional_order
+            and scoring.scores_of_an_earlier_day(db, ctx.today, weights)
+        ):
+            yield "i.urgency"
+        else:
+            yield scoring.score_sql(weights, ctx.today)
 
 
 def update_scores(ctx: Context) -> None:

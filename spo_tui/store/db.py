@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 import stat
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -368,6 +369,61 @@ class StoreLock:
         self.release()
 
 
+# --- Writes held until the start-up check ---------------------------------------------------------------
+
+
+class WriteHold:
+    """Every transaction on one database file in this process waits until a check of the file ends,
+    and is refused after a check that failed.
+
+    The app checks its database (``quick_check``) in the background just after its first screen is
+    drawn, not before: until the check has passed, a save (or a background worker's write) waits for
+    it, so nothing is ever written to, and acknowledged on, a store the check then finds damaged.
+    The wait is as long as the check (0.2 s on a PDU) and only for a save made that early.
+    """
+
+    #: Past this, a transaction goes ahead unchecked rather than keep the screen waiting (the check's
+    #: result still stops saving if it fails later).
+    WAIT_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._ended = threading.Event()
+        self.refusal: str | None = None
+
+    def end(self, refusal: str | None = None) -> None:
+        """The check ended: let writes go, or (``refusal``) refuse them all with that message."""
+        self.refusal = refusal
+        self._ended.set()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    def wait(self) -> None:
+        self._ended.wait(self.WAIT_SECONDS)
+        if self.refusal:
+            raise StoreError(self.refusal)
+
+
+_holds: dict[str, WriteHold] = {}
+
+
+def hold_writes(path: Path) -> WriteHold:
+    """Hold the writes of every connection to ``path`` that this process opens from now on (and any
+    given the hold by hand) until ``WriteHold.end``; ``release_writes`` forgets it."""
+    hold = WriteHold()
+    _holds[os.path.realpath(path)] = hold
+    return hold
+
+
+def release_writes(path: Path, hold: WriteHold) -> None:
+    """End ``hold`` if it has not ended, and stop giving it to new connections to ``path``."""
+    if not hold.ended:
+        hold.end()
+    if _holds.get(os.path.realpath(path)) is hold:
+        del _holds[os.path.realpath(path)]
+
+
 # --- The database --------------------------------------------------------------------------------------
 
 
@@ -393,6 +449,8 @@ class SpoDatabase(Database):
     #: Set (to the message to show) when nothing more may be saved on this connection: the app sets
     #: it when the file was replaced under it.
     refuse_writes: str | None = None
+    #: Writes wait for this (the app's start-up check of the file) before they begin: see ``WriteHold``.
+    write_hold: WriteHold | None = None
     #: The shared lock held while the database is open (None where no lock file can be made).
     store_lock: StoreLock | None = None
     #: The operating-system user every audit row written on this connection carries: put here by the
@@ -420,6 +478,8 @@ class SpoDatabase(Database):
             with super().atomic():
                 yield self
             return
+        if self.write_hold is not None:
+            self.write_hold.wait()
         if self.refuse_writes:
             raise StoreError(self.refuse_writes)
         try:
@@ -486,6 +546,7 @@ def open_db(path: str | Path, *, create: bool = True, migrate: bool = True) -> S
             lock.release()
         raise
     db.store_lock = lock
+    db.write_hold = _holds.get(os.path.realpath(path))
     return db
 
 

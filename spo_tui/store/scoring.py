@@ -170,6 +170,19 @@ def scores_current(db: Database, today: date, weights: dict[str, Any]) -> bool:
     return db.execute("SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1").fetchone() is None
 
 
+def scores_of_an_earlier_day(db: Database, today: date, weights: dict[str, Any]) -> bool:
+    """True if every open or waiting item has a stored score by ``weights`` for ``today`` or an earlier
+    day (a new day whose rescoring has not ended): the order they give is right but for the day's
+    moves (one day more overdue, due today now). The app's first screen of a day is read in it while
+    the rescoring runs (``services.queue._scored``)."""
+    stored, rescore = _stored_basis(db), _rescore(db)
+    if stored is None or stored["weights"] != weights or stored["day"] > today.isoformat():
+        return False
+    if rescore is not None and (rescore["weights"] != weights or rescore["day"] > today.isoformat()):
+        return False
+    return db.execute("SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1").fetchone() is None
+
+
 def _plan(db: Database, today: date, weights: dict[str, Any], by: str) -> tuple[bool, str, dict[str, Any]]:
     """(score every item?, the day and the weights to score by), as ``ensure_scored`` explains.
 
