@@ -58,6 +58,7 @@ class TodayScreen(TodayActions):
         self._counts: dict[str, tuple[int, int]] = {}
         self._search_index: SearchIndex | None = None
         self._read_state: tuple[int, int] | None = None  # the store's state when last read
+        self._read_audit = 0  # the newest audit row then: what was logged since tells a view from a change
         self._generation = 0  # counts changes of the store or view: stale search text is dropped
         self._matches: list[str] | None = None
         self._detail_timer: Timer | None = None
@@ -98,7 +99,7 @@ class TodayScreen(TodayActions):
         if len(self.entries) >= self.PAGE:
             self.total = self._view_total()
         self.show_detail()
-        self._read_state = self.app.store_state()
+        self._note_read()
         # Logged once a session, off the start-up's path (a thread of its own, after the refresh starts).
         self.set_timer(
             self.REFRESH_AFTER,
@@ -133,9 +134,25 @@ class TodayScreen(TodayActions):
 
     def on_screen_resume(self) -> None:
         """Back from another screen: read again if anything was written meanwhile (an action's own
-        callback has usually read already; a cancelled prompt changed nothing)."""
-        if self.is_mounted and self._read_state is not None and self._read_state != self.app.store_state():
-            self.store_changed()
+        callback has usually read already; a cancelled prompt changed nothing). Views logged meanwhile
+        (the case just looked at, on a thread of their own) change nothing on this screen: as the app's
+        poll does (``SpoApp._poll_store``), they are told from changes by what the audit log says."""
+        if not self.is_mounted or self._read_state is None:
+            return
+        state = self.app.store_state()
+        if state == self._read_state:
+            return
+        if state[1] == self._read_state[1]:  # nothing saved on this app's own connection
+            last, only_views = lookup.only_reads_since(self.ctx, self._read_audit)
+            if only_views:
+                self._read_state, self._read_audit = state, last
+                return
+        self.store_changed()
+
+    def _note_read(self) -> None:
+        """Remember where the store stood when the queue was read."""
+        self._read_state = self.app.store_state()
+        self._read_audit = lookup.last_audit_id(self.ctx)
 
     # --- Data ------------------------------------------------------------------------------------
 
@@ -171,7 +188,7 @@ class TodayScreen(TodayActions):
         self._read_counts()
         self._forget_search_index()
         self._show_rows(keep_row)
-        self._read_state = self.app.store_state()
+        self._note_read()
 
     def _forget_search_index(self) -> None:
         """The store or the view changed: search must read its text again."""
