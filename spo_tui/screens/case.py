@@ -261,9 +261,7 @@ class CaseScreen(Screen):
         if len(shown) > len(labels):
             flags_box.remove_children(shown[len(labels) :])
         elif len(labels) > len(shown):
-            flags_box.mount_all(
-                Label(text, classes=classes, markup=False) for text, classes in labels[len(shown) :]
-            )
+            flags_box.mount_all(Label(text, classes=classes, markup=False) for text, classes in labels[len(shown) :])
 
     def _show_timeline(self, timeline: list[dict[str, Any]]) -> None:
         table = self.query_one("#timeline", LineTable)
