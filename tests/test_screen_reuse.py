@@ -1,12 +1,14 @@
-"""Screens the app keeps and shows again (the case screen, help) show exactly what a new one would:
-nothing of the last case, the store as it is now, the keys in force. And the queue, back from a
-case, is read again only when something other than views was written meanwhile."""
+"""What the app keeps to show again shows exactly what reading anew would. The case screen and help
+(kept and shown again): nothing of the last case, the store as it is now, the keys in force. The
+queue: read again on coming back from a case only when something other than views was written, and
+the views and details it keeps forgotten at any save."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import clock
 from test_case_screen import CRN, db_path, record, spo_context
+from test_today import select_item, team_db
 
 from spo_tui.app import SpoApp
 from spo_tui.screens.case import CaseScreen
@@ -241,3 +243,34 @@ async def test_back_from_a_case_the_queue_is_not_read_again_for_the_view_alone(t
             db.close()
         await back(app, pilot)
         assert len(reads) == 1 and added in [e.id for e in today.entries]
+
+
+async def test_a_view_shown_again_after_a_save_shows_what_was_saved(team_db, running_app):
+    """The queue keeps the top of each view it has shown only while nothing is written: a save on the
+    app's own connection (which the poll for other processes' changes does not see) is shown too."""
+    path, ids = team_db
+    async with running_app(path) as (app, pilot):
+        screen = app.screen
+        await pilot.press("5")
+        assert [e.id for e in screen.entries] == [ids["task"]]
+        await pilot.press("0")
+        added = intake.add_task(app.ctx, "Fire door will not close", "health_safety").item_id
+        await pilot.press("5")
+        assert sorted(e.id for e in screen.entries) == sorted([ids["task"], added])
+
+
+async def test_an_item_shown_again_after_a_save_shows_its_detail_as_saved(team_db, running_app):
+    from spo_tui.services import decisions
+
+    path, ids = team_db
+    async with running_app(path) as (app, pilot):
+        screen = app.screen
+        await select_item(app, pilot, ids["alert"])  # on case X123456
+        pane = screen.query_one("#detail")
+        assert "Police call-out to home address" in pane.text and "Visit fortnightly" not in pane.text
+        await select_item(app, pilot, ids["task"])
+        decisions.record_oversight(
+            app.ctx, crn="X123456", outcome="guidance_given", discussed="The call-out", decision="Visit fortnightly"
+        )
+        await select_item(app, pilot, ids["alert"])
+        assert "Visit fortnightly" in pane.text
