@@ -250,6 +250,7 @@ async def test_a_view_shown_again_after_a_save_shows_what_was_saved(team_db, run
     app's own connection (which the poll for other processes' changes does not see) is shown too."""
     path, ids = team_db
     async with running_app(path) as (app, pilot):
+        await started(app, pilot)
         screen = app.screen
         await pilot.press("5")
         assert [e.id for e in screen.entries] == [ids["task"]]
@@ -264,6 +265,7 @@ async def test_an_item_shown_again_after_a_save_shows_its_detail_as_saved(team_d
 
     path, ids = team_db
     async with running_app(path) as (app, pilot):
+        await started(app, pilot)
         screen = app.screen
         await select_item(app, pilot, ids["alert"])  # on case X123456
         pane = screen.query_one("#detail")
