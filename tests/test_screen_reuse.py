@@ -276,3 +276,27 @@ async def test_an_item_shown_again_after_a_save_shows_its_detail_as_saved(team_d
         )
         await select_item(app, pilot, ids["alert"])
         assert "Visit fortnightly" in pane.text
+
+
+async def test_moving_the_cursor_draws_what_drawing_the_whole_table_would(team_db, running_app):
+    """A cursor move redraws only the row it left and the one it is on: the table then shows what it
+    would if drawn anew (one cursor row), scrolled or not."""
+    path, ids = team_db
+    db = open_db(path)
+    try:
+        for n in range(30):  # more rows than the table shows
+            intake.add_task(spo_context(db), f"Fire door {n} will not close", "health_safety")
+    finally:
+        db.close()
+    async with running_app(path, size=(80, 24)) as (app, pilot):
+        await started(app, pilot)
+        table = app.screen.query_one("#queue")
+        scrolled = False
+        for keys in (["down", "down"], ["up"], ["end"], ["up"], ["up", "up", "up"], ["home"]):
+            for key in keys:
+                await pilot.press(key)
+            scrolled = scrolled or table.scroll_y > 0
+            moved = await screenshot(app, pilot)
+            table.refresh()
+            assert await screenshot(app, pilot) == moved
+        assert scrolled  # the table was scrolled on the way
