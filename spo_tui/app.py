@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual import events, work
@@ -34,8 +34,6 @@ from spo_tui.store.db import StoreError, db_errors, file_identity, is_empty, ope
 
 if TYPE_CHECKING:
     from spo_tui.services.sync import SyncResult, SyncStatus
-
-S = TypeVar("S", bound=Screen)
 
 
 class NoControlCharacters(LineFilter):
@@ -658,7 +656,8 @@ class SpoApp(App[None]):
             return
         shows = HelpScreen.shows(self)
 
-        def reuse(kept: HelpScreen) -> bool:
+        def reuse(kept: Screen) -> bool:
+            assert isinstance(kept, HelpScreen)
             if kept.shown != shows:  # another keymap or hub since it was made
                 return False
             kept.reopen()
@@ -715,13 +714,16 @@ class SpoApp(App[None]):
         """The case screen, showing ``crn`` (see ``_kept_screen``)."""
         from spo_tui.screens.case import CaseScreen
 
-        def reuse(kept: CaseScreen) -> bool:
+        def reuse(kept: Screen) -> bool:
+            assert isinstance(kept, CaseScreen)
             kept.show_case(crn)
             return True
 
         return self._kept_screen("case", CaseScreen, lambda: CaseScreen(crn), reuse)
 
-    def _kept_screen(self, name: str, kind: type[S], make: Callable[[], S], reuse: Callable[[S], bool]) -> S:
+    def _kept_screen(
+        self, name: str, kind: type[Screen], make: Callable[[], Screen], reuse: Callable[[Screen], bool]
+    ) -> Screen:
         """A screen opened often (a case, help), made once per mode and kept (installed) to be shown
         again: made and styled anew, it costs several times a keypress; kept, it is only filled again.
         ``reuse(kept)`` fills the kept one for what is asked, or says False when it cannot (help for

@@ -131,6 +131,7 @@ class CaseScreen(Screen):
         self.crn = crn.strip().upper()
         self.case: dict[str, Any] | None = None
         self.rows: dict[str, dict[str, Any]] = {}
+        self._detail_key: str | None = None  # the row shown in full below the timeline
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -160,8 +161,8 @@ class CaseScreen(Screen):
         self.query_one("#timeline", LineTable).scroll_to(x=0, y=0, animate=False, immediate=True)
         self.query_one("#timeline-detail-box", VerticalScroll).scroll_to(x=0, y=0, animate=False, immediate=True)
         self.load()
-        if self.case is not None:
-            self.app.record_view(lookup.record_case_view, crn=self.crn)
+        if self.case is not None:  # logged once shown: its thread's write stays out of the first frame's way
+            self.call_after_refresh(self.app.record_view, lookup.record_case_view, crn=self.crn)
 
     # --- Data -----------------------------------------------------------------------------------
 
@@ -197,6 +198,7 @@ class CaseScreen(Screen):
     def _show_nothing(self) -> None:
         """No case: the parts below the title empty, as on a new screen."""
         self.rows = {}
+        self._detail_key = None
         risk = self.query_one("#case-risk", Static)
         risk.update("")
         risk.remove_class("-high")
@@ -268,8 +270,9 @@ class CaseScreen(Screen):
         self.rows = {f"{row['what']}:{row['id']}": row for row in timeline}
         table.set_rows([(key, self._cells(row)) for key, row in self.rows.items()], keep_row=0)
         if timeline:
-            self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}")
+            self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}", again=True)
         else:
+            self._detail_key = None
             self.query_one("#timeline-detail", Static).update(
                 "Nothing recorded on this case yet. Press n to add an oversight entry."
             )
@@ -298,7 +301,12 @@ class CaseScreen(Screen):
         cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, item_note]
         return tuple((c, style) for c in cells)
 
-    def _show_detail(self, key: str | None) -> None:
+    def _show_detail(self, key: str | None, *, again: bool = False) -> None:
+        """Show the row ``key`` in full below the timeline; ``again``: even if it is the row shown (it
+        was read anew), else only if it is another (the cursor's own message after a new read)."""
+        if key == self._detail_key and not again:
+            return
+        self._detail_key = key
         detail = self.query_one("#timeline-detail", Static)
         row = self.rows.get(key or "")
         if row is None:
