@@ -908,8 +908,18 @@ class SpoApp(App[None]):
     def action_help(self) -> None:
         from spo_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        shows = HelpScreen.shows(self)
+
+        def reuse(kept: Screen) -> bool:
+            assert isinstance(kept, HelpScreen)
+            if kept.shown != shows:  # another keymap or hub since it was made
+                return False
+            kept.reopen()
+            return True
+
+        self.push_screen(self._kept_screen("help", HelpScreen, HelpScreen, reuse))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: the screen's own commands that apply now, then go-to-case, help and Textual's."""
@@ -944,15 +954,46 @@ class SpoApp(App[None]):
 
     def open_case(self, crn_or_name: str) -> None:
         """Open the case screen for a CRN (or the only case matching a name)."""
-        from spo_tui.screens.case import CaseScreen
         from spo_tui.services import lookup
 
         assert self.ctx is not None
         matches = lookup.find_cases(self.ctx, crn_or_name, limit=2)
         exact = [m for m in matches if m["crn"] == crn_or_name.strip().upper()]
         if exact or len(matches) == 1:
-            self.push_screen(CaseScreen((exact or matches)[0]["crn"]))
+            self.push_screen(self._case_screen((exact or matches)[0]["crn"]))
         elif not matches:
             self.notify(f"No case matches '{crn_or_name}'", severity="warning", markup=False)
         else:
             self.notify(f"More than one case matches '{crn_or_name}': type the CRN", severity="warning", markup=False)
+
+    def _case_screen(self, crn: str) -> Screen:
+        """The case screen, showing ``crn`` (see ``_kept_screen``)."""
+        from spo_tui.screens.case import CaseScreen
+
+        def reuse(kept: Screen) -> bool:
+            assert isinstance(kept, CaseScreen)
+            kept.show_case(crn)
+            return True
+
+        return self._kept_screen("case", CaseScreen, lambda: CaseScreen(crn), reuse)
+
+    def _kept_screen(
+        self, name: str, kind: type[Screen], make: Callable[[], Screen], reuse: Callable[[Screen], bool]
+    ) -> Screen:
+        """A screen opened often (a case, help), made once per mode and kept (installed) to be shown
+        again: made and styled anew, it costs several times a keypress; kept, it is only filled again.
+        ``reuse(kept)`` fills the kept one for what is asked, or says False when it cannot (help for
+        another keymap): then a new one is made and kept instead. While the kept one is in use (a case
+        opened from the palette over a case), a new one is made for the occasion, as before."""
+        name = f"{name}-{self.current_mode}"
+        if self.is_screen_installed(name):
+            kept = self.get_screen(name, kind)
+            if kept in self.screen_stack:
+                return make()
+            if reuse(kept):
+                return kept
+            self.uninstall_screen(name)
+            kept.remove()
+        screen = make()
+        self.install_screen(screen, name)
+        return screen

@@ -7,11 +7,12 @@ Timestamps are stored as ISO-8601 UTC text; dates as ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, overload
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 from spo_tui.domain.errors import ValidationError
@@ -24,13 +25,63 @@ LATEST = date(2100, 12, 31)
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
-    # England and Wales share one set of bank holidays.
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+    return frozenset(_england_and_wales(year).keys())
 
 
 @lru_cache(maxsize=64)
 def _bank_holiday_names(year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("GB", subdiv="ENG", years=year).items())
+    return dict(_england_and_wales(year).items())
+
+
+def _england_and_wales(year: int) -> Mapping[date, str]:
+    """The bank holidays of ``year`` in England and Wales, which share one set: the ``holidays``
+    package's, as ``holidays.country_holidays("GB", subdiv="ENG", years=year)`` gives them."""
+    return _united_kingdom()(subdiv="ENG", years=year)
+
+
+_calendar_lock = threading.Lock()
+_calendar: Callable[..., Mapping[date, str]] | None = None
+
+
+def _united_kingdom() -> Callable[..., Mapping[date, str]]:
+    """The ``holidays`` package's United Kingdom calendar, loaded on first use and on its own.
+
+    Nothing of ``holidays`` is imported until a working day is first counted (not at start-up). Then
+    the package itself is, but its calendar of the United Kingdom is loaded alone: asking the package
+    for a country (``country_holidays``) imports its ``countries`` package, which imports all of its
+    250 or so countries' calendars first (50 ms, and the memory they take), none of which the UK's
+    needs. Were the package laid out otherwise, it is asked the usual way.
+    """
+    global _calendar
+    with _calendar_lock:
+        if _calendar is None:
+            _calendar = _load_united_kingdom()
+        return _calendar
+
+
+def _load_united_kingdom() -> Callable[..., Mapping[date, str]]:
+    import importlib.util
+    import sys
+    from functools import partial
+    from pathlib import Path
+
+    import holidays
+
+    name = "holidays.countries.united_kingdom"
+    try:
+        if "holidays.countries" in sys.modules:  # loaded already, every country with it
+            return sys.modules["holidays.countries"].UnitedKingdom
+        countries = importlib.util.find_spec("holidays.countries")  # found, not imported
+        assert countries is not None and countries.submodule_search_locations
+        spec = importlib.util.spec_from_file_location(
+            name, Path(countries.submodule_search_locations[0]) / "united_kingdom.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.UnitedKingdom
+    except Exception:
+        return partial(holidays.country_holidays, "GB")
 
 
 def not_working_because(day: date) -> str | None:

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
@@ -20,6 +20,7 @@ from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
+from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.header import AppHeader
 from spo_tui.widgets.line_table import Cell, Column, LineTable
 
@@ -130,6 +131,7 @@ class CaseScreen(Screen):
         self.crn = crn.strip().upper()
         self.case: dict[str, Any] | None = None
         self.rows: dict[str, dict[str, Any]] = {}
+        self._detail_key: str | None = None  # the row shown in full below the timeline
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -141,12 +143,26 @@ class CaseScreen(Screen):
         yield LineTable(TIMELINE_COLUMNS, id="timeline")
         with VerticalScroll(id="timeline-detail-box"):
             yield Static("", id="timeline-detail", markup=False)
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
+        self._open()
+
+    def show_case(self, crn: str) -> None:
+        """Show the case ``crn`` on this screen, built before for another case (``SpoApp.open_case``
+        keeps one to reuse: a screen made and styled anew costs several times a keypress). Every
+        part is read and filled again, as a new screen's would be: nothing of the last case stays."""
+        self.crn = crn.strip().upper()
+        if self.is_mounted:
+            self._open()
+
+    def _open(self) -> None:
+        """Show ``self.crn`` from the top, and log that it was seen."""
+        self.query_one("#timeline", LineTable).scroll_to(x=0, y=0, animate=False, immediate=True)
+        self.query_one("#timeline-detail-box", VerticalScroll).scroll_to(x=0, y=0, animate=False, immediate=True)
         self.load()
-        if self.case is not None:
-            self.app.record_view(lookup.record_case_view, crn=self.crn)
+        if self.case is not None:  # logged once shown: its thread's write stays out of the first frame's way
+            self.call_after_refresh(self.app.record_view, lookup.record_case_view, crn=self.crn)
 
     # --- Data -----------------------------------------------------------------------------------
 
@@ -163,17 +179,33 @@ class CaseScreen(Screen):
     def load(self) -> None:
         """Read the case and its timeline (fast local reads) and show them."""
         ctx = self.ctx
+        title = self.query_one("#case-title", Static)
         try:
             self.case = lookup.case_summary(ctx, self.crn)
             timeline = lookup.case_timeline(ctx, self.crn)
         except SpoError as error:
             self.case = None
-            self.query_one("#case-title", Static).update(visible(f"{self.crn}: {error}", lines=False))
-            self.query_one("#case-title", Static).add_class("-missing")
+            self.title = None  # the app's, as on a screen that never showed a case
+            title.update(visible(f"{self.crn}: {error}", lines=False))
+            title.add_class("-missing")
+            self._show_nothing()
             return
+        title.remove_class("-missing")
         self.title = visible(f"{self.crn} {self.case['name']}", lines=False)
         self._show_header(self.case, ctx.today)
         self._show_timeline(timeline)
+
+    def _show_nothing(self) -> None:
+        """No case: the parts below the title empty, as on a new screen."""
+        self.rows = {}
+        self._detail_key = None
+        risk = self.query_one("#case-risk", Static)
+        risk.update("")
+        risk.remove_class("-high")
+        self.query_one("#case-sentence", Static).update("")
+        self.query_one("#case-flags", Horizontal).remove_children()
+        self.query_one("#timeline", LineTable).set_rows([], keep_row=0)
+        self.query_one("#timeline-detail", Static).update("")
 
     def _show_header(self, case: dict[str, Any], today: date) -> None:
         pp = case.get("practitioner") or "unallocated"
@@ -199,9 +231,7 @@ class CaseScreen(Screen):
         if case.get("sentence_end"):
             span += f" to {uk_date(case['sentence_end'])}"
         self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
-        flags_box = self.query_one("#case-flags", Horizontal)
-        flags_box.remove_children()
-        labels = []
+        labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:
             text = flag["code"]
             if flag.get("description"):
@@ -217,18 +247,32 @@ class CaseScreen(Screen):
                     classes += " -due-soon"
                 else:
                     text += f" review {review:%d/%m/%Y}"
-            labels.append(Label(visible(text, lines=False), classes=classes, markup=False))
+            labels.append((visible(text, lines=False), classes))
         if not labels:
-            labels.append(Label("No registrations", classes="flag -none", markup=False))
-        flags_box.mount_all(labels)
+            labels.append(("No registrations", "flag -none"))
+        self._show_flags(labels)
+
+    def _show_flags(self, labels: list[tuple[str, str]]) -> None:
+        """One label per (text, classes): those shown already are filled again (in this frame), and
+        only the difference in number is mounted or removed."""
+        flags_box = self.query_one("#case-flags", Horizontal)
+        shown = list(flags_box.query_children(Label))
+        for label, (text, classes) in zip(shown, labels, strict=False):
+            label.update(text)
+            label.set_classes(classes)
+        if len(shown) > len(labels):
+            flags_box.remove_children(shown[len(labels) :])
+        elif len(labels) > len(shown):
+            flags_box.mount_all(Label(text, classes=classes, markup=False) for text, classes in labels[len(shown) :])
 
     def _show_timeline(self, timeline: list[dict[str, Any]]) -> None:
         table = self.query_one("#timeline", LineTable)
         self.rows = {f"{row['what']}:{row['id']}": row for row in timeline}
         table.set_rows([(key, self._cells(row)) for key, row in self.rows.items()], keep_row=0)
         if timeline:
-            self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}")
+            self._show_detail(f"{timeline[0]['what']}:{timeline[0]['id']}", again=True)
         else:
+            self._detail_key = None
             self.query_one("#timeline-detail", Static).update(
                 "Nothing recorded on this case yet. Press n to add an oversight entry."
             )
@@ -257,7 +301,12 @@ class CaseScreen(Screen):
         cells = [local_stamp(row["at"]), kind_label, first_line(row.get("title")), status, due, item_note]
         return tuple((c, style) for c in cells)
 
-    def _show_detail(self, key: str | None) -> None:
+    def _show_detail(self, key: str | None, *, again: bool = False) -> None:
+        """Show the row ``key`` in full below the timeline; ``again``: even if it is the row shown (it
+        was read anew), else only if it is another (the cursor's own message after a new read)."""
+        if key == self._detail_key and not again:
+            return
+        self._detail_key = key
         detail = self.query_one("#timeline-detail", Static)
         row = self.rows.get(key or "")
         if row is None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from spo_tui.commands import ALL_COMMANDS, SYNC_NOW, Command, key_in_force
 from spo_tui.domain import permissions
+from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.header import AppHeader
 
 #: Keys that work everywhere: (key, what it does).
@@ -61,8 +62,21 @@ class HelpScreen(Screen):
         Binding("question_mark", "close", "Close", show=False, id="help_close_question", key_display="?"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: What the keys shown depend on (``shows``), as composed; None until then.
+        self.shown: tuple | None = None
+
+    @staticmethod
+    def shows(app: App) -> tuple:
+        """What the screen shows depends on besides the commands: the user's keymap, and whether the
+        store has a hub (the sync key). The app keeps one help screen while this stays the same."""
+        keymap = getattr(app, "user_keymap", None)
+        return tuple(sorted((keymap or {}).items())), getattr(app, "sync_status", None) is not None
+
     def compose(self) -> ComposeResult:
         keymap = getattr(self.app, "user_keymap", None)
+        self.shown = self.shows(self.app)
         yield AppHeader()
         with VerticalScroll(id="help-body"):
             yield Label("Every key, by screen", classes="help-title")
@@ -74,13 +88,17 @@ class HelpScreen(Screen):
                 )
             yield Label("Everywhere", classes="help-section")
             everywhere = list(GLOBAL_KEYS)
-            if getattr(self.app, "sync_status", None) is not None:  # a store with a hub
+            if self.shown[1]:  # a store with a hub
                 everywhere.append((command_key(SYNC_NOW, keymap), "Sync now", SYNC_NOW.help))
             yield Static(key_table(everywhere), classes="help-keys")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.title = "Help"
+
+    def reopen(self) -> None:
+        """Shown again (the app keeps this screen): from the top, as when it was new."""
+        self.query_one("#help-body", VerticalScroll).scroll_to(x=0, y=0, animate=False, immediate=True)
 
     def action_close(self) -> None:
         self.app.pop_screen()

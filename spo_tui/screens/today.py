@@ -56,8 +56,10 @@ class TodayScreen(TodayActions):
         #: How many rows the current view (filter and search) has in all.
         self.total = 0
         self._counts: dict[str, tuple[int, int]] = {}
+        self._counts_read = 0  # how many times the counts were read: a view's total comes from them
         self._search_index: SearchIndex | None = None
         self._read_state: tuple[int, int] | None = None  # the store's state when last read
+        self._read_audit = 0  # the newest audit row then: what was logged since tells a view from a change
         self._generation = 0  # counts changes of the store or view: stale search text is dropped
         self._matches: list[str] | None = None
         self._detail_timer: Timer | None = None
@@ -65,6 +67,11 @@ class TodayScreen(TodayActions):
         self._bindings_shape: tuple[str, str] | None = None
         self._search_log_timer: Timer | None = None
         self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
+        #: What was read while the store and the day stay as they were (``_reads``): the top of each
+        #: view shown, and each item's detail, so going back to a view, or an item, reads nothing again.
+        self._read_for: tuple | None = None
+        self._pages: dict[tuple, tuple[list[QueueEntry], int]] = {}
+        self._details: dict[str, tuple[dict, dict | None, list]] = {}
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -98,7 +105,7 @@ class TodayScreen(TodayActions):
         if len(self.entries) >= self.PAGE:
             self.total = self._view_total()
         self.show_detail()
-        self._read_state = self.app.store_state()
+        self._note_read()
         # Logged once a session, off the start-up's path (a thread of its own, after the refresh starts).
         self.set_timer(
             self.REFRESH_AFTER,
@@ -114,6 +121,7 @@ class TodayScreen(TodayActions):
 
     def _read_counts(self) -> None:
         self._counts = lookup.queue_counts(self.ctx, team=self.team_choice)
+        self._counts_read += 1
         self.query_one(QueueSummary).show(self._counts)
 
     def store_changed(self) -> None:
@@ -133,9 +141,25 @@ class TodayScreen(TodayActions):
 
     def on_screen_resume(self) -> None:
         """Back from another screen: read again if anything was written meanwhile (an action's own
-        callback has usually read already; a cancelled prompt changed nothing)."""
-        if self.is_mounted and self._read_state is not None and self._read_state != self.app.store_state():
-            self.store_changed()
+        callback has usually read already; a cancelled prompt changed nothing). Views logged meanwhile
+        (the case just looked at, on a thread of their own) change nothing on this screen: as the app's
+        poll does (``SpoApp._poll_store``), they are told from changes by what the audit log says."""
+        if not self.is_mounted or self._read_state is None:
+            return
+        state = self.app.store_state()
+        if state == self._read_state:
+            return
+        if state[1] == self._read_state[1]:  # nothing saved on this app's own connection
+            last, only_views = lookup.only_reads_since(self.ctx, self._read_audit)
+            if only_views:
+                self._read_state, self._read_audit = state, last
+                return
+        self.store_changed()
+
+    def _note_read(self) -> None:
+        """Remember where the store stood when the queue was read."""
+        self._read_state = self.app.store_state()
+        self._read_audit = lookup.last_audit_id(self.ctx)
 
     # --- Data ------------------------------------------------------------------------------------
 
@@ -171,7 +195,7 @@ class TodayScreen(TodayActions):
         self._read_counts()
         self._forget_search_index()
         self._show_rows(keep_row)
-        self._read_state = self.app.store_state()
+        self._note_read()
 
     def _forget_search_index(self) -> None:
         """The store or the view changed: search must read its text again."""
@@ -203,13 +227,31 @@ class TodayScreen(TodayActions):
             self.entries = queue_entries(self.ctx, self._matches[:wanted], rescore_all=False)
         else:
             self._matches = None
-            self.entries = build_queue(
-                self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False, team=self.team_choice
-            )
-            self.total = self._view_total() if len(self.entries) == wanted else len(self.entries)
+            page = (kind, status, self.team_choice, wanted)
+            read = self._reads()[0].get(page)
+            if read is None:
+                entries = build_queue(
+                    self.ctx, kind=kind, status=status, limit=wanted, rescore_all=False, team=self.team_choice
+                )
+                read = entries, self._view_total() if len(entries) == wanted else len(entries)
+                self._reads()[0][page] = read  # asked again: reading may have scored items, a change
+            self.entries, self.total = list(read[0]), read[1]
         table.show_entries(self.entries, self.ctx.today, row)
         if detail:
             self.show_detail()
+
+    #: Items whose detail is kept at most (a long walk down the queue with nothing saved meanwhile).
+    DETAILS_KEPT = 500
+
+    def _reads(self) -> tuple[dict[tuple, tuple[list[QueueEntry], int]], dict[str, tuple[dict, dict | None, list]]]:
+        """The pages and details read so far, forgotten as soon as anything is written to the store
+        (by this app or another process: ``SpoApp.store_state``) or the day changes."""
+        state = (self.app.store_state(), self.ctx.today, self._counts_read)
+        if state != self._read_for or len(self._details) > self.DETAILS_KEPT:
+            self._read_for = state
+            self._pages = {}
+            self._details = {}
+        return self._pages, self._details
 
     def _read_more(self) -> None:
         """Read the next page of the view onto the end of the table."""
@@ -299,9 +341,14 @@ class TodayScreen(TodayActions):
         if entry is None:
             pane.show(None, None, [], None, self.ctx.today)
         else:
-            item = lookup.item_detail(self.ctx, entry.id)
-            case = lookup.case_summary(self.ctx, entry.row.crn) if entry.row.crn else None
-            recent = lookup.recent_oversight(self.ctx, entry.row.crn) if entry.row.crn else []
+            details = self._reads()[1]
+            if entry.id not in details:
+                details[entry.id] = (
+                    lookup.item_detail(self.ctx, entry.id),
+                    lookup.case_summary(self.ctx, entry.row.crn) if entry.row.crn else None,
+                    lookup.recent_oversight(self.ctx, entry.row.crn) if entry.row.crn else [],
+                )
+            item, case, recent = details[entry.id]
             pane.show(item, case, recent, entry.urgency, self.ctx.today)
 
     @on(QueueTable.RowHighlighted, "#queue")

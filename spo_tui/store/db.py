@@ -458,6 +458,11 @@ class SpoDatabase(Database):
     #: since a plain sqlite-utils Database (in tests) may not have it. Declared only: no default.
     os_user: str | None
 
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        # Without sqlite-utils' plugins: spo-tui uses none, none should touch the record's connection,
+        # and looking for them (every installed package's entry points) cost 15 ms of each start.
+        super().__init__(conn, execute_plugins=False)
+
     def refuse_all_writes(self, message: str) -> None:
         """From now on nothing is written through this connection: transactions fail with ``message``
         and any other write (a draft, say) fails in SQLite itself (``PRAGMA query_only``)."""

@@ -19,14 +19,13 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, overload
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Literal, overload
 
 from spo_tui.domain.chain import key_fingerprint
 from spo_tui.domain.errors import SpoError
+
+if TYPE_CHECKING:  # cryptography is imported where a key is first read, made or checked: not at start-up
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
 class KeyProblem(SpoError):
@@ -87,6 +86,9 @@ def label() -> str:
 
 
 def _load(path: Path, mode: int) -> DeviceKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if os.name != "nt" and mode & 0o077:
         raise KeyProblem(
             f"the record's signing key {path} can be read by other users: make it private (chmod 600 {path})"
@@ -105,6 +107,9 @@ def _load(path: Path, mode: int) -> DeviceKey:
 def _create(path: Path) -> None:
     """Make a new key at ``path``: written to a private temporary file, flushed, then linked into
     place, so two processes starting at once end up with the same key and nobody sees half a file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -139,6 +144,8 @@ def _sync_folder(folder: Path) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _public(public_key_hex: str) -> Ed25519PublicKey | None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
     except ValueError:
@@ -147,6 +154,8 @@ def _public(public_key_hex: str) -> Ed25519PublicKey | None:
 
 def check_signature(public_key_hex: str, signature_hex: str, message: bytes) -> bool:
     """True when ``signature_hex`` is the key's valid Ed25519 signature of ``message``."""
+    from cryptography.exceptions import InvalidSignature
+
     public = _public(public_key_hex)
     if public is None:
         return False

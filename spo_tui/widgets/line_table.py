@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -194,8 +194,15 @@ class LineTable(ScrollView, can_focus=True):
         return min(max(row, 0), max(len(self._keys) - 1, 0))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if round(self.scroll_y) == top:
+            # Only the row the cursor left and the one it is on are drawn again (and written to the
+            # terminal): a whole table's lines for each arrow press is several times the output.
+            width = self.size.width
+            self.refresh(*(Region(0, row - top + 1, width, 1) for row in {old, new}))
+        else:
+            self.refresh()
         if self._keys:
             self.post_message(self.RowHighlighted(self, new, self._keys[new]))
 
