@@ -233,6 +233,24 @@ _SELECT = """SELECT seq, id::text, device, device_seq, prev, hash, signature, hl
     data::text, tx::text, seen FROM spo.changes"""
 
 
+#: Where the transaction that goes on after a place ends: the first later change of another
+#: transaction (a push's changes are numbered together, so a transaction's changes follow one another).
+_NEXT_TX = "SELECT MIN(seq) FROM spo.changes WHERE seq > %s AND tx <> %s::uuid"
+
+
+def _rest_of_tx(cur: Any, last: int, tx: str) -> list[tuple[Any, ...]]:
+    """The changes of transaction ``tx`` after place ``last``: the ones before the next transaction
+    starts, found by the index on seq (``tx = ...`` alone made PostgreSQL read every change at the
+    hub, for each batch: half of a PDU head's first sync)."""
+    cur.execute(_NEXT_TX, [last, tx])
+    (end,) = cur.fetchone()
+    if end is None:  # nothing of another transaction after it: the rest is all this one's
+        cur.execute(f"{_SELECT} WHERE seq > %s ORDER BY seq", [last])
+    else:
+        cur.execute(f"{_SELECT} WHERE seq > %s AND seq < %s AND tx = %s::uuid ORDER BY seq", [last, end, tx])
+    return cur.fetchall()
+
+
 def pull(conn: Any, after: int, limit: int | None = None) -> list[dict[str, Any]]:
     """The changes this login may read after hub place ``after``, in hub order (``data`` as JSON
     text): about ``limit`` (default :func:`batch_size`), always ending with a whole transaction."""
@@ -241,8 +259,7 @@ def pull(conn: Any, after: int, limit: int | None = None) -> list[dict[str, Any]
         cur.execute(f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", [after, limit])
         rows = cur.fetchall()
         if len(rows) == limit:
-            cur.execute(f"{_SELECT} WHERE seq > %s AND tx = %s::uuid ORDER BY seq", [rows[-1][0], rows[-1][14]])
-            rows += cur.fetchall()
+            rows += _rest_of_tx(cur, rows[-1][0], rows[-1][14])
     conn.commit()
     return [dict(zip(_PULL_COLUMNS, r, strict=True)) for r in rows]
 
