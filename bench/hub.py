@@ -1,6 +1,6 @@
 """The hub benchmark: a simulated PDU exchanging changes through a real PostgreSQL hub.
 
-Run from the repository root with ``python bench/hub.py`` (about half an hour at full size;
+Run from the repository root with ``python bench/hub.py`` (about a quarter of an hour at full size;
 ``--small`` for a smoke check in under a minute). It starts its own PostgreSQL cluster in a
 temporary folder, makes a hub, adds the people, builds the demo store the first device uploads,
 measures, prints a Markdown table and the method, and removes everything it made. It writes nothing
@@ -711,6 +711,9 @@ def main() -> None:
         "date": datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "small": args.small,
+        "code": subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip(),
     }
     work = Path(tempfile.mkdtemp(prefix="spo-hub-bench-work-"))
     saved_env = {k: os.environ.get(k) for k in ("SPO_TUI_RULES", *_ENV_KEYS)}
@@ -901,7 +904,10 @@ def _phases(p: dict[str, float], top: int = 4) -> str:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    print(f"spo-tui hub benchmark, {r['date']}, {r['machine']}" + (" (--small)" if r["small"] else ""))
+    print(
+        f"spo-tui hub benchmark, {r['date']}, code {r.get('code', '?')}, {r['machine']}"
+        + (" (--small)" if r["small"] else "")
+    )
     if "hub" in r:
         print_hub(r["hub"])
     if "embedded" in r:
@@ -917,7 +923,7 @@ connect a new, empty store from a device of their own (each with its own XDG fol
 key), and each practitioner's device sends three SBARs; then new devices of the PDU head connect.
 Each device runs spo_tui.services.sync in this process, timed around connect() and sync(); the time
 inside the engine's steps (push, pull, take in, baseline, ...) is summed by wrapping them. Idle:
-sync() again with nothing to do (in process), and `spo-tui sync` as a new process (Python's start
+sync() again with nothing to do (in process, opening the store included), and `spo-tui sync` as a new process (Python's start
 and imports included, the password from the device's keyring). Throughput is changes over the
 whole sync's time unless it says "the push alone". Sizes: pg_database_size and
 pg_total_relation_size('spo.changes'); a store's size is its file with its WAL. Embedded: the
