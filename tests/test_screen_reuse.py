@@ -300,3 +300,19 @@ async def test_moving_the_cursor_draws_what_drawing_the_whole_table_would(team_d
             table.refresh()
             assert await screenshot(app, pilot) == moved
         assert scrolled  # the table was scrolled on the way
+
+
+async def test_the_footer_filled_again_in_place_shows_what_a_rebuilt_one_would(team_db, running_app):
+    """Other keys for another kind of item are written onto the footer's key widgets (spare ones
+    hidden, missing ones mounted): the screen is then what rebuilding the footer gives."""
+    from spo_tui.widgets.footer import QuietFooter
+
+    path, ids = team_db
+    async with running_app(path) as (app, pilot):
+        await started(app, pilot)
+        footer = app.screen.query_one(QuietFooter)
+        for view in ("3", "1", "5", "4", "0", "2", "9", "0"):  # kinds with more keys, fewer, other ones
+            await pilot.press(view)
+            filled = await screenshot(app, pilot)
+            footer.refresh(recompose=True)
+            assert await screenshot(app, pilot) == filled, view
