@@ -50,6 +50,15 @@ async def started(app, pilot) -> None:
     await pilot.pause()
 
 
+async def until(pilot, condition, seconds: float = 5.0) -> None:
+    """Wait (on a busy machine, a while) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    assert condition()
+
+
 async def screenshot(app, pilot) -> str:
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -163,6 +172,7 @@ async def test_a_case_opened_over_the_kept_one_gets_a_screen_of_its_own(two_case
         app.open_case(OTHER)  # from the palette's "Go to case", over the first
         await pilot.pause()
         assert app.screen is not kept and isinstance(app.screen, CaseScreen)
+        await until(pilot, lambda: app.screen.case is not None)  # a new screen reads its case once mounted
         assert "Ann Other" in str(app.screen.query_one("#case-title").render())
         await pilot.press("escape")
         await pilot.pause()

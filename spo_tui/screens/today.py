@@ -16,6 +16,7 @@ from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMA
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import CRN_PATTERN
+from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.screens.today_actions import TodayActions
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
@@ -74,6 +75,7 @@ class TodayScreen(TodayActions):
         self._details: dict[str, tuple[dict, dict | None, list]] = {}
 
     def compose(self) -> ComposeResult:
+        take_breakpoints(self)
         yield AppHeader()
         yield QueueSummary(id="summary")
         yield FilterBar(id="filters")
