@@ -247,8 +247,16 @@ class TodayScreen(TodayActions):
 
     def _reads(self) -> tuple[dict[tuple, tuple[list[QueueEntry], int]], dict[str, tuple[dict, dict | None, list]]]:
         """The pages and details read so far, forgotten as soon as anything is written to the store
-        (by this app or another process: ``SpoApp.store_state``) or the day changes."""
-        state = (self.app.store_state(), self.ctx.today, self._counts_read)
+        (by this app or another process: ``SpoApp.store_state``), the counts are read again (a view's
+        total), or the day changes."""
+        # (How the queue is ordered may also change without a write: on a day's first start, the
+        # stored order of the day before until the day is scored, ``Context.provisional_order``.)
+        state = (
+            self.app.store_state(),
+            self.ctx.today,
+            self._counts_read,
+            getattr(self.ctx, "provisional_order", None),
+        )
         if state != self._read_for or len(self._details) > self.DETAILS_KEPT:
             self._read_for = state
             self._pages = {}
