@@ -196,6 +196,7 @@ async def measure_keys(db: Path, presses: int) -> dict:
             "change filter": (["3", "0"], presses // 4, 0),
             "search (type a letter)": (["slash", "a", "escape"], presses // 4, 1),
             "open a case": (["c", "escape"], presses // 4, 0),
+            "open help": (["question_mark", "escape"], presses // 4, 0),
             "snooze a task (enter)": (["5", "z", "t", "o", "m", "o", "r", "r", "o", "w", "enter"], presses // 10, -1),
         }
         for name, (keys, repeat, index) in cases.items():

@@ -50,6 +50,15 @@ async def started(app, pilot) -> None:
     await pilot.pause()
 
 
+async def until(pilot, condition, seconds: float = 5.0) -> None:
+    """Wait (on a busy machine, a while) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    assert condition()
+
+
 async def screenshot(app, pilot) -> str:
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -163,6 +172,7 @@ async def test_a_case_opened_over_the_kept_one_gets_a_screen_of_its_own(two_case
         app.open_case(OTHER)  # from the palette's "Go to case", over the first
         await pilot.pause()
         assert app.screen is not kept and isinstance(app.screen, CaseScreen)
+        await until(pilot, lambda: app.screen.case is not None)  # a new screen reads its case once mounted
         assert "Ann Other" in str(app.screen.query_one("#case-title").render())
         await pilot.press("escape")
         await pilot.pause()
@@ -300,3 +310,19 @@ async def test_moving_the_cursor_draws_what_drawing_the_whole_table_would(team_d
             table.refresh()
             assert await screenshot(app, pilot) == moved
         assert scrolled  # the table was scrolled on the way
+
+
+async def test_the_footer_filled_again_in_place_shows_what_a_rebuilt_one_would(team_db, running_app):
+    """Other keys for another kind of item are written onto the footer's key widgets (spare ones
+    hidden, missing ones mounted): the screen is then what rebuilding the footer gives."""
+    from spo_tui.widgets.footer import QuietFooter
+
+    path, ids = team_db
+    async with running_app(path) as (app, pilot):
+        await started(app, pilot)
+        footer = app.screen.query_one(QuietFooter)
+        for view in ("3", "1", "5", "4", "0", "2", "9", "0"):  # kinds with more keys, fewer, other ones
+            await pilot.press(view)
+            filled = await screenshot(app, pilot)
+            footer.refresh(recompose=True)
+            assert await screenshot(app, pilot) == filled, view

@@ -18,6 +18,7 @@ from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
 from spo_tui.screens.oversight_form import OversightForm
+from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.services import decisions, lookup
 from spo_tui.services.base import ActionResult
 from spo_tui.widgets.footer import QuietFooter
@@ -134,6 +135,7 @@ class CaseScreen(Screen):
         self._detail_key: str | None = None  # the row shown in full below the timeline
 
     def compose(self) -> ComposeResult:
+        take_breakpoints(self)
         yield AppHeader()
         with Vertical(id="case-header"):
             yield Static(visible(self.crn, lines=False), id="case-title", markup=False)

@@ -12,6 +12,7 @@ from textual.widgets import Label, Static
 
 from spo_tui.commands import ALL_COMMANDS, SYNC_NOW, Command, key_in_force
 from spo_tui.domain import permissions
+from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.header import AppHeader
 
@@ -75,6 +76,7 @@ class HelpScreen(Screen):
         return tuple(sorted((keymap or {}).items())), getattr(app, "sync_status", None) is not None
 
     def compose(self) -> ComposeResult:
+        take_breakpoints(self)
         keymap = getattr(self.app, "user_keymap", None)
         self.shown = self.shows(self.app)
         yield AppHeader()

@@ -26,6 +26,7 @@ from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.prompts import ConfirmScreen
+from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.services import drafts, intake
 from spo_tui.services.decisions import AgreedAction
 from spo_tui.store.db import db_errors
@@ -142,6 +143,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
         return SuggestFromList(names, case_sensitive=False) if names else None
 
     def compose(self) -> ComposeResult:
+        take_breakpoints(self)
         self._load_draft()
         initial = self._initial
         type_value = initial["type"] if initial["type"] in set(OversightType) else DEFAULTS["type"]

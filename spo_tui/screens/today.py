@@ -16,6 +16,7 @@ from spo_tui.commands import FILTER_COMMANDS, FILTERS, STATUS_VIEWS, TODAY_COMMA
 from spo_tui.domain import permissions
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.vocab import CRN_PATTERN
+from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.screens.today_actions import TodayActions
 from spo_tui.services import decisions, lookup
 from spo_tui.services.queue import QueueEntry, SearchIndex, build_queue, matching_ids, queue_entries, search_index
@@ -74,6 +75,7 @@ class TodayScreen(TodayActions):
         self._details: dict[str, tuple[dict, dict | None, list]] = {}
 
     def compose(self) -> ComposeResult:
+        take_breakpoints(self)
         yield AppHeader()
         yield QueueSummary(id="summary")
         yield FilterBar(id="filters")
@@ -245,8 +247,16 @@ class TodayScreen(TodayActions):
 
     def _reads(self) -> tuple[dict[tuple, tuple[list[QueueEntry], int]], dict[str, tuple[dict, dict | None, list]]]:
         """The pages and details read so far, forgotten as soon as anything is written to the store
-        (by this app or another process: ``SpoApp.store_state``) or the day changes."""
-        state = (self.app.store_state(), self.ctx.today, self._counts_read)
+        (by this app or another process: ``SpoApp.store_state``), the counts are read again (a view's
+        total), or the day changes."""
+        # (How the queue is ordered may also change without a write: on a day's first start, the
+        # stored order of the day before until the day is scored, ``Context.provisional_order``.)
+        state = (
+            self.app.store_state(),
+            self.ctx.today,
+            self._counts_read,
+            getattr(self.ctx, "provisional_order", None),
+        )
         if state != self._read_for or len(self._details) > self.DETAILS_KEPT:
             self._read_for = state
             self._pages = {}
