@@ -197,6 +197,9 @@ class SpoApp(App[None]):
         self.farewell: str | None = None
         self._write_hold: WriteHold | None = None
         self._first_paint = threading.Event()
+        #: The connection the background record check reads on, while it runs (``check_record``).
+        self._checking: object | None = None
+        self._closing = False
         #: The notice shown while the day's backup is made (taken down when it ends).
         self._backup_notice: object | None = None
         self._last_key_at = time.monotonic()
@@ -257,6 +260,10 @@ class SpoApp(App[None]):
 
     def on_unmount(self) -> None:
         self._first_paint.set()  # a start-up worker waiting for it goes on, sees the app closing, and stops
+        self._closing = True
+        checking = self._checking
+        if checking is not None:  # the record check (4 s on a PDU) stops now: quitting does not wait for it
+            checking.interrupt()  # type: ignore[attr-defined]  # sqlite3's and SQLCipher's connections
         if self._write_hold is not None:
             release_writes(self.db_path, self._write_hold)
         if self.terminal_title and self._driver is not None:
@@ -320,7 +327,7 @@ class SpoApp(App[None]):
         self.set_interval(self.POLL_SECONDS, self._poll_store, name="store-poll")
         self.set_timer(self.VERIFY_AFTER, self.check_record)  # after the first paint, not in its way
         gc.set_threshold(700, 10, 1000)  # full collections rare: the app makes them when idle
-        self.set_timer(self.SETTLE_AFTER, self._settle_memory)
+        self.set_timer(self.SETTLE_AFTER, self._warm_up)
         self.set_interval(self.TIDY_EVERY, self._tidy_memory_if_idle, name="tidy-memory")
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.pop_screen()
@@ -350,6 +357,25 @@ class SpoApp(App[None]):
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    #: Modules of the screens opened most, imported once the first screen is up rather than on their
+    #: first opening (the case screen and the oversight form it reaches: 40 ms of a first case).
+    WARM_MODULES = ("spo_tui.screens.case", "spo_tui.screens.oversight_form", "spo_tui.screens.help")
+
+    def _warm_up(self) -> None:
+        """After start-up: import the screens opened most (on a thread: no key waits for it), then
+        settle memory (``_settle_memory``) with them in it."""
+        self._warm_imports()
+
+    @work(thread=True, exit_on_error=False, group="warm-up")
+    def _warm_imports(self) -> None:
+        import importlib
+
+        for name in self.WARM_MODULES:
+            importlib.import_module(name)
+        if self.is_running:
+            with contextlib.suppress(RuntimeError):  # the app ended meanwhile: nothing to settle
+                self.call_from_thread(self._settle_memory)
 
     def _tidy_memory_if_idle(self) -> None:
         if time.monotonic() - self._last_key_at >= self.IDLE_BEFORE_TIDY:
@@ -463,11 +489,19 @@ class SpoApp(App[None]):
         from spo_tui.services.integrity import anchor, check_record
 
         db = open_db(self.db_path, migrate=False)
+        self._checking = db.conn
         try:
+            if self._closing:
+                return
             check = check_record(db)
             if check.ok:
                 anchor(db, "app", trusted=check.trusted, db_path=str(self.db_path))
+        except db_errors("OperationalError"):
+            if self._closing:  # interrupted by quitting (``on_unmount``): the next start checks again
+                return
+            raise
         finally:
+            self._checking = None
             db.close()
         if not check.ok:
             more = f" (and {len(check.problems) - 1} more)" if len(check.problems) > 1 else ""

@@ -140,6 +140,47 @@ async def test_a_case_kept_while_the_terminal_was_resized_is_shown_at_the_new_si
     assert again == await as_new(two_cases, lambda app: app.open_case(OTHER), size=(80, 24))
 
 
+async def test_a_case_kept_while_the_theme_changed_is_shown_in_the_new_theme(two_cases):
+    """A kept screen is not styled again on each showing (``KeptScreen``), except after the app's
+    styles changed: here a light theme chosen while the case was out of sight."""
+    app = SpoApp(two_cases, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        app.open_case(CRN)
+        await pilot.pause()
+        dark = app.screen.query_one("#timeline").styles.background
+        await back(app, pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+        app.open_case(CRN)
+        await pilot.pause()
+        assert app.screen.query_one("#timeline").styles.background != dark
+        again = await screenshot(app, pilot)
+    assert again == await as_new(two_cases, lambda app: app.open_case(CRN), theme="textual-light")
+
+
+async def test_help_kept_while_the_theme_changed_is_shown_in_the_new_theme(db_path):
+    app = SpoApp(db_path, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await back(app, pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("question_mark")
+        again = await screenshot(app, pilot)
+
+    async def help_as_new() -> str:
+        fresh = SpoApp(db_path, clock=clock, theme="textual-light")
+        async with fresh.run_test(size=(120, 40)) as pilot:
+            await started(fresh, pilot)
+            await pilot.press("question_mark")
+            return await screenshot(fresh, pilot)
+
+    assert again == await help_as_new()
+
+
 async def test_an_unknown_case_on_the_kept_screen_shows_nothing_of_the_last_one(two_cases):
     app = SpoApp(two_cases, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -143,6 +143,39 @@ async def test_quitting_never_waits_for_the_backup_which_finishes_by_itself(team
     assert len(made) == 1 and bk.check_integrity(made[0]).ok
 
 
+async def test_quitting_stops_the_background_record_check_at_once(team_db, monkeypatch):
+    """The record check (4 s on a PDU) reads on a connection of its own; quitting interrupts it, and
+    nothing is said of a check that did not finish (the next start checks again)."""
+    from spo_tui.services import integrity
+
+    path, _ids = team_db
+    ended: list[str] = []
+
+    def long_check(db, **_kwargs):  # a real query on the check's own connection, a minute long
+        try:
+            db.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000000) "
+                "SELECT count(*) FROM n"
+            ).fetchone()
+        except Exception as error:
+            ended.append(str(error))
+            raise
+        ended.append("finished")
+        return integrity.check_record(db)
+
+    monkeypatch.setattr(integrity, "check_record", long_check)
+    monkeypatch.setattr(SpoApp, "VERIFY_AFTER", 0.1)
+    app = SpoApp(path, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, lambda: app._checking is not None)
+        await pilot.press("q")
+    deadline = time.monotonic() + 10  # uninterrupted, the query would take a minute or more
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ended == ["interrupted"]
+    assert not [n for n in notices(app) if "does not hold" in n]
+
+
 async def test_a_later_start_of_the_day_makes_no_backup_and_shows_no_notice(team_db):
     path, _ids = team_db
     bk.daily_backup(path)

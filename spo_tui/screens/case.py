@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from spo_tui.commands import CASE_COMMANDS
@@ -17,6 +16,7 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
+from spo_tui.screens.kept import KeptScreen
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.services import decisions, lookup
@@ -108,7 +108,7 @@ TIMELINE_COLUMNS = (
 )
 
 
-class CaseScreen(Screen):
+class CaseScreen(KeptScreen):
     """The case header, its timeline of oversight entries and items, and the highlighted row in full."""
 
     if TYPE_CHECKING:

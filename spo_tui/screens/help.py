@@ -7,11 +7,11 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from spo_tui.commands import ALL_COMMANDS, SYNC_NOW, Command, key_in_force
 from spo_tui.domain import permissions
+from spo_tui.screens.kept import KeptScreen
 from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.widgets.footer import QuietFooter
 from spo_tui.widgets.header import AppHeader
@@ -52,7 +52,7 @@ def key_table(rows: list[tuple[str, str, str]]) -> Table:
     return table
 
 
-class HelpScreen(Screen):
+class HelpScreen(KeptScreen):
     """Every command grouped by screen, then the keys that work everywhere. Esc, q or ? closes it."""
 
     CSS_PATH = "help.tcss"

@@ -448,7 +448,8 @@ class TodayScreen(TodayActions):
     def watch_filter_kind(self, old: str | None, new: str | None) -> None:
         if self.is_mounted:
             self._forget_search_index()
-            self._show_rows(keep_row=0)  # the counts stand: only the view changed
+            self._show_rows(keep_row=0, detail=False)  # the counts stand: only the view changed
+            self.call_after_refresh(self.show_detail)
             self.query_one(QueueTable).focus()
             if self.search_text.strip():
                 self._search_shown()  # the same text in another view: another search
