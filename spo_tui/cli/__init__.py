@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "use", help="act as this member of staff from now on (one of those linked to your login)"
     )
     use.add_argument("name", metavar="NAME", help="the staff member's name")
+    kind = staff_sub.add_parser(
+        "team-kind", help="say what a team does: sentence_management (the default) or court (an SPO or CASPO)"
+    )
+    kind.add_argument("team", metavar="TEAM", help="the team's name, as staff records give it")
+    kind.add_argument("kind", choices=["sentence_management", "court"])
 
     hub = sub.add_parser(
         "hub",

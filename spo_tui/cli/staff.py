@@ -9,8 +9,9 @@ from spo_tui.domain.errors import SpoError
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    """``staff link|unlink NAME --os-user USER`` (an SPO; audited), ``staff links``, and ``staff use NAME``
-    (choose who you act as from now on: an explicit choice, remembered for this login)."""
+    """``staff link|unlink NAME --os-user USER`` (an SPO; audited), ``staff links``, ``staff use NAME``
+    (choose who you act as from now on: an explicit choice, remembered for this login), and
+    ``staff team-kind TEAM court|sentence_management``."""
     from spo_tui.domain.dates import from_iso
     from spo_tui.services import identity
     from spo_tui.services.context import LONDON
@@ -29,6 +30,11 @@ def cmd_staff(args: argparse.Namespace) -> int:
             return 0
         if args.staff_command == "unlink":
             print(identity.unlink(ctx, args.name, args.os_user).message)
+            return 0
+        if args.staff_command == "team-kind":
+            from spo_tui.services.admin import set_team_kind
+
+            print(set_team_kind(ctx, args.team, args.kind).message)
             return 0
         rows = identity.all_links(ctx)
     except SpoError as error:

@@ -42,6 +42,7 @@ UNION_TABLES = (
 #: Tables whose rows change, folded per entity. Order matters when rows are written: parents first.
 STATE_TABLES = (
     "staff",
+    "teams",
     "absences",
     "cases",
     "case_flags",

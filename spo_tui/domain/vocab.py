@@ -54,6 +54,20 @@ PRACTITIONER_ROLE_VALUES = tuple(r.value for r in Role if r in PRACTITIONER_ROLE
 DELEGATE_ROLES = (Role.CASPO, Role.SAO, Role.BUSINESS_MANAGER)
 
 
+class TeamKind(StrEnum):
+    """What a team does: manage sentences, or serve the courts (reports on the day, no cases held).
+
+    The span of control differs (1:10 FTE in sentence management, 1:12 in courts [000, 002]), and
+    court teams do not manage cases [000 §3.2]. A team nobody described is sentence management."""
+
+    SENTENCE_MANAGEMENT = "sentence_management"
+    COURT = "court"
+
+    @property
+    def label(self) -> str:
+        return {"sentence_management": "sentence management", "court": "court"}[self.value]
+
+
 class RoSH(StrEnum):
     """Risk of serious harm, lowest first."""
 

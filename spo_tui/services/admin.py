@@ -13,7 +13,7 @@ from typing import Any
 
 from spo_tui.domain.dates import uk_moment
 from spo_tui.domain.errors import NotAllowed, ValidationError
-from spo_tui.domain.vocab import SbarState, SbarUrgency, parse_enum
+from spo_tui.domain.vocab import SbarState, SbarUrgency, TeamKind, parse_enum
 from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import (
@@ -30,6 +30,29 @@ from spo_tui.services.intake import (
 from spo_tui.store import queries, writes
 
 TRANSFER_STATUSES = ("requested", "in_progress", "completed", "cancelled")
+
+
+# --- Teams ---------------------------------------------------------------------------------------
+
+
+def set_team_kind(ctx: Context, team: str, kind: str) -> ActionResult:
+    """Say what a team does: sentence management or court (``TeamKind``). The team must have staff;
+    its span of control and its queue follow from the kind [000 §3.2, 002]."""
+    ctx.require("maintain")
+    team = require_text(team, "team")
+    kind_value = parse_enum(TeamKind, kind, "kind")
+    known = {t.casefold(): t for t in queries.staff_teams(ctx.db)}
+    if team.casefold() not in known:
+        raise ValidationError(f"no member of staff is in a team called {team}", field="team")
+    team = known[team.casefold()]
+    old = queries.team_kind(ctx.db, team)
+    if old == kind_value.value:
+        return ActionResult(f"{team} is already a {kind_value.label} team")
+    row = {"name": team, "kind": kind_value.value, "set_at": ctx.now_iso, "set_by": ctx.actor["id"]}
+    with ctx.db.atomic():
+        ctx.db.table("teams").upsert(row, pk="name")
+        audit_id = audit(ctx, "set_team_kind", "team", team, old={"kind": old}, new={"kind": kind_value.value})
+    return ActionResult(f"{team} is now a {kind_value.label} team", audit_id=audit_id)
 
 
 # --- Absences ------------------------------------------------------------------------------------

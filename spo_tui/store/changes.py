@@ -71,6 +71,7 @@ CHANGE_COLUMNS = (
 #: Each synced table's key columns (a composite key is written "a|b" in a change's ``pk``).
 KEYS = {  # in an order each row's references come before it (a baseline is sent in this order)
     "staff": ("id",),
+    "teams": ("name",),
     "absences": ("id",),
     "cases": ("crn",),
     "case_flags": ("id",),
@@ -242,7 +243,7 @@ class _Teams:
 
     def of(self, table: str, pk: str, row: dict[str, Any]) -> str:
         """The team whose members may read this row's change ('' for every team)."""
-        if table == "staff":
+        if table in ("staff", "teams"):
             return ""
         if table == "absences":
             return self.staff_team(row.get("staff_id"))

@@ -379,6 +379,24 @@ def teams(db: Database) -> list[str]:
     ]
 
 
+def staff_teams(db: Database) -> list[str]:
+    """Every team any active member of staff is in, by name."""
+    return [r[0] for r in db.execute("SELECT DISTINCT team FROM staff WHERE active = 1 AND team <> '' ORDER BY team")]
+
+
+def team_kind(db: Database, team: str | None) -> str:
+    """What ``team`` does: 'court' or 'sentence_management' (a team never described, or no team)."""
+    if not team:
+        return "sentence_management"
+    row = db.execute("SELECT kind FROM teams WHERE name = ?", [team]).fetchone()
+    return row[0] if row else "sentence_management"
+
+
+def team_kinds(db: Database) -> dict[str, str]:
+    """The kind of every team whose kind was set, by name."""
+    return dict(db.execute("SELECT name, kind FROM teams ORDER BY name").fetchall())
+
+
 def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     if roles:
         marks = ",".join("?" * len(roles))

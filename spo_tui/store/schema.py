@@ -739,5 +739,21 @@ def m0013_device_chains(db: Database) -> None:
     )
 
 
+@migrations(name="0014_team_kinds")
+def m0014_team_kinds(db: Database) -> None:
+    """What each team does (``spo_tui.domain.vocab.TeamKind``): ``teams`` holds the teams whose kind
+    was set; any other team is sentence management. Staff keep their team as text (``staff.team``)."""
+    db.executescript(
+        """
+        CREATE TABLE teams (
+            name TEXT PRIMARY KEY CHECK (name <> ''),
+            kind TEXT NOT NULL DEFAULT 'sentence_management' CHECK (kind IN ('sentence_management', 'court')),
+            set_at TEXT NOT NULL,
+            set_by TEXT REFERENCES staff(id)
+        );
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name
