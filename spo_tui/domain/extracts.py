@@ -32,6 +32,7 @@ from spo_tui.domain.vocab import (
     RoSH,
     SentenceType,
     TouchPointReason,
+    mappa_problem,
     normalise_crn,
     parse_enum,
 )
@@ -528,8 +529,10 @@ class _Checker:
                 RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}")
             )
         level = v.get("mappa_level")
-        if level is not None and level is not _BAD and v.get("mappa_category") is None:
-            bad.append(RowProblem(line, "mappa_level", "a MAPPA level needs a MAPPA category"))
+        category = v.get("mappa_category")
+        if level is not _BAD and category is not _BAD and (problem := mappa_problem(category, level)):
+            # Category 3 exists only at levels 2 and 3 [domain.md "MAPPA"].
+            bad.append(RowProblem(line, "mappa_level", problem))
         if bad:
             return None
         flags = (v["flags"] or ()) if "flags" in v else None
