@@ -19,7 +19,6 @@ from spo_tui.demo.vocab import (
 )
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS
 
-
 #: Review periods of the demo's registrations, in months (the case record's reviewPeriodMonths);
 #: any other is six. Demo data, not a rule: the period is the registration's own.
 _REVIEW_MONTHS = {"RCPR": 3, "MAPP": 6, "INLL": 12}

@@ -48,7 +48,7 @@ class _CustodyBuilder(_BuilderBase):
             c["sentence_type"] = "LICENCE"
             c["custody"] = row
 
-        plain = lambda c: not c.get("lifer") and not c["end"] is None  # noqa: E731
+        plain = lambda c: not c.get("lifer") and c["end"] is not None  # noqa: E731
         # A lifer whose panel sits in 18 days: the review is due in four (lifer_panel_before_days 14).
         lifer = pick(lambda c: bool(c.get("lifer")))
         if lifer is not None:

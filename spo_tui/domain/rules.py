@@ -303,13 +303,16 @@ def custody_touch_points(case: CaseFacts, today: date, rules: Rules, *, quarterl
             return
         due = max(event - timedelta(days=before_days), min(today, event))
         if due <= horizon:
-            out.append(
-                DueWork(key=f"tp:{reason.value}:{case.crn}:{event}", reason=reason.value, due=due, title=title)
-            )
+            out.append(DueWork(key=f"tp:{reason.value}:{case.crn}:{event}", reason=reason.value, due=due, title=title))
 
     release = case.release_date
     if release is not None:
-        ahead(release, cu["pre_release_days"], TouchPointReason.PRE_RELEASE, f"Release from custody {release:%d/%m/%Y}: pre-release review")
+        ahead(
+            release,
+            cu["pre_release_days"],
+            TouchPointReason.PRE_RELEASE,
+            f"Release from custody {release:%d/%m/%Y}: pre-release review",
+        )
         if case.victim_contact:
             ahead(
                 release,

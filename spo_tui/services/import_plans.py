@@ -153,7 +153,7 @@ def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[st
     a rise in RoSH or MAPPA level. ``changed`` holds the old values of the fields that change."""
     # An unchanged level is the row's own (it was "None" here, harmless while only a rise from a
     # level counted; a rise from no MAPPA to level 2 or 3 now counts too).
-    level_before = changed["mappa_level"] if "mappa_level" in changed else row.mappa_level
+    level_before = changed.get("mappa_level", row.mappa_level)
     before = {"crn": row.crn, "rosh": changed.get("rosh", row.rosh), "mappa_level": level_before}
     after = {"rosh": row.rosh, "mappa_level": row.mappa_level}
     return [(row.crn, work) for work in risk_rises(ctx, before, after)]

@@ -302,7 +302,9 @@ def risk_rises(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> l
     # A case newly at level 2 or 3, from a lower level or from no MAPPA at all, is an event that
     # needs oversight [domain.md "MAPPA"; 000: responsive oversight]; newly at level 1 is not
     # (ordinary agency management: its reviews follow the MAPP registration).
-    if new_level is not None and (old_level is None and new_level >= 2 or old_level is not None and new_level > old_level):
+    if new_level is not None and (
+        old_level is None and new_level >= 2 or old_level is not None and new_level > old_level
+    ):
         rises.append(
             domain_rules.risk_rise_touch_point(
                 crn,
