@@ -13,12 +13,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import HIGH_CRN, LOW_CRN, PO, TODAY, rows
+from conftest import HIGH_CRN, LOW_CRN, PO, TODAY, rows, ui_team
 
 from spo_tui.config import load_rules
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.rules import CaseFacts, Rules, custody_touch_points
 from spo_tui.domain.vocab import MAPPA_CATEGORIES, RoSH, SentenceType, mappa_problem
+from spo_tui.screens.case import CaseScreen
+from spo_tui.screens.today import TodayScreen
 from spo_tui.services import admin, intake
 from spo_tui.services.importer import import_file
 from spo_tui.services.refresh import refresh_due_work
@@ -285,3 +287,48 @@ def test_dates_in_the_past_make_no_custody_work(ctx):
         last_oversight=TODAY,
     )
     assert custody_touch_points(facts, TODAY, ctx.rules) == []
+
+
+# --- What the SPO sees ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def custody_db(tmp_path, monkeypatch):
+    """The UI team, with Y123456 released next week in the victim contact scheme with a 6-monthly
+    ADVP registration, and X123456 newly at MAPPA level 2."""
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "custody.db"
+    ctx = ui_team(path)
+    admin.set_custody(ctx, "Y123456", release_date="2026-11-30", rotl_date="2026-11-27", victim_contact=True)
+    admin.set_flag(ctx, "Y123456", "ADVP", "2027-01-15", review_period_months=6)
+    admin.update_case(ctx, "X123456", mappa_level=2)
+    ctx.db.close()
+    return path
+
+
+async def test_the_queue_shows_the_custody_points_and_the_mappa_event(custody_db, running_app):
+    """[004] release and ROTL points, the VLO prompt, and a case newly at MAPPA level 2
+    (domain.md "MAPPA") reach the SPO's queue, titled for what they are."""
+    async with running_app(custody_db) as (app, pilot):
+        await pilot.pause(TodayScreen.REFRESH_AFTER + 0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        titles = [e.row.title for e in app.screen.entries]
+    assert "MAPPA level rose 1 → 2" in titles
+    assert any(t.startswith("Release from custody 30/11/2026") for t in titles)
+    assert any(t.startswith("Victim contact case: check the VLO") for t in titles)
+    assert "ROTL on 27/11/2026" in titles
+
+
+async def test_the_case_shows_its_custody_dates_and_registration_period(custody_db, running_app):
+    """[004] the SPO sees the release, the ROTL and the victim contact scheme on the case; a
+    registration shows its review period (reviewPeriodMonths)."""
+    async with running_app(custody_db) as (app, pilot):
+        app.push_screen(CaseScreen("Y123456"))
+        await pilot.pause()
+        screen = app.screen
+        sentence = str(screen.query_one("#case-sentence").render())
+        flags = [str(label.render()) for label in screen.query(".flag")]
+    assert "Release 30/11/2026" in sentence and "ROTL 27/11/2026" in sentence
+    assert "Victim contact scheme (VLO)" in sentence
+    assert any("ADVP" in f and "every 6 months" in f for f in flags)

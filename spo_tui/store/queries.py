@@ -146,7 +146,9 @@ def get_case(db: Database, crn: str) -> dict[str, Any]:
     if case is None:
         raise NotFound(f"no case with CRN {crn}")
     case["flags"] = all_rows(
-        db, "SELECT code, description, review_date FROM case_flags WHERE crn = ? ORDER BY code", [crn]
+        db,
+        "SELECT code, description, review_date, review_period_months FROM case_flags WHERE crn = ? ORDER BY code",
+        [crn],
     )
     return case
 
