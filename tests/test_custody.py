@@ -332,3 +332,26 @@ async def test_the_case_shows_its_custody_dates_and_registration_period(custody_
     assert "Release 30/11/2026" in sentence and "ROTL 27/11/2026" in sentence
     assert "Victim contact scheme (VLO)" in sentence
     assert any("ADVP" in f and "every 6 months" in f for f in flags)
+
+
+def test_custody_dates_come_in_with_an_import(ctx, db, tmp_path: Path):
+    """[004] a caseload extract may carry the custody dates: they make their points at the next
+    refresh; a lifer panel for a case without the INLL registration is refused."""
+    header = (
+        "crn,name,practitioner,rosh,sentence_type,sentence_start,flags,release_date,victim_contact,lifer_panel_date"
+    )
+    path = tmp_path / "custody.csv"
+    path.write_text(
+        f"{header}\nA111111,Cy Custody,Pat Officer,MEDIUM,LICENCE,2026-12-01,INLL,01/12/2026,yes,20/12/2026\n"
+    )
+    report = import_file(ctx, "cases", path)
+    assert report.ok, report.render()
+    [case] = rows(db, "SELECT release_date, victim_contact, lifer_panel_date FROM cases WHERE crn = 'A111111'")
+    assert case == {"release_date": "2026-12-01", "victim_contact": 1, "lifer_panel_date": "2026-12-20"}
+    refresh_due_work(ctx)
+    assert {"pre_release", "vlo_contact", "lifer_panel"} <= set(reasons(db, "A111111"))
+
+    path.write_text(f"{header}\nB222222,Di Other,Pat Officer,MEDIUM,LICENCE,2026-12-01,ADVP,,no,20/12/2026\n")
+    refused = import_file(ctx, "cases", path)
+    assert not refused.ok
+    assert "line 2, lifer_panel_date: a lifer panel is for a lifer: add the INLL registration" in refused.render()

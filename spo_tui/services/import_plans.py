@@ -68,7 +68,19 @@ def _iso(day: date | None) -> str | None:
 # --- Cases ---------------------------------------------------------------------------------------
 
 _CASE_ALWAYS = ("name", "practitioner_id", "rosh", "sentence_type", "sentence_start")
-_CASE_OPTIONAL = ("sentence_end", "likelihood", "mappa_category", "mappa_level", "tier")
+_CASE_OPTIONAL = (
+    "sentence_end",
+    "likelihood",
+    "mappa_category",
+    "mappa_level",
+    "tier",
+    # Custody to community [004].
+    "release_date",
+    "rotl_date",
+    "handover_date",
+    "lifer_panel_date",
+    "victim_contact",
+)
 
 
 def _plan_cases(ctx: Context, checked: Checked) -> Plan:
@@ -103,6 +115,11 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
             row.mappa_category,
             row.mappa_level,
             row.tier,
+            _iso(row.release_date),
+            _iso(row.rotl_date),
+            _iso(row.handover_date),
+            _iso(row.lifer_panel_date),
+            int(bool(row.victim_contact)),
         )
         new = pick(full)
         old = stored.get(row.crn)
