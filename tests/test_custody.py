@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import HIGH_CRN, LOW_CRN, PO, TODAY, rows, ui_team
+from conftest import HIGH_CRN, LOW_CRN, PO, TODAY, clock, read_rows, rows, ui_team
 
+from spo_tui.app import SpoApp
 from spo_tui.config import load_rules
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.rules import CaseFacts, Rules, custody_touch_points
@@ -355,3 +356,26 @@ def test_custody_dates_come_in_with_an_import(ctx, db, tmp_path: Path):
     refused = import_file(ctx, "cases", path)
     assert not refused.ok
     assert "line 2, lifer_panel_date: a lifer panel is for a lifer: add the INLL registration" in refused.render()
+
+
+async def test_a_caspo_records_a_release_from_the_admin_screen(custody_db):
+    """[001] the CASPO keeps the dates: R on the admin screen, the CRN, the release date typed as
+    people type dates; only what changed is sent (the audit row), and it is the CASPO's action."""
+    app = SpoApp(custody_db, actor="Cas Admin", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "R Custody" in str(app.screen.query_one("#admin-keys-more").render())
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press(*"x123456", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "EntryForm"
+        app.screen.query_one("#field-release_date").focus()
+        await pilot.press(*"14/12/2026")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AdminScreen"
+    assert read_rows(custody_db, "SELECT release_date FROM cases WHERE crn = 'X123456'") == [("2026-12-14",)]
+    assert read_rows(
+        custody_db, "SELECT new FROM audit_log WHERE action = 'set_custody' AND entity_id = 'X123456'"
+    ) == [('{"release_date": "2026-12-14"}',)]

@@ -48,6 +48,7 @@ _KEY_WORDS = {
     "add_absence": "Absence",
     "edit_case": "Case",
     "edit_sbar": "SBAR",
+    "custody": "Custody",
 }
 
 
@@ -88,7 +89,9 @@ class AdminScreen(AdminForms):
         self.title = "Admin"
         self.setup_lists()
         self.query_one("#admin-keys", Static).update(self._keys_hint(_ADD_KEYS, "Add: "))
-        self.query_one("#admin-keys-more", Static).update(self._keys_hint(("edit_case", "edit_sbar"), "Correct: "))
+        self.query_one("#admin-keys-more", Static).update(
+            self._keys_hint(("edit_case", "edit_sbar", "custody"), "Correct: ")
+        )
         self.reload()
         self.query_one("#diary-table", DataTable).focus()
         self.app.record_view(
