@@ -89,9 +89,7 @@ class AdminScreen(AdminForms):
         self.title = "Admin"
         self.setup_lists()
         self.query_one("#admin-keys", Static).update(self._keys_hint(_ADD_KEYS, "Add: "))
-        self.query_one("#admin-keys-more", Static).update(
-            self._keys_hint(("edit_case", "edit_sbar"), "Correct: ")
-        )
+        self.query_one("#admin-keys-more", Static).update(self._keys_hint(("edit_case", "edit_sbar"), "Correct: "))
         self.reload()
         self.query_one("#diary-table", DataTable).focus()
         self.app.record_view(
