@@ -254,6 +254,10 @@ def test_a_registration_keeps_its_review_period_and_next_review(ctx, db):
     assert flag == {"review_date": day(3), "review_period_months": 3}
     refresh_due_work(ctx)
     assert reasons(db, LOW_CRN) == ["flag_review"]
+    # Reviewed today, no date given: the next review is the period away.
+    admin.set_flag(ctx, LOW_CRN, "ADVP")
+    [flag] = rows(db, "SELECT review_date, review_period_months FROM case_flags WHERE crn = ?", [LOW_CRN])
+    assert flag == {"review_date": "2027-02-23", "review_period_months": 3}
     with pytest.raises(ValidationError, match="review period is a whole number of months"):
         admin.set_flag(ctx, LOW_CRN, "ADVP", review_period_months="often")
 

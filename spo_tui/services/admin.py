@@ -385,8 +385,9 @@ def set_flag(
     A registration has a review period in months and a next review date, as the case record has
     them (``reviewPeriodMonths``, ``nextReviewDate``); the review coming due is oversight work
     (a touch point; for the MAPP registration of a level 1 case, the MAPPA level 1 review) [000,
-    001]. Given a period and no date, the next review is that many months from today. A period
-    given once stays when only the date changes.
+    001]. Given no date, a registration with a period (given now or stored) is taken as reviewed
+    today: its next review is that many months from today; without a period, no date clears it.
+    A period given once stays when only the date changes.
     """
     ctx.require("maintain")
     crn = existing_case(ctx, crn)
@@ -396,14 +397,16 @@ def set_flag(
         raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
     review_on = read_date(review, "review", required=False)
     period = _review_period(review_period_months)
-    if review_on is None and period is not None:
-        review_on = ctx.today + relativedelta(months=period)
     existing = ctx.db.execute(
         "SELECT id, review_date, review_period_months FROM case_flags WHERE crn = ? AND code = ?", [crn, code]
     ).fetchone()
+    if existing and period is None:
+        period = existing[2]
+    if review_on is None and period is not None:
+        # Reviewed today: the next review is a period away (the case record's reviewPeriodMonths).
+        review_on = ctx.today + relativedelta(months=period)
     with ctx.db.atomic():
         if existing:
-            period = period if period is not None else existing[2]
             ctx.db.table("case_flags").update(
                 existing[0],
                 {"review_date": review_on.isoformat() if review_on else None, "review_period_months": period},
