@@ -379,6 +379,15 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     ),
     Command("admin_edit_case", "e", "edit_case", "Edit case", "Correct a case's facts (by CRN)", permission="maintain"),
     Command(
+        "admin_custody",
+        "R",
+        "custody",
+        "Custody",
+        "A case's release from prison, ROTL, OMiC handover, lifer panel and victim contact scheme (by CRN)",
+        show=False,
+        permission="maintain",
+    ),
+    Command(
         "admin_edit_sbar",
         "E",
         "edit_sbar",

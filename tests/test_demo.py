@@ -219,7 +219,12 @@ def test_team_cases(team):
         "LICENCE",
         "POST_SENTENCE_SUPERVISION",
     }
-    assert all(TODAY - timedelta(days=3 * 366) <= date.fromisoformat(c["sentence_start"]) < TODAY for c in cases)
+    # A case still in prison starts its licence on release (build_custody) [004].
+    assert all(
+        TODAY - timedelta(days=3 * 366) <= date.fromisoformat(c["sentence_start"]) < TODAY
+        or c["sentence_start"] == c["release_date"]
+        for c in cases
+    )
     assert all(c["sentence_end"] is None or c["sentence_end"] > TODAY.isoformat() for c in cases)
     ending_soon = [
         c for c in cases if c["sentence_end"] and c["sentence_end"] <= (TODAY + timedelta(weeks=6)).isoformat()
@@ -241,12 +246,39 @@ def test_registrations(team):
     assert (
         {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH"}
         <= codes
-        <= {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH", "INLL", "RTAO", "STAL"}
+        <= {"ADVP", "RCPR", "RCCO", "RMDO", "ALSH", "INLL", "RTAO", "STAL", "MAPP"}
     )
+    # Every MAPPA case carries the MAPP registration; each registration has its review period.
+    mapp = {f["crn"] for f in flags if f["code"] == "MAPP"}
+    assert mapp == {r[0] for r in db.execute("SELECT crn FROM cases WHERE mappa_category IS NOT NULL")}
+    assert all(f["review_period_months"] in (3, 6, 12) for f in flags)
     assert all(ISO_DATE.match(f["review_date"]) for f in flags)
     soon = [f for f in flags if f["review_date"] <= (TODAY + timedelta(days=14)).isoformat()]
     overdue = [f for f in soon if f["review_date"] < TODAY.isoformat()]
     assert 2 <= len(soon) <= 20 and overdue
+
+
+def test_custody_to_community_and_mappa_events(team):
+    """Issue 16 section 4 in the demo: a lifer with a panel review due, a release next week with its
+    points and a VLO prompt, a ROTL, an OMiC handover [004, 001], a case newly at MAPPA level 2, the
+    MAPPA level 1 review from the MAPP registration, and category 3 only at levels 2 and 3."""
+    db, _, _ = team
+    open_tps = store_rows.all_rows(
+        db,
+        """SELECT i.crn, i.title, i.due, i.created_at, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id
+           WHERE i.status = 'open'""",
+    )
+    by_reason: dict[str, list[dict]] = {}
+    for tp in open_tps:
+        by_reason.setdefault(tp["reason"], []).append(tp)
+    for reason in ("lifer_panel", "pre_release", "release", "vlo_contact", "rotl", "handover", "mappa_l1_review"):
+        assert reason in by_reason, reason
+    [newly] = [tp for tp in by_reason["mappa_rise"] if tp["title"] == "Newly at MAPPA level 2"]
+    assert newly["created_at"] < NOW_ISO
+    [released] = store_rows.all_rows(db, "SELECT * FROM cases WHERE release_date = ?", [str(TODAY + timedelta(days=7))])
+    assert released["victim_contact"] == 1
+    assert {tp["crn"] for tp in by_reason["vlo_contact"]} == {released["crn"]}
+    assert not store_rows.all_rows(db, "SELECT crn FROM cases WHERE mappa_category = 3 AND mappa_level = 1")
 
 
 def test_oversight_history(team):

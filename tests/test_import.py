@@ -70,6 +70,11 @@ def test_a_clean_cases_file_is_imported_with_a_summary_and_one_audit_row(ctx, db
         "sentence_end": "2027-09-30",
         "created_at": NOW_ISO,
         "updated_at": NOW_ISO,
+        "release_date": None,
+        "rotl_date": None,
+        "handover_date": None,
+        "lifer_panel_date": None,
+        "victim_contact": 0,
     }
     assert rows(db, "SELECT code, description, review_date FROM case_flags WHERE crn = 'A111111' ORDER BY code") == [
         {"code": "ADVP", "description": "Domestic abuse perpetrator", "review_date": "2027-03-01"},
@@ -585,7 +590,8 @@ def test_touch_points_are_created_and_upserted_by_crn_due_and_reason(ctx, db, tm
         "Import touchpoints from bad.csv: 1 row, 2 problems in 1 row. Nothing was written.\n"
         "line 2, due: 'soon' is not a date: use dd/mm/yyyy or yyyy-mm-dd\n"
         "line 2, reason: unknown reason 'whenever': expected one of commencement, quarterly, release, rosh_rise, "
-        "mappa_rise, termination, flag_review, manual"
+        "mappa_rise, termination, flag_review, manual, pre_release, rotl, handover, lifer, lifer_panel, "
+        "vlo_contact, mappa_l1_review"
     )
 
 
@@ -671,7 +677,8 @@ def write_cases(path: Path, n: int, practitioners: list[str]) -> None:
                     start.strftime("%d/%m/%Y") if n_ % 2 else start.isoformat(),
                     f"{2027 + n_ % 3}-06-30",
                     str(1 + n_ % 4) if n_ % 5 == 0 else "",
-                    "1" if n_ % 10 == 0 else "",
+                    # MAPPA category 3 exists only at levels 2 and 3 [domain.md "MAPPA"].
+                    ("2" if n_ % 4 == 2 else "1") if n_ % 10 == 0 else "",
                     "B2",
                     "MEDIUM",
                     "ADVP:01/03/2027;RMDO" if n_ % 7 == 0 else "",

@@ -970,7 +970,7 @@ def test_adding_a_case_stores_it_with_its_flags_and_an_audit_row(ctx):
         case["tier"],
         case["practitioner"],
     ) == ("MEDIUM", "SUSPENDED_SENTENCE_ORDER", 2, 1, "C2", PO)
-    assert case["flags"] == [{"code": "ADVP", "description": "", "review_date": None}]
+    assert case["flags"] == [{"code": "ADVP", "description": "", "review_date": None, "review_period_months": None}]
     assert row(ctx.db, "SELECT action, entity_id FROM audit_log WHERE id = ?", [result.audit_id]) == {
         "action": "add_case",
         "entity_id": "A111111",

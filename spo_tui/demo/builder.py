@@ -8,6 +8,7 @@ import sqlite_utils
 
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
+from spo_tui.demo.custody import _CustodyBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.scales import SCALES, DemoSummary, summarise
@@ -18,7 +19,7 @@ from spo_tui.store import demo_writes, writes
 from spo_tui.store.db import set_meta
 
 
-class _Builder(_StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder):
+class _Builder(_StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder, _CustodyBuilder):
     """Builds every row of a demo in memory; ``generate_demo`` calls its parts in order."""
 
 
@@ -53,6 +54,7 @@ def generate_demo(
     b.build_flags()
     b.build_history()
     b.build_terminations_done()
+    b.build_custody()
     b.build_calendar_work()
     b.build_supervision()
 

@@ -19,6 +19,10 @@ from spo_tui.demo.vocab import (
 )
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS
 
+#: Review periods of the demo's registrations, in months (the case record's reviewPeriodMonths);
+#: any other is six. Demo data, not a rule: the period is the registration's own.
+_REVIEW_MONTHS = {"RCPR": 3, "MAPP": 6, "INLL": 12}
+
 
 class _CaseBuilder(_BuilderBase):
     """Cases and their registrations."""
@@ -89,6 +93,11 @@ class _CaseBuilder(_BuilderBase):
         level2_pool = [c for c in mappa if c["mappa_level"] == 1 and c["rosh"] != "LOW"]
         for c in rng.sample(level2_pool, min(max(3, round(len(mappa) * 0.05)), len(level2_pool))):
             c["mappa_level"] = 2
+        # Category 3 (other dangerous offenders) exists only at levels 2 and 3 [domain.md "MAPPA"]:
+        # one the draw left at level 1 is a violent offender (category 2) at level 1 instead.
+        for c in mappa:
+            if c["mappa_category"] == 3 and c["mappa_level"] == 1:
+                c["mappa_category"] = 2
         # Lifers: on licence with no end date.
         lifer_pool = [c for c in self.cases if c["rosh"] in ("HIGH", "VERY_HIGH") and c["mappa_level"] == 1]
         for c in rng.sample(lifer_pool, min(max(2, round(n * 0.006)), len(lifer_pool))):
@@ -116,6 +125,12 @@ class _CaseBuilder(_BuilderBase):
                     "sentence_end": c["end"].isoformat() if c["end"] else None,
                     "created_at": created,
                     "updated_at": created,
+                    # Custody to community: set for a few cases by build_custody.
+                    "release_date": None,
+                    "rotl_date": None,
+                    "handover_date": None,
+                    "lifer_panel_date": None,
+                    "victim_contact": 0,
                 }
             )
             self.case_by_crn[c["crn"]] = c
@@ -139,7 +154,11 @@ class _CaseBuilder(_BuilderBase):
         return f"{'DCBA'[_RANK[c['rosh']]]}{_RANK[c['likelihood']]}"
 
     def build_flags(self) -> None:
+        """Each case's registrations with a next review date and a review period; every MAPPA case
+        has the MAPP registration [domain.md], and one level 1 case's MAPP review falls due this week
+        (the MAPPA level 1 review in the queue [000, 001])."""
         rng, today = self.rng, self.today
+        level1_due = False
         for c in self.cases:
             flags: list[tuple[str, str]] = []
             for code, description, chance in _FLAGS:
@@ -152,6 +171,9 @@ class _CaseBuilder(_BuilderBase):
                 flags.append((code, description))
             if c.get("lifer"):
                 flags.append(("INLL", FLAG_DESCRIPTIONS["INLL"]))
+            if c["mappa_category"]:
+                # MAPPA cases carry the MAPP registration; its review drives the level 1 reviews.
+                flags.append(("MAPP", FLAG_DESCRIPTIONS["MAPP"]))
             c["flags"] = [code for code, _ in flags]
             self.flags_by_crn[c["crn"]] = []
             for code, description in flags:
@@ -162,6 +184,9 @@ class _CaseBuilder(_BuilderBase):
                     review = today + timedelta(days=rng.randint(0, 14))
                 else:
                     review = today + timedelta(days=rng.randint(15, 365 if code == "INLL" else 182))
+                if code == "MAPP" and c["mappa_level"] == 1 and not level1_due:
+                    review = today + timedelta(days=5)
+                    level1_due = True
                 self.flags_by_crn[c["crn"]].append((code, review))
                 self.rows["case_flags"].append(
                     {
@@ -170,5 +195,7 @@ class _CaseBuilder(_BuilderBase):
                         "code": code,
                         "description": description,
                         "review_date": review.isoformat(),
+                        # As the case record has it (reviewPeriodMonths).
+                        "review_period_months": _REVIEW_MONTHS.get(code, 6),
                     }
                 )

@@ -25,6 +25,7 @@ from spo_tui.demo.vocab import (
 )
 from spo_tui.domain.dates import add_working_days
 from spo_tui.domain.rules import (
+    ONE_PER_KEY,
     CaseFacts,
     PractitionerFacts,
     calendar_touch_points,
@@ -35,6 +36,10 @@ from spo_tui.domain.vocab import (
     SentenceType,
     TouchPointReason,
 )
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 class _HistoryBuilder(_BuilderBase):
@@ -223,6 +228,7 @@ class _HistoryBuilder(_BuilderBase):
         for c in self.cases:
             entries = self.entries_by_crn.get(c["crn"], [])
             last = max((e["created_at"][:10] for e in entries), default=None)
+            custody = c.get("custody") or {}
             facts = CaseFacts(
                 crn=c["crn"],
                 rosh=RoSH(c["rosh"]),
@@ -231,11 +237,18 @@ class _HistoryBuilder(_BuilderBase):
                 sentence_end=c["end"],
                 last_oversight=date.fromisoformat(last) if last else None,
                 flags=tuple(self.flags_by_crn.get(c["crn"], ())),
+                mappa_level=c["mappa_level"],
+                lifer=bool(c.get("lifer")),
+                release_date=_day(custody.get("release_date")),
+                rotl_date=_day(custody.get("rotl_date")),
+                handover_date=_day(custody.get("handover_date")),
+                lifer_panel_date=_day(custody.get("lifer_panel_date")),
+                victim_contact=bool(custody.get("victim_contact")),
             )
             seen: set[str] = set()
             for work in calendar_touch_points(facts, self.today, self.rules):
                 # As refresh_due_work: one open item per case and reason; each registration review stands alone.
-                pair = work.key if work.reason == TouchPointReason.FLAG_REVIEW.value else work.reason
+                pair = work.key if work.reason in ONE_PER_KEY else work.reason
                 if pair in seen:
                     continue
                 seen.add(pair)

@@ -26,12 +26,14 @@ from spo_tui.domain.dates import parse_date
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.text import text_problem
 from spo_tui.domain.vocab import (
+    LIFER_FLAG,
     CountersignKind,
     Likelihood,
     Role,
     RoSH,
     SentenceType,
     TouchPointReason,
+    mappa_problem,
     normalise_crn,
     parse_enum,
 )
@@ -92,6 +94,12 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             ("registrations",),
             "registrations, semicolon-separated: CODE or CODE:review date, e.g. ADVP:01/03/2027;RMDO",
         ),
+        # Custody to community [004]: each date makes its touch points at the next refresh.
+        Column("release_date", False, ("expected_release_date",), "a date: release from prison, expected or actual"),
+        Column("rotl_date", False, ("rotl",), "a date: the next release on temporary licence"),
+        Column("handover_date", False, ("omic_handover_date",), "a date: OMiC handover, custody to community"),
+        Column("lifer_panel_date", False, ("lifer_panel",), "a date: the next lifer panel (lifers, INLL)"),
+        Column("victim_contact", False, ("victim_contact_scheme",), "yes or no: a victim contact scheme case"),
     ),
     "staff": (
         Column("name", True, ("full_name", "staff_name"), "unique; matched case-insensitively"),
@@ -237,6 +245,12 @@ class CaseRow:
     tier: str | None = None
     #: (code, review date) pairs, sorted by code; None when the file has no flags column.
     flags: tuple[tuple[str, date | None], ...] | None = None
+    #: Custody to community [004]; None when the file has no such column or the cell is empty.
+    release_date: date | None = None
+    rotl_date: date | None = None
+    handover_date: date | None = None
+    lifer_panel_date: date | None = None
+    victim_contact: bool | None = None
 
 
 @dataclass(slots=True)
@@ -414,7 +428,21 @@ class _Checker:
             "flags": (self.flags, True),
             "fte": (_fte, True),
             "oasys_approved": (_yes_no, True),
-            **{c: (_date(c), True) for c in ("sentence_start", "sentence_end", "submitted", "court_date", "due")},
+            "victim_contact": (_yes_no, True),
+            **{
+                c: (_date(c), True)
+                for c in (
+                    "sentence_start",
+                    "sentence_end",
+                    "submitted",
+                    "court_date",
+                    "due",
+                    "release_date",
+                    "rotl_date",
+                    "handover_date",
+                    "lifer_panel_date",
+                )
+            },
         }
         self.flag_date = _date("flags")
         self.order: dict[str | None, int] = {spec.name: n for n, spec in enumerate(COLUMNS[kind])}
@@ -528,11 +556,18 @@ class _Checker:
                 RowProblem(line, "sentence_end", f"sentence end {end:%d/%m/%Y} is before its start {start:%d/%m/%Y}")
             )
         level = v.get("mappa_level")
-        if level is not None and level is not _BAD and v.get("mappa_category") is None:
-            bad.append(RowProblem(line, "mappa_level", "a MAPPA level needs a MAPPA category"))
+        category = v.get("mappa_category")
+        if level is not _BAD and category is not _BAD and (problem := mappa_problem(category, level)):
+            # Category 3 exists only at levels 2 and 3 [domain.md "MAPPA"].
+            bad.append(RowProblem(line, "mappa_level", problem))
+        flags = (v["flags"] or ()) if "flags" in v else None
+        panel = v.get("lifer_panel_date") not in (None, _BAD)
+        if panel and flags is not None and flags is not _BAD and LIFER_FLAG not in {code for code, _ in flags}:
+            # A lifer is a case with the INLL registration [004].
+            problem = f"a lifer panel is for a lifer: add the {LIFER_FLAG} registration"
+            bad.append(RowProblem(line, "lifer_panel_date", problem))
         if bad:
             return None
-        flags = (v["flags"] or ()) if "flags" in v else None
         return CaseRow(
             line,
             crn,
@@ -547,6 +582,11 @@ class _Checker:
             level,
             v.get("tier"),
             flags,
+            release_date=v.get("release_date"),
+            rotl_date=v.get("rotl_date"),
+            handover_date=v.get("handover_date"),
+            lifer_panel_date=v.get("lifer_panel_date"),
+            victim_contact=v.get("victim_contact"),
         )
 
     def finish_staff(self, line: int, v: dict[str, Any], bad: list[RowProblem]) -> StaffRow | None:

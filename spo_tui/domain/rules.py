@@ -20,6 +20,7 @@ from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.urgency import weights_problem
 from spo_tui.domain.vocab import (
     FACILITIES_CATEGORIES,
+    MAPPA_FLAG,
     CountersignKind,
     RoSH,
     SentenceType,
@@ -82,6 +83,16 @@ def unknown_name(known: dict[str, Any], given: dict[str, Any], at: tuple[str, ..
     return None
 
 
+#: The keys of ``[custody]``, each a whole number of days or months [004].
+CUSTODY_KEYS = (
+    "pre_release_days",
+    "rotl_before_days",
+    "handover_before_days",
+    "lifer_months",
+    "lifer_panel_before_days",
+    "vlo_before_days",
+)
+
 #: The shortest ``[sync] interval_seconds``: more often would keep every device's hub busy for nothing
 #: (a save is sent a couple of seconds after it is made anyway).
 MIN_SYNC_INTERVAL = 10
@@ -112,6 +123,12 @@ class Rules:
             value = self.get(section, key)
             if not isinstance(value, int) or value < 0:
                 raise ValidationError(f"rules: [{section}] {key} must be a whole number, not {value!r}")
+        for key in CUSTODY_KEYS:
+            value = self.raw.get("custody", {}).get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValidationError(f"rules: [custody] {key} must be a whole number, 0 or more, not {value!r}")
+        if self.raw["custody"]["lifer_months"] < 1:
+            raise ValidationError("rules: [custody] lifer_months must be 1 or more, not 0")
         catch_up = self.raw.get("touch_points", {}).get("catch_up_after_days")
         if not isinstance(catch_up, int) or isinstance(catch_up, bool) or catch_up < 0:
             raise ValidationError(
@@ -160,6 +177,17 @@ class CaseFacts:
     sentence_end: date | None
     last_oversight: date | None = None
     flags: tuple[tuple[str, date | None], ...] = ()
+    mappa_level: int | None = None
+    #: Has the lifer registration (INLL) [004].
+    lifer: bool = False
+    #: Custody to community (all optional): the release from prison (expected or actual), the next
+    #: release on temporary licence, the OMiC handover, the next lifer panel, and whether the case
+    #: is in the victim contact scheme [004, 001].
+    release_date: date | None = None
+    rotl_date: date | None = None
+    handover_date: date | None = None
+    lifer_panel_date: date | None = None
+    victim_contact: bool = False
 
 
 def is_catch_up(due: date, today: date, rules: Rules) -> bool:
@@ -198,16 +226,19 @@ def calendar_touch_points(case: CaseFacts, today: date, rules: Rules) -> list[Du
         due = case.sentence_start + timedelta(days=tp["first_within_days"])
         if due <= horizon and case.sentence_start > today - timedelta(days=365):
             out.append(_tp(case, TouchPointReason.COMMENCEMENT, due, str(case.sentence_start)))
-        if case.sentence_type == SentenceType.LICENCE:
+        if case.sentence_type == SentenceType.LICENCE and case.release_date is None:
             due = case.sentence_start + timedelta(days=tp["release_within_days"])
             if due <= horizon and case.sentence_start > today - timedelta(days=90):
                 out.append(_tp(case, TouchPointReason.RELEASE, due, str(case.sentence_start)))
 
-    if case.rosh.value in tp["quarterly_rosh"]:
+    quarterly = case.rosh.value in tp["quarterly_rosh"]
+    if quarterly:
         since = max(case.last_oversight or case.sentence_start, case.sentence_start)
         due = since + relativedelta(months=tp["quarterly_months"])
         if due <= horizon:
             out.append(_tp(case, TouchPointReason.QUARTERLY, due, str(due)))
+
+    out.extend(custody_touch_points(case, today, rules, quarterly=quarterly))
 
     if case.sentence_end is not None and case.sentence_end >= today:
         due = case.sentence_end - timedelta(days=tp["before_termination_days"])
@@ -217,14 +248,110 @@ def calendar_touch_points(case: CaseFacts, today: date, rules: Rules) -> list[Du
     lookahead = timedelta(days=rules.get("flags", "review_lookahead_days"))
     for code, review in case.flags:
         if review is not None and review <= today + lookahead:
+            # The MAPP registration's review on a level 1 case is the MAPPA level 1 review [000, 001]:
+            # named as such (the key stays that of a registration review, so it is made once).
+            level1 = code == MAPPA_FLAG and case.mappa_level == 1
             out.append(
                 DueWork(
                     key=f"tp:flag_review:{case.crn}:{code}:{review}",
-                    reason=TouchPointReason.FLAG_REVIEW.value,
+                    reason=(TouchPointReason.MAPPA_L1_REVIEW if level1 else TouchPointReason.FLAG_REVIEW).value,
                     due=review,
-                    title=f"Review {code} registration",
+                    title="MAPPA level 1 review" if level1 else f"Review {code} registration",
                 )
             )
+    return out
+
+
+#: Rule-made touch points of which a case may have more than one open: each is tied to its own
+#: date (a registration's review, a ROTL, a release), so a second date makes a second item.
+ONE_PER_KEY = frozenset(
+    r.value
+    for r in (
+        TouchPointReason.FLAG_REVIEW,
+        TouchPointReason.MAPPA_L1_REVIEW,
+        TouchPointReason.PRE_RELEASE,
+        TouchPointReason.ROTL,
+        TouchPointReason.HANDOVER,
+        TouchPointReason.LIFER_PANEL,
+        TouchPointReason.VLO_CONTACT,
+    )
+)
+
+
+def custody_touch_points(case: CaseFacts, today: date, rules: Rules, *, quarterly: bool = False) -> list[DueWork]:
+    """The touch points of custody to community, within the look-ahead window [004, 001].
+
+    - Pre-release: ``[custody] pre_release_days`` before a release date still ahead.
+    - First week: ``[touch_points] release_within_days`` after the release, unless a manager has
+      looked since the release (any oversight entry counts); for 90 days after it at most.
+    - ROTL and OMiC handover: ``rotl_before_days`` / ``handover_before_days`` before a date ahead.
+    - Lifers (INLL): at least every ``lifer_months`` from the last oversight (or commencement),
+      unless the quarterly rule already sees the case as often; a lifer panel review is work due
+      ``lifer_panel_before_days`` before the panel.
+    - Victim contact scheme: a prompt ``vlo_before_days`` before release to make sure the victim
+      liaison officer knows (never later than the day before release when the date comes late).
+    A date already past makes nothing (but the first-week point), so an old date does not flood
+    the catch-up list.
+    """
+    cu = rules.raw["custody"]
+    tp = rules.raw["touch_points"]
+    horizon = today + timedelta(days=tp["lookahead_days"])
+    out: list[DueWork] = []
+
+    def ahead(event: date | None, before_days: int, reason: TouchPointReason, title: str) -> None:
+        if event is None or event < today:
+            return
+        due = max(event - timedelta(days=before_days), min(today, event))
+        if due <= horizon:
+            out.append(DueWork(key=f"tp:{reason.value}:{case.crn}:{event}", reason=reason.value, due=due, title=title))
+
+    release = case.release_date
+    if release is not None:
+        ahead(
+            release,
+            cu["pre_release_days"],
+            TouchPointReason.PRE_RELEASE,
+            f"Release from custody {release:%d/%m/%Y}: pre-release review",
+        )
+        if case.victim_contact:
+            ahead(
+                release,
+                cu["vlo_before_days"],
+                TouchPointReason.VLO_CONTACT,
+                f"Victim contact case: check the VLO knows of the release on {release:%d/%m/%Y}",
+            )
+        seen_since_release = case.last_oversight is not None and case.last_oversight >= release
+        due = release + timedelta(days=tp["release_within_days"])
+        if not seen_since_release and due <= horizon and release > today - timedelta(days=90):
+            out.append(
+                DueWork(
+                    key=f"tp:{TouchPointReason.RELEASE.value}:{case.crn}:{release}",
+                    reason=TouchPointReason.RELEASE.value,
+                    due=due,
+                    title=f"First week after release ({release:%d/%m/%Y})",
+                )
+            )
+    if case.rotl_date is not None:
+        ahead(case.rotl_date, cu["rotl_before_days"], TouchPointReason.ROTL, f"ROTL on {case.rotl_date:%d/%m/%Y}")
+    if case.handover_date is not None:
+        ahead(
+            case.handover_date,
+            cu["handover_before_days"],
+            TouchPointReason.HANDOVER,
+            f"OMiC handover to community on {case.handover_date:%d/%m/%Y}",
+        )
+    if case.lifer:
+        ahead(
+            case.lifer_panel_date,
+            cu["lifer_panel_before_days"],
+            TouchPointReason.LIFER_PANEL,
+            f"Lifer panel review {case.lifer_panel_date:%d/%m/%Y}" if case.lifer_panel_date else "",
+        )
+        if not (quarterly and tp["quarterly_months"] <= cu["lifer_months"]):
+            since = max(case.last_oversight or case.sentence_start, case.sentence_start)
+            due = since + relativedelta(months=cu["lifer_months"])
+            if due <= horizon:
+                out.append(_tp(case, TouchPointReason.LIFER, due, str(due)))
     return out
 
 
@@ -235,12 +362,17 @@ def _tp(case: CaseFacts, reason: TouchPointReason, due: date, anchor: str) -> Du
 def risk_rise_touch_point(
     crn: str, what: TouchPointReason, old: str, new: str, today: date, stamp: str, rules: Rules
 ) -> DueWork:
-    """The touch point an event makes: a rise in RoSH or MAPPA level, due in a few working days."""
+    """The touch point an event makes: a rise in RoSH or MAPPA level, due in a few working days.
+
+    A case newly at MAPPA level 2 or 3 from no MAPPA at all (``old`` "none") is the same event:
+    active multi-agency management has begun [domain.md "MAPPA"; 000 responsive oversight]."""
     due = add_working_days(today, rules.get("touch_points", "rise_within_working_days"))
-    label = "RoSH" if what == TouchPointReason.ROSH_RISE else "MAPPA level"
-    return DueWork(
-        key=f"tp:{what.value}:{crn}:{stamp}", reason=what.value, due=due, title=f"{label} rose {old} → {new}"
-    )
+    if what == TouchPointReason.MAPPA_RISE and old == "none":
+        title = f"Newly at MAPPA level {new}"
+    else:
+        label = "RoSH" if what == TouchPointReason.ROSH_RISE else "MAPPA level"
+        title = f"{label} rose {old} → {new}"
+    return DueWork(key=f"tp:{what.value}:{crn}:{stamp}", reason=what.value, due=due, title=title)
 
 
 def is_rise(old: RoSH | None, new: RoSH) -> bool:

@@ -119,6 +119,38 @@ FLAG_DESCRIPTIONS = {
     "MAPP": "MAPPA",
 }
 
+#: The registration that marks a life sentence (life licence): a case with it is a lifer [004].
+LIFER_FLAG = "INLL"
+#: The MAPPA registration; its next review date drives the level 1 reviews [000, 001].
+MAPPA_FLAG = "MAPP"
+
+#: MAPPA categories: 1 registered sexual offenders, 2 violent offenders, 3 other dangerous
+#: offenders, 4 terrorist or terrorist-risk offenders (MAPPA guidance; domain.md).
+MAPPA_CATEGORIES = {
+    1: "registered sexual offender",
+    2: "violent offender",
+    3: "other dangerous offender",
+    4: "terrorist or terrorist-risk offender",
+}
+
+
+def mappa_problem(category: int | None, level: int | None) -> str | None:
+    """What is wrong with a MAPPA category and level together, or None.
+
+    Category 3 (other dangerous offenders) exists only at levels 2 and 3: a person is category 3
+    because they need active multi-agency management, so "category 3, level 1" (or category 3 with
+    no level) is not a real registration and is refused at entry and import [domain.md "MAPPA"].
+    """
+    if level is not None and category is None:
+        return "a MAPPA level needs a MAPPA category"
+    if category == 3 and level not in (2, 3):
+        shown = f"level {level}" if level is not None else "no level"
+        return (
+            f"MAPPA category 3 (other dangerous offender) is managed only at level 2 or 3, not {shown}: "
+            "set level 2 or 3, or the category the person is registered under"
+        )
+    return None
+
 
 class ItemKind(StrEnum):
     """The kinds of work in the SPO's one queue, in their display order."""
@@ -261,6 +293,14 @@ class TouchPointReason(StrEnum):
     TERMINATION = "termination"
     FLAG_REVIEW = "flag_review"
     MANUAL = "manual"
+    # Custody to community [004 "minimum requirements for ... prison release and lifers"; 001].
+    PRE_RELEASE = "pre_release"
+    ROTL = "rotl"
+    HANDOVER = "handover"
+    LIFER = "lifer"
+    LIFER_PANEL = "lifer_panel"
+    VLO_CONTACT = "vlo_contact"
+    MAPPA_L1_REVIEW = "mappa_l1_review"
 
     @property
     def label(self) -> str:
@@ -273,6 +313,13 @@ class TouchPointReason(StrEnum):
             "termination": "Before termination",
             "flag_review": "Registration review due",
             "manual": "Touch point",
+            "pre_release": "Before release from custody",
+            "rotl": "Release on temporary licence (ROTL)",
+            "handover": "OMiC handover: custody to community",
+            "lifer": "Lifer review",
+            "lifer_panel": "Lifer panel review",
+            "vlo_contact": "Victim contact case: tell the VLO",
+            "mappa_l1_review": "MAPPA level 1 review",
         }[self.value]
 
 

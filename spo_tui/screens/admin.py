@@ -48,6 +48,7 @@ _KEY_WORDS = {
     "add_absence": "Absence",
     "edit_case": "Case",
     "edit_sbar": "SBAR",
+    "custody": "Custody",
 }
 
 

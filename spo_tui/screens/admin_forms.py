@@ -316,6 +316,64 @@ class AdminForms(AdminLists):
             changed_only=True,
         )
 
+    def action_custody(self) -> None:
+        """Record a case's custody-to-community dates (``admin.set_custody``) [004]."""
+        from spo_tui.screens.prompts import PromptScreen
+
+        if not self._allowed("custody"):
+            return
+        found: list[dict[str, Any]] = []
+
+        def check(text: str) -> None:
+            found.append(lookup.case_summary(self.ctx, normalise_crn(text)))
+
+        def open_form(text: str | None) -> None:
+            if text and found:
+                self._custody_form(found[-1])
+
+        self.app.push_screen(
+            PromptScreen(
+                "Custody dates of which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "", submit=check
+            ),
+            open_form,
+        )
+
+    def _custody_form(self, case: dict[str, Any]) -> None:
+        crn = case["crn"]
+        fields = [
+            Field(
+                "release_date",
+                "Release",
+                "date",
+                direction="nearest",
+                placeholder="blank: none",
+                value=uk(case.get("release_date")),
+            ),
+            Field("rotl_date", "ROTL", "date", placeholder="blank: none", value=uk(case.get("rotl_date"))),
+            Field(
+                "handover_date",
+                "OMiC handover",
+                "date",
+                direction="nearest",
+                placeholder="blank: none",
+                value=uk(case.get("handover_date")),
+            ),
+            Field(
+                "lifer_panel_date",
+                "Lifer panel",
+                "date",
+                placeholder="lifers (INLL) only",
+                value=uk(case.get("lifer_panel_date")),
+            ),
+            Field("victim_contact", "Victim contact scheme", "checkbox", value=bool(case.get("victim_contact"))),
+        ]
+        self._form(
+            f"Custody to community: {crn} {case['name']}",
+            fields,
+            lambda v: admin.set_custody(self.ctx, crn, **v),
+            changed_only=True,
+        )
+
     def action_edit_sbar(self) -> None:
         from spo_tui.services.queue import build_queue
 

@@ -45,6 +45,13 @@ _SENTENCES = {
     "POST_SENTENCE_SUPERVISION": "Post-sentence supervision",
 }
 _MAPPA_CATEGORIES = {1: "RSO", 2: "violent", 3: "other dangerous", 4: "terrorist"}
+#: The custody-to-community dates shown on the sentence line, in order (``admin.set_custody``).
+_CUSTODY_LABELS = (
+    ("release_date", "Release"),
+    ("rotl_date", "ROTL"),
+    ("handover_date", "OMiC handover"),
+    ("lifer_panel_date", "Lifer panel"),
+)
 
 
 def short_id(value: str | None) -> str:
@@ -232,6 +239,12 @@ class CaseScreen(KeptScreen):
         span = f"from {uk_date(case.get('sentence_start'))}"
         if case.get("sentence_end"):
             span += f" to {uk_date(case['sentence_end'])}"
+        # Custody to community [004]: the dates that make touch points, and the victim contact scheme.
+        for key, label in _CUSTODY_LABELS:
+            if case.get(key):
+                span += f"  ·  {label} {uk_date(case[key])}"
+        if case.get("victim_contact"):
+            span += "  ·  Victim contact scheme (VLO)"
         self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
         labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:
@@ -249,6 +262,8 @@ class CaseScreen(KeptScreen):
                     classes += " -due-soon"
                 else:
                     text += f" review {review:%d/%m/%Y}"
+            if flag.get("review_period_months"):
+                text += f" (every {flag['review_period_months']} months)"
             labels.append((visible(text, lines=False), classes))
         if not labels:
             labels.append(("No registrations", "flag -none"))

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from spo_tui.domain.dates import uk_moment
 from spo_tui.domain.errors import NotAllowed, ValidationError
-from spo_tui.domain.vocab import SbarState, SbarUrgency, TeamKind, parse_enum
+from spo_tui.domain.vocab import LIFER_FLAG, SbarState, SbarUrgency, TeamKind, parse_enum
 from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import (
@@ -371,9 +373,22 @@ def update_case(ctx: Context, crn: str, **fields: Any) -> ActionResult:
 
 
 def set_flag(
-    ctx: Context, crn: str, code: str, review: date | str | None = None, description: str = ""
+    ctx: Context,
+    crn: str,
+    code: str,
+    review: date | str | None = None,
+    description: str = "",
+    review_period_months: int | str | None = None,
 ) -> ActionResult:
-    """Add a registration to a case, or change its review date (e.g. the MAPP review)."""
+    """Add a registration to a case, or change its review date (e.g. the MAPP review).
+
+    A registration has a review period in months and a next review date, as the case record has
+    them (``reviewPeriodMonths``, ``nextReviewDate``); the review coming due is oversight work
+    (a touch point; for the MAPP registration of a level 1 case, the MAPPA level 1 review) [000,
+    001]. Given no date, a registration with a period (given now or stored) is taken as reviewed
+    today: its next review is that many months from today; without a period, no date clears it.
+    A period given once stays when only the date changes.
+    """
     ctx.require("maintain")
     crn = existing_case(ctx, crn)
     code = require_text(code, "code").upper()
@@ -381,21 +396,32 @@ def set_flag(
     if code == "SPO":
         raise ValidationError("'SPO' is ambiguous as a flag code: stalking is registered as STAL here", field="code")
     review_on = read_date(review, "review", required=False)
+    period = _review_period(review_period_months)
     existing = ctx.db.execute(
-        "SELECT id, review_date FROM case_flags WHERE crn = ? AND code = ?", [crn, code]
+        "SELECT id, review_date, review_period_months FROM case_flags WHERE crn = ? AND code = ?", [crn, code]
     ).fetchone()
+    if existing and period is None:
+        period = existing[2]
+    if review_on is None and period is not None:
+        # Reviewed today: the next review is a period away (the case record's reviewPeriodMonths).
+        review_on = ctx.today + relativedelta(months=period)
     with ctx.db.atomic():
         if existing:
             ctx.db.table("case_flags").update(
-                existing[0], {"review_date": review_on.isoformat() if review_on else None}
+                existing[0],
+                {"review_date": review_on.isoformat() if review_on else None, "review_period_months": period},
             )
             audit_id = audit(
                 ctx,
                 "set_flag",
                 "case",
                 crn,
-                old={"code": code, "review_date": existing[1]},
-                new={"code": code, "review_date": review_on.isoformat() if review_on else None},
+                old={"code": code, "review_date": existing[1], "review_period_months": existing[2]},
+                new={
+                    "code": code,
+                    "review_date": review_on.isoformat() if review_on else None,
+                    "review_period_months": period,
+                },
             )
         else:
             ctx.db.table("case_flags").insert(
@@ -405,11 +431,89 @@ def set_flag(
                     "code": code,
                     "description": description,
                     "review_date": review_on.isoformat() if review_on else None,
+                    "review_period_months": period,
                 }
             )
-            audit_id = audit(ctx, "set_flag", "case", crn, new={"code": code, "review_date": str(review_on)})
+            audit_id = audit(
+                ctx,
+                "set_flag",
+                "case",
+                crn,
+                new={"code": code, "review_date": str(review_on), "review_period_months": period},
+            )
     return ActionResult(
         f"{crn}: {code} review {review_on:%d/%m/%Y}" if review_on else f"{crn}: {code} recorded",
         item_id=crn,
         audit_id=audit_id,
     )
+
+
+def _review_period(value: int | str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 60:
+        raise ValidationError(
+            f"a review period is a whole number of months, 1 to 60, not '{value}'", field="review_period_months"
+        )
+    return int(text)
+
+
+# --- Custody to community ------------------------------------------------------------------------
+
+#: The custody dates of a case, as a message names them.
+CUSTODY_FIELDS = {
+    "release_date": "release from custody",
+    "rotl_date": "ROTL",
+    "handover_date": "OMiC handover",
+    "lifer_panel_date": "lifer panel",
+}
+
+
+def set_custody(ctx: Context, crn: str, **fields: Any) -> ActionResult:
+    """Record a case's custody-to-community dates and whether it is a victim contact scheme case.
+
+    ``fields``: ``release_date`` (release from prison, expected or actual), ``rotl_date`` (the next
+    release on temporary licence), ``handover_date`` (OMiC handover, custody to community),
+    ``lifer_panel_date`` (the next lifer panel: only on a lifer, a case with the INLL registration),
+    each a date or "" / None to clear; ``victim_contact`` True or False. The next refresh puts the
+    touch points they make in the queue (``rules.custody_touch_points``) [004, 001].
+    """
+    ctx.require("maintain")
+    crn = existing_case(ctx, crn)
+    unknown = set(fields) - set(CUSTODY_FIELDS) - {"victim_contact"}
+    if unknown:
+        raise ValidationError(f"cannot set {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    case = ctx.db.execute(
+        "SELECT release_date, rotl_date, handover_date, lifer_panel_date, victim_contact FROM cases WHERE crn = ?",
+        [crn],
+    ).fetchone()
+    before = dict(zip((*CUSTODY_FIELDS, "victim_contact"), case, strict=True))
+    after: dict[str, Any] = {}
+    for name in CUSTODY_FIELDS:
+        if name in fields:
+            value = fields[name]
+            day = None if value in (None, "") else read_date(value, name, required=False)
+            after[name] = day.isoformat() if day else None
+    if "victim_contact" in fields:
+        after["victim_contact"] = int(bool(fields["victim_contact"]))
+    if after.get("lifer_panel_date") and not queries.has_flag(ctx.db, crn, LIFER_FLAG):
+        raise ValidationError(
+            f"a lifer panel is for a lifer: record the {LIFER_FLAG} registration on {crn} first",
+            field="lifer_panel_date",
+        )
+    changes = {k: v for k, v in after.items() if before[k] != v}
+    if not changes:
+        return ActionResult(f"{crn}: nothing changed", item_id=crn)
+    with ctx.db.atomic():
+        ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
+        audit_id = audit(ctx, "set_custody", "case", crn, old={k: before[k] for k in changes}, new=changes)
+    said = ", ".join(
+        ("victim contact " + ("yes" if v else "no"))
+        if k == "victim_contact"
+        else f"{CUSTODY_FIELDS[k]} {date.fromisoformat(v):%d/%m/%Y}"
+        if v
+        else f"{CUSTODY_FIELDS[k]} cleared"
+        for k, v in changes.items()
+    )
+    return ActionResult(f"{crn}: {said}", item_id=crn, audit_id=audit_id)

@@ -68,7 +68,19 @@ def _iso(day: date | None) -> str | None:
 # --- Cases ---------------------------------------------------------------------------------------
 
 _CASE_ALWAYS = ("name", "practitioner_id", "rosh", "sentence_type", "sentence_start")
-_CASE_OPTIONAL = ("sentence_end", "likelihood", "mappa_category", "mappa_level", "tier")
+_CASE_OPTIONAL = (
+    "sentence_end",
+    "likelihood",
+    "mappa_category",
+    "mappa_level",
+    "tier",
+    # Custody to community [004].
+    "release_date",
+    "rotl_date",
+    "handover_date",
+    "lifer_panel_date",
+    "victim_contact",
+)
 
 
 def _plan_cases(ctx: Context, checked: Checked) -> Plan:
@@ -103,6 +115,11 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
             row.mappa_category,
             row.mappa_level,
             row.tier,
+            _iso(row.release_date),
+            _iso(row.rotl_date),
+            _iso(row.handover_date),
+            _iso(row.lifer_panel_date),
+            int(bool(row.victim_contact)),
         )
         new = pick(full)
         old = stored.get(row.crn)
@@ -151,7 +168,10 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
 def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[str, Any]]:
     """Touch points an update makes, as ``update_case_risk`` makes them (``intake.risk_rises``):
     a rise in RoSH or MAPPA level. ``changed`` holds the old values of the fields that change."""
-    before = {"crn": row.crn, "rosh": changed.get("rosh", row.rosh), "mappa_level": changed.get("mappa_level")}
+    # An unchanged level is the row's own (it was "None" here, harmless while only a rise from a
+    # level counted; a rise from no MAPPA to level 2 or 3 now counts too).
+    level_before = changed.get("mappa_level", row.mappa_level)
+    before = {"crn": row.crn, "rosh": changed.get("rosh", row.rosh), "mappa_level": level_before}
     after = {"rosh": row.rosh, "mappa_level": row.mappa_level}
     return [(row.crn, work) for work in risk_rises(ctx, before, after)]
 

@@ -26,6 +26,7 @@ from spo_tui.domain.vocab import (
     SentenceType,
     TaskCategory,
     TouchPointReason,
+    mappa_problem,
     normalise_crn,
     parse_enum,
 )
@@ -256,8 +257,9 @@ def validate_case_fields(
     likelihood_value = parse_enum(Likelihood, likelihood, "likelihood").value if likelihood else None
     category = _small_int(mappa_category, "mappa_category", 1, 4)
     level = _small_int(mappa_level, "mappa_level", 1, 3)
-    if level is not None and category is None:
-        raise ValidationError("a MAPPA level needs a MAPPA category", field="mappa_level")
+    problem = mappa_problem(category, level)
+    if problem:
+        raise ValidationError(problem, field="mappa_level")
     return {
         "crn": crn,
         "name": name,
@@ -284,7 +286,7 @@ def _small_int(value: Any, field: str, low: int, high: int) -> int | None:
 
 def risk_rises(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> list[domain_rules.DueWork]:
     """The touch points a change to a case makes at once: one when RoSH rises, one when the MAPPA
-    level rises (from a level it had), in that order. ``before`` is the case as it was (its
+    level rises (from a level it had, or from none to level 2 or 3), in that order. ``before`` is the case as it was (its
     ``crn``, ``rosh`` and ``mappa_level``), ``after`` as it will be. Work them out before writing;
     add them with ``add_risk_rise_touch_points`` (the importer writes its own in bulk)."""
     crn = before["crn"]
@@ -297,12 +299,17 @@ def risk_rises(ctx: Context, before: dict[str, Any], after: dict[str, Any]) -> l
             )
         )
     old_level, new_level = before["mappa_level"], after["mappa_level"]
-    if old_level is not None and new_level is not None and new_level > old_level:
+    # A case newly at level 2 or 3, from a lower level or from no MAPPA at all, is an event that
+    # needs oversight [domain.md "MAPPA"; 000: responsive oversight]; newly at level 1 is not
+    # (ordinary agency management: its reviews follow the MAPP registration).
+    if new_level is not None and (
+        old_level is None and new_level >= 2 or old_level is not None and new_level > old_level
+    ):
         rises.append(
             domain_rules.risk_rise_touch_point(
                 crn,
                 TouchPointReason.MAPPA_RISE,
-                str(old_level),
+                "none" if old_level is None else str(old_level),
                 str(new_level),
                 ctx.today,
                 writes.new_id(),
@@ -347,6 +354,9 @@ def update_case_risk(
         level = _small_int(mappa_level, "mappa_level", 1, 3)
         if case["mappa_category"] is None:
             raise ValidationError("set a MAPPA category before a level", field="mappa_level")
+        problem = mappa_problem(case["mappa_category"], level)
+        if problem:
+            raise ValidationError(problem, field="mappa_level")
         if level != case["mappa_level"]:
             changes["mappa_level"] = level
     if not changes:

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from spo_tui.domain.rules import (
+    ONE_PER_KEY,
     CaseFacts,
     DueWork,
     PractitionerFacts,
@@ -141,10 +142,18 @@ def _plan(ctx: Context) -> list[_Work]:
             sentence_end=date.fromisoformat(row["sentence_end"]) if row["sentence_end"] else None,
             last_oversight=date.fromisoformat(row["last_oversight"]) if row["last_oversight"] else None,
             flags=tuple(flags.get(row["crn"], ())),
+            mappa_level=row["mappa_level"],
+            lifer=bool(row["lifer"]),
+            release_date=_day(row["release_date"]),
+            rotl_date=_day(row["rotl_date"]),
+            handover_date=_day(row["handover_date"]),
+            lifer_panel_date=_day(row["lifer_panel_date"]),
+            victim_contact=bool(row["victim_contact"]),
         )
         for work in calendar_touch_points(case, today, ctx.rules):
-            # Recurring reasons get one open item per case; each registration review stands alone.
-            pair = (case.crn, work.reason) if work.reason != "flag_review" else (case.crn, work.key)
+            # Recurring reasons get one open item per case; each dated one (a registration review, a
+            # ROTL, a release...) stands alone.
+            pair = (case.crn, work.reason) if work.reason not in ONE_PER_KEY else (case.crn, work.key)
             if work.key in existing_keys or pair in open_pairs:
                 continue
             open_pairs.add(pair)
@@ -167,6 +176,10 @@ def _plan(ctx: Context) -> list[_Work]:
             new_items.append(("supervision", None, work, {"practitioner_id": pp.staff_id, "kind": work.reason}))
 
     return new_items
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _write_batch(ctx: Context, batch: list[_Work]) -> list[_Work]:
@@ -232,7 +245,7 @@ def _still_missing(db: Database, batch: list[_Work]) -> list[_Work]:
         if kind == "supervision":
             pair = (detail["practitioner_id"], work.reason)
         else:
-            pair = (crn, work.reason) if work.reason != "flag_review" else None
+            pair = (crn, work.reason) if work.reason not in ONE_PER_KEY else None
         if pair in open_pairs:
             continue
         missing.append((kind, crn, work, detail))

@@ -146,7 +146,9 @@ def get_case(db: Database, crn: str) -> dict[str, Any]:
     if case is None:
         raise NotFound(f"no case with CRN {crn}")
     case["flags"] = all_rows(
-        db, "SELECT code, description, review_date FROM case_flags WHERE crn = ? ORDER BY code", [crn]
+        db,
+        "SELECT code, description, review_date, review_period_months FROM case_flags WHERE crn = ? ORDER BY code",
+        [crn],
     )
     return case
 
@@ -166,11 +168,18 @@ def case_facts_rows(db: Database) -> list[dict[str, Any]]:
     entry does not restart the quarterly clock), for the touch-point rules."""
     return all_rows(
         db,
-        f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
+        f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end, c.mappa_level,
+                  c.release_date, c.rotl_date, c.handover_date, c.lifer_panel_date, c.victim_contact,
+                  EXISTS (SELECT 1 FROM case_flags f WHERE f.crn = c.crn AND f.code = 'INLL') AS lifer,
                   (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn AND {VALID_ENTRY})
                   AS last_oversight
            FROM cases c""",
     )
+
+
+def has_flag(db: Database, crn: str, code: str) -> bool:
+    """True when the case has the registration ``code``."""
+    return db.execute("SELECT 1 FROM case_flags WHERE crn = ? AND code = ?", [crn, code]).fetchone() is not None
 
 
 def flags_with_reviews(db: Database, until: date) -> list[dict[str, Any]]:

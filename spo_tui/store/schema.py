@@ -755,5 +755,30 @@ def m0014_team_kinds(db: Database) -> None:
     )
 
 
+@migrations(name="0017_custody_mappa")
+def m0017_custody_mappa(db: Database) -> None:
+    """Custody to community, and registrations' review periods [004, 001]:
+
+    - ``cases``: ``release_date`` (release from prison, expected or actual), ``rotl_date`` (the next
+      release on temporary licence), ``handover_date`` (OMiC: responsibility passes from the prison
+      to the community), ``lifer_panel_date`` (the next lifer panel; a lifer is a case with the INLL
+      registration), ``victim_contact`` (1 when the case is in the victim contact scheme, so the
+      victim liaison officer must hear of a release). Columns of ``cases``, so they travel through
+      the hub with the case.
+    - ``case_flags.review_period_months``: how often the registration is reviewed, as the case record
+      has it (``reviewPeriodMonths``); its next review stays ``review_date`` (``nextReviewDate``).
+    """
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN release_date TEXT;
+        ALTER TABLE cases ADD COLUMN rotl_date TEXT;
+        ALTER TABLE cases ADD COLUMN handover_date TEXT;
+        ALTER TABLE cases ADD COLUMN lifer_panel_date TEXT;
+        ALTER TABLE cases ADD COLUMN victim_contact INTEGER NOT NULL DEFAULT 0 CHECK (victim_contact IN (0, 1));
+        ALTER TABLE case_flags ADD COLUMN review_period_months INTEGER CHECK (review_period_months > 0);
+        """
+    )
+
+
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name
