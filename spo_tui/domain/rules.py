@@ -18,6 +18,7 @@ from dateutil.rrule import WEEKLY, rrule
 from spo_tui.domain.dates import add_working_days, next_working_day
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.urgency import weights_problem
+from spo_tui.domain.workload import workload_problem
 from spo_tui.domain.vocab import (
     FACILITIES_CATEGORIES,
     CountersignKind,
@@ -126,6 +127,9 @@ class Rules:
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:
             raise ValidationError(f"rules: {problem}")
+        problem = workload_problem(self.raw.get("workload"))
+        if problem:
+            raise ValidationError(f"rules: {problem}")
         for level in self.get("touch_points", "quarterly_rosh"):
             if level not in {r.value for r in RoSH}:
                 raise ValidationError(f"rules: [touch_points] quarterly_rosh: unknown RoSH level {level!r}")
@@ -144,6 +148,11 @@ class Rules:
     @property
     def protected_hour(self) -> dict[str, Any]:
         return self.raw["protected_hour"]
+
+    @property
+    def workload(self) -> dict[str, Any]:
+        """``[workload]``: case points by tier and RoSH, points per FTE, the 120% line, the spans."""
+        return self.raw["workload"]
 
 
 # --- Touch points --------------------------------------------------------------------------------

@@ -462,3 +462,36 @@ def countersigns_closed(db: Database, since: date, until: date) -> list[tuple[st
            ORDER BY i.closed_at""",
         [since.isoformat(), _next_day(until)],
     ).fetchall()
+
+
+# --- Workload (the check-in) ---------------------------------------------------------------------
+
+
+def workload_staff(db: Database, team: str | None) -> list[dict[str, Any]]:
+    """Active practitioners and SPOs (of ``team``, or all), by name: whom the workload and span count."""
+    return all_rows(
+        db,
+        f"""SELECT pp.id, pp.name, pp.role, pp.fte, pp.team FROM staff pp
+            WHERE pp.active = 1 AND (pp.role IN {PRACTITIONER_ROLES_SQL} OR pp.role = 'SPO') AND {TEAM}
+            ORDER BY pp.name, pp.id""",
+        _params(team=team),
+    )
+
+
+def workload_cases(db: Database, as_of: date, team: str | None) -> list[dict[str, Any]]:
+    """Each current case's practitioner, tier and RoSH (of ``team``'s practitioners, or all)."""
+    return all_rows(
+        db,
+        f"""SELECT c.practitioner_id, c.tier, c.rosh FROM cases c JOIN staff pp ON pp.id = c.practitioner_id
+            WHERE {CURRENT_CASE} AND {TEAM}""",
+        _params(as_of=as_of, team=team),
+    )
+
+
+def absent_today(db: Database, day: date) -> dict[str, str]:
+    """Staff id -> the reason of their absence on ``day`` ('' when none was given)."""
+    rows = db.execute(
+        "SELECT staff_id, COALESCE(reason, '') FROM absences WHERE start_date <= ? AND end_date >= ? ORDER BY end_date",
+        [day.isoformat(), day.isoformat()],
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
