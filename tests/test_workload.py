@@ -96,3 +96,73 @@ def test_reallocating_a_case_moves_its_open_actions_and_is_audited(ctx):
         workload.reallocate_case(ctx, HIGH_CRN, PSO)
     with pytest.raises(ValidationError):
         workload.reallocate_case(ctx, LOW_CRN, "Cas Admin")  # not a practitioner
+
+
+async def test_the_checkin_shows_workload_span_and_reallocates_with_workload_in_the_picker(ctx, tmp_path, running_app):
+    """The check-in covers individual workloads and reallocating work [001]: the header shows the
+    span against 1:10 [000, 002]; section 6 each PP's workload %, FTE and absence today; ``r`` on a
+    row with a case reallocates it, the picker showing workload and marking the absent PP [002]."""
+    from textual.widgets import DataTable, Static
+
+    from spo_tui.screens.checkin import CheckinScreen
+    from spo_tui.screens.prompts import ChoiceScreen
+    from spo_tui.services import rhythm
+
+    admin.add_absence(ctx, PSO, ctx.today, reason="Sick")
+    rhythm.add_team_note(ctx, "concern", "Worried about housing", crn=HIGH_CRN)
+    ctx.db.close()
+    async with running_app(tmp_path / "t.db") as (app, pilot):
+        await app.push_screen(CheckinScreen())
+        await pilot.pause()
+        screen = app.screen
+        title = str(screen.query_one("#checkin-title", Static).render())
+        assert "span 1:2.0 (set 1:10) · 0 over 120%" in title
+        await pilot.press("6")
+        await pilot.pause()
+        table = screen.query_one("#workload-table", DataTable)
+        rows = {str(table.get_row_at(n)[0]): [str(c) for c in table.get_row_at(n)] for n in range(table.row_count)}
+        assert set(rows) == {PO, PSO}
+        assert rows[PO][1].endswith("%") and rows[PO][3] == "1" and rows[PO][4] == "1"
+        assert rows[PSO][6] == "absent (Sick)" and rows[PO][6] == "at work"
+        assert screen.check_action("reallocate", ()) is None  # a person, not a case
+
+        await pilot.press("3")
+        await pilot.pause()
+        assert screen.current.crn == HIGH_CRN
+        await pilot.press("r")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        labels = dict(picker.choices)
+        assert labels[PSO].startswith(f"{PSO} (PSO) · ") and labels[PSO].endswith("absent today (Sick)")
+        assert "%" in labels[PO] and "absent" not in labels[PO]
+        await pilot.press(str([v for v, _ in picker.choices].index(PSO) + 1))
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("6")
+        await pilot.pause()
+        rows = {str(table.get_row_at(n)[0]): [str(c) for c in table.get_row_at(n)] for n in range(table.row_count)}
+        assert rows[PSO][4] == "2" and rows[PO][4] == "0"
+
+
+async def test_the_reassign_picker_shows_workload_and_marks_the_absent(ctx, tmp_path, running_app):
+    """Reassigning an item: the picker shows each practitioner's workload and marks whoever is absent
+    today, still offering them [001, 002]."""
+    from spo_tui.screens.prompts import ChoiceScreen
+    from spo_tui.services import intake
+
+    tp = intake.add_touch_point(ctx, LOW_CRN, "2026-11-20", "Check new address").item_id
+    admin.add_absence(ctx, PO, ctx.today, reason="Leave")
+    ctx.db.close()
+    async with running_app(tmp_path / "t.db") as (app, pilot):
+        screen = app.screen
+        screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(tp))
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        labels = dict(picker.choices)
+        assert labels[PO].startswith(f"PO: {PO} · ") and labels[PO].endswith("%, absent today (Leave)")
+        assert labels[PSO].startswith(f"PSO: {PSO} · ") and "absent" not in labels[PSO]
+        assert labels["Cas Admin"] == "CASPO: Cas Admin"

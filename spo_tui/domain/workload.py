@@ -142,6 +142,12 @@ class Span:
         ratio = "no SPO" if self.ratio is None else f"1:{self.ratio:.1f}"
         return f"span {ratio} ({self.pp_fte:g} PP FTE) against 1:{self.standard:g} for {kind}"
 
+    @property
+    def short(self) -> str:
+        """The check-in header's form: ``span 1:9.6 (set 1:10)``."""
+        ratio = "no SPO" if self.ratio is None else f"1:{self.ratio:.1f}"
+        return f"span {ratio} (set 1:{self.standard:g})"
+
 
 def span(team_kind: TeamKind, spos: int, pp_fte: float, weights: dict[str, Any]) -> Span:
     key = "span_court" if team_kind == TeamKind.COURT else "span_sentence_management"

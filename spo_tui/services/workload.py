@@ -17,7 +17,7 @@ from spo_tui.services.context import Context
 from spo_tui.services.intake import existing_case, optional_text, resolve_staff
 from spo_tui.store import queries, team_queries
 
-__all__ = ["TeamWorkload", "people_workload", "reallocate_case", "team_workload"]
+__all__ = ["TeamWorkload", "absent_today", "people_workload", "reallocate_case", "team_workload"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,12 @@ class TeamWorkload:
 
     people: tuple[Workload, ...]
     span: Span
+    watch_percent: float
+
+    @property
+    def span_watch_text(self) -> str:
+        """The line regions watch, as the header says it: ``120%``."""
+        return f"{self.watch_percent:g}%"
 
     @property
     def over(self) -> tuple[Workload, ...]:
@@ -64,13 +70,22 @@ def team_workload(ctx: Context, team: str | None = None) -> TeamWorkload:
         kinds = {queries.team_kind(ctx.db, s["team"]) for s in staff}
         kind = TeamKind.COURT if kinds == {TeamKind.COURT.value} else TeamKind.SENTENCE_MANAGEMENT
     ordered = sorted(people, key=lambda w: (-w.percent, w.name))
-    return TeamWorkload(people=tuple(ordered), span=span(kind, spos, pp_fte, ctx.rules.workload))
+    return TeamWorkload(
+        people=tuple(ordered),
+        span=span(kind, spos, pp_fte, ctx.rules.workload),
+        watch_percent=float(ctx.rules.workload["watch_percent"]),
+    )
 
 
 def people_workload(ctx: Context) -> dict[str, Workload]:
     """Every active practitioner's workload today, by name: what the pickers show beside each name."""
     people, _staff = _workloads(ctx, None)
     return {w.name: w for w in people}
+
+
+def absent_today(ctx: Context) -> dict[str, str]:
+    """Staff id -> the reason of their absence today ('' when none was given): who pickers mark."""
+    return team_queries.absent_today(ctx.db, ctx.today)
 
 
 def reallocate_case(ctx: Context, crn: str, to: str, note: str = "") -> ActionResult:
