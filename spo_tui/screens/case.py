@@ -14,6 +14,7 @@ from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
+from spo_tui.domain.levels import OversightLevel, sufficiency_text
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
 from spo_tui.screens.kept import KeptScreen
@@ -283,11 +284,15 @@ class CaseScreen(KeptScreen):
         """The row's cells as (text, style): user text is shown as typed, never read as markup."""
         if row["what"] == "oversight":
             kind = f"{_label(OversightType, row['type'])} · {_label(OversightOutcome, row['outcome'])}"
+            if row.get("level"):  # 1 quality assurance, 2 supervision, 3 immediate risk [001]
+                kind = f"{OversightLevel(row['level']).short} {kind}"
             cells = [local_stamp(row["at"]), "Oversight", first_line(row["decision"]), kind, row.get("by_name") or ""]
             if row.get("superseded_by"):
                 style, note = SUPERSEDED_STYLE, (f"SUPERSEDED by {short_id(row['superseded_by'])}", "dim bold")
             elif row.get("supersedes_id"):
                 style, note = CORRECTION_STYLE, (f"corrects {short_id(row['supersedes_id'])}", "bold")
+            elif row.get("sufficient") is not None:  # presence is not sufficiency [000, 004]
+                style, note = "", (sufficiency_text(row["sufficient"]), "" if row["sufficient"] else "dim")
             else:
                 style, note = "", ("", "")
             return tuple((c, style) for c in cells) + (note,)
@@ -319,6 +324,15 @@ class CaseScreen(KeptScreen):
                 f"Oversight entry {short_id(row['id'])}  ·  {local_stamp(row['at'])}  ·  decided by {row.get('by_name') or ''}",
                 f"{_label(OversightType, row['type'])}  ·  {_label(OversightOutcome, row['outcome'])}",
             ]
+            if row.get("level"):
+                level = OversightLevel(row["level"])
+                how = "chosen" if row.get("level_chosen") else "from the work"
+                line = f"Level {level.value}: {level.label} ({how})"
+                if row.get("sufficient") is not None:
+                    line += f"  ·  {sufficiency_text(row['sufficient'])}" + (
+                        "" if row["sufficient"] else ": no decision, or an agreed action not followed up"
+                    )
+                lines.append(line)
             if row.get("superseded_by"):
                 lines.append(
                     f"SUPERSEDED by entry {short_id(row['superseded_by'])}: read that entry for the correction."

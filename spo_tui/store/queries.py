@@ -208,8 +208,12 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
         db,
         """SELECT 'oversight' AS what, o.rowid AS seq, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
                   o.supersedes_id, COALESCE(p.decided_by_name, d.name) AS by_name,
-                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
+                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by,
+                  (SELECT n.outcome FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_outcome,
+                  l.level, l.chosen AS level_chosen, oi.kind AS item_kind, otp.reason AS touch_point_reason
            FROM oversight_entries o LEFT JOIN oversight_snapshots p ON p.oversight_id = o.id
+           LEFT JOIN oversight_levels l ON l.oversight_id = o.id
+           LEFT JOIN items oi ON oi.id = o.item_id LEFT JOIN touch_points otp ON otp.item_id = o.item_id
            JOIN staff d ON d.id = o.decided_by WHERE o.crn = ?""",
         [crn],
     )
@@ -223,6 +227,16 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     )
     # Same-second rows keep the order they were written in (a correction after what it corrects).
     return sorted(entries + items, key=lambda r: (r["at"], r["what"] == "oversight", r["seq"]), reverse=True)
+
+
+def entry_actions(db: Database, crn: str) -> list[dict[str, Any]]:
+    """The agreed actions of the case's oversight entries: entry, due, done, item status (for sufficiency)."""
+    return all_rows(
+        db,
+        """SELECT a.oversight_id, i.due, a.done_at, i.status FROM actions a JOIN items i ON i.id = a.item_id
+           JOIN oversight_entries o ON o.id = a.oversight_id WHERE o.crn = ?""",
+        [crn],
+    )
 
 
 def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
