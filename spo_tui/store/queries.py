@@ -465,11 +465,13 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
                    p.actions AS agreed_actions, s.created_at AS supersedes_created_at,
-                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer
+                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer,
+                   l.level AS oversight_level
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
                   WHERE o.created_at >= ? AND o.crn IS NOT NULL AND o.crn <> ''
                     AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
+            LEFT JOIN oversight_levels l ON l.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
             LEFT JOIN sbars sb ON sb.item_id = o.item_id
             ORDER BY o.created_at, o.seq""",
