@@ -408,10 +408,10 @@ def test_coverage_by_rosh_band_and_overall(caseload):
         ("HIGH", 1, 1, 100.0, 45),
         ("VERY_HIGH", 1, 0, 0.0, 45),
     ]
-    assert [(r.label, r.cases, r.seen, r.percent_text, r.below_benchmark) for r in cov.bands] == [
-        ("Low", 2, 1, "50%", False),
-        ("Medium", 1, 0, "0%", True),
-        ("High/very high", 2, 1, "50%", False),
+    assert [(r.label, r.cases, r.seen, r.percent_text, r.found_text) for r in cov.bands] == [
+        ("Low", 2, 1, "50%", "23%"),
+        ("Medium", 1, 0, "0%", "27%"),
+        ("High/very high", 2, 1, "50%", "45%"),
     ]
     assert (cov.total.cases, cov.total.seen, cov.total.percent, cov.total.benchmark) == (5, 2, 40.0, 28)
 
@@ -599,14 +599,14 @@ EXPECTED_MONTHLY = """\
 
 ## Oversight coverage
 
-Share of current cases with an oversight entry in the 90 days before each date. The inspectorate's figures are the share of inspected cases where oversight was sufficient: a stricter measure.
+Share of current cases with an oversight entry in the 90 days before each date, and of those with an entry that looks sufficient (a decision, its agreed actions followed up) now. The inspectorate found oversight sufficient in the share of inspected cases shown: its finding, for reference, not a target.
 
-| RoSH | 23/10/2026 | 23/11/2026 | Cases | Not seen | Inspectorate |
-|---|---:|---:|---:|---:|---:|
-| Low | – | 0% | 1 | 1 | 23% |
-| Medium | – | – | 0 | 0 | 27% |
-| High/very high | 0% | 100% | 1 | 0 | 45% |
-| All cases | 0% | 50% | 2 | 1 | 28% |
+| RoSH | 23/10/2026 | 23/11/2026 | Sufficient | Cases | Not seen | Inspectorate found |
+|---|---:|---:|---:|---:|---:|---:|
+| Low | – | 0% | 0% | 1 | 1 | 23% |
+| Medium | – | – | – | 0 | 0 | 27% |
+| High/very high | 0% | 100% | 100% | 1 | 0 | 45% |
+| All cases | 0% | 50% | 50% | 2 | 1 | 28% |
 
 ## Backlog trends
 
@@ -837,7 +837,8 @@ def test_demo_monthly_pack_renders(demo):
     text = team.monthly_export(demo)
     cov = team.coverage(demo)
     assert (
-        f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | 350 |"
+        f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | "
+        f"{cov.total.sufficient_percent_text} | 350 |"
         in text
     )
     assert "## Escalations from check-ins and their answers\n\nNone.\n" in text

@@ -288,15 +288,17 @@ def monthly_markdown(pack: MonthlyPack) -> str:
 
     cs, ce = pack.coverage_start, pack.coverage_end
     table = [
-        f"Share of current cases with an oversight entry in the {ce.days} days before each date. The inspectorate's "
-        "figures are the share of inspected cases where oversight was sufficient: a stricter measure.",
+        f"Share of current cases with an oversight entry in the {ce.days} days before each date, and of those with "
+        "an entry that looks sufficient (a decision, its agreed actions followed up) now. The inspectorate found "
+        "oversight sufficient in the share of inspected cases shown: its finding, for reference, not a target.",
         "",
-        f"| RoSH | {_d(cs.as_of)} | {_d(ce.as_of)} | Cases | Not seen | Inspectorate |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| RoSH | {_d(cs.as_of)} | {_d(ce.as_of)} | Sufficient | Cases | Not seen | Inspectorate found |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for before, now in zip((*cs.bands, cs.total), (*ce.bands, ce.total), strict=True):
         table.append(
-            f"| {now.label} | {before.percent_text} | {now.percent_text} | {now.cases} | {now.unseen} | {now.benchmark}% |"
+            f"| {now.label} | {before.percent_text} | {now.percent_text} | {now.sufficient_percent_text} | "
+            f"{now.cases} | {now.unseen} | {now.found_text} |"
         )
     out += _section("Oversight coverage", table)
 

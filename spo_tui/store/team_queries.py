@@ -352,16 +352,30 @@ def practitioner_work(db: Database, day: date) -> list[dict[str, Any]]:
 # --- Coverage ------------------------------------------------------------------------------------
 
 
-def coverage_counts(db: Database, as_of: date, since: date, team: str | None) -> dict[str, tuple[int, int]]:
-    """RoSH -> (current cases on ``as_of``, of which seen: a valid entry from ``since`` to ``as_of``)."""
+#: Case ``c`` has a valid entry from ``:since`` to ``:as_of`` that looks sufficient: it records a
+#: decision and none of its agreed actions is overdue or closed undone. The SQL form of
+#: ``spo_tui.domain.levels.entry_sufficient`` (tests hold the two to the same answer); an action's
+#: state is as it is now, also when ``:as_of`` is in the past.
+SUFFICIENT = f"""EXISTS (SELECT 1 FROM oversight_entries o INDEXED BY oversight_coverage
+    WHERE o.crn = c.crn AND o.created_at >= :since AND o.created_at < :until AND {VALID_ENTRY}
+      AND o.outcome NOT IN ('more_info', 'withdrawn') AND TRIM(o.decision) <> ''
+      AND NOT EXISTS (SELECT 1 FROM actions a JOIN items ai ON ai.id = a.item_id
+                      WHERE a.oversight_id = o.id AND a.done_at IS NULL
+                        AND (ai.status = 'closed' OR ai.due < :as_of)))"""
+
+
+def coverage_counts(db: Database, as_of: date, since: date, team: str | None) -> dict[str, tuple[int, int, int]]:
+    """RoSH -> (current cases on ``as_of``, of which seen: a valid entry from ``since`` to ``as_of``,
+    of which sufficient-looking: such an entry with a decision and its actions followed up)."""
     rows = db.execute(
         f"""WITH lasts AS MATERIALIZED (
-              SELECT c.rosh, {LAST_SEEN} AS last FROM cases c LEFT JOIN staff pp ON pp.id = c.practitioner_id
+              SELECT c.rosh, {LAST_SEEN} AS last, {SUFFICIENT} AS sufficient
+              FROM cases c LEFT JOIN staff pp ON pp.id = c.practitioner_id
               WHERE {CURRENT_CASE} AND {TEAM})
-            SELECT rosh, COUNT(*), SUM(last >= :since) FROM lasts GROUP BY rosh""",
+            SELECT rosh, COUNT(*), SUM(last >= :since), SUM(sufficient) FROM lasts GROUP BY rosh""",
         _params(as_of=as_of, since=since, until=_next_day(as_of), team=team),
     ).fetchall()
-    return {rosh: (cases, seen or 0) for rosh, cases, seen in rows}
+    return {rosh: (cases, seen or 0, sufficient or 0) for rosh, cases, seen, sufficient in rows}
 
 
 def unseen_cases(db: Database, as_of: date, since: date, team: str | None, limit: int | None) -> list[dict[str, Any]]:
