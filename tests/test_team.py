@@ -842,3 +842,31 @@ def test_demo_monthly_pack_renders(demo):
         in text
     )
     assert "## Escalations from check-ins and their answers\n\nNone.\n" in text
+
+
+def test_the_demo_shows_workload_span_levels_and_sufficiency(demo):
+    """The demo shows issue 16's workload and oversight mechanisms: a PP over the 120% line and one
+    absent today [002, 000], the span against 1:10 [000, 002], entries of all three levels [001], and
+    cases whose oversight looks sufficient beside cases with an entry only [000, 004]; the coverage
+    count of sufficient cases agrees, case by case, with the domain's rule on the timeline."""
+    from spo_tui.services import lookup, workload
+
+    load = workload.team_workload(demo, demo.decider.get("team"))
+    assert load.over and all(w.percent > 120 for w in load.over)
+    assert any(w.absent for w in load.people)
+    assert load.span.text.startswith("span 1:") and "against 1:10 for sentence management" in load.span.text
+    levels = dict(demo.db.execute("SELECT level, COUNT(*) FROM oversight_levels GROUP BY level").fetchall())
+    assert set(levels) == {1, 2, 3}
+    cov = team.coverage(demo)
+    assert 0 < cov.total.sufficient < cov.total.seen
+    since, until = cov.since.isoformat(), (TODAY + timedelta(days=1)).isoformat()
+    by_hand = 0
+    for (crn,) in demo.db.execute(
+        "SELECT crn FROM cases WHERE sentence_start <= ? AND (sentence_end IS NULL OR sentence_end >= ?)",
+        [TODAY.isoformat(), TODAY.isoformat()],
+    ).fetchall():
+        entries = [
+            r for r in lookup.case_timeline(demo, crn) if r["what"] == "oversight" and since <= r["at"] < until
+        ]
+        by_hand += any(r["sufficient"] for r in entries)
+    assert by_hand == cov.total.sufficient
