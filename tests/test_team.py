@@ -838,8 +838,7 @@ def test_demo_monthly_pack_renders(demo):
     cov = team.coverage(demo)
     assert (
         f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | "
-        f"{cov.total.sufficient_percent_text} | 350 |"
-        in text
+        f"{cov.total.sufficient_percent_text} | 350 |" in text
     )
     assert "## Escalations from check-ins and their answers\n\nNone.\n" in text
 
@@ -865,8 +864,6 @@ def test_the_demo_shows_workload_span_levels_and_sufficiency(demo):
         "SELECT crn FROM cases WHERE sentence_start <= ? AND (sentence_end IS NULL OR sentence_end >= ?)",
         [TODAY.isoformat(), TODAY.isoformat()],
     ).fetchall():
-        entries = [
-            r for r in lookup.case_timeline(demo, crn) if r["what"] == "oversight" and since <= r["at"] < until
-        ]
+        entries = [r for r in lookup.case_timeline(demo, crn) if r["what"] == "oversight" and since <= r["at"] < until]
         by_hand += any(r["sufficient"] for r in entries)
     assert by_hand == cov.total.sufficient

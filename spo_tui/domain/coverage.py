@@ -14,7 +14,7 @@ Plain Python, no I/O.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,9 +93,7 @@ class Coverage:
     total: CoverageRow
 
 
-def build_coverage(
-    as_of: date, since: date, days: int, counts: dict[str, tuple[int, int] | tuple[int, int, int]]
-) -> Coverage:
+def build_coverage(as_of: date, since: date, days: int, counts: Mapping[str, tuple[int, ...]]) -> Coverage:
     """Coverage from ``counts``: RoSH value -> (cases, seen[, sufficient]). Levels without cases count as zero."""
 
     def of(level: str, n: int) -> int:

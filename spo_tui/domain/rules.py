@@ -18,7 +18,6 @@ from dateutil.rrule import WEEKLY, rrule
 from spo_tui.domain.dates import add_working_days, next_working_day
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.urgency import weights_problem
-from spo_tui.domain.workload import workload_problem
 from spo_tui.domain.vocab import (
     FACILITIES_CATEGORIES,
     CountersignKind,
@@ -28,6 +27,7 @@ from spo_tui.domain.vocab import (
     TaskCategory,
     TouchPointReason,
 )
+from spo_tui.domain.workload import workload_problem
 
 
 def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -286,18 +286,18 @@ class CheckinScreen(RhythmScreen):
         team_load = workload.team_workload(ctx, self.team)
         self.workload = team_load
         load_rows = []
-        for w in team_load.people:
+        for pp in team_load.people:
             load_rows.append(
                 (
-                    f"pp:{w.staff_id}",
+                    f"pp:{pp.staff_id}",
                     [
-                        cell(w.name, "bold" if w.over else ""),
-                        cell(f"{w.percent_text}{' over' if w.over else ''}", late if w.over else ""),
-                        cell(w.role),
-                        cell(f"{w.fte:g}"),
-                        cell(str(w.cases)),
-                        cell(f"{w.points:g}"),
-                        cell(f"absent ({w.absent})" if w.absent else "at work", "bold" if w.absent else ""),
+                        cell(pp.name, "bold" if pp.over else ""),
+                        cell(f"{pp.percent_text}{' over' if pp.over else ''}", late if pp.over else ""),
+                        cell(pp.role),
+                        cell(f"{pp.fte:g}"),
+                        cell(str(pp.cases)),
+                        cell(f"{pp.points:g}"),
+                        cell(f"absent ({pp.absent})" if pp.absent else "at work", "bold" if pp.absent else ""),
                     ],
                 )
             )

@@ -755,7 +755,6 @@ def m0014_team_kinds(db: Database) -> None:
     )
 
 
-
 @migrations(name="0016_workload_levels")
 def m0016_workload_levels(db: Database) -> None:
     """Each oversight entry's level [001]: 1 quality assurance, 2 supervision, 3 immediate risk.
@@ -789,6 +788,7 @@ def m0016_workload_levels(db: Database) -> None:
     from spo_tui.store import writes
 
     writes.derive_missing_levels(db, set_at="at migration 0016")
+
 
 # The newest migration's name; tests use it to check an old database is brought forward.
 LATEST = migrations._migrations[-1].name
