@@ -51,8 +51,9 @@ DEFAULTS: dict[str, Any] = {
 }
 #: The level choices [001]: "auto" leaves it to ``spo_tui.domain.levels.derive_level`` (what the entry is on).
 LEVEL_OPTIONS: list[tuple[str, str]] = [
-    ("From the work (default)", "auto"),
-    *((f"{lv.value} {lv.label}", str(lv.value)) for lv in OversightLevel),
+    ("From the work", "auto"),
+    ("1 QA", "1"),  # quality assurance: kept short, the field is narrow
+    *((f"{lv.value} {lv.label.capitalize()}", str(lv.value)) for lv in OversightLevel if lv.value > 1),
 ]
 #: Fields a service may name that have their own input here (others go to the form-wide error).
 FIELD_WIDGETS = {
@@ -183,7 +184,7 @@ class OversightForm(ModalScreen["ActionResult | None"]):
                         yield Label("Outcome", classes="field-label")
                         yield Select(outcomes, value=outcome_value, allow_blank=False, id="outcome", compact=True)
                         yield Label("", id="error-outcome", classes="error", markup=False)
-                    with Vertical(classes="field"):
+                    with Vertical(classes="field", id="level-field"):
                         yield Label("Level", classes="field-label")
                         level_value = initial["level"] if initial["level"] in {v for _, v in LEVEL_OPTIONS} else "auto"
                         yield Select(LEVEL_OPTIONS, value=level_value, allow_blank=False, id="level", compact=True)
