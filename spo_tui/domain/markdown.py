@@ -15,6 +15,7 @@ from spo_tui.domain.coverage import Coverage, Series, Trends
 from spo_tui.domain.dates import relative_due
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ITEM_KIND_LABELS, ItemKind, RoSH
+from spo_tui.domain.workload import Span, Workload
 
 # --- Team notes ----------------------------------------------------------------------------------
 
@@ -150,6 +151,9 @@ class CheckinAgenda:
     successes: tuple[TeamNote, ...]  # ... successes
     escalations: tuple[EscalationThread, ...]  # raised and still awaiting an answer, oldest first
     minutes: int = 15  # the meeting's length: the screen's timer
+    #: Each practitioner's workload, highest first, and the team's span [001, 002, 000] (None: not read).
+    workload: tuple[Workload, ...] = ()
+    span: Span | None = None
 
 
 # --- The monthly pack ----------------------------------------------------------------------------
@@ -238,6 +242,16 @@ def checkin_markdown(agenda: CheckinAgenda, notes: list[TeamNote] | tuple[TeamNo
         absence_lines.append(f"- {inline(a.name)} ({a.role}): {inline(a.reason) or 'absent'}, until {_d(a.end)}")
         absence_lines += ["  " + _agenda_line(w, today) for w in a.work] or ["  - No work due that needs cover"]
     out += _section("Absences and work needing cover", absence_lines, "No one is absent.")
+    if agenda.span is not None:
+        load_lines = [f"{agenda.span.text[:1].upper()}{agenda.span.text[1:]}.", ""]
+        for w in agenda.workload:
+            line = f"- {inline(w.name)} ({w.role}, FTE {w.fte:g}): {w.percent_text} ({w.cases} case{'s' if w.cases != 1 else ''})"
+            if w.over:
+                line += f", over {w.watch_percent:g}%"
+            if w.absent:
+                line += f", absent today ({inline(w.absent)})"
+            load_lines.append(line)
+        out += _section("Workload and span of control", load_lines)
     out += _section("Potential risk points", [_agenda_line(r, today) for r in agenda.risk_points])
     decisions = [_agenda_line(r, today) for r in agenda.decisions]
     decisions += [_note_line(n) for n in agenda.concerns]
