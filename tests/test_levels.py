@@ -9,7 +9,7 @@ import pytest
 from conftest import HIGH_CRN, LOW_CRN, PO, fixed_clock, row
 
 from spo_tui.domain.errors import ValidationError
-from spo_tui.domain.levels import ActionFollowUp, OversightLevel, derive_level, entry_sufficient
+from spo_tui.domain.levels import ActionFollowUp, OversightLevel, case_sufficiency, derive_level, entry_sufficient
 from spo_tui.services import decisions, intake, lookup, team
 from spo_tui.services.decisions import AgreedAction
 from spo_tui.services.integrity import check_record
@@ -72,6 +72,7 @@ def test_sufficiency_needs_a_decision_and_actions_followed_up():
     assert entry_sufficient("actions_set", "Visit", [done, pending], today)
     assert not entry_sufficient("actions_set", "Visit", [done, overdue], today)
     assert not entry_sufficient("actions_set", "Visit", [dropped], today)
+    assert [case_sufficiency(x) for x in ([True, False], [False], [])] == ["sufficient", "present only", "none"]
 
 
 def test_the_case_timeline_and_coverage_show_sufficiency_beside_presence(ctx):
@@ -119,6 +120,8 @@ async def test_the_timeline_shows_level_and_sufficiency_and_the_form_sets_a_leve
         assert cells[3].startswith("L2 ") and cells[-1] == "present only"
         detail = str(screen.query_one("#timeline-detail").render())
         assert "Level 2: supervision (from the work)" in detail and "present only" in detail
+        # Per case: presence without sufficiency is said in the header.
+        assert "Oversight in 90 days: present only" in str(screen.query_one("#case-sentence").render())
 
         await pilot.press("n")
         await pilot.pause()
@@ -133,6 +136,7 @@ async def test_the_timeline_shows_level_and_sufficiency_and_the_form_sets_a_leve
         rows = {table.row_key(n): n for n in range(table.row_count)}
         newest = table.row_text(0)
         assert newest[3].startswith("L3 ") and newest[-1] == "sufficient"
+        assert "Oversight in 90 days: sufficient" in str(screen.query_one("#case-sentence").render())
     from spo_tui.store.db import open_db
 
     db = open_db(tmp_path / "t.db")

@@ -113,3 +113,17 @@ def entry_sufficient(outcome: str, decision: str, actions: Iterable[ActionFollow
 def sufficiency_text(entry_ok: bool) -> str:
     """How the timeline names it: ``sufficient`` or ``present only``."""
     return "sufficient" if entry_ok else "present only"
+
+
+#: The window over which the case header says whether a case's oversight looks sufficient (the
+#: coverage view's default window).
+CASE_WINDOW_DAYS = 90
+
+
+def case_sufficiency(entries: Iterable[bool]) -> str:
+    """A case's oversight in a window, from its valid entries' sufficiency: ``sufficient`` when any
+    entry looks sufficient, ``present only`` when there are entries but none does, else ``none``."""
+    found = list(entries)
+    if any(found):
+        return "sufficient"
+    return "present only" if found else "none"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -14,7 +14,7 @@ from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
-from spo_tui.domain.levels import OversightLevel, sufficiency_text
+from spo_tui.domain.levels import CASE_WINDOW_DAYS, OversightLevel, case_sufficiency, sufficiency_text
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
 from spo_tui.screens.kept import KeptScreen
@@ -195,7 +195,7 @@ class CaseScreen(KeptScreen):
             return
         title.remove_class("-missing")
         self.title = visible(f"{self.crn} {self.case['name']}", lines=False)
-        self._show_header(self.case, ctx.today)
+        self._show_header(self.case, ctx.today, self._oversight_state(timeline, ctx.today))
         self._show_timeline(timeline)
 
     def _show_nothing(self) -> None:
@@ -210,7 +210,18 @@ class CaseScreen(KeptScreen):
         self.query_one("#timeline", LineTable).set_rows([], keep_row=0)
         self.query_one("#timeline-detail", Static).update("")
 
-    def _show_header(self, case: dict[str, Any], today: date) -> None:
+    @staticmethod
+    def _oversight_state(timeline: list[dict[str, Any]], today: date) -> str:
+        """Presence and sufficiency of the case's oversight in the last ``CASE_WINDOW_DAYS`` [000, 004]."""
+        since = (today - timedelta(days=CASE_WINDOW_DAYS)).isoformat()
+        state = case_sufficiency(
+            bool(r["sufficient"])
+            for r in timeline
+            if r["what"] == "oversight" and r.get("sufficient") is not None and r["at"] >= since
+        )
+        return f"Oversight in {CASE_WINDOW_DAYS} days: {state}"
+
+    def _show_header(self, case: dict[str, Any], today: date, oversight: str = "") -> None:
         pp = case.get("practitioner") or "unallocated"
         if case.get("practitioner_role"):
             pp = f"{pp} ({case['practitioner_role']})"
@@ -233,7 +244,8 @@ class CaseScreen(KeptScreen):
         span = f"from {uk_date(case.get('sentence_start'))}"
         if case.get("sentence_end"):
             span += f" to {uk_date(case['sentence_end'])}"
-        self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
+        line = f"{sentence} {span}" + (f"  ·  {oversight}" if oversight else "")
+        self.query_one("#case-sentence", Static).update(visible(line, lines=False))
         labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:
             text = flag["code"]
