@@ -448,6 +448,8 @@ CHECKIN_SECTIONS: tuple[tuple[str, str], ...] = (
     ("decisions", "Decisions"),
     ("team", "Team"),
     ("notes", "Notes"),
+    # Individual workloads and the team's span [001, 002]: last, so keys 1–5 stay as they were learned.
+    ("workload", "Workload"),
 )
 
 #: The team dashboard's panels: (pane id, label).
@@ -468,6 +470,14 @@ CHECKIN_COMMANDS: tuple[Command, ...] = (
         "Cover",
         "Have a practitioner at work cover the highlighted piece of work",
         permission="team_notes",
+    ),
+    Command(
+        "checkin_reallocate",
+        "r",
+        "reallocate",
+        "Reallocate",
+        "Give the highlighted row's case to another practitioner for good (workload shown for each)",
+        permission="maintain",
     ),
     Command(
         "checkin_note",

@@ -252,3 +252,18 @@ def test_an_entry_the_caspo_made_is_confirmed_by_the_spo_from_the_shell(team):
         "JOIN staff s ON s.id = c.confirmed_by WHERE i.id = ?",
         [confirm],
     ) == ("closed", "Sam Spo")
+
+
+def test_decide_takes_the_oversight_level(team):
+    """``--level`` chooses the entry's oversight level [001]; a level that does not exist is refused."""
+    tmp, path, ids = team
+    bad = do(tmp, path, "decide", ids["sbar"], "--outcome", "guidance_given", "--text", "Visit", "--level", "5")
+    assert bad.returncode != 0 and "level must be 1 (quality assurance)" in bad.stderr
+    decided = do(tmp, path, "decide", ids["sbar"], "--outcome", "guidance_given", "--text", "Visit", "--level", "3")
+    assert decided.returncode == 0, decided.stderr
+    assert one(
+        path,
+        "SELECT l.level, l.chosen FROM oversight_levels l JOIN oversight_entries o ON o.id = l.oversight_id "
+        "WHERE o.item_id = ?",
+        [ids["sbar"]],
+    ) == (3, 1)

@@ -423,6 +423,13 @@ EXPECTED_CHECKIN = """\
   - Countersign: X123456 Alex Example (High): PSR gatekeeping by Pat Officer (court 24/11/2026; due 23/11/2026, today)
   - Touch point: X123456 Alex Example (High): Police intelligence received (due 23/11/2026, today), covered by Pip Services
 
+## Workload and span of control
+
+Span 1:2.0 (2 PP FTE) against 1:10 for sentence management.
+
+- Pat Officer (PO, FTE 1): 6% (1 case), absent today (Sickness)
+- Pip Services (PSO, FTE 1): 2% (1 case)
+
 ## Potential risk points
 
 - Alert: Y654321 Bo Sample (Medium, Pip Services): Police arrest: Arrested for criminal damage (23/11/2026)
@@ -469,6 +476,10 @@ def test_an_empty_day_exports_its_empty_sections(ctx):
     assert rhythm.checkin_export(ctx) == (
         "# Daily check-in: Monday 23/11/2026\n\n"
         "## Absences and work needing cover\n\nNo one is absent.\n\n"
+        "## Workload and span of control\n\n"
+        "Span 1:2.0 (2 PP FTE) against 1:10 for sentence management.\n\n"
+        "- Pat Officer (PO, FTE 1): 6% (1 case)\n"
+        "- Pip Services (PSO, FTE 1): 2% (1 case)\n\n"
         "## Potential risk points\n\nNone.\n\n"
         "## Cases of concern and decisions expected today\n\nNone.\n\n"
         "## Wellbeing and successes\n\nNone.\n\n"

@@ -42,6 +42,8 @@ TABLES = {
     "chain_keys",
     "record_chain",
     "oversight_snapshots",
+    "oversight_levels",  # 0016_workload_levels
+    "teams",  # 0014_team_kinds
     "ndelius_batches",
     "ndelius_marks",
     "confirms",
@@ -84,6 +86,8 @@ ALL_MIGRATIONS = [
     "0011_confirm_and_teams",
     "0012_sync",
     "0013_device_chains",
+    "0014_team_kinds",
+    "0016_workload_levels",
 ]
 
 
@@ -91,7 +95,7 @@ def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0013_device_chains"
+    assert LATEST == "0016_workload_levels"
     assert is_empty(db)
 
 
@@ -132,6 +136,11 @@ def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(t
     assert db.execute("SELECT kind, ref FROM record_chain WHERE kind = 'oversight'").fetchall() == [("oversight", "e1")]
     assert db.execute("SELECT decided_by_name, taken FROM oversight_snapshots").fetchall() == [
         ("Sam Spo", "at migration 0008")
+    ]
+    # Its oversight level [001] is derived and kept beside it (the signed row above is unchanged):
+    # a case discussion is level 2, supervision.
+    assert db.execute("SELECT oversight_id, level, chosen, set_at FROM oversight_levels").fetchall() == [
+        ("e1", 2, 0, "at migration 0016")
     ]
 
 

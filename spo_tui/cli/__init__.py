@@ -249,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--type", dest="oversight_type", metavar="TYPE", help="decide: the type of entry (default management_oversight)"
     )
     do.add_argument(
+        "--level",
+        metavar="N",
+        help="decide: the oversight level, 1 quality assurance, 2 supervision, 3 immediate risk (default: from the work)",
+    )
+    do.add_argument(
         "--discussed",
         type=text,
         metavar="TEXT",

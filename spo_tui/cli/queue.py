@@ -165,6 +165,8 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
         values = {"outcome": args.outcome, "discussed": discussed, "decision": text, "minutes": minutes}
         if args.oversight_type:
             values["type"] = args.oversight_type
+        if getattr(args, "level", None):
+            values["level"] = args.level
         return decisions.record_oversight(ctx, item_id=item_id, **values)
     if action == "book":
         return decisions.book_protected_hour(ctx, item_id)

@@ -84,6 +84,8 @@ def generate_demo(
         for table in TABLES:
             demo_writes.insert_rows(db, table, b.rows[table])
         writes.snapshot_all_oversight(db, taken="at the time")
+        # Each entry's oversight level beside it [001]: derived from what it was made on.
+        writes.derive_missing_levels(db)
         writes.link_all_records(db)
         for key, value in (
             ("demo", "1"),

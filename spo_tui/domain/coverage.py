@@ -1,9 +1,12 @@
-"""Oversight coverage and the team's trends as plain data, with the inspectorate's benchmark.
+"""Oversight coverage and the team's trends as plain data, with the inspectorate's finding beside them.
 
 Coverage here is the share of the current caseload with at least one oversight entry (not withdrawn)
-in a window of days. The inspectorate's figures are a different, stricter measure (oversight judged
-*sufficient* in inspected cases that needed it: low RoSH 23%, medium 27%, high/very high 45%, 28%
-overall [000, 004]); they are shown beside ours as a reference point, not as the same number.
+in a window of days: *presence*. Beside it, *sufficiency*: the share with an entry that looks
+sufficient (a decision, its agreed actions followed up: ``spo_tui.domain.levels``). The
+inspectorate's figures are what it *found*: oversight judged sufficient in 23% (low RoSH), 27%
+(medium) and 45% (high/very high) of the inspected cases that needed it, 28% overall [000, 004]. They
+are a finding about practice across England and Wales, shown for reference beside ours: never a
+standard, target or floor, and never used to colour a team's number as failing.
 
 Plain Python, no I/O.
 """
@@ -11,13 +14,14 @@ Plain Python, no I/O.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from spo_tui.domain.vocab import RoSH
 
-#: The inspectorate's share (per cent) of inspected cases with sufficient oversight, by RoSH [000, 004].
+#: What the inspectorate found: the share (per cent) of inspected cases with sufficient oversight, by
+#: RoSH [000, 004]. A finding, not a target.
 INSPECTORATE_SUFFICIENT: dict[str, int] = {"LOW": 23, "MEDIUM": 27, "HIGH": 45, "VERY_HIGH": 45}
 #: ... and across all inspected cases needing oversight.
 INSPECTORATE_SUFFICIENT_OVERALL = 28
@@ -48,7 +52,8 @@ class CoverageRow:
     label: str
     cases: int
     seen: int
-    benchmark: int | None  # the inspectorate's per cent for this level or band
+    benchmark: int | None  # what the inspectorate found for this level or band (per cent): a finding, not a target
+    sufficient: int = 0  # of the cases, how many had an entry that looks sufficient in the window
 
     @property
     def unseen(self) -> int:
@@ -63,9 +68,17 @@ class CoverageRow:
         return percent_text(self.percent)
 
     @property
-    def below_benchmark(self) -> bool:
-        """True when this share is under the inspectorate's figure (a low bar: theirs is stricter)."""
-        return self.percent is not None and self.benchmark is not None and self.percent < self.benchmark
+    def sufficient_percent(self) -> float | None:
+        return percent(self.sufficient, self.cases)
+
+    @property
+    def sufficient_percent_text(self) -> str:
+        return percent_text(self.sufficient_percent)
+
+    @property
+    def found_text(self) -> str:
+        """The inspectorate's finding as shown: ``45%`` (empty where it reported none)."""
+        return f"{self.benchmark}%" if self.benchmark is not None else ""
 
 
 @dataclass(frozen=True)
@@ -80,23 +93,35 @@ class Coverage:
     total: CoverageRow
 
 
-def build_coverage(as_of: date, since: date, days: int, counts: dict[str, tuple[int, int]]) -> Coverage:
-    """Coverage from ``counts``: RoSH value -> (cases, seen). Levels without cases count as zero."""
+def build_coverage(as_of: date, since: date, days: int, counts: Mapping[str, tuple[int, ...]]) -> Coverage:
+    """Coverage from ``counts``: RoSH value -> (cases, seen[, sufficient]). Levels without cases count as zero."""
+
+    def of(level: str, n: int) -> int:
+        found = counts.get(level, (0, 0, 0))
+        return found[n] if n < len(found) else 0
+
     by_rosh = tuple(
-        CoverageRow(r.value, r.label, *counts.get(r.value, (0, 0)), INSPECTORATE_SUFFICIENT[r.value]) for r in RoSH
+        CoverageRow(r.value, r.label, of(r.value, 0), of(r.value, 1), INSPECTORATE_SUFFICIENT[r.value], of(r.value, 2))
+        for r in RoSH
     )
     bands = tuple(
         CoverageRow(
             key,
             label,
-            sum(counts.get(level, (0, 0))[0] for level in levels),
-            sum(counts.get(level, (0, 0))[1] for level in levels),
+            sum(of(level, 0) for level in levels),
+            sum(of(level, 1) for level in levels),
             INSPECTORATE_SUFFICIENT[levels[0]],
+            sum(of(level, 2) for level in levels),
         )
         for key, label, levels in BANDS
     )
     total = CoverageRow(
-        "ALL", "All cases", sum(r.cases for r in by_rosh), sum(r.seen for r in by_rosh), INSPECTORATE_SUFFICIENT_OVERALL
+        "ALL",
+        "All cases",
+        sum(r.cases for r in by_rosh),
+        sum(r.seen for r in by_rosh),
+        INSPECTORATE_SUFFICIENT_OVERALL,
+        sum(r.sufficient for r in by_rosh),
     )
     return Coverage(as_of=as_of, since=since, days=days, by_rosh=by_rosh, bands=bands, total=total)
 

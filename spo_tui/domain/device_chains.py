@@ -139,6 +139,7 @@ class ChainCheck:
 _NOUNS = {
     "oversight_entries": "oversight entry",
     "oversight_snapshots": "snapshot of oversight entry",
+    "oversight_levels": "level of oversight entry",
     "audit_log": "audit row",
     "team_notes": "team note",
     "items": "item",

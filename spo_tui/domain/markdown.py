@@ -15,6 +15,7 @@ from spo_tui.domain.coverage import Coverage, Series, Trends
 from spo_tui.domain.dates import relative_due
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ITEM_KIND_LABELS, ItemKind, RoSH
+from spo_tui.domain.workload import Span, Workload
 
 # --- Team notes ----------------------------------------------------------------------------------
 
@@ -150,6 +151,9 @@ class CheckinAgenda:
     successes: tuple[TeamNote, ...]  # ... successes
     escalations: tuple[EscalationThread, ...]  # raised and still awaiting an answer, oldest first
     minutes: int = 15  # the meeting's length: the screen's timer
+    #: Each practitioner's workload, highest first, and the team's span [001, 002, 000] (None: not read).
+    workload: tuple[Workload, ...] = ()
+    span: Span | None = None
 
 
 # --- The monthly pack ----------------------------------------------------------------------------
@@ -238,6 +242,16 @@ def checkin_markdown(agenda: CheckinAgenda, notes: list[TeamNote] | tuple[TeamNo
         absence_lines.append(f"- {inline(a.name)} ({a.role}): {inline(a.reason) or 'absent'}, until {_d(a.end)}")
         absence_lines += ["  " + _agenda_line(w, today) for w in a.work] or ["  - No work due that needs cover"]
     out += _section("Absences and work needing cover", absence_lines, "No one is absent.")
+    if agenda.span is not None:
+        load_lines = [f"{agenda.span.text[:1].upper()}{agenda.span.text[1:]}.", ""]
+        for w in agenda.workload:
+            line = f"- {inline(w.name)} ({w.role}, FTE {w.fte:g}): {w.percent_text} ({w.cases} case{'s' if w.cases != 1 else ''})"
+            if w.over:
+                line += f", over {w.watch_percent:g}%"
+            if w.absent:
+                line += f", absent today ({inline(w.absent)})"
+            load_lines.append(line)
+        out += _section("Workload and span of control", load_lines)
     out += _section("Potential risk points", [_agenda_line(r, today) for r in agenda.risk_points])
     decisions = [_agenda_line(r, today) for r in agenda.decisions]
     decisions += [_note_line(n) for n in agenda.concerns]
@@ -288,15 +302,17 @@ def monthly_markdown(pack: MonthlyPack) -> str:
 
     cs, ce = pack.coverage_start, pack.coverage_end
     table = [
-        f"Share of current cases with an oversight entry in the {ce.days} days before each date. The inspectorate's "
-        "figures are the share of inspected cases where oversight was sufficient: a stricter measure.",
+        f"Share of current cases with an oversight entry in the {ce.days} days before each date, and of those with "
+        "an entry that looks sufficient (a decision, its agreed actions followed up) now. The inspectorate found "
+        "oversight sufficient in the share of inspected cases shown: its finding, for reference, not a target.",
         "",
-        f"| RoSH | {_d(cs.as_of)} | {_d(ce.as_of)} | Cases | Not seen | Inspectorate |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| RoSH | {_d(cs.as_of)} | {_d(ce.as_of)} | Sufficient | Cases | Not seen | Inspectorate found |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for before, now in zip((*cs.bands, cs.total), (*ce.bands, ce.total), strict=True):
         table.append(
-            f"| {now.label} | {before.percent_text} | {now.percent_text} | {now.cases} | {now.unseen} | {now.benchmark}% |"
+            f"| {now.label} | {before.percent_text} | {now.percent_text} | {now.sufficient_percent_text} | "
+            f"{now.cases} | {now.unseen} | {now.found_text} |"
         )
     out += _section("Oversight coverage", table)
 

@@ -32,6 +32,7 @@ from typing import Any
 UNION_TABLES = (
     "oversight_entries",
     "oversight_snapshots",
+    "oversight_levels",
     "audit_log",
     "team_notes",
     "ndelius_batches",

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from spo_tui.domain.dates import from_iso
 from spo_tui.domain.exchanges import exchanges
+from spo_tui.domain.levels import OversightLevel
 from spo_tui.domain.text import csv_cell, visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 
@@ -124,6 +125,9 @@ def build_notes(
         lines += ["", "Asked and answered:", *(f"{label}: {text}" for label, text in asked)]
     lines += ["", "Decision / guidance:", str(entry["decision"]).strip()]
     lines += ["", f"Outcome: {outcome_label}"]
+    if entry.get("oversight_level"):  # 1 quality assurance, 2 supervision, 3 immediate risk [001]
+        level = OversightLevel(int(entry["oversight_level"]))
+        lines.append(f"Oversight level: {level.value} ({level.label})")
     if actions:
         lines += ["", "Agreed actions:", *(_action_line(a) for a in actions)]
     else:

@@ -28,6 +28,7 @@ from spo_tui.domain.vocab import (
     TaskCategory,
     TouchPointReason,
 )
+from spo_tui.domain.workload import workload_problem
 
 
 def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +144,9 @@ class Rules:
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:
             raise ValidationError(f"rules: {problem}")
+        problem = workload_problem(self.raw.get("workload"))
+        if problem:
+            raise ValidationError(f"rules: {problem}")
         for level in self.get("touch_points", "quarterly_rosh"):
             if level not in {r.value for r in RoSH}:
                 raise ValidationError(f"rules: [touch_points] quarterly_rosh: unknown RoSH level {level!r}")
@@ -161,6 +165,11 @@ class Rules:
     @property
     def protected_hour(self) -> dict[str, Any]:
         return self.raw["protected_hour"]
+
+    @property
+    def workload(self) -> dict[str, Any]:
+        """``[workload]``: case points by tier and RoSH, points per FTE, the 120% line, the spans."""
+        return self.raw["workload"]
 
 
 # --- Touch points --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -14,6 +14,7 @@ from spo_tui.commands import CASE_COMMANDS
 from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
+from spo_tui.domain.levels import CASE_WINDOW_DAYS, OversightLevel, case_sufficiency, sufficiency_text
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
 from spo_tui.screens.kept import KeptScreen
@@ -201,7 +202,7 @@ class CaseScreen(KeptScreen):
             return
         title.remove_class("-missing")
         self.title = visible(f"{self.crn} {self.case['name']}", lines=False)
-        self._show_header(self.case, ctx.today)
+        self._show_header(self.case, ctx.today, self._oversight_state(timeline, ctx.today))
         self._show_timeline(timeline)
 
     def _show_nothing(self) -> None:
@@ -216,7 +217,18 @@ class CaseScreen(KeptScreen):
         self.query_one("#timeline", LineTable).set_rows([], keep_row=0)
         self.query_one("#timeline-detail", Static).update("")
 
-    def _show_header(self, case: dict[str, Any], today: date) -> None:
+    @staticmethod
+    def _oversight_state(timeline: list[dict[str, Any]], today: date) -> str:
+        """Presence and sufficiency of the case's oversight in the last ``CASE_WINDOW_DAYS`` [000, 004]."""
+        since = (today - timedelta(days=CASE_WINDOW_DAYS)).isoformat()
+        state = case_sufficiency(
+            bool(r["sufficient"])
+            for r in timeline
+            if r["what"] == "oversight" and r.get("sufficient") is not None and r["at"] >= since
+        )
+        return f"Oversight in {CASE_WINDOW_DAYS} days: {state}"
+
+    def _show_header(self, case: dict[str, Any], today: date, oversight: str = "") -> None:
         pp = case.get("practitioner") or "unallocated"
         if case.get("practitioner_role"):
             pp = f"{pp} ({case['practitioner_role']})"
@@ -245,7 +257,8 @@ class CaseScreen(KeptScreen):
                 span += f"  ·  {label} {uk_date(case[key])}"
         if case.get("victim_contact"):
             span += "  ·  Victim contact scheme (VLO)"
-        self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
+        line = f"{sentence} {span}" + (f"  ·  {oversight}" if oversight else "")
+        self.query_one("#case-sentence", Static).update(visible(line, lines=False))
         labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:
             text = flag["code"]
@@ -298,11 +311,15 @@ class CaseScreen(KeptScreen):
         """The row's cells as (text, style): user text is shown as typed, never read as markup."""
         if row["what"] == "oversight":
             kind = f"{_label(OversightType, row['type'])} · {_label(OversightOutcome, row['outcome'])}"
+            if row.get("level"):  # 1 quality assurance, 2 supervision, 3 immediate risk [001]
+                kind = f"{OversightLevel(row['level']).short} {kind}"
             cells = [local_stamp(row["at"]), "Oversight", first_line(row["decision"]), kind, row.get("by_name") or ""]
             if row.get("superseded_by"):
                 style, note = SUPERSEDED_STYLE, (f"SUPERSEDED by {short_id(row['superseded_by'])}", "dim bold")
             elif row.get("supersedes_id"):
                 style, note = CORRECTION_STYLE, (f"corrects {short_id(row['supersedes_id'])}", "bold")
+            elif row.get("sufficient") is not None:  # presence is not sufficiency [000, 004]
+                style, note = "", (sufficiency_text(row["sufficient"]), "" if row["sufficient"] else "dim")
             else:
                 style, note = "", ("", "")
             return tuple((c, style) for c in cells) + (note,)
@@ -334,6 +351,15 @@ class CaseScreen(KeptScreen):
                 f"Oversight entry {short_id(row['id'])}  ·  {local_stamp(row['at'])}  ·  decided by {row.get('by_name') or ''}",
                 f"{_label(OversightType, row['type'])}  ·  {_label(OversightOutcome, row['outcome'])}",
             ]
+            if row.get("level"):
+                level = OversightLevel(row["level"])
+                how = "chosen" if row.get("level_chosen") else "from the work"
+                line = f"Level {level.value}: {level.label} ({how})"
+                if row.get("sufficient") is not None:
+                    line += f"  ·  {sufficiency_text(row['sufficient'])}" + (
+                        "" if row["sufficient"] else ": no decision, or an agreed action not followed up"
+                    )
+                lines.append(line)
             if row.get("superseded_by"):
                 lines.append(
                     f"SUPERSEDED by entry {short_id(row['superseded_by'])}: read that entry for the correction."

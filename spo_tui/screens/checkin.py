@@ -1,9 +1,12 @@
 """The daily check-in: today's agenda from the store, a 15-minute timer, notes and actions, Markdown export.
 
-The meeting takes the sections in order (1–5): absences and the work that needs cover, potential
+The meeting takes the sections in order (1–6): absences and the work that needs cover, potential
 risk points, cases of concern and decisions expected today, the team's wellbeing, successes and
-escalations still awaiting an answer, and the notes taken at this meeting. Every write is a
-service call (``spo_tui.services.rhythm``).
+escalations still awaiting an answer, the notes taken at this meeting, and each practitioner's
+workload (WMT-style per cent of FTE capacity, the 120% line, absence today) [001, 002, 000]. The
+header shows the team's span of control against 1:10 (sentence management) or 1:12 (courts). ``c``
+has someone cover a piece of work for today; ``r`` reallocates the highlighted row's case for good.
+Every write is a service call (``spo_tui.services.rhythm``, ``spo_tui.services.workload``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from spo_tui.commands import CHECKIN_COMMANDS, CHECKIN_SECTIONS
 from spo_tui.domain.dates import relative_due
 from spo_tui.domain.markdown import NOTE_KIND_LABELS, NOTE_KINDS, AgendaRow, TeamNote
 from spo_tui.screens.rhythm_base import RhythmScreen, cell, uk
-from spo_tui.services import intake, lookup, rhythm
+from spo_tui.services import intake, lookup, rhythm, workload
 from spo_tui.services.base import ActionResult
 from spo_tui.widgets.header import AppHeader
 
@@ -64,6 +67,7 @@ class CheckinScreen(RhythmScreen):
         #: Each pane's rows, in table order: AgendaRow, Absence, TeamNote or EscalationThread.
         self.rows: dict[str, list[Any]] = {pane: [] for pane, _label in CHECKIN_SECTIONS}
         self.agenda: rhythm.CheckinAgenda | None = None
+        self.workload: workload.TeamWorkload | None = None
         self.notes: list[TeamNote] = []
         #: The clock the timer reads (a test may replace it).
         self.monotonic: Callable[[], float] = time.monotonic
@@ -108,6 +112,15 @@ class CheckinScreen(RhythmScreen):
             ),
             "team": (("Kind", 10), ("Day", 10), ("What was said", 40), ("CRN", 7), ("By", 16)),
             "notes": (("Kind", 10), ("What was said", 34), ("Owner", 14), ("Due", 10), ("CRN", 7)),
+            "workload": (
+                ("Practitioner", 18),
+                ("Workload", 9),
+                ("Role", 6),
+                ("FTE", 4),
+                ("Cases", 5),
+                ("Points", 6),
+                ("Today", 18),
+            ),
         }
         for pane, cols in columns.items():
             table = self.query_one(f"#{pane}-table", DataTable)
@@ -270,16 +283,37 @@ class CheckinScreen(RhythmScreen):
             )
         self.rows["notes"] = list(self.notes)
 
+        team_load = workload.team_workload(ctx, self.team)
+        self.workload = team_load
+        load_rows = []
+        for pp in team_load.people:
+            load_rows.append(
+                (
+                    f"pp:{pp.staff_id}",
+                    [
+                        cell(pp.name, "bold" if pp.over else ""),
+                        cell(f"{pp.percent_text}{' over' if pp.over else ''}", late if pp.over else ""),
+                        cell(pp.role),
+                        cell(f"{pp.fte:g}"),
+                        cell(str(pp.cases)),
+                        cell(f"{pp.points:g}"),
+                        cell(f"absent ({pp.absent})" if pp.absent else "at work", "bold" if pp.absent else ""),
+                    ],
+                )
+            )
+        self.rows["workload"] = list(team_load.people)
+
         empty = {
             "absences": "No one is absent today.",
             "risk": "No alerts, risk rises or PSRs due in court.",
             "decisions": "No SBARs open, no touch points due and no concerns noted this week.",
             "team": "No wellbeing, successes or open escalations noted this week.",
             "notes": "No notes yet: n for a note, a for an action.",
+            "workload": "No practitioners in this team.",
         }
         tabs = self.query_one("#checkin-tabs", TabbedContent)
         for number, ((pane, label), rows) in enumerate(
-            zip(CHECKIN_SECTIONS, (absences, risk, decisions, team, notes), strict=False), start=1
+            zip(CHECKIN_SECTIONS, (absences, risk, decisions, team, notes, load_rows), strict=False), start=1
         ):
             table = self.query_one(f"#{pane}-table", DataTable)
             self.fill(table, rows)
@@ -292,7 +326,8 @@ class CheckinScreen(RhythmScreen):
 
         uncovered = sum(a.uncovered for a in agenda.absences)
         self.query_one("#checkin-title", Static).update(
-            f"{today:%a %d/%m/%Y} · {uncovered} to cover · {len(self.notes)} noted today"
+            f"{today:%a %d/%m/%Y} · {uncovered} to cover · {len(self.notes)} noted today · "
+            f"{team_load.span.short} · {len(team_load.over)} over {team_load.span_watch_text}"
         )
         self.sync_bindings()
 
@@ -311,6 +346,8 @@ class CheckinScreen(RhythmScreen):
         current = self.current
         if action == "cover":
             return isinstance(current, AgendaRow) and current.kind not in ("supervision", "task")
+        if action == "reallocate":
+            return isinstance(getattr(current, "crn", None), str)
         if action == "open_case":
             return (
                 getattr(current, "crn", None) is not None
@@ -393,17 +430,30 @@ class CheckinScreen(RhythmScreen):
         row = self.current
         if not isinstance(row, AgendaRow) or not self._allowed("cover"):
             return
-        absent = {a.staff_id for a in self.agenda.absences} if self.agenda else set()
+        # Cover is for today: someone at work (the service refuses an absent colleague).
         people = [
-            (p["name"], f"{p['name']} ({p['role']})")
-            for p in lookup.practitioners(self.ctx)
-            if p["id"] not in absent and p["name"] != row.practitioner
+            (w.name, w.label)
+            for w in workload.people_workload(self.ctx).values()
+            if not w.absent and w.name != row.practitioner
         ]
         what = _case(row.crn, row.name) or row.title
         self._choose(
             f"Who covers {row.label.lower()}: {what}?",
             people,
             lambda name: self._call(lambda: rhythm.reallocate_case_work(self.ctx, row.item_id, name)),
+        )
+
+    def action_reallocate(self) -> None:
+        """Reallocate the highlighted row's case: the picker shows each practitioner's workload and
+        marks who is absent today (still offered: a case may go to someone back tomorrow) [001, 002]."""
+        crn = getattr(self.current, "crn", None)
+        if not isinstance(crn, str) or not self._allowed("reallocate"):
+            return
+        people = sorted(workload.people_workload(self.ctx).values(), key=lambda w: (w.percent, w.name))
+        self._choose(
+            f"Reallocate {crn} to (workload today)",
+            [(w.name, w.label) for w in people],
+            lambda name: self._call(lambda: workload.reallocate_case(self.ctx, crn, name)),
         )
 
     def action_note(self) -> None:

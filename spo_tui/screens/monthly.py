@@ -140,8 +140,8 @@ class MonthlyScreen(RhythmScreen):
 
         start, end = pack.coverage_start, pack.coverage_end
         self.query_one("#monthly-coverage-note", Static).update(
-            f"Share of current cases with an oversight entry in the {end.days} days before each date; the inspectorate's "
-            "figures (sufficient oversight in inspected cases) are a stricter measure."
+            f"Share of current cases with an oversight entry in the {end.days} days before each date; beside it, what "
+            "the inspectorate found (sufficient oversight in the cases it inspected): a finding, not a target."
         )
         self.query_one("#monthly-coverage", CoverageGrid).show(end, before=start)
         tr = pack.trends

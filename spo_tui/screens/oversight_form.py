@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
 from spo_tui.domain.errors import SpoError, ValidationError
+from spo_tui.domain.levels import OversightLevel
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
 from spo_tui.screens.kept import StyledOnce
@@ -47,9 +48,22 @@ DEFAULTS: dict[str, Any] = {
     "discussed": "",
     "decision": "",
     "sensitive": False,
+    "level": "auto",
 }
+#: The level choices [001]: "auto" leaves it to ``spo_tui.domain.levels.derive_level`` (what the entry is on).
+LEVEL_OPTIONS: list[tuple[str, str]] = [
+    ("From the work", "auto"),
+    ("1 QA", "1"),  # quality assurance: kept short, the field is narrow
+    *((f"{lv.value} {lv.label.capitalize()}", str(lv.value)) for lv in OversightLevel if lv.value > 1),
+]
 #: Fields a service may name that have their own input here (others go to the form-wide error).
-FIELD_WIDGETS = {"type": "type", "outcome": "outcome", "discussed": "discussed", "decision": "decision"}
+FIELD_WIDGETS = {
+    "type": "type",
+    "outcome": "outcome",
+    "discussed": "discussed",
+    "decision": "decision",
+    "level": "level",
+}
 _ACTION_FIELD = re.compile(r"^action_(\d+)(?:_(owner|due))?$")
 
 
@@ -171,6 +185,11 @@ class OversightForm(StyledOnce, ModalScreen["ActionResult | None"]):
                         yield Label("Outcome", classes="field-label")
                         yield Select(outcomes, value=outcome_value, allow_blank=False, id="outcome", compact=True)
                         yield Label("", id="error-outcome", classes="error", markup=False)
+                    with Vertical(classes="field", id="level-field"):
+                        yield Label("Level", classes="field-label")
+                        level_value = initial["level"] if initial["level"] in {v for _, v in LEVEL_OPTIONS} else "auto"
+                        yield Select(LEVEL_OPTIONS, value=level_value, allow_blank=False, id="level", compact=True)
+                        yield Label("", id="error-level", classes="error", markup=False)
                 yield Label("What was discussed", classes="field-label")
                 yield TextArea(
                     visible(initial["discussed"]),
@@ -262,6 +281,7 @@ class OversightForm(StyledOnce, ModalScreen["ActionResult | None"]):
             "discussed": self.query_one("#discussed", TextArea).text,
             "decision": self.query_one("#decision", TextArea).text,
             "sensitive": bool(self.query_one("#sensitive", Checkbox).value),
+            "level": self.query_one("#level", Select).selection or "auto",
             "actions": [
                 [self.query_one(f"#action-{n}-{part}", Input).value for part in ("desc", "owner", "due")]
                 for n in range(1, ACTION_ROWS + 1)
@@ -297,6 +317,7 @@ class OversightForm(StyledOnce, ModalScreen["ActionResult | None"]):
         self._changed()
 
     @on(Select.Changed, "#outcome")
+    @on(Select.Changed, "#level")
     @on(Input.Changed)
     @on(TextArea.Changed)
     @on(Checkbox.Changed)
@@ -406,6 +427,8 @@ class OversightForm(StyledOnce, ModalScreen["ActionResult | None"]):
             "sensitive": state["sensitive"],
             "actions": actions,
         }
+        if state["level"] != "auto":
+            values["level"] = int(state["level"])
         try:
             result = self.submit(values)
         except ValidationError as error:

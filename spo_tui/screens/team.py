@@ -1,5 +1,5 @@
-"""The team and coverage dashboard: per-practitioner table, oversight coverage by RoSH against the
-inspectorate's figures, the cases no manager has looked at (each one keystroke from a touch point),
+"""The team and coverage dashboard: per-practitioner table, oversight coverage by RoSH (presence and
+sufficiency, with what the inspectorate found beside them: a finding, not a target), the cases no manager has looked at (each one keystroke from a touch point),
 where the SPO's time goes and what was delegated, and eight-week trends as sparklines.
 
 A PDU head sees a section before these, every team side by side (``services.pdu``), read-only:
@@ -18,8 +18,6 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedC
 from spo_tui.commands import TEAM_COMMANDS, TEAM_PDU_COMMANDS, TEAM_SECTIONS
 from spo_tui.domain import permissions
 from spo_tui.domain.coverage import (
-    INSPECTORATE_SUFFICIENT,
-    INSPECTORATE_SUFFICIENT_OVERALL,
     Coverage,
     CoverageRow,
     Series,
@@ -40,8 +38,10 @@ WINDOWS = (90, 30, 180)
 #: Rows of the coverage grid: each RoSH level, then the inspectorate's high/very-high band and the whole caseload.
 COVERAGE_KEYS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH", "HIGH_VERY_HIGH", "ALL")
 COVERAGE_NOTE = (
-    "Coverage: the share of current cases with an oversight entry in the window (not withdrawn). The inspectorate's "
-    "figures are the share of inspected cases where oversight was sufficient: a stricter measure, shown as a floor."
+    "With entry: the share of current cases with an oversight entry in the window (not withdrawn). Sufficient: "
+    "the share with an entry that records a decision and whose agreed actions were followed up. The inspectorate "
+    "found oversight sufficient in 23% (low RoSH), 27% (medium) and 45% (high/very high) of the cases it inspected: "
+    "its finding, shown for reference, not a target."
 )
 BAR_WIDTH = 20
 #: The trend lines, in the order shown: open work per queue kind, then countersign turnaround and throughput.
@@ -151,7 +151,7 @@ class CoverageGrid(Grid):
     def columns(self) -> tuple[str, ...]:
         if self.compare:
             return ("label", "before", "percent", "cases", "unseen", "benchmark")
-        return ("label", "cases", "seen", "unseen", "percent", "benchmark", "status")
+        return ("label", "cases", "seen", "unseen", "percent", "sufficient", "benchmark")
 
     def compose(self) -> ComposeResult:
         heads = {
@@ -159,10 +159,10 @@ class CoverageGrid(Grid):
             "cases": "Cases",
             "seen": "Seen",
             "unseen": "Not seen",
-            "percent": "Coverage",
+            "percent": "With entry",
+            "sufficient": "Sufficient",
             "before": "Before",
-            "benchmark": "Inspectorate",
-            "status": "",
+            "benchmark": "Insp. found",
         }
         for column in self.columns:
             yield Label(heads[column], id=f"{self.id}-head-{column}", classes="head", markup=False)
@@ -185,16 +185,14 @@ class CoverageGrid(Grid):
                 "seen": str(r.seen),
                 "unseen": str(r.unseen),
                 "percent": r.percent_text,
-                "benchmark": f"{r.benchmark}%" if r.benchmark is not None else "",
-                "status": "below" if r.below_benchmark else "",
+                "sufficient": r.sufficient_percent_text,
+                # What the inspectorate found [000, 004]: a finding shown for reference, never a floor
+                # (nothing here is coloured as failing against it).
+                "benchmark": r.found_text,
                 "before": earlier[key].percent_text if key in earlier else "",
             }
             for column in self.columns:
-                label = self.query_one(f"#{self.id}-{key}-{column}", Label)
-                label.update(values[column])
-                label.set_class(r.below_benchmark and column in ("percent", "status"), "-below")
-            if self.compare and key in earlier:
-                self.query_one(f"#{self.id}-{key}-before", Label).set_class(earlier[key].below_benchmark, "-below")
+                self.query_one(f"#{self.id}-{key}-{column}", Label).update(values[column])
 
 
 class TrendRow(Horizontal):
@@ -490,13 +488,9 @@ class TeamScreen(RhythmScreen):
         """The PDU head's Teams section: a row per team, then every team together."""
         self.picture = picture
         late = self.theme_style("error", bold=True)
-        below = self.theme_style("error")
-        high_benchmark = INSPECTORATE_SUFFICIENT["HIGH"]  # the inspectorate's high/very-high band
         rows = []
         for t in (*picture.teams, _all_teams(picture)):
             whole = t.team == ALL_TEAMS
-            seen = CoverageRow("ALL", "", t.cases, t.seen, INSPECTORATE_SUFFICIENT_OVERALL)
-            high = CoverageRow("HIGH_VERY_HIGH", "", t.high_cases, t.high_seen, high_benchmark)
             rows.append(
                 (
                     "*" if whole else f"team:{t.team}",
@@ -504,8 +498,8 @@ class TeamScreen(RhythmScreen):
                         cell(t.team, "bold" if whole or t.team == self.team_choice else ""),
                         cell("" if whole else t.spo or "no SPO"),
                         _number(t.cases),
-                        _number(t.coverage_text, below if seen.below_benchmark else ""),
-                        _number(t.high_coverage_text, below if high.below_benchmark else ""),
+                        _number(t.coverage_text),
+                        _number(t.high_coverage_text),
                         _number(t.not_seen),
                         _number(t.open_items),
                         _number(t.overdue, late if t.overdue else ""),

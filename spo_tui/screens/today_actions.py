@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from spo_tui.domain.dates import local_time
 from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.screens.acting import ActingScreen
-from spo_tui.services import decisions, intake, lookup
+from spo_tui.services import decisions, intake, lookup, workload
 
 if TYPE_CHECKING:
     from spo_tui.services.queue import QueueEntry
@@ -256,11 +256,20 @@ class TodayActions(ActingScreen):
         entry = self.current
         if entry is None:
             return
-        people = [
-            (s["name"], f"{s['role']}: {s['name']}")
-            for s in lookup.staff(self.ctx)
-            if s["id"] != self.ctx.decider["id"]
-        ]
+        # Each practitioner's workload and anyone's absence today beside the name [001, 002]: an
+        # absent colleague is still offered (the work may wait for them), but marked.
+        loads = workload.people_workload(self.ctx)
+        away = workload.absent_today(self.ctx)
+        people = []
+        for s in lookup.staff(self.ctx):
+            if s["id"] == self.ctx.decider["id"]:
+                continue
+            label = f"{s['role']}: {s['name']}"
+            if s["name"] in loads:
+                label += f" · {loads[s['name']].percent_text}"
+            if s["id"] in away:
+                label += f", absent today ({away[s['id']] or 'Absent'})"
+            people.append((s["name"], label))
         self._choose(
             "Reassign to", people, lambda name: self._call(lambda: decisions.reassign(self.ctx, entry.id, name))
         )

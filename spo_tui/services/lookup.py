@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from spo_tui.domain.levels import ActionFollowUp, derive_level, entry_sufficient
 from spo_tui.domain.vocab import DELEGATE_ROLES
 from spo_tui.services.base import audit
 from spo_tui.services.context import Context
@@ -172,8 +173,33 @@ def recent_oversight(ctx: Context, crn: str, limit: int = 3) -> list[dict[str, A
 
 
 def case_timeline(ctx: Context, crn: str) -> list[dict[str, Any]]:
-    """Oversight entries and items on the case, newest first."""
-    return queries.case_timeline(ctx.db, crn)
+    """Oversight entries and items on the case, newest first.
+
+    Each entry carries its ``level`` (1–3 [001]; the one stored beside it, else derived),
+    ``level_chosen`` and ``sufficient``: True when it looks sufficient (a decision, actions
+    followed up: ``spo_tui.domain.levels.entry_sufficient``), False when only present, None for a
+    withdrawal or an entry withdrawn."""
+    rows = queries.case_timeline(ctx.db, crn)
+    follow: dict[str, list[ActionFollowUp]] = {}
+    for a in queries.entry_actions(ctx.db, crn):
+        follow.setdefault(a["oversight_id"], []).append(
+            ActionFollowUp(
+                due=date.fromisoformat(a["due"]) if a["due"] else None,
+                done=a["done_at"] is not None,
+                closed=a["status"] == "closed",
+            )
+        )
+    for r in rows:
+        if r["what"] != "oversight":
+            continue
+        if r["level"] is None:
+            r["level"] = int(derive_level(r["type"], r["outcome"], r["item_kind"], r["touch_point_reason"]))
+            r["level_chosen"] = 0
+        withdrawn = r["outcome"] == "withdrawn" or r.get("superseded_outcome") == "withdrawn"
+        r["sufficient"] = (
+            None if withdrawn else entry_sufficient(r["outcome"], r["decision"], follow.get(r["id"], ()), ctx.today)
+        )
+    return rows
 
 
 def find_cases(ctx: Context, text: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from spo_tui.domain.errors import NotAllowed, ValidationError
+from spo_tui.domain.levels import OversightLevel, parse_level
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, SbarState, normalise_crn, parse_enum
 from spo_tui.services.base import ActionResult, audit, change_item, closing, load_open_item
 from spo_tui.services.context import Context
@@ -67,6 +68,7 @@ def write_oversight(
     supersedes_id: str | None = None,
     actions: Sequence[dict[str, Any]] = (),
     decider: dict[str, Any] | None = None,
+    level: OversightLevel | None = None,
 ) -> tuple[str, list[str]]:
     """Insert an oversight entry and its agreed actions (as queue items). Call inside atomic().
 
@@ -124,6 +126,9 @@ def write_oversight(
                 {"oversight_id": entry_id, "owner_id": action["owner"]["id"], "description": action["description"]},
             )
         )
+    # The level beside the entry [001]: the one chosen, else derived (``seal_oversight`` derives it).
+    if level is not None:
+        writes.record_level(ctx.db, entry_id, level)
     writes.seal_oversight(ctx.db, entry_id)
     return entry_id, action_ids
 
@@ -157,8 +162,12 @@ def record_oversight(
     actions: Sequence[AgreedAction] = (),
     sensitive: bool = False,
     minutes: int | None = None,
+    level: int | str | None = None,
 ) -> ActionResult:
     """Record a management-oversight entry, on a queue item (closing it) or on a case.
+
+    ``level`` (1 quality assurance, 2 supervision, 3 immediate risk [001]): empty for the level
+    derived from what the entry is on (``spo_tui.domain.levels.derive_level``).
 
     On an SBAR this is the decision; on a touch point, the discussion; on an alert, the acknowledgement
     and decision; on a supervision item, the session held. Any entry on a case also meets the case's
@@ -166,6 +175,7 @@ def record_oversight(
     """
     ctx.require("record_oversight")
     type_, outcome_, discussed, decision = check_oversight_fields(type, outcome, discussed, decision)
+    chosen_level = parse_level(level)
     if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 600):
         raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
     item = None
@@ -198,6 +208,7 @@ def record_oversight(
             minutes=minutes,
             actions=agreed,
             decider=decider,
+            level=chosen_level,
         )
         met = _meet_calendar_touch_points(ctx, crn, except_id=item_id, entry_id=entry_id) if crn else []
         # Undo closes the agreed actions and the confirm item this entry made.

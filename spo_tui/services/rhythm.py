@@ -35,7 +35,7 @@ from spo_tui.domain.vocab import (
     ItemKind,
     normalise_crn,
 )
-from spo_tui.services import decisions
+from spo_tui.services import decisions, workload
 from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import optional_text, parse_day, require_text, resolve_staff
@@ -307,6 +307,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
     - Decisions expected: open SBARs (urgent first, then oldest), touch points due today or overdue
       (oldest first, then highest RoSH); snoozed items stay out. Concerns noted in the last week.
     - Wellbeing and successes noted in the last week; escalations still awaiting an answer.
+    - Each practitioner's workload and the team's span of control (``services.workload``).
     """
     today = ctx.today
     db = ctx.db
@@ -394,6 +395,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
         )
 
     recent_notes = team_notes(ctx, recent, today, ("concern", "wellbeing", "success"))
+    load = workload.team_workload(ctx, team)  # individual workloads and the span [001, 002, 000]
     return CheckinAgenda(
         day=today,
         absences=absences,
@@ -404,6 +406,8 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
         successes=tuple(n for n in recent_notes if n.kind == "success"),
         escalations=open_escalations(ctx),
         minutes=CHECKIN_MINUTES,
+        workload=load.people,
+        span=load.span,
     )
 
 

@@ -170,7 +170,8 @@ def team_overview(ctx: Context, team: str | None = None, days: int = 90) -> list
 
 def coverage(ctx: Context, days: int = 90, as_of: date | None = None, team: str | None = None) -> Coverage:
     """Share of the current caseload with an oversight entry in the last ``days`` days, by RoSH, by
-    the inspectorate's bands (low, medium, high/very high) and overall, with their benchmark.
+    the inspectorate's bands (low, medium, high/very high) and overall, with the share that looks
+    sufficient (``coverage_counts``) and what the inspectorate found beside it (a finding, not a target).
 
     ``as_of`` (default today) looks back: cases current then, entries up to then (RoSH as it is now).
     """

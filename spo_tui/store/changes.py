@@ -86,6 +86,7 @@ KEYS = {  # in an order each row's references come before it (a baseline is sent
     "supervision": ("item_id",),
     "oversight_entries": ("id",),
     "oversight_snapshots": ("oversight_id",),
+    "oversight_levels": ("oversight_id",),
     "actions": ("item_id",),
     "confirms": ("item_id",),
     "audit_log": ("id",),
@@ -257,7 +258,7 @@ class _Teams:
                 or self.item_team(row.get("item_id"))
                 or self.staff_team(row.get("decided_by"))
             )
-        if table == "oversight_snapshots":
+        if table in ("oversight_snapshots", "oversight_levels"):
             entry = self.db.execute(
                 "SELECT crn, item_id, decided_by FROM oversight_entries WHERE id = ?", [row.get("oversight_id")]
             ).fetchone()
@@ -438,6 +439,7 @@ def baseline(db: Database, batch: int = 200) -> int:
 #: Rows that travel with another's row in the baseline: table -> (the table it follows, its column naming it).
 _FOLLOWS = {
     "oversight_snapshots": ("oversight_entries", "oversight_id"),
+    "oversight_levels": ("oversight_entries", "oversight_id"),
     "ndelius_marks": ("ndelius_batches", "batch_id"),
 }
 

@@ -217,8 +217,12 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
         db,
         """SELECT 'oversight' AS what, o.rowid AS seq, o.id, o.created_at AS at, o.type, o.outcome, o.discussed, o.decision,
                   o.supersedes_id, COALESCE(p.decided_by_name, d.name) AS by_name,
-                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by
+                  (SELECT n.id FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_by,
+                  (SELECT n.outcome FROM oversight_entries n WHERE n.supersedes_id = o.id LIMIT 1) AS superseded_outcome,
+                  l.level, l.chosen AS level_chosen, oi.kind AS item_kind, otp.reason AS touch_point_reason
            FROM oversight_entries o LEFT JOIN oversight_snapshots p ON p.oversight_id = o.id
+           LEFT JOIN oversight_levels l ON l.oversight_id = o.id
+           LEFT JOIN items oi ON oi.id = o.item_id LEFT JOIN touch_points otp ON otp.item_id = o.item_id
            JOIN staff d ON d.id = o.decided_by WHERE o.crn = ?""",
         [crn],
     )
@@ -232,6 +236,16 @@ def case_timeline(db: Database, crn: str) -> list[dict[str, Any]]:
     )
     # Same-second rows keep the order they were written in (a correction after what it corrects).
     return sorted(entries + items, key=lambda r: (r["at"], r["what"] == "oversight", r["seq"]), reverse=True)
+
+
+def entry_actions(db: Database, crn: str) -> list[dict[str, Any]]:
+    """The agreed actions of the case's oversight entries: entry, due, done, item status (for sufficiency)."""
+    return all_rows(
+        db,
+        """SELECT a.oversight_id, i.due, a.done_at, i.status FROM actions a JOIN items i ON i.id = a.item_id
+           JOIN oversight_entries o ON o.id = a.oversight_id WHERE o.crn = ?""",
+        [crn],
+    )
 
 
 def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -460,11 +474,13 @@ def oversight_not_entered(db: Database, since_iso: str = "") -> list[dict[str, A
         db,
         f"""SELECT o.*, p.decided_by_name, p.decided_by_role, p.entered_by_name, p.entered_by_role,
                    p.actions AS agreed_actions, s.created_at AS supersedes_created_at,
-                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer
+                   sb.info_request, sb.info_answer, sb.escalated_to, sb.escalation_note, sb.escalation_answer,
+                   l.level AS oversight_level
             FROM (SELECT o.rowid AS seq, o.* FROM oversight_entries o
                   WHERE o.created_at >= ? AND o.crn IS NOT NULL AND o.crn <> ''
                     AND NOT {_LIVE_MARK.format(entry="o.id")}) o
             JOIN oversight_snapshots p ON p.oversight_id = o.id
+            LEFT JOIN oversight_levels l ON l.oversight_id = o.id
             LEFT JOIN oversight_entries s ON s.id = o.supersedes_id
             LEFT JOIN sbars sb ON sb.item_id = o.item_id
             ORDER BY o.created_at, o.seq""",

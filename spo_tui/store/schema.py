@@ -755,6 +755,41 @@ def m0014_team_kinds(db: Database) -> None:
     )
 
 
+@migrations(name="0016_workload_levels")
+def m0016_workload_levels(db: Database) -> None:
+    """Each oversight entry's level [001]: 1 quality assurance, 2 supervision, 3 immediate risk.
+
+    The entries are signed (``0008_record_chain``): adding a column to them would change neither
+    their hash nor their signature, but the level is not what was signed, so it is kept *beside*
+    the entry, in ``oversight_levels``: one row per entry, written with it (``chosen`` = 1 when the
+    SPO chose it in the form, 0 when derived by ``spo_tui.domain.levels.derive_level``), append-only
+    like the entries. Existing entries get their derived level here (``set_at`` = 'at migration
+    0016'); the signed rows are not touched. An entry with no row (one that came from a device not
+    yet migrated) is shown with its derived level.
+    """
+    db.executescript(
+        """
+        CREATE TABLE oversight_levels (
+            oversight_id TEXT PRIMARY KEY REFERENCES oversight_entries(id),
+            level INTEGER NOT NULL CHECK (level IN (1, 2, 3)),
+            chosen INTEGER NOT NULL DEFAULT 0 CHECK (chosen IN (0, 1)),
+            set_at TEXT NOT NULL
+        );
+        CREATE TRIGGER oversight_levels_no_update BEFORE UPDATE ON oversight_levels
+        BEGIN
+            SELECT RAISE(ABORT, 'an oversight entry keeps the level it was recorded with');
+        END;
+        CREATE TRIGGER oversight_levels_no_delete BEFORE DELETE ON oversight_levels
+        BEGIN
+            SELECT RAISE(ABORT, 'an oversight entry keeps the level it was recorded with');
+        END;
+        """
+    )
+    from spo_tui.store import writes
+
+    writes.derive_missing_levels(db, set_at="at migration 0016")
+
+
 @migrations(name="0017_custody_mappa")
 def m0017_custody_mappa(db: Database) -> None:
     """Custody to community, and registrations' review periods [004, 001]:

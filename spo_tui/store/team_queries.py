@@ -352,16 +352,30 @@ def practitioner_work(db: Database, day: date) -> list[dict[str, Any]]:
 # --- Coverage ------------------------------------------------------------------------------------
 
 
-def coverage_counts(db: Database, as_of: date, since: date, team: str | None) -> dict[str, tuple[int, int]]:
-    """RoSH -> (current cases on ``as_of``, of which seen: a valid entry from ``since`` to ``as_of``)."""
+#: Case ``c`` has a valid entry from ``:since`` to ``:as_of`` that looks sufficient: it records a
+#: decision and none of its agreed actions is overdue or closed undone. The SQL form of
+#: ``spo_tui.domain.levels.entry_sufficient`` (tests hold the two to the same answer); an action's
+#: state is as it is now, also when ``:as_of`` is in the past.
+SUFFICIENT = f"""EXISTS (SELECT 1 FROM oversight_entries o INDEXED BY oversight_coverage
+    WHERE o.crn = c.crn AND o.created_at >= :since AND o.created_at < :until AND {VALID_ENTRY}
+      AND o.outcome NOT IN ('more_info', 'withdrawn') AND TRIM(o.decision) <> ''
+      AND NOT EXISTS (SELECT 1 FROM actions a JOIN items ai ON ai.id = a.item_id
+                      WHERE a.oversight_id = o.id AND a.done_at IS NULL
+                        AND (ai.status = 'closed' OR ai.due < :as_of)))"""
+
+
+def coverage_counts(db: Database, as_of: date, since: date, team: str | None) -> dict[str, tuple[int, int, int]]:
+    """RoSH -> (current cases on ``as_of``, of which seen: a valid entry from ``since`` to ``as_of``,
+    of which sufficient-looking: such an entry with a decision and its actions followed up)."""
     rows = db.execute(
         f"""WITH lasts AS MATERIALIZED (
-              SELECT c.rosh, {LAST_SEEN} AS last FROM cases c LEFT JOIN staff pp ON pp.id = c.practitioner_id
+              SELECT c.rosh, {LAST_SEEN} AS last, {SUFFICIENT} AS sufficient
+              FROM cases c LEFT JOIN staff pp ON pp.id = c.practitioner_id
               WHERE {CURRENT_CASE} AND {TEAM})
-            SELECT rosh, COUNT(*), SUM(last >= :since) FROM lasts GROUP BY rosh""",
+            SELECT rosh, COUNT(*), SUM(last >= :since), SUM(sufficient) FROM lasts GROUP BY rosh""",
         _params(as_of=as_of, since=since, until=_next_day(as_of), team=team),
     ).fetchall()
-    return {rosh: (cases, seen or 0) for rosh, cases, seen in rows}
+    return {rosh: (cases, seen or 0, sufficient or 0) for rosh, cases, seen, sufficient in rows}
 
 
 def unseen_cases(db: Database, as_of: date, since: date, team: str | None, limit: int | None) -> list[dict[str, Any]]:
@@ -462,3 +476,36 @@ def countersigns_closed(db: Database, since: date, until: date) -> list[tuple[st
            ORDER BY i.closed_at""",
         [since.isoformat(), _next_day(until)],
     ).fetchall()
+
+
+# --- Workload (the check-in) ---------------------------------------------------------------------
+
+
+def workload_staff(db: Database, team: str | None) -> list[dict[str, Any]]:
+    """Active practitioners and SPOs (of ``team``, or all), by name: whom the workload and span count."""
+    return all_rows(
+        db,
+        f"""SELECT pp.id, pp.name, pp.role, pp.fte, pp.team FROM staff pp
+            WHERE pp.active = 1 AND (pp.role IN {PRACTITIONER_ROLES_SQL} OR pp.role = 'SPO') AND {TEAM}
+            ORDER BY pp.name, pp.id""",
+        _params(team=team),
+    )
+
+
+def workload_cases(db: Database, as_of: date, team: str | None) -> list[dict[str, Any]]:
+    """Each current case's practitioner, tier and RoSH (of ``team``'s practitioners, or all)."""
+    return all_rows(
+        db,
+        f"""SELECT c.practitioner_id, c.tier, c.rosh FROM cases c JOIN staff pp ON pp.id = c.practitioner_id
+            WHERE {CURRENT_CASE} AND {TEAM}""",
+        _params(as_of=as_of, team=team),
+    )
+
+
+def absent_today(db: Database, day: date) -> dict[str, str]:
+    """Staff id -> the reason of their absence on ``day`` ('' when none was given)."""
+    rows = db.execute(
+        "SELECT staff_id, COALESCE(reason, '') FROM absences WHERE start_date <= ? AND end_date >= ? ORDER BY end_date",
+        [day.isoformat(), day.isoformat()],
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}

@@ -66,7 +66,43 @@ def seal_oversight(db: Database, oversight_id: str) -> None:
     """Snapshot what the entry records beyond its own row (names and roles of who decided and who
     entered it; the agreed actions as agreed) and link the entry into the signed record."""
     db.conn.execute(_SNAPSHOT_INSERT, _snapshot_row(db, oversight_id, "at the time"))
+    record_level(db, oversight_id)
     link_record(db, "oversight", oversight_id)
+
+
+_LEVEL_FACTS = """SELECT o.id, o.type, o.outcome, i.kind, tp.reason, o.created_at FROM oversight_entries o
+    LEFT JOIN items i ON i.id = o.item_id LEFT JOIN touch_points tp ON tp.item_id = o.item_id"""
+
+
+def record_level(db: Database, oversight_id: str, level: int | None = None) -> None:
+    """Write the entry's oversight level beside it [001] (``oversight_levels``, see migration 0016):
+    ``level`` when the SPO chose one, else the level derived from what the entry was made on. An
+    entry keeps the first level written for it."""
+    from spo_tui.domain.levels import derive_level
+
+    row = db.execute(_LEVEL_FACTS + " WHERE o.id = ?", [oversight_id]).fetchone()
+    if row is None:
+        return
+    value = int(level) if level is not None else int(derive_level(row[1], row[2], row[3], row[4]))
+    db.execute(
+        "INSERT OR IGNORE INTO oversight_levels(oversight_id, level, chosen, set_at) VALUES (?, ?, ?, ?)",
+        [oversight_id, value, int(level is not None), row[5]],
+    )
+
+
+def derive_missing_levels(db: Database, set_at: str | None = None) -> int:
+    """Give every entry without a level its derived one (the demo; a store migrated by 0016);
+    ``set_at`` None: the entry's own time. How many were written."""
+    from spo_tui.domain.levels import derive_level
+
+    rows = db.execute(
+        _LEVEL_FACTS + " WHERE NOT EXISTS (SELECT 1 FROM oversight_levels l WHERE l.oversight_id = o.id)"
+    ).fetchall()
+    db.conn.executemany(
+        "INSERT INTO oversight_levels(oversight_id, level, chosen, set_at) VALUES (?, ?, 0, ?)",
+        [(r[0], int(derive_level(r[1], r[2], r[3], r[4])), set_at or r[5]) for r in rows],
+    )
+    return len(rows)
 
 
 def audit(
