@@ -286,6 +286,7 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
         was met, made ``lookahead_days`` before, and closed by its entry."""
         lookahead = self.rules.raw["touch_points"]["lookahead_days"]
         since = (self.today - timedelta(days=PAST_DAYS)).isoformat()
+        keys = {i["rule_key"] for i in self.rows["items"] if i["rule_key"]}
         for c in self.cases:
             for e in self.entries_by_crn.get(c["crn"], []):
                 if e["item_id"] is not None or e["created_at"] < since or e["type"] != "management_oversight":
@@ -298,13 +299,17 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
                 created = min(due - timedelta(days=lookahead), met)
                 reason = "commencement" if first else "quarterly"
                 anchor = c["start"].isoformat() if first else due.isoformat()
+                key = f"tp:{reason}:{c['crn']}:{anchor}"
+                if key in keys:
+                    continue  # one touch point a case a day: a second entry that day met the same one
+                keys.add(key)
                 item_id = self.item(
                     "touch_point",
                     "First touch point after commencement" if first else "Quarterly review (high/very high RoSH)",
                     self.at(created, 8 * 60 + 45),
                     crn=c["crn"],
                     due=due,
-                    rule_key=f"tp:{reason}:{c['crn']}:{anchor}",
+                    rule_key=key,
                     status="closed",
                     closed_at=e["created_at"],
                     closed_note=f"oversight entry {e['id']}",
