@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LOW_CRN, PO, row, rows, snapshot, staff_id, ui_team
+from conftest import LOW_CRN, PO, clock, read_rows, row, rows, snapshot, staff_id, ui_team
 
 from spo_tui.domain import extracts
 from spo_tui.domain.errors import ValidationError
@@ -254,3 +254,34 @@ def test_the_cli_imports_a_json_caseload_and_refuses_a_bad_one(tmp_path):
     assert result.returncode == 1
     assert b"record 1 (C333333), mappa_level: mappa level must be 1 to 3, not '5'" in result.stdout
     assert b"Nothing was written" in result.stdout
+
+
+async def test_the_admin_screen_checks_a_json_caseload_and_names_the_bad_record(tmp_path, monkeypatch):
+    """The CASPO's import panel takes the JSON file too: the check names the bad record and field,
+    and nothing is written [issue 16 §7]."""
+    from spo_tui.app import SpoApp
+
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "team.db"
+    ui_team(path).db.close()
+    records = [
+        dict(CASELOAD[0], staff={"forenames": "Pat", "surname": "Officer"}),
+        dict(CASELOAD[0], crnNumber="C333333", staff={"forenames": "Pat", "surname": "Officer"}, currentTier="B22222"),
+    ]
+    json_path = tmp_path / "caseload.json"
+    json_path.write_text(json.dumps(records), encoding="utf-8")
+    app = SpoApp(path, actor="Cas Admin", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("2")  # cases
+        await pilot.pause()
+        await pilot.press(*str(json_path), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TextScreen"
+        text = app.screen.query_one("#text-body").text
+        assert "Import cases from caseload.json: 2 rows, 1 problem in 1 row. Nothing was written." in text
+        assert "record 2 (C333333), tier:" in text
+    assert read_rows(path, "SELECT COUNT(*) FROM cases WHERE crn IN ('A111111', 'C333333')") == [(0,)]
