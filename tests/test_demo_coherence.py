@@ -188,3 +188,36 @@ def test_the_pdu_demo_still_builds_with_a_past(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM team_notes").fetchone()[0] > 100
     assert db.execute("SELECT MAX(created_at) FROM oversight_entries").fetchone()[0] <= NOW_ISO
     db.close()
+
+
+def test_mappa_level_one_reviews_come_from_the_mapp_registration(demo):
+    """The CASPO's MAPPA level 1 list is the reviews coming due, not every level-1 case without a
+    registration [issue 16 §7; 001 "the role of the case administrator"]."""
+    db, ctx = demo
+    reviews = admin.mappa_level1_reviews(ctx)
+    level_one = db.execute("SELECT COUNT(*) FROM cases WHERE mappa_level = 1").fetchone()[0]
+    assert 2 <= len(reviews) < level_one / 4
+    assert all(r["review_date"] for r in reviews)
+
+
+async def test_the_admin_screen_lists_are_not_empty_on_the_demo(tmp_path):
+    """What the CASPO sees on the demo's admin screen: the diary, MAPPA level 1 reviews and
+    transfers, each with rows [issue 16 §7]."""
+    from spo_tui.app import SpoApp
+
+    rules = load_rules(tmp_path / "no-rules-here.toml")
+    path = tmp_path / "demo.db"
+    write_demo(path, seed=1, scale="team", today=TODAY, rules=rules)
+    db = open_db(path)
+    caspo = db.execute("SELECT name FROM staff WHERE role = 'CASPO'").fetchone()[0]
+    db.close()
+    moment = demo_now(TODAY)
+    app = SpoApp(path, actor=caspo, clock=lambda: moment)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        if type(app.screen).__name__ != "AdminScreen":
+            await pilot.press("m")
+            await pilot.pause()
+        assert type(app.screen).__name__ == "AdminScreen"
+        for table in ("diary-table", "mappa-table", "transfers-table"):
+            assert app.screen.query_one(f"#{table}").row_count > 0, table
