@@ -221,3 +221,23 @@ async def test_the_admin_screen_lists_are_not_empty_on_the_demo(tmp_path):
         assert type(app.screen).__name__ == "AdminScreen"
         for table in ("diary-table", "mappa-table", "transfers-table"):
             assert app.screen.query_one(f"#{table}").row_count > 0, table
+
+
+def test_team_notes_fit_their_case_and_answers_their_escalation(demo):
+    """A note about a licence is on a case on licence, a MAPPA referral on a MAPPA level-1 case, and
+    each answer answers its own escalation (the MAPPA coordinator answers a MAPPA escalation)
+    [issue 16 §7]."""
+    db, _ = demo
+    notes = all_rows(
+        db,
+        """SELECT n.kind, n.text, c.sentence_type, c.mappa_level, e.text AS escalation
+           FROM team_notes n LEFT JOIN cases c ON c.crn = n.crn LEFT JOIN team_notes e ON e.id = n.answers_id""",
+    )
+    assert notes
+    for n in notes:
+        if "licence" in n["text"] and n["kind"] != "answer":
+            assert n["sentence_type"] == "LICENCE", n
+        if n["kind"] == "escalation" and "MAPPA coordinator" in n["text"]:
+            assert n["mappa_level"] == 1, n
+        if n["kind"] == "answer" and not n["text"].startswith("Holding reply"):
+            assert ("MAPPA coordinator" in n["escalation"]) == n["text"].startswith("MAPPA coordinator"), n

@@ -239,6 +239,7 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
     try:  # the week's wellbeing and successes and the open escalations (the demo's check-ins have some)
         agenda = rhythm.checkin_agenda(ctx)
         team_count = len(agenda.wellbeing) + len(agenda.successes) + len(agenda.escalations)
+        concerns = len(agenda.concerns)  # the week's concerns are read with the decisions
         team_expected = (
             [("Wellbeing", n.text) for n in agenda.wellbeing]
             + [("Success", n.text) for n in agenda.successes]
@@ -255,7 +256,7 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         assert labels == [
             "1 Absences (1)",
             f"2 Risk points ({len(alerts) + len(psrs)})",
-            f"3 Decisions ({len(sbars) + len(touch_points)})",
+            f"3 Decisions ({len(sbars) + len(touch_points) + concerns})",
             f"4 Team ({team_count})",
             f"5 Notes ({len(notes)})",
         ]
@@ -273,7 +274,9 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         rank = {"urgent": 0, "soon": 1, "routine": 2}
         assert sorted(urgency, key=rank.get) == urgency and len(urgency) == len(sbars)
         assert Counter(urgency) == Counter(s["urgency"] for s in sbars)
-        assert [r[0] for r in decided] == ["SBAR"] * len(sbars) + ["Touch point"] * len(touch_points)
+        assert [r[0] for r in decided] == ["SBAR"] * len(sbars) + ["Touch point"] * len(touch_points) + [
+            "Concern"
+        ] * concerns
 
         team_rows = rows_of(screen.query_one("#team-table", DataTable))
         assert [(r[0], r[2]) for r in team_rows] == team_expected

@@ -21,9 +21,13 @@ from spo_tui.domain.dates import add_working_days, is_working_day
 from spo_tui.domain.rules import countersign_due, task_due
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignKind, TaskCategory
 
-#: How far back the past of the queues reaches: a quarter (the eight weeks of the trends, and the
-#: month before that the monthly pack compares with).
-PAST_DAYS = 91
+#: How far back the past of the queues reaches: the eight weeks of the trends and a fortnight more,
+#: so the first week shown already has the work made before it (the monthly pack reads a month).
+PAST_DAYS = 70
+#: How often each RoSH level's cases are the subject of an SBAR or a countersign, relative to one
+#: another: risk is what a practitioner consults on and what needs a second look [000 §3.3], and the
+#: coverage the team view shows stays the demo's story (gaps on low and medium RoSH cases).
+_RISK_WEIGHT = {"LOW": 0.3, "MEDIUM": 1.0, "HIGH": 3.0, "VERY_HIGH": 4.0}
 #: A queue's past backlog aims at its size today, at most this many items in all: a team's queues
 #: are smaller, and a PDU's thousands of open items are a bench load, not a flow to replay (its
 #: oversight history is held to its target size).
@@ -104,21 +108,33 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
         gaps the coverage view is there to show), nor a missed first touch point."""
         return [c for c in self.cases if not (c.get("neglected") or c.get("missed_commencement"))] or self.cases
 
+    def _weighted(self, pool: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[float]]:
+        """``pool`` with cumulative weights by RoSH (``_RISK_WEIGHT``), for ``rng.choices``."""
+        cum, total = [], 0.0
+        for c in pool:
+            total += _RISK_WEIGHT[c["rosh"]]
+            cum.append(total)
+        return pool, cum
+
     def _past_countersigns(self) -> None:
         rng = self.rng
         seen = self._seen()
         reports = [c for c in seen if c["rosh"] in ("HIGH", "VERY_HIGH") and c["pp"]["role"] in ("PO", "NQO")] or seen
         oasys = [c for c in seen if not c["pp"]["oasys_approved"]] or seen  # approved POs need none
         yesterday = self.today - timedelta(days=1)
-        for submitted in self._arrivals(self._open_count("countersign"), 7.0):
+        weighted = {
+            name: self._weighted(pool) for name, pool in (("OASYS", oasys), ("HVRA", seen), ("REPORT", reports))
+        }
+        for submitted in self._arrivals(self._open_count("countersign"), 9.5):
             roll = rng.random()
             kind = "OASYS" if roll < 0.74 else "PSR" if roll < 0.86 else "HVRA" if roll < 0.93 else "PAROLE_REPORT"
-            c = rng.choice(oasys if kind == "OASYS" else seen if kind == "HVRA" else reports)
+            pool, cum = weighted[kind if kind in ("OASYS", "HVRA") else "REPORT"]
+            c = rng.choices(pool, cum_weights=cum)[0]
             if kind == "PAROLE_REPORT" and c["sentence_type"] != "LICENCE":
                 kind = "OASYS" if not c["pp"]["oasys_approved"] else "HVRA"
             court = add_working_days(submitted, rng.randint(1, 6)) if kind == "PSR" else None
             returned = kind == "OASYS" and rng.random() < 0.15
-            first = add_working_days(submitted, rng.randint(1, 4) if court is None else 0)
+            first = add_working_days(submitted, rng.randint(1, 12) if court is None else 0)
             last = add_working_days(first, rng.randint(2, 5)) if returned else first
             if last > yesterday:
                 continue  # still with the SPO today: today's open work stands for it
@@ -188,17 +204,18 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
     def _past_sbars(self) -> None:
         rng = self.rng
         seen = {c["crn"] for c in self._seen()}
-        pools: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+        pools: dict[tuple[str, bool], tuple[list[dict[str, Any]], list[float]]] = {}
         yesterday = self.today - timedelta(days=1)
-        for raised_day in self._arrivals(self._open_count("sbar"), 3.0):
+        for raised_day in self._arrivals(self._open_count("sbar"), 4.0):
             t = rng.choice(_SBARS)
-            decided = add_working_days(raised_day, rng.choice((0, 0, 1, 1, 2, 3)))
+            decided = add_working_days(raised_day, rng.choice((0, 1, 1, 2, 3, 4, 5, 6)))
             if decided > yesterday:
                 continue
             key = (t["needs"], t.get("high", False))
             if key not in pools:
-                pools[key] = [c for c in self.pool(*key) if c["crn"] in seen] or self.pool(*key)
-            c = rng.choice(pools[key])
+                pools[key] = self._weighted([c for c in self.pool(*key) if c["crn"] in seen] or self.pool(*key))
+            pool, cum = pools[key]
+            c = rng.choices(pool, cum_weights=cum)[0]
             w = self.words(c)
             parts = {p: t[p].format(**w) for p in ("situation", "background", "assessment", "recommendation")}
             raised = self.stamp(raised_day)
@@ -343,7 +360,7 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
         for team in self.teams:
             cases = [c for c in self.cases if c["team"] == self.teams.index(team)] or self.cases
             spo, caspo = team["spo"], team["caspo"]
-            escalations: list[tuple[dict[str, Any], date]] = []
+            escalations: list[tuple[dict[str, Any], date, str]] = []
             # What the monthly meeting reads back comes every so many check-ins (never a month without).
             offsets = {kind: rng.randrange(every) for kind, every in _NOTE_EVERY.items()}
             for n, day in enumerate(days):
@@ -352,10 +369,13 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
                     every = _NOTE_EVERY.get(kind)
                     if (n + offsets[kind]) % every if every else rng.random() >= chance:
                         continue
-                    c = rng.choice(cases)
+                    template = rng.choice(_NOTE_TEXTS[kind])
+                    # A note about a licence is on a case on licence; a MAPPA referral on a level-1 case.
+                    fits = [c for c in cases if _NOTE_FITS.get(template, _ANY)(c)] or cases
+                    c = rng.choice(fits)
                     pp = c["pp"]
-                    text = rng.choice(_NOTE_TEXTS[kind]).format(pp=pp["name"], mr=c["mr"], crn=c["crn"])
-                    about_case = kind in ("concern", "escalation", "near_miss", "action")
+                    text = template.format(pp=pp["name"], mr=c["mr"], crn=c["crn"])
+                    about_case = kind in ("concern", "escalation", "near_miss", "action") and "{mr}" in template
                     note = self._note(
                         day,
                         minute,
@@ -366,11 +386,11 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
                     )
                     minute += 1
                     if kind == "escalation":
-                        escalations.append((note, day))
+                        escalations.append((note, day, template))
                     elif kind == "action":
                         self._checkin_action(note, c, day)
             # Answers: most within a fortnight (a holding reply first, now and then); the latest awaited.
-            for n, (note, day) in enumerate(escalations):
+            for n, (note, day, template) in enumerate(escalations):
                 if n >= len(escalations) - 1 and rng.random() < 0.8:
                     continue
                 if rng.random() < 0.25:
@@ -379,7 +399,7 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
                         self._note(holding, 9 * 60 + 20, "answer", rng.choice(_HOLDING), by=spo, answers=note)
                 answered = add_working_days(day, rng.randint(3, 12))
                 if answered <= yesterday:
-                    self._note(answered, 9 * 60 + 25, "answer", rng.choice(_ANSWERS), by=spo, answers=note)
+                    self._note(answered, 9 * 60 + 25, "answer", rng.choice(_ANSWERS[template]), by=spo, answers=note)
             self._transfers(team, cases)
 
     def _note(
@@ -532,7 +552,7 @@ _NOTE_TEXTS = {
         "Book a joint home visit with police for {mr}.",
     ),
     "escalation": (
-        "Escalated to the PDU head: no approved premises bed for {mr} on release; risk to the victim if housed locally.",
+        "Escalated to the PDU head: {mr} must leave the approved premises and no move-on bed is found; risk to the victim if housed locally.",
         "Escalated to the PDU head: caseloads over 120% for three practitioners; reallocation needs cover from another team.",
         "Escalated to the MAPPA coordinator: {mr} may need level 2 management after new police information.",
     ),
@@ -545,13 +565,34 @@ _NOTE_TEXTS = {
         "Near miss: {mr}'s child safeguarding check had not been requested at allocation; now done.",
     ),
 }
-_HOLDING = ("Holding reply from the PDU head: looking into it, an answer by the end of next week.",)
-_ANSWERS = (
-    "PDU head: a bed has been found in another approved premises from Monday; licence conditions to be varied.",
-    "PDU head: two cases each will move to the neighbouring team next week; review at the monthly meeting.",
-    "MAPPA coordinator: referred to the next level 2 meeting; interim plan agreed with police.",
-    "PDU head: agreed; funding for overtime approved for a month.",
-)
+
+
+def _ANY(c: dict[str, Any]) -> bool:
+    return True
+
+
+#: Notes that fit only some cases.
+_NOTE_FITS = {
+    _NOTE_TEXTS["near_miss"][0]: lambda c: c["sentence_type"] == "LICENCE",
+    _NOTE_TEXTS["escalation"][0]: lambda c: c["sentence_type"] == "LICENCE" and c["end"] is not None,
+    _NOTE_TEXTS["escalation"][2]: lambda c: c["mappa_level"] == 1,
+}
+_HOLDING = ("Holding reply: looking into it, an answer by the end of next week.",)
+#: The answers that came back, for each escalation.
+_ANSWERS = {
+    _NOTE_TEXTS["escalation"][0]: (
+        "PDU head: a bed has been found in another approved premises from Monday; licence conditions to be varied.",
+        "PDU head: CAS3 accommodation agreed out of area; exclusion zone to be added to the licence.",
+    ),
+    _NOTE_TEXTS["escalation"][1]: (
+        "PDU head: two cases each will move to the neighbouring team next week; review at the monthly meeting.",
+        "PDU head: agreed; overtime approved for a month and a PSO post advertised.",
+    ),
+    _NOTE_TEXTS["escalation"][2]: (
+        "MAPPA coordinator: referred to the next level 2 meeting; interim plan agreed with police.",
+        "MAPPA coordinator: stays at level 1 with a multi-agency review in four weeks; police to share updates.",
+    ),
+}
 _AREAS = (
     "Cardiff and Vale PDU",
     "Swansea Neath Port Talbot PDU",
