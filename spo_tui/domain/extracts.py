@@ -581,7 +581,8 @@ class _Checker:
         code, review = v.get("flag_code"), v.get("flag_review")
         if review is not None and review is not _BAD and code is None:
             bad.append(RowProblem(line, "flag_review", "a registration's review date needs its code (flag_code)"))
-        if code is not None and code is not _BAD and code in dict(v.get("flags") or ()):
+        flags_given = v.get("flags")
+        if code is not None and code is not _BAD and flags_given is not _BAD and code in dict(flags_given or ()):
             bad.append(RowProblem(line, "flag_code", f"registration {code} is also in the flags"))
         if bad:
             return None
