@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, SAO, TODAY, fixed_clock, row, rows, snapshot, staff_id
@@ -592,7 +592,7 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
         if holder == absence.staff_id:
             held.append((item["due"], item["kind"], item["title"], item["id"]))
     assert [w.item_id for w in absence.work] == [h[3] for h in sorted(held)]
-    assert len(absence.work) == 2
+    assert len(absence.work) >= 2
 
     alerts = rows(db, "SELECT id FROM items WHERE kind = 'alert' AND status = 'open'")
     psr_until = add_working_days(TODAY, 2).isoformat()
@@ -620,7 +620,17 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
     assert sorted(got[len(sbars) :]) == sorted(r["id"] for r in tps)
     dues = [r.due for r in agenda.decisions[len(sbars) :]]
     assert dues == sorted(dues) and all(d <= TODAY for d in dues)
-    assert (agenda.concerns, agenda.wellbeing, agenda.successes, agenda.escalations) == ((), (), (), ())
+    # The demo's check-ins of the last week, and the escalations still awaiting an answer [issue 16 §7].
+    for kind, shown in (("concern", agenda.concerns), ("wellbeing", agenda.wellbeing), ("success", agenda.successes)):
+        since = (TODAY - timedelta(days=rhythm.RECENT_DAYS - 1)).isoformat()
+        notes = rows(db, "SELECT id FROM team_notes WHERE kind = ? AND day >= ? AND day <= ?", [kind, since, today])
+        assert {n.id for n in shown} == {n["id"] for n in notes}
+    answered = {r["answers_id"] for r in rows(db, "SELECT answers_id FROM team_notes WHERE kind = 'answer'")}
+    awaiting = [
+        r["id"] for r in rows(db, "SELECT id FROM team_notes WHERE kind = 'escalation'") if r["id"] not in answered
+    ]
+    assert sorted(t.note.id for t in agenda.escalations) == sorted(awaiting)
+    assert agenda.concerns or agenda.wellbeing or agenda.successes
 
 
 def test_the_demo_protected_hour_is_free_and_books_in_order(demo):

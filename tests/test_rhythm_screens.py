@@ -26,7 +26,7 @@ from spo_tui.demo import write_demo
 from spo_tui.domain.coverage import INSPECTORATE_SUFFICIENT, INSPECTORATE_SUFFICIENT_OVERALL
 from spo_tui.domain.dates import next_working_day
 from spo_tui.screens.checkin import CheckinScreen, clock_text, split_crn
-from spo_tui.screens.monthly import MonthlyScreen
+from spo_tui.screens.monthly import MonthlyScreen, answers_text
 from spo_tui.screens.protected_hour import ProtectedHourScreen
 from spo_tui.screens.supervision import RecordSupervisionForm, SupervisionScreen
 from spo_tui.screens.team import CoverageGrid, TeamScreen
@@ -86,6 +86,19 @@ def service_ctx(path: Path):
     """A context of the test's own, to compare with what the service says (opened after the app closed)."""
     db = open_db(path, migrate=False)
     return make_context(db, load_rules(), clock=clock)
+
+
+def one_session_practitioner(path: Path) -> str:
+    """The first practitioner (by name) with one open supervision item, a one-to-one, and no session
+    postponed in the last year (who that is depends on the demo's seed)."""
+    return raw(
+        path,
+        """SELECT s.name FROM staff s JOIN supervision sv ON sv.practitioner_id = s.id JOIN items i ON i.id = sv.item_id
+           GROUP BY s.id
+           HAVING SUM(i.status = 'open') = 1 AND SUM(i.status = 'open' AND sv.kind = 'one_to_one') = 1
+              AND SUM(sv.postponed) = 0
+           ORDER BY s.name LIMIT 1""",
+    )[0]["name"]
 
 
 async def start(path: Path, screen, size=(120, 40)):
@@ -198,10 +211,10 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
     [(absent_id, absent_name)] = [(a["id"], a["name"]) for a in absent]
     their_work = raw(
         path,
-        """SELECT i.crn FROM items i JOIN cases c ON c.crn = i.crn
-                              WHERE c.practitioner_id = ? AND i.status != 'closed' AND i.due <= ?
-                              ORDER BY i.due, i.id""",
-        [absent_id, today],
+        """SELECT i.crn FROM items i LEFT JOIN cases c ON c.crn = i.crn LEFT JOIN supervision sv ON sv.item_id = i.id
+                              WHERE (c.practitioner_id = ? OR sv.practitioner_id = ?) AND i.status != 'closed'
+                              AND i.due <= ? ORDER BY i.due, i.id""",
+        [absent_id, absent_id, today],
     )
     alerts = raw(path, "SELECT crn FROM items WHERE kind = 'alert' AND status = 'open'")
     psrs = raw(
@@ -222,6 +235,18 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         [today, today],
     )
     notes = raw(path, "SELECT kind, text FROM team_notes WHERE day = ? ORDER BY created_at, rowid", [today])
+    ctx = service_ctx(path)
+    try:  # the week's wellbeing and successes and the open escalations (the demo's check-ins have some)
+        agenda = rhythm.checkin_agenda(ctx)
+        team_count = len(agenda.wellbeing) + len(agenda.successes) + len(agenda.escalations)
+        concerns = len(agenda.concerns)  # the week's concerns are read with the decisions
+        team_expected = (
+            [("Wellbeing", n.text) for n in agenda.wellbeing]
+            + [("Success", n.text) for n in agenda.successes]
+            + [("Escalation", f"{t.note.text} (awaiting an answer)") for t in agenda.escalations]
+        )
+    finally:
+        ctx.db.close()
 
     app, pilot, cm = await start(path, CheckinScreen())
     try:
@@ -231,13 +256,13 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         assert labels == [
             "1 Absences (1)",
             f"2 Risk points ({len(alerts) + len(psrs)})",
-            f"3 Decisions ({len(sbars) + len(touch_points)})",
-            "4 Team (3)",
+            f"3 Decisions ({len(sbars) + len(touch_points) + concerns})",
+            f"4 Team ({team_count})",
             f"5 Notes ({len(notes)})",
         ]
         absences = rows_of(screen.query_one("#absences-table", DataTable))
         assert absences[0][0].startswith(absent_name) and absences[0][3] == f"{len(their_work)} to cover"
-        assert [r[1] for r in absences[1:]] == [w["crn"] for w in their_work]
+        assert [r[1] for r in absences[1:]] == [w["crn"] or "" for w in their_work]
         assert all(r[3] == "not covered" for r in absences[1:])
 
         risk = rows_of(screen.query_one("#risk-table", DataTable))
@@ -249,14 +274,17 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         rank = {"urgent": 0, "soon": 1, "routine": 2}
         assert sorted(urgency, key=rank.get) == urgency and len(urgency) == len(sbars)
         assert Counter(urgency) == Counter(s["urgency"] for s in sbars)
-        assert [r[0] for r in decided] == ["SBAR"] * len(sbars) + ["Touch point"] * len(touch_points)
+        assert [r[0] for r in decided] == ["SBAR"] * len(sbars) + ["Touch point"] * len(touch_points) + [
+            "Concern"
+        ] * concerns
 
         team_rows = rows_of(screen.query_one("#team-table", DataTable))
-        assert [(r[0], r[2]) for r in team_rows] == [
+        assert [(r[0], r[2]) for r in team_rows] == team_expected
+        assert {
             ("Wellbeing", "Lee back after a hard week"),
             ("Success", "Parole report praised"),
             ("Escalation", "Need a second CASPO day (awaiting an answer)"),
-        ]
+        } <= set(team_expected)
         assert column(screen.query_one("#notes-table", DataTable), 1) == [n["text"] for n in notes]
 
         # Cover applies to a piece of work, not to the absence itself.
@@ -291,6 +319,12 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
 
 
 async def test_cover_reallocates_an_absent_practitioners_work_and_the_export_says_so(demo_copy):
+    ctx = service_ctx(demo_copy)
+    try:
+        [absence] = rhythm.checkin_agenda(ctx).absences
+        left = absence.uncovered - 1
+    finally:
+        ctx.db.close()
     app, pilot, cm = await start(demo_copy, CheckinScreen())
     try:
         screen = app.screen
@@ -301,7 +335,7 @@ async def test_cover_reallocates_an_absent_practitioners_work_and_the_export_say
         await pilot.press("c")
         await choose(pilot, "1")  # the first practitioner at work, by name
         assert rows_of(table)[1][3] == "Andrew White"
-        assert rows_of(table)[0][3] == "1 to cover"
+        assert rows_of(table)[0][3] == (f"{left} to cover" if left else "all covered")
         assert len(app.undo_stack) == 1
         await pilot.press("x")
         await pilot.pause()
@@ -478,11 +512,12 @@ async def test_the_planner_matches_the_raw_supervision_rows(rich_demo):
 
 
 async def test_book_then_postpone_a_one_to_one(demo_copy):
+    name = one_session_practitioner(demo_copy)
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
-        row = await highlight(pilot, screen.query_one("#plan", DataTable), "Luke Okafor")
-        assert screen.current.name == "Luke Okafor"
+        row = await highlight(pilot, screen.query_one("#plan", DataTable), name)
+        assert screen.current.name == name
         await pilot.press("b")
         await choose(pilot, "1")  # one-to-one
         await pilot.press(*"fri 10:30", "enter")
@@ -501,25 +536,29 @@ async def test_book_then_postpone_a_one_to_one(demo_copy):
         demo_copy,
         """SELECT sv.scheduled_for, sv.postponed, i.due FROM supervision sv JOIN items i ON i.id = sv.item_id
                              JOIN staff s ON s.id = sv.practitioner_id
-                             WHERE s.name = 'Luke Okafor' AND sv.kind = 'one_to_one' AND i.status = 'open'""",
+                             WHERE s.name = ? AND sv.kind = 'one_to_one' AND i.status = 'open'""",
+        [name],
     ) == [{"scheduled_for": "2026-11-30T10:30:00Z", "postponed": 1, "due": "2026-11-30"}]
 
 
 async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy):
+    name = one_session_practitioner(demo_copy)
     [case] = raw(
         demo_copy,
         """SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id
-                               WHERE s.name = 'Luke Okafor' ORDER BY c.crn LIMIT 1""",
+                               WHERE s.name = ? ORDER BY c.crn LIMIT 1""",
+        [name],
     )
     [session] = raw(
         demo_copy,
         """SELECT sv.item_id FROM supervision sv JOIN staff s ON s.id = sv.practitioner_id
-                                  JOIN items i ON i.id = sv.item_id WHERE s.name = 'Luke Okafor' AND i.status = 'open'""",
+                                  JOIN items i ON i.id = sv.item_id WHERE s.name = ? AND i.status = 'open'""",
+        [name],
     )
     app, pilot, cm = await start(demo_copy, SupervisionScreen())
     try:
         screen = app.screen
-        await highlight(pilot, screen.query_one("#plan", DataTable), "Luke Okafor")
+        await highlight(pilot, screen.query_one("#plan", DataTable), name)
         await pilot.press("r")
         await pilot.pause()
         form = app.screen
@@ -548,7 +587,7 @@ async def test_recording_a_session_writes_an_entry_per_case_discussed(demo_copy)
         (session["item_id"], "agreed", 60)
     ]
     [on_case] = [e for e in entries if e["crn"] == case["crn"]]
-    assert (on_case["discussed"], on_case["decision"]) == ("In one-to-one supervision with Luke Okafor: a", "b")
+    assert (on_case["discussed"], on_case["decision"]) == (f"In one-to-one supervision with {name}: a", "b")
     held = raw(demo_copy, "SELECT held_on FROM supervision WHERE item_id = ?", [session["item_id"]])
     assert held == [{"held_on": "2026-11-23"}]
 
@@ -564,9 +603,11 @@ async def test_coverage_by_rosh_beside_what_the_inspectorate_found(rich_demo):
         screen = app.screen
         await pilot.press("2")
         await pilot.pause()
+        share: dict[int, dict[str, float]] = {}
         for days in (90, 30):
             assert screen.days == days
             counts = coverage_by_hand(rich_demo, TODAY, days)
+            share[days] = {key: seen / cases for key, (cases, seen) in counts.items()}
             for key, (cases, seen) in counts.items():
                 assert grid_text(screen, "coverage-grid", key, "cases") == str(cases)
                 assert grid_text(screen, "coverage-grid", key, "unseen") == str(cases - seen)
@@ -580,6 +621,7 @@ async def test_coverage_by_rosh_beside_what_the_inspectorate_found(rich_demo):
             str(s.render()) for s in screen.query(Static)
         )
         assert "floor" not in " ".join(str(s.render()) for s in screen.query(Static))
+        assert all(share[30][key] < share[90][key] for key in share[90])  # a shorter window sees fewer
         assert screen.days == 180 and screen.query_one(CoverageGrid).compare is False
     finally:
         await cm.__aexit__(None, None, None)
@@ -668,7 +710,8 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
         for kind, values in backlog.items():
             spark = screen.query_one(f"#spark-{kind}", Sparkline)
             assert list(spark.data) == values and spark.display
-        assert screen.query_one("#spark-countersign_turnaround", Sparkline).display is False  # no data: text instead
+        # The demo's countersigns were closed every week of the eight [issue 16 §7]: the line is drawn.
+        assert screen.query_one("#spark-countersign_turnaround", Sparkline).display
     finally:
         await cm.__aexit__(None, None, None)
 
@@ -677,33 +720,43 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
 
 
 async def test_the_monthly_pack_shows_each_section(rich_demo):
-    escalations = raw(
-        rich_demo, "SELECT id, text FROM team_notes WHERE kind = 'escalation' AND day > '2026-10-23' ORDER BY rowid"
-    )
-    answered = raw(rich_demo, "SELECT answers_id, text FROM team_notes WHERE kind = 'answer'")
-    answers = {a["answers_id"]: a["text"] for a in answered}
+    ctx = service_ctx(rich_demo)
+    try:  # the demo's month of check-ins and what the fixture added today
+        pack = team.monthly_pack(ctx)
+    finally:
+        ctx.db.close()
     app, pilot, cm = await start(rich_demo, MonthlyScreen())
     try:
         screen = app.screen
         got = rows_of(screen.query_one("#escalations-table", DataTable))
-        assert [r[1] for r in got] == [e["text"] for e in escalations]
-        assert [r[2].split(": ", 1)[-1] for r in got] == [
-            answers.get(e["id"], "awaiting an answer") for e in escalations
-        ]
-        assert column(screen.query_one("#learning-table", DataTable), 1) == [
-            "Check licence conditions before a home visit"
-        ]
-        assert column(screen.query_one("#near-table", DataTable), 1) == ["PSR nearly went to court without gatekeeping"]
-        assert rows_of(screen.query_one("#actions-table", DataTable)) == [
-            ["23/11", "Book the MAPPA training", "open", "Fiona Allen", "27/11/2026"]
-        ]
+        assert [r[1] for r in got] == [t.note.text for t in pack.escalations]
+        assert {"Interview room 3 alarm broken", "Need a second CASPO day"} <= {r[1] for r in got}
+        for r, t in zip(got, pack.escalations, strict=True):
+            assert r[2] == (answers_text(t) if t.answered else "awaiting an answer"), r
+        assert next(r for r in got if r[1] == "Interview room 3 alarm broken")[2].endswith(": Estates fix it Friday")
+        learning = column(screen.query_one("#learning-table", DataTable), 1)
+        assert (
+            learning == [n.text for n in pack.learning] and "Check licence conditions before a home visit" in learning
+        )
+        near = column(screen.query_one("#near-table", DataTable), 1)
+        assert near == [n.text for n in pack.near_misses] and "PSR nearly went to court without gatekeeping" in near
+        actions = rows_of(screen.query_one("#actions-table", DataTable))
+        assert len(actions) == len(pack.actions)
+        assert ["23/11", "Book the MAPPA training", "open", "Fiona Allen", "27/11/2026"] in actions
         for as_of, col in ((date(2026, 10, 23), "before"), (TODAY, "percent")):
             for key, (cases, seen) in coverage_by_hand(rich_demo, as_of, 90).items():
                 assert grid_text(screen, "monthly-coverage", key, col) == pct(cases, seen), (as_of, key)
         assert grid_text(screen, "monthly-coverage", "ALL", "cases") == str(len(current_cases(rich_demo, TODAY)))
         assert screen.query_one("#monthly-body #spark-touch_point", Sparkline).data
+
+        def counted(n: int, one: str, many: str) -> str:
+            return f"{n} {one if n == 1 else many}"
+
+        still_open = sum(not t.answered for t in pack.escalations)
         assert str(screen.query_one("#monthly-title", Static).render()) == (
-            "24/10–23/11/2026 · 2 escalations (1 open) · 1 learning · 1 near miss · 1 action"
+            f"24/10–23/11/2026 · {counted(len(pack.escalations), 'escalation', 'escalations')} ({still_open} open) · "
+            f"{len(pack.learning)} learning · {counted(len(pack.near_misses), 'near miss', 'near misses')} · "
+            f"{counted(len(pack.actions), 'action', 'actions')}"
         )
     finally:
         await cm.__aexit__(None, None, None)
@@ -714,14 +767,15 @@ async def test_answer_an_escalation_then_export_the_pack(demo_copy):
     try:
         screen = app.screen
         table = screen.query_one("#escalations-table", DataTable)
-        table.move_cursor(row=1)
+        row = [r[1] for r in rows_of(table)].index("Need a second CASPO day")  # awaiting an answer
+        table.move_cursor(row=row)
         await pilot.pause()
         escalation = screen.current_escalation.note
         await pilot.press("a")
         await pilot.pause()
         await pilot.press(*"Yes", "enter")
         await pilot.pause()
-        assert rows_of(table)[1][2] == "23/11 Ava Khan: Yes"
+        assert rows_of(table)[row][2] == "23/11 Ava Khan: Yes"
         await pilot.press("x")
         await pilot.pause()
     finally:

@@ -817,7 +817,9 @@ def test_demo_trends_and_time_match_the_raw_rows(demo):
     )
     supervision = sum(e["minutes"] for e in mine if e["kind"] == "supervision")
     countersigning = sum(
-        e["minutes"] for e in mine if e["item_id"] is None and e["outcome"] in ("signed_off", "returned")
+        e["minutes"]
+        for e in mine
+        if e["kind"] == "countersign" or (e["item_id"] is None and e["outcome"] in ("signed_off", "returned"))
     )
     assert spent.category("supervision").minutes == supervision
     assert spent.category("countersigning").minutes == countersigning
@@ -840,7 +842,8 @@ def test_demo_monthly_pack_renders(demo):
         f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | "
         f"{cov.total.sufficient_percent_text} | 350 |" in text
     )
-    assert "## Escalations from check-ins and their answers\n\nNone.\n" in text
+    # The demo's check-ins raised escalations, and answers came back [issue 16 §7].
+    assert "## Escalations from check-ins and their answers\n\n- " in text
 
 
 def test_the_demo_shows_workload_span_levels_and_sufficiency(demo):

@@ -59,6 +59,9 @@ TABLES = (
     "actions",
     "ndelius_batches",
     "ndelius_marks",
+    "countersign_history",
+    "transfers",
+    "team_notes",
 )
 
 
@@ -72,6 +75,7 @@ class _BuilderBase:
 
     def __init__(self, seed: int, scale: _Scale, today: date, now_iso: str, rules: Rules) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         # Names come from a generator of their own, so the name list can change without changing
         # anything else the seed gives (a str seed is hashed with SHA-512: the same on every install).
         self.name_rng = random.Random(f"spo-tui demo names {seed}")
@@ -128,7 +132,17 @@ class _BuilderBase:
         return self.at(day, self.office_minute())
 
     def working_day(self, day: date, lo: date, hi: date) -> date | None:
-        """A working day near ``day`` (back first, then forward) within ``lo``..``hi``."""
+        """A working day near ``day`` (back first, then forward) within ``lo``..``hi``.
+
+        A Saturday or Sunday moves to a weekday of its own week chosen by the week (not always the
+        Friday before: that gave Fridays three days' worth of entries, 322 against 85–120 on other
+        days [issue 16 §7]), so work spreads evenly over the week; a bank holiday moves back.
+        """
+        if lo <= day <= hi and day.weekday() >= 5:
+            monday = day - timedelta(days=day.weekday())
+            spread = monday + timedelta(days=(day.toordinal() // 7 * 2 + day.weekday()) % 5)
+            if lo <= spread <= hi and is_working_day(spread):
+                return spread
         d = min(day, hi)
         while d >= lo:
             if is_working_day(d):

@@ -9,6 +9,7 @@ import sqlite_utils
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
 from spo_tui.demo.custody import _CustodyBuilder
+from spo_tui.demo.coherence import _CoherenceBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.scales import SCALES, DemoSummary, summarise
@@ -19,7 +20,7 @@ from spo_tui.store import demo_writes, writes
 from spo_tui.store.db import set_meta
 
 
-class _Builder(_StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder, _CustodyBuilder):
+class _Builder(_StaffBuilder, _CaseBuilder, _CoherenceBuilder, _HistoryBuilder, _OpenWorkBuilder, _CustodyBuilder):
     """Builds every row of a demo in memory; ``generate_demo`` calls its parts in order."""
 
 
@@ -52,6 +53,7 @@ def generate_demo(
     b.build_absences()
     b.build_cases()
     b.build_flags()
+    b.build_mappa_registrations()
     b.build_history()
     b.build_terminations_done()
     b.build_custody()
@@ -72,6 +74,8 @@ def generate_demo(
     b.build_closed_tasks()
     b.build_manual_touch_points(counts["manual_tp"])
     b.build_actions(counts["action"])
+    b.build_past_work()
+    b.build_team_record()
 
     # Case entries were kept per case; put them in date order with the supervision entries.
     case_entries = [e for c in b.cases for e in b.entries_by_crn.get(c["crn"], [])]

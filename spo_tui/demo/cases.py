@@ -148,10 +148,13 @@ class _CaseBuilder(_BuilderBase):
         return start, end
 
     def _tier(self, c: dict[str, Any]) -> str:
+        """The current tiering model for every case: one letter, A most serious.
+
+        One scheme per caseload [issue 16 §7]: the case record re-tiers every case when the model
+        changes, so a caseload never mixes A–G with the older A–D and 0–3 ("B2").
+        """
         score = _RANK[c["rosh"]] * 2 + _RANK[c["likelihood"]]  # 0..9
-        if c["start"] > self.today - timedelta(days=365):
-            return "ABCDEFG"[6 - round(score * 6 / 9)]  # the newer model: one letter, A most serious
-        return f"{'DCBA'[_RANK[c['rosh']]]}{_RANK[c['likelihood']]}"
+        return "ABCDEFG"[6 - round(score * 6 / 9)]
 
     def build_flags(self) -> None:
         """Each case's registrations with a next review date and a review period; every MAPPA case

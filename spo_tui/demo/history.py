@@ -71,6 +71,8 @@ class _HistoryBuilder(_BuilderBase):
             )
         if decision is None:
             decision = one(_DECISIONS[outcome])
+            if type_ == "management_oversight" and item_id is None:
+                outcome, discussed, decision = self._fitting(c, outcome, discussed, decision)
         spo = team["spo"]["id"]
         row = {
             "id": self.uid(),
@@ -89,6 +91,36 @@ class _HistoryBuilder(_BuilderBase):
         }
         self.entries_by_crn.setdefault(c["crn"], []).append(row)
         return row
+
+    def _fitting(self, c: dict[str, Any], outcome: str, discussed: str, decision: str) -> tuple[str, str, str]:
+        """Words that fit the entry [issue 16 §7]: a countersigning verdict reads as one (as the
+        countersigning service writes it, "Countersigning: …"), and only for work that needs a
+        countersignature (an approved PO's OASys does not [000 §3.3]); a waiver names the touch point;
+        a MAPPA escalation only on a MAPPA level-1 case; a quarterly review only where RoSH is high
+        [000]. Chosen without drawing from the generator, so the rest of the demo is unchanged."""
+        pick = len(discussed)  # a stable choice from what was already drawn
+        pp, mr = c["pp"], c["mr"]
+        if outcome in ("signed_off", "returned"):
+            if pp["oasys_approved"]:
+                outcome = "agreed" if outcome == "signed_off" else "guidance_given"
+                decision = _DECISIONS[outcome][pick % len(_DECISIONS[outcome])]
+            else:
+                discussed = f"Countersigning: OASys assessment by {pp['name']}"
+                return outcome, discussed, decision
+        if outcome == "waived":
+            reason = "Quarterly review" if c["rosh"] in ("HIGH", "VERY_HIGH") else "Review"
+            discussed = f"{reason} touch point for {mr} with {pp['name']}."
+            if not c["mappa_category"]:
+                decision = (
+                    "Touch point waived: the case was reviewed in full at the practitioner's supervision this "
+                    "week, with equivalent oversight recorded there."
+                )
+            return outcome, discussed, decision
+        if outcome == "escalated" and "MAPPA" in decision and c["mappa_level"] != 1:
+            decision = _DECISIONS["escalated"][0]
+        if discussed.startswith("Quarterly review") and c["rosh"] not in ("HIGH", "VERY_HIGH"):
+            discussed = "Review" + discussed[len("Quarterly review") :]
+        return outcome, discussed, decision
 
     def _special_entry(self, c: dict[str, Any], day: date) -> dict[str, Any]:
         """An occasional home-visit risk assessment or recall decision instead of routine oversight."""
@@ -130,6 +162,7 @@ class _HistoryBuilder(_BuilderBase):
             dates: list[date] = []
             chain_from = max(start, window)
             neglected = rng.random() < (0.1 if rosh in ("HIGH", "VERY_HIGH") else 0.12)
+            c["neglected"] = neglected  # the queues' past leaves these quiet too (demo/coherence.py)
             new_case = start >= chain_from
             if new_case:
                 first = start + timedelta(days=rng.randint(3, 20))

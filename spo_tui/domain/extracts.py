@@ -62,18 +62,23 @@ class Column:
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "cases": (
-        Column("crn", True, ("case_reference", "case_reference_number"), "one letter and six digits, e.g. X123456"),
+        Column(
+            "crn",
+            True,
+            ("case_reference", "case_reference_number", "crn_number", "offender_crn"),
+            "one letter and six digits, e.g. X123456",
+        ),
         Column("name", True, ("full_name", "case_name"), "the person's name"),
         Column(
             "practitioner",
             True,
-            ("pp", "allocated_practitioner", "probation_practitioner", "officer"),
+            ("pp", "allocated_practitioner", "probation_practitioner", "officer", "staff"),
             "a staff member's name, already in the store",
         ),
         Column(
             "rosh",
             True,
-            ("rosh_level", "risk_of_serious_harm"),
+            ("rosh_level", "risk_of_serious_harm", "overall_risk_level", "rosh_overall_risk_level"),
             "LOW, MEDIUM, HIGH, VERY_HIGH (any case; 'very high'; nDelius RLRH, RMRH, RHRH, RVHR)",
         ),
         Column(
@@ -86,7 +91,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("sentence_end", False, ("end", "end_date", "sentence_end_date"), "a date, not before the start"),
         Column("mappa_category", False, ("mappa_cat",), "1 to 4 (or M1 to M4)"),
         Column("mappa_level", False, (), "1 to 3 (or M1 to M3); needs a category"),
-        Column("tier", False, (), "e.g. B or B2"),
+        Column("tier", False, ("current_tier",), "e.g. B or B2"),
         Column("likelihood", False, ("likelihood_of_reoffending",), "LOW, MEDIUM, HIGH, VERY_HIGH"),
         Column(
             "flags",
@@ -100,6 +105,18 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("handover_date", False, ("omic_handover_date",), "a date: OMiC handover, custody to community"),
         Column("lifer_panel_date", False, ("lifer_panel",), "a date: the next lifer panel (lifers, INLL)"),
         Column("victim_contact", False, ("victim_contact_scheme",), "yes or no: a victim contact scheme case"),
+        Column(
+            "flag_code",
+            False,
+            ("type_code", "registration_type", "registration_type_code", "register_type_code"),
+            "one more registration's code (the case record's type.code), added to the flags",
+        ),
+        Column(
+            "flag_review",
+            False,
+            ("next_review_date", "registration_next_review_date"),
+            "that registration's next review date (the case record's nextReviewDate); needs flag_code",
+        ),
     ),
     "staff": (
         Column("name", True, ("full_name", "staff_name"), "unique; matched case-insensitively"),
@@ -110,16 +127,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("email", False, (), "text"),
     ),
     "countersign": (
-        Column("crn", True, ("case_reference",), "a case already in the store"),
+        Column("crn", True, ("case_reference", "crn_number", "offender_crn"), "a case already in the store"),
         Column("kind", True, ("type",), "OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS, HVRA"),
-        Column("author", True, ("practitioner", "written_by"), "a staff member's name, already in the store"),
+        Column("author", True, ("practitioner", "written_by", "staff"), "a staff member's name, already in the store"),
         Column("submitted", True, ("submitted_date", "submitted_on"), "a date"),
         Column("court_date", False, ("court",), "a date; required for a PSR"),
         Column("title", False, (), "text; default '<kind> by <author>'"),
         Column("link", False, ("url",), "where the document is"),
     ),
     "touchpoints": (
-        Column("crn", True, ("case_reference",), "a case already in the store"),
+        Column("crn", True, ("case_reference", "crn_number", "offender_crn"), "a case already in the store"),
         Column("due", True, ("due_date",), "a date"),
         Column(
             "reason",
@@ -132,7 +149,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 #: Columns that need another column beside them.
-COMPANIONS = {("cases", "mappa_level"): "mappa_category"}
+COMPANIONS = {("cases", "mappa_level"): "mappa_category", ("cases", "flag_review"): "flag_code"}
 
 #: nDelius register codes and short forms accepted beside the vocabulary's own spellings.
 ROSH_CODES = {"RLRH": RoSH.LOW, "RMRH": RoSH.MEDIUM, "RHRH": RoSH.HIGH, "RVHR": RoSH.VERY_HIGH}
@@ -155,8 +172,34 @@ _CODE_MAX = 60
 
 
 def header_key(cell: str) -> str:
-    """A header cell as the column specs spell names: trimmed, lower case, underscores."""
-    return re.sub(r"[\s\-]+", "_", (cell or "").replace("\ufeff", "").strip().lower())
+    """A header cell as the column specs spell names: trimmed, lower case, underscores (for spaces,
+    hyphens and the dots of a nested name: ``type.code`` is ``type_code``)."""
+    return re.sub(r"[\s\-.]+", "_", (cell or "").replace("\ufeff", "").strip().lower())
+
+
+def camel_key(cell: str) -> str:
+    """A camelCase name as the column specs spell names: ``crnNumber`` is ``crn_number``,
+    ``type.code`` is ``type_code`` (the case record's own field names)."""
+    return header_key(_CAMEL.sub("_", (cell or "").strip()))
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def column_names(kind: str) -> dict[str, str]:
+    """Every name a column of ``kind`` goes by (its own and its aliases) → the column."""
+    names: dict[str, str] = {}
+    for spec in COLUMNS[kind]:
+        names[spec.name] = spec.name
+        for alias in spec.aliases:
+            names[alias] = spec.name
+    return names
+
+
+def find_column(names: Mapping[str, str], cell: str) -> str | None:
+    """The column a header cell names: as written (``RoSH Level``), else read as camelCase
+    (``overallRiskLevel``); None when it names none."""
+    return names.get(header_key(cell)) or names.get(camel_key(cell))
 
 
 def name_key(name: str) -> str:
@@ -191,19 +234,14 @@ def read_header(kind: str, cells: Sequence[str]) -> Header:
     if kind not in COLUMNS:
         raise ValidationError(f"unknown import kind '{kind}': expected one of {', '.join(KINDS)}", field="kind")
     specs = COLUMNS[kind]
-    names: dict[str, str] = {}
-    for spec in specs:
-        names[spec.name] = spec.name
-        for alias in spec.aliases:
-            names[alias] = spec.name
+    names = column_names(kind)
     index: dict[str, int] = {}
     seen_as: dict[str, str] = {}
     ignored: list[str] = []
     for position, cell in enumerate(cells):
-        key = header_key(cell)
-        if not key:
+        if not header_key(cell):
             continue
-        column = names.get(key)
+        column = find_column(names, cell)
         if column is None:
             ignored.append(cell.strip())
             continue
@@ -374,6 +412,14 @@ def _crn(text: str) -> str:
     return normalise_crn(text)
 
 
+def _flag_code(text: str) -> str:
+    code = text.strip().upper()
+    code = FLAG_RENAMES.get(code, code)
+    if not _FLAG_CODE.match(code):
+        raise _Bad(f"'{shown(text)}' is not a registration code, e.g. ADVP")
+    return code
+
+
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
@@ -426,6 +472,8 @@ class _Checker:
             "mappa_level": (_small_int("mappa_level", 1, 3), True),
             "tier": (_tier, True),
             "flags": (self.flags, True),
+            "flag_code": (_flag_code, True),
+            "flag_review": (_date("flag_review"), True),
             "fte": (_fte, True),
             "oasys_approved": (_yes_no, True),
             "victim_contact": (_yes_no, True),
@@ -560,7 +608,16 @@ class _Checker:
         if level is not _BAD and category is not _BAD and (problem := mappa_problem(category, level)):
             # Category 3 exists only at levels 2 and 3 [domain.md "MAPPA"].
             bad.append(RowProblem(line, "mappa_level", problem))
+        code, review = v.get("flag_code"), v.get("flag_review")
+        if review is not None and review is not _BAD and code is None:
+            bad.append(RowProblem(line, "flag_review", "a registration's review date needs its code (flag_code)"))
+        flags_given = v.get("flags")
+        if code is not None and code is not _BAD and flags_given is not _BAD and code in dict(flags_given or ()):
+            bad.append(RowProblem(line, "flag_code", f"registration {code} is also in the flags"))
         flags = (v["flags"] or ()) if "flags" in v else None
+        if "flag_code" in v and code is not _BAD and review is not _BAD and flags is not _BAD:
+            # A registration given as the case record gives one (type.code + nextReviewDate): one more flag.
+            flags = tuple(sorted((*(flags or ()), *(((code, review),) if code else ()))))
         panel = v.get("lifer_panel_date") not in (None, _BAD)
         if panel and flags is not None and flags is not _BAD and LIFER_FLAG not in {code for code, _ in flags}:
             # A lifer is a case with the INLL registration [004].
@@ -663,3 +720,243 @@ def check_rows(kind: str, header: Header, rows: Iterable[tuple[int, Sequence[str
         if row is not None:
             typed.append(row)
     return Checked(kind=kind, header=header, rows=typed, problems=checker.problems, count=count)
+
+
+# --- JSON extracts -------------------------------------------------------------------------------
+#
+# The national services give their records as JSON objects with their own names (the case record's
+# public API shapes: /work/shared/case-record-shapes.md): ``crnNumber``, ``overallRiskLevel``,
+# ``currentTier``, a registration's ``type{code}`` and ``nextReviewDate``, MAPPA ``level`` and
+# ``category``. A JSON extract is a list of such objects (or a page of them: ``{"content": [...]}``);
+# each object becomes a row of cells under a header of the kind's own column names, and is then
+# checked exactly as a CSV row is, record N standing where a CSV has line N.
+
+
+@dataclass
+class JsonRows:
+    """A JSON extract as rows: the header, ``(record number, cells)``, the problems found in shaping
+    the records, and a label per record for the report ("record 3 (X123456)")."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    problems: list[RowProblem]
+    labels: dict[int, str]
+
+
+#: A date-time (``2027-03-01T00:00:00``, ``…Z``): its date is what a date column needs.
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+#: Field names that mean one column wherever they are nested (``roshSummary.overallRiskLevel``).
+#: Others are matched only with their parents' names (``mappa.level``), as a nested ``startDate``
+#: or ``level`` means something else in each object.
+_LEAF_NAMES = frozenset({"overall_risk_level", "current_tier", "crn_number", "offender_crn"})
+#: Keys of a record that hold its registrations (a list of objects), whatever the kind calls them.
+_REGISTRATION_LISTS = frozenset({"registrations", "flags", "risk_flags"})
+
+
+def _scalar(value: Any) -> str | None:
+    """A JSON value as the text of a cell; None for an object or a list."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, str):
+        found = _DATE_TIME.match(value.strip())
+        return found.group(1) if found else value
+    return None
+
+
+def _code_or_name(value: Mapping[str, Any]) -> str | None:
+    """The case record's small objects read as one value: ``{code, description}`` is its code
+    (``type{code}``, ``registerLevel{code}``), ``{forenames, surname}`` a person's name."""
+    if "forenames" in value or "surname" in value:
+        parts = (_scalar(value.get("forenames")), _scalar(value.get("surname")))
+        return " ".join(p for p in parts if p)
+    if "code" in value and _scalar(value["code"]) is not None:
+        return _scalar(value["code"])
+    return None
+
+
+def _registration(reg: Any) -> tuple[str, str, Mapping[str, Any]] | None:
+    """A registration object as (code, next review date text, the object); None when it is not
+    current (``active: false``, or deregistered: an ``endDate``) or has no code."""
+    if not isinstance(reg, Mapping):
+        text = _scalar(reg)
+        return (text, "", {}) if text else None
+    if reg.get("active") is False or reg.get("removed") is True or reg.get("endDate") or reg.get("deregistered"):
+        return None
+    kind = reg.get("type")
+    code = _code_or_name(kind) if isinstance(kind, Mapping) else _scalar(kind)
+    if not code:
+        for key in ("code", "typeCode", "levelCode"):
+            code = _scalar(reg.get(key))
+            if code:
+                break
+    if not code:
+        return None
+    review = _scalar(reg.get("nextReviewDate")) or _scalar(reg.get("reviewDate")) or ""
+    return code.strip(), review.strip(), reg
+
+
+def _small_code(value: Any) -> str:
+    """A MAPPA level or category from a registration: a number, a code (``M2``) or ``{code}``."""
+    if isinstance(value, Mapping):
+        return _code_or_name(value) or ""
+    return _scalar(value) or ""
+
+
+def json_rows(kind: str, text: str, source: str = "the file") -> JsonRows:
+    """A JSON extract of ``kind`` as header and rows, or raise ValidationError when it is not JSON
+    or not a list of objects (the message names the record).
+
+    Names are matched as CSV headers are, and also read as camelCase; a nested object's fields as
+    ``parent_child`` (``mappa.level`` is ``mappa_level``), and a few unambiguous names
+    (``_LEAF_NAMES``) wherever they sit; ``{code, description}`` objects give their code and
+    ``{forenames, surname}`` a name. For cases, a ``registrations`` list gives the flags
+    (``type.code`` with ``nextReviewDate``; ones not current are left out); a MAPP registration's
+    ``registerLevel``/``registerCategory`` give the MAPPA level and category, and a RoSH registration
+    (RLRH … RVHR) the RoSH, when the record does not give them itself [case record shapes:
+    Registration, MappaDetails, RoshRiskSummaryDto].
+    """
+    import json
+
+    if kind not in COLUMNS:
+        raise ValidationError(f"unknown import kind '{kind}': expected one of {', '.join(KINDS)}", field="kind")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"{source} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", field="path"
+        ) from None
+    except RecursionError:
+        raise ValidationError(f"{source} is nested too deeply to be an extract", field="path") from None
+    if isinstance(data, Mapping) and isinstance(data.get("content"), list):
+        data = data["content"]  # a page of results, as the national services return lists
+    if not isinstance(data, list):
+        raise ValidationError(
+            f"{source} holds JSON but not a list of records: give a list of objects, [{{...}}, {{...}}]",
+            field="path",
+        )
+    shaper = _JsonShaper(kind)
+    shaped: list[tuple[int, dict[str, str]]] = []
+    labels: dict[int, str] = {}
+    for number, obj in enumerate(data, start=1):
+        if not isinstance(obj, Mapping):
+            raise ValidationError(
+                f"{source}, record {number}: a record must be a JSON object, not {type(obj).__name__}", field="path"
+            )
+        record = shaper.record(number, obj)
+        crn = record.get("crn", "").strip()
+        labels[number] = f"record {number}" + (f" ({shown(crn, 12)})" if crn else "")
+        shaped.append((number, record))
+    rows = [(number, [record.get(name, "") for name in shaper.header]) for number, record in shaped]
+    return JsonRows(header=shaper.header, rows=rows, problems=shaper.problems, labels=labels)
+
+
+class _JsonShaper:
+    """Shapes JSON records into cells under one header (the columns in the order first met)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.names = column_names(kind)
+        self.header: list[str] = []
+        self.problems: list[RowProblem] = []
+        self._in_header: set[str] = set()
+        # The record being shaped: its number, cells, where each came from, and what its registrations
+        # give only when the record does not give it itself.
+        self.number = 0
+        self.cells: dict[str, str] = {}
+        self.given_as: dict[str, str] = {}
+        self.fallback: dict[str, tuple[str, str]] = {}
+
+    def record(self, number: int, obj: Mapping[str, Any]) -> dict[str, str]:
+        self.number, self.cells, self.given_as, self.fallback = number, {}, {}, {}
+        for key, value in obj.items():
+            self.walk((str(key),), value)
+        for column, (value, given_as) in self.fallback.items():
+            if not self.cells.get(column, "").strip():
+                self.place(column, value, given_as)
+        return self.cells
+
+    def add_to_header(self, name: str) -> None:
+        if name not in self._in_header:
+            self._in_header.add(name)
+            self.header.append(name)
+
+    def place(self, column: str, value: str, given_as: str) -> None:
+        held = self.cells.get(column, "")
+        if held.strip() and value.strip() and held != value:
+            self.problems.append(
+                RowProblem(
+                    self.number,
+                    column,
+                    f"both {self.given_as[column]} and {given_as} give the {column.replace('_', ' ')}",
+                )
+            )
+            return
+        if not held.strip():
+            self.cells[column] = value
+            self.given_as[column] = given_as
+        self.add_to_header(column)
+
+    def unknown(self, dotted: str, text: str) -> None:
+        """A field no column takes: kept under its dotted path, so the report lists it as ignored."""
+        self.add_to_header(dotted)
+        self.cells.setdefault(dotted, text)
+
+    def column_of(self, path: tuple[str, ...]) -> str | None:
+        if len(path) == 1:
+            return find_column(self.names, path[0])
+        column = self.names.get("_".join(camel_key(p) for p in path))
+        if column is None and camel_key(path[-1]) in _LEAF_NAMES:
+            column = self.names.get(camel_key(path[-1]))
+        return column
+
+    def walk(self, path: tuple[str, ...], value: Any) -> None:
+        dotted = ".".join(path)
+        column = self.column_of(path)
+        if isinstance(value, Mapping):
+            small = _code_or_name(value)
+            if small is not None and column is not None:
+                self.place(column, small, dotted)
+                return
+            for key, inner in value.items():
+                self.walk((*path, str(key)), inner)
+            return
+        if isinstance(value, list):
+            if self.kind == "cases" and (column == "flags" or camel_key(path[-1]) in _REGISTRATION_LISTS):
+                self.registrations(dotted, value)
+                return
+            cells = [_scalar(v) for v in value]
+            if column is not None and all(c is not None for c in cells):
+                self.place(column, ";".join(c for c in cells if c), dotted)
+            else:
+                self.unknown(dotted, "")
+            return
+        text = _scalar(value) or ""
+        if column is None:
+            self.unknown(dotted, text)
+        else:
+            self.place(column, text, dotted)
+
+    def registrations(self, dotted: str, regs: list[Any]) -> None:
+        flags: list[str] = []
+        for reg in regs:
+            found = _registration(reg)
+            if found is None:
+                continue
+            code, review, raw = found
+            upper = code.upper()
+            if upper in ROSH_CODES:  # the RoSH register: the case's own RoSH, not a flag
+                self.fallback.setdefault("rosh", (upper, f"{dotted} {upper}"))
+                continue
+            if upper == "MAPP":
+                for key, column in (("registerLevel", "mappa_level"), ("registerCategory", "mappa_category")):
+                    got = _small_code(raw.get(key))
+                    if got:
+                        self.fallback.setdefault(column, (got, f"{dotted} MAPP {key}"))
+            flags.append(f"{code}:{review}" if review else code)
+        self.place("flags", ";".join(flags), dotted)

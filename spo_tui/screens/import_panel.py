@@ -85,7 +85,11 @@ class ImportPanel(Horizontal):
 
             label = dict(IMPORT_KINDS)[kind]
             self.app.push_screen(
-                PromptScreen(f"Import {label.lower()}: the CSV file", "e.g. ~/Downloads/extract.csv", submit=check),
+                PromptScreen(
+                    f"Import {label.lower()}: the CSV or JSON file",
+                    "e.g. ~/Downloads/extract.csv or caseload.json",
+                    submit=check,
+                ),
                 chosen,
             )
 

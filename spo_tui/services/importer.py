@@ -1,4 +1,4 @@
-"""Importing CSV extracts: cases, staff, countersign items and touch points.
+"""Importing extracts (CSV, or a JSON list of records): cases, staff, countersign items and touch points.
 
 ``import_file`` reads the whole file and checks every row (``spo_tui.domain.extracts``) before it
 writes anything. A file is imported whole or not at all: any bad row means nothing is written, and
@@ -67,6 +67,8 @@ class ImportReport:
     made: Any = None
     #: ``[touch_points] catch_up_after_days``, for the report's words.
     catch_up_after_days: int = 0
+    #: A JSON extract's records by number, as the problems name them ("record 3 (X123456)").
+    labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +102,8 @@ class ImportReport:
             out.append(f"Ignored columns: {_one_line(', '.join(self.ignored_columns))}")
         shown = self.problems if limit is None else self.problems[:limit]
         for problem in shown:
-            where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
+            where = self.labels.get(problem.line) or f"line {problem.line}"
+            where += f", {problem.column}" if problem.column else ""
             out.append(f"{where}: {_one_line(problem.reason)}")
         if len(shown) < len(self.problems):
             out.append(f"… and {_count(len(self.problems) - len(shown), 'more problem')}")
@@ -146,7 +149,11 @@ def import_file(
     data: bytes | None = None,
     refresh: bool = False,
 ) -> ImportReport:
-    """Import a CSV extract of ``kind`` whole, or not at all; return the report.
+    """Import an extract of ``kind`` whole, or not at all; return the report.
+
+    The extract is CSV, or JSON (a file named ``.json``, or text that starts with ``[`` or ``{``):
+    a list of records with the case record's own field names (``extracts.json_rows``), checked
+    exactly as CSV rows are, the problems naming the record ("record 3 (X123456), rosh: …").
 
     With ``refresh``, an import of cases that wrote anything is followed by the refresh of rule-made work
     (``refresh.refresh_counted``, in its own short transactions), and the report says what it made:
@@ -169,6 +176,8 @@ def import_file(
     if data is None:
         data = read_extract(path)
     text = _decode(path, data)
+    if _is_json(path, text):
+        return _import_json(ctx, kind, path, text, dry_run=dry_run, progress=progress, refresh=refresh)
     records = _records(path, text)
     try:
         first = next(((line, cells) for line, cells in records if not is_blank(cells)), None)
@@ -179,6 +188,22 @@ def import_file(
         checked = extracts.check_rows(kind, header, meter.checking(records), lookups(ctx, kind))
     finally:
         records.close()
+    return _finish(ctx, kind, path, checked, header, meter, dry_run=dry_run, refresh=refresh)
+
+
+def _finish(
+    ctx: Context,
+    kind: str,
+    path: Path,
+    checked: extracts.Checked,
+    header: extracts.Header,
+    meter: _Meter,
+    *,
+    dry_run: bool,
+    refresh: bool,
+    labels: dict[int, str] | None = None,
+) -> ImportReport:
+    """Plan and (unless a dry run, or any problem) write the checked rows; the report."""
     report = ImportReport(
         kind=kind,
         path=str(path),
@@ -189,6 +214,7 @@ def import_file(
         unchanged=0,
         problems=checked.problems,
         ignored_columns=list(header.ignored),
+        labels=labels or {},
     )
     if checked.ok:
         plan = PLANNERS[kind](ctx, checked)
@@ -205,6 +231,40 @@ def import_file(
     report.catch_up_after_days = ctx.rules.get("touch_points", "catch_up_after_days")
     meter.finish()
     return report
+
+
+def _is_json(path: Path, text: str) -> bool:
+    """A JSON extract: named ``.json``, or its text starts with ``[`` or ``{`` (no CSV header does)."""
+    return path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{")
+
+
+def _import_json(
+    ctx: Context,
+    kind: str,
+    path: Path,
+    text: str,
+    *,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+    refresh: bool,
+) -> ImportReport:
+    """A JSON extract: its records shaped as rows, then checked, planned and written as CSV rows are."""
+    shaped = extracts.json_rows(kind, text, path.name)
+    if not shaped.rows:
+        raise ValidationError(f"{path.name} holds no records: give a list of objects, [{{...}}, {{...}}]", field="path")
+    required = [c.name for c in extracts.COLUMNS[kind] if c.required]
+    missing = [name for name in required if name not in shaped.header]
+    if missing:
+        raise ValidationError(
+            f"{path.name}: no record gives {', '.join(missing)} (a {kind} extract needs {', '.join(required)})",
+            field="path",
+        )
+    header = extracts.read_header(kind, shaped.header)
+    meter = _Meter(progress, len(shaped.rows), writing=not dry_run)
+    checked = extracts.check_rows(kind, header, meter.checking(iter(shaped.rows)), lookups(ctx, kind))
+    if shaped.problems:
+        checked.problems = sorted(shaped.problems + checked.problems, key=lambda p: p.line)
+    return _finish(ctx, kind, path, checked, header, meter, dry_run=dry_run, refresh=refresh, labels=shaped.labels)
 
 
 class _Meter:
