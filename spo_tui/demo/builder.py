@@ -8,8 +8,8 @@ import sqlite_utils
 
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
-from spo_tui.demo.custody import _CustodyBuilder
 from spo_tui.demo.coherence import _CoherenceBuilder
+from spo_tui.demo.custody import _CustodyBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.scales import SCALES, DemoSummary, summarise
@@ -53,7 +53,6 @@ def generate_demo(
     b.build_absences()
     b.build_cases()
     b.build_flags()
-    b.build_mappa_registrations()
     b.build_history()
     b.build_terminations_done()
     b.build_custody()

@@ -19,7 +19,7 @@ from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.vocab import _DECISIONS, _SBARS, _TASKS
 from spo_tui.domain.dates import add_working_days, is_working_day
 from spo_tui.domain.rules import countersign_due, task_due
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignKind, TaskCategory
+from spo_tui.domain.vocab import CountersignKind, TaskCategory
 
 #: How far back the past of the queues reaches: the eight weeks of the trends and a fortnight more,
 #: so the first week shown already has the work made before it (the monthly pack reads a month).
@@ -44,38 +44,6 @@ class _CoherenceBuilder(_HistoryBuilder, _OpenWorkBuilder):
     """MAPPA registrations, the queues' past, and the team's record."""
 
     # --- MAPPA registrations -------------------------------------------------------------------
-
-    def build_mappa_registrations(self) -> None:
-        """Every MAPPA case carries the MAPP registration, as the case record has it (MAPPA register
-        MAPP, categories M1–M4, levels M1–M3) [domain: "MAPPA cases carry the MAPP registration"].
-
-        Review dates: levels 2 and 3 within sixteen weeks (reviewed at each meeting); level 1 within
-        the year, two of them coming due in the next fortnight (level-1 reviews are ones SPOs keep as
-        priorities [000, 001]). Drawn from a generator of their own, so the rest of the demo is as the
-        seed gave it before.
-        """
-        rng = random.Random(f"spo-tui demo MAPPA registrations {self.seed}")
-        mappa = [c for c in self.cases if c["mappa_category"]]
-        level_one = [c for c in mappa if c["mappa_level"] == 1]
-        due_soon = {c["crn"] for c in rng.sample(level_one, min(2, len(level_one)))}
-        for c in mappa:
-            if c["crn"] in due_soon:
-                review = self.today + timedelta(days=rng.randint(3, 14))
-            elif c["mappa_level"] in (2, 3):
-                review = self.today + timedelta(days=rng.randint(15, 112))
-            else:
-                review = self.today + timedelta(days=rng.randint(15, 365))
-            c["flags"] = [*c.get("flags", []), "MAPP"]
-            self.flags_by_crn.setdefault(c["crn"], []).append(("MAPP", review))
-            self.rows["case_flags"].append(
-                {
-                    "id": _uid(rng),
-                    "crn": c["crn"],
-                    "code": "MAPP",
-                    "description": FLAG_DESCRIPTIONS["MAPP"],
-                    "review_date": review.isoformat(),
-                }
-            )
 
     # --- The queues' past ----------------------------------------------------------------------
 
