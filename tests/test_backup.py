@@ -99,9 +99,18 @@ def run(*args, tmp_path):
     return subprocess.run([sys.executable, "-m", "spo_tui", *args], capture_output=True, text=True, env=env, timeout=60)
 
 
+def damage_the_schema(path):
+    """Overwrite the schema (the first page, after the file's header) with junk: opening the file
+    reads it, so the damage is found before anything is shown. (Damage where opening does not read
+    is found by the check after the first paint: ``test_start_checks.py``.)"""
+    with open(path, "r+b") as f:
+        f.seek(120)
+        f.write(b"\xde\xad\xbe\xef" * 900)
+
+
 def test_damaged_database_opens_nothing_and_says_how_to_restore(live, tmp_path):
     made = bk.backup(live)
-    damage(live)
+    damage_the_schema(live)
     result = run("--db", str(live), tmp_path=tmp_path)
     assert result.returncode == 2
     assert "is damaged" in result.stderr and f"restore {made}" in result.stderr
