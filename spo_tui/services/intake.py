@@ -450,9 +450,16 @@ def add_countersign(
 
 
 def add_task(
-    ctx: Context, title: str, category: str, *, details: str = "", due: date | str | None = None
+    ctx: Context,
+    title: str,
+    category: str,
+    *,
+    details: str = "",
+    due: date | str | None = None,
+    helpdesk_ref: str = "",
 ) -> ActionResult:
-    """Add a non-operational task; facilities jobs get the 10-working-day target by default."""
+    """Add a non-operational task; facilities jobs get the 10-working-day target by default [002 §9],
+    with the facilities helpdesk's reference if there is one."""
     ctx.require("task")
     title = require_text(title, "title")
     cat = parse_enum(TaskCategory, category, "category")
@@ -461,7 +468,11 @@ def add_task(
         ctx,
         "add_task",
         {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
-        {"category": cat.value, "details": optional_text(details, "details", multiline=True)},
+        {
+            "category": cat.value,
+            "details": optional_text(details, "details", multiline=True),
+            "helpdesk_ref": optional_text(helpdesk_ref, "helpdesk reference") or None,
+        },
     )
 
 

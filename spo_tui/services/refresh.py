@@ -90,7 +90,10 @@ def refresh_counted(
     """``refresh_due_work``, saying what it made (for the import report)."""
     from spo_tui.services.decisions import bring_back_due
 
-    made = Made(back=bring_back_due(ctx))  # returned work not resubmitted by its deadline comes back first
+    from spo_tui.services.assurance import escalate_facilities
+
+    escalated = escalate_facilities(ctx)  # facilities jobs past their target: escalated, chased [002 §9]
+    made = Made(back=bring_back_due(ctx) + escalated)  # returned work not resubmitted by its deadline comes back first
     work = _due_work(ctx)
     pace = Pace(batch_size, BATCH_SIZE)
     start = 0
