@@ -89,6 +89,12 @@ def rcat_eligible(ctx: Context) -> list[RcatLine]:
     return out
 
 
+def auditors(ctx: Context) -> list[dict[str, Any]]:
+    """Staff who may have audited a case (QDOs, SPOs, PDU heads), the acting person's team first."""
+    people = queries.staff_list(ctx.db, AUDITOR_ROLES)
+    return sorted(people, key=lambda s: (s.get("team") != ctx.team, s["role"] != Role.QDO.value, s["name"]))
+
+
 def rcat_done(ctx: Context) -> list[dict[str, Any]]:
     """The R-CAT audits recorded in the audit year ending today (the team's), newest first."""
     return q.rcat_audits_since(ctx.db, rules_of.rcat_window_start(ctx.today, ctx.rules), ctx.team)
