@@ -55,7 +55,12 @@ def test_recording_an_audit_takes_the_practitioner_off_the_list_for_a_year(team)
     """[000 §3.3, 001] the audit is recorded (who, when, the case, outcome, notes) and the PP is not
     eligible again that year; on the audit's anniversary they are again."""
     result = assurance.record_rcat(
-        as_(team, CASPO), "Z111111", "requires_improvement", "Risk plan not reviewed after the arrest", by=QDO, on="20/11/2026"
+        as_(team, CASPO),
+        "Z111111",
+        "requires_improvement",
+        "Risk plan not reviewed after the arrest",
+        by=QDO,
+        on="20/11/2026",
     )
     assert result.message.startswith(f"R-CAT recorded: Z111111 ({PO}) by {QDO}, Requires improvement")
     audit = row(team.db, "SELECT * FROM rcat_audits")
@@ -182,5 +187,3 @@ def test_other_tasks_are_not_escalated(ctx):
     refresh_due_work(as_(ctx, SPO, days=40))
     assert queries.get_item(ctx.db, job)["status"] == "waiting"
     assert queries.get_item(ctx.db, job)["detail"]["escalation_stage"] == 0
-
-

@@ -35,7 +35,9 @@ def add_rcat_parser(sub: Any, text: Any) -> None:
     rc.add_argument("--outcome", help="with --record: good, requires_improvement or inadequate")
     rc.add_argument("--by", metavar="NAME", help="with --record: who audited it (a QDO or SPO; default you)")
     rc.add_argument("--on", metavar="DATE", help="with --record: the day it was done (default today)")
-    rc.add_argument("--notes", default="", type=text, metavar="TEXT", help="with --record: findings (needed unless good)")
+    rc.add_argument(
+        "--notes", default="", type=text, metavar="TEXT", help="with --record: findings (needed unless good)"
+    )
     rc.add_argument("--json", action="store_true", help="as JSON")
 
 

@@ -103,8 +103,8 @@ class _AssuranceBuilder(_BuilderBase):
         role = escalation_role(stage, self.rules)
         if role is None:
             return None
-        person = (self.shared.get(role) or [None])[0]
-        return f"{role} ({person['name']})" if person else role
+        people = self.shared.get(role) or []
+        return f"{role} ({people[0]['name']})" if people else role
 
     def _delegated_jobs(self, rng: random.Random) -> None:
         """In the first team: a lift job delegated to the CASPO, past its target, come back as a chase
@@ -131,7 +131,10 @@ class _AssuranceBuilder(_BuilderBase):
             delegated_on=stage1,
         )
         lift["task"].update(
-            escalation_stage=1, escalated_to=self._steps_in(1), escalated_at=self.at(stage1, 7 * 60), chased_at=self.at(stage1, 7 * 60)
+            escalation_stage=1,
+            escalated_to=self._steps_in(1),
+            escalated_at=self.at(stage1, 7 * 60),
+            chased_at=self.at(stage1, 7 * 60),
         )
 
         raised = add_working_days(today, -4)

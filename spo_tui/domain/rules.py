@@ -147,7 +147,9 @@ class Rules:
         ):
             value = self.get(section, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ValidationError(f"rules: [{section}] {key} must be a whole number, {least} or more, not {value!r}")
+                raise ValidationError(
+                    f"rules: [{section}] {key} must be a whole number, {least} or more, not {value!r}"
+                )
         pp_roles = self.get("rcat", "practitioner_roles")
         if not isinstance(pp_roles, list) or not pp_roles or not all(r in roles for r in pp_roles):
             raise ValidationError(f"rules: [rcat] practitioner_roles must be a list of roles, not {pp_roles!r}")

@@ -13,11 +13,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable, Label, Static, TabbedContent
 
+from spo_tui.domain.assurance import RcatOutcome
 from spo_tui.domain.dates import from_iso, relative_due
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.screens.rhythm_base import cell, uk
 from spo_tui.screens.text_screen import TextScreen
-from spo_tui.domain.assurance import RcatOutcome
 from spo_tui.services import admin, assurance, intake
 from spo_tui.services.admin import DiaryLine
 from spo_tui.services.assurance import RcatLine

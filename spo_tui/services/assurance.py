@@ -27,6 +27,7 @@ from typing import Any
 from spo_tui.domain import assurance as rules_of
 from spo_tui.domain.assurance import RcatCase, RcatOutcome
 from spo_tui.domain.errors import NotAllowed, ValidationError
+from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import FACILITIES_CATEGORIES, Role, RoSH, parse_enum
 from spo_tui.services.base import BACK_IN_QUEUE, ActionResult, audit, change_item, load_open_item
 from spo_tui.services.context import Context
@@ -202,7 +203,11 @@ def escalate_facilities(ctx: Context) -> int:
             item = queries.get_item(ctx.db, job["id"])
             stage = rules_of.escalation_stage(date.fromisoformat(job["due"]), ctx.today, ctx.rules)
             team = queries.get_staff(ctx.db, item["raised_by"])["team"] if item.get("raised_by") else ctx.team
-            detail = {"escalation_stage": stage, "escalated_to": who_steps_in(ctx, stage, team), "escalated_at": ctx.now_iso}
+            detail = {
+                "escalation_stage": stage,
+                "escalated_to": who_steps_in(ctx, stage, team),
+                "escalated_at": ctx.now_iso,
+            }
             changes: dict[str, Any] = {}
             if item["status"] == "waiting":  # delegated: back to the delegator's queue as a chase
                 changes = {**BACK_IN_QUEUE, "assigned_to": q.assignee_before_delegation(ctx.db, item["id"])}
@@ -218,22 +223,22 @@ def escalate_facilities(ctx: Context) -> int:
     return len(jobs)
 
 
-def facilities_lines(item: dict[str, Any], ctx_rules: Any, today: date) -> list[str]:
+def facilities_lines(item: dict[str, Any], rules: Rules) -> list[str]:
     """What the detail pane says of a facilities job: its target, its stage and who stepped in, the
     next stage and when (``item`` as ``lookup.item_detail`` gives it)."""
     d = item["detail"]
-    lines = []
+    lines: list[str] = []
     if not item.get("due"):
         return lines
     target = date.fromisoformat(item["due"])
-    days = ctx_rules.get("tasks", "facilities_working_days")
+    days = rules.get("tasks", "facilities_working_days")
     lines.append(f"Target {target:%a %d/%m/%Y} ({days} working days)")
     stage = d.get("escalation_stage") or 0
     if stage:
         since = f" since {d['escalated_at'][:10]}" if d.get("escalated_at") else ""
         lines.append(f"Escalated: stage {stage}, {d.get('escalated_to') or 'unassigned'} steps in{since}")
-    starts = rules_of.escalation_starts(target, ctx_rules)
+    starts = rules_of.escalation_starts(target, rules)
     if item.get("status") != "closed" and stage < len(starts):
-        role = rules_of.escalation_role(stage + 1, ctx_rules)
+        role = rules_of.escalation_role(stage + 1, rules)
         lines.append(f"Stage {stage + 1} on {starts[stage]:%a %d/%m/%Y}: the {role} steps in")
     return lines

@@ -42,7 +42,7 @@ def _task_facts(ctx: Context, item: dict[str, Any]) -> None:
     if detail.get("delegated_to"):
         detail["delegated_role"] = queries.get_staff(ctx.db, detail["delegated_to"])["role"]
     if detail.get("category") in {c.value for c in FACILITIES_CATEGORIES}:
-        detail["facilities_lines"] = facilities_lines(item, ctx.rules, ctx.today)
+        detail["facilities_lines"] = facilities_lines(item, ctx.rules)
 
 
 def resolve_item_id(ctx: Context, ref: str) -> str:

@@ -57,7 +57,7 @@ def rcat_audits_since(db: Database, since: date, team: str | None) -> list[dict[
 
 
 def insert_rcat_audit(db: Database, row: dict[str, Any]) -> None:
-    db["rcat_audits"].insert(row)
+    db.table("rcat_audits").insert(row)
 
 
 def facilities_jobs_past_target(db: Database, categories: tuple[str, ...], today: date) -> list[dict[str, Any]]:
