@@ -4,6 +4,7 @@ delegate in the detail pane, and whom delegated work waits on in the Waiting vie
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -117,3 +118,46 @@ async def test_delegated_work_shows_whom_it_waits_on(team_db):
         assert "Waiting on Cas Admin since Mon 23/11/2026" in text
         assert "Delegated to Cas Admin (CASPO)" in text
         assert "Stage 1 on Tue 08/12/2026: the business manager steps in" in text
+
+
+# --- The command line ------------------------------------------------------------------------------
+
+
+def test_rcat_from_the_command_line(team_db, tmp_path):
+    """[000 §3.3, 001] spo-tui rcat lists the eligible cases, records an audit (the CASPO naming the
+    auditor), and lists the year's audits; a bad outcome exits 2 with one line."""
+    from test_cli import run
+
+    path, _ids = team_db
+    listed = run("--db", str(path), "rcat", "--json", tmp_path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert [(line["practitioner"], line["crn"]) for line in json.loads(listed.stdout)] == [("Pat Officer", "Y123456")]
+    bad = run(
+        "--db", str(path), "--as", "Cas Admin", "rcat", "--record", "Y123456", "--outcome", "superb", tmp_path=tmp_path
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    done = run(
+        "--db", str(path), "--as", "Cas Admin", "rcat", "--record", "Y123456", "--outcome", "good", "--by", "Quinn Dee",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "R-CAT recorded: Y123456 (Pat Officer) by Quinn Dee, Good" in done.stdout
+    assert run("--db", str(path), "rcat", tmp_path=tmp_path).stdout.startswith("Every practitioner has had")
+    year = run("--db", str(path), "rcat", "--done", tmp_path=tmp_path)
+    assert "Y123456" in year.stdout and "by Quinn Dee" in year.stdout
+
+
+def test_helpdesk_reference_from_the_command_line(team_db, tmp_path):
+    """[002 §9] a facilities job's helpdesk reference, given when the job is added or later."""
+    from test_cli import run
+
+    path, ids = team_db
+    added = run(
+        "--db", str(path), "add", "task", "--title", "Boiler leaking", "--category", "buildings", "--helpdesk", "FM-777",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert rows(path, "SELECT helpdesk_ref FROM tasks WHERE item_id = ?", [added.stdout.strip()]) == [("FM-777",)]
+    changed = run("--db", str(path), "do", "helpdesk", ids["fresh"], "--text", "FM-40301", tmp_path=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert rows(path, "SELECT helpdesk_ref FROM tasks WHERE item_id = ?", [ids["fresh"]]) == [("FM-40301",)]
