@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 from conftest import HIGH_CRN, PO
-from hub_replicas import team  # noqa: F401  (the fixture)
+from hub_replicas import team  # the fixture
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_an_rcat_audit_and_a_helpdesk_reference_reach_every_replica(team):  # noqa: F811
+def test_an_rcat_audit_and_a_helpdesk_reference_reach_every_replica(team):
     spo, caspo, head, _ids = team
     job = spo.ok("add", "task", "--title", "Lift out of order", "--category", "buildings").strip()
     spo.ok("sync")
