@@ -187,3 +187,47 @@ def test_other_tasks_are_not_escalated(ctx):
     refresh_due_work(as_(ctx, SPO, days=40))
     assert queries.get_item(ctx.db, job)["status"] == "waiting"
     assert queries.get_item(ctx.db, job)["detail"]["escalation_stage"] == 0
+
+
+# --- The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_shows_rcat_facilities_escalation_and_delegated_work(tmp_path, rules):
+    """[000 §3.3, 001, 002 §9] the team demo: one R-CAT audit this year (that practitioner is off the
+    eligible list), facilities jobs with helpdesk references, one past its target, escalated and
+    waiting on the business manager, and delegated work waiting on the CASPO and the SAO; the day's
+    refresh finds nothing to escalate (the demo is as the rules leave it)."""
+    from spo_tui.demo import demo_now, generate_demo
+    from spo_tui.store.db import open_db
+
+    db = open_db(tmp_path / "demo.db")
+    generate_demo(db, seed=2, today=TODAY, now_iso="2026-11-23T08:45:00Z", rules=rules)
+    ctx = make_context(db, rules, clock=lambda: demo_now(TODAY))
+    done = assurance.rcat_done(ctx)
+    assert len(done) == 1 and done[0]["audited_on"] < TODAY.isoformat()
+    eligible = {line.practitioner for line in assurance.rcat_eligible(ctx)}
+    assert done[0]["practitioner"] not in eligible and len(eligible) >= 10
+    jobs = [
+        dict(zip(("title", "status", "ref", "stage", "to", "on", "role"), r, strict=True))
+        for r in db.execute(
+            """SELECT i.title, i.status, t.helpdesk_ref, t.escalation_stage, t.escalated_to, i.waiting_on, s.role
+               FROM items i JOIN tasks t ON t.item_id = i.id LEFT JOIN staff s ON s.id = t.delegated_to
+               WHERE t.category IN ('buildings', 'health_safety') AND i.status <> 'closed'"""
+        )
+    ]
+    # Helpdesk jobs carry its reference (an incident report to review is not a helpdesk job).
+    assert all(j["ref"] and j["ref"].startswith("FM-") for j in jobs if j["title"].startswith(("Lift", "Fire", "Heat")))
+    assert sum(1 for j in jobs if j["ref"]) >= 3
+    lift = next(j for j in jobs if j["title"].startswith("Lift"))
+    assert (lift["status"], lift["stage"], lift["role"]) == ("waiting", 1, "business manager")
+    assert lift["to"].startswith("business manager (")
+    waiting_roles = {
+        r[0]
+        for r in db.execute(
+            "SELECT s.role FROM items i JOIN tasks t ON t.item_id = i.id "
+            "JOIN staff s ON s.id = t.delegated_to WHERE i.status = 'waiting'"
+        )
+    }
+    assert waiting_roles == {"business manager", "SAO", "CASPO"}
+    assert assurance.escalate_facilities(ctx) == 0
+    db.close()

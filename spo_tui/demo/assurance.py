@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from spo_tui.demo.base import _BuilderBase
@@ -55,22 +55,20 @@ class _AssuranceBuilder(_BuilderBase):
 
     def _rcat_audits(self, rng: random.Random) -> None:
         """One R-CAT audit per team some months ago, of the case the rule picks for one practitioner."""
-        today = self.today
+        held: dict[str, list[RcatCase]] = {}
+        for c in self.cases:
+            held.setdefault(c["pp"]["id"], []).append(RcatCase(c["crn"], RoSH(c["rosh"]), c["start"]))
         for team in self.teams:
-            held: dict[str, list[RcatCase]] = {}
-            for c in self.cases:
-                held.setdefault(c["pp"]["id"], []).append(RcatCase(c["crn"], RoSH(c["rosh"]), c["start"]))
-            candidates = [p for p in team["pps"] if held.get(p["id"])]
+            day = add_working_days(self.today, -rng.randint(40, 110))
+            # The case the rule offered on the day of the audit, among those begun by then.
+            candidates = [p for p in team["pps"] if any(c.sentence_start <= day for c in held.get(p["id"], []))]
             if not candidates:
                 continue
             pp = rng.choice(candidates)
-            chosen = choose_rcat_case(held[pp["id"]], today - timedelta(days=120), self.rules)
+            chosen = choose_rcat_case([c for c in held[pp["id"]] if c.sentence_start <= day], day, self.rules)
             if chosen is None:
                 continue
             case = chosen[0]
-            day = add_working_days(today, -rng.randint(40, 110))
-            if day < case.sentence_start:
-                day = add_working_days(today, -5)
             outcome, notes = rng.choice(
                 (
                     (
