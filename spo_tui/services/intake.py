@@ -464,15 +464,12 @@ def add_task(
     title = require_text(title, "title")
     cat = parse_enum(TaskCategory, category, "category")
     due_on = read_date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
+    detail = {"category": cat.value, "details": optional_text(details, "details", multiline=True)}
+    ref = optional_text(helpdesk_ref, "helpdesk reference")
+    if ref:  # only when given: a task without one writes what it always did
+        detail["helpdesk_ref"] = ref
     return _new_item(
-        ctx,
-        "add_task",
-        {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
-        {
-            "category": cat.value,
-            "details": optional_text(details, "details", multiline=True),
-            "helpdesk_ref": optional_text(helpdesk_ref, "helpdesk reference") or None,
-        },
+        ctx, "add_task", {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()}, detail
     )
 
 
