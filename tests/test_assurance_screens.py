@@ -161,3 +161,29 @@ def test_helpdesk_reference_from_the_command_line(team_db, tmp_path):
     changed = run("--db", str(path), "do", "helpdesk", ids["fresh"], "--text", "FM-40301", tmp_path=tmp_path)
     assert changed.returncode == 0, changed.stderr
     assert rows(path, "SELECT helpdesk_ref FROM tasks WHERE item_id = ?", [ids["fresh"]]) == [("FM-40301",)]
+
+
+async def test_a_qdo_starts_on_the_admin_screen_and_records_their_own_audit(team_db):
+    """[000 §3.3] the QDO audits: their home is the admin screen; a records the audit in their name,
+    with no question of who audited it."""
+    path, _ids = team_db
+    from conftest import link_me
+
+    link_me(path, "Quinn Dee")
+    app = SpoApp(path, actor="Quinn Dee", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "AdminScreen"
+        screen.query_one("#admin-tabs").active = "rcat"
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("1")  # good: the first choice is the outcome
+        await pilot.pause()
+        await pilot.press("enter")  # no findings needed for good
+        await pilot.pause()
+        assert screen.rcat == []
+    assert rows(path, "SELECT a.outcome, s.name FROM rcat_audits a JOIN staff s ON s.id = a.audited_by") == [
+        ("good", "Quinn Dee")
+    ]
