@@ -180,13 +180,21 @@ def test_a_delegated_job_past_its_target_comes_back_as_a_chase_and_escalates(ctx
     assert (item["detail"]["escalation_stage"], item["detail"]["escalated_to"]) == (2, f"SAO ({SAO})")
 
 
-def test_other_tasks_are_not_escalated(ctx):
-    """[002 §9] the staged escalation is for facilities and health-and-safety jobs only."""
-    job = intake.add_task(ctx, "Laptop for new starter", "it").item_id
+def test_other_delegated_tasks_are_chased_once_but_not_escalated(ctx):
+    """[002 §9] the staged escalation is for facilities and health-and-safety jobs only; another
+    delegated task still waiting after its due date comes back as a chase, once."""
+    job = intake.add_task(ctx, "Laptop for new starter", "it").item_id  # due Mon 07/12
     decisions.delegate_task(ctx, job, CASPO)
+    refresh_due_work(as_(ctx, SPO, days=14))
+    assert queries.get_item(ctx.db, job)["status"] == "waiting"  # due today: not yet
+    later = as_(ctx, SPO, days=15)
+    refresh_due_work(later)
+    item = queries.get_item(ctx.db, job)
+    assert (item["status"], item["detail"]["escalation_stage"]) == ("open", 0)
+    assert item["detail"]["chased_at"] == "2026-12-08T09:00:00Z"
+    decisions.delegate_task(as_(ctx, SPO, days=16), job, SAO)  # handed on again: not chased again
     refresh_due_work(as_(ctx, SPO, days=40))
     assert queries.get_item(ctx.db, job)["status"] == "waiting"
-    assert queries.get_item(ctx.db, job)["detail"]["escalation_stage"] == 0
 
 
 # --- The demo ------------------------------------------------------------------------------------

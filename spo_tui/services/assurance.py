@@ -16,6 +16,9 @@ Decisions taken where the reports are silent:
   day's refresh does it), each stage audited and naming who steps in. A job delegated to someone
   comes back to the queue it left (the delegator's) as a chase at each stage, with whom it was
   delegated to kept in its detail; re-delegating it sends it back to wait [002 §9].
+- Other delegated tasks (HR, IT) have no staged escalation, but one still waiting after its due
+  date comes back as a chase, once (handed on again, it would otherwise come straight back each
+  day): delegated work is chased, not forgotten.
 """
 
 from __future__ import annotations
@@ -197,7 +200,7 @@ def escalate_facilities(ctx: Context) -> int:
         if rules_of.escalation_stage(date.fromisoformat(j["due"]), ctx.today, ctx.rules) > j["escalation_stage"]
     ]
     if not jobs:
-        return 0
+        return chase_delegated(ctx)
     with ctx.db.atomic():
         for job in jobs:
             item = queries.get_item(ctx.db, job["id"])
@@ -220,7 +223,30 @@ def escalate_facilities(ctx: Context) -> int:
                 detail_changes=detail,
                 extra_new={"note": f"past its target of {date.fromisoformat(job['due']):%d/%m/%Y}: stage {stage}"},
             )
-    return len(jobs)
+    return len(jobs) + chase_delegated(ctx)
+
+
+def chase_delegated(ctx: Context) -> int:
+    """Bring back to the queue it left every other delegated task (HR, IT) still waiting after its due
+    date, once (handed on again after that, it is the SPO's to follow), so delegated work is chased
+    rather than forgotten; return how many.
+    Only facilities jobs have the staged escalation [002 §9]."""
+    categories = tuple(c.value for c in FACILITIES_CATEGORIES)
+    ids = q.delegated_tasks_past_due(ctx.db, categories, ctx.today)
+    if not ids:
+        return 0
+    with ctx.db.atomic():
+        for item_id in ids:
+            item = queries.get_item(ctx.db, item_id)
+            change_item(
+                ctx,
+                "chase_delegated",
+                item,
+                item_changes={**BACK_IN_QUEUE, "assigned_to": q.assignee_before_delegation(ctx.db, item_id)},
+                detail_changes={"chased_at": ctx.now_iso},
+                extra_new={"note": f"not done by {date.fromisoformat(item['due']):%d/%m/%Y}"},
+            )
+    return len(ids)
 
 
 def facilities_lines(item: dict[str, Any], rules: Rules) -> list[str]:

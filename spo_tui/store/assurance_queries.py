@@ -74,6 +74,22 @@ def facilities_jobs_past_target(db: Database, categories: tuple[str, ...], today
     )
 
 
+def delegated_tasks_past_due(db: Database, categories: tuple[str, ...], today: date) -> list[str]:
+    """Ids of delegated tasks of other categories still waiting after their due date, never chased."""
+    marks = ",".join("?" * len(categories))
+    return [
+        r[0]
+        for r in db.execute(
+            f"""SELECT i.id FROM items i JOIN tasks t ON t.item_id = i.id
+                WHERE i.kind = 'task' AND i.status = 'waiting' AND i.due IS NOT NULL AND i.due < ?
+                  AND t.delegated_to IS NOT NULL AND t.category NOT IN ({marks})
+                  AND t.chased_at IS NULL
+                ORDER BY i.due, i.id""",
+            [today.isoformat(), *categories],
+        )
+    ]
+
+
 def assignee_before_delegation(db: Database, item_id: str) -> str | None:
     """Whose queue a delegated task was in before its latest delegation (None: the team's queue)."""
     row = db.execute(
