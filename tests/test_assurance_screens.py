@@ -99,7 +99,7 @@ async def test_a_late_delegated_job_is_back_in_the_queue_with_its_chase_and_stag
         assert "Helpdesk reference: KBR-40211" in text
         assert "Delegated to Sue Sao (SAO) on Sun 08/11/2026" in text
         assert "Back from Sue Sao on Mon 23/11/2026: past its target" in text
-        assert "Escalated: stage 1, business manager (Bea Manager) steps in since 2026-11-23" in text
+        assert "Escalated: stage 1, business manager (Bea Manager) steps in since Mon 23/11/2026" in text
         assert "Target Fri 20/11/2026 (10 working days)" in text
         assert "Stage 2 on Mon 30/11/2026: the SAO steps in" in text
 

@@ -210,7 +210,7 @@ class AdminLists(ActingScreen):
     def _rcat_done_text(self) -> str:
         """The audits of the last 12 months, in a line: how many, and the latest."""
         if not self.rcat_done:
-            return "R-CAT audits in the last 12 months: none yet. One case per practitioner a year; a records it."
+            return "R-CAT audits in the last 12 months: none yet. One case per practitioner a year."
         last = self.rcat_done[0]
         outcome = RcatOutcome(last["outcome"]).label
         return (

@@ -29,6 +29,7 @@ from typing import Any
 
 from spo_tui.domain import assurance as rules_of
 from spo_tui.domain.assurance import RcatCase, RcatOutcome
+from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.rules import Rules
 from spo_tui.domain.vocab import FACILITIES_CATEGORIES, Role, RoSH, parse_enum
@@ -261,7 +262,7 @@ def facilities_lines(item: dict[str, Any], rules: Rules) -> list[str]:
     lines.append(f"Target {target:%a %d/%m/%Y} ({days} working days)")
     stage = d.get("escalation_stage") or 0
     if stage:
-        since = f" since {d['escalated_at'][:10]}" if d.get("escalated_at") else ""
+        since = f" since {local_time(d['escalated_at']):%a %d/%m/%Y}" if d.get("escalated_at") else ""
         lines.append(f"Escalated: stage {stage}, {d.get('escalated_to') or 'unassigned'} steps in{since}")
     starts = rules_of.escalation_starts(target, rules)
     if item.get("status") != "closed" and stage < len(starts):
