@@ -294,7 +294,7 @@ class SpoApp(App[None]):
         self.start(db)
 
     def start(self, db=None) -> None:
-        """Build the acting context and show the home screen: Today, or Admin for a CASPO.
+        """Build the acting context and show the home screen: Today, or Admin for a CASPO or a QDO.
 
         Who is acting is decided by ``services.identity.who_is_acting``: this computer login's link to
         a member of staff (``actor`` chooses among several); a login nobody linked gets a one-line refusal.
@@ -331,7 +331,8 @@ class SpoApp(App[None]):
         self.set_interval(self.TIDY_EVERY, self._tidy_memory_if_idle, name="tidy-memory")
         if len(self.screen_stack) > 1:  # coming from the first-run screen
             self.pop_screen()
-        self.switch_mode("admin" if self.ctx.actor["role"] == Role.CASPO.value else "today")
+        # The CASPO's home is the admin screen, and so is the QDO's: their work there is the R-CAT list.
+        self.switch_mode("admin" if self.ctx.actor["role"] in (Role.CASPO.value, Role.QDO.value) else "today")
         if self.start_checks:
             self.call_after_refresh(self._when_drawn)
 

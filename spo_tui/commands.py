@@ -259,7 +259,8 @@ CASE_COMMANDS: tuple[Command, ...] = (
     Command("case_help", "question_mark", "app.help", "Help", "Every key on every screen", key_display="?"),
 )
 
-#: The admin screen (the CASPO's home): r, s, y act on the diary's row, v on MAPPA's, p on a transfer's.
+#: The admin screen (the CASPO's home): r, s, y act on the diary's row, v on MAPPA's, p on a transfer's,
+#: a on the R-CAT eligible list's.
 ADMIN_COMMANDS: tuple[Command, ...] = (
     Command(
         "admin_arrange",
@@ -296,7 +297,17 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
         "Move the transfer on: in progress, completed, cancelled",
         permission="maintain",
     ),
-    Command("admin_next_list", "n", "next_list", "Next list", "Show the next list: diary, MAPPA level 1, transfers"),
+    Command(
+        "admin_rcat_audit",
+        "a",
+        "rcat_audit",
+        "R-CAT audit",
+        "Record the R-CAT audit of the highlighted practitioner's case: who audited it, the outcome, the findings",
+        permission="rcat",
+    ),
+    Command(
+        "admin_next_list", "n", "next_list", "Next list", "Show the next list: diary, MAPPA level 1, transfers, R-CAT"
+    ),
     Command(
         "admin_add_sbar",
         "1",

@@ -52,6 +52,7 @@ TABLES = {
     "sync_state",
     "hub_devices",
     "hub_checkpoints",
+    "rcat_audits",
 }
 
 
@@ -88,6 +89,8 @@ ALL_MIGRATIONS = [
     "0013_device_chains",
     "0014_team_kinds",
     "0016_workload_levels",
+    "0017_custody_mappa",
+    "0018_assurance",
 ]
 
 
@@ -95,7 +98,7 @@ def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0016_workload_levels"
+    assert ALL_MIGRATIONS[-1] == LATEST
     assert is_empty(db)
 
 

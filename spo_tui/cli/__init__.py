@@ -18,6 +18,7 @@ import os
 import sys
 
 from spo_tui import __version__
+from spo_tui.cli.assurance import add_rcat_parser, cmd_rcat
 from spo_tui.cli.caspo import cmd_add, cmd_export, cmd_import
 from spo_tui.cli.common import (
     EXIT_BAD_INPUT,
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     task.add_argument("--details", default="", type=text, metavar="TEXT", help=f"more about it: {TEXT_HELP}")
     task.add_argument("--due", help="due date (default: the category's target)")
+    task.add_argument("--helpdesk", default="", metavar="REF", help="the facilities helpdesk's job reference")
     alert = add_command("alert", "log an immediate-risk alert")
     alert.add_argument("--crn", required=True)
     alert.add_argument(
@@ -259,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help=f"decide: what was discussed (default: as the form pre-fills it): {TEXT_HELP}",
     )
+
+    add_rcat_parser(sub, text)
 
     pdu = sub.add_parser(
         "pdu", help="the PDU head's picture across teams: coverage, backlog, cases not seen (read-only)"
@@ -433,6 +437,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_export(args)
     if args.command == "pdu":
         return cmd_pdu(args)
+    if args.command == "rcat":
+        return cmd_rcat(args)
     if args.command == "connect":
         return cmd_connect(args)
     if args.command == "sync":

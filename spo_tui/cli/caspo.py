@@ -43,7 +43,9 @@ def cmd_add(args: argparse.Namespace) -> int:
                 link=args.link,
             )
         elif args.what == "task":
-            result = intake.add_task(ctx, args.title, args.category, details=args.details, due=args.due)
+            result = intake.add_task(
+                ctx, args.title, args.category, details=args.details, due=args.due, helpdesk_ref=args.helpdesk
+            )
         else:
             result = intake.add_alert(ctx, args.crn, args.source, args.details)
     except SpoError as error:

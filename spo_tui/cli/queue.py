@@ -38,6 +38,7 @@ DO_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "waive": (("text",), "waive a touch point: --text the reason"),
     "delegate": (("to",), "delegate a task to the CASPO, SAO or business manager: --to"),
     "done": ((), "mark a task (--minutes) or an agreed action done"),
+    "helpdesk": (("text",), "record a facilities job's helpdesk reference: --text REF"),
     "snooze": (("until",), "hide the item until a later day: --until"),
     "unsnooze": ((), "bring a snoozed item back into the queue now"),
     "reassign": (("to",), "give the item to another member of staff: --to"),
@@ -182,6 +183,10 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
         return decisions.waive_touch_point(ctx, item_id, text)
     if action == "delegate":
         return decisions.delegate_task(ctx, item_id, args.to)
+    if action == "helpdesk":
+        from spo_tui.services.assurance import set_helpdesk_ref
+
+        return set_helpdesk_ref(ctx, item_id, text)
     if action == "done":
         kind = lookup.item_detail(ctx, item_id)["kind"]
         if kind == "task":

@@ -48,6 +48,7 @@ TABLES = (
     "absences",
     "cases",
     "case_flags",
+    "rcat_audits",
     "items",
     "sbars",
     "touch_points",

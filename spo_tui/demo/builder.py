@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlite_utils
 
+from spo_tui.demo.assurance import _AssuranceBuilder
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
 from spo_tui.demo.coherence import _CoherenceBuilder
@@ -20,7 +21,15 @@ from spo_tui.store import demo_writes, writes
 from spo_tui.store.db import set_meta
 
 
-class _Builder(_StaffBuilder, _CaseBuilder, _CoherenceBuilder, _HistoryBuilder, _OpenWorkBuilder, _CustodyBuilder):
+class _Builder(
+    _StaffBuilder,
+    _CaseBuilder,
+    _CoherenceBuilder,
+    _HistoryBuilder,
+    _OpenWorkBuilder,
+    _CustodyBuilder,
+    _AssuranceBuilder,
+):
     """Builds every row of a demo in memory; ``generate_demo`` calls its parts in order."""
 
 
@@ -82,6 +91,7 @@ def generate_demo(
         b.rows["oversight_entries"] + case_entries, key=lambda e: (e["created_at"], e["id"])
     )
     b.build_ndelius_entries()
+    b.build_assurance(seed)  # R-CAT audits, facilities escalation, delegated work: a generator of its own
 
     with demo_writes.big_page_cache(db), db.atomic():
         for table in TABLES:

@@ -38,6 +38,7 @@ UNION_TABLES = (
     "ndelius_batches",
     "ndelius_marks",
     "countersign_history",
+    "rcat_audits",
 )
 
 #: Tables whose rows change, folded per entity. Order matters when rows are written: parents first.

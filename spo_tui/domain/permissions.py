@@ -24,6 +24,8 @@ _RAISERS = _ADMIN | PRACTITIONER_ROLES
 _TASKS = _ADMIN | {Role.SAO, Role.BUSINESS_MANAGER}
 _MANAGERS = frozenset({Role.SPO, Role.CASPO, Role.PDU_HEAD})
 _HEAD = frozenset({Role.PDU_HEAD})
+#: Who keeps the R-CAT list and records audits: the QDO or an SPO audits, the CASPO keeps the list [000 §3.3, 001].
+_ASSURANCE = _MANAGERS | {Role.QDO}
 
 #: action -> (roles allowed to press the key, what the refusal calls the action)
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
@@ -55,6 +57,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "raise_sbar": (_RAISERS, "log an SBAR"),
     "add_countersign": (_RAISERS, "submit work for countersigning"),
     "task": (_TASKS, "add or complete non-operational tasks"),
+    "rcat": (_ASSURANCE, "record an R-CAT audit"),
 }
 
 

@@ -22,6 +22,7 @@ from spo_tui.domain.vocab import (
     FACILITIES_CATEGORIES,
     MAPPA_FLAG,
     CountersignKind,
+    Role,
     RoSH,
     SentenceType,
     SupervisionKind,
@@ -141,6 +142,7 @@ class Rules:
                 f"rules: [sync] interval_seconds must be a whole number of seconds, {MIN_SYNC_INTERVAL} or more, "
                 f"not {interval!r}"
             )
+        self._check_assurance()
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:
             raise ValidationError(f"rules: {problem}")
@@ -150,6 +152,28 @@ class Rules:
         for level in self.get("touch_points", "quarterly_rosh"):
             if level not in {r.value for r in RoSH}:
                 raise ValidationError(f"rules: [touch_points] quarterly_rosh: unknown RoSH level {level!r}")
+
+    def _check_assurance(self) -> None:
+        """The facilities escalation and R-CAT settings [002 §9, 000 §3.3]: a bad value names its key."""
+        roles = {r.value for r in Role}
+        stages = self.get("tasks", "escalation_stages")
+        if not isinstance(stages, list) or not all(isinstance(s, str) and s in roles for s in stages):
+            raise ValidationError(
+                f"rules: [tasks] escalation_stages must be a list of roles ({', '.join(sorted(roles))}), not {stages!r}"
+            )
+        for section, key, least in (
+            ("tasks", "escalation_every_working_days", 1),
+            ("rcat", "months_between", 1),
+            ("rcat", "min_months_supervised", 0),
+        ):
+            value = self.get(section, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValidationError(
+                    f"rules: [{section}] {key} must be a whole number, {least} or more, not {value!r}"
+                )
+        pp_roles = self.get("rcat", "practitioner_roles")
+        if not isinstance(pp_roles, list) or not pp_roles or not all(r in roles for r in pp_roles):
+            raise ValidationError(f"rules: [rcat] practitioner_roles must be a list of roles, not {pp_roles!r}")
 
     def get(self, section: str, key: str) -> Any:
         try:

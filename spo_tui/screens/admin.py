@@ -82,6 +82,12 @@ class AdminScreen(AdminForms):
             with TabPane("Transfers", id="transfers"):
                 yield DataTable(id="transfers-table", cursor_type="row", zebra_stripes=True)
                 yield Label("No transfers in progress.", id="transfers-empty", classes="empty")
+            with TabPane("R-CAT", id="rcat"):
+                yield Static("", id="rcat-done", markup=False)
+                yield DataTable(id="rcat-table", cursor_type="row", zebra_stripes=True)
+                yield Label(
+                    "Every practitioner has had a case audited in the last 12 months.", id="rcat-empty", classes="empty"
+                )
         yield ImportPanel(id="import-bar")
         yield Footer()
 

@@ -139,10 +139,18 @@ class AdminForms(AdminLists):
             ),
             Field("details", "Details", "textarea", placeholder="Anything the person doing it needs to know"),
             Field("due", "Due", "date", placeholder="blank: the category's target, or e.g. fri, 3d"),
+            Field("helpdesk_ref", "Helpdesk ref", placeholder="facilities jobs: the helpdesk's job reference"),
         ]
 
         def submit(v: dict) -> ActionResult:
-            return intake.add_task(self.ctx, v["title"], v["category"], details=v["details"], due=v["due"] or None)
+            return intake.add_task(
+                self.ctx,
+                v["title"],
+                v["category"],
+                details=v["details"],
+                due=v["due"] or None,
+                helpdesk_ref=v["helpdesk_ref"],
+            )
 
         self._form("Add a non-operational task", fields, submit)
 

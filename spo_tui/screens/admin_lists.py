@@ -1,6 +1,8 @@
-"""The admin screen's three lists: the touch-point diary for the next 14 days, MAPPA level 1 reviews
-coming due and transfers in progress; how each reads, which row is highlighted, and the keys that act
-on a row (arrange, reminded, reminder text, review date, transfer progress)."""
+"""The admin screen's lists: the touch-point diary for the next 14 days, MAPPA level 1 reviews
+coming due, transfers in progress and the R-CAT eligible list (one case per practitioner a year
+[000 §3.3], the list the CASPO keeps for the SPO or QDO [001]); how each reads, which row is
+highlighted, and the keys that act on a row (arrange, reminded, reminder text, review date, transfer
+progress, R-CAT audit)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,20 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable, Label, TabbedContent
+from textual.widgets import DataTable, Label, Static, TabbedContent
 
+from spo_tui.domain.assurance import RcatOutcome
 from spo_tui.domain.dates import from_iso, relative_due
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.screens.rhythm_base import cell, uk
 from spo_tui.screens.text_screen import TextScreen
-from spo_tui.services import admin, intake
+from spo_tui.services import admin, assurance, intake
 from spo_tui.services.admin import DiaryLine
+from spo_tui.services.assurance import RcatLine
 from spo_tui.services.base import ActionResult
 from spo_tui.services.context import LONDON
 
-PANES = ("diary", "mappa", "transfers")
+PANES = ("diary", "mappa", "transfers", "rcat")
 #: Commands that act on the highlighted row of one list.
 PANE_OF = {
     "arrange": "diary",
@@ -28,6 +32,7 @@ PANE_OF = {
     "reminder_text": "diary",
     "mappa_review": "mappa",
     "transfer_status": "transfers",
+    "rcat_audit": "rcat",
 }
 
 TRANSFER_STATUS_LABELS = {
@@ -69,6 +74,8 @@ class AdminLists(ActingScreen):
         self.diary: list[DiaryLine] = []
         self.mappa: list[dict[str, Any]] = []
         self.transfers: list[dict[str, Any]] = []
+        self.rcat: list[RcatLine] = []
+        self.rcat_done: list[dict[str, Any]] = []
 
     def setup_lists(self) -> None:
         """The three tables' columns, once."""
@@ -94,6 +101,13 @@ class AdminLists(ActingScreen):
         transfers.add_column("Status", key="status", width=11)
         transfers.add_column("Due", key="due", width=11)
         transfers.add_column("Note", key="note", width=30)
+        rcat = self.query_one("#rcat-table", DataTable)
+        rcat.add_column("Practitioner", key="pp", width=16)
+        rcat.add_column("Role", key="role", width=5)
+        rcat.add_column("Last audit", key="last", width=10)
+        rcat.add_column("CRN", key="crn", width=7)
+        rcat.add_column("Name", key="name", width=16)
+        rcat.add_column("Why this case", key="why", width=44)
 
     def reload(self) -> None:
         """Read the three lists (fast local reads) and show them, keeping each cursor's row."""
@@ -105,10 +119,15 @@ class AdminLists(ActingScreen):
         self._show("diary", self._diary_rows(today))
         self._show("mappa", [(r["crn"], self._mappa_cells(r, today)) for r in self.mappa])
         self._show("transfers", [(t["id"], self._transfer_cells(t, today)) for t in self.transfers])
+        self.rcat = assurance.rcat_eligible(ctx)
+        self.rcat_done = assurance.rcat_done(ctx)
+        self._show("rcat", [(line.practitioner_id, self._rcat_cells(line)) for line in self.rcat])
+        self.query_one("#rcat-done", Static).update(self._rcat_done_text())
         tabs = self.query_one("#admin-tabs", TabbedContent)
         tabs.get_tab("diary").label = f"Diary {len(self.diary)}"
         tabs.get_tab("mappa").label = f"MAPPA L1 {len(self.mappa)}"
         tabs.get_tab("transfers").label = f"Transfers {len(self.transfers)}"
+        tabs.get_tab("rcat").label = f"R-CAT {len(self.rcat)}"
         self.refresh_bindings()
 
     def _show(self, pane: str, rows: list[tuple[str, list[Text]]]) -> None:
@@ -178,8 +197,34 @@ class AdminLists(ActingScreen):
             cell(t.get("note")),
         ]
 
+    def _rcat_cells(self, line: RcatLine) -> list[Text]:
+        return [
+            cell(line.practitioner, "bold"),
+            cell(line.role),
+            cell(f"{line.last_audit:%d/%m/%Y}" if line.last_audit else "never", "" if line.last_audit else "dim"),
+            cell(line.crn or ""),
+            cell(line.name or ""),
+            cell(line.why, "" if line.crn else "italic"),
+        ]
+
+    def _rcat_done_text(self) -> str:
+        """The audits of the last 12 months, in a line: how many, and the latest."""
+        if not self.rcat_done:
+            return "R-CAT audits in the last 12 months: none yet. One case per practitioner a year."
+        last = self.rcat_done[0]
+        outcome = RcatOutcome(last["outcome"]).label
+        return (
+            f"R-CAT audits in the last 12 months: {len(self.rcat_done)}. Latest {date.fromisoformat(last['audited_on']):%d/%m/%Y}:"
+            f" {last['crn']} ({last['practitioner']}) by {last['auditor']}, {outcome}."
+        )
+
     def _current(self, pane: str) -> Any:
-        panes: dict[str, list[Any]] = {"diary": self.diary, "mappa": self.mappa, "transfers": self.transfers}
+        panes: dict[str, list[Any]] = {
+            "diary": self.diary,
+            "mappa": self.mappa,
+            "transfers": self.transfers,
+            "rcat": self.rcat,
+        }
         rows = panes[pane]
         return self.highlighted_row(self.query_one(f"#{pane}-table", DataTable), rows)
 
@@ -251,3 +296,36 @@ class AdminLists(ActingScreen):
             choices,
             lambda status: self._call(lambda: admin.set_transfer_status(self.ctx, transfer["id"], status)),
         )
+
+    # --- R-CAT ---------------------------------------------------------------------------------------
+
+    def action_rcat_audit(self) -> None:
+        """Record the audit of the highlighted practitioner's case: the auditor (a QDO or SPO; the
+        person at the keyboard if they are one), the outcome, then the findings [000 §3.3]."""
+        line: RcatLine | None = self._current("rcat")
+        if line is None or not self._allowed("rcat_audit"):
+            return
+        if line.crn is None:
+            self.notify(f"{line.practitioner} {line.why}", severity="warning", markup=False)
+            return
+        crn = line.crn
+
+        def outcome_then(auditor: str | None) -> None:
+            self._choose(
+                f"R-CAT of {crn} ({line.practitioner}): the outcome",
+                [(o.value, o.label) for o in RcatOutcome],
+                lambda outcome: self._prompt(
+                    f"R-CAT of {crn} ({line.practitioner}): {RcatOutcome(outcome).label}",
+                    "Findings" + (" (may be left empty)" if outcome == RcatOutcome.GOOD.value else ""),
+                    lambda notes: assurance.record_rcat(self.ctx, crn, outcome, notes, by=auditor),
+                ),
+            )
+
+        if self.ctx.actor["role"] in assurance.AUDITOR_ROLES:
+            outcome_then(None)
+            return
+        auditors = [(s["name"], f"{s['name']} ({s['role']})") for s in assurance.auditors(self.ctx)]
+        if not auditors:
+            self.notify("No QDO or SPO is on the staff list to have audited it", severity="error", markup=False)
+            return
+        self._choose(f"R-CAT of {crn} ({line.practitioner}): who audited it?", auditors, outcome_then)

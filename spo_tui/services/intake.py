@@ -460,18 +460,26 @@ def add_countersign(
 
 
 def add_task(
-    ctx: Context, title: str, category: str, *, details: str = "", due: date | str | None = None
+    ctx: Context,
+    title: str,
+    category: str,
+    *,
+    details: str = "",
+    due: date | str | None = None,
+    helpdesk_ref: str = "",
 ) -> ActionResult:
-    """Add a non-operational task; facilities jobs get the 10-working-day target by default."""
+    """Add a non-operational task; facilities jobs get the 10-working-day target by default [002 §9],
+    with the facilities helpdesk's reference if there is one."""
     ctx.require("task")
     title = require_text(title, "title")
     cat = parse_enum(TaskCategory, category, "category")
     due_on = read_date(due, "due", required=False) or domain_rules.task_due(cat, ctx.today, ctx.rules)
+    detail = {"category": cat.value, "details": optional_text(details, "details", multiline=True)}
+    ref = optional_text(helpdesk_ref, "helpdesk reference")
+    if ref:  # only when given: a task without one writes what it always did
+        detail["helpdesk_ref"] = ref
     return _new_item(
-        ctx,
-        "add_task",
-        {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()},
-        {"category": cat.value, "details": optional_text(details, "details", multiline=True)},
+        ctx, "add_task", {"kind": ItemKind.TASK.value, "crn": None, "title": title, "due": due_on.isoformat()}, detail
     )
 
 

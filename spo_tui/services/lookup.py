@@ -21,6 +21,8 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
         if detail.get(key):
             detail[key.removesuffix("_id") + "_name"] = names.get(detail[key], detail[key])
     item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
+    if item["kind"] == "task":
+        _task_facts(ctx, item)
     if item["kind"] == "confirm":  # the entry to confirm, as it was entered
         entry = queries.get_oversight(ctx.db, detail["oversight_id"])
         detail["entry"] = {
@@ -29,6 +31,19 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
             "entered_by_name": names.get(entry["entered_by"], entry["entered_by"]),
         }
     return item
+
+
+def _task_facts(ctx: Context, item: dict[str, Any]) -> None:
+    """A task's delegate's role, and for a facilities job its target, escalation stage and next stage
+    as lines for the detail pane [002 §9]."""
+    from spo_tui.domain.vocab import FACILITIES_CATEGORIES
+    from spo_tui.services.assurance import facilities_lines
+
+    detail = item["detail"]
+    if detail.get("delegated_to"):
+        detail["delegated_role"] = queries.get_staff(ctx.db, detail["delegated_to"])["role"]
+    if detail.get("category") in {c.value for c in FACILITIES_CATEGORIES}:
+        detail["facilities_lines"] = facilities_lines(item, ctx.rules)
 
 
 def resolve_item_id(ctx: Context, ref: str) -> str:

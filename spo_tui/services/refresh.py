@@ -89,9 +89,11 @@ def refresh_counted(
     ctx: Context, *, batch_size: int | None = None, after_batch: Callable[[int], object] | None = None
 ) -> Made:
     """``refresh_due_work``, saying what it made (for the import report)."""
+    from spo_tui.services.assurance import escalate_facilities
     from spo_tui.services.decisions import bring_back_due
 
-    made = Made(back=bring_back_due(ctx))  # returned work not resubmitted by its deadline comes back first
+    escalated = escalate_facilities(ctx)  # facilities jobs past their target: escalated, chased [002 §9]
+    made = Made(back=bring_back_due(ctx) + escalated)  # returned work not resubmitted by its deadline comes back first
     work = _due_work(ctx)
     pace = Pace(batch_size, BATCH_SIZE)
     start = 0

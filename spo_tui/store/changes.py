@@ -76,6 +76,7 @@ KEYS = {  # in an order each row's references come before it (a baseline is sent
     "cases": ("crn",),
     "case_flags": ("id",),
     "transfers": ("id",),
+    "rcat_audits": ("id",),
     "items": ("id",),
     "sbars": ("item_id",),
     "touch_points": ("item_id",),
@@ -248,7 +249,7 @@ class _Teams:
             return ""
         if table == "absences":
             return self.staff_team(row.get("staff_id"))
-        if table in ("cases", "case_flags", "transfers"):
+        if table in ("cases", "case_flags", "transfers", "rcat_audits"):
             return self.case_team(row.get("crn") or (pk if table == "cases" else None))
         if table == "items" or table in merge.ITEM_DETAIL_TABLES or table == "countersign_history":
             return self.item_team(row.get("item_id") or (pk if table == "items" else None))

@@ -811,6 +811,39 @@ def m0017_custody_mappa(db: Database) -> None:
         ALTER TABLE cases ADD COLUMN lifer_panel_date TEXT;
         ALTER TABLE cases ADD COLUMN victim_contact INTEGER NOT NULL DEFAULT 0 CHECK (victim_contact IN (0, 1));
         ALTER TABLE case_flags ADD COLUMN review_period_months INTEGER CHECK (review_period_months > 0);
+
+
+@migrations(name="0018_assurance")
+def m0018_assurance(db: Database) -> None:
+    """Level-1 assurance and real delegation (``spo_tui.services.assurance``).
+
+    - ``rcat_audits``: each R-CAT case audit recorded (the case, the practitioner who held it then,
+      who audited it, the day, the outcome and notes, who entered it). Evidence: only ever inserted,
+      so a practitioner audited in the last 12 months drops off the eligible list [000 §3.3].
+    - ``tasks`` gain the facilities helpdesk reference, the escalation stage reached (0 none), when
+      and to whom it was escalated, and when a delegated job past its target came back as a chase
+      [002 §9 "Buildings and facilities management"].
+    """
+    db.executescript(
+        """
+        CREATE TABLE rcat_audits (
+            id TEXT PRIMARY KEY,
+            crn TEXT NOT NULL REFERENCES cases(crn),
+            practitioner_id TEXT REFERENCES staff(id),
+            audited_by TEXT NOT NULL REFERENCES staff(id),
+            audited_on TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('good', 'requires_improvement', 'inadequate')),
+            notes TEXT NOT NULL DEFAULT '',
+            entered_by TEXT NOT NULL REFERENCES staff(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX rcat_by_practitioner ON rcat_audits(practitioner_id, audited_on);
+        CREATE INDEX rcat_by_case ON rcat_audits(crn, audited_on);
+        ALTER TABLE tasks ADD COLUMN helpdesk_ref TEXT;
+        ALTER TABLE tasks ADD COLUMN escalation_stage INTEGER NOT NULL DEFAULT 0 CHECK (escalation_stage >= 0);
+        ALTER TABLE tasks ADD COLUMN escalated_to TEXT;
+        ALTER TABLE tasks ADD COLUMN escalated_at TEXT;
+        ALTER TABLE tasks ADD COLUMN chased_at TEXT;
         """
     )
 

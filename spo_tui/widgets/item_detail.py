@@ -102,6 +102,22 @@ def item_section(item: dict[str, Any], today: date) -> list:
         parts.append(Text(visible(d["details"] or "")))
     elif kind == ItemKind.TASK:
         parts.append(Text(f"Category: {_v(d['category'].replace('_', ' '))}"))
+        if d.get("helpdesk_ref"):
+            parts.append(Text(f"Helpdesk reference: {_v(d['helpdesk_ref'])}", style="bold"))
+        if d.get("delegated_to_name"):
+            role = f" ({_v(d['delegated_role'])})" if d.get("delegated_role") else ""
+            when = f" on {local_time(d['delegated_at']):%a %d/%m/%Y}" if d.get("delegated_at") else ""
+            parts.append(Text(f"Delegated to {_v(d['delegated_to_name'])}{role}{when}"))
+        if d.get("chased_at") and item.get("status") == "open":
+            parts.append(
+                Text(
+                    f"Back from {_v(d.get('delegated_to_name') or 'the delegate')} on"
+                    f" {local_time(d['chased_at']):%a %d/%m/%Y}: past its target, chase it or delegate it again",
+                    style="bold",
+                )
+            )
+        for line in d.get("facilities_lines") or ():
+            parts.append(Text(_v(line)))
         if d.get("details"):
             parts.append(Text(visible(d["details"])))
     elif kind == ItemKind.ACTION:
