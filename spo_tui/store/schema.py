@@ -811,6 +811,8 @@ def m0017_custody_mappa(db: Database) -> None:
         ALTER TABLE cases ADD COLUMN lifer_panel_date TEXT;
         ALTER TABLE cases ADD COLUMN victim_contact INTEGER NOT NULL DEFAULT 0 CHECK (victim_contact IN (0, 1));
         ALTER TABLE case_flags ADD COLUMN review_period_months INTEGER CHECK (review_period_months > 0);
+        """
+    )
 
 
 @migrations(name="0018_assurance")
