@@ -134,7 +134,8 @@ def test_a_database_from_the_previous_version_is_brought_forward_with_its_data(t
     after = snapshot(db)
     for table, content in before.items():
         if table not in ("_sqlite_migrations", "ndelius_entries"):  # ndelius_entries became batches in 0008
-            assert after[table] == content, table
+            # Kept as they were; columns added since (at their defaults) follow the old ones.
+            assert [row[: len(old)] for row, old in zip(after[table], content, strict=True)] == content, table
     # The old entry is in the signed record, with the names as they are at the migration.
     assert db.execute("SELECT kind, ref FROM record_chain WHERE kind = 'oversight'").fetchall() == [("oversight", "e1")]
     assert db.execute("SELECT decided_by_name, taken FROM oversight_snapshots").fetchall() == [
