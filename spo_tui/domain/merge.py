@@ -37,6 +37,7 @@ UNION_TABLES = (
     "ndelius_batches",
     "ndelius_marks",
     "countersign_history",
+    "aqa_ratings",
 )
 
 #: Tables whose rows change, folded per entity. Order matters when rows are written: parents first.

@@ -392,6 +392,16 @@ def team_kind(db: Database, team: str | None) -> str:
     return row[0] if row else "sentence_management"
 
 
+def last_return(db: Database, item_id: str) -> str | None:
+    """The verdict the countersign item was last returned with (the deficits and guidance), or None."""
+    row = db.execute(
+        """SELECT verdict FROM countersign_history WHERE item_id = ? AND new_state IN ('REJECTED', 'RETURNED_TO_AUTHOR')
+           ORDER BY at DESC, id DESC LIMIT 1""",
+        [item_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def team_kinds(db: Database) -> dict[str, str]:
     """The kind of every team whose kind was set, by name."""
     return dict(db.execute("SELECT name, kind FROM teams ORDER BY name").fetchall())
