@@ -163,13 +163,19 @@ VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
 
 def case_facts_rows(db: Database) -> list[dict[str, Any]]:
     """Every case with the date of its last oversight entry that counts (``VALID_ENTRY``: a withdrawn
-    entry does not restart the quarterly clock), for the touch-point rules."""
+    entry does not restart the quarterly clock), for the touch-point rules.
+
+    Left out: a defendant not yet sentenced (``PRE_SENTENCE``: nobody manages the case yet) and the
+    cases of a court team's practitioners (court teams do not manage cases [000 §3.2])."""
     return all_rows(
         db,
         f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end,
                   (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn AND {VALID_ENTRY})
                   AS last_oversight
-           FROM cases c""",
+           FROM cases c
+           WHERE c.sentence_type != 'PRE_SENTENCE'
+             AND NOT EXISTS (SELECT 1 FROM staff s JOIN teams t ON t.name = s.team AND t.kind = 'court'
+                             WHERE s.id = c.practitioner_id)""",
     )
 
 
