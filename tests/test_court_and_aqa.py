@@ -52,7 +52,9 @@ def test_a_psr_is_gatekept_in_its_own_words_not_countersigned(court):
         court, made.item_id, verdict="Risk analysis checked against the OASys", signed_off=True, minutes=25
     )
     assert done.message.startswith("Gatekept — ready for court")
-    history = rows(court.db, "SELECT old_state, new_state, minutes FROM countersign_history WHERE item_id = ?", [made.item_id])
+    history = rows(
+        court.db, "SELECT old_state, new_state, minutes FROM countersign_history WHERE item_id = ?", [made.item_id]
+    )
     assert [(h["old_state"], h["new_state"], h["minutes"]) for h in history] == [("AWAITING_GATEKEEP", "GATEKEPT", 25)]
     assert "COUNTERSIGNED" not in {h["new_state"] for h in history}
     assert _cs(court, made.item_id)["status"] == "closed"
@@ -269,12 +271,16 @@ def test_the_minutes_a_countersignature_took_show_in_the_time_view(court):
     """[000 §3.3] Countersigning took a third of SPO time: its minutes are recorded and counted in the
     time view beside tasks."""
     made = intake.add_countersign(court, HIGH_CRN, "OASYS", PO)
-    countersigning.countersign(court, made.item_id, verdict="Risk of harm analysis is sound", signed_off=True, minutes="40")
+    countersigning.countersign(
+        court, made.item_id, verdict="Risk of harm analysis is sound", signed_off=True, minutes="40"
+    )
     spent = team.time_spent(court)
     assert spent.category("countersigning").minutes == 40
     with pytest.raises(ValidationError, match="minutes"):
         made2 = intake.add_countersign(court, HIGH_CRN, "OASYS", PO)
-        countersigning.countersign(court, made2.item_id, verdict="Risk of harm analysis is sound", signed_off=True, minutes="lots")
+        countersigning.countersign(
+            court, made2.item_id, verdict="Risk of harm analysis is sound", signed_off=True, minutes="lots"
+        )
 
 
 def test_a_returned_assessment_comes_back_with_its_deficits(court):
@@ -284,3 +290,45 @@ def test_a_returned_assessment_comes_back_with_its_deficits(court):
     countersigning.resubmit_countersign(court, made.item_id, "Section written")
     assert _cs(court, made.item_id)["state"] == "AWAITING_COUNTERSIGN"
     assert countersigning.returned_for(court, made.item_id) == "Risk of serious harm section is missing"
+
+
+def test_aqa_ratings_approval_and_court_reports_on_the_command_line(court, tmp_path):
+    """[000 §3.2–3.3] staff aqa / staff approval; countersign --oral --court-time --gatekeeper; do
+    sign-off --minutes on a PSR records gatekeeping."""
+    from conftest import link_me
+    from test_roles import cli
+
+    link_me(court.db)
+    court.db.close()
+    for _ in range(2):
+        done = cli(tmp_path, "staff", "aqa", PEER, "good")
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Rated Good: {PEER} is at 2 of 3 Good towards approval"
+    listing = cli(tmp_path, "staff", "approval")
+    assert listing.returncode == 0, listing.stderr
+    assert f"{PEER} (PO, Team A): 2 of 3 Good, last rated 23/11/2026 ← one Good away" in listing.stdout
+    added = cli(
+        tmp_path, "add", "countersign", "--crn", MED_CRN, "--kind", "PSR", "--author", PSO,
+        "--court-date", TODAY.isoformat(), "--court-time", "10:30", "--oral",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    queue = cli(tmp_path, "queue", "--json")
+    import json
+
+    item = next(i for i in json.loads(queue.stdout) if i["crn"] == MED_CRN)
+    signed = cli(tmp_path, "do", "sign-off", item["id"], "--verdict", "Risk section checked, ready", "--minutes", "15")
+    assert signed.returncode == 0, signed.stderr
+    assert signed.stdout.startswith("Gatekept — ready for court")
+    peer = cli(
+        tmp_path, "add", "countersign", "--crn", MED_CRN, "--kind", "PSR", "--author", PSO,
+        "--court-date", TODAY.isoformat(), "--gatekeeper", PEER,
+    )  # fmt: skip
+    assert peer.returncode == 0, peer.stderr
+    from spo_tui.store.db import open_db
+
+    db = open_db(tmp_path / "t.db")
+    try:
+        waiting = db.execute("SELECT status, waiting_on FROM items WHERE id = ?", [peer.stdout.strip()]).fetchone()
+    finally:
+        db.close()
+    assert waiting == ("waiting", f"{PEER} (peer gatekeeping)")

@@ -304,9 +304,7 @@ class AqaRating(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"GOOD": "Good", "REQUIRES_IMPROVEMENT": "Requires improvement", "INADEQUATE": "Inadequate"}[
-            self.value
-        ]
+        return {"GOOD": "Good", "REQUIRES_IMPROVEMENT": "Requires improvement", "INADEQUATE": "Inadequate"}[self.value]
 
 
 class TouchPointReason(StrEnum):

@@ -15,7 +15,7 @@ from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
-from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label, sentence_label
 from spo_tui.screens.kept import KeptScreen
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.screens.sizing import take_breakpoints
@@ -38,12 +38,6 @@ CORRECTION_STYLE = "italic"
 #: The summary column is cut to this width; the detail below shows the row in full.
 SUMMARY_WIDTH = 32
 
-_SENTENCES = {
-    "COMMUNITY_ORDER": "Community order",
-    "SUSPENDED_SENTENCE_ORDER": "Suspended sentence order",
-    "LICENCE": "Licence",
-    "POST_SENTENCE_SUPERVISION": "Post-sentence supervision",
-}
 _MAPPA_CATEGORIES = {1: "RSO", 2: "violent", 3: "other dangerous", 4: "terrorist"}
 
 
@@ -228,7 +222,7 @@ class CaseScreen(KeptScreen):
             )
         )
         risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
-        sentence = _SENTENCES.get(case.get("sentence_type") or "", (case.get("sentence_type") or "").replace("_", " "))
+        sentence = sentence_label(case.get("sentence_type"))
         span = f"from {uk_date(case.get('sentence_start'))}"
         if case.get("sentence_end"):
             span += f" to {uk_date(case['sentence_end'])}"

@@ -49,7 +49,9 @@ def resubmit_countersign(ctx: Context, item_id: str, note: str = "") -> ActionRe
             extra_new={"note": note},
         )
     queue = "gatekeeping" if new == CountersignState.AWAITING_GATEKEEP else "countersigning"
-    return ActionResult(f"Resubmitted: {item['title']} is back in the {queue} queue", item_id=item_id, audit_id=audit_id)
+    return ActionResult(
+        f"Resubmitted: {item['title']} is back in the {queue} queue", item_id=item_id, audit_id=audit_id
+    )
 
 
 #: A returned state → the state its resubmission brings back.
