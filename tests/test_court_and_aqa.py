@@ -332,3 +332,19 @@ def test_aqa_ratings_approval_and_court_reports_on_the_command_line(court, tmp_p
     finally:
         db.close()
     assert waiting == ("waiting", f"{PEER} (peer gatekeeping)")
+
+
+def test_a_court_teams_queue_leads_with_reports_to_gatekeep_by_court_date_and_time(court):
+    """[000 §3.2] A court team's queue has its own shape: the reports to gatekeep first, soonest
+    hearing first (date, then time); a sentence-management team's queue stays in triage order."""
+    from spo_tui.services import admin
+    from spo_tui.services.queue import build_queue
+
+    intake.add_task(court, "Fire door broken", "health_safety", due=TODAY - timedelta(days=5))
+    later = intake.add_countersign(court, MED_CRN, "PSR", PSO, court_date=TODAY + timedelta(days=6)).item_id
+    afternoon = intake.add_countersign(court, MED_CRN, "PSR", PSO, court_date=TODAY, court_time="14:00").item_id
+    morning = intake.add_countersign(court, HIGH_CRN, "PSR", PO, court_date=TODAY, court_time="09:30").item_id
+    before = [e.id for e in build_queue(court)]
+    assert before[:3] != [morning, afternoon, later]
+    admin.set_team_kind(court, "Team A", "court")
+    assert [e.id for e in build_queue(court)][:3] == [morning, afternoon, later]
