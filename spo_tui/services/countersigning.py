@@ -67,6 +67,17 @@ def returned_for(ctx: Context, item_id: str) -> str | None:
     return queries.last_return(ctx.db, item_id)
 
 
+def check_verdict(ctx: Context, verdict: str, *, signed_off: bool) -> str:
+    """The verdict as ``countersign`` will take it, or ValidationError: what a screen checks before it
+    asks for the (optional) minutes, so a poor verdict is refused while it is still being typed."""
+    return require_reason(ctx, verdict, "verdict", "the verdict" if signed_off else "the return")
+
+
+def check_minutes(value: int | str | None) -> int | None:
+    """The optional minutes as ``countersign`` will take them, or ValidationError."""
+    return _minutes(value)
+
+
 def _minutes(value: int | str | None) -> int | None:
     """The minutes a countersignature or gatekeeping took: optional, a whole number up to 600."""
     if value is None or value == "":
