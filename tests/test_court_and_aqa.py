@@ -348,3 +348,44 @@ def test_a_court_teams_queue_leads_with_reports_to_gatekeep_by_court_date_and_ti
     assert before[:3] != [morning, afternoon, later]
     admin.set_team_kind(court, "Team A", "court")
     assert [e.id for e in build_queue(court)][:3] == [morning, afternoon, later]
+
+
+# --- What the SPO sees ---------------------------------------------------------------------------------
+
+
+async def test_the_item_pane_shows_the_court_time_oral_report_and_what_returned_work_was_returned_for(
+    tmp_path, monkeypatch, running_app
+):
+    """[000 §3.2, 004] On screen: a same-day oral report with its court time, gatekeeping in its own
+    words, and a resubmitted report showing the changes it was returned for."""
+    from conftest import ui_team
+    from test_today import select_item
+
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "team.db"
+    ctx = ui_team(path)
+    item_id = intake.add_countersign(
+        ctx, "Y123456", "PSR", "Pat Officer", court_date=TODAY, court_time="14:00", oral=True
+    ).item_id
+    countersigning.countersign(ctx, item_id, verdict="Add the police call-out of 12/11", signed_off=False)
+    countersigning.resubmit_countersign(ctx, item_id, "Call-out added")
+    ctx.db.close()
+    async with running_app(path) as (app, pilot):
+        await select_item(app, pilot, item_id)
+        detail = app.screen.query_one("#detail").text
+    assert "Oral PSR by Pat Officer" in detail
+    assert "awaiting gatekeeping" in detail
+    assert "at 14:00" in detail and "oral report" in detail
+    assert "Returned for: Add the police call-out of 12/11" in detail
+    assert "overdue" not in detail  # due today, by the hearing
+
+
+async def test_a_defendant_not_yet_sentenced_is_shown_so_on_the_case_screen(court):
+    """[000 §3.2] Every screen that shows a sentence copes with none yet: "Not yet sentenced"."""
+    from spo_tui.widgets.item_detail import case_section
+
+    intake.add_case(court, "D222222", "Dee Fendant", PO, "HIGH", "PRE_SENTENCE", TODAY)
+    from spo_tui.services import lookup
+
+    text = " ".join(str(p) for p in case_section(lookup.case_summary(court, "D222222"), TODAY))
+    assert "Not yet sentenced (at court since 23/11/2026)" in text

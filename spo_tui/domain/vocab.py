@@ -124,6 +124,18 @@ SENTENCE_LABELS = {
 }
 
 
+def sentence_span(value: str | None, start: str, end: str | None = None) -> str:
+    """A sentence with its dates in words: "Licence from 01/08/2026 to 01/08/2027", or for a defendant
+    not yet sentenced "Not yet sentenced (at court since 23/11/2026)". ``start``/``end`` are ISO dates."""
+
+    def uk(iso: str) -> str:
+        return f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}" if len(iso) >= 10 else iso
+
+    if value == SentenceType.PRE_SENTENCE.value:
+        return f"{SENTENCE_LABELS[value]} (at court since {uk(start)})"
+    return f"{sentence_label(value)} from {uk(start)}" + (f" to {uk(end)}" if end else "")
+
+
 def sentence_label(value: str | None) -> str:
     """A stored sentence type in words ("Not yet sentenced" for a defendant before sentence);
     an unknown value shown as it is, underscores as spaces."""

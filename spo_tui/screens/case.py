@@ -15,7 +15,7 @@ from spo_tui.domain.dates import local_time
 from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.text import visible
-from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label, sentence_label
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label, sentence_span
 from spo_tui.screens.kept import KeptScreen
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.screens.sizing import take_breakpoints
@@ -222,11 +222,8 @@ class CaseScreen(KeptScreen):
             )
         )
         risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
-        sentence = sentence_label(case.get("sentence_type"))
-        span = f"from {uk_date(case.get('sentence_start'))}"
-        if case.get("sentence_end"):
-            span += f" to {uk_date(case['sentence_end'])}"
-        self.query_one("#case-sentence", Static).update(visible(f"{sentence} {span}", lines=False))
+        shown = sentence_span(case.get("sentence_type"), case.get("sentence_start") or "", case.get("sentence_end"))
+        self.query_one("#case-sentence", Static).update(visible(shown, lines=False))
         labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:
             text = flag["code"]

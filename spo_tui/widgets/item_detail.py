@@ -25,7 +25,7 @@ from spo_tui.domain.vocab import (
     OversightType,
     RoSH,
     TouchPointReason,
-    sentence_label,
+    sentence_span,
 )
 from spo_tui.widgets.theme import theme_style
 
@@ -158,15 +158,12 @@ def case_section(case: dict[str, Any], today: date, overdue: StyleType = "bold")
         if case["mappa_category"]
         else "not MAPPA"
     )
-    end = f" to {date.fromisoformat(case['sentence_end']):%d/%m/%Y}" if case["sentence_end"] else ""
     parts: list = [
         _heading(f"Case {_v(case['crn'])} {_v(case['name'])}"),
         Text(
             f"PP {_v(case.get('practitioner') or 'unallocated')} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {_v(case['tier'] or '-')}"
         ),
-        Text(
-            f"{_v(sentence_label(case['sentence_type']))} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"
-        ),
+        Text(_v(sentence_span(case["sentence_type"], case["sentence_start"], case["sentence_end"]))),
     ]
     for flag in case["flags"]:
         review = flag["review_date"]
