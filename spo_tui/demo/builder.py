@@ -8,6 +8,7 @@ import sqlite_utils
 
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
+from spo_tui.demo.court import _CourtBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.scales import SCALES, DemoSummary, summarise
@@ -18,7 +19,7 @@ from spo_tui.store import demo_writes, writes
 from spo_tui.store.db import set_meta
 
 
-class _Builder(_StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder):
+class _Builder(_CourtBuilder, _StaffBuilder, _CaseBuilder, _HistoryBuilder, _OpenWorkBuilder):
     """Builds every row of a demo in memory; ``generate_demo`` calls its parts in order."""
 
 
@@ -70,6 +71,7 @@ def generate_demo(
     b.build_closed_tasks()
     b.build_manual_touch_points(counts["manual_tp"])
     b.build_actions(counts["action"])
+    b.build_court()  # court work and countersigning at source (issue 16 §1–2)
 
     # Case entries were kept per case; put them in date order with the supervision entries.
     case_entries = [e for c in b.cases for e in b.entries_by_crn.get(c["crn"], [])]

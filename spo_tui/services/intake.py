@@ -483,7 +483,11 @@ def add_countersign(
     if closed:
         item.update(closing(ctx, f"No countersignature needed: {writer['name']} is an approved PO [000 §3.3]"))
     elif peer is not None:
-        item.update(waiting(ctx, f"{peer['name']} (peer gatekeeping)", due))
+        # In Waiting on the peer (the SPO sees it there); back in the SPO's queue on the court day if
+        # the peer has not gatekept it by then. A report for court today stays in Waiting: it would
+        # otherwise bounce straight back.
+        assert court is not None
+        item.update(waiting(ctx, f"{peer['name']} (peer gatekeeping)", court if court > ctx.today else None))
     result = _new_item(
         ctx,
         "add_countersign",
