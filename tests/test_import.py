@@ -181,7 +181,7 @@ def test_every_bad_cell_of_a_row_is_reported_in_column_order(ctx, db, tmp_path):
     text = (
         "crn,name,practitioner,rosh,sentence_type,sentence_start,sentence_end,mappa_category,mappa_level,tier,"
         "likelihood,flags\n"
-        "A111111,,Pat Officer,SEVERE,CUSTODY,2026/10/01,,5,,B 2,UNLIKELY,ADVP;advp\n"
+        "A111111,,Pat Officer,SEVERE,PRISON,2026/10/01,,5,,B 2,UNLIKELY,ADVP;advp\n"
         "B222222,Ben,Pat Officer,LOW,CO,02/10/2026,01/10/2026,,2,B2,LOW,AD-VP\n"
         "C333333,Cy,Pat Officer,LOW,SSO,02/10/2026,,M2,M4,B2,LOW,ADVP:31/02/2027\n"
     )
@@ -191,8 +191,8 @@ def test_every_bad_cell_of_a_row_is_reported_in_column_order(ctx, db, tmp_path):
         "Import cases from cells.csv: 3 rows, 13 problems in 3 rows. Nothing was written.\n"
         "line 2, name: required but empty\n"
         "line 2, rosh: unknown rosh 'SEVERE': expected one of LOW, MEDIUM, HIGH, VERY_HIGH\n"
-        "line 2, sentence_type: unknown sentence type 'CUSTODY': expected one of COMMUNITY_ORDER, "
-        "SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION\n"
+        "line 2, sentence_type: unknown sentence type 'PRISON': expected one of COMMUNITY_ORDER, "
+        "SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION, CUSTODY, PRE_SENTENCE\n"
         "line 2, sentence_start: '2026/10/01' is not a date: use dd/mm/yyyy or yyyy-mm-dd\n"
         "line 2, mappa_category: mappa category must be 1 to 4, not '5'\n"
         "line 2, tier: 'B 2' is not a tier: expected a letter (A to G) and perhaps a digit, e.g. B2\n"

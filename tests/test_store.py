@@ -50,6 +50,8 @@ TABLES = {
     "sync_state",
     "hub_devices",
     "hub_checkpoints",
+    "teams",
+    "aqa_ratings",
 }
 
 
@@ -84,6 +86,8 @@ ALL_MIGRATIONS = [
     "0011_confirm_and_teams",
     "0012_sync",
     "0013_device_chains",
+    "0014_team_kinds",
+    "0015_court_and_aqa",
 ]
 
 
@@ -91,7 +95,7 @@ def test_a_new_database_has_every_table_and_every_migration(tmp_path):
     db = open_db(tmp_path / "new.db")
     assert table_names(db) == TABLES
     assert applied(db) == ALL_MIGRATIONS
-    assert LATEST == "0013_device_chains"
+    assert LATEST == "0015_court_and_aqa"
     assert is_empty(db)
 
 
