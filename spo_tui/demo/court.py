@@ -184,7 +184,13 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
 
     def _court_team(self) -> dict[str, Any]:
         name = "Court Team"
-        spo = self.add_staff(self.staff_name(), "SPO", name, approved=1)
+        # Named after the first team's SPO in order, so the demo still opens as that SPO (the first
+        # SPO by name is who a store's first user acts as).
+        first = min(t["spo"]["name"] for t in self.teams)
+        spo_name = self.staff_name()
+        while f"{spo_name[0]} {spo_name[1]}" <= first:
+            spo_name = self.staff_name()
+        spo = self.add_staff(spo_name, "SPO", name, approved=1)
         caspo = self.add_staff(self.staff_name(), "CASPO", name)
         pos = [self.add_staff(self.staff_name(), "PO", name, approved=a) for a in (1, 0)]
         psos = [self.add_staff(self.staff_name(), "PSO", name) for _ in range(2)]
