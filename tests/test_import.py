@@ -489,7 +489,7 @@ def test_countersign_items_are_created_like_add_countersign_and_upserted_by_natu
             "raised_by": staff_id(db, PO),
             "kind": "PSR",
             "author_id": staff_id(db, PO),
-            "state": "AWAITING_COUNTERSIGN",
+            "state": "AWAITING_GATEKEEP",  # gatekept, not countersigned [000 §3.2]
             "submitted_at": "2026-11-20T12:00:00Z",
             "court_date": "2026-11-27",
             "link": "https://documents.example/psr/1",
