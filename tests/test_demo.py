@@ -137,7 +137,7 @@ def test_the_same_seed_in_two_processes_gives_the_same_database(tmp_path):
         assert rows_a.keys() == rows_b.keys()
         for table in rows_a:
             assert rows_a[table] == rows_b[table], table
-        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 355  # 350 + the court's 4 and a custody case
+        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 351  # 350 + a custody case
         chain = "SELECT position, kind, ref FROM record_chain WHERE kind NOT IN ('store', 'key') ORDER BY position"
         chain_a = db_a.execute(chain).fetchall()
         assert chain_a == db_b.execute(chain).fetchall()
@@ -232,7 +232,7 @@ def test_team_cases(team):
     assert all(c["likelihood"] in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH") for c in cases)
     # Every case is held by a practitioner; high RoSH never by a PSO.
     held = dict(db.execute("SELECT c.crn, s.role FROM cases c JOIN staff s ON s.id = c.practitioner_id").fetchall())
-    assert len(held) == len(cases) + 5 and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}  # + court, custody
+    assert len(held) == len(cases) + 1 and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}  # + custody
     assert all(held[c["crn"]] != "PSO" for c in cases if c["rosh"] in ("HIGH", "VERY_HIGH"))
 
 
@@ -360,17 +360,13 @@ def test_countersigning_backlog(team):
     )
     kinds = [r["cs_kind"] for r in rows]
     assert kinds.count("OASYS") > len(rows) / 2
-    assert {"PSR", "PAROLE_REPORT", "DANGEROUSNESS", "HVRA"} <= set(kinds)
-    # Reports only where they exist: dangerousness before sentence, parole in custody.
-    assert {r["sentence_type"] for r in rows if r["cs_kind"] == "DANGEROUSNESS"} == {"PRE_SENTENCE"}
+    assert {"PSR", "PAROLE_REPORT", "HVRA"} <= set(kinds)
+    # Reports only where they exist: dangerousness before sentence (the PDU's court team), parole in custody.
+    assert {r["sentence_type"] for r in rows if r["cs_kind"] == "DANGEROUSNESS"} <= {"PRE_SENTENCE"}
     assert {r["sentence_type"] for r in rows if r["cs_kind"] == "PAROLE_REPORT"} == {"CUSTODY"}
     psrs = [r for r in rows if r["cs_kind"] == "PSR"]
     assert sum(r["court_date"] == TOMORROW.isoformat() for r in psrs) >= 2
     assert all(r["court_date"] >= TODAY.isoformat() for r in psrs)
-    # The court team's reports on the day: one oral, each due today (never overdue on entry).
-    today_psrs = [r for r in psrs if r["court_date"] == TODAY.isoformat()]
-    assert len(today_psrs) == 2 and sum(r["oral"] for r in today_psrs) == 1
-    assert all(r["due"] == TODAY.isoformat() and r["court_time"] for r in today_psrs)
     for r in rows:
         if r["team"] == "Court Team":
             continue  # reports on the day: due by the hearing (above)
@@ -385,17 +381,12 @@ def test_countersigning_backlog(team):
     assert len(skipped) == 1 and skipped[0]["author_id"] in approved and skipped[0]["status"] == "closed"
 
 
-def test_court_team_and_aqa_in_the_demo(team):
-    """[000 §3.2–3.3] A court team with its SPO; a PSR peer-gatekept; a PO at 2 of 3 Good; a
-    resubmitted assessment with the deficits it was returned for."""
+def test_aqa_in_the_demo(team):
+    """[000 §3.3] A PO at 2 of 3 Good; a resubmitted assessment with the deficits it was returned for."""
     from spo_tui.services import aqa, countersigning
     from spo_tui.services.context import make_context
 
     db, rules, _ = team
-    assert queries.team_kind(db, "Court Team") == "court"
-    assert one(db, "SELECT COUNT(*) FROM staff WHERE team = 'Court Team' AND role = 'SPO'") == 1
-    assert one(db, "SELECT COUNT(*) FROM countersign_history h JOIN countersigns c ON c.item_id = h.item_id"
-               " WHERE h.new_state = 'GATEKEPT' AND h.by_id = c.gatekeeper_id") == 1  # fmt: skip
     ctx = make_context(db, rules, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     labels = [s.label for s in aqa.approval_standings(ctx)]
     assert "2 of 3 Good" in labels
@@ -517,7 +508,7 @@ def test_pdu_scale(tmp_path):
     rules = shipped_rules(tmp_path)
     # How long it takes is the benchmark's business (bench/run.py builds it too), not a test's.
     summary = write_demo(tmp_path / "pdu.db", scale="pdu", today=TODAY, rules=rules)
-    assert summary.cases == 5005  # 5000 + the court team's 4 defendants and a custody case
+    assert summary.cases == 5005  # 5000 + the court team's 4 defendants and a custody case [000 §3.2]
     assert 140_000 <= summary.oversight_entries <= 160_000
     assert 14_000 <= summary.open_items <= 16_000
     assert 130 <= summary.staff <= 175
@@ -526,6 +517,20 @@ def test_pdu_scale(tmp_path):
     assert one(db, "SELECT COUNT(*) FROM staff WHERE role = 'SPO'") == 11  # ten teams and the court team
     first_spo = one(db, "SELECT id FROM staff WHERE role = 'SPO' ORDER BY rowid LIMIT 1")
     assert context(db, rules).actor["id"] == first_spo
+    # The court team [000 §3.2]: its SPO, reports on the day (one oral), a PSR peer-gatekept.
+    assert queries.team_kind(db, "Court Team") == "court"
+    assert one(db, "SELECT COUNT(*) FROM staff WHERE team = 'Court Team' AND role = 'SPO'") == 1
+    today_psrs = store_rows.all_rows(
+        db,
+        "SELECT i.due, c.court_time, c.oral FROM countersigns c JOIN items i ON i.id = c.item_id"
+        " WHERE c.kind = 'PSR' AND c.court_date = ?",
+        [TODAY.isoformat()],
+    )
+    assert len(today_psrs) == 2 and sum(r["oral"] for r in today_psrs) == 1
+    assert all(r["due"] == TODAY.isoformat() and r["court_time"] for r in today_psrs)
+    assert one(db, "SELECT COUNT(*) FROM countersign_history h JOIN countersigns c ON c.item_id = h.item_id"
+               " WHERE h.new_state = 'GATEKEPT' AND h.by_id = c.gatekeeper_id") == 1  # fmt: skip
+    assert one(db, "SELECT COUNT(*) FROM cases WHERE sentence_type = 'PRE_SENTENCE'") == 4
     assert one(db, "SELECT MIN(created_at) FROM oversight_entries") < (TODAY - timedelta(days=3 * 365)).isoformat()
     assert one(db, "SELECT COUNT(*) FROM cases WHERE crn NOT GLOB '[A-Z][0-9][0-9][0-9][0-9][0-9][0-9]'") == 0
     db.close()

@@ -593,7 +593,7 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
     )
     reasons = [r.reason for r in agenda.risk_points]
     assert reasons == ["alert"] * len(alerts) + ["psr_due"] * len(psrs)
-    assert (len(alerts), len(psrs)) == (2, 5)  # 2 and the court team's 3 open (same-day, oral, with a peer)
+    assert (len(alerts), len(psrs)) == (2, 2)
     assert {r.item_id for r in agenda.risk_points} == {r["id"] for r in alerts + psrs}
 
     sbars = rows(

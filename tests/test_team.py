@@ -706,10 +706,10 @@ def test_demo_coverage_matches_an_independent_count(demo, as_of):
     assert cov.bands[2].percent == pytest.approx(100 * (seen["HIGH"] + seen["VERY_HIGH"]) / high)
     assert cov.total.percent == pytest.approx(100 * sum(seen.values()) / sum(cases.values()))
     if as_of == TODAY:
-        assert cov.total.cases == 355  # 350 and the court team's 4 defendants and a custody case
+        assert cov.total.cases == 351  # 350 and a custody case (its parole report)
         assert [r.percent_text for r in (*cov.bands, cov.total)] == [
             f"{100 * seen[k] / cases[k]:.0f}%" for k in ("LOW", "MEDIUM")
-        ] + [f"{100 * (seen['HIGH'] + seen['VERY_HIGH']) / high:.0f}%", f"{100 * sum(seen.values()) / 355:.0f}%"]
+        ] + [f"{100 * (seen['HIGH'] + seen['VERY_HIGH']) / high:.0f}%", f"{100 * sum(seen.values()) / 351:.0f}%"]
 
 
 def test_demo_unseen_cases_match_an_independent_list(demo):
@@ -750,7 +750,7 @@ def test_demo_overview_matches_the_raw_rows(demo):
     )
     practitioners = rows(db, "SELECT * FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY name")
     overview = team.team_overview(demo)
-    assert [r.name for r in overview] == [p["name"] for p in practitioners] and len(overview) == 17  # + the court
+    assert [r.name for r in overview] == [p["name"] for p in practitioners] and len(overview) == 13
     for r, p in zip(overview, practitioners, strict=False):
         assert r.cases.as_dict() == {k: by_rosh[p["id"]][k] for k in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")}
         assert (r.open_sbars, r.overdue_touch_points, r.countersigns_waiting) == (
@@ -759,7 +759,7 @@ def test_demo_overview_matches_the_raw_rows(demo):
             waiting[p["id"]],
         )
         assert r.oasys_approved == bool(p["oasys_approved"])
-    assert sum(r.cases.total for r in overview) == 355
+    assert sum(r.cases.total for r in overview) == 351
     assert sum(r.unseen for r in overview) == team.coverage(demo).total.unseen
     assert [r.name for r in overview if r.absent_today] == ["Carl Bibby"]
 
@@ -769,7 +769,7 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
     year_ago = (TODAY - timedelta(days=365)).isoformat()
     held = rows(db, "SELECT * FROM supervision WHERE held_on IS NOT NULL")
     plan = team.supervision_plan(demo)
-    assert len(plan) == 17  # 13 and the court team's 4
+    assert len(plan) == 13
     for r in plan:
         mine = [h for h in held if h["practitioner_id"] == r.staff_id]
         last = max(h["held_on"] for h in mine if h["kind"] == "one_to_one")
@@ -839,7 +839,7 @@ def test_demo_monthly_pack_renders(demo):
     text = team.monthly_export(demo)
     cov = team.coverage(demo)
     assert (
-        f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | 355 |"
+        f"| All cases | {team.coverage(demo, as_of=date(2026, 10, 23)).total.percent_text} | {cov.total.percent_text} | 351 |"
         in text
     )
     assert "## Escalations from check-ins and their answers\n\nNone.\n" in text

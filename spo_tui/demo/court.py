@@ -3,7 +3,7 @@
 ``build_court`` runs after the rest of the open work and adds, deterministically from the seed and
 never later than the demo's "now":
 
-- a **court team** (``teams`` kind ``court``) with its own SPO and CASPO, two POs and two PSOs, and
+- at PDU scale (``spo-tui demo --scale pdu``), a **court team** (``teams`` kind ``court``) with its own SPO and CASPO, two POs and two PSOs, and
   defendants **not yet sentenced** (``PRE_SENTENCE``) whose reports are due: a written PSR on a high
   RoSH case for court this afternoon (the SPO gatekeeps it), an **oral** report for this morning,
   a PSR **peer-gatekept** by a PO yesterday (its history in gatekeeping words), another waiting on
@@ -40,8 +40,11 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
             for key, value in _CS_DEFAULTS.items():
                 row.setdefault(key, value)
         self._reports_where_they_exist()
-        court = self._court_team()
-        self._court_reports(court)
+        if len(self.teams) > 1:
+            # A PDU's demo: a court team of its own. The one-team demo keeps one team: its views
+            # (check-in, planner, team table, pickers) show the SPO's whole store.
+            court = self._court_team()
+            self._court_reports(court)
         self._aqa(self.teams[0])
         self._resubmitted(self.teams[0])
         assert all(i["created_at"][:10] <= today.isoformat() for i in self.rows["items"])
