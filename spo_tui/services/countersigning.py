@@ -229,7 +229,7 @@ def gatekeep(
         ctx,
         verdict,
         "verdict",
-        "what you checked and found" if ready else "the changes the author must make",
+        "the verdict (what you checked and found)" if ready else "the return (the changes the author must make)",
     )
     mins = _minutes(minutes)
     old_state = CountersignState(item["detail"]["state"])
