@@ -84,6 +84,9 @@ def test_a_medium_rosh_psr_may_be_peer_gatekept_and_the_spo_sees_it(court):
     made = intake.add_countersign(court, MED_CRN, "PSR", PSO, court_date=TODAY + timedelta(days=3), gatekeeper=PEER)
     cs = _cs(court, made.item_id)
     assert (cs["status"], cs["waiting_on"]) == ("waiting", f"{PEER} (peer gatekeeping)")
+    other = make_context(court.db, court.rules, NQO, clock=fixed_clock(NOW))
+    with pytest.raises(NotAllowed, match="only the peer"):
+        countersigning.gatekeep(other, made.item_id, verdict="Checked the risk of harm section", ready=True, peer=True)
     peer_ctx = make_context(court.db, court.rules, PEER, clock=fixed_clock(NOW))
     countersigning.gatekeep(peer_ctx, made.item_id, verdict="Checked the risk of harm section", ready=True, peer=True)
     h = row(court.db, "SELECT new_state, by_id FROM countersign_history WHERE item_id = ?", [made.item_id])

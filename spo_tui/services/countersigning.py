@@ -225,6 +225,10 @@ def gatekeep(
     gatekeeper_id = item["detail"].get("gatekeeper_id")
     if peer and not gatekeeper_id:
         raise NotAllowed("this PSR was not routed to a peer: the SPO gatekeeps it")
+    if peer and ctx.actor["role"] not in ("SPO", "CASPO") and ctx.actor["id"] != gatekeeper_id:
+        raise NotAllowed(
+            "only the peer it was routed to (or the SPO, or a CASPO entering it) records a peer's gatekeeping"
+        )
     verdict = require_reason(
         ctx,
         verdict,
