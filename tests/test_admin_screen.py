@@ -422,7 +422,16 @@ async def test_the_other_add_forms_write_through_their_services(team_db):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await save_form(
-            app, pilot, "2", crn="X123456", kind="PSR", author="Pat Officer", court_date="fri", link="http://x"
+            app,
+            pilot,
+            "2",
+            crn="X123456",
+            kind="PSR",
+            author="Pat Officer",
+            court_date="fri",
+            court_time="1000",
+            oral=True,
+            link="http://x",
         )
         await save_form(app, pilot, "4", crn="Y123456", source="charge", details="Charged with assault")
         await save_form(
@@ -441,7 +450,9 @@ async def test_the_other_add_forms_write_through_their_services(team_db):
         await save_form(app, pilot, "6", crn="X123456", direction="in", other_area="Leeds PDU", due="2w")
         assert [t["crn"] for t in app.screen.transfers] == ["Y123456", "X123456"]
         assert [r["crn"] for r in app.screen.mappa] == ["X123456", "Z000001"]
-    assert rows(path, "SELECT kind, court_date, link FROM countersigns") == [("PSR", "2026-11-27", "http://x")]
+    assert rows(path, "SELECT kind, court_date, link, court_time, oral FROM countersigns") == [
+        ("PSR", "2026-11-27", "http://x", "10:00", 1)
+    ]  # a same-day/oral report's hearing time [000 §3.2]
     assert rows(path, "SELECT source, details FROM alerts") == [("charge", "Charged with assault")]
     assert rows(path, "SELECT name, rosh, sentence_start, mappa_level FROM cases WHERE crn = 'Z000001'") == [
         ("Zed New", "MEDIUM", "2026-11-01", 1)

@@ -122,7 +122,7 @@ def test_countersign_touch_point_task_and_any_item_actions_from_the_shell(team):
         path,
         "SELECT i.status, c.state FROM items i JOIN countersigns c ON c.item_id = i.id WHERE id = ?",
         [ids["countersign"]],
-    ) == ("open", "AWAITING_COUNTERSIGN")
+    ) == ("open", "AWAITING_GATEKEEP")  # a PSR: back for gatekeeping, not countersigning [000 §3.2]
     assert do(tmp, path, "waive", ids["touch_point"], "--text", "Seen at court on Friday").returncode == 0
     assert one(path, "SELECT waived_reason FROM touch_points WHERE item_id = ?", [ids["touch_point"]]) == (
         "Seen at court on Friday",

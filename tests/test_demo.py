@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -137,7 +137,7 @@ def test_the_same_seed_in_two_processes_gives_the_same_database(tmp_path):
         assert rows_a.keys() == rows_b.keys()
         for table in rows_a:
             assert rows_a[table] == rows_b[table], table
-        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 350
+        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 351  # 350 + a custody case
         chain = "SELECT position, kind, ref FROM record_chain WHERE kind NOT IN ('store', 'key') ORDER BY position"
         chain_a = db_a.execute(chain).fetchall()
         assert chain_a == db_b.execute(chain).fetchall()
@@ -182,12 +182,14 @@ def test_meta_marks_the_demo(team):
 
 def test_team_staff(team):
     db, _, summary = team
-    roles = dict(db.execute("SELECT role, COUNT(*) FROM staff GROUP BY role").fetchall())
+    # The sentence-management team and the PDU's staff; the court team is tested on its own.
+    roles = dict(db.execute("SELECT role, COUNT(*) FROM staff WHERE team <> 'Court Team' GROUP BY role").fetchall())
     for role in ("SPO", "CASPO", "SAO", "business manager", "PDU head"):
         assert roles.get(role) == 1, role
     practitioners = sum(roles.get(r, 0) for r in ("PO", "PSO", "PQiP", "NQO"))
     assert 12 <= practitioners <= 15
-    assert summary.practitioners == practitioners
+    court = one(db, "SELECT COUNT(*) FROM staff WHERE team = 'Court Team' AND role IN ('PO', 'PSO', 'PQiP', 'NQO')")
+    assert summary.practitioners == practitioners + court
     assert all(roles.get(r, 0) >= 1 for r in ("PO", "PSO", "PQiP", "NQO"))
     assert one(db, "SELECT COUNT(*) FROM staff WHERE fte IN (0.6, 0.8) AND role IN ('PO', 'PSO', 'PQiP', 'NQO')") >= 2
     assert one(db, "SELECT COUNT(*) FROM staff WHERE role = 'PO' AND oasys_approved = 1") >= 1
@@ -198,7 +200,8 @@ def test_team_staff(team):
 
 def test_team_cases(team):
     db, _, _ = team
-    cases = store_rows.all_rows(db, "SELECT * FROM cases")
+    # The sentence-management caseload (the court team's defendants and the custody case apart).
+    cases = store_rows.all_rows(db, "SELECT * FROM cases WHERE sentence_type NOT IN ('PRE_SENTENCE', 'CUSTODY')")
     assert 330 <= len(cases) <= 370
     crns = [c["crn"] for c in cases]
     assert all(CRN_PATTERN.match(crn) for crn in crns)
@@ -234,7 +237,7 @@ def test_team_cases(team):
     assert all(c["likelihood"] in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH") for c in cases)
     # Every case is held by a practitioner; high RoSH never by a PSO.
     held = dict(db.execute("SELECT c.crn, s.role FROM cases c JOIN staff s ON s.id = c.practitioner_id").fetchall())
-    assert len(held) == len(cases) and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}
+    assert len(held) == len(cases) + 1 and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}  # + custody
     assert all(held[c["crn"]] != "PSO" for c in cases if c["rosh"] in ("HIGH", "VERY_HIGH"))
 
 
@@ -382,22 +385,49 @@ def test_countersigning_backlog(team):
     db, rules, _ = team
     rows = store_rows.all_rows(
         db,
-        "SELECT i.*, c.kind AS cs_kind, c.state, c.court_date, c.submitted_at, c.author_id FROM items i JOIN countersigns c ON c.item_id = i.id WHERE i.status = 'open'",
+        "SELECT i.*, c.kind AS cs_kind, c.state, c.court_date, c.court_time, c.oral, c.submitted_at, c.author_id,"
+        " cs.sentence_type, s.team FROM items i JOIN countersigns c ON c.item_id = i.id"
+        " JOIN cases cs ON cs.crn = i.crn JOIN staff s ON s.id = c.author_id",
     )
-    assert all(r["state"] == "AWAITING_COUNTERSIGN" for r in rows)
+    # PSRs await gatekeeping, the rest countersignature [000 §3.2]; open work only here.
+    waiting = [r for r in rows if r["status"] != "closed"]
+    assert all(
+        r["state"] == ("AWAITING_GATEKEEP" if r["cs_kind"] == "PSR" else "AWAITING_COUNTERSIGN") for r in waiting
+    )
     kinds = [r["cs_kind"] for r in rows]
     assert kinds.count("OASYS") > len(rows) / 2
-    assert {"PSR", "PAROLE_REPORT", "DANGEROUSNESS", "HVRA"} <= set(kinds)
+    assert {"PSR", "PAROLE_REPORT", "HVRA"} <= set(kinds)
+    # Reports only where they exist: dangerousness before sentence (the PDU's court team), parole in custody.
+    assert {r["sentence_type"] for r in rows if r["cs_kind"] == "DANGEROUSNESS"} <= {"PRE_SENTENCE"}
+    assert {r["sentence_type"] for r in rows if r["cs_kind"] == "PAROLE_REPORT"} == {"CUSTODY"}
     psrs = [r for r in rows if r["cs_kind"] == "PSR"]
     assert sum(r["court_date"] == TOMORROW.isoformat() for r in psrs) >= 2
-    assert all(r["court_date"] > TODAY.isoformat() for r in psrs)
+    assert all(r["court_date"] >= TODAY.isoformat() for r in psrs)
     for r in rows:
+        if r["team"] == "Court Team":
+            continue  # reports on the day: due by the hearing (above)
         court = date.fromisoformat(r["court_date"]) if r["court_date"] else None
         submitted = date.fromisoformat(r["submitted_at"][:10])
         assert r["due"] == countersign_due(CountersignKind(r["cs_kind"]), submitted, court, rules).isoformat()
         assert r["raised_by"] == r["author_id"]
+    # An approved PO's OASys skips the queue [000 §3.3]: only as a closed, NOT_REQUIRED footprint.
     approved = {r[0] for r in db.execute("SELECT id FROM staff WHERE oasys_approved = 1")}
-    assert all(r["author_id"] not in approved for r in rows if r["cs_kind"] == "OASYS")
+    assert all(r["author_id"] not in approved for r in waiting if r["cs_kind"] == "OASYS")
+    skipped = [r for r in rows if r["state"] == "NOT_REQUIRED"]
+    assert len(skipped) == 1 and skipped[0]["author_id"] in approved and skipped[0]["status"] == "closed"
+
+
+def test_aqa_in_the_demo(team):
+    """[000 §3.3] A PO at 2 of 3 Good; a resubmitted assessment with the deficits it was returned for."""
+    from spo_tui.services import aqa, countersigning
+    from spo_tui.services.context import make_context
+
+    db, rules, _ = team
+    ctx = make_context(db, rules, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    labels = [s.label for s in aqa.approval_standings(ctx)]
+    assert "2 of 3 Good" in labels
+    resubmitted = one(db, "SELECT item_id FROM countersign_history WHERE verdict LIKE 'resubmitted%'")
+    assert "police call-outs" in (countersigning.returned_for(ctx, resubmitted) or "")
 
 
 def test_touch_points(team):
@@ -514,15 +544,29 @@ def test_pdu_scale(tmp_path):
     rules = shipped_rules(tmp_path)
     # How long it takes is the benchmark's business (bench/run.py builds it too), not a test's.
     summary = write_demo(tmp_path / "pdu.db", scale="pdu", today=TODAY, rules=rules)
-    assert summary.cases == 5000
+    assert summary.cases == 5005  # 5000 + the court team's 4 defendants and a custody case [000 §3.2]
     assert 140_000 <= summary.oversight_entries <= 160_000
     assert 14_000 <= summary.open_items <= 16_000
     assert 130 <= summary.staff <= 175
     assert set(summary.open_by_kind) == {"alert", "sbar", "touch_point", "countersign", "task", "action", "supervision"}
     db = open_db(tmp_path / "pdu.db")
-    assert one(db, "SELECT COUNT(*) FROM staff WHERE role = 'SPO'") == 10
+    assert one(db, "SELECT COUNT(*) FROM staff WHERE role = 'SPO'") == 11  # ten teams and the court team
     first_spo = one(db, "SELECT id FROM staff WHERE role = 'SPO' ORDER BY rowid LIMIT 1")
     assert context(db, rules).actor["id"] == first_spo
+    # The court team [000 §3.2]: its SPO, reports on the day (one oral), a PSR peer-gatekept.
+    assert queries.team_kind(db, "Court Team") == "court"
+    assert one(db, "SELECT COUNT(*) FROM staff WHERE team = 'Court Team' AND role = 'SPO'") == 1
+    today_psrs = store_rows.all_rows(
+        db,
+        "SELECT i.due, c.court_time, c.oral FROM countersigns c JOIN items i ON i.id = c.item_id"
+        " WHERE c.kind = 'PSR' AND c.court_date = ?",
+        [TODAY.isoformat()],
+    )
+    assert len(today_psrs) == 2 and sum(r["oral"] for r in today_psrs) == 1
+    assert all(r["due"] == TODAY.isoformat() and r["court_time"] for r in today_psrs)
+    assert one(db, "SELECT COUNT(*) FROM countersign_history h JOIN countersigns c ON c.item_id = h.item_id"
+               " WHERE h.new_state = 'GATEKEPT' AND h.by_id = c.gatekeeper_id") == 1  # fmt: skip
+    assert one(db, "SELECT COUNT(*) FROM cases WHERE sentence_type = 'PRE_SENTENCE'") == 4
     assert one(db, "SELECT MIN(created_at) FROM oversight_entries") < (TODAY - timedelta(days=3 * 365)).isoformat()
     assert one(db, "SELECT COUNT(*) FROM cases WHERE crn NOT GLOB '[A-Z][0-9][0-9][0-9][0-9][0-9][0-9]'") == 0
     db.close()

@@ -186,7 +186,7 @@ def test_every_bad_cell_of_a_row_is_reported_in_column_order(ctx, db, tmp_path):
     text = (
         "crn,name,practitioner,rosh,sentence_type,sentence_start,sentence_end,mappa_category,mappa_level,tier,"
         "likelihood,flags\n"
-        "A111111,,Pat Officer,SEVERE,CUSTODY,2026/10/01,,5,,B 2,UNLIKELY,ADVP;advp\n"
+        "A111111,,Pat Officer,SEVERE,PRISON,2026/10/01,,5,,B 2,UNLIKELY,ADVP;advp\n"
         "B222222,Ben,Pat Officer,LOW,CO,02/10/2026,01/10/2026,,2,B2,LOW,AD-VP\n"
         "C333333,Cy,Pat Officer,LOW,SSO,02/10/2026,,M2,M4,B2,LOW,ADVP:31/02/2027\n"
     )
@@ -196,8 +196,8 @@ def test_every_bad_cell_of_a_row_is_reported_in_column_order(ctx, db, tmp_path):
         "Import cases from cells.csv: 3 rows, 13 problems in 3 rows. Nothing was written.\n"
         "line 2, name: required but empty\n"
         "line 2, rosh: unknown rosh 'SEVERE': expected one of LOW, MEDIUM, HIGH, VERY_HIGH\n"
-        "line 2, sentence_type: unknown sentence type 'CUSTODY': expected one of COMMUNITY_ORDER, "
-        "SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION\n"
+        "line 2, sentence_type: unknown sentence type 'PRISON': expected one of COMMUNITY_ORDER, "
+        "SUSPENDED_SENTENCE_ORDER, LICENCE, POST_SENTENCE_SUPERVISION, CUSTODY, PRE_SENTENCE\n"
         "line 2, sentence_start: '2026/10/01' is not a date: use dd/mm/yyyy or yyyy-mm-dd\n"
         "line 2, mappa_category: mappa category must be 1 to 4, not '5'\n"
         "line 2, tier: 'B 2' is not a tier: expected a letter (A to G) and perhaps a digit, e.g. B2\n"
@@ -494,7 +494,7 @@ def test_countersign_items_are_created_like_add_countersign_and_upserted_by_natu
             "raised_by": staff_id(db, PO),
             "kind": "PSR",
             "author_id": staff_id(db, PO),
-            "state": "AWAITING_COUNTERSIGN",
+            "state": "AWAITING_GATEKEEP",  # gatekept, not countersigned [000 §3.2]
             "submitted_at": "2026-11-20T12:00:00Z",
             "court_date": "2026-11-27",
             "link": "https://documents.example/psr/1",

@@ -412,7 +412,7 @@ def test_a_psr_through_the_service_is_due_the_thursday_before_a_bank_holiday_mon
         "SELECT i.due, c.court_date, c.state FROM items i JOIN countersigns c ON c.item_id = i.id WHERE i.id = ?",
         [result.item_id],
     ).fetchone()
-    assert row == ("2026-12-31", "2027-01-04", "AWAITING_COUNTERSIGN")
+    assert row == ("2026-12-31", "2027-01-04", "AWAITING_GATEKEEP")  # gatekept, not countersigned [000 §3.2]
 
 
 def test_psr_deadline_follows_the_rules(rules):

@@ -20,6 +20,7 @@ from conftest import CASPO, HIGH_CRN, LOW_CRN, NOW, PO, PSO, TODAY, fixed_clock,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.rules import Rules, merge_config
 from spo_tui.domain.urgency import ItemFacts, explain, sort_key
 from spo_tui.domain.vocab import CountersignKind, ItemKind, RoSH, SbarUrgency
@@ -496,6 +497,33 @@ def _audit_as_0005_did(db, *, at, actor_id, action, entity, entity_id, old=None,
     ).lastrowid
 
 
+def _psr_as_0005_wrote(ctx, crn: str, author: str, court: date) -> str:
+    """A PSR item as version 0005 stored it (countersigned, before gatekeeping had its own states)."""
+    pso = queries.find_staff(ctx.db, author)
+    due = domain_rules.countersign_due(CountersignKind.PSR, ctx.today, court, ctx.rules)
+    with ctx.db.atomic():
+        return writes.insert_item(
+            ctx.db,
+            {
+                "kind": "countersign",
+                "crn": crn,
+                "title": f"PSR gatekeeping by {author}",
+                "raised_by": pso["id"],
+                "due": due.isoformat(),
+                "status": "open",
+                "created_at": ctx.now_iso,
+            },
+            {
+                "kind": "PSR",
+                "author_id": pso["id"],
+                "state": "AWAITING_COUNTERSIGN",
+                "submitted_at": ctx.now_iso,
+                "court_date": court.isoformat(),
+                "link": None,
+            },
+        )
+
+
 def test_a_database_from_migration_0005_gets_its_items_scored_on_the_first_read(tmp_path, rules, monkeypatch):
     path = tmp_path / "old.db"
     old = open_db(path, migrate=False)
@@ -518,7 +546,7 @@ def test_a_database_from_migration_0005_gets_its_items_scored_on_the_first_read(
             intake.add_touch_point(ctx, HIGH_CRN, days(20)).item_id,
             intake.raise_sbar(ctx, HIGH_CRN, PO, "S", "B", "A", "R", urgency="soon").item_id,
             intake.add_alert(ctx, LOW_CRN, "arrest", "Arrested last night").item_id,
-            intake.add_countersign(ctx, LOW_CRN, "PSR", PSO, court_date=days(1)).item_id,
+            _psr_as_0005_wrote(ctx, LOW_CRN, PSO, days(1)),
         ]
         done = intake.add_task(ctx, "Order chairs", "other").item_id
         decisions.complete_task(ctx, done, 10)

@@ -216,15 +216,19 @@ async def test_a_countersign_item_says_its_state_in_words_and_a_return_is_record
         await pilot.pause()
         await select_item(app, pilot, ids["countersign"])
         detail = app.screen.query_one("#detail").text
-        assert "awaiting countersignature" in detail and "AWAITING_COUNTERSIGN" not in detail
+        # A PSR: gatekeeping in its own words, not countersigning [000 §3.2]
+        assert "awaiting gatekeeping" in detail and "AWAITING_GATEKEEP" not in detail
         assert "PSR gatekeeping by Pat Officer" in detail
         await pilot.press("r")
         await pilot.pause()
+        assert str(app.screen.query_one("#prompt-title").render()) == "Return to the author with changes"
         await pilot.press(*"Section 6 is missing the DA history")
         await pilot.press("enter")
         await pilot.pause()
-        assert any("Returned for rework" in str(n.message) for n in app._notifications)
-    assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]  # the national value stays
+        await pilot.press("enter")  # no minutes
+        await pilot.pause()
+        assert any("Returned to the author with changes" in str(n.message) for n in app._notifications)
+    assert rows(path, "SELECT state FROM countersigns") == [("RETURNED_TO_AUTHOR",)]
     # Returned work waits on its author (the Waiting view), in words, not closed as "REJECTED".
     assert rows(path, "SELECT status, waiting_on FROM items WHERE id = ?", [ids["countersign"]]) == [
         ("waiting", "Pat Officer")

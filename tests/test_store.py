@@ -53,6 +53,7 @@ TABLES = {
     "hub_devices",
     "hub_checkpoints",
     "rcat_audits",
+    "aqa_ratings",
 }
 
 
@@ -88,6 +89,7 @@ ALL_MIGRATIONS = [
     "0012_sync",
     "0013_device_chains",
     "0014_team_kinds",
+    "0015_court_and_aqa",
     "0016_workload_levels",
     "0017_custody_mappa",
     "0018_assurance",

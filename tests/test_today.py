@@ -161,12 +161,16 @@ async def test_sign_off_requires_a_verdict(team_db, running_app):
         await pilot.pause()
         assert type(app.screen).__name__ == "PromptScreen"
         assert "verdict" in str(app.screen.query_one("#prompt-error").render())
-        assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+        assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_GATEKEEP",)]
         await pilot.press(*"Read in full; risk analysis sound", "enter")
         await pilot.pause()
-    assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
-    assert rows(path, "SELECT old_state, new_state, verdict FROM countersign_history") == [
-        ("AWAITING_COUNTERSIGN", "COUNTERSIGNED", "Read in full; risk analysis sound")
+        assert str(app.screen.query_one("#prompt-title").render()) == "Minutes it took (optional)"
+        await pilot.press("enter")  # minutes are optional
+        await pilot.pause()
+    # The fixture's item is a PSR: gatekept, not countersigned [000 §3.2].
+    assert rows(path, "SELECT state FROM countersigns") == [("GATEKEPT",)]
+    assert rows(path, "SELECT old_state, new_state, verdict, minutes FROM countersign_history") == [
+        ("AWAITING_GATEKEEP", "GATEKEPT", "Read in full; risk analysis sound", None)
     ]
 
 
@@ -178,9 +182,11 @@ async def test_return_countersign_with_guidance(team_db, running_app):
         await pilot.pause()
         await pilot.press(*"Add the DA call-out history", "enter")
         await pilot.pause()
-    assert rows(path, "SELECT state FROM countersigns") == [("REJECTED",)]
-    assert rows(path, "SELECT outcome, decision FROM oversight_entries") == [
-        ("returned", "Add the DA call-out history")
+        await pilot.press(*"25", "enter")  # the minutes it took [000 §3.3]
+        await pilot.pause()
+    assert rows(path, "SELECT state FROM countersigns") == [("RETURNED_TO_AUTHOR",)]
+    assert rows(path, "SELECT outcome, decision, minutes FROM oversight_entries") == [
+        ("returned", "Returned to the author with changes: Add the DA call-out history", 25)
     ]
 
 
@@ -292,13 +298,15 @@ async def test_undo_last_decision_supersedes_it(team_db, running_app):
         await pilot.pause()
         await pilot.press(*"Risk analysis sound, plan complete", "enter")
         await pilot.pause()
-        assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+        await pilot.press("enter")  # no minutes
+        await pilot.pause()
+        assert rows(path, "SELECT state FROM countersigns") == [("GATEKEPT",)]
         await pilot.press("u")
         await pilot.pause()
         confirm = app.screen
         assert type(confirm).__name__ == "ConfirmScreen"
         question = str(confirm.query_one("#confirm-question").render())
-        assert "the countersign verdict on Y123456" in question and "1 oversight entry withdrawn" in question
+        assert "the gatekeeping verdict on Y123456" in question and "1 oversight entry withdrawn" in question
         await pilot.press("enter")  # Enter is not yes in a destructive confirmation
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
@@ -325,7 +333,7 @@ async def test_undo_last_decision_supersedes_it(team_db, running_app):
         path,
         "SELECT decision LIKE '%Reason: Signed the wrong PSR by mistake' FROM oversight_entries WHERE outcome = 'withdrawn'",
     ) == [(1,)]
-    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_GATEKEEP",)]
     assert item_status(path, ids["countersign"]) == "open"
 
 
@@ -339,7 +347,7 @@ async def test_a_verdict_of_ok_is_refused_on_screen_and_nothing_is_signed(team_d
         await pilot.pause()
         assert type(app.screen).__name__ == "PromptScreen"
         assert "at least 3 words and 15 characters" in str(app.screen.query_one("#prompt-error").render())
-    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_COUNTERSIGN",)]
+    assert rows(path, "SELECT state FROM countersigns") == [("AWAITING_GATEKEEP",)]
     assert rows(path, "SELECT COUNT(*) FROM oversight_entries") == [(0,)]
 
 
@@ -378,6 +386,8 @@ async def test_cursor_stays_on_next_item_after_action(team_db, running_app):
         await pilot.press("s")
         await pilot.pause()
         await pilot.press(*"Risk analysis sound, plan complete", "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # no minutes
         await pilot.pause()
         assert screen.current.id == following
 
@@ -427,7 +437,9 @@ async def test_command_palette_offers_the_actions_that_apply(team_db, running_ap
         assert type(app.screen).__name__ == "PromptScreen"
         await pilot.press(*"Sound analysis and plan", "enter")
         await pilot.pause()
-    assert rows(path, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+        await pilot.press("enter")  # no minutes
+        await pilot.pause()
+    assert rows(path, "SELECT state FROM countersigns") == [("GATEKEPT",)]  # a PSR [000 §3.2]
 
 
 async def test_go_to_case_by_crn_from_the_palette(team_db, running_app):

@@ -148,7 +148,7 @@ def test_the_reason_minimum_is_configurable(ctx, work):
         ctx, rules=Rules(raw=merge_config(ctx.rules.raw, {"record": {"reason_min_words": 1, "reason_min_chars": 2}}))
     )
     decisions.countersign(lenient, work["countersign"], verdict="ok", signed_off=True)
-    assert rows(ctx.db, "SELECT state FROM countersigns") == [("COUNTERSIGNED",)]
+    assert rows(ctx.db, "SELECT state FROM countersigns") == [("GATEKEPT",)]  # a PSR: gatekept [000 §3.2]
 
 
 def test_undo_needs_a_reason_which_goes_in_the_correction(ctx, work):

@@ -148,6 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kind.add_argument("team", metavar="TEAM", help="the team's name, as staff records give it")
     kind.add_argument("kind", choices=["sentence_management", "court"])
+    rate = staff_sub.add_parser(
+        "aqa", help="record an AQA rating of a practitioner's OASys assessment (an SPO or QDO) [000 §3.3]"
+    )
+    rate.add_argument("name", metavar="NAME", help="the practitioner whose assessment was rated")
+    rate.add_argument("rating", metavar="RATING", help="good, requires_improvement or inadequate")
+    rate.add_argument("--on", metavar="DATE", help="when it was rated (default today)")
+    rate.add_argument("--crn", help="the case the assessment is on")
+    rate.add_argument("--assessment", default="", metavar="TEXT", help="which assessment (e.g. its date or link)")
+    approval = staff_sub.add_parser(
+        "approval", help="who is approved, and how close each practitioner is (e.g. 2 of 3 Good) [000 §3.3]"
+    )
+    approval.add_argument("--team", help="the team (default: yours; '' for every team)")
 
     hub = sub.add_parser(
         "hub",
@@ -205,6 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--kind", required=True, help="OASYS, PAROLE_REPORT, PSR, DANGEROUSNESS or HVRA")
     cs.add_argument("--author", required=True, metavar="NAME")
     cs.add_argument("--court-date", help="PSRs: the court date (dd/mm/yyyy or yyyy-mm-dd)")
+    cs.add_argument(
+        "--court-time", help="PSRs: the time of the hearing (e.g. 10:00): a report on the day is due by then"
+    )
+    cs.add_argument("--oral", action="store_true", help="PSRs: an oral report, delivered on the court day")
+    cs.add_argument(
+        "--gatekeeper", metavar="NAME", help="PSRs on a medium-RoSH case: the peer PO who gatekeeps it [000 §3.2]"
+    )
     cs.add_argument("--submitted", help="when it was submitted (default today)")
     cs.add_argument("--link", type=text, metavar="TEXT", help=f"where the document is: {TEXT_HELP}")
     cs.add_argument(
@@ -241,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     do.add_argument("--verdict", type=text, metavar="TEXT", help=f"sign-off and return: the verdict: {TEXT_HELP}")
     do.add_argument("--until", metavar="DATE", help="snooze: until when (tomorrow, mon, 3d, 25/12/2026)")
     do.add_argument("--to", metavar="NAME", help="escalate (PDU head or MAPPA), delegate, reassign: to whom")
-    do.add_argument("--minutes", metavar="N", help="done (a task): the minutes it took; decide: the minutes it took")
+    do.add_argument("--minutes", metavar="N", help="done (a task), decide, sign-off, return: the minutes it took")
     do.add_argument(
         "--outcome",
         metavar="OUTCOME",

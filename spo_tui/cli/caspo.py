@@ -41,6 +41,9 @@ def cmd_add(args: argparse.Namespace) -> int:
                 submitted=args.submitted,
                 title=args.title,
                 link=args.link,
+                court_time=args.court_time,
+                oral=args.oral,
+                gatekeeper=args.gatekeeper,
             )
         elif args.what == "task":
             result = intake.add_task(

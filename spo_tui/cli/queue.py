@@ -178,7 +178,9 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
     if action == "escalate":
         return decisions.escalate_sbar(ctx, item_id, args.to, text)
     if action in ("sign-off", "return"):
-        return decisions.countersign(ctx, item_id, verdict=args.verdict, signed_off=action == "sign-off")
+        return decisions.countersign(
+            ctx, item_id, verdict=args.verdict, signed_off=action == "sign-off", minutes=args.minutes
+        )
     if action == "waive":
         return decisions.waive_touch_point(ctx, item_id, text)
     if action == "delegate":

@@ -11,7 +11,8 @@ from spo_tui.domain.errors import SpoError
 def cmd_staff(args: argparse.Namespace) -> int:
     """``staff link|unlink NAME --os-user USER`` (an SPO; audited), ``staff links``, ``staff use NAME``
     (choose who you act as from now on: an explicit choice, remembered for this login), and
-    ``staff team-kind TEAM court|sentence_management``."""
+    ``staff team-kind TEAM court|sentence_management``, ``staff aqa NAME RATING`` (an AQA rating, by
+    an SPO or QDO) and ``staff approval`` (who is approved, and how close the others are) [000 §3.3]."""
     from spo_tui.domain.dates import from_iso
     from spo_tui.services import identity
     from spo_tui.services.context import LONDON
@@ -35,6 +36,23 @@ def cmd_staff(args: argparse.Namespace) -> int:
             from spo_tui.services.admin import set_team_kind
 
             print(set_team_kind(ctx, args.team, args.kind).message)
+            return 0
+        if args.staff_command == "aqa":
+            from spo_tui.services import aqa
+
+            print(
+                aqa.rate_aqa(
+                    ctx, args.name, args.rating, rated_on=args.on, crn=args.crn, assessment=args.assessment
+                ).message
+            )
+            return 0
+        if args.staff_command == "approval":
+            from spo_tui.services import aqa
+
+            for s in aqa.approval_standings(ctx, args.team):
+                last = f", last rated {s.last_rated:%d/%m/%Y}" if s.last_rated else ", not yet rated"
+                near = " ← one Good away" if s.close else ""
+                print(f"{s.name} ({s.role}{', ' + s.team if s.team else ''}): {s.label}{last}{near}")
             return 0
         rows = identity.all_links(ctx)
     except SpoError as error:

@@ -45,6 +45,8 @@ def _add_months(day: date, months: int) -> date:
 #: The tables the demo fills, in the order they are written (each row's references come first).
 TABLES = (
     "staff",
+    "teams",
+    "aqa_ratings",
     "absences",
     "cases",
     "case_flags",
@@ -53,6 +55,7 @@ TABLES = (
     "sbars",
     "touch_points",
     "countersigns",
+    "countersign_history",
     "alerts",
     "tasks",
     "supervision",

@@ -10,6 +10,7 @@ from spo_tui.demo.assurance import _AssuranceBuilder
 from spo_tui.demo.base import TABLES
 from spo_tui.demo.cases import _CaseBuilder
 from spo_tui.demo.coherence import _CoherenceBuilder
+from spo_tui.demo.court import _CourtBuilder
 from spo_tui.demo.custody import _CustodyBuilder
 from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
@@ -22,6 +23,7 @@ from spo_tui.store.db import set_meta
 
 
 class _Builder(
+    _CourtBuilder,
     _StaffBuilder,
     _CaseBuilder,
     _CoherenceBuilder,
@@ -84,6 +86,7 @@ def generate_demo(
     b.build_actions(counts["action"])
     b.build_past_work()
     b.build_team_record()
+    b.build_court()  # court work and countersigning at source (issue 16 §1–2)
 
     # Case entries were kept per case; put them in date order with the supervision entries.
     case_entries = [e for c in b.cases for e in b.entries_by_crn.get(c["crn"], [])]

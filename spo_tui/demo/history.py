@@ -316,64 +316,68 @@ class _HistoryBuilder(_BuilderBase):
                 )
 
     def build_supervision(self) -> None:
+        for team in self.teams:
+            self.supervise_team(team)
+
+    def supervise_team(self, team: dict[str, Any]) -> None:
+        """One team's supervision history and the supervision now due."""
         rng, today, rules = self.rng, self.today, self.rules
         sup = rules.raw["supervision"]
         year_ago = today - timedelta(days=365)
-        for team in self.teams:
-            pps = team["pps"]
-            overdue = {p["id"] for p in rng.sample(pps, max(2, round(len(pps) * 0.25)))}
-            for pp in pps:
-                weeks = (
-                    sup["one_to_one_weeks_new_practitioner"]
-                    if pp["role"] in sup["new_practitioner_roles"]
-                    else sup["one_to_one_weeks"]
+        pps = team["pps"]
+        overdue = {p["id"] for p in rng.sample(pps, max(2, round(len(pps) * 0.25)))}
+        for pp in pps:
+            weeks = (
+                sup["one_to_one_weeks_new_practitioner"]
+                if pp["role"] in sup["new_practitioner_roles"]
+                else sup["one_to_one_weeks"]
+            )
+            if pp["id"] in overdue:
+                last = today - timedelta(days=weeks * 7 + rng.randint(5, 25))
+            else:
+                last = today - timedelta(days=rng.randint(3, weeks * 7 - 10))
+            held: list[date] = []
+            d = last
+            while d > year_ago:
+                day = self.working_day(d, year_ago, today - timedelta(days=1))
+                if day:
+                    held.append(day)
+                d -= timedelta(days=weeks * 7 + rng.randint(-3, 7))
+            for day in reversed(held):
+                self._held_supervision(team, pp, "one_to_one", day)
+            n_rpss = rng.choice((2, 3, 4, 4)) if pp["id"] not in overdue else rng.choice((1, 2, 3))
+            d = today - timedelta(days=rng.randint(10, 80))
+            rpss: list[date] = []
+            for _ in range(n_rpss):
+                day = self.working_day(d, year_ago + timedelta(days=1), today - timedelta(days=1))
+                if day:
+                    rpss.append(day)
+                d -= timedelta(days=rng.randint(80, 95))
+            observed = rng.randrange(len(rpss)) if rpss else -1
+            for n, day in enumerate(reversed(rpss)):
+                self._held_supervision(team, pp, "rpss", day, observation=n == observed)
+            facts = PractitionerFacts(
+                staff_id=pp["id"],
+                name=pp["name"],
+                role=pp["role"],
+                last_one_to_one=max(held, default=None),
+                rpss_dates_last_year=tuple(sorted(r for r in rpss if r >= year_ago)),
+            )
+            for work in supervision_due(facts, today, rules):
+                created_day = min(work.due - timedelta(days=sup["lookahead_days"]), today)
+                created = self.at(created_day, 8 * 60 + 45) if created_day < today else self.now_iso
+                item_id = self.item("supervision", work.title, created, due=work.due, rule_key=work.key)
+                self.rows["supervision"].append(
+                    {
+                        "item_id": item_id,
+                        "practitioner_id": pp["id"],
+                        "kind": work.reason,
+                        "observation": 0,
+                        "scheduled_for": None,
+                        "held_on": None,
+                        "postponed": 0,
+                    }
                 )
-                if pp["id"] in overdue:
-                    last = today - timedelta(days=weeks * 7 + rng.randint(5, 25))
-                else:
-                    last = today - timedelta(days=rng.randint(3, weeks * 7 - 10))
-                held: list[date] = []
-                d = last
-                while d > year_ago:
-                    day = self.working_day(d, year_ago, today - timedelta(days=1))
-                    if day:
-                        held.append(day)
-                    d -= timedelta(days=weeks * 7 + rng.randint(-3, 7))
-                for day in reversed(held):
-                    self._held_supervision(team, pp, "one_to_one", day)
-                n_rpss = rng.choice((2, 3, 4, 4)) if pp["id"] not in overdue else rng.choice((1, 2, 3))
-                d = today - timedelta(days=rng.randint(10, 80))
-                rpss: list[date] = []
-                for _ in range(n_rpss):
-                    day = self.working_day(d, year_ago + timedelta(days=1), today - timedelta(days=1))
-                    if day:
-                        rpss.append(day)
-                    d -= timedelta(days=rng.randint(80, 95))
-                observed = rng.randrange(len(rpss)) if rpss else -1
-                for n, day in enumerate(reversed(rpss)):
-                    self._held_supervision(team, pp, "rpss", day, observation=n == observed)
-                facts = PractitionerFacts(
-                    staff_id=pp["id"],
-                    name=pp["name"],
-                    role=pp["role"],
-                    last_one_to_one=max(held, default=None),
-                    rpss_dates_last_year=tuple(sorted(r for r in rpss if r >= year_ago)),
-                )
-                for work in supervision_due(facts, today, rules):
-                    created_day = min(work.due - timedelta(days=sup["lookahead_days"]), today)
-                    created = self.at(created_day, 8 * 60 + 45) if created_day < today else self.now_iso
-                    item_id = self.item("supervision", work.title, created, due=work.due, rule_key=work.key)
-                    self.rows["supervision"].append(
-                        {
-                            "item_id": item_id,
-                            "practitioner_id": pp["id"],
-                            "kind": work.reason,
-                            "observation": 0,
-                            "scheduled_for": None,
-                            "held_on": None,
-                            "postponed": 0,
-                        }
-                    )
 
     def _held_supervision(
         self, team: dict[str, Any], pp: dict[str, Any], kind: str, day: date, observation: bool = False

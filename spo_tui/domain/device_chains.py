@@ -159,6 +159,7 @@ _NOUNS = {
     "ndelius_batches": "nDelius batch",
     "ndelius_marks": "nDelius mark",
     "countersign_history": "countersign history row",
+    "aqa_ratings": "AQA rating",
 }
 
 

@@ -39,6 +39,7 @@ UNION_TABLES = (
     "ndelius_marks",
     "countersign_history",
     "rcat_audits",
+    "aqa_ratings",
 )
 
 #: Tables whose rows change, folded per entity. Order matters when rows are written: parents first.

@@ -56,6 +56,8 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "change_role": (_SPO, "change a member of staff's role or add an SPO"),
     "raise_sbar": (_RAISERS, "log an SBAR"),
     "add_countersign": (_RAISERS, "submit work for countersigning"),
+    # AQA ratings are given by SPOs and QDOs [000 §3.3, §4].
+    "rate_aqa": (frozenset({Role.SPO, Role.QDO}), "record an AQA rating"),
     "task": (_TASKS, "add or complete non-operational tasks"),
     "rcat": (_ASSURANCE, "record an R-CAT audit"),
 }

@@ -15,6 +15,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import WEEKLY, rrule
 
+from spo_tui.domain.court import rules_problem as court_rules_problem
 from spo_tui.domain.dates import add_working_days, next_working_day
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.urgency import weights_problem
@@ -143,6 +144,9 @@ class Rules:
                 f"not {interval!r}"
             )
         self._check_assurance()
+        problem = court_rules_problem(self.raw)
+        if problem:
+            raise ValidationError(f"rules: {problem}")
         problem = weights_problem(self.raw.get("urgency", {}))
         if problem:
             raise ValidationError(f"rules: {problem}")

@@ -103,6 +103,43 @@ class SentenceType(StrEnum):
     SUSPENDED_SENTENCE_ORDER = "SUSPENDED_SENTENCE_ORDER"
     LICENCE = "LICENCE"
     POST_SENTENCE_SUPERVISION = "POST_SENTENCE_SUPERVISION"
+    #: Serving the custodial part of a sentence (parole reports are written here) [000 §3.3].
+    CUSTODY = "CUSTODY"
+    #: A defendant not yet sentenced: a court case whose ``sentence_start`` is the first hearing
+    #: and whose sentence is still to come [000 §3.2]. Court teams write PSRs on such cases.
+    PRE_SENTENCE = "PRE_SENTENCE"
+
+    @property
+    def label(self) -> str:
+        return SENTENCE_LABELS[self.value]
+
+
+SENTENCE_LABELS = {
+    "COMMUNITY_ORDER": "Community order",
+    "SUSPENDED_SENTENCE_ORDER": "Suspended sentence order",
+    "LICENCE": "Licence",
+    "POST_SENTENCE_SUPERVISION": "Post-sentence supervision",
+    "CUSTODY": "Custody",
+    "PRE_SENTENCE": "Not yet sentenced",
+}
+
+
+def sentence_span(value: str | None, start: str, end: str | None = None) -> str:
+    """A sentence with its dates in words: "Licence from 01/08/2026 to 01/08/2027", or for a defendant
+    not yet sentenced "Not yet sentenced (at court since 23/11/2026)". ``start``/``end`` are ISO dates."""
+
+    def uk(iso: str) -> str:
+        return f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}" if len(iso) >= 10 else iso
+
+    if value == SentenceType.PRE_SENTENCE.value:
+        return f"{SENTENCE_LABELS[value]} (at court since {uk(start)})"
+    return f"{sentence_label(value)} from {uk(start)}" + (f" to {uk(end)}" if end else "")
+
+
+def sentence_label(value: str | None) -> str:
+    """A stored sentence type in words ("Not yet sentenced" for a defendant before sentence);
+    an unknown value shown as it is, underscores as spaces."""
+    return SENTENCE_LABELS.get(value or "", (value or "").replace("_", " ").capitalize())
 
 
 #: Registrations (nDelius flags) the app knows by name. nDelius codes stalking "SPO"; a bare "SPO"
@@ -238,6 +275,12 @@ class CountersignState(StrEnum):
     REJECTED = "REJECTED"
     AWAITING_DOUBLE_COUNTERSIGN = "AWAITING_DOUBLE_COUNTERSIGN"
     DOUBLE_COUNTERSIGNED = "DOUBLE_COUNTERSIGNED"
+    #: PSR gatekeeping has its own words: it is not countersigning [000 §3.2].
+    AWAITING_GATEKEEP = "AWAITING_GATEKEEP"
+    GATEKEPT = "GATEKEPT"
+    RETURNED_TO_AUTHOR = "RETURNED_TO_AUTHOR"
+    #: An approved PO's OASys: no countersignature needed [000 §3.3] (kept as a footprint).
+    NOT_REQUIRED = "NOT_REQUIRED"
 
     @property
     def label(self) -> str:
@@ -249,6 +292,10 @@ class CountersignState(StrEnum):
             "REJECTED": "returned for rework",
             "AWAITING_DOUBLE_COUNTERSIGN": "awaiting a second countersignature",
             "DOUBLE_COUNTERSIGNED": "signed off (second countersignature)",
+            "AWAITING_GATEKEEP": "awaiting gatekeeping",
+            "GATEKEPT": "gatekept — ready for court",
+            "RETURNED_TO_AUTHOR": "returned to the author with changes",
+            "NOT_REQUIRED": "no countersignature needed (approved PO)",
         }[self.value]
 
 
@@ -281,7 +328,27 @@ COUNTERSIGN_TRANSITIONS = {
         CountersignState.REJECTED,
         CountersignState.AWAITING_DOUBLE_COUNTERSIGN,
     },
+    # Gatekeeping a PSR [000 §3.2]: ready for court, or back to the author with changes; a report
+    # returned comes back when resubmitted, or is gatekept as it stands on the day.
+    CountersignState.AWAITING_GATEKEEP: {CountersignState.GATEKEPT, CountersignState.RETURNED_TO_AUTHOR},
+    CountersignState.RETURNED_TO_AUTHOR: {
+        CountersignState.AWAITING_GATEKEEP,
+        CountersignState.GATEKEPT,
+        CountersignState.RETURNED_TO_AUTHOR,
+    },
 }
+
+
+class AqaRating(StrEnum):
+    """An AQA (assessment quality assurance) rating of one OASys assessment [000 §3.3]."""
+
+    GOOD = "GOOD"
+    REQUIRES_IMPROVEMENT = "REQUIRES_IMPROVEMENT"
+    INADEQUATE = "INADEQUATE"
+
+    @property
+    def label(self) -> str:
+        return {"GOOD": "Good", "REQUIRES_IMPROVEMENT": "Requires improvement", "INADEQUATE": "Inadequate"}[self.value]
 
 
 class TouchPointReason(StrEnum):

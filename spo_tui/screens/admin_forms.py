@@ -110,6 +110,16 @@ class AdminForms(AdminLists):
             ),
             Field("author", "Author", "select", self._practitioner_options(), "Choose who wrote it", blank=True),
             Field("court_date", "Court date", "date", placeholder="PSRs: e.g. fri, 25/12 (otherwise blank)"),
+            Field("court_time", "Court time", placeholder="PSRs: the hearing, e.g. 10:00 (optional)"),
+            Field("oral", "Oral report", "checkbox"),
+            Field(
+                "gatekeeper",
+                "Peer gatekeeper",
+                "select",
+                self._practitioner_options(),
+                "PSRs on medium RoSH: a peer PO (blank: you)",
+                blank=True,
+            ),
             Field("link", "Link", placeholder="Where to read it (optional)"),
         ]
 
@@ -121,6 +131,9 @@ class AdminForms(AdminLists):
                 v["author"],
                 court_date=v["court_date"] or None,
                 link=v["link"].strip() or None,
+                court_time=v["court_time"] or None,
+                oral=bool(v["oral"]),
+                gatekeeper=v["gatekeeper"] or None,
             )
 
         self._form("Put work in the countersigning queue", fields, submit)

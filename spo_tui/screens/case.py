@@ -16,7 +16,7 @@ from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import exchanges
 from spo_tui.domain.levels import CASE_WINDOW_DAYS, OversightLevel, case_sufficiency, sufficiency_text
 from spo_tui.domain.text import visible
-from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label
+from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, RoSH, closed_note_label, sentence_span
 from spo_tui.screens.kept import KeptScreen
 from spo_tui.screens.oversight_form import OversightForm
 from spo_tui.screens.sizing import take_breakpoints
@@ -39,12 +39,6 @@ CORRECTION_STYLE = "italic"
 #: The summary column is cut to this width; the detail below shows the row in full.
 SUMMARY_WIDTH = 32
 
-_SENTENCES = {
-    "COMMUNITY_ORDER": "Community order",
-    "SUSPENDED_SENTENCE_ORDER": "Suspended sentence order",
-    "LICENCE": "Licence",
-    "POST_SENTENCE_SUPERVISION": "Post-sentence supervision",
-}
 _MAPPA_CATEGORIES = {1: "RSO", 2: "violent", 3: "other dangerous", 4: "terrorist"}
 #: The custody-to-community dates shown on the sentence line, in order (``admin.set_custody``).
 _CUSTODY_LABELS = (
@@ -247,17 +241,14 @@ class CaseScreen(KeptScreen):
             )
         )
         risk.set_class(case.get("rosh") in ("HIGH", "VERY_HIGH"), "-high")
-        sentence = _SENTENCES.get(case.get("sentence_type") or "", (case.get("sentence_type") or "").replace("_", " "))
-        span = f"from {uk_date(case.get('sentence_start'))}"
-        if case.get("sentence_end"):
-            span += f" to {uk_date(case['sentence_end'])}"
+        span = sentence_span(case.get("sentence_type"), case.get("sentence_start") or "", case.get("sentence_end"))
         # Custody to community [004]: the dates that make touch points, and the victim contact scheme.
         for key, label in _CUSTODY_LABELS:
             if case.get(key):
                 span += f"  ·  {label} {uk_date(case[key])}"
         if case.get("victim_contact"):
             span += "  ·  Victim contact scheme (VLO)"
-        line = f"{sentence} {span}" + (f"  ·  {oversight}" if oversight else "")
+        line = span + (f"  ·  {oversight}" if oversight else "")
         self.query_one("#case-sentence", Static).update(visible(line, lines=False))
         labels: list[tuple[str, str]] = []
         for flag in case.get("flags") or []:

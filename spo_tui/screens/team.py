@@ -25,7 +25,7 @@ from spo_tui.domain.coverage import (
     percent_text,
 )
 from spo_tui.domain.dates import from_iso
-from spo_tui.domain.vocab import ItemKind
+from spo_tui.domain.vocab import ItemKind, sentence_label
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import lookup, pdu, team
 from spo_tui.services.context import LONDON
@@ -390,7 +390,7 @@ class TeamScreen(RhythmScreen):
             tp = ""
             if u.touch_point_id:
                 tp = f"due {u.touch_point_due:%d/%m}" if u.touch_point_due else "open"
-            sentence = f"{u.sentence_type.replace('_', ' ').lower()} from {u.sentence_start:%d/%m/%Y}"
+            sentence = f"{sentence_label(u.sentence_type).lower()} from {u.sentence_start:%d/%m/%Y}"
             unseen.append(
                 (
                     u.crn,

@@ -145,22 +145,46 @@ class TodayActions(ActingScreen):
             return
         entry = self.current
         if entry:
-            self._prompt(
-                "Sign off: your verdict",
-                "What you checked and found (required)",
-                lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=True),
-            )
+            self._verdict_then_minutes(entry, signed_off=True)
 
     def action_return_item(self) -> None:
         if self._refused("return_item"):
             return
         entry = self.current
         if entry:
+            self._verdict_then_minutes(entry, signed_off=False)
+
+    def _verdict_then_minutes(self, entry: QueueEntry, *, signed_off: bool) -> None:
+        """The verdict (checked as it is entered), then the minutes it took (optional: Enter skips),
+        so the time view counts countersigning as it counts tasks [000 §3.3]. A PSR is gatekept,
+        not countersigned: its prompts say so [000 §3.2]."""
+        from spo_tui.screens.prompts import PromptScreen
+        from spo_tui.services import countersigning
+
+        psr = entry.row.countersign_kind == "PSR"
+        if signed_off:
+            title = "Gatekeep: ready for court" if psr else "Sign off: your verdict"
+            placeholder = "What you checked and found (required)"
+        else:
+            title = "Return to the author with changes" if psr else "Return: deficits and guidance"
+            placeholder = "What must change before " + ("court (required)" if psr else "you sign (required)")
+        kept: list[str] = []
+
+        def check(text: str) -> None:
+            kept.append(countersigning.check_verdict(self.ctx, text, signed_off=signed_off))
+
+        def ask_minutes(_text: str | None) -> None:
+            if not kept:
+                return
             self._prompt(
-                "Return: deficits and guidance",
-                "What must change before you sign (required)",
-                lambda text: decisions.countersign(self.ctx, entry.id, verdict=text, signed_off=False),
+                "Minutes it took (optional)",
+                "e.g. 20, or Enter to skip",
+                lambda m: decisions.countersign(
+                    self.ctx, entry.id, verdict=kept[-1], signed_off=signed_off, minutes=m.strip() or None
+                ),
             )
+
+        self.app.push_screen(PromptScreen(title, placeholder, submit=check), ask_minutes)
 
     def action_waive(self) -> None:
         if self._refused("waive"):

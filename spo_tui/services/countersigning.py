@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from spo_tui.domain.dates import is_working_day
-from spo_tui.domain.errors import NotAllowed
+from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
     COUNTERSIGN_TRANSITIONS,
     CountersignKind,
@@ -25,53 +25,101 @@ from spo_tui.store import queries
 
 def resubmit_countersign(ctx: Context, item_id: str, note: str = "") -> ActionResult:
     """Work returned for rework has been resubmitted by its author: it comes back to the
-    countersigning queue (``REJECTED`` → ``AWAITING_COUNTERSIGN``, in the countersign history)."""
+    countersigning queue (``REJECTED`` → ``AWAITING_COUNTERSIGN``; a PSR returned to its author →
+    ``AWAITING_GATEKEEP``, in the history), and shows the deficits it was returned for
+    (``returned_for``)."""
     ctx.require("add_countersign")
     item = queries.get_item(ctx.db, item_id)
-    if (
-        item["kind"] != "countersign"
-        or item["detail"]["state"] != CountersignState.REJECTED.value
-        or item["status"] == "closed"
-    ):
+    state = item["detail"].get("state")
+    if item["kind"] != "countersign" or state not in _RETURNED or item["status"] == "closed":
         raise NotAllowed("this is not work returned for rework")
+    old, new = CountersignState(state), _RETURNED[state]
     note = optional_text(note, "note", multiline=True)
     with ctx.db.atomic():
         ctx.db.execute(
             "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                item_id,
-                CountersignState.REJECTED.value,
-                CountersignState.AWAITING_COUNTERSIGN.value,
-                f"resubmitted{': ' + note if note else ''}",
-                ctx.actor["id"],
-                ctx.now_iso,
-            ],
+            [item_id, old.value, new.value, f"resubmitted{': ' + note if note else ''}", ctx.actor["id"], ctx.now_iso],
         )
         audit_id = change_item(
             ctx,
             "resubmit_countersign",
             item,
             item_changes=dict(BACK_IN_QUEUE),
-            detail_changes={"state": CountersignState.AWAITING_COUNTERSIGN.value},
+            detail_changes={"state": new.value},
             extra_new={"note": note},
         )
+    queue = "gatekeeping" if new == CountersignState.AWAITING_GATEKEEP else "countersigning"
     return ActionResult(
-        f"Resubmitted: {item['title']} is back in the countersigning queue", item_id=item_id, audit_id=audit_id
+        f"Resubmitted: {item['title']} is back in the {queue} queue", item_id=item_id, audit_id=audit_id
     )
+
+
+#: A returned state → the state its resubmission brings back.
+_RETURNED = {
+    CountersignState.REJECTED.value: CountersignState.AWAITING_COUNTERSIGN,
+    CountersignState.RETURNED_TO_AUTHOR.value: CountersignState.AWAITING_GATEKEEP,
+}
+
+
+def returned_for(ctx: Context, item_id: str) -> str | None:
+    """The deficits and guidance the item was last returned with, while it is back for another look
+    after a resubmission (or still with its author); None if it was never returned [004]."""
+    return queries.last_return(ctx.db, item_id)
+
+
+def check_verdict(ctx: Context, verdict: str, *, signed_off: bool) -> str:
+    """The verdict as ``countersign`` will take it, or ValidationError: what a screen checks before it
+    asks for the (optional) minutes, so a poor verdict is refused while it is still being typed."""
+    return require_reason(ctx, verdict, "verdict", "the verdict" if signed_off else "the return")
+
+
+def check_minutes(value: int | str | None) -> int | None:
+    """The optional minutes as ``countersign`` will take them, or ValidationError."""
+    return _minutes(value)
+
+
+def _minutes(value: int | str | None) -> int | None:
+    """The minutes a countersignature or gatekeeping took: optional, a whole number up to 600."""
+    if value is None or value == "":
+        return None
+    try:
+        mins = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"minutes must be a whole number, not '{value}'", field="minutes") from None
+    if not 0 <= mins <= 600:
+        raise ValidationError("minutes must be a whole number from 0 to 600", field="minutes")
+    return mins
 
 
 # --- Countersigning ------------------------------------------------------------------------------
 
 
-def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, double: bool = False) -> ActionResult:
+def countersign(
+    ctx: Context,
+    item_id: str,
+    *,
+    verdict: str,
+    signed_off: bool,
+    double: bool = False,
+    minutes: int | str | None = None,
+) -> ActionResult:
     """Sign off, or return with the deficits and guidance. A verdict is required: never a bare tick,
     nor a bare "ok" (``intake.require_reason``: a few words, ``[record]`` in the rules).
 
     ``double`` sends a signed-off item on for a second countersignature. Each change is recorded
-    old → new in the countersign history and as an oversight entry.
+    old → new in the countersign history and as an oversight entry. ``minutes`` (optional) is how
+    long it took: it goes on the entry, so the time view counts countersigning as it counts tasks.
+
+    A PSR is gatekept, not countersigned [000 §3.2]: the same action records "gatekept — ready for
+    court" or "returned to the author with changes" (``gatekeep``).
     """
     ctx.require("countersign")
     item = load_open_item(ctx, item_id, "countersign")
+    if item["detail"]["state"] in _GATEKEEPING:
+        if double:
+            raise NotAllowed("a PSR is gatekept once: there is no second countersignature")
+        return gatekeep(ctx, item_id, verdict=verdict, ready=signed_off, minutes=minutes)
+    mins = _minutes(minutes)
     verdict = require_reason(
         ctx,
         verdict,
@@ -110,10 +158,12 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
             outcome=outcome,
             discussed=f"Countersigning: {item['title']}",
             decision=verdict,
+            minutes=mins,
         )
         ctx.db.execute(
-            "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [item_id, old_state.value, new_state.value, verdict, ctx.decider["id"], ctx.now_iso],
+            "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at, minutes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [item_id, old_state.value, new_state.value, verdict, ctx.decider["id"], ctx.now_iso, mins],
         )
         if new_state == CountersignState.AWAITING_DOUBLE_COUNTERSIGN:
             changes: dict[str, Any] = dict(BACK_IN_QUEUE) if item["status"] == "waiting" else {}
@@ -140,6 +190,93 @@ def countersign(ctx: Context, item_id: str, *, verdict: str, signed_off: bool, d
         item_id=item_id,
         audit_id=audit_id,
         oversight_id=entry_id,
+    )
+
+
+#: The states of a PSR in gatekeeping (not countersigning) [000 §3.2].
+_GATEKEEPING = {
+    CountersignState.AWAITING_GATEKEEP.value,
+    CountersignState.RETURNED_TO_AUTHOR.value,
+}
+
+
+def gatekeep(
+    ctx: Context,
+    item_id: str,
+    *,
+    verdict: str,
+    ready: bool,
+    minutes: int | str | None = None,
+    peer: bool = False,
+) -> ActionResult:
+    """Gatekeep a PSR before court [000 §3.2]: "gatekept — ready for court" (``ready``), or
+    "returned to the author with changes" (the changes named in ``verdict``). Recorded in the PSR's
+    history in those words, never as countersigned / rejected.
+
+    The SPO's gatekeeping is management oversight: it is also an oversight entry (with ``minutes``).
+    A peer's (``peer``: the PO the report was routed to, ``countersigns.gatekeeper_id``) is recorded
+    by whoever enters it (the SPO, a CASPO, or the peer's raiser rights) as the peer's verdict, with
+    no oversight entry: a peer check is not a manager's oversight, and the SPO still sees it.
+    """
+    ctx.require("add_countersign" if peer else "countersign")
+    item = queries.get_item(ctx.db, item_id)
+    if item["kind"] != "countersign" or item["status"] == "closed" or item["detail"]["state"] not in _GATEKEEPING:
+        raise NotAllowed("this is not a PSR awaiting gatekeeping")
+    gatekeeper_id = item["detail"].get("gatekeeper_id")
+    if peer and not gatekeeper_id:
+        raise NotAllowed("this PSR was not routed to a peer: the SPO gatekeeps it")
+    if peer and ctx.actor["role"] not in ("SPO", "CASPO") and ctx.actor["id"] != gatekeeper_id:
+        raise NotAllowed(
+            "only the peer it was routed to (or the SPO, or a CASPO entering it) records a peer's gatekeeping"
+        )
+    verdict = require_reason(
+        ctx,
+        verdict,
+        "verdict",
+        "the verdict (what you checked and found)" if ready else "the return (the changes the author must make)",
+    )
+    mins = _minutes(minutes)
+    old_state = CountersignState(item["detail"]["state"])
+    new_state = CountersignState.GATEKEPT if ready else CountersignState.RETURNED_TO_AUTHOR
+    by_id = gatekeeper_id if peer else ctx.decider["id"]
+    entry_ids: list[str] = []
+    with ctx.db.atomic():
+        if not peer:
+            entry_id, _ = write_oversight(
+                ctx,
+                crn=item["crn"],
+                item_id=item_id,
+                type_=OversightType.MANAGEMENT_OVERSIGHT,
+                outcome=OversightOutcome.SIGNED_OFF if ready else OversightOutcome.RETURNED,
+                discussed=f"PSR gatekeeping: {item['title']}",
+                decision=f"{new_state.label.capitalize()}: {verdict}",
+                minutes=mins,
+            )
+            entry_ids.append(entry_id)
+        ctx.db.execute(
+            "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at, minutes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [item_id, old_state.value, new_state.value, verdict, by_id, ctx.now_iso, mins],
+        )
+        if ready:
+            changes = closing(ctx, f"{new_state.label.capitalize()}: {verdict[:60]}")
+        else:
+            author = queries.get_staff(ctx.db, item["detail"]["author_id"])["name"]
+            changes = waiting(ctx, author, _back_on(ctx, item))
+        audit_id = change_item(
+            ctx,
+            "gatekeep",
+            item,
+            item_changes=changes,
+            detail_changes={"state": new_state.value},
+            extra_new={"oversight_ids": entry_ids, "peer": peer, "minutes": mins},
+        )
+    who = f" by {queries.get_staff(ctx.db, by_id)['name']}" if peer else ""
+    return ActionResult(
+        f"{new_state.label.capitalize()}{who}: {item['title']} for {item['crn']}",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry_ids[0] if entry_ids else None,
     )
 
 

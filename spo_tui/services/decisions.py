@@ -218,7 +218,10 @@ def log_answer(ctx: Context, item_id: str, text: str = "") -> ActionResult:
     state = item["detail"].get("state")
     if item["kind"] == "sbar" and state == SbarState.ESCALATED.value and item["status"] == "waiting":
         return answer_escalation(ctx, item_id, text)
-    if item["kind"] == "countersign" and state == CountersignState.REJECTED.value:
+    if item["kind"] == "countersign" and state in (
+        CountersignState.REJECTED.value,
+        CountersignState.RETURNED_TO_AUTHOR.value,
+    ):
         return resubmit_countersign(ctx, item_id, text)
     if item["kind"] == "sbar":
         return answer_information_request(ctx, item_id, text)

@@ -23,7 +23,7 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, is_catch_up
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignState, Role
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignKind, CountersignState, Role
 from spo_tui.services.context import Context
 from spo_tui.services.intake import risk_rises
 from spo_tui.store import writes
@@ -294,7 +294,12 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
                     item_id,
                     row.kind.value,
                     row.author_id,
-                    CountersignState.AWAITING_COUNTERSIGN.value,
+                    # A PSR is gatekept, not countersigned [000 §3.2].
+                    (
+                        CountersignState.AWAITING_GATEKEEP
+                        if row.kind == CountersignKind.PSR
+                        else CountersignState.AWAITING_COUNTERSIGN
+                    ).value,
                     _submitted_at(ctx, row.submitted),
                     court,
                     row.link,

@@ -6,12 +6,14 @@ row, and returns an ActionResult whose ``item_id`` is the new row's id.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal, overload
 
+from spo_tui.domain import court as court_rules
 from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_date, parse_when
-from spo_tui.domain.errors import NotFound, ValidationError
+from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
 from spo_tui.domain.text import check_text
 from spo_tui.domain.vocab import (
     AlertSource,
@@ -30,7 +32,7 @@ from spo_tui.domain.vocab import (
     normalise_crn,
     parse_enum,
 )
-from spo_tui.services.base import ActionResult, audit
+from spo_tui.services.base import ActionResult, audit, closing, waiting
 from spo_tui.services.context import Context
 from spo_tui.store import queries, writes
 
@@ -425,8 +427,24 @@ def add_countersign(
     submitted: date | str | None = None,
     title: str | None = None,
     link: str | None = None,
+    court_time: str | None = None,
+    oral: bool = False,
+    gatekeeper: str | None = None,
 ) -> ActionResult:
-    """Put an assessment or report in the countersigning queue. A PSR needs its court date."""
+    """Put an assessment or report in the countersigning queue. A PSR needs its court date.
+
+    The rules of court work and countersigning at source (``spo_tui.domain.court``) apply:
+
+    - a PSR is *gatekept*, not countersigned [000 §3.2]: on a high or very high RoSH case only a
+      qualified PO may write it (refused otherwise, naming the rule) and the SPO gatekeeps it; on a
+      case whose RoSH allows it (``[gatekeeping] peer_rosh``) ``gatekeeper`` routes it to a peer PO,
+      and it then waits on that peer in the SPO's Waiting view (the SPO sees it and can gatekeep it);
+    - a report for court today, or an oral report, is due today (by ``court_time``), never overdue
+      on entry;
+    - dangerousness assessments and parole reports only on the cases where they exist;
+    - an approved PO's OASys skips the queue [000 §3.3] (kept, closed, as a footprint), unless the
+      sample (``[aqa] sample_one_in``) picks it: then it comes to the SPO marked as the sample.
+    """
     ctx.require("add_countersign")
     crn = existing_case(ctx, crn)
     cs_kind = parse_enum(CountersignKind, kind, "kind")
@@ -437,26 +455,71 @@ def add_countersign(
     court = read_date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
     if court is not None and court < ctx.today:
         raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
-    due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
-    return _new_item(
+    at = court_rules.parse_court_time(court_time)
+    case = queries.get_case(ctx.db, crn)
+    rosh = RoSH(case["rosh"])
+    court_rules.check_report_case(cs_kind, case["sentence_type"], ctx.rules.raw)
+    state = CountersignState.AWAITING_COUNTERSIGN
+    peer: dict[str, Any] | None = None
+    sampled = closed = False
+    if cs_kind == CountersignKind.PSR:
+        assert court is not None
+        court_rules.check_psr_writer(writer["role"], rosh, ctx.rules.raw)
+        state = CountersignState.AWAITING_GATEKEEP
+        if optional_text(gatekeeper, "gatekeeper"):
+            if not court_rules.peer_may_gatekeep(rosh, ctx.rules.raw):
+                raise NotAllowed(
+                    f"a PSR on a {rosh.label.lower()} RoSH case is gatekept by the SPO, not a peer [000 §3.2]"
+                )
+            peer = resolve_staff(ctx, gatekeeper, "gatekeeper")
+            court_rules.check_peer(peer["role"], peer["id"], writer["id"], ctx.rules.raw)
+        before = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
+        due = court_rules.psr_due(court, submitted_on, before, same_day=oral or court == ctx.today)
+    else:
+        due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
+        if cs_kind == CountersignKind.OASYS and writer.get("oasys_approved"):
+            key = link or f"{crn}:{writer['id']}:{submitted_on.isoformat()}:{title}"
+            sampled = court_rules.in_sample(key, ctx.rules.raw)
+            if not sampled:
+                state, closed = CountersignState.NOT_REQUIRED, True
+    label = "Oral PSR" if oral and cs_kind == CountersignKind.PSR else cs_kind.label
+    item: dict[str, Any] = {
+        "kind": ItemKind.COUNTERSIGN.value,
+        "crn": crn,
+        "title": (title or f"{label} by {writer['name']}") + (" (sample: approved PO)" if sampled else ""),
+        "raised_by": writer["id"],
+        "due": due.isoformat(),
+    }
+    if closed:
+        item.update(closing(ctx, f"No countersignature needed: {writer['name']} is an approved PO [000 §3.3]"))
+    elif peer is not None:
+        # In Waiting on the peer (the SPO sees it there); back in the SPO's queue on the court day if
+        # the peer has not gatekept it by then. A report for court today stays in Waiting: it would
+        # otherwise bounce straight back.
+        assert court is not None
+        item.update(waiting(ctx, f"{peer['name']} (peer gatekeeping)", court if court > ctx.today else None))
+    result = _new_item(
         ctx,
         "add_countersign",
-        {
-            "kind": ItemKind.COUNTERSIGN.value,
-            "crn": crn,
-            "title": title or f"{cs_kind.label} by {writer['name']}",
-            "raised_by": writer["id"],
-            "due": due.isoformat(),
-        },
+        item,
         {
             "kind": cs_kind.value,
             "author_id": writer["id"],
-            "state": CountersignState.AWAITING_COUNTERSIGN.value,
+            "state": state.value,
             "submitted_at": ctx.now_iso,
             "court_date": court.isoformat() if court else None,
             "link": link,
+            "court_time": at,
+            "oral": int(bool(oral)),
+            "gatekeeper_id": peer["id"] if peer else None,
+            "sampled": int(sampled),
         },
     )
+    if closed:
+        return replace(result, message=f"No countersignature needed: {writer['name']} is an approved PO")
+    if peer is not None:
+        return replace(result, message=f"Added: {item['title']}, to {peer['name']} for peer gatekeeping (in Waiting)")
+    return result
 
 
 def add_task(

@@ -17,12 +17,14 @@ def item_detail(ctx: Context, item_id: str) -> dict[str, Any]:
     item = queries.get_item(ctx.db, item_id)
     names = {s["id"]: s["name"] for s in queries.staff_list(ctx.db)}
     detail = item["detail"]
-    for key in ("author_id", "owner_id", "practitioner_id", "delegated_to", "acknowledged_by"):
+    for key in ("author_id", "owner_id", "practitioner_id", "delegated_to", "acknowledged_by", "gatekeeper_id"):
         if detail.get(key):
             detail[key.removesuffix("_id") + "_name"] = names.get(detail[key], detail[key])
     item["raised_by_name"] = names.get(item["raised_by"]) if item["raised_by"] else None
     if item["kind"] == "task":
         _task_facts(ctx, item)
+    if item["kind"] == "countersign":  # what it was last returned for: shown when it comes back [004]
+        detail["returned_for"] = queries.last_return(ctx.db, item_id)
     if item["kind"] == "confirm":  # the entry to confirm, as it was entered
         entry = queries.get_oversight(ctx.db, detail["oversight_id"])
         detail["entry"] = {

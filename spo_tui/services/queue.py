@@ -202,6 +202,9 @@ def build_queue(
 ) -> list[QueueEntry]:
     """Open, unsnoozed items in triage order: alerts first, then by urgency, due date and id.
 
+    A court team's queue has its own shape [000 §3.2]: after the alerts, the reports to gatekeep by
+    court date and time, then the rest (court teams do not manage cases: no touch points are made).
+
     ``status="waiting"`` gives, in the same order, the items waiting on someone else;
     ``"snoozed"`` the items snoozed to a later day; ``"any"`` all three together.
     ``offset`` and ``limit`` read one page of that order.
@@ -225,6 +228,7 @@ def build_queue(
             offset=offset,
             score=score,
             team=in_team,
+            court=bool(in_team) and queries.team_kind(ctx.db, in_team) == "court",
         )
     return _entries(ctx, rows)
 

@@ -22,6 +22,7 @@ UNDOABLE = (
     "request_more_information",
     "escalate_sbar",
     "countersign",
+    "gatekeep",
     "waive_touch_point",
     "delegate_task",
     "complete_task",
@@ -58,6 +59,7 @@ _UNDO_WORDS = {
     "request_more_information": "the request for more information",
     "escalate_sbar": "the escalation",
     "countersign": "the countersign verdict",
+    "gatekeep": "the gatekeeping verdict",
     "waive_touch_point": "the waiver",
     "delegate_task": "the delegation",
     "complete_task": "marking the task done",
@@ -160,7 +162,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
             assert entity_id is not None  # the item was found by it
             writes.update_item(ctx.db, entity_id, {**old.get("item", {}), "updated_at": ctx.now_iso})
             writes.update_detail(ctx.db, item["kind"], entity_id, old.get("detail", {}))
-            if action == "countersign":
+            if action in ("countersign", "gatekeep"):
                 state = new["detail"]["state"]
                 ctx.db.execute(
                     "INSERT INTO countersign_history(item_id, old_state, new_state, verdict, by_id, at) VALUES (?, ?, ?, ?, ?, ?)",

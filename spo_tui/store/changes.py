@@ -72,6 +72,7 @@ CHANGE_COLUMNS = (
 KEYS = {  # in an order each row's references come before it (a baseline is sent in this order)
     "staff": ("id",),
     "teams": ("name",),
+    "aqa_ratings": ("id",),
     "absences": ("id",),
     "cases": ("crn",),
     "case_flags": ("id",),
@@ -247,6 +248,8 @@ class _Teams:
         """The team whose members may read this row's change ('' for every team)."""
         if table in ("staff", "teams"):
             return ""
+        if table == "aqa_ratings":
+            return self.staff_team(row.get("staff_id"))
         if table == "absences":
             return self.staff_team(row.get("staff_id"))
         if table in ("cases", "case_flags", "transfers", "rcat_audits"):

@@ -165,7 +165,10 @@ VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
 
 def case_facts_rows(db: Database) -> list[dict[str, Any]]:
     """Every case with the date of its last oversight entry that counts (``VALID_ENTRY``: a withdrawn
-    entry does not restart the quarterly clock), for the touch-point rules."""
+    entry does not restart the quarterly clock), for the touch-point rules.
+
+    Left out: a defendant not yet sentenced (``PRE_SENTENCE``: nobody manages the case yet) and the
+    cases of a court team's practitioners (court teams do not manage cases [000 §3.2])."""
     return all_rows(
         db,
         f"""SELECT c.crn, c.rosh, c.sentence_type, c.sentence_start, c.sentence_end, c.mappa_level,
@@ -173,7 +176,10 @@ def case_facts_rows(db: Database) -> list[dict[str, Any]]:
                   EXISTS (SELECT 1 FROM case_flags f WHERE f.crn = c.crn AND f.code = 'INLL') AS lifer,
                   (SELECT MAX(substr(o.created_at, 1, 10)) FROM oversight_entries o WHERE o.crn = c.crn AND {VALID_ENTRY})
                   AS last_oversight
-           FROM cases c""",
+           FROM cases c
+           WHERE c.sentence_type != 'PRE_SENTENCE'
+             AND NOT EXISTS (SELECT 1 FROM staff s JOIN teams t ON t.name = s.team AND t.kind = 'court'
+                             WHERE s.id = c.practitioner_id)""",
     )
 
 
@@ -413,6 +419,16 @@ def team_kind(db: Database, team: str | None) -> str:
         return "sentence_management"
     row = db.execute("SELECT kind FROM teams WHERE name = ?", [team]).fetchone()
     return row[0] if row else "sentence_management"
+
+
+def last_return(db: Database, item_id: str) -> str | None:
+    """The verdict the countersign item was last returned with (the deficits and guidance), or None."""
+    row = db.execute(
+        """SELECT verdict FROM countersign_history WHERE item_id = ? AND new_state IN ('REJECTED', 'RETURNED_TO_AUTHOR')
+           ORDER BY at DESC, id DESC LIMIT 1""",
+        [item_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def team_kinds(db: Database) -> dict[str, str]:

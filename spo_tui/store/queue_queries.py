@@ -99,6 +99,12 @@ QUEUE_SQL = f"SELECT {_QUEUE_COLUMNS} {_QUEUE_FROM} WHERE {_OPEN}"
 # so SQLite walks an index instead of sorting. Within one kind, "alerts first" says nothing.
 _ORDER = "i.kind <> 'alert', {score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
 _ORDER_IN_KIND = "{score} DESC, COALESCE(i.due, '9999-12-31'), i.id"
+# A court team's queue [000 §3.2]: after immediate-risk alerts, the reports to gatekeep, by court
+# date and time (the hearing is the deadline), then the rest in triage order.
+_COURT_FIRST = (
+    "i.kind <> 'alert', NOT (i.kind = 'countersign' AND cs.kind = 'PSR'),"
+    " COALESCE(cs.court_date, '9999-12-31'), COALESCE(cs.court_time, '99:99'), "
+)
 
 
 def _queue_where(kind: str | None, status: str, team: str | None = None) -> str:
@@ -117,6 +123,7 @@ def queue_page(
     offset: int = 0,
     score: str = "i.urgency",
     team: str | None = None,
+    court: bool = False,
 ) -> list[QueueRow]:
     """Open, unsnoozed items of ``owner_id`` or no one (of one kind, if given) with case facts, in
     triage order, from ``offset`` for ``limit`` rows (all if None).
@@ -125,9 +132,12 @@ def queue_page(
     ``status="catch_up"``: only the open items on the catch-up list (``items.catch_up``).
     ``score`` is the SQL of each item's score: the stored column (fast, from an index) unless the
     caller could not bring stored scores up to date and passes ``scoring.score_sql(weights)``.
-    ``team`` keeps one team's items (and those of no team); None keeps every team's.
+    ``team`` keeps one team's items (and those of no team); None keeps every team's. ``court``: the
+    queue of a court team, which leads with the reports to gatekeep by court date and time.
     """
     order = (_ORDER_IN_KIND if kind else _ORDER).format(score=score)
+    if court:
+        order = _COURT_FIRST + order
     sql = (
         f"SELECT {_QUEUE_COLUMNS}, {score}, {_QUEUE_EXTRA}, {ITEM_TEAM} {_QUEUE_FROM}"
         f" WHERE {_queue_where(kind, status, team)} ORDER BY {order} LIMIT :limit OFFSET :offset"

@@ -755,6 +755,59 @@ def m0014_team_kinds(db: Database) -> None:
     )
 
 
+_CS_STATES_V1 = "state IN ('AWAITING_COUNTERSIGN', 'COUNTERSIGNED', 'REJECTED', 'AWAITING_DOUBLE_COUNTERSIGN', 'DOUBLE_COUNTERSIGNED')"
+_CS_STATES_WITH_GATEKEEPING = (
+    "state IN ('AWAITING_COUNTERSIGN', 'COUNTERSIGNED', 'REJECTED', 'AWAITING_DOUBLE_COUNTERSIGN', 'DOUBLE_COUNTERSIGNED', "
+    "'AWAITING_GATEKEEP', 'GATEKEPT', 'RETURNED_TO_AUTHOR', 'NOT_REQUIRED')"
+)
+
+
+@migrations(name="0015_court_and_aqa")
+def m0015_court_and_aqa(db: Database) -> None:
+    """Court work and less countersigning at source (issue 16 §1–2) [000 §3.2–3.3].
+
+    - ``countersigns.state`` also allows the gatekeeping words (``AWAITING_GATEKEEP``, ``GATEKEPT``,
+      ``RETURNED_TO_AUTHOR``: a PSR is gatekept, not countersigned) and ``NOT_REQUIRED`` (an approved
+      PO's OASys that skipped the queue, kept as a footprint). Widened as 0011 widened ``items.kind``.
+    - ``countersigns.gatekeeper_id``: the peer PO a medium-RoSH PSR was routed to (NULL: the SPO);
+      ``court_time`` (HH:MM) and ``oral`` for same-day and oral reports; ``sampled`` marks an approved
+      PO's OASys that came to the SPO as the sample.
+    - ``countersign_history.minutes``: how long a countersignature or gatekeeping took (optional).
+    - ``aqa_ratings``: each AQA rating of a practitioner's OASys assessment (Good / Requires
+      improvement / Inadequate), who rated it (a QDO or SPO) and when; approval follows from them.
+    """
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'countersigns'").fetchone()[0]
+    if _CS_STATES_V1 in sql:
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'countersigns'",
+            [sql.replace(_CS_STATES_V1, _CS_STATES_WITH_GATEKEEPING)],
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+        db.execute("PRAGMA writable_schema = OFF")
+    db.executescript(
+        """
+        ALTER TABLE countersigns ADD COLUMN gatekeeper_id TEXT REFERENCES staff(id);
+        ALTER TABLE countersigns ADD COLUMN court_time TEXT;
+        ALTER TABLE countersigns ADD COLUMN oral INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE countersigns ADD COLUMN sampled INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE countersign_history ADD COLUMN minutes INTEGER;
+        CREATE TABLE aqa_ratings (
+            id TEXT PRIMARY KEY,
+            staff_id TEXT NOT NULL REFERENCES staff(id),
+            crn TEXT,
+            assessment TEXT NOT NULL DEFAULT '',
+            rating TEXT NOT NULL CHECK (rating IN ('GOOD', 'REQUIRES_IMPROVEMENT', 'INADEQUATE')),
+            rated_by TEXT NOT NULL REFERENCES staff(id),
+            rated_on TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX aqa_ratings_by_staff ON aqa_ratings(staff_id, rated_on);
+        """
+    )
+
+
 @migrations(name="0016_workload_levels")
 def m0016_workload_levels(db: Database) -> None:
     """Each oversight entry's level [001]: 1 quality assurance, 2 supervision, 3 immediate risk.

@@ -343,7 +343,7 @@ def practitioner_work(db: Database, day: date) -> list[dict[str, Any]]:
              WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due < :day
              UNION ALL
              SELECT cs.author_id, 'cs' FROM countersigns cs
-             WHERE cs.state IN ('AWAITING_COUNTERSIGN', 'AWAITING_DOUBLE_COUNTERSIGN')
+             WHERE cs.state IN ('AWAITING_COUNTERSIGN', 'AWAITING_DOUBLE_COUNTERSIGN', 'AWAITING_GATEKEEP')
            ) WHERE who IS NOT NULL GROUP BY who""",
         {"day": day.isoformat()},
     )

@@ -25,6 +25,7 @@ from spo_tui.domain.vocab import (
     OversightType,
     RoSH,
     TouchPointReason,
+    sentence_span,
 )
 from spo_tui.widgets.theme import theme_style
 
@@ -97,7 +98,20 @@ def item_section(item: dict[str, Any], today: date) -> list:
         parts.append(Text(f"{kind_label} by {_v(d.get('author_name', ''))}: {state}"))
         if d.get("court_date"):
             court = date.fromisoformat(d["court_date"])
-            parts.append(Text(f"Court date {court:%a %d/%m/%Y} ({relative_due(court, today)})", style="bold"))
+            at = f" at {_v(d['court_time'])}" if d.get("court_time") else ""
+            oral = " · oral report" if d.get("oral") else ""
+            parts.append(Text(f"Court {court:%a %d/%m/%Y}{at} ({relative_due(court, today)}){oral}", style="bold"))
+        if d.get("gatekeeper_name"):
+            parts.append(Text(f"Peer gatekeeping by {_v(d['gatekeeper_name'])} (medium RoSH) [000 §3.2]"))
+        if d.get("sampled"):
+            parts.append(Text("The sample: the author is an approved PO, so most of their OASys skip the queue"))
+        if d.get("returned_for") and d.get("state") in (
+            "AWAITING_COUNTERSIGN",
+            "AWAITING_GATEKEEP",
+            "REJECTED",
+            "RETURNED_TO_AUTHOR",
+        ):
+            parts.append(Text.assemble(("Returned for: ", "bold"), visible(d["returned_for"])))
     elif kind == ItemKind.ALERT:
         parts.append(Text(visible(d["details"] or "")))
     elif kind == ItemKind.TASK:
@@ -160,15 +174,12 @@ def case_section(case: dict[str, Any], today: date, overdue: StyleType = "bold")
         if case["mappa_category"]
         else "not MAPPA"
     )
-    end = f" to {date.fromisoformat(case['sentence_end']):%d/%m/%Y}" if case["sentence_end"] else ""
     parts: list = [
         _heading(f"Case {_v(case['crn'])} {_v(case['name'])}"),
         Text(
             f"PP {_v(case.get('practitioner') or 'unallocated')} · RoSH {RoSH(case['rosh']).label} · {mappa} · tier {_v(case['tier'] or '-')}"
         ),
-        Text(
-            f"{_v(case['sentence_type'].replace('_', ' ').title())} from {date.fromisoformat(case['sentence_start']):%d/%m/%Y}{end}"
-        ),
+        Text(_v(sentence_span(case["sentence_type"], case["sentence_start"], case["sentence_end"]))),
     ]
     for flag in case["flags"]:
         review = flag["review_date"]
