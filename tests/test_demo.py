@@ -400,10 +400,10 @@ def test_countersigning_backlog(team):
     # Reports only where they exist: dangerousness before sentence (the PDU's court team), parole in custody.
     assert {r["sentence_type"] for r in rows if r["cs_kind"] == "DANGEROUSNESS"} <= {"PRE_SENTENCE"}
     assert {r["sentence_type"] for r in rows if r["cs_kind"] == "PAROLE_REPORT"} == {"CUSTODY"}
-    psrs = [r for r in rows if r["cs_kind"] == "PSR"]
+    psrs = [r for r in waiting if r["cs_kind"] == "PSR"]
     assert sum(r["court_date"] == TOMORROW.isoformat() for r in psrs) >= 2
     assert all(r["court_date"] >= TODAY.isoformat() for r in psrs)
-    for r in rows:
+    for r in waiting:  # (the demo's past holds closed work too)
         if r["team"] == "Court Team":
             continue  # reports on the day: due by the hearing (above)
         court = date.fromisoformat(r["court_date"]) if r["court_date"] else None
@@ -565,7 +565,7 @@ def test_pdu_scale(tmp_path):
     assert len(today_psrs) == 2 and sum(r["oral"] for r in today_psrs) == 1
     assert all(r["due"] == TODAY.isoformat() and r["court_time"] for r in today_psrs)
     assert one(db, "SELECT COUNT(*) FROM countersign_history h JOIN countersigns c ON c.item_id = h.item_id"
-               " WHERE h.new_state = 'GATEKEPT' AND h.by_id = c.gatekeeper_id") == 1  # fmt: skip
+               " WHERE h.new_state = 'GATEKEPT' AND h.by_id = c.gatekeeper_id") >= 1  # fmt: skip
     assert one(db, "SELECT COUNT(*) FROM cases WHERE sentence_type = 'PRE_SENTENCE'") == 4
     assert one(db, "SELECT MIN(created_at) FROM oversight_entries") < (TODAY - timedelta(days=3 * 365)).isoformat()
     assert one(db, "SELECT COUNT(*) FROM cases WHERE crn NOT GLOB '[A-Z][0-9][0-9][0-9][0-9][0-9][0-9]'") == 0

@@ -136,10 +136,11 @@ def test_entry_words_fit_the_entry(demo):
             assert e["discussed"].startswith("Home-visit risk assessment"), e
         if e["type"] == "recall":
             assert e["outcome"] in ("recall", "no_recall"), e
-    # An approved PO's OASys needs no countersignature [000 §3.3]: none was ever signed off.
+    # An approved PO's OASys needs no countersignature [000 §3.3]: none was signed off but the sample;
+    # the rest are kept closed as not required.
     approved_oasys = db.execute(
         """SELECT COUNT(*) FROM countersigns cs JOIN staff s ON s.id = cs.author_id
-           WHERE cs.kind = 'OASYS' AND s.oasys_approved = 1"""
+           WHERE cs.kind = 'OASYS' AND s.oasys_approved = 1 AND cs.state <> 'NOT_REQUIRED' AND NOT cs.sampled"""
     ).fetchone()[0]
     assert approved_oasys == 0
 
@@ -188,7 +189,7 @@ def test_the_pdu_demo_still_builds_with_a_past(tmp_path):
     db = open_db(tmp_path / "pdu.db")
     rules = load_rules(Path(tmp_path) / "none.toml")
     summary = generate_demo(db, seed=1, scale="pdu", today=TODAY, now_iso=NOW_ISO, rules=rules)
-    assert summary.cases == 5000 and 140_000 <= summary.oversight_entries <= 160_000
+    assert summary.cases == 5005 and 140_000 <= summary.oversight_entries <= 160_000
     assert db.execute("SELECT COUNT(*) FROM team_notes").fetchone()[0] > 100
     assert db.execute("SELECT MAX(created_at) FROM oversight_entries").fetchone()[0] <= NOW_ISO
     db.close()

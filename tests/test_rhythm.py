@@ -602,10 +602,19 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
                        WHERE c.kind = 'PSR' AND i.status != 'closed' AND c.court_date <= ?""",
         [psr_until],
     )
+    from spo_tui.services.rhythm import RECENT_DAYS
+
+    since = (TODAY - timedelta(days=RECENT_DAYS - 1)).isoformat()
+    rises = rows(  # touch points a rise in risk made lately: the case newly at MAPPA level 2 [issue 16 §4]
+        db,
+        """SELECT i.id, t.reason FROM items i JOIN touch_points t ON t.item_id = i.id
+           WHERE t.reason IN ('rosh_rise', 'mappa_rise') AND i.created_at >= ?""",
+        [since],
+    )
     reasons = [r.reason for r in agenda.risk_points]
-    assert reasons == ["alert"] * len(alerts) + ["psr_due"] * len(psrs)
-    assert (len(alerts), len(psrs)) == (2, 2)
-    assert {r.item_id for r in agenda.risk_points} == {r["id"] for r in alerts + psrs}
+    assert reasons == ["alert"] * len(alerts) + sorted(r["reason"] for r in rises) + ["psr_due"] * len(psrs)
+    assert (len(alerts), len(rises), len(psrs)) == (2, 1, 2)
+    assert {r.item_id for r in agenda.risk_points} == {r["id"] for r in alerts + rises + psrs}
 
     sbars = rows(
         db, "SELECT i.id, s.urgency, s.raised_at FROM items i JOIN sbars s ON s.item_id = i.id WHERE i.status = 'open'"

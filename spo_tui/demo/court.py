@@ -73,7 +73,7 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
                 "likelihood": self.rng.choice(("MEDIUM", "HIGH")),
                 "mappa_category": None,
                 "mappa_level": None,
-                "tier": None if sentence == "PRE_SENTENCE" else "B2",
+                "tier": None if sentence == "PRE_SENTENCE" else "B",  # the caseload's one scheme: A–G
                 "sentence_type": sentence,
                 "sentence_start": start.isoformat(),
                 "sentence_end": None,
