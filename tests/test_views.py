@@ -114,6 +114,8 @@ async def test_a_returned_psr_waits_on_its_author_until_resubmitted(team_db):
         await select_item(app, pilot, ids["countersign"])
         await pilot.press("r", *"Add the DA call-out history", "enter")
         await pilot.pause()
+        await pilot.press("enter")  # the minutes it took: optional
+        await pilot.pause()
         assert ids["countersign"] not in [e.id for e in app.screen.entries]
         await pilot.press("8")
         await pilot.pause()
@@ -128,11 +130,11 @@ async def test_a_returned_psr_waits_on_its_author_until_resubmitted(team_db):
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
     assert rows(path, "SELECT i.status, c.state FROM items i JOIN countersigns c ON c.item_id = i.id") == [
-        ("open", "AWAITING_COUNTERSIGN")
+        ("open", "AWAITING_GATEKEEP")
     ]
     assert rows(path, "SELECT old_state, new_state FROM countersign_history ORDER BY id") == [
-        ("AWAITING_COUNTERSIGN", "REJECTED"),
-        ("REJECTED", "AWAITING_COUNTERSIGN"),
+        ("AWAITING_GATEKEEP", "RETURNED_TO_AUTHOR"),  # a PSR is gatekept, in its own words [000 §3.2]
+        ("RETURNED_TO_AUTHOR", "AWAITING_GATEKEEP"),
     ]
 
 
