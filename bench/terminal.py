@@ -17,6 +17,7 @@ Run with ``python bench/run.py`` (this table first) or on its own: ``python benc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -214,6 +215,7 @@ def measure(db: Path, today: str, runs: int = 5, presses: int = 15) -> dict[str,
         # One start first, unmeasured: the store links this login, the files are in the page cache.
         pane.start(spo, queue_shown)
         pane.settle(1.0)
+        _wait_for_scores(store, today)
         pane.quit()
         for _ in range(runs):
             floor["start"].append(pane.start(empty, queue_shown))
@@ -223,6 +225,7 @@ def measure(db: Path, today: str, runs: int = 5, presses: int = 15) -> dict[str,
             new_day(store)
             times["start (first start of a day)"].append(pane.start(spo, queue_shown))
             pane.settle(1.0)
+            _wait_for_scores(store, today)  # as a person at work would: the day's scoring ends meanwhile
             pane.quit()
             _wait_for_daily_backup(store)  # its process would otherwise share the CPUs with the next start
             times["start (a later start)"].append(pane.start(spo, queue_shown))
@@ -256,6 +259,23 @@ def measure(db: Path, today: str, runs: int = 5, presses: int = 15) -> dict[str,
             "n": len(values),
         }
     return result
+
+
+def _wait_for_scores(store: Path, today: str, timeout: float = 120) -> None:
+    """Wait until the app has stored every open item's score for ``today`` (its background worker
+    scores the day after the first paint; a start after that reads the stored order by the index)."""
+    from spo_tui.store.scoring import BASIS_KEY, RESCORE_KEY
+
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)) as conn:
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", [BASIS_KEY, RESCORE_KEY]))
+            unscored = conn.execute(
+                "SELECT 1 FROM items WHERE urgency IS NULL AND status <> 'closed' LIMIT 1"
+            ).fetchone()
+        if RESCORE_KEY not in meta and f'"day": "{today}"' in meta.get(BASIS_KEY, "") and unscored is None:
+            return
+        time.sleep(0.2)
 
 
 def _wait_for_daily_backup(store: Path, timeout: float = 120) -> None:
