@@ -310,22 +310,25 @@ class AdminForms(AdminLists):
     # --- Corrections -------------------------------------------------------------------------------
 
     def action_edit_case(self) -> None:
+        if self._allowed("edit_case"):
+            self._ask_for_case("Edit which case?", self._edit_case_form)
+
+    def _ask_for_case(self, question: str, then: Callable[[dict[str, Any]], None]) -> None:
+        """Ask for a CRN (the highlighted row's offered), refuse one that is not a case in the prompt
+        itself, then go on with the case's summary."""
         from spo_tui.screens.prompts import PromptScreen
 
-        if not self._allowed("edit_case"):
-            return
         found: list[dict[str, Any]] = []
 
         def check(text: str) -> None:
             found.append(lookup.case_summary(self.ctx, normalise_crn(text)))
 
-        def open_form(text: str | None) -> None:
+        def go_on(text: str | None) -> None:
             if text and found:
-                self._edit_case_form(found[-1])
+                then(found[-1])
 
         self.app.push_screen(
-            PromptScreen("Edit which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "", submit=check),
-            open_form,
+            PromptScreen(question, "CRN, e.g. X123456", value=self.highlighted_crn() or "", submit=check), go_on
         )
 
     def _edit_case_form(self, case: dict[str, Any]) -> None:
@@ -339,25 +342,8 @@ class AdminForms(AdminLists):
 
     def action_custody(self) -> None:
         """Record a case's custody-to-community dates (``admin.set_custody``) [004]."""
-        from spo_tui.screens.prompts import PromptScreen
-
-        if not self._allowed("custody"):
-            return
-        found: list[dict[str, Any]] = []
-
-        def check(text: str) -> None:
-            found.append(lookup.case_summary(self.ctx, normalise_crn(text)))
-
-        def open_form(text: str | None) -> None:
-            if text and found:
-                self._custody_form(found[-1])
-
-        self.app.push_screen(
-            PromptScreen(
-                "Custody dates of which case?", "CRN, e.g. X123456", value=self.highlighted_crn() or "", submit=check
-            ),
-            open_form,
-        )
+        if self._allowed("custody"):
+            self._ask_for_case("Custody dates of which case?", self._custody_form)
 
     def _custody_form(self, case: dict[str, Any]) -> None:
         crn = case["crn"]
