@@ -1,14 +1,11 @@
-"""Screens styled once, not again each time they are shown.
+"""Screens made once and shown again (``SpoApp._kept_screen``: a case, help).
 
 Each time a screen is shown (``ScreenResume``) Textual styles every widget of it again, in case the
-theme or the stylesheet changed while it was out of sight. A screen shown with nothing of the kind
-changed since its widgets were styled would come out the same: on the case screen, kept and shown
-again (``SpoApp._kept_screen``), that pass was half the time the screen took to appear; on a new
-oversight form, just styled as its seventy widgets were mounted, it was most of it.
-
-So these screens are styled again on showing only when the app's styles changed since they were last
-styled (Textual counts those changes, ``App._css_update_count``: a new theme, a reloaded stylesheet).
-A widget whose classes change meanwhile is styled again by that change, as always.
+theme or the stylesheet changed while it was out of sight. A kept screen shown again with nothing of
+the kind changed would come out the same: on the case screen that pass was half the time the screen
+took to appear. So a kept screen is styled again on showing only when the app's styles changed since
+it was last styled (Textual counts those changes, ``App._css_update_count``: a new theme, a reloaded
+stylesheet). A widget whose classes change meanwhile is styled again by that change, as always.
 
 (Textual calls each class's own ``_on_screen_resume`` in turn, the subclass's first: this one only
 says whether Screen's, which follows, styles again.)
@@ -20,20 +17,13 @@ from textual import events
 from textual.screen import Screen
 
 
-class StyledOnce:
-    """Mixed into a screen: no second styling of every widget when it is shown, unless styles changed."""
+class KeptScreen(Screen):
+    """A screen kept to be shown again: styled again on showing only if the app's styles changed."""
 
     _styled_for: int | None = None
 
-    def _on_mount(self, event: events.Mount) -> None:
-        self._styled_for = self.app._css_update_count  # type: ignore[attr-defined]  # its widgets are styled as mounted
-
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        styles_now = self.app._css_update_count  # type: ignore[attr-defined]
+        styles_now = self.app._css_update_count
         if self._styled_for == styles_now:
             event.refresh_styles = False
         self._styled_for = styles_now
-
-
-class KeptScreen(StyledOnce, Screen):
-    """A screen kept to be shown again (a case, help)."""

@@ -26,7 +26,6 @@ from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.levels import OversightLevel
 from spo_tui.domain.text import visible
 from spo_tui.domain.vocab import OversightOutcome, OversightType
-from spo_tui.screens.kept import StyledOnce
 from spo_tui.screens.prompts import ConfirmScreen
 from spo_tui.screens.sizing import take_breakpoints
 from spo_tui.services import drafts, intake
@@ -80,7 +79,7 @@ def empty_actions() -> list[list[str]]:
     return [["", "", ""] for _ in range(ACTION_ROWS)]
 
 
-class OversightForm(StyledOnce, ModalScreen["ActionResult | None"]):
+class OversightForm(ModalScreen["ActionResult | None"]):
     """Record an oversight entry. Ctrl+S saves (from any field), Esc cancels (asking if anything was typed)."""
 
     if TYPE_CHECKING:
