@@ -78,7 +78,8 @@ def check_psr_writer(role: str, rosh: RoSH, raw: dict[str, Any]) -> None:
     if rosh in (RoSH.HIGH, RoSH.VERY_HIGH) and role not in qualified:
         raise NotAllowed(
             f"a {role} may not write a PSR on a {rosh.label.lower()} RoSH case: only qualified POs "
-            f"({', '.join(qualified)}) write reports on high-RoSH cases [000 §3.2]"
+            f"({', '.join(qualified)}) write reports on high-RoSH cases [000 §3.2]",
+            field="author",
         )
 
 
@@ -99,12 +100,14 @@ def check_report_case(kind: CountersignKind, sentence_type: str, raw: dict[str, 
     if kind == CountersignKind.DANGEROUSNESS and sentence_type not in g["dangerousness_sentence_types"]:
         raise NotAllowed(
             "a dangerousness assessment is written for the court before sentence: this case is "
-            f"{_sentence(sentence_type)} (allowed: {_sentences(g['dangerousness_sentence_types'])})"
+            f"{_sentence(sentence_type)} (allowed: {_sentences(g['dangerousness_sentence_types'])})",
+            field="kind",
         )
     if kind == CountersignKind.PAROLE_REPORT and sentence_type not in g["parole_sentence_types"]:
         raise NotAllowed(
             "a parole report is written for a person in custody: this case is "
-            f"{_sentence(sentence_type)} (allowed: {_sentences(g['parole_sentence_types'])})"
+            f"{_sentence(sentence_type)} (allowed: {_sentences(g['parole_sentence_types'])})",
+            field="kind",
         )
 
 

@@ -29,4 +29,10 @@ class NotFound(SpoError):
 
 
 class NotAllowed(SpoError):
-    """The acting user's role does not allow this action, or the item's state does not."""
+    """The acting user's role does not allow this action, or the item's state does not (or a rule of
+    the work refuses it); ``field`` names the input the refusal turns on, where there is one (an
+    import names it beside the record)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field

@@ -10,15 +10,14 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, Literal, overload
 
-from spo_tui.domain import court as court_rules
+from spo_tui.domain import countersign_entry
 from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import SHORT_DATE_WITHIN_MONTHS, echo_when, parse_date, parse_when
-from spo_tui.domain.errors import NotAllowed, NotFound, ValidationError
+from spo_tui.domain.errors import NotFound, ValidationError
 from spo_tui.domain.text import check_text
 from spo_tui.domain.vocab import (
     AlertSource,
     CountersignKind,
-    CountersignState,
     ItemKind,
     Likelihood,
     Role,
@@ -453,51 +452,36 @@ def add_countersign(
     link = optional_text(link, "link") or None
     submitted_on = read_date(submitted, "submitted", required=False) or ctx.today
     court = read_date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
-    if court is not None and court < ctx.today:
-        raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
-    at = court_rules.parse_court_time(court_time)
+    peer = resolve_staff(ctx, gatekeeper, "gatekeeper") if optional_text(gatekeeper, "gatekeeper") else None
     case = queries.get_case(ctx.db, crn)
-    rosh = RoSH(case["rosh"])
-    court_rules.check_report_case(cs_kind, case["sentence_type"], ctx.rules.raw)
-    state = CountersignState.AWAITING_COUNTERSIGN
-    peer: dict[str, Any] | None = None
-    sampled = closed = False
-    if cs_kind == CountersignKind.PSR:
-        assert court is not None
-        court_rules.check_psr_writer(writer["role"], rosh, ctx.rules.raw)
-        state = CountersignState.AWAITING_GATEKEEP
-        if optional_text(gatekeeper, "gatekeeper"):
-            if not court_rules.peer_may_gatekeep(rosh, ctx.rules.raw):
-                raise NotAllowed(
-                    f"a PSR on a {rosh.label.lower()} RoSH case is gatekept by the SPO, not a peer [000 §3.2]"
-                )
-            peer = resolve_staff(ctx, gatekeeper, "gatekeeper")
-            court_rules.check_peer(peer["role"], peer["id"], writer["id"], ctx.rules.raw)
-        before = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
-        due = court_rules.psr_due(court, submitted_on, before, same_day=oral or court == ctx.today)
-    else:
-        due = domain_rules.countersign_due(cs_kind, submitted_on, court, ctx.rules)
-        if cs_kind == CountersignKind.OASYS and writer.get("oasys_approved"):
-            key = link or f"{crn}:{writer['id']}:{submitted_on.isoformat()}:{title}"
-            sampled = court_rules.in_sample(key, ctx.rules.raw)
-            if not sampled:
-                state, closed = CountersignState.NOT_REQUIRED, True
-    label = "Oral PSR" if oral and cs_kind == CountersignKind.PSR else cs_kind.label
+    # The same rules an imported row obeys (spo_tui.domain.countersign_entry) [000 §3.2–3.3].
+    new = countersign_entry.decide(
+        cs_kind,
+        crn=crn,
+        rosh=RoSH(case["rosh"]),
+        sentence_type=case["sentence_type"],
+        author=_person(writer),
+        submitted=submitted_on,
+        court=court,
+        today=ctx.today,
+        rules=ctx.rules,
+        court_time=court_time,
+        oral=oral,
+        gatekeeper=_person(peer) if peer else None,
+        title=title or None,
+        link=link,
+    )
     item: dict[str, Any] = {
         "kind": ItemKind.COUNTERSIGN.value,
         "crn": crn,
-        "title": (title or f"{label} by {writer['name']}") + (" (sample: approved PO)" if sampled else ""),
+        "title": new.title,
         "raised_by": writer["id"],
-        "due": due.isoformat(),
+        "due": new.due.isoformat(),
     }
-    if closed:
-        item.update(closing(ctx, f"No countersignature needed: {writer['name']} is an approved PO [000 §3.3]"))
-    elif peer is not None:
-        # In Waiting on the peer (the SPO sees it there); back in the SPO's queue on the court day if
-        # the peer has not gatekept it by then. A report for court today stays in Waiting: it would
-        # otherwise bounce straight back.
-        assert court is not None
-        item.update(waiting(ctx, f"{peer['name']} (peer gatekeeping)", court if court > ctx.today else None))
+    if new.closed_note:
+        item.update(closing(ctx, new.closed_note))
+    elif new.waiting_on:
+        item.update(waiting(ctx, new.waiting_on, new.waiting_until))
     result = _new_item(
         ctx,
         "add_countersign",
@@ -505,21 +489,28 @@ def add_countersign(
         {
             "kind": cs_kind.value,
             "author_id": writer["id"],
-            "state": state.value,
+            "state": new.state.value,
             "submitted_at": ctx.now_iso,
             "court_date": court.isoformat() if court else None,
             "link": link,
-            "court_time": at,
+            "court_time": new.court_time,
             "oral": int(bool(oral)),
-            "gatekeeper_id": peer["id"] if peer else None,
-            "sampled": int(sampled),
+            "gatekeeper_id": new.gatekeeper.id if new.gatekeeper else None,
+            "sampled": int(new.sampled),
         },
     )
-    if closed:
+    if new.closed:
         return replace(result, message=f"No countersignature needed: {writer['name']} is an approved PO")
-    if peer is not None:
-        return replace(result, message=f"Added: {item['title']}, to {peer['name']} for peer gatekeeping (in Waiting)")
+    if new.gatekeeper is not None:
+        return replace(
+            result, message=f"Added: {item['title']}, to {new.gatekeeper.name} for peer gatekeeping (in Waiting)"
+        )
     return result
+
+
+def _person(staff: dict[str, Any]) -> countersign_entry.Person:
+    """A staff row as the countersigning rules need it."""
+    return countersign_entry.Person(staff["id"], staff["name"], staff["role"], bool(staff.get("oasys_approved")))
 
 
 def add_task(
