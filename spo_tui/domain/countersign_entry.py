@@ -16,8 +16,11 @@ imported row obeys exactly the rules a typed one does:
   (``court.check_report_case``);
 - an approved PO's OASys needs no countersignature [000 §3.3]: kept, closed as ``NOT_REQUIRED``,
   unless the sample (``[aqa] sample_one_in``, ``court.in_sample``) picks it — then it comes to the
-  SPO titled "(sample: approved PO)";
-- a court date already past is refused: a report cannot be checked before a hearing that is over.
+  SPO titled "(sample: approved PO)".
+
+A court date already past is the caller's to judge: the form refuses it (a typing slip), an import
+accepts it and the item shows as overdue (an extract may hold a report nobody gatekept: that is
+worth seeing; docs/import.md).
 
 Every refusal is a ``ValidationError`` or ``NotAllowed`` whose ``field`` names the input it turns
 on (``author``, ``kind``, ``gatekeeper``, ``court_date``, ``court_time``, ``oral``), so an import
@@ -99,8 +102,6 @@ def decide(
     raw = rules.raw
     if kind == CountersignKind.PSR and court is None:
         raise ValidationError("a PSR needs its court date", field="court_date")
-    if court is not None and court < today:
-        raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
     at = court_rules.parse_court_time(court_time)
     court_rules.check_report_case(kind, sentence_type, raw)
     if kind != CountersignKind.PSR:

@@ -22,6 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from spo_tui.domain import court as court_rules
 from spo_tui.domain.dates import parse_date
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.text import text_problem
@@ -134,6 +135,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("court_date", False, ("court",), "a date; required for a PSR"),
         Column("title", False, (), "text; default '<kind> by <author>'"),
         Column("link", False, ("url",), "where the document is"),
+        # Court work [000 §3.2]: the same rules as a typed item (spo_tui.domain.countersign_entry).
+        Column("court_time", False, ("hearing_time", "court_hearing_time"), "PSRs: the hearing's time, e.g. 10:00"),
+        Column("oral", False, ("oral_report",), "PSRs: yes for an oral report on the day; empty means no"),
+        Column(
+            "gatekeeper",
+            False,
+            ("peer_gatekeeper", "gatekept_by"),
+            "PSRs on a case whose RoSH allows it: the peer PO who gatekeeps it (empty: the SPO)",
+        ),
     ),
     "touchpoints": (
         Column("crn", True, ("case_reference", "crn_number", "offender_crn"), "a case already in the store"),
@@ -313,6 +323,10 @@ class CountersignRow:
     court_date: date | None = None
     title: str | None = None
     link: str | None = None
+    court_time: str | None = None
+    oral: bool = False
+    #: The peer gatekeeper's (id, name), or None (the SPO).
+    gatekeeper: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -420,6 +434,10 @@ def _flag_code(text: str) -> str:
     return code
 
 
+def _court_time(text: str) -> str:
+    return court_rules.parse_court_time(text) or ""
+
+
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
@@ -462,6 +480,9 @@ class _Checker:
             "name": (None if kind == "cases" else _collapse, False),
             "practitioner": (self.known_staff, True),
             "author": (self.known_staff, True),
+            "gatekeeper": (self.known_staff, True),
+            "court_time": (_court_time, True),
+            "oral": (_yes_no, True),
             "rosh": (_enum(RoSH, "rosh", ROSH_CODES), True),
             "sentence_type": (_enum(SentenceType, "sentence_type", SENTENCE_SHORT), True),
             "likelihood": (_enum(Likelihood, "likelihood"), True),
@@ -679,6 +700,9 @@ class _Checker:
             v.get("court_date"),
             v.get("title"),
             v.get("link"),
+            v.get("court_time"),
+            bool(v.get("oral")),
+            v.get("gatekeeper"),
         )
         if (first := self.first_seen(row.key, line)) is not None:
             bad.append(RowProblem(line, None, f"the same crn, kind, author and submitted date as line {first}"))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from spo_tui.domain import countersign_entry
+from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.extracts import (
     CaseRow,
     Checked,
@@ -23,7 +25,7 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, is_catch_up
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignKind, CountersignState, Role
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, Role, RoSH
 from spo_tui.services.context import Context
 from spo_tui.services.intake import risk_rises
 from spo_tui.store import writes
@@ -269,73 +271,125 @@ def _submitted_at(ctx: Context, day: date) -> str:
 
 
 def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
+    """New rows become items exactly as ``intake.add_countersign`` makes them (one decision,
+    ``domain.countersign_entry.decide``) [000 §3.2–3.3]: a refused row is a problem naming its line
+    (or record) and column, and then nothing is written. A row already imported (same CRN, kind,
+    author and submitted date) updates its court date, link, title and court time only: its routing
+    (peer gatekeeping, the approved-PO skip) was decided when it came in, and is changed in the app."""
     header = checked.header
     stored = {
-        (crn, kind, author, submitted): (item_id, court, link, title, due)
-        for item_id, crn, kind, author, submitted, court, link, title, due in ctx.db.execute(
-            """SELECT i.id, i.crn, c.kind, c.author_id, substr(c.submitted_at, 1, 10), c.court_date, c.link, i.title, i.due
+        (crn, kind, author, submitted): (item_id, court, link, title, due, at)
+        for item_id, crn, kind, author, submitted, court, link, title, due, at in ctx.db.execute(
+            """SELECT i.id, i.crn, c.kind, c.author_id, substr(c.submitted_at, 1, 10), c.court_date, c.link, i.title,
+                      i.due, c.court_time
                FROM countersigns c JOIN items i ON i.id = c.item_id"""
         )
+    }
+    people = {
+        sid: countersign_entry.Person(sid, name, role, bool(approved))
+        for sid, name, role, approved in ctx.db.execute("SELECT id, name, role, oasys_approved FROM staff")
+    }
+    cases = {
+        crn: (rosh, sentence) for crn, rosh, sentence in ctx.db.execute("SELECT crn, rosh, sentence_type FROM cases")
     }
     now, plan = ctx.now_iso, Plan()
     items, details, item_updates, detail_updates = [], [], [], []
     row: CountersignRow
     for row in checked.rows:
-        title = row.title or f"{row.kind.label} by {row.author_name}"
         court = _iso(row.court_date)
         old = stored.get(row.key)
         if old is None:
+            rosh, sentence = cases[row.crn]
+            try:
+                new = countersign_entry.decide(
+                    row.kind,
+                    crn=row.crn,
+                    rosh=RoSH(rosh),
+                    sentence_type=sentence,
+                    author=people[row.author_id],
+                    submitted=row.submitted,
+                    court=row.court_date,
+                    today=ctx.today,
+                    rules=ctx.rules,
+                    court_time=row.court_time,
+                    oral=row.oral,
+                    gatekeeper=people[row.gatekeeper[0]] if row.gatekeeper else None,
+                    title=row.title,
+                    link=row.link,
+                )
+            except (ValidationError, NotAllowed) as error:
+                plan.problems.append(RowProblem(row.line, error.field, str(error)))
+                continue
             item_id = writes.new_id()
-            due = countersign_due(row.kind, row.submitted, row.court_date, ctx.rules).isoformat()
             plan.added.append(item_id)
-            items.append((item_id, "countersign", row.crn, title, "open", due, row.author_id, now, now))
+            closed_at = now if new.closed else None
+            since = now if new.waiting_on else None
+            items.append(
+                (
+                    item_id,
+                    "countersign",
+                    row.crn,
+                    new.title,
+                    "closed" if new.closed else "waiting" if new.waiting_on else "open",
+                    new.due.isoformat(),
+                    row.author_id,
+                    closed_at,
+                    new.closed_note,
+                    new.waiting_on,
+                    since,
+                    _iso(new.waiting_until),
+                    now,
+                    now,
+                )
+            )
             details.append(
                 (
                     item_id,
                     row.kind.value,
                     row.author_id,
-                    # A PSR is gatekept, not countersigned [000 §3.2].
-                    (
-                        CountersignState.AWAITING_GATEKEEP
-                        if row.kind == CountersignKind.PSR
-                        else CountersignState.AWAITING_COUNTERSIGN
-                    ).value,
+                    new.state.value,
                     _submitted_at(ctx, row.submitted),
                     court,
                     row.link,
+                    new.court_time,
+                    int(new.oral),
+                    new.gatekeeper.id if new.gatekeeper else None,
+                    int(new.sampled),
                 )
             )
             continue
-        item_id, old_court, old_link, old_title, old_due = old
+        item_id, old_court, old_link, old_title, old_due, old_at = old
         new_court = court if header.has("court_date") else old_court
         new_link = row.link if header.has("link") else old_link
-        new_title = title if header.has("title") else old_title
+        # An empty title keeps the one made on entry (which may say "(sample: approved PO)").
+        new_title = row.title if header.has("title") and row.title else old_title
+        new_at = row.court_time if header.has("court_time") else old_at
         new_due = old_due
         if new_court != old_court:
             court_day = date.fromisoformat(new_court) if new_court else None
             new_due = countersign_due(row.kind, row.submitted, court_day, ctx.rules).isoformat()
-        before = {"court_date": old_court, "link": old_link, "title": old_title, "due": old_due}
-        after = {"court_date": new_court, "link": new_link, "title": new_title, "due": new_due}
+        before = {"court_date": old_court, "link": old_link, "title": old_title, "due": old_due, "court_time": old_at}
+        after = {"court_date": new_court, "link": new_link, "title": new_title, "due": new_due, "court_time": new_at}
         if before == after:
             plan.unchanged += 1
             continue
         plan.updated.append(item_id)
         plan.old[item_id] = {k: v for k, v in before.items() if after[k] != v}
         item_updates.append((new_title, new_due, now, item_id))
-        detail_updates.append((new_court, new_link, item_id))
+        detail_updates.append((new_court, new_link, new_at, item_id))
     plan.statements = [
         (
-            "INSERT INTO items (id, kind, crn, title, status, due, raised_by, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO items (id, kind, crn, title, status, due, raised_by, closed_at, closed_note, waiting_on, "
+            "waiting_since, waiting_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             items,
         ),
         (
-            "INSERT INTO countersigns (item_id, kind, author_id, state, submitted_at, court_date, link) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO countersigns (item_id, kind, author_id, state, submitted_at, court_date, link, court_time, "
+            "oral, gatekeeper_id, sampled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             details,
         ),
         ("UPDATE items SET title = ?, due = ?, updated_at = ? WHERE id = ?", item_updates),
-        ("UPDATE countersigns SET court_date = ?, link = ? WHERE item_id = ?", detail_updates),
+        ("UPDATE countersigns SET court_date = ?, link = ?, court_time = ? WHERE item_id = ?", detail_updates),
     ]
     return plan
 

@@ -452,6 +452,8 @@ def add_countersign(
     link = optional_text(link, "link") or None
     submitted_on = read_date(submitted, "submitted", required=False) or ctx.today
     court = read_date(court_date, "court_date", required=cs_kind == CountersignKind.PSR)
+    if court is not None and court < ctx.today:
+        raise ValidationError(f"court date {court:%d/%m/%Y} has passed", field="court_date")
     peer = resolve_staff(ctx, gatekeeper, "gatekeeper") if optional_text(gatekeeper, "gatekeeper") else None
     case = queries.get_case(ctx.db, crn)
     # The same rules an imported row obeys (spo_tui.domain.countersign_entry) [000 §3.2–3.3].
