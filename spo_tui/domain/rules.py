@@ -132,6 +132,11 @@ class Rules:
                 raise ValidationError(f"rules: [custody] {key} must be a whole number, 0 or more, not {value!r}")
         if self.raw["custody"]["lifer_months"] < 1:
             raise ValidationError("rules: [custody] lifer_months must be 1 or more, not 0")
+        period = self.raw.get("flags", {}).get("default_review_period_months")
+        if not isinstance(period, int) or isinstance(period, bool) or not 1 <= period <= 60:
+            raise ValidationError(
+                f"rules: [flags] default_review_period_months must be a whole number of months, 1 to 60, not {period!r}"
+            )
         catch_up = self.raw.get("touch_points", {}).get("catch_up_after_days")
         if not isinstance(catch_up, int) or isinstance(catch_up, bool) or catch_up < 0:
             raise ValidationError(
@@ -290,13 +295,38 @@ def calendar_touch_points(case: CaseFacts, today: date, rules: Rules) -> list[Du
             level1 = code == MAPPA_FLAG and case.mappa_level == 1
             out.append(
                 DueWork(
-                    key=f"tp:flag_review:{case.crn}:{code}:{review}",
+                    key=flag_review_key(case.crn, code, review),
                     reason=(TouchPointReason.MAPPA_L1_REVIEW if level1 else TouchPointReason.FLAG_REVIEW).value,
                     due=review,
                     title="MAPPA level 1 review" if level1 else f"Review {code} registration",
                 )
             )
     return out
+
+
+def flag_review_key(crn: str, code: str, review: date | str) -> str:
+    """The key of a registration's review touch point: one per registration and review date."""
+    return f"tp:flag_review:{crn}:{code}:{review}"
+
+
+def flag_review_of(key: str | None) -> tuple[str, str, date] | None:
+    """(crn, code, review date) of a registration review's key, or None for any other key."""
+    parts = (key or "").split(":")
+    if len(parts) != 5 or parts[:2] != ["tp", "flag_review"]:
+        return None
+    try:
+        return parts[2], parts[3], date.fromisoformat(parts[4])
+    except ValueError:
+        return None
+
+
+def next_review(review: date, period_months: int, today: date) -> date:
+    """A registration's next review date once this review is done: ``period_months`` after the
+    review date (the case record's ``reviewPeriodMonths``), or, when the review was done so late that
+    this is not after today, that many months from today (the cycle restarts from the review held,
+    so the next one does not fall due at once) [000, 001]."""
+    after = review + relativedelta(months=period_months)
+    return after if after > today else today + relativedelta(months=period_months)
 
 
 #: Rule-made touch points of which a case may have more than one open: each is tied to its own
@@ -313,6 +343,54 @@ ONE_PER_KEY = frozenset(
         TouchPointReason.VLO_CONTACT,
     )
 )
+
+
+#: The custody-to-community dates of a case (columns of ``cases``) and the touch points each makes,
+#: keyed by the date itself (``tp:<reason>:<crn>:<date>``) [004].
+CUSTODY_DATE_REASONS: dict[str, tuple[TouchPointReason, ...]] = {
+    "release_date": (TouchPointReason.PRE_RELEASE, TouchPointReason.VLO_CONTACT, TouchPointReason.RELEASE),
+    "rotl_date": (TouchPointReason.ROTL,),
+    "handover_date": (TouchPointReason.HANDOVER,),
+    "lifer_panel_date": (TouchPointReason.LIFER_PANEL,),
+}
+
+
+def dated_key(reason: TouchPointReason, crn: str, day: date | str) -> str:
+    """The key of a touch point tied to one date (a release, a ROTL, a panel): a second date is a
+    second item."""
+    return f"tp:{reason.value}:{crn}:{day}"
+
+
+#: Custody dates that hold "the next" of a recurring event: once such a date has passed, the event
+#: took place, and a new date is the next one, not the old one moved.
+RECURRING_CUSTODY_DATES = frozenset({"rotl_date", "lifer_panel_date"})
+
+
+def moved_date_keys(crn: str, field: str, old: date | str | None, today: date | None = None) -> list[str]:
+    """The keys of the touch points the old value of custody date ``field`` made: when the date
+    moves or is cleared, those still open are closed (the refresh makes the new date's) [004].
+
+    With ``today``: a ROTL or lifer panel date already past is an event that took place (the date
+    now names the next one), so nothing of it is closed: its point, if still open, is work still to
+    do. A release or handover happens once: a date past that moves was an expected date that slipped.
+    """
+    if not old:
+        return []
+    if today is not None and field in RECURRING_CUSTODY_DATES and str(old) < today.isoformat():
+        return []
+    return [dated_key(reason, crn, old) for reason in CUSTODY_DATE_REASONS[field]]
+
+
+def moved_date_note(label: str, old: date | str, new: date | str | None) -> str:
+    """The closing note of a touch point whose date moved: "ROTL moved from 01/12/2026 to
+    15/12/2026: the touch point for the new date replaces this one" (or "… cleared")."""
+
+    def shown(day: date | str) -> str:
+        return f"{day if isinstance(day, date) else date.fromisoformat(day):%d/%m/%Y}"
+
+    if not new:
+        return f"{label} date cleared (was {shown(old)}): this touch point is no longer due"
+    return f"{label} date moved from {shown(old)} to {shown(new)}: the touch point for the new date replaces this one"
 
 
 def custody_touch_points(case: CaseFacts, today: date, rules: Rules, *, quarterly: bool = False) -> list[DueWork]:
@@ -340,7 +418,7 @@ def custody_touch_points(case: CaseFacts, today: date, rules: Rules, *, quarterl
             return
         due = max(event - timedelta(days=before_days), min(today, event))
         if due <= horizon:
-            out.append(DueWork(key=f"tp:{reason.value}:{case.crn}:{event}", reason=reason.value, due=due, title=title))
+            out.append(DueWork(key=dated_key(reason, case.crn, event), reason=reason.value, due=due, title=title))
 
     release = case.release_date
     if release is not None:
@@ -362,7 +440,7 @@ def custody_touch_points(case: CaseFacts, today: date, rules: Rules, *, quarterl
         if not seen_since_release and due <= horizon and release > today - timedelta(days=90):
             out.append(
                 DueWork(
-                    key=f"tp:{TouchPointReason.RELEASE.value}:{case.crn}:{release}",
+                    key=dated_key(TouchPointReason.RELEASE, case.crn, release),
                     reason=TouchPointReason.RELEASE.value,
                     due=due,
                     title=f"First week after release ({release:%d/%m/%Y})",

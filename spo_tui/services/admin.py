@@ -13,10 +13,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from spo_tui.domain import rules as domain_rules
 from spo_tui.domain.dates import uk_moment
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import LIFER_FLAG, SbarState, SbarUrgency, TeamKind, parse_enum
-from spo_tui.services.base import ActionResult, audit, change_item, load_open_item
+from spo_tui.services.base import ActionResult, audit, change_item, closing, load_open_item
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import (
     add_risk_rise_touch_points,
@@ -423,6 +424,11 @@ def set_flag(
                     "review_period_months": period,
                 },
             )
+            new_review = review_on.isoformat() if review_on else None
+            if existing[1] and existing[1] != new_review:
+                # The old date's review point, still open, is replaced by the new date's [000, 001].
+                note = domain_rules.moved_date_note(f"{code} review", existing[1], new_review)
+                _close_open(ctx, domain_rules.flag_review_key(crn, code, existing[1]), note)
         else:
             ctx.db.table("case_flags").insert(
                 {
@@ -508,6 +514,7 @@ def set_custody(ctx: Context, crn: str, **fields: Any) -> ActionResult:
     with ctx.db.atomic():
         ctx.db.table("cases").update(crn, {**changes, "updated_at": ctx.now_iso})
         audit_id = audit(ctx, "set_custody", "case", crn, old={k: before[k] for k in changes}, new=changes)
+        closed = _follow_moved_dates(ctx, crn, before, changes)
     said = ", ".join(
         ("victim contact " + ("yes" if v else "no"))
         if k == "victim_contact"
@@ -516,4 +523,53 @@ def set_custody(ctx: Context, crn: str, **fields: Any) -> ActionResult:
         else f"{CUSTODY_FIELDS[k]} cleared"
         for k, v in changes.items()
     )
+    if closed:
+        said += f"; {closed} touch point{'s' if closed != 1 else ''} for the old date closed"
     return ActionResult(f"{crn}: {said}", item_id=crn, audit_id=audit_id)
+
+
+def _close_open(ctx: Context, key: str, note: str) -> int:
+    """Close the rule-made item with ``key`` if it is open or waiting, with ``note``, audited; 1 if
+    it was closed. One already closed (acted on, its oversight entry written) is left as it is."""
+    item = ctx.db.execute("SELECT id, status FROM items WHERE rule_key = ? AND status != 'closed'", [key]).fetchone()
+    if item is None:
+        return 0
+    writes.update_item(ctx.db, item[0], {**closing(ctx, note), "updated_at": ctx.now_iso})
+    audit(ctx, "close_moved_date", "item", item[0], old={"status": item[1]}, new={"status": "closed", "note": note})
+    return 1
+
+
+def _follow_moved_dates(ctx: Context, crn: str, before: dict[str, Any], changes: dict[str, Any]) -> int:
+    """A custody date moved or cleared: close the touch points its old value made that are still
+    open or waiting, each with a note saying the date moved from dd/mm/yyyy to dd/mm/yyyy, and
+    audited; return how many [004].
+
+    Closed rather than moved: the touch point's key (and so its id, the same on every device) is
+    made from the date, so the refresh makes the new date's own point, and the old one stays as the
+    footprint of what was due then. Work already done on it (a closed item, an oversight entry)
+    is never touched. A ROTL or lifer panel date already past took place: a new date is the next
+    one, and the old point stays (``rules.moved_date_keys``). If the date comes back to a value whose point was closed only because the
+    date moved, that point is opened again (the refresh would not make a second item with its key).
+    Call inside the transaction that changes the dates.
+    """
+    count = 0
+    for field, label in CUSTODY_FIELDS.items():
+        if field not in changes:
+            continue
+        old, new = before[field], changes[field]
+        note = domain_rules.moved_date_note(label[:1].upper() + label[1:], old, new) if old else ""
+        for key in domain_rules.moved_date_keys(crn, field, old, ctx.today):
+            count += _close_open(ctx, key, note)
+        prefix = label[:1].upper() + label[1:]
+        for key in domain_rules.moved_date_keys(crn, field, new):
+            item = ctx.db.execute(
+                "SELECT id, closed_note FROM items WHERE rule_key = ? AND status = 'closed'", [key]
+            ).fetchone()
+            if item is None or not (item[1] or "").startswith(
+                (f"{prefix} date moved from ", f"{prefix} date cleared ")
+            ):
+                continue
+            reopened = {"status": "open", "closed_at": None, "closed_note": None, "updated_at": ctx.now_iso}
+            writes.update_item(ctx.db, item[0], reopened)
+            audit(ctx, "reopen_moved_date", "item", item[0], old={"closed_note": item[1]}, new={"status": "open"})
+    return count

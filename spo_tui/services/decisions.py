@@ -16,6 +16,7 @@ from datetime import date
 
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import DELEGATE_ROLES, CountersignState, OversightOutcome, OversightType, SbarState
+from spo_tui.services import registrations
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item, waiting
 from spo_tui.services.context import Context
 from spo_tui.services.countersigning import bring_back_due, countersign, resubmit_countersign
@@ -96,16 +97,21 @@ def waive_touch_point(ctx: Context, item_id: str, reason: str) -> ActionResult:
             discussed=f"Touch point: {item['title']}",
             decision=f"Waived: {reason}",
         )
+        # A registration review waived is still dealt with for this period: its next one moves on.
+        moved = registrations.advance_review(ctx, item)
         audit_id = change_item(
             ctx,
             "waive_touch_point",
             item,
             item_changes=closing(ctx, f"waived: {reason}"),
             detail_changes={"waived_reason": reason},
-            extra_new={"oversight_ids": [entry_id]},
+            extra_new={"oversight_ids": [entry_id], **({"flag_review_moved": moved} if moved else {})},
         )
     return ActionResult(
-        f"Touch point waived for {item['crn']}", item_id=item_id, audit_id=audit_id, oversight_id=entry_id
+        f"Touch point waived for {item['crn']}{registrations.shown(moved)}",
+        item_id=item_id,
+        audit_id=audit_id,
+        oversight_id=entry_id,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.levels import OversightLevel, parse_level
 from spo_tui.domain.vocab import ItemKind, OversightOutcome, OversightType, SbarState, normalise_crn, parse_enum
+from spo_tui.services import registrations
 from spo_tui.services.base import ActionResult, audit, change_item, closing, load_open_item
 from spo_tui.services.context import Context
 from spo_tui.services.intake import optional_text, parse_day, require_text, resolve_staff
@@ -217,6 +218,10 @@ def record_oversight(
             "created_ids": action_ids + queries.confirm_items(ctx.db, entry_id),
             "also_closed": met,
         }
+        # A registration review dealt with: the registration's next review date moves on [000, 001].
+        moved = registrations.advance_review(ctx, item) if item is not None and item["kind"] == "touch_point" else None
+        if moved:
+            extra["flag_review_moved"] = moved
         if item is not None:
             detail = _closing_detail(ctx, item)
             audit_id = change_item(
@@ -232,7 +237,7 @@ def record_oversight(
     what = f"{len(action_ids)} action{'s' if len(action_ids) != 1 else ''}" if action_ids else "no actions"
     behalf = f" on behalf of {decider['name']}, who will confirm it" if decider["id"] != ctx.actor["id"] else ""
     return ActionResult(
-        f"Oversight recorded for {crn or 'team'}{behalf}: {outcome_.label}, {what}",
+        f"Oversight recorded for {crn or 'team'}{behalf}: {outcome_.label}, {what}{registrations.shown(moved)}",
         item_id=item_id,
         audit_id=audit_id,
         oversight_id=entry_id,

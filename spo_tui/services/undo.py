@@ -9,6 +9,7 @@ import json
 from spo_tui.domain.dates import from_iso
 from spo_tui.domain.errors import NotAllowed
 from spo_tui.domain.vocab import OversightOutcome
+from spo_tui.services import registrations
 from spo_tui.services.base import ActionResult, audit, closing
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import require_reason
@@ -154,6 +155,7 @@ def undo(ctx: Context, audit_id: int, reason: str) -> ActionResult:
             writes.seal_oversight(ctx.db, withdrawn_id)
         for created in new.get("created_ids", []):
             writes.update_item(ctx.db, created, {**closing(ctx, "withdrawn (undo)"), "updated_at": ctx.now_iso})
+        registrations.undo_advance(ctx, new.get("flag_review_moved"))
         for reopened in new.get("also_closed", []):
             writes.update_item(
                 ctx.db, reopened, {"status": "open", "closed_at": None, "closed_note": None, "updated_at": ctx.now_iso}
