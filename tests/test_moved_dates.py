@@ -197,3 +197,37 @@ def test_the_default_period_is_checked_naming_its_key(rules):
     bad = merge_config(rules.raw, {"flags": {"default_review_period_months": 0}})
     with pytest.raises(ValidationError, match=r"\[flags\] default_review_period_months"):
         Rules.from_dict(bad)
+
+
+def test_an_imported_case_whose_release_date_moved_closes_the_old_dates_points(ctx, db, tmp_path):
+    """[004] The same rule when the date comes in an extract: the old date's open points close, the
+    import's audit names them, the refresh makes the new date's."""
+    from spo_tui.services.importer import import_file
+
+    admin.set_custody(ctx, LOW_CRN, release_date=day(7))
+    admin.set_flag(ctx, LOW_CRN, "ADVP", review=day(5))
+    refresh_due_work(ctx)
+    [pre] = points(db, LOW_CRN, "pre_release")
+    case = row(
+        db, "SELECT c.*, s.name AS pp FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE crn = ?", [LOW_CRN]
+    )
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "crn,name,practitioner,rosh,sentence_type,sentence_start,release_date,flags\n"
+        f"{LOW_CRN},{case['name']},{case['pp']},{case['rosh']},{case['sentence_type']},{case['sentence_start']},"
+        f"{day(12)},ADVP:{day(9)}\n"
+    )
+    report = import_file(ctx, "cases", path)
+    assert report.ok and report.updated == 1, report.render()
+    assert row(db, "SELECT status, closed_note FROM items WHERE id = ?", [pre["id"]]) == {
+        "status": "closed",
+        "closed_note": f"Release from custody date moved from {dmy(7)} to {dmy(12)}: "
+        "the touch point for the new date replaces this one",
+    }
+    [review] = points(db, LOW_CRN, "flag_review")
+    assert review["status"] == "closed" and review["closed_note"].startswith(f"ADVP review date moved from {dmy(5)}")
+    audit = json.loads(row(db, "SELECT old FROM audit_log WHERE action = 'import_cases'")["old"])
+    first_week = f"tp:release:{LOW_CRN}:{day(7)}"
+    assert set(audit[LOW_CRN]["touch points closed"]) == {pre["rule_key"], first_week, review["rule_key"]}
+    refresh_due_work(ctx)
+    assert [p["due"] for p in points(db, LOW_CRN, "flag_review") if p["status"] == "open"] == [day(9)]

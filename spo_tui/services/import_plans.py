@@ -24,8 +24,9 @@ from spo_tui.domain.extracts import (
     TouchPointRow,
     name_key,
 )
-from spo_tui.domain.rules import countersign_due, is_catch_up
+from spo_tui.domain.rules import countersign_due, flag_review_key, is_catch_up, moved_date_keys, moved_date_note
 from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, Role, RoSH
+from spo_tui.services.admin import CUSTODY_FIELDS
 from spo_tui.services.context import Context
 from spo_tui.services.intake import risk_rises
 from spo_tui.store import writes
@@ -101,6 +102,11 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
     flag_updates: list[tuple] = []
     flag_deletes: list[tuple] = []
     every = _CASE_ALWAYS + _CASE_OPTIONAL
+    # Rule-made touch points still open, by key: a date the file moves closes its old date's [004].
+    open_keys = {
+        r[0] for r in ctx.db.execute("SELECT rule_key FROM items WHERE rule_key LIKE 'tp:%' AND status != 'closed'")
+    }
+    moved: list[tuple] = []
     pick = operator.itemgetter(*(every.index(f) for f in fields))
     descriptions = FLAG_DESCRIPTIONS
     row: CaseRow
@@ -154,6 +160,7 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
                     flag_updates.append((review, row.crn, code))
         plan.old[row.crn] = changed
         plan.rises.extend(_rises(ctx, row, changed))
+        moved.extend(_moved_dates(ctx, row.crn, changed, dict(zip(fields, new, strict=True)), flags, open_keys))
 
     columns = ("crn", *_CASE_ALWAYS, *_CASE_OPTIONAL, "created_at", "updated_at")
     plan.statements = [
@@ -163,8 +170,43 @@ def _plan_cases(ctx: Context, checked: Checked) -> Plan:
         ("UPDATE case_flags SET review_date = ? WHERE crn = ? AND code = ?", flag_updates),
         ("INSERT INTO case_flags (id, crn, code, description, review_date) VALUES (?, ?, ?, ?, ?)", flag_inserts),
         *_rise_statements(ctx, plan.rises),
+        (
+            "UPDATE items SET status = 'closed', closed_at = ?, closed_note = ?, updated_at = ? "
+            "WHERE rule_key = ? AND status != 'closed'",
+            moved,
+        ),
     ]
     return plan
+
+
+def _moved_dates(
+    ctx: Context,
+    crn: str,
+    changed: dict[str, Any],
+    new: dict[str, Any],
+    flags: dict[str, str | None] | None,
+    open_keys: set[str],
+) -> list[tuple]:
+    """The old dates' open touch points an update closes, as ``admin.set_custody`` and
+    ``admin.set_flag`` close them: a custody date moved or cleared, a registration's review date
+    changed [004, 000]. Each closed key is also named in the import's audit (``changed``)."""
+    out = []
+    for column, label in CUSTODY_FIELDS.items():
+        if changed.get(column):
+            note = moved_date_note(label[:1].upper() + label[1:], changed[column], new.get(column))
+            out.extend(
+                (ctx.now_iso, note, ctx.now_iso, key)
+                for key in moved_date_keys(crn, column, changed[column], ctx.today)
+                if key in open_keys
+            )
+    for code, old_review in (changed.get("flags") or {}).items():
+        new_review = (flags or {}).get(code)
+        key = flag_review_key(crn, code, old_review) if old_review else None
+        if key in open_keys and new_review != old_review:
+            out.append((ctx.now_iso, moved_date_note(f"{code} review", old_review, new_review), ctx.now_iso, key))
+    if out:
+        changed["touch points closed"] = [r[3] for r in out]
+    return out
 
 
 def _rises(ctx: Context, row: CaseRow, changed: dict[str, Any]) -> list[tuple[str, Any]]:
