@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 from conftest import HIGH_CRN, LOW_CRN, PO, PSO, TODAY, row, rows, snapshot, staff_id, ui_team
+from test_court_and_aqa import _key_in_sample  # an OASys link the sample picks, or leaves out
 
-from spo_tui.domain import court as court_rules
 from spo_tui.services import intake
 from spo_tui.services.importer import import_file
 
@@ -134,19 +134,11 @@ def test_bad_gatekeeping_cells_name_the_column(court, tmp_path):
     assert not rows(court.db, "SELECT * FROM countersigns")
 
 
-def _link(ctx, want: bool) -> str:
-    for n in range(200):
-        link = f"https://oasys.example/assessment/{n}"
-        if court_rules.in_sample(link, ctx.rules.raw) == want:
-            return link
-    raise AssertionError("no such link")
-
-
 def test_an_approved_pos_oasys_imported_is_closed_not_required_unless_sampled(court, tmp_path):
     """[000 §3.3] An approved PO's OASys needs no countersignature (kept, closed, NOT_REQUIRED); the
     sample ([aqa] sample_one_in) still comes to the SPO, the same as when typed in."""
     court.db.execute("UPDATE staff SET oasys_approved = 1 WHERE name = ?", [PO])
-    skip, sample = _link(court, False), _link(court, True)
+    skip, sample = _key_in_sample(court, False), _key_in_sample(court, True)
     text = f"crn,kind,author,submitted,link\n{HIGH_CRN},OASYS,{PO},20/11/2026,{skip}\n{LOW_CRN},OASYS,{PO},20/11/2026,{sample}\n"
     report = import_file(court, "countersign", _csv(tmp_path, text))
     assert report.ok and report.added == 2, report.render()

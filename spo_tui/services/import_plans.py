@@ -190,7 +190,7 @@ def _moved_dates(
     """The old dates' open touch points an update closes, as ``admin.set_custody`` and
     ``admin.set_flag`` close them: a custody date moved or cleared, a registration's review date
     changed [004, 000]. Each closed key is also named in the import's audit (``changed``)."""
-    out = []
+    out: list[tuple] = []
     for column, label in CUSTODY_FIELDS.items():
         if changed.get(column):
             note = moved_date_note(label[:1].upper() + label[1:], changed[column], new.get(column))

@@ -213,7 +213,7 @@ def record_oversight(
         )
         met = _meet_calendar_touch_points(ctx, crn, except_id=item_id, entry_id=entry_id) if crn else []
         # Undo closes the agreed actions and the confirm item this entry made.
-        extra = {
+        extra: dict[str, Any] = {
             "oversight_ids": [entry_id],
             "created_ids": action_ids + queries.confirm_items(ctx.db, entry_id),
             "also_closed": met,
