@@ -197,3 +197,32 @@ def test_the_cli_import_refuses_a_row_the_rules_refuse(tmp_path):
     assert result.returncode == 1, result.stdout
     assert b"line 2, author: a PSO may not write a PSR on a high RoSH case" in result.stdout
     assert b"Nothing was written" in result.stdout
+
+
+async def test_the_import_panel_shows_the_refused_row_and_writes_nothing(tmp_path, monkeypatch):
+    """The CASPO's import panel (admin screen, ``i``): a countersign file with a PSO's PSR on a
+    high-RoSH case is refused, the line and column named on screen, nothing written [000 §3.2]."""
+    from conftest import clock, read_rows
+
+    from spo_tui.app import SpoApp
+
+    monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
+    path = tmp_path / "team.db"
+    ctx = ui_team(path)
+    intake.add_staff(ctx, "Pia Pso", "PSO")
+    ctx.db.close()
+    csv_path = _csv(tmp_path, f"crn,kind,author,submitted,court_date\nX123456,PSR,Pia Pso,20/11/2026,{COURT}\n")
+    app = SpoApp(path, actor="Cas Admin", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("3")  # countersign items
+        await pilot.pause()
+        await pilot.press(*str(csv_path), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = app.screen.query_one("#text-body").text
+        assert "Import countersign from cs.csv: 1 row, 1 problem in 1 row. Nothing was written." in text
+        assert "line 2, author: a PSO may not write a PSR on a high RoSH case" in text
+    assert read_rows(path, "SELECT COUNT(*) FROM countersigns") == [(0,)]
