@@ -78,8 +78,9 @@ def team_workload(ctx: Context, team: str | None = None) -> TeamWorkload:
 
 
 def people_workload(ctx: Context) -> dict[str, Workload]:
-    """Every active practitioner's workload today, by name: what the pickers show beside each name."""
-    people, _staff = _workloads(ctx, None)
+    """The workload today of each active practitioner a picker offers, by name (shown beside each
+    name): the deciding person's own team's (``Context.team``); a PDU head's, every team's."""
+    people, _staff = _workloads(ctx, ctx.team)
     return {w.name: w for w in people}
 
 

@@ -436,11 +436,17 @@ def team_kinds(db: Database) -> dict[str, str]:
     return dict(db.execute("SELECT name, kind FROM teams ORDER BY name").fetchall())
 
 
-def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def staff_list(db: Database, roles: tuple[str, ...] | None = None, team: str | None = None) -> list[dict[str, Any]]:
+    """Active staff (of ``roles``, if given) by name. ``team`` keeps that team's members and those in no
+    team (PDU-wide staff: an SAO, a business manager, the PDU head); None keeps everyone."""
+    where, params = "active = 1", []
     if roles:
-        marks = ",".join("?" * len(roles))
-        return all_rows(db, f"SELECT * FROM staff WHERE active = 1 AND role IN ({marks}) ORDER BY name", list(roles))
-    return all_rows(db, "SELECT * FROM staff WHERE active = 1 ORDER BY name")
+        where += f" AND role IN ({','.join('?' * len(roles))})"
+        params += list(roles)
+    if team:
+        where += " AND (team = ? OR COALESCE(team, '') = '')"
+        params.append(team)
+    return all_rows(db, f"SELECT * FROM staff WHERE {where} ORDER BY name", params)
 
 
 def absent_staff(db: Database, day: date) -> list[dict[str, Any]]:
