@@ -220,8 +220,11 @@ def case_timeline(ctx: Context, crn: str) -> list[dict[str, Any]]:
 
 
 def find_cases(ctx: Context, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Cases whose CRN or name contains ``text``."""
-    return queries.search_cases(ctx.db, text, limit)
+    """Cases whose CRN or name contains ``text``: of the acting person's team (and cases in no team's
+    hands; a PDU head: every team's). A whole CRN finds its case in any team: the case is opened on
+    purpose (and the opening is in the access log), while a partial search does not list another
+    team's cases (issue 16: a second team must not leak into one team's views)."""
+    return queries.search_cases(ctx.db, text, limit, ctx.team)
 
 
 # Pickers offer the deciding person's own team (``Context.team``) and the PDU-wide staff in no team

@@ -254,18 +254,19 @@ def entry_actions(db: Database, crn: str) -> list[dict[str, Any]]:
     )
 
 
-def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan)."""
+def search_cases(db: Database, text: str, limit: int = 20, team: str | None = None) -> list[dict[str, Any]]:
+    """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan), in any
+    team. ``team`` narrows the partial matches to that team's cases and those in no team's hands."""
     select = "SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id"
     exact = all_rows(db, select + " WHERE c.crn = ?", [text.strip().upper()])
     if exact:
         return exact
     like = f"%{text.strip()}%"
+    in_team = f" AND (s.team = :team OR NOT {TEAM_WITH_SPO.format(team='s.team')})" if team else ""
     return all_rows(
         db,
-        """SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id
-           WHERE c.crn LIKE ? OR c.name LIKE ? ORDER BY c.crn LIMIT ?""",
-        [like, like, limit],
+        f"""{select} WHERE (c.crn LIKE :like OR c.name LIKE :like){in_team} ORDER BY c.crn LIMIT :limit""",
+        {"like": like, "limit": limit, "team": team},
     )
 
 
@@ -436,15 +437,23 @@ def team_kinds(db: Database) -> dict[str, str]:
     return dict(db.execute("SELECT name, kind FROM teams ORDER BY name").fetchall())
 
 
+#: Whether the staff ``team`` column named is a team with an active SPO (an SPO's team, as against a
+#: PDU-wide group such as the PDU head's, SAO's and business manager's): ``.format(team=column)``.
+TEAM_WITH_SPO = (
+    "(COALESCE({team}, '') <> '' AND {team} IN (SELECT team FROM staff WHERE role = 'SPO' AND active = 1))"
+)
+
+
 def staff_list(db: Database, roles: tuple[str, ...] | None = None, team: str | None = None) -> list[dict[str, Any]]:
-    """Active staff (of ``roles``, if given) by name. ``team`` keeps that team's members and those in no
-    team (PDU-wide staff: an SAO, a business manager, the PDU head); None keeps everyone."""
+    """Active staff (of ``roles``, if given) by name. ``team`` keeps that team's members and the
+    PDU-wide staff (in no team, or a "team" with no SPO: an SAO, a business manager, the PDU head);
+    None keeps everyone."""
     where, params = "active = 1", []
     if roles:
         where += f" AND role IN ({','.join('?' * len(roles))})"
         params += list(roles)
     if team:
-        where += " AND (team = ? OR COALESCE(team, '') = '')"
+        where += f" AND (team = ? OR NOT {TEAM_WITH_SPO.format(team='team')})"
         params.append(team)
     return all_rows(db, f"SELECT * FROM staff WHERE {where} ORDER BY name", params)
 
