@@ -281,6 +281,19 @@ def protected_hour_bookings(db: Database, day: date, team: str | None = None) ->
     )
 
 
+def booked_slots(db: Database, day: date, team: str | None = None) -> set[str]:
+    """The protected-hour slots (``booked_for``) from ``day`` on still booked by SBARs of ``team``'s
+    queue (every team's when None)."""
+    return {
+        r[0]
+        for r in db.execute(
+            f"""SELECT sb.booked_for FROM sbars sb JOIN items i ON i.id = sb.item_id {ITEM_TEAM_FROM}
+                WHERE sb.state = 'booked' AND sb.booked_for >= :day AND {IN_TEAM}""",
+            {"day": day.isoformat(), "team": team},
+        )
+    }
+
+
 # --- Supervision ---------------------------------------------------------------------------------
 
 
