@@ -65,7 +65,9 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
     def _case(self, pp: dict[str, Any], rosh: str, sentence: str, start: Any, *, female: bool = False) -> str:
         first, last = self.person(female)
         crn = self._crn()
-        created = self.at(start, 9 * 60 + self.rng.randint(0, 300))
+        minute = 9 * 60 + self.rng.randint(0, 300)
+        # never later than the demo's now: a defendant first seen today was entered this morning
+        created = self.at(self.today, self.earlier_today(5, 40)) if start >= self.today else self.at(start, minute)
         self.rows["cases"].append(
             {
                 "crn": crn,

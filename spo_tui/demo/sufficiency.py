@@ -47,6 +47,10 @@ _MORE_INFO = (
     "Case noted; more information requested from the PP on contact with the victim before a decision.",
 )
 
+#: Outcomes that are a case discussion's own (not a countersigning verdict, a waiver, an escalation
+#: or a recall decision, whose words are the record of what was done).
+_CHANGEABLE = frozenset({"agreed", "guidance_given", "actions_set", "more_info"})
+
 _BANDS = {"LOW": "LOW", "MEDIUM": "MEDIUM", "HIGH": "HIGH", "VERY_HIGH": "HIGH"}
 
 
@@ -82,6 +86,8 @@ class _SufficiencyBuilder(_HistoryBuilder, _OpenWorkBuilder):
                 present_only[band] = present_only.get(band, 0) + 1
             elif c["crn"] not in elsewhere and all(
                 kinds.get(e["item_id"]) in (None, "touch_point")
+                and e["type"] == "management_oversight"
+                and e["outcome"] in _CHANGEABLE
                 and e["id"] not in with_action
                 and e["supersedes_id"] is None
                 for e in window
