@@ -89,7 +89,10 @@ def test_one_tier_scheme_in_the_caseload(demo):
     defendant not yet sentenced has no tier yet (the court team's) [000 §3.2]."""
     db, _ = demo
     tiers = [r[0] for r in db.execute("SELECT tier FROM cases WHERE sentence_type <> 'PRE_SENTENCE'")]
-    assert db.execute("SELECT COUNT(*) FROM cases WHERE tier IS NULL AND sentence_type <> 'PRE_SENTENCE'").fetchone()[0] == 0
+    assert (
+        db.execute("SELECT COUNT(*) FROM cases WHERE tier IS NULL AND sentence_type <> 'PRE_SENTENCE'").fetchone()[0]
+        == 0
+    )
     letters = [t for t in tiers if re.fullmatch(r"[A-G]", t)]
     old = [t for t in tiers if re.fullmatch(r"[A-D][0-3]", t)]
     assert len(letters) + len(old) == len(tiers)
@@ -301,7 +304,12 @@ def test_the_court_team_is_in_the_one_team_demo_and_team_a_sees_none_of_it(demo)
         )
     }
     assert len(court_staff) == 6 and len(court_crns) == 4
-    kinds = {r[0] for r in db.execute("SELECT c.sentence_type FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = 'Court Team'")}
+    kinds = {
+        r[0]
+        for r in db.execute(
+            "SELECT c.sentence_type FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = 'Court Team'"
+        )
+    }
     assert kinds == {"PRE_SENTENCE"}  # defendants not yet sentenced
 
     mine = build_queue(ctx, status="any", rescore_all=False)

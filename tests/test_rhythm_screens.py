@@ -171,7 +171,9 @@ def team_items(path: Path) -> list[dict]:
     """The items of the demo SPO's team: by the case's practitioner, else the supervisee, else the raiser."""
     team_of = {s["id"]: s["team"] for s in raw(path, "SELECT id, team FROM staff")}
     case_pp = {c["crn"]: c["practitioner_id"] for c in raw(path, "SELECT crn, practitioner_id FROM cases")}
-    supervisee = {s["item_id"]: s["practitioner_id"] for s in raw(path, "SELECT item_id, practitioner_id FROM supervision")}
+    supervisee = {
+        s["item_id"]: s["practitioner_id"] for s in raw(path, "SELECT item_id, practitioner_id FROM supervision")
+    }
     return [
         i
         for i in raw(path, "SELECT * FROM items")
@@ -702,7 +704,9 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
     for c in current_cases(rich_demo, TODAY):
         by_pp[c["practitioner_id"]][c["rosh"]] += 1
     staff = raw(
-        rich_demo, "SELECT id, name FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name", [DEMO_TEAM]
+        rich_demo,
+        "SELECT id, name FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name",
+        [DEMO_TEAM],
     )
     items = team_items(rich_demo)
     week_ends = [TODAY - timedelta(days=7 * (7 - k)) for k in range(8)]

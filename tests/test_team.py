@@ -694,7 +694,9 @@ def _current_cases(db, on: date) -> list[dict]:
     """The current cases of the demo SPO's team (the court team's defendants are the court SPO's)."""
     return [
         c
-        for c in rows(db, "SELECT c.* FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = ?", [DEMO_TEAM])
+        for c in rows(
+            db, "SELECT c.* FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = ?", [DEMO_TEAM]
+        )
         if c["sentence_start"] <= on.isoformat() and (c["sentence_end"] is None or c["sentence_end"] >= on.isoformat())
     ]
 
@@ -705,7 +707,9 @@ def _demo_team_items(db) -> list[dict]:
     PDU's SAO raised) is the PDU head's when the store has two teams and a PDU head, as the demo has."""
     team_of = {s["id"]: s["team"] for s in rows(db, "SELECT id, team FROM staff")}
     case_pp = {c["crn"]: c["practitioner_id"] for c in rows(db, "SELECT crn, practitioner_id FROM cases")}
-    supervisee = {s["item_id"]: s["practitioner_id"] for s in rows(db, "SELECT item_id, practitioner_id FROM supervision")}
+    supervisee = {
+        s["item_id"]: s["practitioner_id"] for s in rows(db, "SELECT item_id, practitioner_id FROM supervision")
+    }
     out = []
     for i in rows(db, "SELECT * FROM items"):
         who = case_pp.get(i["crn"]) or supervisee.get(i["id"]) or i["raised_by"]

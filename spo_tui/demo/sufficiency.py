@@ -114,7 +114,9 @@ class _SufficiencyBuilder(_HistoryBuilder, _OpenWorkBuilder):
         made = date.fromisoformat(e["created_at"][:10])
         due = made + timedelta(days=days)
         e["outcome"] = "actions_set"
-        e["decision"] = f"Actions agreed: {description} ({case['pp']['name']}, by {due:%d/%m/%Y}). Review when complete."
+        e["decision"] = (
+            f"Actions agreed: {description} ({case['pp']['name']}, by {due:%d/%m/%Y}). Review when complete."
+        )
         item_id = self.item(
             "action", description, e["created_at"], crn=c["crn"], due=due, raised_by=e["decided_by"], status="open"
         )

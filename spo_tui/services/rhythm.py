@@ -259,9 +259,7 @@ def open_escalations(ctx: Context, team: str | None = None) -> tuple[EscalationT
     return _threads(ctx, rows, ctx.today)
 
 
-def escalation_threads(
-    ctx: Context, start: date, end: date, team: str | None = None
-) -> tuple[EscalationThread, ...]:
+def escalation_threads(ctx: Context, start: date, end: date, team: str | None = None) -> tuple[EscalationThread, ...]:
     """The team's escalations (``_team``) raised ``start``..``end``, answered then, or still waiting at
     ``end``, with their answers."""
     return _threads(ctx, team_queries.escalations(ctx.db, start=start, end=end, team=_team(ctx, team)), end)

@@ -439,9 +439,7 @@ def team_kinds(db: Database) -> dict[str, str]:
 
 #: Whether the staff ``team`` column named is a team with an active SPO (an SPO's team, as against a
 #: PDU-wide group such as the PDU head's, SAO's and business manager's): ``.format(team=column)``.
-TEAM_WITH_SPO = (
-    "(COALESCE({team}, '') <> '' AND {team} IN (SELECT team FROM staff WHERE role = 'SPO' AND active = 1))"
-)
+TEAM_WITH_SPO = "(COALESCE({team}, '') <> '' AND {team} IN (SELECT team FROM staff WHERE role = 'SPO' AND active = 1))"
 
 
 def staff_list(db: Database, roles: tuple[str, ...] | None = None, team: str | None = None) -> list[dict[str, Any]]:
