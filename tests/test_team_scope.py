@@ -140,3 +140,22 @@ async def test_the_reassign_picker_offers_no_one_from_another_team(two_teams, tm
         offered = {value for value, _ in picker.choices}
         assert {PO, PSO, CASPO, SAO, BM} <= offered
         assert not offered & {OTHER_SPO, OTHER_PO, OTHER_CASPO}
+
+
+def test_the_admin_lists_are_the_teams_own_cases(two_teams):
+    """The CASPO's touch-point diary and MAPPA level-1 reviews list the own team's cases only (a
+    sentence-management team's licence case beside the court team's) [001 "the role of the case
+    administrator"]."""
+    ctx, court, head, _ = two_teams
+    other = "Z222222"
+    intake.add_staff(ctx, "Ola Other", "PO", team="Team C")
+    intake.add_staff(ctx, "Cy Chief", "SPO", team="Team C")
+    intake.add_case(
+        ctx, other, "Lee Licence", "Ola Other", "HIGH", "LICENCE", "2026-08-01", mappa_category=2, mappa_level=1
+    )
+    intake.add_touch_point(ctx, other, "2026-11-24", "Home visit")
+    diary = {line.crn for lines in admin.touch_point_diary(ctx).values() for line in lines}
+    assert other not in diary
+    assert {r["crn"] for r in admin.mappa_level1_reviews(ctx)} == {HIGH_CRN}
+    assert {r["crn"] for r in admin.mappa_level1_reviews(head)} == {HIGH_CRN, other}
+    assert other in {line.crn for lines in admin.touch_point_diary(head).values() for line in lines}
