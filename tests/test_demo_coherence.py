@@ -255,8 +255,8 @@ def test_team_notes_fit_their_case_and_answers_their_escalation(demo):
 
 def test_a_realistic_share_of_seen_cases_has_oversight_present_only(demo):
     """Presence is not sufficiency [issue 16 §6]: the inspectorate found oversight sufficient in only
-    23/27/45% of cases (low/medium/high) [000 §1.3] and effective in 408 of 1,436 probation cases
-    [004 Annex B, Table B1]. The demo has about a third of the cases seen in the window with
+    23/27/45% of cases (low/medium/high) and effective in 28% of those needing it (72% insufficient,
+    ineffective or absent) [000 §1.3, Table 1; 004 Annex B, Table B1]. The demo has about a third of the cases seen in the window with
     oversight present only, in low and medium RoSH at least a quarter, fewer in high RoSH (where
     countersigning verdicts are decisions), as the inspectorate found sufficiency commoner there."""
     from spo_tui.demo.sufficiency import PRESENT_ONLY_SHARE
@@ -272,7 +272,7 @@ def test_a_realistic_share_of_seen_cases_has_oversight_present_only(demo):
     assert share(low) >= 0.25 and share(medium) >= 0.25
     assert 0 < share(high) < share(low)
     # Both ways of being present only are in it: more information asked and nothing decided, and
-    # actions agreed but not followed through (still open past their due date) [004 §2].
+    # actions agreed but not followed through (still open past their due date) [004 §2.1.1, §2.2].
     db, _ = demo
     since = cov.since.isoformat()
     more_info = db.execute(

@@ -2,11 +2,12 @@
 
 Presence of an entry is not sufficiency (``spo_tui.domain.levels``): an entry looks sufficient when it
 records a decision and its agreed actions were followed up. The inspectorate found oversight
-sufficient in only 23% (low RoSH), 27% (medium) and 45% (high/very high) of inspected cases
-[000 §1.3], and of 1,436 probation cases judged, management oversight was effective in 408 and
-"insufficient, ineffective, or absent" in 1,028 [004 Annex B, Table B1]; where it was recorded it was
-often "process-led", adding "nothing to management of the case", or set actions "not monitored to see
-if they were followed through" [004 §2].
+sufficient in only 23% (low RoSH), 27% (medium) and 45% (high/very high) of inspected cases, better
+for high RoSH cases [000 §1.3, Figure 1]; of the 1,629 that needed it, management oversight was
+effective in 461 (28%) and "insufficient, ineffective, or absent" in 1,168 (72%) [000 §1.3, Table 1;
+likewise 408 against 1,028 in 004 Annex B, Table B1]. Where it was recorded it was often
+"process-led", adding "nothing to management of the case" [004 §2.2], or set actions "not monitored
+to see if they were followed through" [004 §2.1.1].
 
 The generic builder's entries nearly all record a decision, so the coverage view and the monthly pack
 barely showed the difference. ``build_present_only`` (decided here) makes about a third of the cases
@@ -22,7 +23,7 @@ an inspected sample), yet big enough to show in every band. Only cases whose ent
 are all case discussions or touch-point reviews (none on a countersign or an SBAR, whose verdicts
 and decisions stand, and no action agreed yet) are chosen, so nothing else in the demo changes
 meaning. So fewer high-RoSH cases are chosen (their countersigning verdicts are decisions), as the
-inspectorate found oversight sufficient more often there [000 §1.3]. It draws from a generator of its own: the rest of the demo is as the seed gave it.
+inspectorate found oversight sufficient more often there [000 §1.3, Figure 1]. It draws from a generator of its own: the rest of the demo is as the seed gave it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from spo_tui.domain.levels import CASE_WINDOW_DAYS
 #: The share of the cases seen in the window whose oversight is present only, per RoSH band.
 PRESENT_ONLY_SHARE = 1 / 3
 
-#: Entries that ask for more and decide nothing: process-led oversight [004 §2].
+#: Entries that ask for more and decide nothing: process-led oversight [004 §2.2].
 _MORE_INFO = (
     *_DECISIONS["more_info"],
     "More information needed: the PP to update the risk management plan before the case is discussed again.",
@@ -108,7 +109,7 @@ class _SufficiencyBuilder(_HistoryBuilder, _OpenWorkBuilder):
                         e["decision"] = self.rng.choice(_MORE_INFO)
 
     def _not_followed_up(self, c: dict[str, Any], e: dict[str, Any], days: int) -> None:
-        """Actions agreed on ``e`` and one left open past its due date [004 §2]."""
+        """Actions agreed on ``e`` and one left open past its due date [004 §2.1.1]."""
         case = self.case_by_crn[c["crn"]]
         description = self.rng.choice(_ACTIONS)
         made = date.fromisoformat(e["created_at"][:10])
