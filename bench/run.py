@@ -40,6 +40,7 @@ from spo_tui.services.importer import import_file  # noqa: E402
 from spo_tui.services.queue import build_queue, update_scores  # noqa: E402
 from spo_tui.store.db import open_db  # noqa: E402
 from spo_tui.store.queries import QUEUE_SQL  # noqa: E402
+from spo_tui.store.queue_queries import IN_TEAM  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -216,10 +217,11 @@ async def measure_keys(db: Path, presses: int) -> dict:
 def measure_queue(db: Path, runs: int) -> dict:
     conn = open_db(db)
     ctx = make_context(conn, load_rules(), clock=clock)
-    params = {"today": TODAY.isoformat(), "owner": ctx.decider["id"]}
+    # The SPO's queue is their own team's (the demos have a court team beside it): the bare SQL too.
+    params = {"today": TODAY.isoformat(), "owner": ctx.decider["id"], "team": ctx.team}
 
     def bare():
-        return conn.execute(QUEUE_SQL, params).fetchall()
+        return conn.execute(f"{QUEUE_SQL} AND {IN_TEAM}", params).fetchall()
 
     def ours():
         return build_queue(ctx)

@@ -137,7 +137,8 @@ def test_the_same_seed_in_two_processes_gives_the_same_database(tmp_path):
         assert rows_a.keys() == rows_b.keys()
         for table in rows_a:
             assert rows_a[table] == rows_b[table], table
-        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 351  # 350 + a custody case
+        # 350 + a custody case + the court team's four defendants not yet sentenced [000 §3.2]
+        assert len(rows_a["staff"]) >= 12 and len(rows_a["cases"]) == 355
         chain = "SELECT position, kind, ref FROM record_chain WHERE kind NOT IN ('store', 'key') ORDER BY position"
         chain_a = db_a.execute(chain).fetchall()
         assert chain_a == db_b.execute(chain).fetchall()
@@ -237,7 +238,8 @@ def test_team_cases(team):
     assert all(c["likelihood"] in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH") for c in cases)
     # Every case is held by a practitioner; high RoSH never by a PSO.
     held = dict(db.execute("SELECT c.crn, s.role FROM cases c JOIN staff s ON s.id = c.practitioner_id").fetchall())
-    assert len(held) == len(cases) + 1 and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}  # + custody
+    # + the custody case and the court team's four defendants not yet sentenced [000 §3.2]
+    assert len(held) == len(cases) + 5 and set(held.values()) <= {"PO", "PSO", "PQiP", "NQO"}
     assert all(held[c["crn"]] != "PSO" for c in cases if c["rosh"] in ("HIGH", "VERY_HIGH"))
 
 

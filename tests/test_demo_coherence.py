@@ -85,9 +85,14 @@ def test_oversight_entries_spread_over_the_working_week(demo):
 
 
 def test_one_tier_scheme_in_the_caseload(demo):
-    """All A–G (the current model) or all A–D with 0–3, never a mix [issue 16 §7; domain: tier]."""
+    """All A–G (the current model) or all A–D with 0–3, never a mix [issue 16 §7; domain: tier]. A
+    defendant not yet sentenced has no tier yet (the court team's) [000 §3.2]."""
     db, _ = demo
-    tiers = [r[0] for r in db.execute("SELECT tier FROM cases")]
+    tiers = [r[0] for r in db.execute("SELECT tier FROM cases WHERE sentence_type <> 'PRE_SENTENCE'")]
+    assert (
+        db.execute("SELECT COUNT(*) FROM cases WHERE tier IS NULL AND sentence_type <> 'PRE_SENTENCE'").fetchone()[0]
+        == 0
+    )
     letters = [t for t in tiers if re.fullmatch(r"[A-G]", t)]
     old = [t for t in tiers if re.fullmatch(r"[A-D][0-3]", t)]
     assert len(letters) + len(old) == len(tiers)
@@ -246,3 +251,81 @@ def test_team_notes_fit_their_case_and_answers_their_escalation(demo):
             assert n["mappa_level"] == 1, n
         if n["kind"] == "answer" and not n["text"].startswith("Holding reply"):
             assert ("MAPPA coordinator" in n["escalation"]) == n["text"].startswith("MAPPA coordinator"), n
+
+
+def test_a_realistic_share_of_seen_cases_has_oversight_present_only(demo):
+    """Presence is not sufficiency [issue 16 §6]: the inspectorate found oversight sufficient in only
+    23/27/45% of cases (low/medium/high) and effective in 28% of those needing it (72% insufficient,
+    ineffective or absent) [000 §1.3, Table 1; 004 Annex B, Table B1]. The demo has about a third of the cases seen in the window with
+    oversight present only, in low and medium RoSH at least a quarter, fewer in high RoSH (where
+    countersigning verdicts are decisions), as the inspectorate found sufficiency commoner there."""
+    from spo_tui.demo.sufficiency import PRESENT_ONLY_SHARE
+
+    _, ctx = demo
+    cov = team.coverage(ctx)
+    low, medium, high = cov.bands
+
+    def share(r):
+        return (r.seen - r.sufficient) / r.seen
+
+    assert 0.2 <= share(cov.total) <= PRESENT_ONLY_SHARE + 0.05
+    assert share(low) >= 0.25 and share(medium) >= 0.25
+    assert 0 < share(high) < share(low)
+    # Both ways of being present only are in it: more information asked and nothing decided, and
+    # actions agreed but not followed through (still open past their due date) [004 §2.1.1, §2.2].
+    db, _ = demo
+    since = cov.since.isoformat()
+    more_info = db.execute(
+        "SELECT COUNT(DISTINCT crn) FROM oversight_entries WHERE outcome = 'more_info' AND created_at >= ?", [since]
+    ).fetchone()[0]
+    not_followed = db.execute(
+        """SELECT COUNT(*) FROM actions a JOIN items i ON i.id = a.item_id JOIN oversight_entries o ON o.id = a.oversight_id
+           WHERE a.done_at IS NULL AND i.status = 'open' AND i.due < ? AND o.created_at >= ?""",
+        [TODAY.isoformat(), since],
+    ).fetchone()[0]
+    assert more_info >= 20 and not_followed >= 3
+
+
+def test_the_court_team_is_in_the_one_team_demo_and_team_a_sees_none_of_it(demo):
+    """The one-team demo carries a court team (its own SPO, defendants not yet sentenced, reports
+    gatekept by court date and time) [000 §3.2]; Team A's SPO, whom the demo opens as, sees none of
+    its work in the queue, check-in, coverage, monthly pack or pickers."""
+    from spo_tui.services import lookup, workload
+    from spo_tui.services.queue import build_queue
+
+    db, ctx = demo
+    assert ctx.team == "Team A"
+    assert dict(db.execute("SELECT name, kind FROM teams").fetchall()).get("Court Team") == "court"
+    court_staff = {r[0] for r in db.execute("SELECT name FROM staff WHERE team = 'Court Team'")}
+    court_crns = {
+        r[0]
+        for r in db.execute(
+            "SELECT c.crn FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = 'Court Team'"
+        )
+    }
+    assert len(court_staff) == 6 and len(court_crns) == 4
+    kinds = {
+        r[0]
+        for r in db.execute(
+            "SELECT c.sentence_type FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = 'Court Team'"
+        )
+    }
+    assert kinds == {"PRE_SENTENCE"}  # defendants not yet sentenced
+
+    mine = build_queue(ctx, status="any", rescore_all=False)
+    assert mine and not {e.row.crn for e in mine} & court_crns
+    agenda = rhythm.checkin_agenda(ctx)
+    assert not {r.crn for r in agenda.risk_points} & court_crns
+    assert not {w.name for w in agenda.workload} & court_staff
+    assert not {p["name"] for p in lookup.staff(ctx)} & court_staff
+    assert not set(workload.people_workload(ctx)) & court_staff
+    assert not {u.crn for u in team.unseen_cases(ctx)} & court_crns
+    assert not {r.name for r in team.team_overview(ctx)} & court_staff
+
+    spo = db.execute("SELECT name FROM staff WHERE team = 'Court Team' AND role = 'SPO'").fetchone()[0]
+    court = make_context(db, ctx.rules, spo, clock=ctx.clock)
+    queue = build_queue(court, rescore_all=False)
+    assert {e.row.team for e in queue} == {"Court Team"} and {e.row.crn for e in queue} - {None} <= court_crns
+    # The court queue's shape: the reports to gatekeep first, by court date and time (the oral
+    # report for 10:00 before the written one for 14:00) [000 §3.2].
+    assert [e.row.title.split(" by ")[0] for e in queue[:2]] == ["Oral PSR", "PSR gatekeeping"]

@@ -596,10 +596,11 @@ def test_the_demo_agenda_matches_the_raw_rows(demo):
 
     alerts = rows(db, "SELECT id FROM items WHERE kind = 'alert' AND status = 'open'")
     psr_until = add_working_days(TODAY, 2).isoformat()
-    psrs = rows(
+    psrs = rows(  # Team A's: the court team's reports for court are its own SPO's [000 §3.2]
         db,
-        """SELECT i.id FROM items i JOIN countersigns c ON c.item_id = i.id
-                       WHERE c.kind = 'PSR' AND i.status != 'closed' AND c.court_date <= ?""",
+        """SELECT i.id FROM items i JOIN countersigns c ON c.item_id = i.id JOIN cases k ON k.crn = i.crn
+                  JOIN staff pp ON pp.id = k.practitioner_id
+                       WHERE c.kind = 'PSR' AND i.status != 'closed' AND c.court_date <= ? AND pp.team = 'Team A'""",
         [psr_until],
     )
     from spo_tui.services.rhythm import RECENT_DAYS

@@ -152,11 +152,32 @@ def last_valid_entries(path: Path, until: date) -> dict[str, str]:
     return last
 
 
+#: The team the demo opens as; the court team beside it is its own SPO's [000 §3.2].
+DEMO_TEAM = "Team A"
+
+
 def current_cases(path: Path, on: date) -> list[dict]:
+    """The current cases of the demo SPO's team."""
     return [
         c
-        for c in raw(path, "SELECT * FROM cases")
+        for c in raw(
+            path, "SELECT c.* FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = ?", [DEMO_TEAM]
+        )
         if c["sentence_start"] <= on.isoformat() and (c["sentence_end"] is None or c["sentence_end"] >= on.isoformat())
+    ]
+
+
+def team_items(path: Path) -> list[dict]:
+    """The items of the demo SPO's team: by the case's practitioner, else the supervisee, else the raiser."""
+    team_of = {s["id"]: s["team"] for s in raw(path, "SELECT id, team FROM staff")}
+    case_pp = {c["crn"]: c["practitioner_id"] for c in raw(path, "SELECT crn, practitioner_id FROM cases")}
+    supervisee = {
+        s["item_id"]: s["practitioner_id"] for s in raw(path, "SELECT item_id, practitioner_id FROM supervision")
+    }
+    return [
+        i
+        for i in raw(path, "SELECT * FROM items")
+        if team_of.get(case_pp.get(i["crn"]) or supervisee.get(i["id"]) or i["raised_by"]) == DEMO_TEAM
     ]
 
 
@@ -222,10 +243,12 @@ async def test_checkin_shows_todays_agenda_from_the_store(rich_demo):
         """SELECT i.crn FROM items i JOIN touch_points t ON t.item_id = i.id
            WHERE t.reason IN ('rosh_rise', 'mappa_rise') AND i.created_at >= '2026-11-17'""",
     )
-    psrs = raw(
+    psrs = raw(  # Team A's: the court team's reports are its own SPO's [000 §3.2]
         path,
-        """SELECT i.crn FROM items i JOIN countersigns cs ON cs.item_id = i.id
-                        WHERE cs.kind = 'PSR' AND i.status != 'closed' AND cs.court_date <= '2026-11-25'""",
+        """SELECT i.crn FROM items i JOIN countersigns cs ON cs.item_id = i.id JOIN cases c ON c.crn = i.crn
+                        JOIN staff pp ON pp.id = c.practitioner_id
+                        WHERE cs.kind = 'PSR' AND i.status != 'closed' AND cs.court_date <= '2026-11-25'
+                          AND pp.team = 'Team A'""",
     )
     sbars = raw(
         path,
@@ -489,7 +512,11 @@ async def test_an_outcome_from_the_protected_hour_goes_through_the_oversight_for
 
 
 async def test_the_planner_matches_the_raw_supervision_rows(rich_demo):
-    staff = raw(rich_demo, "SELECT id, name, role FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY name")
+    staff = raw(
+        rich_demo,
+        "SELECT id, name, role FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name",
+        [DEMO_TEAM],
+    )
     held = raw(rich_demo, "SELECT * FROM supervision WHERE held_on IS NOT NULL")
     year_ago = (TODAY - timedelta(days=365)).isoformat()
     app, pilot, cm = await start(rich_demo, SupervisionScreen())
@@ -676,8 +703,12 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
     by_pp = defaultdict(Counter)
     for c in current_cases(rich_demo, TODAY):
         by_pp[c["practitioner_id"]][c["rosh"]] += 1
-    staff = raw(rich_demo, "SELECT id, name FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY name")
-    items = raw(rich_demo, "SELECT kind, created_at, closed_at FROM items")
+    staff = raw(
+        rich_demo,
+        "SELECT id, name FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name",
+        [DEMO_TEAM],
+    )
+    items = team_items(rich_demo)
     week_ends = [TODAY - timedelta(days=7 * (7 - k)) for k in range(8)]
     backlog = {}
     for kind in ("touch_point", "countersign", "supervision"):

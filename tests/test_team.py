@@ -343,7 +343,8 @@ def test_the_overview_counts_each_practitioners_work(ctx):
     decisions.countersign(ctx, signed, verdict="Visit plan sound", signed_off=True)
     admin.add_absence(ctx, PSO, TODAY, TODAY)
 
-    rows_ = team.team_overview(ctx)
+    # The SPO's own team by default (issue 16: another team does not leak in); Team B when named.
+    rows_ = team.team_overview(ctx, team="Team B") + team.team_overview(ctx)
     assert [(r.name, r.role, r.team, r.oasys_approved, r.absent_today) for r in rows_] == [
         ("Olu Approved", "PO", "Team B", True, False),
         (PO, "PO", "Team A", False, False),
@@ -685,12 +686,36 @@ def _last_valid_entries(db, until: date) -> dict[str, str]:
     return last
 
 
+#: The team the demo opens as (its SPO is the default user); the court team beside it is not theirs.
+DEMO_TEAM = "Team A"
+
+
 def _current_cases(db, on: date) -> list[dict]:
+    """The current cases of the demo SPO's team (the court team's defendants are the court SPO's)."""
     return [
         c
-        for c in rows(db, "SELECT * FROM cases")
+        for c in rows(
+            db, "SELECT c.* FROM cases c JOIN staff s ON s.id = c.practitioner_id WHERE s.team = ?", [DEMO_TEAM]
+        )
         if c["sentence_start"] <= on.isoformat() and (c["sentence_end"] is None or c["sentence_end"] >= on.isoformat())
     ]
+
+
+def _demo_team_items(db) -> list[dict]:
+    """The items in the demo SPO's team's queue, found independently of the queue's SQL: the team of
+    the case's practitioner, else of the supervisee, else of the raiser. Work of no team (a task the
+    PDU's SAO raised) is the PDU head's when the store has two teams and a PDU head, as the demo has."""
+    team_of = {s["id"]: s["team"] for s in rows(db, "SELECT id, team FROM staff")}
+    case_pp = {c["crn"]: c["practitioner_id"] for c in rows(db, "SELECT crn, practitioner_id FROM cases")}
+    supervisee = {
+        s["item_id"]: s["practitioner_id"] for s in rows(db, "SELECT item_id, practitioner_id FROM supervision")
+    }
+    out = []
+    for i in rows(db, "SELECT * FROM items"):
+        who = case_pp.get(i["crn"]) or supervisee.get(i["id"]) or i["raised_by"]
+        if team_of.get(who) == DEMO_TEAM:
+            out.append(i)
+    return out
 
 
 @pytest.mark.parametrize("as_of", [TODAY, date(2026, 10, 23)])
@@ -755,7 +780,9 @@ def test_demo_overview_matches_the_raw_rows(demo):
                       WHERE i.status != 'closed'""",
         )
     )
-    practitioners = rows(db, "SELECT * FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') ORDER BY name")
+    practitioners = rows(
+        db, "SELECT * FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name", [DEMO_TEAM]
+    )
     overview = team.team_overview(demo)
     assert [r.name for r in overview] == [p["name"] for p in practitioners] and len(overview) == 13
     for r, p in zip(overview, practitioners, strict=False):
@@ -775,7 +802,7 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
     db = demo.db
     year_ago = (TODAY - timedelta(days=365)).isoformat()
     held = rows(db, "SELECT * FROM supervision WHERE held_on IS NOT NULL")
-    plan = team.supervision_plan(demo)
+    plan = team.supervision_plan(demo)  # the SPO's own team: the court team's six are not in it
     assert len(plan) == 13
     for r in plan:
         mine = [h for h in held if h["practitioner_id"] == r.staff_id]
@@ -795,15 +822,16 @@ def test_demo_supervision_plan_matches_the_raw_rows(demo):
     open_items = rows(
         db,
         """SELECT st.name FROM items i JOIN supervision s ON s.item_id = i.id JOIN staff st ON st.id = s.practitioner_id
-                             WHERE i.status = 'open' AND s.kind = 'one_to_one' AND i.due < ? ORDER BY st.name""",
-        [TODAY.isoformat()],
+                             WHERE i.status = 'open' AND s.kind = 'one_to_one' AND i.due < ? AND st.team = ?
+                             ORDER BY st.name""",
+        [TODAY.isoformat(), DEMO_TEAM],
     )
     assert overdue == [r["name"] for r in open_items] and len(overdue) >= 2
 
 
 def test_demo_trends_and_time_match_the_raw_rows(demo):
     db = demo.db
-    items = rows(db, "SELECT kind, status, created_at, closed_at FROM items")
+    items = _demo_team_items(db)
     tr = team.trends(demo)
     for k, we in enumerate(tr.week_ends):
         nxt = (we + timedelta(days=1)).isoformat()

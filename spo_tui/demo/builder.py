@@ -16,6 +16,7 @@ from spo_tui.demo.history import _HistoryBuilder
 from spo_tui.demo.open_work import _OpenWorkBuilder
 from spo_tui.demo.scales import SCALES, DemoSummary, summarise
 from spo_tui.demo.staff import _StaffBuilder
+from spo_tui.demo.sufficiency import _SufficiencyBuilder
 from spo_tui.domain.errors import SpoError, ValidationError
 from spo_tui.domain.rules import Rules
 from spo_tui.store import demo_writes, writes
@@ -27,6 +28,7 @@ class _Builder(
     _StaffBuilder,
     _CaseBuilder,
     _CoherenceBuilder,
+    _SufficiencyBuilder,
     _HistoryBuilder,
     _OpenWorkBuilder,
     _CustodyBuilder,
@@ -86,6 +88,7 @@ def generate_demo(
     b.build_actions(counts["action"])
     b.build_past_work()
     b.build_team_record()
+    b.build_present_only()  # oversight present but not looking sufficient (issue 16 §6)
     b.build_court()  # court work and countersigning at source (issue 16 §1–2)
 
     # Case entries were kept per case; put them in date order with the supervision entries.

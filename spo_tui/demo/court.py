@@ -3,12 +3,15 @@
 ``build_court`` runs after the rest of the open work and adds, deterministically from the seed and
 never later than the demo's "now":
 
-- at PDU scale (``spo-tui demo --scale pdu``), a **court team** (``teams`` kind ``court``) with its own SPO and CASPO, two POs and two PSOs, and
+- beside the sentence-management team (or teams, at PDU scale), a **court team** (``teams`` kind
+  ``court``) with its own SPO and CASPO, two POs and two PSOs, and
   defendants **not yet sentenced** (``PRE_SENTENCE``) whose reports are due: a written PSR on a high
   RoSH case for court this afternoon (the SPO gatekeeps it), an **oral** report for this morning,
   a PSR **peer-gatekept** by a PO yesterday (its history in gatekeeping words), another waiting on
   its peer, and a **dangerousness assessment** before sentence. Open the demo as the court SPO to see
-  the court queue's shape (reports by court date and time);
+  the court queue's shape (reports by court date and time). Team A's SPO, whom the demo opens as,
+  sees none of it: the queue, check-in, planner, team screen, monthly pack and the pickers are
+  scoped to the deciding person's team;
 - in the first sentence-management team: the reports that exist only on some cases put right (the
   generic builder's dangerousness assessments and parole reports on licence cases become home-visit
   risk assessments; a **parole report** is added on a case in **custody**), the PSRs awaiting
@@ -40,11 +43,10 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
             for key, value in _CS_DEFAULTS.items():
                 row.setdefault(key, value)
         self._reports_where_they_exist()
-        if len(self.teams) > 1:
-            # A PDU's demo: a court team of its own. The one-team demo keeps one team: its views
-            # (check-in, planner, team table, pickers) show the SPO's whole store.
-            court = self._court_team()
-            self._court_reports(court)
+        # A court team of its own, in the one-team demo as in the PDU's: every view and picker of a
+        # sentence-management SPO is scoped to their own team, so it shows none of the court's work.
+        court = self._court_team()
+        self._court_reports(court)
         self._aqa(self.teams[0])
         self._resubmitted(self.teams[0])
         assert all(i["created_at"][:10] <= today.isoformat() for i in self.rows["items"])
@@ -63,7 +65,9 @@ class _CourtBuilder(_StaffBuilder, _HistoryBuilder):
     def _case(self, pp: dict[str, Any], rosh: str, sentence: str, start: Any, *, female: bool = False) -> str:
         first, last = self.person(female)
         crn = self._crn()
-        created = self.at(start, 9 * 60 + self.rng.randint(0, 300))
+        minute = 9 * 60 + self.rng.randint(0, 300)
+        # never later than the demo's now: a defendant first seen today was entered this morning
+        created = self.at(self.today, self.earlier_today(5, 40)) if start >= self.today else self.at(start, minute)
         self.rows["cases"].append(
             {
                 "crn": crn,

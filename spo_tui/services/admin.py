@@ -183,7 +183,7 @@ def touch_point_diary(ctx: Context, days: int = 14) -> dict[str, list[DiaryLine]
     """Open touch points due in the next ``days`` days (and any overdue), grouped by practitioner."""
     until = ctx.today + timedelta(days=days)
     grouped: dict[str, list[DiaryLine]] = defaultdict(list)
-    for r in queries.touch_points_due(ctx.db, until):
+    for r in queries.touch_points_due(ctx.db, until, ctx.team):  # the own team's cases (issue 16)
         line = DiaryLine(
             item_id=r["id"],
             crn=r["crn"],
@@ -290,7 +290,7 @@ def mappa_level1_reviews(ctx: Context, days: int = 28) -> list[dict[str, Any]]:
     The review date is that of the case's ``MAPP`` registration; a case without one is listed so
     the CASPO can record it.
     """
-    return queries.mappa_level1_reviews(ctx.db, ctx.today + timedelta(days=days))
+    return queries.mappa_level1_reviews(ctx.db, ctx.today + timedelta(days=days), ctx.team)  # own team's
 
 
 # --- Corrections before anyone acts --------------------------------------------------------------

@@ -220,21 +220,32 @@ def case_timeline(ctx: Context, crn: str) -> list[dict[str, Any]]:
 
 
 def find_cases(ctx: Context, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Cases whose CRN or name contains ``text``."""
-    return queries.search_cases(ctx.db, text, limit)
+    """Cases whose CRN or name contains ``text``: of the acting person's team (and cases in no team's
+    hands; a PDU head: every team's). A whole CRN finds its case in any team: the case is opened on
+    purpose (and the opening is in the access log), while a partial search does not list another
+    team's cases (issue 16: a second team must not leak into one team's views)."""
+    return queries.search_cases(ctx.db, text, limit, ctx.team)
+
+
+# Pickers offer the deciding person's own team (``Context.team``) and the PDU-wide staff in no team
+# (an SAO, a business manager); a PDU head, or someone in no team, is offered everyone. Another team's
+# people are not offered: their work is that team's SPO's to give (issue 16: a second team in the
+# store must not leak into one team's pickers).
 
 
 def delegates(ctx: Context) -> list[dict[str, Any]]:
-    """Staff a task can be delegated to (CASPO, SAO, business manager)."""
-    return queries.staff_list(ctx.db, tuple(r.value for r in DELEGATE_ROLES))
+    """Staff a task can be delegated to (CASPO, SAO, business manager): the own team's and PDU-wide."""
+    return queries.staff_list(ctx.db, tuple(r.value for r in DELEGATE_ROLES), ctx.team)
 
 
 def staff(ctx: Context) -> list[dict[str, Any]]:
-    return queries.staff_list(ctx.db)
+    """Everyone a picker offers: the own team's staff and those in no team (a PDU head: everyone)."""
+    return queries.staff_list(ctx.db, team=ctx.team)
 
 
 def practitioners(ctx: Context) -> list[dict[str, Any]]:
-    return queries.staff_list(ctx.db, ("PO", "PSO", "PQiP", "NQO"))
+    """The practitioners a picker offers: the own team's (a PDU head: every team's)."""
+    return queries.staff_list(ctx.db, ("PO", "PSO", "PQiP", "NQO"), ctx.team)
 
 
 def queue_counts(ctx: Context, team: str | None = None) -> dict[str, tuple[int, int]]:

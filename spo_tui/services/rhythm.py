@@ -225,15 +225,25 @@ def answer_escalation(ctx: Context, note_id: str, answer: str) -> ActionResult:
     return ActionResult("Answer recorded", item_id=answer_id, audit_id=audit_id)
 
 
-def checkin_notes(ctx: Context, day: date | None = None) -> list[TeamNote]:
-    """Every note made on ``day`` (default today), answers and covers included, in the order written."""
+def _team(ctx: Context, team: str | None) -> str | None:
+    """The team a note, escalation or booking read is narrowed to: ``team`` if given, else the acting
+    person's (``Context.team``; every team for a PDU head). A note's team is its writer's, else its
+    case's (``team_queries.notes``): another team's check-in is not this team's."""
+    return team if team is not None else ctx.team
+
+
+def checkin_notes(ctx: Context, day: date | None = None, team: str | None = None) -> list[TeamNote]:
+    """Every note of the team (``_team``) made on ``day`` (default today), answers and covers
+    included, in the order written."""
     day = day or ctx.today
-    return [_note(r) for r in team_queries.notes(ctx.db, start=day, end=day)]
+    return [_note(r) for r in team_queries.notes(ctx.db, start=day, end=day, team=_team(ctx, team))]
 
 
-def team_notes(ctx: Context, start: date, end: date, kinds: tuple[str, ...] | None = None) -> list[TeamNote]:
-    """Notes made from ``start`` to ``end`` (of ``kinds``, if given), in the order written."""
-    return [_note(r) for r in team_queries.notes(ctx.db, start=start, end=end, kinds=kinds)]
+def team_notes(
+    ctx: Context, start: date, end: date, kinds: tuple[str, ...] | None = None, team: str | None = None
+) -> list[TeamNote]:
+    """The team's notes (``_team``) made from ``start`` to ``end`` (of ``kinds``, if given), in the order written."""
+    return [_note(r) for r in team_queries.notes(ctx.db, start=start, end=end, kinds=kinds, team=_team(ctx, team))]
 
 
 def _threads(ctx: Context, rows: list[dict[str, Any]], end: date) -> tuple[EscalationThread, ...]:
@@ -243,20 +253,22 @@ def _threads(ctx: Context, rows: list[dict[str, Any]], end: date) -> tuple[Escal
     return tuple(EscalationThread(_note(r), tuple(answers.get(r["id"], ()))) for r in rows)
 
 
-def open_escalations(ctx: Context) -> tuple[EscalationThread, ...]:
-    """Escalations raised at check-ins and not yet answered, oldest first."""
-    return _threads(ctx, team_queries.escalations(ctx.db, start=None, end=ctx.today), ctx.today)
+def open_escalations(ctx: Context, team: str | None = None) -> tuple[EscalationThread, ...]:
+    """The team's escalations (``_team``) raised at check-ins and not yet answered, oldest first."""
+    rows = team_queries.escalations(ctx.db, start=None, end=ctx.today, team=_team(ctx, team))
+    return _threads(ctx, rows, ctx.today)
 
 
-def escalation_threads(ctx: Context, start: date, end: date) -> tuple[EscalationThread, ...]:
-    """Escalations raised ``start``..``end``, answered then, or still waiting at ``end``, with their answers."""
-    return _threads(ctx, team_queries.escalations(ctx.db, start=start, end=end), end)
+def escalation_threads(ctx: Context, start: date, end: date, team: str | None = None) -> tuple[EscalationThread, ...]:
+    """The team's escalations (``_team``) raised ``start``..``end``, answered then, or still waiting at
+    ``end``, with their answers."""
+    return _threads(ctx, team_queries.escalations(ctx.db, start=start, end=end, team=_team(ctx, team)), end)
 
 
-def checkin_actions(ctx: Context, start: date, end: date) -> tuple[CheckinAction, ...]:
-    """Actions agreed at check-ins ``start``..``end`` and where each stands today."""
+def checkin_actions(ctx: Context, start: date, end: date, team: str | None = None) -> tuple[CheckinAction, ...]:
+    """The team's actions (``_team``) agreed at check-ins ``start``..``end`` and where each stands today."""
     out = []
-    for r in team_queries.checkin_actions(ctx.db, start, end):
+    for r in team_queries.checkin_actions(ctx.db, start, end, _team(ctx, team)):
         note = _note(r)
         if r["item_status"] == "closed":
             done_on = from_iso(r["item_closed_at"]).astimezone(LONDON).date() if r["item_closed_at"] else None
@@ -295,7 +307,8 @@ def _cover_detail(r: dict[str, Any]) -> str:
 
 
 def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
-    """Today's check-in agenda, built from the store (``team`` narrows it to one team's staff and cases).
+    """Today's check-in agenda, built from the store: ``team``'s staff and cases (default the acting
+    person's team, ``Context.team``; every team for a PDU head).
 
     - Absences: who is absent today, each with their work due today or overdue: actions they own,
       countersigns they wrote (a PSR is due the working day before court), SBARs they raised,
@@ -309,6 +322,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
     - Wellbeing and successes noted in the last week; escalations still awaiting an answer.
     - Each practitioner's workload and the team's span of control (``services.workload``).
     """
+    team = _team(ctx, team)
     today = ctx.today
     db = ctx.db
     recent = today - timedelta(days=RECENT_DAYS - 1)
@@ -394,7 +408,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
             )
         )
 
-    recent_notes = team_notes(ctx, recent, today, ("concern", "wellbeing", "success"))
+    recent_notes = team_notes(ctx, recent, today, ("concern", "wellbeing", "success"), team)
     load = workload.team_workload(ctx, team)  # individual workloads and the span [001, 002, 000]
     return CheckinAgenda(
         day=today,
@@ -404,7 +418,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
         concerns=tuple(n for n in recent_notes if n.kind == "concern"),
         wellbeing=tuple(n for n in recent_notes if n.kind == "wellbeing"),
         successes=tuple(n for n in recent_notes if n.kind == "success"),
-        escalations=open_escalations(ctx),
+        escalations=open_escalations(ctx, team),
         minutes=CHECKIN_MINUTES,
         workload=load.people,
         span=load.span,
@@ -413,7 +427,7 @@ def checkin_agenda(ctx: Context, team: str | None = None) -> CheckinAgenda:
 
 def checkin_export(ctx: Context, team: str | None = None) -> str:
     """Today's agenda and the notes taken, as Markdown (``domain.markdown.checkin_markdown``)."""
-    return checkin_markdown(checkin_agenda(ctx, team), checkin_notes(ctx), ctx.today)
+    return checkin_markdown(checkin_agenda(ctx, team), checkin_notes(ctx, team=team), ctx.today)
 
 
 # --- Cover for an absent practitioner's work -----------------------------------------------------
@@ -508,18 +522,19 @@ class Slot:
         return self.state in ("decided", "escalated")
 
 
-def protected_hour(ctx: Context, day: date | None = None) -> list[Slot]:
+def protected_hour(ctx: Context, day: date | None = None, team: str | None = None) -> list[Slot]:
     """The protected hour on ``day`` (default today), slot by slot: the running order, free slots included.
 
     Slots come from ``decisions.protected_hour_slots`` (the rules' ``[protected_hour]``: default
     13:00–14:00 in 10-minute slots). ``[s for s in slots if not s.free]`` is the running order;
-    ``decisions.next_free_slot`` and ``decisions.book_protected_hour`` book into it.
+    ``decisions.next_free_slot`` and ``decisions.book_protected_hour`` book into it. The bookings are
+    the team's (``_team``): the SBARs in its queue.
     """
     day = day or ctx.today
     step = timedelta(minutes=ctx.rules.protected_hour["slot_minutes"])
     now_local = ctx.now.astimezone(LONDON)
     bookings: dict[str, list[dict[str, Any]]] = {}
-    for b in team_queries.protected_hour_bookings(ctx.db, day):
+    for b in team_queries.protected_hour_bookings(ctx.db, day, _team(ctx, team)):
         bookings.setdefault(b["booked_for"], []).append(b)
 
     def slot(start: datetime, booking: dict[str, Any] | None, off_grid: bool = False) -> Slot:

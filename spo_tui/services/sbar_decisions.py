@@ -14,7 +14,7 @@ from spo_tui.services.base import BACK_IN_QUEUE, ActionResult, change_item, load
 from spo_tui.services.context import LONDON, Context
 from spo_tui.services.intake import require_text
 from spo_tui.services.oversight import write_oversight
-from spo_tui.store import queries
+from spo_tui.store import queries, team_queries
 
 
 def protected_hour_slots(ctx: Context, day: date) -> list[datetime]:
@@ -31,14 +31,11 @@ def protected_hour_slots(ctx: Context, day: date) -> list[datetime]:
 
 
 def next_free_slot(ctx: Context, from_day: date | None = None, days_ahead: int = 14) -> datetime:
-    """The first protected-hour slot not yet booked and not already past."""
+    """The first protected-hour slot not yet booked and not already past. The hour is the team's own
+    (each SPO holds one): slots another team's SBARs are booked into stay free (``Context.team``;
+    a PDU head books around every team's bookings)."""
     day = from_day or ctx.today
-    booked = {
-        r[0]
-        for r in ctx.db.execute(
-            "SELECT booked_for FROM sbars WHERE state = 'booked' AND booked_for >= ?", [day.isoformat()]
-        ).fetchall()
-    }
+    booked = team_queries.booked_slots(ctx.db, day, ctx.team)
     now_local = ctx.now.astimezone(LONDON)
     for offset in range(days_ahead):
         candidate_day = day + timedelta(days=offset)

@@ -137,8 +137,10 @@ def supervision_plan(ctx: Context, team: str | None = None) -> list[SupervisionR
 
     The next dates are the rules' own (``domain.rules.supervision_due``): a one-to-one every
     ``one_to_one_weeks`` after the last (``one_to_one_weeks_new_practitioner`` for PQiPs and NQOs),
-    RPSS spaced through the year until ``rpss_per_year`` are held.
+    RPSS spaced through the year until ``rpss_per_year`` are held. ``team``: default the acting
+    person's (``Context.team``; every team for a PDU head).
     """
+    team = team if team is not None else ctx.team
     today = ctx.today
     sup = ctx.rules.raw["supervision"]
     far = _far_sighted(ctx.rules)

@@ -133,7 +133,9 @@ class PractitionerRow:
 
 def team_overview(ctx: Context, team: str | None = None, days: int = 90) -> list[PractitionerRow]:
     """Per active practitioner (by name): caseload by RoSH and how much of it is unseen in ``days``,
-    open SBARs, overdue touch points, countersigning waiting, OASys approval and supervision."""
+    open SBARs, overdue touch points, countersigning waiting, OASys approval and supervision.
+    ``team``: default the acting person's (``Context.team``; every team for a PDU head)."""
+    team = team if team is not None else ctx.team
     days = _days(days, "days", 1, 3650)
     today = ctx.today
     plan = supervision_plan(ctx, team)
@@ -174,7 +176,9 @@ def coverage(ctx: Context, days: int = 90, as_of: date | None = None, team: str 
     sufficient (``coverage_counts``) and what the inspectorate found beside it (a finding, not a target).
 
     ``as_of`` (default today) looks back: cases current then, entries up to then (RoSH as it is now).
+    ``team`` (default: the acting person's, ``Context.team``; every team for a PDU head).
     """
+    team = team if team is not None else ctx.team
     days = _days(days, "days", 1, 3650)
     as_of = as_of or ctx.today
     since = as_of - timedelta(days=days)
@@ -200,7 +204,8 @@ class UnseenCase:
 def unseen_cases(ctx: Context, days: int = 90, limit: int | None = None, team: str | None = None) -> list[UnseenCase]:
     """Current cases with no oversight entry in the last ``days`` days, oldest first: never seen,
     then the longest since the last entry, then the earliest sentence start. Each is one keystroke
-    from a touch point (``make_touch_point_for``)."""
+    from a touch point (``make_touch_point_for``). ``team``: default the acting person's (``Context.team``)."""
+    team = team if team is not None else ctx.team
     days = _days(days, "days", 1, 3650)
     if limit is not None:
         limit = _days(limit, "limit", 1, 1_000_000)
@@ -298,14 +303,17 @@ class TimeSpent:
         return next(c for c in self.categories if c.key == key)
 
 
-def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
+def time_spent(ctx: Context, weeks: int = 4, team: str | None = None) -> TimeSpent:
     """Minutes recorded over the last ``weeks`` weeks (today included) on case oversight, supervision,
-    countersigning and non-operational tasks, with the tasks delegated in that time."""
+    countersigning and non-operational tasks, with the tasks delegated in that time. Oversight minutes
+    are the decider's own; tasks are those of ``team``'s queue (default: the acting person's team;
+    every team for a PDU head)."""
+    team = team if team is not None else ctx.team
     weeks = _days(weeks, "weeks", 1, 104)
     until = ctx.today
     since = until - timedelta(days=7 * weeks - 1)
     rows = {r["category"]: r for r in team_queries.oversight_minutes(ctx.db, ctx.decider["id"], since, until)}
-    rows["tasks"] = team_queries.task_minutes(ctx.db, since, until)
+    rows["tasks"] = team_queries.task_minutes(ctx.db, since, until, team)
     total = sum(r["minutes"] or 0 for r in rows.values())
     categories = tuple(
         TimeCategory(
@@ -330,7 +338,7 @@ def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
             done_on=_local_date(r["closed_at"]),
             minutes=r["minutes_spent"],
         )
-        for r in team_queries.delegated_tasks(ctx.db, since, until)
+        for r in team_queries.delegated_tasks(ctx.db, since, until, team)
     )
     return TimeSpent(since=since, until=until, categories=categories, delegated=delegated)
 
@@ -338,22 +346,24 @@ def time_spent(ctx: Context, weeks: int = 4) -> TimeSpent:
 # --- Trends --------------------------------------------------------------------------------------
 
 
-def trends(ctx: Context, weeks: int = 8, end: date | None = None) -> Trends:
+def trends(ctx: Context, weeks: int = 8, end: date | None = None, team: str | None = None) -> Trends:
     """Weekly trends over ``weeks`` weeks ending ``end`` (default today): open work per queue kind at
     each week's end (from items' created and closed times), and the median days from submission
-    to verdict of the countersigns closed in each week (None in a week with none)."""
+    to verdict of the countersigns closed in each week (None in a week with none). The items are
+    those of ``team``'s queue (default: the acting person's team; every team for a PDU head)."""
+    team = team if team is not None else ctx.team
     weeks = _days(weeks, "weeks", 1, 104)
     end = end or ctx.today
     week_ends = [end - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
     # Entries waiting to be confirmed are a check on the record, not the team's workload: not a trend.
     counts = {kind.value: [0] * weeks for kind in ItemKind if kind != ItemKind.CONFIRM}
-    for kind, *per_week in team_queries.backlog_by_week(ctx.db, week_ends):
+    for kind, *per_week in team_queries.backlog_by_week(ctx.db, week_ends, team):
         if kind in counts:
             counts[kind] = [n or 0 for n in per_week]
     backlog = tuple(Series(k, ITEM_KIND_LABELS.get(ItemKind(k), k), tuple(v)) for k, v in counts.items())
     first = week_ends[0] - timedelta(days=6)
     buckets: list[list[float]] = [[] for _ in range(weeks)]
-    for day, days_taken in team_queries.countersigns_closed(ctx.db, first, end):
+    for day, days_taken in team_queries.countersigns_closed(ctx.db, first, end, team):
         buckets[(date.fromisoformat(day) - first).days // 7].append(days_taken)
     turnaround = tuple(round(m, 1) if (m := median(b)) is not None else None for b in buckets)
     return Trends(
@@ -371,23 +381,25 @@ def monthly_pack(ctx: Context, month_end: date | None = None, team: str | None =
     """What the monthly meeting reads back for the month ending ``month_end`` (default today; the
     month starts the day after the same date a month earlier): escalations raised at check-ins and
     their answers, learning and near misses, check-in actions and where they stand, oversight
-    coverage a month ago and now, and the eight-week trends."""
+    coverage a month ago and now, and the eight-week trends: all of ``team`` (default: the acting
+    person's team; every team for a PDU head)."""
+    team = team if team is not None else ctx.team
     end = month_end or ctx.today
     if end > ctx.today:
         raise ValidationError(f"the month cannot end after today ({ctx.today:%d/%m/%Y})", field="month_end")
     month_ago = end - relativedelta(months=1)
     start = month_ago + timedelta(days=1)
-    notes = team_notes(ctx, start, end, ("learning", "near_miss"))
+    notes = team_notes(ctx, start, end, ("learning", "near_miss"), team)
     return MonthlyPack(
         period_start=start,
         period_end=end,
-        escalations=escalation_threads(ctx, start, end),
+        escalations=escalation_threads(ctx, start, end, team),
         learning=tuple(n for n in notes if n.kind == "learning"),
         near_misses=tuple(n for n in notes if n.kind == "near_miss"),
-        actions=checkin_actions(ctx, start, end),
+        actions=checkin_actions(ctx, start, end, team),
         coverage_start=coverage(ctx, as_of=month_ago, team=team),
         coverage_end=coverage(ctx, as_of=end, team=team),
-        trends=trends(ctx, end=end),
+        trends=trends(ctx, end=end, team=team),
     )
 
 

@@ -59,8 +59,10 @@ def team_workload(ctx: Context, team: str | None = None) -> TeamWorkload:
     WMT-style points as a per cent of capacity (FTE-scaled), absence today; and the span: practitioner
     FTE per SPO against 1:10 in sentence management, 1:12 in a court team [000, 002].
 
-    Several teams together (a PDU head, ``team=None``) are measured against sentence management's
-    span unless every team in them is a court team."""
+    ``team`` defaults to the acting person's (``Context.team``). Several teams together (a PDU head,
+    ``team=None``) are measured against sentence management's span unless every team in them is a
+    court team."""
+    team = team if team is not None else ctx.team
     people, staff = _workloads(ctx, team)
     spos = sum(1 for s in staff if s["role"] == "SPO")
     pp_fte = sum(w.fte for w in people)
@@ -78,8 +80,9 @@ def team_workload(ctx: Context, team: str | None = None) -> TeamWorkload:
 
 
 def people_workload(ctx: Context) -> dict[str, Workload]:
-    """Every active practitioner's workload today, by name: what the pickers show beside each name."""
-    people, _staff = _workloads(ctx, None)
+    """The workload today of each active practitioner a picker offers, by name (shown beside each
+    name): the deciding person's own team's (``Context.team``); a PDU head's, every team's."""
+    people, _staff = _workloads(ctx, ctx.team)
     return {w.name: w for w in people}
 
 

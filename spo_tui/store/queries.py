@@ -157,6 +157,10 @@ def case_exists(db: Database, crn: str) -> bool:
     return db.execute("SELECT 1 FROM cases WHERE crn = ?", [crn]).fetchone() is not None
 
 
+#: Whether the staff ``team`` column named is a team with an active SPO (an SPO's team, as against a
+#: PDU-wide group such as the PDU head's, SAO's and business manager's): ``.format(team=column)``.
+TEAM_WITH_SPO = "(COALESCE({team}, '') <> '' AND {team} IN (SELECT team FROM staff WHERE role = 'SPO' AND active = 1))"
+
 #: An oversight entry counts as a manager having looked unless it is a withdrawal or was withdrawn.
 VALID_ENTRY = """o.outcome != 'withdrawn' AND o.rowid NOT IN (
     SELECT t.rowid FROM oversight_entries w JOIN oversight_entries t ON t.id = w.supersedes_id
@@ -254,18 +258,19 @@ def entry_actions(db: Database, crn: str) -> list[dict[str, Any]]:
     )
 
 
-def search_cases(db: Database, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan)."""
+def search_cases(db: Database, text: str, limit: int = 20, team: str | None = None) -> list[dict[str, Any]]:
+    """Cases whose CRN or name contains ``text``; a whole CRN is looked up directly (no scan), in any
+    team. ``team`` narrows the partial matches to that team's cases and those in no team's hands."""
     select = "SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id"
     exact = all_rows(db, select + " WHERE c.crn = ?", [text.strip().upper()])
     if exact:
         return exact
     like = f"%{text.strip()}%"
+    in_team = f" AND (s.team = :team OR NOT {TEAM_WITH_SPO.format(team='s.team')})" if team else ""
     return all_rows(
         db,
-        """SELECT c.crn, c.name, c.rosh, s.name AS practitioner FROM cases c LEFT JOIN staff s ON s.id = c.practitioner_id
-           WHERE c.crn LIKE ? OR c.name LIKE ? ORDER BY c.crn LIMIT ?""",
-        [like, like, limit],
+        f"""{select} WHERE (c.crn LIKE :like OR c.name LIKE :like){in_team} ORDER BY c.crn LIMIT :limit""",
+        {"like": like, "limit": limit, "team": team},
     )
 
 
@@ -287,29 +292,36 @@ def open_transfers(db: Database) -> list[dict[str, Any]]:
     )
 
 
-def touch_points_due(db: Database, until: date) -> list[dict[str, Any]]:
-    """Open touch points due by ``until`` (overdue included) with case and practitioner."""
+#: The case's practitioner ``s`` is in ``:team`` (or the case is in no SPO's team's hands); every
+#: case when ``:team`` is NULL.
+_CASE_IN_TEAM = f"(:team IS NULL OR s.team = :team OR NOT {TEAM_WITH_SPO.format(team='s.team')})"
+
+
+def touch_points_due(db: Database, until: date, team: str | None = None) -> list[dict[str, Any]]:
+    """Open touch points due by ``until`` (overdue included) with case and practitioner; of ``team``'s
+    cases (and cases in no team's hands), every team's when None."""
     return all_rows(
         db,
-        """SELECT i.id, i.crn, i.due, i.title, c.name, s.name AS practitioner, s.email, t.arranged_for, t.reminder_sent_at
+        f"""SELECT i.id, i.crn, i.due, i.title, c.name, s.name AS practitioner, s.email, t.arranged_for, t.reminder_sent_at
            FROM items i JOIN touch_points t ON t.item_id = i.id JOIN cases c ON c.crn = i.crn
            LEFT JOIN staff s ON s.id = c.practitioner_id
-           WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due <= ?
+           WHERE i.kind = 'touch_point' AND i.status = 'open' AND i.due <= :until AND {_CASE_IN_TEAM}
            ORDER BY s.name, i.due, i.crn""",
-        [until.isoformat()],
+        {"until": until.isoformat(), "team": team},
     )
 
 
-def mappa_level1_reviews(db: Database, until: date) -> list[dict[str, Any]]:
-    """MAPPA level 1 cases with their MAPP review date, those due by ``until`` or unset, soonest first."""
+def mappa_level1_reviews(db: Database, until: date, team: str | None = None) -> list[dict[str, Any]]:
+    """MAPPA level 1 cases with their MAPP review date, those due by ``until`` or unset, soonest first;
+    of ``team``'s cases (and cases in no team's hands), every team's when None."""
     return all_rows(
         db,
-        """SELECT c.crn, c.name, c.mappa_category, s.name AS practitioner, f.review_date
+        f"""SELECT c.crn, c.name, c.mappa_category, s.name AS practitioner, f.review_date
            FROM cases c LEFT JOIN case_flags f ON f.crn = c.crn AND f.code = 'MAPP'
            LEFT JOIN staff s ON s.id = c.practitioner_id
-           WHERE c.mappa_level = 1 AND (f.review_date IS NULL OR f.review_date <= ?)
+           WHERE c.mappa_level = 1 AND (f.review_date IS NULL OR f.review_date <= :until) AND {_CASE_IN_TEAM}
            ORDER BY f.review_date IS NOT NULL, f.review_date, c.crn""",
-        [until.isoformat()],
+        {"until": until.isoformat(), "team": team},
     )
 
 
@@ -436,11 +448,18 @@ def team_kinds(db: Database) -> dict[str, str]:
     return dict(db.execute("SELECT name, kind FROM teams ORDER BY name").fetchall())
 
 
-def staff_list(db: Database, roles: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def staff_list(db: Database, roles: tuple[str, ...] | None = None, team: str | None = None) -> list[dict[str, Any]]:
+    """Active staff (of ``roles``, if given) by name. ``team`` keeps that team's members and the
+    PDU-wide staff (in no team, or a "team" with no SPO: an SAO, a business manager, the PDU head);
+    None keeps everyone."""
+    where, params = "active = 1", []
     if roles:
-        marks = ",".join("?" * len(roles))
-        return all_rows(db, f"SELECT * FROM staff WHERE active = 1 AND role IN ({marks}) ORDER BY name", list(roles))
-    return all_rows(db, "SELECT * FROM staff WHERE active = 1 ORDER BY name")
+        where += f" AND role IN ({','.join('?' * len(roles))})"
+        params += list(roles)
+    if team:
+        where += f" AND (team = ? OR NOT {TEAM_WITH_SPO.format(team='team')})"
+        params.append(team)
+    return all_rows(db, f"SELECT * FROM staff WHERE {where} ORDER BY name", params)
 
 
 def absent_staff(db: Database, day: date) -> list[dict[str, Any]]:

@@ -67,6 +67,16 @@ _NO_TEAM_SHOWN = (
     " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))"
 )
 _IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
+#: For other reads of items scoped as the queue is (``team_queries``: trends, the protected hour, tasks):
+#: the joins ``IN_TEAM`` needs after ``FROM items i``, and the condition (``:team`` NULL: every team).
+ITEM_TEAM_FROM = """
+LEFT JOIN cases c ON c.crn = i.crn
+LEFT JOIN staff pp ON pp.id = c.practitioner_id
+LEFT JOIN staff raiser ON raiser.id = i.raised_by
+LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
+LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
+"""
+IN_TEAM = _IN_TEAM
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up,
        CASE WHEN i.status = 'open' AND i.snoozed_until > :today THEN 'snoozed' ELSE i.status END"""

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from spo_tui.store.queries import VALID_ENTRY
+from spo_tui.store.queries import TEAM_WITH_SPO, VALID_ENTRY
+from spo_tui.store.queue_queries import IN_TEAM, ITEM_TEAM_FROM
 from spo_tui.store.rows import all_rows, one_row
 
 PRACTITIONER_ROLES_SQL = "('PO', 'PSO', 'PQiP', 'NQO')"
@@ -193,14 +194,23 @@ _NOTE_SELECT = """SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name 
     FROM team_notes n LEFT JOIN cases c ON c.crn = n.crn LEFT JOIN staff o ON o.id = n.owner_id
     LEFT JOIN staff b ON b.id = n.created_by"""
 
+#: A note's team: its writer's (the SPO or CASPO at that team's check-in), else its case's
+#: practitioner's; a note by PDU-wide staff on no case is every team's. ``:team`` NULL: every team.
+_NOTE_TEAM = f"""COALESCE(CASE WHEN {TEAM_WITH_SPO.format(team="b.team")} THEN b.team END,
+    (SELECT NULLIF(cp.team, '') FROM staff cp WHERE cp.id = c.practitioner_id))"""
+_NOTE_IN_TEAM = f"(:team IS NULL OR {_NOTE_TEAM} IS NULL OR {_NOTE_TEAM} = :team)"
 
-def notes(db: Database, *, start: date, end: date, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-    """Notes made on days ``start`` to ``end`` (of ``kinds``, if given), in the order they were written."""
-    sql = f"{_NOTE_SELECT} WHERE n.day >= ? AND n.day <= ?"
-    params: list[Any] = [start.isoformat(), end.isoformat()]
+
+def notes(
+    db: Database, *, start: date, end: date, kinds: tuple[str, ...] | None = None, team: str | None = None
+) -> list[dict[str, Any]]:
+    """Notes made on days ``start`` to ``end`` (of ``kinds``, if given; of ``team``, if given), in the
+    order they were written."""
+    sql = f"{_NOTE_SELECT} WHERE n.day >= :start AND n.day <= :end AND {_NOTE_IN_TEAM}"
+    params: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "team": team}
     if kinds:
-        sql += f" AND n.kind IN ({','.join('?' * len(kinds))})"
-        params += list(kinds)
+        sql += f" AND n.kind IN ({','.join(f':k{n}' for n in range(len(kinds)))})"
+        params.update({f"k{n}": k for n, k in enumerate(kinds)})
     return all_rows(db, sql + " ORDER BY n.day, n.created_at, n.rowid", params)
 
 
@@ -208,9 +218,10 @@ def get_note(db: Database, note_id: str) -> dict[str, Any] | None:
     return one_row(db, f"{_NOTE_SELECT} WHERE n.id = ?", [note_id])
 
 
-def escalations(db: Database, *, start: date | None, end: date) -> list[dict[str, Any]]:
+def escalations(db: Database, *, start: date | None, end: date, team: str | None = None) -> list[dict[str, Any]]:
     """Escalations raised by ``end`` that were raised on or after ``start``, answered in ``start``..``end``,
-    or not answered by ``end``; with ``start`` None, only those awaiting an answer. Oldest first."""
+    or not answered by ``end``; with ``start`` None, only those awaiting an answer. Oldest first.
+    ``team``: that team's escalations (and those of no team) only."""
     start_text = start.isoformat() if start else None
     return all_rows(
         db,
@@ -219,8 +230,9 @@ def escalations(db: Database, *, start: date | None, end: date) -> list[dict[str
               OR NOT EXISTS (SELECT 1 FROM team_notes x WHERE x.answers_id = n.id AND x.day <= :end)
               OR (:start IS NOT NULL AND EXISTS (SELECT 1 FROM team_notes x WHERE x.answers_id = n.id
                                                  AND x.day >= :start AND x.day <= :end)))
+              AND {_NOTE_IN_TEAM}
             ORDER BY n.day, n.created_at, n.rowid""",
-        {"start": start_text, "end": end.isoformat()},
+        {"start": start_text, "end": end.isoformat(), "team": team},
     )
 
 
@@ -236,34 +248,50 @@ def answers_to(db: Database, escalation_ids: list[str], end: date) -> list[dict[
     )
 
 
-def checkin_actions(db: Database, start: date, end: date) -> list[dict[str, Any]]:
-    """Actions agreed at check-ins on ``start``..``end`` with their queue item's status and closing time."""
+def checkin_actions(db: Database, start: date, end: date, team: str | None = None) -> list[dict[str, Any]]:
+    """Actions agreed at check-ins on ``start``..``end`` (of ``team``, if given) with their queue item's
+    status and closing time."""
     return all_rows(
         db,
-        """SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name AS created_by_name,
+        f"""SELECT n.*, c.name AS case_name, o.name AS owner_name, b.name AS created_by_name,
                    i.status AS item_status, i.closed_at AS item_closed_at, i.due AS item_due
             FROM team_notes n LEFT JOIN cases c ON c.crn = n.crn LEFT JOIN staff o ON o.id = n.owner_id
             LEFT JOIN staff b ON b.id = n.created_by LEFT JOIN items i ON i.id = n.item_id
-            WHERE n.kind = 'action' AND n.day >= ? AND n.day <= ? ORDER BY n.day, n.created_at, n.rowid""",
-        [start.isoformat(), end.isoformat()],
+            WHERE n.kind = 'action' AND n.day >= :start AND n.day <= :end AND {_NOTE_IN_TEAM}
+            ORDER BY n.day, n.created_at, n.rowid""",
+        {"start": start.isoformat(), "end": end.isoformat(), "team": team},
     )
 
 
 # --- Protected hour ------------------------------------------------------------------------------
 
 
-def protected_hour_bookings(db: Database, day: date) -> list[dict[str, Any]]:
-    """SBARs booked into the protected hour on ``day`` (still booked, or decided or escalated since)."""
+def protected_hour_bookings(db: Database, day: date, team: str | None = None) -> list[dict[str, Any]]:
+    """SBARs booked into the protected hour on ``day`` (still booked, or decided or escalated since);
+    ``team``: those in that team's queue (``queue_queries.IN_TEAM``)."""
     return all_rows(
         db,
-        """SELECT i.id, i.crn, i.title, i.status, c.name, pp.name AS practitioner, c.rosh, sb.urgency, sb.state,
+        f"""SELECT i.id, i.crn, i.title, i.status, c.name, pp.name AS practitioner, c.rosh, sb.urgency, sb.state,
                   sb.booked_for
-           FROM sbars sb JOIN items i ON i.id = sb.item_id LEFT JOIN cases c ON c.crn = i.crn
-           LEFT JOIN staff pp ON pp.id = c.practitioner_id
-           WHERE sb.booked_for >= ? AND sb.booked_for < ? AND sb.state IN ('booked', 'decided', 'escalated')
+           FROM sbars sb JOIN items i ON i.id = sb.item_id {ITEM_TEAM_FROM}
+           WHERE sb.booked_for >= :day AND sb.booked_for < :next AND sb.state IN ('booked', 'decided', 'escalated')
+             AND {IN_TEAM}
            ORDER BY sb.booked_for, sb.state != 'booked', i.id""",
-        [day.isoformat(), _next_day(day)],
+        {"day": day.isoformat(), "next": _next_day(day), "team": team},
     )
+
+
+def booked_slots(db: Database, day: date, team: str | None = None) -> set[str]:
+    """The protected-hour slots (``booked_for``) from ``day`` on still booked by SBARs of ``team``'s
+    queue (every team's when None)."""
+    return {
+        r[0]
+        for r in db.execute(
+            f"""SELECT sb.booked_for FROM sbars sb JOIN items i ON i.id = sb.item_id {ITEM_TEAM_FROM}
+                WHERE sb.state = 'booked' AND sb.booked_for >= :day AND {IN_TEAM}""",
+            {"day": day.isoformat(), "team": team},
+        )
+    }
 
 
 # --- Supervision ---------------------------------------------------------------------------------
@@ -428,53 +456,66 @@ def oversight_minutes(db: Database, decider_id: str, since: date, until: date) -
     )
 
 
-def task_minutes(db: Database, since: date, until: date) -> dict[str, Any]:
-    """Tasks closed from ``since`` to ``until`` that were not delegated: count and minutes recorded."""
+def task_minutes(db: Database, since: date, until: date, team: str | None = None) -> dict[str, Any]:
+    """Tasks closed from ``since`` to ``until`` that were not delegated (in ``team``'s queue, if given):
+    count and minutes recorded."""
     return one_row(
         db,
-        """SELECT COUNT(*) AS entries, COALESCE(SUM(t.minutes_spent), 0) AS minutes,
+        f"""SELECT COUNT(*) AS entries, COALESCE(SUM(t.minutes_spent), 0) AS minutes,
                   SUM(t.minutes_spent IS NULL) AS without_minutes
-           FROM items i JOIN tasks t ON t.item_id = i.id
+           FROM items i JOIN tasks t ON t.item_id = i.id {ITEM_TEAM_FROM}
            WHERE i.kind = 'task' AND i.status = 'closed' AND t.delegated_to IS NULL
-             AND i.closed_at >= ? AND i.closed_at < ?""",
-        [since.isoformat(), _next_day(until)],
+             AND i.closed_at >= :since AND i.closed_at < :until AND {IN_TEAM}""",
+        {"since": since.isoformat(), "until": _next_day(until), "team": team},
     ) or {"entries": 0, "minutes": 0, "without_minutes": 0}
 
 
-def delegated_tasks(db: Database, since: date, until: date) -> list[dict[str, Any]]:
-    """Tasks delegated from ``since`` to ``until``, oldest first, with the delegate and the outcome."""
+def delegated_tasks(db: Database, since: date, until: date, team: str | None = None) -> list[dict[str, Any]]:
+    """Tasks delegated from ``since`` to ``until`` (in ``team``'s queue, if given), oldest first, with
+    the delegate and the outcome."""
     return all_rows(
         db,
-        """SELECT i.id, i.title, t.category, s.name AS delegated_to, s.role AS delegated_role, t.delegated_at,
+        f"""SELECT i.id, i.title, t.category, s.name AS delegated_to, s.role AS delegated_role, t.delegated_at,
                   i.status, i.closed_at, t.minutes_spent
-           FROM tasks t JOIN items i ON i.id = t.item_id LEFT JOIN staff s ON s.id = t.delegated_to
-           WHERE t.delegated_to IS NOT NULL AND t.delegated_at >= ? AND t.delegated_at < ?
+           FROM tasks t JOIN items i ON i.id = t.item_id LEFT JOIN staff s ON s.id = t.delegated_to {ITEM_TEAM_FROM}
+           WHERE t.delegated_to IS NOT NULL AND t.delegated_at >= :since AND t.delegated_at < :until AND {IN_TEAM}
            ORDER BY t.delegated_at, i.id""",
-        [since.isoformat(), _next_day(until)],
+        {"since": since.isoformat(), "until": _next_day(until), "team": team},
     )
 
 
 # --- Trends --------------------------------------------------------------------------------------
 
 
-def backlog_by_week(db: Database, week_ends: list[date]) -> list[tuple[Any, ...]]:
+def backlog_by_week(db: Database, week_ends: list[date], team: str | None = None) -> list[tuple[Any, ...]]:
     """Per kind: items open at the end of each of ``week_ends`` (created by then, not closed by then),
-    as ``(kind, count at week_ends[0], count at week_ends[1], ...)``. One pass over the items."""
+    as ``(kind, count at week_ends[0], count at week_ends[1], ...)``. One pass over the items.
+    ``team``: the items of that team's queue only (``queue_queries.IN_TEAM``)."""
     closed = "COALESCE(i.closed_at, CASE WHEN i.status = 'closed' THEN i.updated_at END, '9999')"
     cols = ", ".join(f"SUM(i.created_at < :w{n} AND {closed} >= :w{n})" for n in range(len(week_ends)))
-    params = {f"w{n}": _next_day(we) for n, we in enumerate(week_ends)}
+    params: dict[str, Any] = {f"w{n}": _next_day(we) for n, we in enumerate(week_ends)}
     params["first"] = _next_day(week_ends[0])
-    return db.execute(f"SELECT i.kind, {cols} FROM items i WHERE {closed} >= :first GROUP BY i.kind", params).fetchall()
-
-
-def countersigns_closed(db: Database, since: date, until: date) -> list[tuple[str, float]]:
-    """(day closed, days from submission to verdict) of countersign items closed ``since``..``until``."""
+    if team is None:
+        return db.execute(
+            f"SELECT i.kind, {cols} FROM items i WHERE {closed} >= :first GROUP BY i.kind", params
+        ).fetchall()
+    params["team"] = team
     return db.execute(
-        """SELECT substr(i.closed_at, 1, 10), julianday(i.closed_at) - julianday(cs.submitted_at)
-           FROM items i JOIN countersigns cs ON cs.item_id = i.id
-           WHERE i.kind = 'countersign' AND i.status = 'closed' AND i.closed_at >= ? AND i.closed_at < ?
+        f"SELECT i.kind, {cols} FROM items i {ITEM_TEAM_FROM} WHERE {closed} >= :first AND {IN_TEAM} GROUP BY i.kind",
+        params,
+    ).fetchall()
+
+
+def countersigns_closed(db: Database, since: date, until: date, team: str | None = None) -> list[tuple[str, float]]:
+    """(day closed, days from submission to verdict) of countersign items closed ``since``..``until``
+    (of ``team``'s queue, if given)."""
+    return db.execute(
+        f"""SELECT substr(i.closed_at, 1, 10), julianday(i.closed_at) - julianday(cs.submitted_at)
+           FROM items i JOIN countersigns cs ON cs.item_id = i.id {ITEM_TEAM_FROM}
+           WHERE i.kind = 'countersign' AND i.status = 'closed' AND i.closed_at >= :since AND i.closed_at < :until
+             AND {IN_TEAM}
            ORDER BY i.closed_at""",
-        [since.isoformat(), _next_day(until)],
+        {"since": since.isoformat(), "until": _next_day(until), "team": team},
     ).fetchall()
 
 
