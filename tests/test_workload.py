@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pytest
@@ -166,3 +168,24 @@ async def test_the_reassign_picker_shows_workload_and_marks_the_absent(ctx, tmp_
         assert labels[PO].startswith(f"PO: {PO} · ") and labels[PO].endswith("%, absent today (Leave)")
         assert labels[PSO].startswith(f"PSO: {PSO} · ") and "absent" not in labels[PSO]
         assert labels["Cas Admin"] == "CASPO: Cas Admin"
+
+
+async def test_at_80_columns_the_checkin_header_shows_the_span_whole(ctx, tmp_path, running_app):
+    """The span of control in the check-in's header [000, 002] is read on the smallest screen too: at
+    80 columns the header takes a second line rather than cutting the span off."""
+    from textual.widgets import Static
+
+    from spo_tui.screens.checkin import CheckinScreen
+
+    ctx.db.close()
+    async with running_app(tmp_path / "t.db", size=(80, 24)) as (app, pilot):
+        await app.push_screen(CheckinScreen())
+        await pilot.pause()
+        title = str(app.screen.query_one("#checkin-title", Static).render())
+        assert title.endswith("span 1:2.0 (set 1:10) · 0 over 120%") and len(title) > 70
+        # What the terminal shows, not what the widget holds: the header's two lines (the timer beside
+        # the first) hold the span's end, which one line at 80 columns cut off.
+        assert app.screen.query_one("#checkin-bar").region.height == 2
+        svg = app.export_screenshot()
+        shown = " ".join(html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ").split())
+        assert "0 noted today · span" in shown and "1:2.0 (set 1:10) · 0 over 120%" in shown
