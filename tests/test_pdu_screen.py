@@ -21,6 +21,7 @@ from spo_tui.app import SpoApp
 from spo_tui.domain.dates import from_iso
 from spo_tui.screens.team import TeamScreen
 from spo_tui.services import decisions, intake, refresh
+from spo_tui.services import team as team_service
 from spo_tui.services.context import LONDON, make_context
 from spo_tui.services.pdu import pdu_picture
 from spo_tui.store.db import open_db
@@ -81,19 +82,19 @@ async def test_the_pdu_head_sees_every_team_and_enter_on_one_shows_that_team(pdu
         table = screen.query_one("#teams-table", DataTable)
         assert table.has_focus
         got = rows_of(table)
-        # Team, SPO, Cases, Seen %, High/VH seen %, Not seen, Open, Overdue, Waiting
-        assert [r[:6] for r in got] == [
-            ["Team A", SPO, "2", "50%", "100%", "1"],
-            ["Team B", SPO_B, "2", "0%", "0%", "2"],
-            ["All teams", "", "4", "25%", "50%", "3"],
+        # Team, SPO, Cases, Seen %, Looks sufficient %, High/VH seen %, Not seen, Open, Overdue, Waiting
+        assert [r[:7] for r in got] == [
+            ["Team A", SPO, "2", "50%", "50%", "100%", "1"],
+            ["Team B", SPO_B, "2", "0%", "0%", "0%", "2"],
+            ["All teams", "", "4", "25%", "25%", "50%", "3"],
         ]
         # Open, overdue and waiting as the service counts them (tested in test_hub_sync), read at the
         # same moment: the app makes due work when it starts. Team A has its SBAR and alert open at
         # least; Team B's SBAR waits on its PP; the last row adds the teams up.
         picture = pdu_picture(app.ctx, 90)
-        assert [r[6:] for r in got[:2]] == [[str(t.open_items), str(t.overdue), str(t.waiting)] for t in picture.teams]
-        assert int(got[0][6]) >= 2 and [got[0][8], got[1][8]] == ["0", "1"]
-        assert got[2][6:] == [str(int(got[0][n]) + int(got[1][n])) for n in (6, 7, 8)]
+        assert [r[7:] for r in got[:2]] == [[str(t.open_items), str(t.overdue), str(t.waiting)] for t in picture.teams]
+        assert int(got[0][7]) >= 2 and [got[0][9], got[1][9]] == ["0", "1"]
+        assert got[2][7:] == [str(int(got[0][n]) + int(got[1][n])) for n in (7, 8, 9)]
         assert all(cell.justify == "right" for cell in table.get_row_at(0)[2:])
         heading = str(screen.query_one("#teams-heading", Static).render())
         assert "oversight in the last 90 days" in heading and "Showing: every team" in heading
@@ -109,6 +110,10 @@ async def test_the_pdu_head_sees_every_team_and_enter_on_one_shows_that_team(pdu
         assert people == [PO_B]
         title = str(screen.query_one("#team-title", Static).render())
         assert title.startswith("Team B · 1 practitioners · 2 cases · 0% seen")
+        # The trends and the time view are Team B's too, not every team's.
+        assert screen.trends == team_service.trends(app.ctx, team="Team B")
+        assert screen.trends != team_service.trends(app.ctx, team=None)
+        assert screen.spent == team_service.time_spent(app.ctx, team="Team B")
         await pilot.press("3")
         await pilot.pause()
         unseen = [r[1] for r in rows_of(screen.query_one("#unseen-table", DataTable))]
@@ -157,11 +162,12 @@ async def test_every_column_fits_at_80_columns_and_the_names_widen_with_the_scre
             "SPO",
             "Cases",
             "Seen %",
+            "Looks\nsuff. %",
             "High/VH\nseen %",
             "Not\nseen",
             "Open",
-            "Overdue",
-            "Waiting",
+            "Over-\ndue",
+            "Wait-\ning",
         ]
         assert table.virtual_size.width <= table.size.width  # nothing off to the right
         narrow = table.ordered_columns[0].width
@@ -170,6 +176,32 @@ async def test_every_column_fits_at_80_columns_and_the_names_widen_with_the_scre
         table = app.screen.query_one("#teams-table", DataTable)
         assert table.ordered_columns[0].width > narrow and table.row_count == 3
         assert table.virtual_size.width <= table.size.width
+
+
+async def test_beside_presence_the_teams_show_how_many_cases_look_sufficiently_overseen(ctx, pdu_file):
+    """Sufficiency as well as presence, per team [issue 16 §6; 001, 000, 004]: an entry that records no
+    decision (more information asked for) makes a case seen but not sufficiently overseen; the
+    inspectorate's figures are named as its finding, not a target, and nothing is marked as failing."""
+    db = open_db(pdu_file)
+    spo = make_context(db, ctx.rules, SPO, clock=fixed_clock(NOW))
+    decisions.record_oversight(
+        spo, crn=LOW_CRN, outcome="more_info", discussed="Where is the plan?", decision="Send me the plan by Friday"
+    )
+    db.close()
+    app = SpoApp(pdu_file, actor=HEAD, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one("#teams-table", DataTable)
+        # Team A: both cases seen, one of them (the more-information entry) present only.
+        assert [r[2:5] for r in rows_of(table)] == [["2", "100%", "50%"], ["2", "0%", "0%"], ["4", "50%", "25%"]]
+        assert all(not cell.style for cell in table.get_row_at(0)[3:5])  # a share, not a verdict
+        heading = str(screen.query_one("#teams-heading", Static).render())
+        assert "Looks sufficient: an entry with a decision" in heading and "a finding, not a target" in heading
+        picture = pdu_picture(app.ctx, 90)
+        assert [(t.seen, t.sufficient) for t in picture.teams] == [(2, 1), (0, 0)]
 
 
 async def test_an_spo_sees_no_teams_section_and_the_number_keys_are_as_before(pdu_file):

@@ -705,9 +705,10 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
         by_pp[c["practitioner_id"]][c["rosh"]] += 1
     staff = raw(
         rich_demo,
-        "SELECT id, name FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name",
+        "SELECT id, name, oasys_approved FROM staff WHERE role IN ('PO', 'PSO', 'PQiP', 'NQO') AND team = ? ORDER BY name",
         [DEMO_TEAM],
     )
+    goods = Counter(r["staff_id"] for r in raw(rich_demo, "SELECT staff_id FROM aqa_ratings WHERE rating = 'GOOD'"))
     items = team_items(rich_demo)
     week_ends = [TODAY - timedelta(days=7 * (7 - k)) for k in range(8)]
     backlog = {}
@@ -731,6 +732,7 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
                                   WHERE t.delegated_at >= ? ORDER BY t.delegated_at, i.id""",
         [since],
     )
+    by_name = {s["name"]: s["id"] for s in staff}
     app, pilot, cm = await start(rich_demo, TeamScreen())
     try:
         screen = app.screen
@@ -741,6 +743,10 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
             assert r[2] == str(sum(mine.values()))
             assert r[8:12] == [str(mine[k] or "") for k in ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")]
         assert [r[0] for r in got if r[13] == "absent today"] == ["Carl Bibby"]
+        # Towards approval [000 §3.3]: the approved say so; the demo's PO at two Good ratings is one away.
+        assert [r[0] for r in got if r[12] == "approved"] == [s["name"] for s in staff if s["oasys_approved"]]
+        close = [(r[0], r[12]) for r in got if r[12].endswith("Good")]
+        assert close and all(label == f"{goods[by_name[n]]} of 3 Good" for n, label in close), close
 
         await pilot.press("4")
         await pilot.pause()
@@ -924,3 +930,26 @@ async def test_recording_a_session_booked_for_later_asks_and_enter_does_not_say_
         ["2026-11-26T10:30:00Z"],
     )
     assert held == [{"held_on": None}]
+
+
+@pytest.mark.parametrize(
+    ("make", "title_id"),
+    [
+        (CheckinScreen, "checkin-title"),
+        (MonthlyScreen, "monthly-title"),
+        (SupervisionScreen, "sv-title"),
+        (ProtectedHourScreen, "ph-title"),
+        (TeamScreen, "team-title"),
+    ],
+)
+async def test_at_80_columns_each_rhythm_header_is_shown_whole(rich_demo, make, title_id):
+    """The smallest screen the app supports (80x24): each rhythm screen's header line takes a second
+    line when it needs one (the monthly pack's counts were cut off mid-word) instead of losing its end."""
+    app, pilot, cm = await start(rich_demo, make(), size=(80, 24))
+    try:
+        title = app.screen.query_one(f"#{title_id}", Static)
+        text = str(title.render())
+        room = title.region.width - 2  # its padding
+        assert title.region.height <= 2 and len(text) <= room * title.region.height, (text, title.region)
+    finally:
+        await cm.__aexit__(None, None, None)

@@ -27,7 +27,7 @@ from spo_tui.domain.coverage import (
 from spo_tui.domain.dates import from_iso
 from spo_tui.domain.vocab import ItemKind, sentence_label
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
-from spo_tui.services import lookup, pdu, team
+from spo_tui.services import aqa, lookup, pdu, team
 from spo_tui.services.context import LONDON
 from spo_tui.services.pdu import PduPicture, TeamPicture
 from spo_tui.services.team import PractitionerRow, TimeSpent, UnseenCase
@@ -57,11 +57,12 @@ TEAMS_KEY = TEAM_PDU_COMMANDS[0].key
 TEAMS_NUMBERS = (
     ("Cases", 5),
     ("Seen %", 6),
+    ("Looks\nsuff. %", 7),  # sufficiency beside presence [issue 16 §6]
     ("High/VH\nseen %", 7),
     ("Not\nseen", 4),
     ("Open", 4),
-    ("Overdue", 7),
-    ("Waiting", 7),
+    ("Over-\ndue", 5),
+    ("Wait-\ning", 5),
 )
 #: The Teams table's last row: every team together; Enter on it shows every team again.
 ALL_TEAMS = "All teams"
@@ -112,14 +113,15 @@ def _all_teams(picture: PduPicture) -> TeamPicture:
     return TeamPicture(
         ALL_TEAMS,
         None,
-        total("cases"),
-        total("seen"),
-        total("high_cases"),
-        total("high_seen"),
-        total("not_seen"),
-        total("open_items"),
-        total("overdue"),
-        total("waiting"),
+        cases=total("cases"),
+        seen=total("seen"),
+        high_cases=total("high_cases"),
+        high_seen=total("high_seen"),
+        not_seen=total("not_seen"),
+        open_items=total("open_items"),
+        overdue=total("overdue"),
+        waiting=total("waiting"),
+        sufficient=total("sufficient"),
     )
 
 
@@ -302,7 +304,7 @@ class TeamScreen(RhythmScreen):
                 ("M", 3),
                 ("H", 3),
                 ("VH", 3),
-                ("OASys", 8),
+                ("OASys AQA", 12),
                 ("Notes", 12),
             ),
             "unseen": (
@@ -346,9 +348,13 @@ class TeamScreen(RhythmScreen):
         self.overview = team.team_overview(ctx, self.team, days=days)
         self.coverage = team.coverage(ctx, days=days, team=self.team)
         self.unseen = team.unseen_cases(ctx, days=days, team=self.team)
-        self.spent = team.time_spent(ctx)
-        self.trends = team.trends(ctx)
+        self.spent = team.time_spent(ctx, team=self.team)
+        self.trends = team.trends(ctx, team=self.team)
         late = self.theme_style("error", bold=True)
+        # Towards approval as an OASys assessor: "approved", or "2 of 3 Good" once rated, the close
+        # ones (one Good away) in the accent colour [000 §3.3].
+        standings = {s.staff_id: s for s in aqa.approval_standings(ctx, self.team)}
+        close = self.theme_style("accent", bold=True)
 
         people = []
         for r in self.overview:
@@ -370,7 +376,7 @@ class TeamScreen(RhythmScreen):
                         cell(r.cases.medium or ""),
                         cell(r.cases.high or ""),
                         cell(r.cases.very_high or ""),
-                        cell("approved" if r.oasys_approved else ""),
+                        self._approval_cell(r, standings.get(r.staff_id), close),
                         cell(notes),
                     ],
                 )
@@ -465,6 +471,16 @@ class TeamScreen(RhythmScreen):
         )
         self.sync_bindings()
 
+    @staticmethod
+    def _approval_cell(row: PractitionerRow, standing: aqa.Standing | None, close: Style) -> Text:
+        """The OASys AQA column: approved, else the Good ratings counting towards approval (blank
+        before the first rating), marked when one more Good makes the practitioner approved."""
+        if row.oasys_approved:
+            return cell("approved")
+        if standing is None or not standing.ratings:
+            return cell("")
+        return cell(standing.label, close if standing.close else "")
+
     def _teams_columns(self) -> bool:
         """Give the Teams table its columns, Team and SPO as wide as the screen allows; True when
         they changed (the rows must then be put back)."""
@@ -499,6 +515,7 @@ class TeamScreen(RhythmScreen):
                         cell("" if whole else t.spo or "no SPO"),
                         _number(t.cases),
                         _number(t.coverage_text),
+                        _number(t.sufficient_text),
                         _number(t.high_coverage_text),
                         _number(t.not_seen),
                         _number(t.open_items),
@@ -512,7 +529,8 @@ class TeamScreen(RhythmScreen):
         self.query_one("#teams-heading", Static).update(
             f"Every team: oversight in the last {picture.days} days (w changes it), and work open, overdue and "
             f"waiting today{_sync_text(picture.synced)}. Enter on a team shows its people, coverage and cases not "
-            f"seen; on {ALL_TEAMS}, every team's. Showing: {shown}."
+            f"seen; on {ALL_TEAMS}, every team's. Showing: {shown}. Looks sufficient: an entry with a decision, "
+            "its actions followed up (the inspectorate found 23–45%: a finding, not a target)."
         )
 
     def _show_trends(self) -> None:

@@ -28,6 +28,9 @@ class TeamPicture:
     open_items: int
     overdue: int
     waiting: int
+    #: Of the cases, how many had an entry that looks sufficient in the window (a decision recorded,
+    #: its agreed actions followed up: ``spo_tui.domain.levels``) [issue 16 §6; 001, 000, 004].
+    sufficient: int = 0
 
     @property
     def coverage_text(self) -> str:
@@ -36,6 +39,10 @@ class TeamPicture:
     @property
     def high_coverage_text(self) -> str:
         return f"{round(100 * self.high_seen / self.high_cases)}%" if self.high_cases else "–"
+
+    @property
+    def sufficient_text(self) -> str:
+        return f"{round(100 * self.sufficient / self.cases)}%" if self.cases else "–"
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class PduPicture:
 
 
 def pdu_picture(ctx: Context, days: int = 90) -> PduPicture:
-    """Each team's coverage in the last ``days`` days, cases not seen, and open, overdue and waiting
+    """Each team's coverage in the last ``days`` days (presence, and the share that looks sufficient:
+    the team coverage view's own count, ``team.coverage``), cases not seen, and open, overdue and waiting
     work, for the PDU head (refused to anyone else: a team sees its own on the team dashboard)."""
     ctx.require("all_teams")
     rows = []
@@ -69,6 +77,7 @@ def pdu_picture(ctx: Context, days: int = 90) -> PduPicture:
                 open_items=sum(n for n, _ in open_kinds),
                 overdue=sum(o or 0 for _, o in open_kinds),
                 waiting=counts.get("waiting", (0, 0))[0],
+                sufficient=cover.total.sufficient,
             )
         )
     state = sync_status(ctx.db)
