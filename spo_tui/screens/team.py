@@ -25,7 +25,7 @@ from spo_tui.domain.coverage import (
     percent_text,
 )
 from spo_tui.domain.dates import from_iso
-from spo_tui.domain.vocab import ItemKind, sentence_label
+from spo_tui.domain.vocab import AqaRating, ItemKind, sentence_label
 from spo_tui.screens.rhythm_base import RhythmScreen, cell
 from spo_tui.services import aqa, lookup, pdu, team
 from spo_tui.services.context import LONDON
@@ -554,7 +554,15 @@ class TeamScreen(RhythmScreen):
             return None
         return self.highlighted_row(self.query_one("#unseen-table", DataTable), self.unseen)
 
+    @property
+    def current_person(self) -> PractitionerRow | None:
+        if self.active_pane != "people":
+            return None
+        return self.highlighted_row(self.query_one("#people-table", DataTable), self.overview)
+
     def applies(self, action: str) -> bool:
+        if action == "rate_aqa":
+            return self.current_person is not None
         if action == "touch_point":
             case = self.current_unseen
             return case is not None and case.touch_point_id is None
@@ -563,6 +571,8 @@ class TeamScreen(RhythmScreen):
         return True
 
     def why_not(self, action: str) -> str | None:
+        if action == "rate_aqa" and self.current_person is None:
+            return "That key works on the Team list (1): choose a practitioner there"
         if action not in ("touch_point", "open_case"):
             return None
         case = self.current_unseen
@@ -628,6 +638,19 @@ class TeamScreen(RhythmScreen):
         if case is None or not self._allowed("touch_point"):
             return
         self._call(lambda: team.make_touch_point_for(self.ctx, case.crn))
+
+    def action_rate_aqa(self) -> None:
+        """Record an AQA rating of the highlighted practitioner's OASys assessment [000 §3.3]: the
+        column then shows how close they are to approval (three Good: approved, and their OASys
+        skips countersigning but for the sample)."""
+        person = self.current_person
+        if person is None or not self._allowed("rate_aqa"):
+            return
+        self._choose(
+            f"AQA rating of {person.name}'s OASys assessment",
+            [(r.value, r.label) for r in AqaRating],
+            lambda rating: self._call(lambda: aqa.rate_aqa(self.ctx, person.name, rating)),
+        )
 
     def action_open_case(self) -> None:
         case = self.current_unseen
