@@ -59,6 +59,22 @@ def test_a_psos_psr_on_a_high_rosh_case_is_refused_at_import_and_nothing_is_writ
     assert snapshot(court.db) == before
 
 
+def test_a_bad_cell_and_a_refused_row_are_reported_together(court, tmp_path):
+    """One pass: a file with a bad date on one line and a row the rules refuse [000 §3.2] on another
+    names both problems at once, in line order, and writes nothing."""
+    text = (
+        f"crn,kind,author,submitted,court_date\n{HIGH_CRN},PSR,{PSO},20/11/2026,{COURT}\n"
+        f"{LOW_CRN},OASYS,{PO},31/02/2026,\n"
+    )
+    before = snapshot(court.db)
+    report = import_file(court, "countersign", _csv(tmp_path, text))
+    lines = report.render().splitlines()
+    assert lines[0] == "Import countersign from cs.csv: 2 rows, 2 problems in 2 rows. Nothing was written."
+    assert lines[1].startswith("line 2, author: a PSO may not write a PSR on a high RoSH case")
+    assert lines[2].startswith("line 3, submitted:")
+    assert snapshot(court.db) == before
+
+
 def test_report_kinds_only_on_the_cases_where_they_exist_at_import(court, tmp_path):
     """[000 §3.2] A parole report is for a person in custody, a dangerousness assessment before sentence."""
     text = (
@@ -120,16 +136,13 @@ def test_bad_gatekeeping_cells_name_the_column(court, tmp_path):
         f"{LOW_CRN},OASYS,{PO},20/11/2026,,,yes,\n"
     )
     bad_time = f"{MED_CRN},PSR,{PO},21/11/2026,{COURT},,,after lunch\n"
-    # A bad cell is reported first (the file's cells are checked before the rules are applied).
+    # One pass: the bad cell and the rules' refusals together, in line order.
     report = import_file(court, "countersign", _csv(tmp_path, text + bad_time))
-    assert report.render().splitlines()[1:] == [
-        "line 5, court_time: court time 'after lunch' is not a time of day like 10:00"
-    ]
-    report = import_file(court, "countersign", _csv(tmp_path, text))
     assert report.render().splitlines()[1:] == [
         "line 2, gatekeeper: a PSR on a high RoSH case is gatekept by the SPO, not a peer [000 §3.2]",
         "line 3, gatekeeper: a report is not gatekept by its own author",
         "line 4, oral: only a PSR is given orally, not an OASys assessment",
+        "line 5, court_time: court time 'after lunch' is not a time of day like 10:00",
     ]
     assert not rows(court.db, "SELECT * FROM countersigns")
 

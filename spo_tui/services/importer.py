@@ -228,6 +228,11 @@ def _finish(
                 from spo_tui.services.refresh import refresh_counted
 
                 report.made = refresh_counted(ctx)
+    elif checked.rows:
+        # One pass: beside the bad cells, what the rules refuse in the rows whose cells are good, so
+        # a file is mended once rather than cell by cell and then rule by rule. Nothing is written.
+        plan = PLANNERS[kind](ctx, checked)
+        report.problems = sorted(checked.problems + plan.problems, key=lambda p: p.line)
     report.catch_up_after_days = ctx.rules.get("touch_points", "catch_up_after_days")
     meter.finish()
     return report
