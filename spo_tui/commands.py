@@ -29,6 +29,8 @@ class Command:
     statuses: tuple[str, ...] = ("open",)
     #: The permission (``domain.permissions``) the acting user needs; the key is hidden without it.
     permission: str | None = None
+    #: For a countersign item, the kinds of report it applies to (None: any): a PSR's peer routing.
+    reports: frozenset[str] | None = None
 
     def binding(self) -> Binding:
         return Binding(
@@ -134,6 +136,16 @@ TODAY_COMMANDS: tuple[Command, ...] = (
         "Return with the deficits and guidance",
         _k("countersign"),
         permission="countersign",
+    ),
+    Command(
+        "peer_gatekeep",
+        "g",
+        "peer_gatekeep",
+        "To a peer",
+        "Send the PSR to a qualified PO to gatekeep (medium or low RoSH); it waits on them in Waiting",
+        _k("countersign"),
+        permission="countersign",
+        reports=frozenset({"PSR"}),
     ),
     Command(
         "waive",

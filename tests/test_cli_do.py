@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import read_rows, ui_team
+from conftest import NOW, fixed_clock, read_rows, ui_team
 from test_cli import run
 
+from spo_tui.config import load_rules
 from spo_tui.services import intake
+from spo_tui.services.context import make_context
+from spo_tui.store.db import open_db
 
 rows = read_rows
 
@@ -267,3 +270,21 @@ def test_decide_takes_the_oversight_level(team):
         "WHERE o.item_id = ?",
         [ids["sbar"]],
     ) == (3, 1)
+
+
+def test_do_peer_sends_a_psr_to_a_qualified_po_and_refuses_its_author(team):
+    """``spo-tui do peer ITEM --to NAME`` [000 §3.2]: the author is refused with one line and nothing
+    changes; another qualified PO gets it, and it waits on them."""
+    tmp, path, ids = team
+    refused = do(tmp, path, "peer", ids["countersign"], "--to", "Pat Officer")
+    assert refused.returncode == 2 and "not gatekept by its own author" in refused.stderr
+    assert one(path, "SELECT status FROM items WHERE id = ?", [ids["countersign"]])[0] == "open"
+    db = open_db(path)
+    intake.add_staff(make_context(db, load_rules(), clock=fixed_clock(NOW)), "Nia Newly", "NQO")
+    db.close()
+    sent = do(tmp, path, "peer", ids["countersign"], "--to", "Nia Newly")
+    assert sent.returncode == 0 and "is with Nia Newly for peer gatekeeping" in sent.stdout
+    assert tuple(one(path, "SELECT status, waiting_on FROM items WHERE id = ?", [ids["countersign"]])) == (
+        "waiting",
+        "Nia Newly (peer gatekeeping)",
+    )

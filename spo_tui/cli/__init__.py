@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     do.add_argument("--verdict", type=text, metavar="TEXT", help=f"sign-off and return: the verdict: {TEXT_HELP}")
     do.add_argument("--until", metavar="DATE", help="snooze: until when (tomorrow, mon, 3d, 25/12/2026)")
-    do.add_argument("--to", metavar="NAME", help="escalate (PDU head or MAPPA), delegate, reassign: to whom")
+    do.add_argument("--to", metavar="NAME", help="escalate (PDU head or MAPPA), delegate, reassign, peer: to whom")
     do.add_argument("--minutes", metavar="N", help="done (a task), decide, sign-off, return: the minutes it took")
     do.add_argument(
         "--outcome",

@@ -35,6 +35,7 @@ DO_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "escalate": (("to", "text"), "escalate an SBAR: --to 'PDU head' or MAPPA, --text the note"),
     "sign-off": (("verdict",), "countersign: --verdict"),
     "return": (("verdict",), "return for rework: --verdict the deficits and guidance"),
+    "peer": (("to",), "send a PSR (medium or low RoSH) to a qualified PO to gatekeep: --to"),
     "waive": (("text",), "waive a touch point: --text the reason"),
     "delegate": (("to",), "delegate a task to the CASPO, SAO or business manager: --to"),
     "done": ((), "mark a task (--minutes) or an agreed action done"),
@@ -181,6 +182,8 @@ def _do(ctx, args: argparse.Namespace, item_id: str):
         return decisions.countersign(
             ctx, item_id, verdict=args.verdict, signed_off=action == "sign-off", minutes=args.minutes
         )
+    if action == "peer":
+        return decisions.route_to_peer(ctx, item_id, args.to)
     if action == "waive":
         return decisions.waive_touch_point(ctx, item_id, text)
     if action == "delegate":

@@ -400,7 +400,12 @@ class TodayScreen(TodayActions):
         if command is None or command.kinds is None:
             return True
         entry = self.current if self.is_mounted else None
-        return not (entry is None or entry.row.kind not in command.kinds or entry.row.status not in command.statuses)
+        return not (
+            entry is None
+            or entry.row.kind not in command.kinds
+            or entry.row.status not in command.statuses
+            or (command.reports is not None and entry.row.countersign_kind not in command.reports)
+        )
 
     def _permission(self, action: str) -> str | None:
         """The permission ``action`` needs on the highlighted item (``domain.permissions``)."""

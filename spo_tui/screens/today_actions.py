@@ -274,6 +274,28 @@ class TodayActions(ActingScreen):
                 echo=lambda text: intake.date_echo(self.ctx, text, "future"),
             )
 
+    def action_peer_gatekeep(self) -> None:
+        """A PSR (medium or low RoSH) to a qualified PO to gatekeep [000 §3.2]: the picker offers the
+        team's qualified POs with their workload, less the author; the service refuses the rest."""
+        if self._refused("peer_gatekeep"):
+            return
+        entry = self.current
+        if entry is None:
+            return
+        loads = workload.people_workload(self.ctx)
+        people = [
+            (
+                p["name"],
+                f"{p['role']}: {p['name']}" + (f" · {loads[p['name']].percent_text}" if p["name"] in loads else ""),
+            )
+            for p in decisions.peer_choices(self.ctx, entry.id)
+        ]
+        self._choose(
+            "Gatekept by (a qualified PO)",
+            people,
+            lambda name: self._call(lambda: decisions.route_to_peer(self.ctx, entry.id, name)),
+        )
+
     def action_reassign(self) -> None:
         if self._refused("reassign"):
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from spo_tui.domain import court as court_rules
 from spo_tui.domain.dates import is_working_day
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.domain.vocab import (
@@ -15,10 +16,12 @@ from spo_tui.domain.vocab import (
     CountersignState,
     OversightOutcome,
     OversightType,
+    RoSH,
 )
+from spo_tui.services import lookup
 from spo_tui.services.base import BACK_IN_QUEUE, ActionResult, change_item, closing, load_open_item, waiting
 from spo_tui.services.context import Context
-from spo_tui.services.intake import optional_text, require_reason
+from spo_tui.services.intake import optional_text, require_reason, resolve_staff
 from spo_tui.services.oversight import write_oversight
 from spo_tui.store import queries
 
@@ -314,3 +317,51 @@ def bring_back_due(ctx: Context) -> int:
                 extra_new={"note": f"not resubmitted by {date.fromisoformat(item['waiting_until']):%d/%m/%Y}"},
             )
     return len(rows)
+
+
+def route_to_peer(ctx: Context, item_id: str, peer: str) -> ActionResult:
+    """Send a PSR awaiting gatekeeping to a qualified peer PO to gatekeep, from the SPO's queue
+    [000 §3.2]: as a PSR entered with a gatekeeper is routed (``intake.add_countersign``). Only on a
+    case whose RoSH allows it (``[gatekeeping] peer_rosh``; high and very high stay with the SPO), to
+    a qualified PO (``peer_roles``) who is not its author. It waits on the peer in the SPO's Waiting
+    view and comes back to the queue on the court day if not gatekept by then; the SPO may still
+    gatekeep it. The routing is undoable (``undo``) until the peer records a verdict."""
+    ctx.require("countersign")
+    item = load_open_item(ctx, item_id, "countersign")
+    detail = item["detail"]
+    if detail["kind"] != CountersignKind.PSR.value or detail["state"] != CountersignState.AWAITING_GATEKEEP.value:
+        raise NotAllowed("only a PSR awaiting gatekeeping goes to a peer")
+    rosh = RoSH(queries.get_case(ctx.db, item["crn"])["rosh"])
+    if not court_rules.peer_may_gatekeep(rosh, ctx.rules.raw):
+        raise NotAllowed(f"a PSR on a {rosh.label.lower()} RoSH case is gatekept by the SPO, not a peer [000 §3.2]")
+    person = resolve_staff(ctx, peer, "gatekeeper")
+    court_rules.check_peer(person["role"], person["id"], detail["author_id"], ctx.rules.raw)
+    if detail.get("gatekeeper_id") == person["id"]:
+        raise ValidationError(f"it is already with {person['name']} for peer gatekeeping", field="gatekeeper")
+    court = date.fromisoformat(detail["court_date"]) if detail.get("court_date") else None
+    with ctx.db.atomic():
+        audit_id = change_item(
+            ctx,
+            "route_to_peer",
+            item,
+            # In Waiting on the peer until the court day (a report for court today stays in Waiting:
+            # it would otherwise come straight back), as when entered with a gatekeeper.
+            item_changes=waiting(
+                ctx, f"{person['name']} (peer gatekeeping)", court if court and court > ctx.today else None
+            ),
+            detail_changes={"gatekeeper_id": person["id"]},
+        )
+    return ActionResult(
+        f"{item['title']} for {item['crn']} is with {person['name']} for peer gatekeeping (in Waiting)",
+        item_id=item_id,
+        audit_id=audit_id,
+    )
+
+
+def peer_choices(ctx: Context, item_id: str) -> list[dict[str, Any]]:
+    """Whom a PSR may go to for peer gatekeeping: the qualified POs (``[gatekeeping] peer_roles``) a
+    picker offers (the own team's), less its author and whoever has it now."""
+    detail = queries.get_item(ctx.db, item_id)["detail"]
+    roles = set(ctx.rules.raw["gatekeeping"]["peer_roles"])
+    mine = {detail.get("author_id"), detail.get("gatekeeper_id")}
+    return [p for p in lookup.practitioners(ctx) if p["role"] in roles and p["id"] not in mine]

@@ -19,7 +19,13 @@ from spo_tui.domain.vocab import DELEGATE_ROLES, CountersignState, OversightOutc
 from spo_tui.services import registrations
 from spo_tui.services.base import ActionResult, change_item, closing, load_open_item, waiting
 from spo_tui.services.context import Context
-from spo_tui.services.countersigning import bring_back_due, countersign, resubmit_countersign
+from spo_tui.services.countersigning import (
+    bring_back_due,
+    countersign,
+    peer_choices,
+    resubmit_countersign,
+    route_to_peer,
+)
 from spo_tui.services.intake import optional_text, parse_day, require_reason, resolve_staff
 from spo_tui.services.oversight import (
     AgreedAction,
@@ -72,6 +78,8 @@ __all__ = [
     "record_oversight",
     "request_more_information",
     "resubmit_countersign",
+    "route_to_peer",
+    "peer_choices",
     "snooze",
     "undo",
     "unsnooze",

@@ -34,6 +34,7 @@ UNDOABLE = (
     "answer_information_request",
     "answer_escalation",
     "resubmit_countersign",
+    "route_to_peer",
 )
 
 
@@ -71,6 +72,7 @@ _UNDO_WORDS = {
     "answer_information_request": "the answer logged",
     "answer_escalation": "the escalation's answer",
     "resubmit_countersign": "the resubmission",
+    "route_to_peer": "sending the PSR to a peer",
 }
 
 
