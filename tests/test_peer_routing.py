@@ -84,6 +84,7 @@ async def test_g_on_a_psr_in_the_queue_sends_it_to_a_peer(court, tmp_path, runni
 
     psr = _psr(court)
     oasys = intake.add_countersign(court, LOW_CRN, "OASYS", PO).item_id
+    high = _psr(court, HIGH_CRN, PO)
     court.db.close()
     async with running_app(tmp_path / "t.db") as (app, pilot):
         screen = app.screen
@@ -91,6 +92,13 @@ async def test_g_on_a_psr_in_the_queue_sends_it_to_a_peer(court, tmp_path, runni
         queue.move_cursor(row=[e.id for e in screen.entries].index(oasys))
         await pilot.pause()
         assert screen.check_action("peer_gatekeep", ()) is False
+        # A high-RoSH PSR is the SPO's: said at once, before anyone is chosen.
+        queue.move_cursor(row=[e.id for e in screen.entries].index(high))
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("gatekept by the SPO, not a peer" in n.message for n in app._notifications)
         queue.move_cursor(row=[e.id for e in screen.entries].index(psr))
         await pilot.pause()
         assert screen.check_action("peer_gatekeep", ()) is True

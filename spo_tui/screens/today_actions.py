@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spo_tui.domain.dates import local_time
+from spo_tui.domain.errors import SpoError
 from spo_tui.domain.exchanges import discussed_prefill, exchanges
 from spo_tui.screens.acting import ActingScreen
 from spo_tui.services import decisions, intake, lookup, workload
@@ -276,11 +277,17 @@ class TodayActions(ActingScreen):
 
     def action_peer_gatekeep(self) -> None:
         """A PSR (medium or low RoSH) to a qualified PO to gatekeep [000 §3.2]: the picker offers the
-        team's qualified POs with their workload, less the author; the service refuses the rest."""
+        team's qualified POs with their workload, less the author; a PSR that may not go to a peer (high
+        RoSH) is refused before anyone is chosen."""
         if self._refused("peer_gatekeep"):
             return
         entry = self.current
         if entry is None:
+            return
+        try:
+            peers = decisions.peer_choices(self.ctx, entry.id)
+        except SpoError as error:  # a high-RoSH PSR, say: told before choosing anyone
+            self.notify(str(error), severity="error", markup=False)
             return
         loads = workload.people_workload(self.ctx)
         people = [
@@ -288,7 +295,7 @@ class TodayActions(ActingScreen):
                 p["name"],
                 f"{p['role']}: {p['name']}" + (f" · {loads[p['name']].percent_text}" if p["name"] in loads else ""),
             )
-            for p in decisions.peer_choices(self.ctx, entry.id)
+            for p in peers
         ]
         self._choose(
             "Gatekept by (a qualified PO)",

@@ -326,14 +326,8 @@ def route_to_peer(ctx: Context, item_id: str, peer: str) -> ActionResult:
     a qualified PO (``peer_roles``) who is not its author. It waits on the peer in the SPO's Waiting
     view and comes back to the queue on the court day if not gatekept by then; the SPO may still
     gatekeep it. The routing is undoable (``undo``) until the peer records a verdict."""
-    ctx.require("countersign")
-    item = load_open_item(ctx, item_id, "countersign")
+    item = _routable(ctx, item_id)
     detail = item["detail"]
-    if detail["kind"] != CountersignKind.PSR.value or detail["state"] != CountersignState.AWAITING_GATEKEEP.value:
-        raise NotAllowed("only a PSR awaiting gatekeeping goes to a peer")
-    rosh = RoSH(queries.get_case(ctx.db, item["crn"])["rosh"])
-    if not court_rules.peer_may_gatekeep(rosh, ctx.rules.raw):
-        raise NotAllowed(f"a PSR on a {rosh.label.lower()} RoSH case is gatekept by the SPO, not a peer [000 §3.2]")
     person = resolve_staff(ctx, peer, "gatekeeper")
     court_rules.check_peer(person["role"], person["id"], detail["author_id"], ctx.rules.raw)
     if detail.get("gatekeeper_id") == person["id"]:
@@ -358,10 +352,25 @@ def route_to_peer(ctx: Context, item_id: str, peer: str) -> ActionResult:
     )
 
 
+def _routable(ctx: Context, item_id: str) -> dict[str, Any]:
+    """The item, if the acting person may send it to a peer: a PSR awaiting gatekeeping on a case
+    whose RoSH allows a peer [000 §3.2]; else NotAllowed saying why."""
+    ctx.require("countersign")
+    item = load_open_item(ctx, item_id, "countersign")
+    detail = item["detail"]
+    if detail["kind"] != CountersignKind.PSR.value or detail["state"] != CountersignState.AWAITING_GATEKEEP.value:
+        raise NotAllowed("only a PSR awaiting gatekeeping goes to a peer")
+    rosh = RoSH(queries.get_case(ctx.db, item["crn"])["rosh"])
+    if not court_rules.peer_may_gatekeep(rosh, ctx.rules.raw):
+        raise NotAllowed(f"a PSR on a {rosh.label.lower()} RoSH case is gatekept by the SPO, not a peer [000 §3.2]")
+    return item
+
+
 def peer_choices(ctx: Context, item_id: str) -> list[dict[str, Any]]:
     """Whom a PSR may go to for peer gatekeeping: the qualified POs (``[gatekeeping] peer_roles``) a
-    picker offers (the own team's), less its author and whoever has it now."""
-    detail = queries.get_item(ctx.db, item_id)["detail"]
+    picker offers (the own team's), less its author and whoever has it now. Refused (NotAllowed,
+    saying why) when the PSR may not go to a peer at all, so nobody picks a name to be told no."""
+    detail = _routable(ctx, item_id)["detail"]
     roles = set(ctx.rules.raw["gatekeeping"]["peer_roles"])
     mine = {detail.get("author_id"), detail.get("gatekeeper_id")}
     return [p for p in lookup.practitioners(ctx) if p["role"] in roles and p["id"] not in mine]
