@@ -66,9 +66,9 @@ _NO_TEAM_SHOWN = (
     "((SELECT COUNT(DISTINCT team) FROM staff WHERE role = 'SPO' AND active = 1) <= 1"
     " OR NOT EXISTS (SELECT 1 FROM staff WHERE role = 'PDU head' AND active = 1))"
 )
-_IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
-#: For other reads of items scoped as the queue is (``team_queries``: trends, the protected hour, tasks):
-#: the joins ``IN_TEAM`` needs after ``FROM items i``, and the condition (``:team`` NULL: every team).
+IN_TEAM = f"(:team IS NULL OR {ITEM_TEAM} = :team OR ({ITEM_TEAM} IS NULL AND {_NO_TEAM_SHOWN}))"
+#: The joins ``IN_TEAM`` needs after ``FROM items i``, for the counts and for other reads of items scoped
+#: as the queue is (``team_queries``: trends, the protected hour, tasks).
 ITEM_TEAM_FROM = """
 LEFT JOIN cases c ON c.crn = i.crn
 LEFT JOIN staff pp ON pp.id = c.practitioner_id
@@ -76,7 +76,6 @@ LEFT JOIN staff raiser ON raiser.id = i.raised_by
 LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
 LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
 """
-IN_TEAM = _IN_TEAM
 _QUEUE_COLUMNS = """i.id, i.kind, i.crn, c.name, COALESCE(pp.name, raiser.name), c.rosh, c.mappa_level,
        i.title, i.due, i.created_at, s.urgency, cs.kind, cs.court_date, i.catch_up,
        CASE WHEN i.status = 'open' AND i.snoozed_until > :today THEN 'snoozed' ELSE i.status END"""
@@ -119,7 +118,7 @@ _COURT_FIRST = (
 
 def _queue_where(kind: str | None, status: str, team: str | None = None) -> str:
     where = _STATUS_WHERE[status]
-    return where + (" AND i.kind = :kind" if kind else "") + (f" AND {_IN_TEAM}" if team else "")
+    return where + (" AND i.kind = :kind" if kind else "") + (f" AND {IN_TEAM}" if team else "")
 
 
 def queue_page(
@@ -198,15 +197,6 @@ def queue_search_text(
     return db.execute(sql, {"today": today.isoformat(), "owner": owner_id, "kind": kind, "team": team}).fetchall()
 
 
-_TEAM_FROM = """
-LEFT JOIN cases c ON c.crn = i.crn
-LEFT JOIN staff pp ON pp.id = c.practitioner_id
-LEFT JOIN staff raiser ON raiser.id = i.raised_by
-LEFT JOIN supervision sup ON i.kind = 'supervision' AND sup.item_id = i.id
-LEFT JOIN staff supervisee ON supervisee.id = sup.practitioner_id
-"""
-
-
 def queue_counts(
     db: Database, today: date, owner_id: str | None, team: str | None = None
 ) -> dict[str, tuple[int, int]]:
@@ -217,7 +207,7 @@ def queue_counts(
     # The same conditions as the queue's own rows, so the counts are the queue's totals. Without a
     # team they are read from the index alone; with one, each item's case and people are looked up.
     params = {"today": today.isoformat(), "owner": owner_id, "team": team}
-    source, scope = (f"items i {_TEAM_FROM}", f" AND {_IN_TEAM}") if team else ("items i", "")
+    source, scope = (f"items i {ITEM_TEAM_FROM}", f" AND {IN_TEAM}") if team else ("items i", "")
     rows = db.execute(
         f"SELECT i.kind, COUNT(*), SUM(i.due IS NOT NULL AND i.due < :today) FROM {source} WHERE {_OPEN}{scope}"
         " GROUP BY i.kind",
