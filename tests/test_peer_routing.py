@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from conftest import HIGH_CRN, LOW_CRN, PO, PSO, TODAY, row, staff_id
 from test_court_and_aqa import MED_CRN, NQO, PEER, PQIP, court  # the fixture
+from test_today import select_item
 
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.services import countersigning, decisions, intake
@@ -77,6 +78,15 @@ def test_the_picker_offers_qualified_pos_but_not_the_author(court):
     assert offered == {PO, NQO}
 
 
+async def _footer(pilot) -> list[str]:
+    """The names of the keys the footer shows now."""
+    from textual.widgets._footer import FooterKey
+
+    await pilot.pause()
+    await pilot.pause()
+    return [key.description for key in pilot.app.screen.query(FooterKey) if key.display]
+
+
 async def test_g_on_a_psr_in_the_queue_sends_it_to_a_peer(court, tmp_path, running_app):
     """Through the Today screen: ``g`` shows on a PSR (not on an OASys), offers the peers, and the
     PSR leaves the queue for Waiting."""
@@ -88,20 +98,21 @@ async def test_g_on_a_psr_in_the_queue_sends_it_to_a_peer(court, tmp_path, runni
     court.db.close()
     async with running_app(tmp_path / "t.db") as (app, pilot):
         screen = app.screen
-        queue = screen.query_one("#queue")
-        queue.move_cursor(row=[e.id for e in screen.entries].index(oasys))
-        await pilot.pause()
+        await select_item(app, pilot, oasys)
         assert screen.check_action("peer_gatekeep", ()) is False
+        keys = await _footer(pilot)
+        assert "Sign off" in keys and "Return" in keys and "To a peer" not in keys
         # A high-RoSH PSR is the SPO's: said at once, before anyone is chosen.
-        queue.move_cursor(row=[e.id for e in screen.entries].index(high))
-        await pilot.pause()
+        await select_item(app, pilot, high)
         await pilot.press("g")
         await pilot.pause()
         assert app.screen is screen
         assert any("gatekept by the SPO, not a peer" in n.message for n in app._notifications)
-        queue.move_cursor(row=[e.id for e in screen.entries].index(psr))
-        await pilot.pause()
+        await select_item(app, pilot, psr)
         assert screen.check_action("peer_gatekeep", ()) is True
+        # Straight from the OASys to the PSR: the footer names the keys for a PSR [000 §3.2].
+        keys = await _footer(pilot)
+        assert "Gatekeep" in keys and "Send back" in keys and "To a peer" in keys and "Sign off" not in keys
         await pilot.press("g")
         await pilot.pause()
         picker = app.screen

@@ -47,15 +47,19 @@ def item_status(path, item_id):
 
 
 async def select_item(app, pilot, item_id):
-    """Put the queue cursor on ``item_id``."""
+    """Put the queue cursor on ``item_id`` and wait until the detail pane follows it. The queue may
+    be read again just after the app starts (the start-up check, the day's scores), which puts the
+    cursor back: it is put on the item again until it stays there."""
     screen = app.screen
-    index = [e.id for e in screen.entries].index(item_id)
-    screen.query_one("#queue").move_cursor(row=index)
-    await pilot.pause()
-    for _ in range(100):  # the detail pane fills once the cursor rests: wait for it on a loaded machine
-        if getattr(screen, "_detail_for", item_id) == item_id:
-            break
+    for _ in range(150):
+        current = screen.current
+        if current is None or current.id != item_id:
+            screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(item_id))
         await pilot.pause(0.02)
+        current = screen.current
+        if current is not None and current.id == item_id and getattr(screen, "_detail_for", item_id) == item_id:
+            return
+    raise AssertionError(f"the cursor would not stay on item {item_id}")
 
 
 def make_app(path):
@@ -390,6 +394,35 @@ async def test_cursor_stays_on_next_item_after_action(team_db, running_app):
         await pilot.press("enter")  # no minutes
         await pilot.pause()
         assert screen.current.id == following
+
+
+async def test_work_made_in_the_background_does_not_move_the_item_under_the_cursor(team_db, running_app):
+    """Rule-made work found just after the app starts (the day's touch points and supervision) goes
+    above the item the SPO has already moved to: the cursor stays on that item, so the next key acts
+    on what they are looking at, not on whatever slid into its row."""
+    from spo_tui.config import load_rules
+    from spo_tui.screens.today import TodayScreen
+    from spo_tui.services.context import make_context
+
+    path, ids = team_db
+    async with running_app(path) as (app, pilot):
+        screen = app.screen
+        await app.workers.wait_for_complete()
+        await select_item(app, pilot, ids["task"])
+        row, before = screen.query_one("#queue").cursor_row, len(screen.entries)
+        db = open_db(path)
+        try:  # an alert, which goes to the top, made as the background refresh makes its work
+            intake.add_alert(
+                make_context(db, load_rules(), clock=clock), "Y123456", "call_out", "Police called to the home address"
+            )
+        finally:
+            db.close()
+        screen.post_message(TodayScreen.DueWorkRefreshed(1))
+        await pilot.pause()
+        await pilot.pause()
+        assert len(screen.entries) == before + 1
+        assert screen.current.id == ids["task"]
+        assert screen.query_one("#queue").cursor_row == row + 1
 
 
 async def test_search_filters_by_crn_and_escape_clears(team_db, running_app):

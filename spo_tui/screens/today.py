@@ -316,7 +316,9 @@ class TodayScreen(TodayActions):
             self._show_rows(keep_row=0)
 
     def on_today_screen_due_work_refreshed(self, message: DueWorkRefreshed) -> None:
-        self.reload()
+        """New rule-made work may go above the item the user has moved to in the meantime: the cursor
+        stays on that item (``store_changed``), not on its row, so the next key acts on what they see."""
+        self.store_changed()
 
     @property
     def current(self) -> QueueEntry | None:
@@ -334,8 +336,8 @@ class TodayScreen(TodayActions):
             self._detail_timer.stop()
             self._detail_timer = None
         entry = self.current
-        shape = (entry.row.kind, entry.row.status) if entry else None
-        if shape != self._bindings_shape:  # the footer's keys depend only on the kind and status
+        shape = (entry.row.kind, entry.row.status, entry.row.countersign_kind) if entry else None
+        if shape != self._bindings_shape:  # the footer's keys depend only on these (a PSR has its own)
             self._bindings_shape = shape
             self.refresh_bindings()
         if immediate:
@@ -432,6 +434,16 @@ class TodayScreen(TodayActions):
         if permission is None or permissions.allowed(permission, self.ctx.actor["role"]):
             return None
         return "(SPO)" if permissions.spo_only(permission) else "(not yours)"
+
+    #: Keys named for what they do to a PSR, which is gatekept, not countersigned [000 §3.2].
+    PSR_LABELS = {"sign_off": "Gatekeep", "return_item": "Send back"}
+
+    def footer_label(self, action: str) -> str | None:
+        """The footer's name for ``action`` on the highlighted item, where it is not the command's own."""
+        entry = self.current if self.is_mounted else None
+        if entry is not None and entry.row.countersign_kind == "PSR":
+            return self.PSR_LABELS.get(action)
+        return None
 
     def _refused(self, action: str) -> bool:
         """True, saying why in one line, if the acting person may not do ``action`` here."""

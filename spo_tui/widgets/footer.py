@@ -29,20 +29,27 @@ class QuietFooter(Footer):
     _shown: tuple | None = None
 
     def compose(self):
-        """Textual's footer, each key the acting person may not use marked as the screen says
-        (``footer_mark(action)``, e.g. "(SPO)"): pressing it says why it is refused."""
+        """Textual's footer, each key named as the screen says where that differs from the binding
+        (``footer_label(action)``, e.g. "Gatekeep" for "Sign off" on a PSR) and each key the acting
+        person may not use marked as it says (``footer_mark(action)``, e.g. "(SPO)"): pressing it says
+        why it is refused."""
         mark = getattr(self.screen, "footer_mark", None)
+        label = getattr(self.screen, "footer_label", None)
         for widget in super().compose():
-            if mark is not None and isinstance(widget, FooterKey):
-                suffix = mark(widget.action)
+            if isinstance(widget, FooterKey):
+                named = label(widget.action) if label is not None else None
+                if named:
+                    widget.description = named
+                suffix = mark(widget.action) if mark is not None else None
                 if suffix:
                     widget.description = f"{widget.description} {suffix}"
             yield widget
 
     def bindings_changed(self, screen) -> None:
         mark = getattr(screen, "footer_mark", lambda _action: None)
+        label = getattr(screen, "footer_label", lambda _action: None)
         shown = tuple(
-            (binding.key, binding.description, enabled, mark(binding.action))
+            (binding.key, binding.description, enabled, mark(binding.action), label(binding.action))
             for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
             if binding.show
         )
