@@ -65,7 +65,7 @@ class TodayScreen(TodayActions):
         self._matches: list[str] | None = None
         self._detail_timer: Timer | None = None
         self._detail_for: str | None = None  # the item the detail pane shows
-        self._bindings_shape: tuple[str, str] | None = None
+        self._bindings_shape: tuple[str, str, str | None] | None = None
         self._search_log_timer: Timer | None = None
         self._search_logged: tuple[str, str] | None = None  # (text, view) of the search last logged
         #: What was read while the store and the day stay as they were (``_reads``): the top of each
