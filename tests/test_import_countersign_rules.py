@@ -239,3 +239,55 @@ async def test_the_import_panel_shows_the_refused_row_and_writes_nothing(tmp_pat
         assert "Import countersign from cs.csv: 1 row, 1 problem in 1 row. Nothing was written." in text
         assert "line 2, author: a PSO may not write a PSR on a high RoSH case" in text
     assert read_rows(path, "SELECT COUNT(*) FROM countersigns") == [(0,)]
+
+
+def test_a_psr_imported_again_takes_a_peer_or_oral_the_file_now_names(court, tmp_path):
+    """[000 §3.2] A PSR first imported for the SPO, then named with a peer gatekeeper in the next
+    extract, goes to that peer (as ``g`` sends it); named oral, it is due on the court day. An empty
+    cell never undoes the app's routing, a peer the rules refuse names the line, and a PSR already
+    gatekept keeps its record."""
+    from spo_tui.services import countersigning
+
+    head = "crn,kind,author,submitted,court_date,gatekeeper,oral\n"
+    first = f"{MED_CRN},PSR,{PSO},20/11/2026,{COURT},,\n{HIGH_CRN},PSR,{PO},20/11/2026,{COURT},,\n"
+    assert import_file(court, "countersign", _csv(tmp_path, head + first)).ok
+    medium, high = _items(court.db)
+    assert (medium["status"], medium["gatekeeper_id"], high["due"]) == ("open", None, "2026-11-27")
+
+    named = f"{MED_CRN},PSR,{PSO},20/11/2026,{COURT},{PEER},\n{HIGH_CRN},PSR,{PO},20/11/2026,{COURT},,yes\n"
+    report = import_file(court, "countersign", _csv(tmp_path, head + named))
+    assert (report.ok, report.updated, report.unchanged) == (True, 2, 0)
+    medium, high = _items(court.db)
+    assert (medium["status"], medium["waiting_on"], medium["waiting_until"], medium["gatekeeper_id"]) == (
+        "waiting",
+        f"{PEER} (peer gatekeeping)",
+        "2026-11-30",
+        staff_id(court.db, PEER),
+    )
+    assert (high["title"], high["due"], high["oral"], high["status"]) == (f"Oral PSR by {PO}", "2026-11-30", 1, "open")
+    changed = json.loads(
+        row(court.db, "SELECT old FROM audit_log WHERE action = 'import_countersign' ORDER BY rowid DESC")["old"]
+    )
+    assert sorted(changed.values(), key=len)[0] == {"due": "2026-11-27", "oral": 0, "title": f"PSR gatekeeping by {PO}"}
+
+    # The first file again (empty cells): the peer and the oral report stay.
+    before = snapshot(court.db)
+    assert import_file(court, "countersign", _csv(tmp_path, head + first)).unchanged == 2
+    assert snapshot(court.db) == before
+
+    # A high-RoSH PSR is the SPO's: the row is refused, naming its line and column, and nothing changes.
+    refused = f"{HIGH_CRN},PSR,{PO},20/11/2026,{COURT},{PEER},yes\n"
+    report = import_file(court, "countersign", _csv(tmp_path, head + named.splitlines(keepends=True)[0] + refused))
+    assert report.render().splitlines()[1:] == [
+        "line 3, gatekeeper: a PSR on a high RoSH case is gatekept by the SPO, not a peer [000 §3.2]"
+    ]
+    assert snapshot(court.db) == before
+
+    # Gatekept: another peer named later changes nothing.
+    medium_id = row(court.db, "SELECT id FROM items WHERE crn = ?", [MED_CRN])["id"]
+    countersigning.gatekeep(court, medium_id, verdict="Proposal fits the risk", ready=True)
+    intake.add_staff(court, "Other Peer", "PO", team="Team A")
+    gatekept = snapshot(court.db)
+    later = f"{MED_CRN},PSR,{PSO},20/11/2026,{COURT},Other Peer,\n"
+    assert import_file(court, "countersign", _csv(tmp_path, head + later)).unchanged == 1
+    assert snapshot(court.db) == gatekept

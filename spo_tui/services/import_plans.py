@@ -25,8 +25,9 @@ from spo_tui.domain.extracts import (
     name_key,
 )
 from spo_tui.domain.rules import countersign_due, flag_review_key, is_catch_up, moved_date_keys, moved_date_note
-from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, Role, RoSH
+from spo_tui.domain.vocab import FLAG_DESCRIPTIONS, CountersignKind, CountersignState, Role, RoSH
 from spo_tui.services.admin import CUSTODY_FIELDS
+from spo_tui.services.base import waiting
 from spo_tui.services.context import Context
 from spo_tui.services.intake import risk_rises
 from spo_tui.store import writes
@@ -316,14 +317,16 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
     """New rows become items exactly as ``intake.add_countersign`` makes them (one decision,
     ``domain.countersign_entry.decide``) [000 §3.2–3.3]: a refused row is a problem naming its line
     (or record) and column, and then nothing is written. A row already imported (same CRN, kind,
-    author and submitted date) updates its court date, link, title and court time only: its routing
-    (peer gatekeeping, the approved-PO skip) was decided when it came in, and is changed in the app."""
+    author and submitted date) updates its court date, link, title and court time, and a PSR still
+    awaiting gatekeeping takes a peer ``gatekeeper`` or ``oral`` the file now names
+    (``_rerouted``)."""
     header = checked.header
     stored = {
-        (crn, kind, author, submitted): (item_id, court, link, title, due, at)
-        for item_id, crn, kind, author, submitted, court, link, title, due, at in ctx.db.execute(
-            """SELECT i.id, i.crn, c.kind, c.author_id, substr(c.submitted_at, 1, 10), c.court_date, c.link, i.title,
-                      i.due, c.court_time
+        (r["crn"], r["kind"], r["author_id"], r["submitted"]): dict(r)
+        for r in ctx.db.query(
+            """SELECT i.id, i.crn, c.kind, c.author_id, substr(c.submitted_at, 1, 10) AS submitted, c.court_date,
+                      c.link, i.title, i.due, c.court_time, c.state, c.oral, c.gatekeeper_id, i.status,
+                      i.waiting_on, i.waiting_since, i.waiting_until
                FROM countersigns c JOIN items i ON i.id = c.item_id"""
         )
     }
@@ -334,6 +337,29 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
     cases = {
         crn: (rosh, sentence) for crn, rosh, sentence in ctx.db.execute("SELECT crn, rosh, sentence_type FROM cases")
     }
+
+    def decide(row: CountersignRow, **changed: Any) -> countersign_entry.NewCountersign:
+        rosh, sentence = cases[row.crn]
+        given: dict[str, Any] = {
+            "court": row.court_date,
+            "court_time": row.court_time,
+            "oral": row.oral,
+            "gatekeeper": people[row.gatekeeper[0]] if row.gatekeeper else None,
+            "title": row.title,
+            "link": row.link,
+        }
+        return countersign_entry.decide(
+            row.kind,
+            crn=row.crn,
+            rosh=RoSH(rosh),
+            sentence_type=sentence,
+            author=people[row.author_id],
+            submitted=row.submitted,
+            today=ctx.today,
+            rules=ctx.rules,
+            **{**given, **changed},
+        )
+
     now, plan = ctx.now_iso, Plan()
     items, details, item_updates, detail_updates = [], [], [], []
     row: CountersignRow
@@ -341,24 +367,8 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
         court = _iso(row.court_date)
         old = stored.get(row.key)
         if old is None:
-            rosh, sentence = cases[row.crn]
             try:
-                new = countersign_entry.decide(
-                    row.kind,
-                    crn=row.crn,
-                    rosh=RoSH(rosh),
-                    sentence_type=sentence,
-                    author=people[row.author_id],
-                    submitted=row.submitted,
-                    court=row.court_date,
-                    today=ctx.today,
-                    rules=ctx.rules,
-                    court_time=row.court_time,
-                    oral=row.oral,
-                    gatekeeper=people[row.gatekeeper[0]] if row.gatekeeper else None,
-                    title=row.title,
-                    link=row.link,
-                )
+                new = decide(row)
             except (ValidationError, NotAllowed) as error:
                 plan.problems.append(RowProblem(row.line, error.field, str(error)))
                 continue
@@ -400,25 +410,46 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
                 )
             )
             continue
-        item_id, old_court, old_link, old_title, old_due, old_at = old
-        new_court = court if header.has("court_date") else old_court
-        new_link = row.link if header.has("link") else old_link
-        # An empty title keeps the one made on entry (which may say "(sample: approved PO)").
-        new_title = row.title if header.has("title") and row.title else old_title
-        new_at = row.court_time if header.has("court_time") else old_at
-        new_due = old_due
-        if new_court != old_court:
+        item_id = old["id"]
+        new_court = court if header.has("court_date") else old["court_date"]
+        after = {
+            "court_date": new_court,
+            "link": row.link if header.has("link") else old["link"],
+            # An empty title keeps the one made on entry (which may say "(sample: approved PO)").
+            "title": row.title if header.has("title") and row.title else old["title"],
+            "due": old["due"],
+            "court_time": row.court_time if header.has("court_time") else old["court_time"],
+        }
+        if new_court != old["court_date"]:
             court_day = date.fromisoformat(new_court) if new_court else None
-            new_due = countersign_due(row.kind, row.submitted, court_day, ctx.rules).isoformat()
-        before = {"court_date": old_court, "link": old_link, "title": old_title, "due": old_due, "court_time": old_at}
-        after = {"court_date": new_court, "link": new_link, "title": new_title, "due": new_due, "court_time": new_at}
+            after["due"] = countersign_due(row.kind, row.submitted, court_day, ctx.rules).isoformat()
+        try:
+            after |= _rerouted(ctx, row, old, after, people, decide)
+        except (ValidationError, NotAllowed) as error:
+            plan.problems.append(RowProblem(row.line, error.field, str(error)))
+            continue
+        before = {key: old[key] for key in after}
         if before == after:
             plan.unchanged += 1
             continue
         plan.updated.append(item_id)
         plan.old[item_id] = {k: v for k, v in before.items() if after[k] != v}
-        item_updates.append((new_title, new_due, now, item_id))
-        detail_updates.append((new_court, new_link, new_at, item_id))
+        full = {**old, **after}
+        item_updates.append(
+            (
+                full["title"],
+                full["due"],
+                full["status"],
+                full["waiting_on"],
+                full["waiting_since"],
+                full["waiting_until"],
+                now,
+                item_id,
+            )
+        )
+        detail_updates.append(
+            (full["court_date"], full["link"], full["court_time"], full["oral"], full["gatekeeper_id"], item_id)
+        )
     plan.statements = [
         (
             "INSERT INTO items (id, kind, crn, title, status, due, raised_by, closed_at, closed_note, waiting_on, "
@@ -430,10 +461,59 @@ def _plan_countersign(ctx: Context, checked: Checked) -> Plan:
             "oral, gatekeeper_id, sampled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             details,
         ),
-        ("UPDATE items SET title = ?, due = ?, updated_at = ? WHERE id = ?", item_updates),
-        ("UPDATE countersigns SET court_date = ?, link = ?, court_time = ? WHERE item_id = ?", detail_updates),
+        (
+            "UPDATE items SET title = ?, due = ?, status = ?, waiting_on = ?, waiting_since = ?, waiting_until = ?, "
+            "updated_at = ? WHERE id = ?",
+            item_updates,
+        ),
+        (
+            "UPDATE countersigns SET court_date = ?, link = ?, court_time = ?, oral = ?, gatekeeper_id = ? "
+            "WHERE item_id = ?",
+            detail_updates,
+        ),
     ]
     return plan
+
+
+def _rerouted(
+    ctx: Context,
+    row: CountersignRow,
+    old: dict[str, Any],
+    after: dict[str, Any],
+    people: dict[str, countersign_entry.Person],
+    decide: Callable[..., countersign_entry.NewCountersign],
+) -> dict[str, Any]:
+    """What a re-imported PSR's routing becomes, as item and detail fields (none if it stays).
+
+    Only a PSR still awaiting gatekeeping (open, or waiting on a peer) is routed again, and only by
+    what a file can say for certain [000 §3.2]: a peer ``gatekeeper`` it names (another peer than the
+    stored one, or one where the SPO had it) sends the PSR to that peer, as ``g`` does in the app; an
+    ``oral`` report makes it due on the court day. An empty cell changes nothing: the extract cannot
+    know that the SPO sent the PSR to a peer in the app, or that it was found to be oral, and must not
+    undo it. The same rules as a new row decide (``countersign_entry.decide``), so a peer the rules
+    refuse is a problem naming the line. A PSR already gatekept keeps its record as it is."""
+    if (
+        row.kind != CountersignKind.PSR
+        or old["state"] != CountersignState.AWAITING_GATEKEEP.value
+        or old["status"] == "closed"
+    ):
+        return {}
+    peer = people[row.gatekeeper[0]] if row.gatekeeper else None
+    new_peer = peer is not None and peer.id != old["gatekeeper_id"]
+    new_oral = row.oral and not old["oral"]
+    if not (new_peer or new_oral):
+        return {}
+    stored_peer = people.get(old["gatekeeper_id"] or "")
+    court = date.fromisoformat(after["court_date"]) if after["court_date"] else None
+    new = decide(row, court=court, oral=bool(old["oral"]) or row.oral, gatekeeper=peer or stored_peer)
+    changes: dict[str, Any] = {"oral": int(new.oral), "gatekeeper_id": new.gatekeeper.id if new.gatekeeper else None}
+    if new_oral:
+        changes["due"] = new.due.isoformat()
+        if after["title"] == f"{row.kind.label} by {row.author_name}":  # the title made on entry
+            changes["title"] = new.title
+    if new_peer:
+        changes |= waiting(ctx, new.waiting_on or "", new.waiting_until)
+    return changes
 
 
 # --- Touch points --------------------------------------------------------------------------------
