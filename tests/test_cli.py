@@ -95,8 +95,16 @@ def test_queue_text_output(demo_db):
     tmp, path = demo_db
     result = run("--db", str(path), "queue", "--limit", "3", tmp_path=tmp)
     assert result.returncode == 0
-    assert len(result.stdout.strip().splitlines()) == 3
-    assert "Alert" in result.stdout.splitlines()[0]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert "Alert" in lines[0]
+    # Each line starts with the start of the item's id, which ``spo-tui do`` takes as it is.
+    task = run("--db", str(path), "queue", "--kind", "task", "--limit", "1", tmp_path=tmp).stdout
+    short = task.split()[0]
+    assert len(short) == 8
+    acted = run("--db", str(path), "do", "done", short, "--minutes", "5", tmp_path=tmp)
+    assert acted.returncode == 0, acted.stderr
+    assert short not in run("--db", str(path), "queue", tmp_path=tmp).stdout
 
 
 def test_demo_refuses_to_overwrite_real_database(tmp_path):

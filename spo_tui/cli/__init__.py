@@ -252,7 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     do.add_argument("action", choices=list(DO_ACTIONS), metavar="ACTION", help=", ".join(DO_ACTIONS))
     do.add_argument(
-        "item", metavar="ITEM_ID", help="the item's id (spo-tui queue --json), or its first 6 or more characters"
+        "item",
+        metavar="ITEM_ID",
+        help="the item's id, or its first 6 or more characters (each line of spo-tui queue starts with 8)",
     )
     do.add_argument(
         "--text", type=text, metavar="TEXT", help=f"the decision, question, answer, note or reason: {TEXT_HELP}"

@@ -101,10 +101,15 @@ def cmd_queue(args: argparse.Namespace) -> int:
         r = e.row
         team = f"{visible(r.team or '', lines=False):<8} " if show_team else ""
         print(
-            f"{e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} {e.due_text(today):<12} {visible(r.title, lines=False)}"
-            f"{_status_note(r)}"
+            f"{r.id[:SHORT_ID]}  {e.urgency.score:4d}  {team}{e.kind.label:<11} {r.crn or '':<7} "
+            f"{e.due_text(today):<12} {visible(r.title, lines=False)}{_status_note(r)}"
         )
     return 0
+
+
+#: Characters of an item's id printed first on each line of ``spo-tui queue``: what ``spo-tui do``
+#: takes (``lookup.resolve_item_id`` accepts 6 or more and names an id two items begin with).
+SHORT_ID = 8
 
 
 def _status_note(row) -> str:

@@ -55,7 +55,7 @@ def resolve_item_id(ctx: Context, ref: str) -> str:
 
     ref = (ref or "").strip()
     if not ref:
-        raise ValidationError("say which item: its id, as spo-tui queue --json prints it", field="item")
+        raise ValidationError("say which item: its id, as each line of spo-tui queue begins", field="item")
     found = queries.item_ids_starting(ctx.db, ref)
     if ref in found:
         return ref
