@@ -117,6 +117,32 @@ def test_entry_words_fit_the_entry(demo):
     discusses its situation; a waiver names its touch point; a MAPPA escalation is on a MAPPA case; a
     quarterly review is on a high or very high RoSH case [issue 16 §7; 000]."""
     db, _ = demo
+    check_entry_words(db)
+    # An approved PO's OASys needs no countersignature [000 §3.3]: none was signed off but the sample;
+    # the rest are kept closed as not required.
+    approved_oasys = db.execute(
+        """SELECT COUNT(*) FROM countersigns cs JOIN staff s ON s.id = cs.author_id
+           WHERE cs.kind = 'OASYS' AND s.oasys_approved = 1 AND cs.state <> 'NOT_REQUIRED' AND NOT cs.sampled"""
+    ).fetchone()[0]
+    assert approved_oasys == 0
+
+
+@pytest.mark.parametrize(("seed", "today"), [(7, TODAY), (9, date(2026, 12, 4))])
+def test_other_seeds_and_days_build_a_demo_that_hangs_together(tmp_path, seed, today):
+    """Seeds and days that once went wrong: seed 9 on 04/12/2026 moved a case whose termination review
+    was already held into custody, and the demo stopped on a missing touch point; seed 7 turned a
+    decision not to recall into "actions set" when it agreed an action on it."""
+    write_demo(tmp_path / "demo.db", seed=seed, scale="team", today=today, rules=load_rules(tmp_path / "none.toml"))
+    db = open_db(tmp_path / "demo.db")
+    try:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        check_entry_words(db)
+    finally:
+        db.close()
+
+
+def check_entry_words(db) -> None:
+    """Each entry's words fit it (``test_entry_words_fit_the_entry``)."""
     entries = all_rows(
         db,
         """SELECT o.*, i.kind AS item_kind, c.rosh, c.mappa_category, c.mappa_level, sb.situation
@@ -141,13 +167,7 @@ def test_entry_words_fit_the_entry(demo):
             assert e["discussed"].startswith("Home-visit risk assessment"), e
         if e["type"] == "recall":
             assert e["outcome"] in ("recall", "no_recall"), e
-    # An approved PO's OASys needs no countersignature [000 §3.3]: none was signed off but the sample;
-    # the rest are kept closed as not required.
-    approved_oasys = db.execute(
-        """SELECT COUNT(*) FROM countersigns cs JOIN staff s ON s.id = cs.author_id
-           WHERE cs.kind = 'OASYS' AND s.oasys_approved = 1 AND cs.state <> 'NOT_REQUIRED' AND NOT cs.sampled"""
-    ).fetchone()[0]
-    assert approved_oasys == 0
+            assert e["decision"].startswith("Decision not to recall") or e["outcome"] == "recall", e
 
 
 def test_every_queue_has_a_past(demo):

@@ -48,7 +48,9 @@ class _CustodyBuilder(_BuilderBase):
             c["sentence_type"] = "LICENCE"
             c["custody"] = row
 
-        plain = lambda c: not c.get("lifer") and c["end"] is not None  # noqa: E731
+        # Not a case whose termination review is already held (``build_terminations_done``): moving its
+        # sentence would leave that review's entry pointing at a touch point the calendar never makes.
+        plain = lambda c: not c.get("lifer") and c["end"] is not None and c["crn"] not in self.done_termination  # noqa: E731
         # A lifer whose panel sits in 18 days: the review is due in four (lifer_panel_before_days 14).
         lifer = pick(lambda c: bool(c.get("lifer")))
         if lifer is not None:

@@ -287,7 +287,10 @@ class _OpenWorkBuilder(_BuilderBase):
         made = date.fromisoformat(e["created_at"][:10])
         due = made + timedelta(days=due_days)
         agreed = f"{description} ({c['pp']['name']}, by {due:%d/%m/%Y})"
-        if e["outcome"] == "actions_set" and e["decision"].startswith("Actions agreed: "):
+        if e["type"] != "management_oversight":
+            # A recall decision or a home-visit assessment keeps its own outcome; the action is added to it.
+            e["decision"] += f" Action agreed: {agreed}."
+        elif e["outcome"] == "actions_set" and e["decision"].startswith("Actions agreed: "):
             e["decision"] = e["decision"].replace(". Review when complete.", f"; {agreed}. Review when complete.")
         else:
             e["outcome"] = "actions_set"
