@@ -405,8 +405,9 @@ class SpoApp(App[None]):
 
         First, the file at the database's path must still be the one the app opened (same inode,
         same header): if another file was moved, renamed or copied onto it, nothing more is saved.
+        Nothing while the app is closing (its screens gone): the change is left for no one to show.
         """
-        if self.store_replaced:
+        if self.store_replaced or not self.screen_stack:
             return
         if file_identity(self.db_path) != self._file_identity:
             self._store_was_replaced()
@@ -422,10 +423,18 @@ class SpoApp(App[None]):
             self._audit_seen, only_views = lookup.only_reads_since(self.ctx, self._audit_seen)
             if only_views:
                 return  # only views logged (this app's own, on their thread): nothing on screen changed
-            # Only the screen in front reloads now; the ones beneath read again when they return.
-            reload = getattr(self.screen, "store_changed", None)
-            if reload is not None and self.screen.is_mounted and self.screen.is_attached:
-                reload()
+            self._reload_front_screen()
+
+    def _reload_front_screen(self) -> None:
+        """The screen in front reads the store again (``store_changed``), if it has one and is on
+        show; the ones beneath read again when they return. Nothing while the app is closing (its
+        screens already gone): a poll or a message that arrives then has nothing to show."""
+        if not self.screen_stack:
+            return
+        front = self.screen
+        reload = getattr(front, "store_changed", None)
+        if reload is not None and front.is_mounted and front.is_attached:
+            reload()
 
     #: Shown (and given for every refused save) once the database file was replaced under the app.
     REPLACED_MESSAGE = (
@@ -575,6 +584,8 @@ class SpoApp(App[None]):
 
     def _when_drawn(self) -> None:
         """Called after a refresh: once a home screen has been drawn, the day's backup may begin."""
+        if not self.screen_stack:
+            return  # closed before anything was drawn
         if self.ctx is not None and self.screen.is_mounted and self.screen.id != "_default":
             self._first_paint.set()
         else:
@@ -704,9 +715,7 @@ class SpoApp(App[None]):
         self.ctx.provisional_order = False
         if self.store_replaced:
             return
-        reload = getattr(self.screen, "store_changed", None)
-        if reload is not None and self.screen.is_mounted and self.screen.is_attached:
-            reload()
+        self._reload_front_screen()
 
     def on_spo_app_backup_started(self, _message: BackupStarted) -> None:
         notice = Notification(self.BACKUP_NOTICE, "", "information", self.BACKUP_NOTICE_AT_MOST, markup=False)
@@ -901,9 +910,7 @@ class SpoApp(App[None]):
         self._audit_seen, only_views = lookup.only_reads_since(self.ctx, seen)
         if not pulled and (self._audit_seen == seen or only_views):
             return
-        reload = getattr(self.screen, "store_changed", None)
-        if reload is not None and self.screen.is_mounted and self.screen.is_attached:
-            reload()
+        self._reload_front_screen()
 
     def on_resize(self, event: events.Resize) -> None:
         from spo_tui.screens.too_small import TooSmallScreen

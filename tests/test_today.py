@@ -315,6 +315,7 @@ async def test_undo_last_decision_supersedes_it(team_db, running_app):
         await pilot.pause()
         assert type(app.screen).__name__ == "TodayScreen"
         assert rows(path, "SELECT COUNT(*) FROM oversight_entries WHERE outcome = 'withdrawn'") == [(0,)]
+        app.screen.query_one("#queue").move_cursor(row=len(app.screen.entries) - 1)  # moved on meanwhile
         await pilot.press("u")
         await pilot.pause()
         await pilot.press("y")
@@ -329,6 +330,7 @@ async def test_undo_last_decision_supersedes_it(team_db, running_app):
         await pilot.press(*["backspace"] * 4, *"Signed the wrong PSR by mistake", "enter")
         await pilot.pause()
         assert ids["countersign"] in [e.id for e in app.screen.entries]
+        assert app.screen.current.id == ids["countersign"]  # back, and under the cursor
     entries = rows(
         path, "SELECT outcome, supersedes_id IS NOT NULL FROM oversight_entries ORDER BY created_at, outcome"
     )
@@ -682,6 +684,29 @@ async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db, r
         assert app.screen is today
         assert added in [e.id for e in today.entries]
         assert "Tasks 2" in str(today.query_one("#summary").render())
+
+
+async def test_a_change_seen_as_the_app_closes_ends_nothing_with_a_traceback(team_db, running_app, monkeypatch):
+    """The store poll can fire as the app closes, when its screens are already gone (CI once ended a
+    test with "No screens on stack" from it): it has nothing to read again, and says nothing. With a
+    screen in front, the same poll shows the change."""
+    from spo_tui.config import load_rules
+    from spo_tui.services.context import make_context
+
+    path, _ids = team_db
+    async with running_app(path) as (app, pilot):
+        db = open_db(path)
+        try:  # saved by another process
+            added = intake.add_task(make_context(db, load_rules(), clock=clock), "Lift out of order", "buildings")
+        finally:
+            db.close()
+        with monkeypatch.context() as closing:
+            closing.setattr(type(app), "screen_stack", property(lambda _app: []))
+            app._poll_store()
+        assert added.item_id not in [e.id for e in app.screen.entries]
+        app._poll_store()
+        await pilot.pause()
+        assert added.item_id in [e.id for e in app.screen.entries]
 
 
 async def test_a_narrow_terminal_scrolls_the_queue_sideways_to_the_name_and_practitioner(team_db, running_app):

@@ -131,9 +131,14 @@ class TodayScreen(TodayActions):
         same item where it is still in the view, else on the same row."""
         was = self.current
         self.reload()
-        if was is None or (self.current is not None and self.current.id == was.id):
+        if was is not None:
+            self.put_cursor_on(was.id)
+
+    def put_cursor_on(self, item_id: str | None) -> None:
+        """Move the cursor to ``item_id`` where it is in the rows read; else leave it where it is."""
+        if item_id is None or (self.current is not None and self.current.id == item_id):
             return
-        row = next((n for n, entry in enumerate(self.entries) if entry.id == was.id), None)
+        row = next((n for n, entry in enumerate(self.entries) if entry.id == item_id), None)
         if row is not None:
             self.query_one(QueueTable).move_cursor(row=row)
             self.show_detail()
@@ -592,6 +597,7 @@ class TodayScreen(TodayActions):
                 stack.remove(audit_id)
             self.notify(results[-1].message, markup=False)
             self.reload()
+            self.put_cursor_on(results[-1].item_id)  # the item undone is back: the cursor on it
 
         def confirmed(yes: bool | None) -> None:
             if yes:
