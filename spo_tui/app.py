@@ -407,7 +407,7 @@ class SpoApp(App[None]):
         same header): if another file was moved, renamed or copied onto it, nothing more is saved.
         Nothing while the app is closing (its screens gone): the change is left for no one to show.
         """
-        if self.store_replaced or not self.screen_stack:
+        if self.store_replaced or self._closing_down():
             return
         if file_identity(self.db_path) != self._file_identity:
             self._store_was_replaced()
@@ -425,11 +425,17 @@ class SpoApp(App[None]):
                 return  # only views logged (this app's own, on their thread): nothing on screen changed
             self._reload_front_screen()
 
+    def _closing_down(self) -> bool:
+        """True once the app has begun to close: Textual stops running it first, then takes its
+        screens down one by one (a screen's widgets may be gone while it is still on the stack),
+        while the app's own timers still tick."""
+        return not self.is_running or not self.screen_stack
+
     def _reload_front_screen(self) -> None:
         """The screen in front reads the store again (``store_changed``), if it has one and is on
         show; the ones beneath read again when they return. Nothing while the app is closing (its
         screens already gone): a poll or a message that arrives then has nothing to show."""
-        if not self.screen_stack:
+        if self._closing_down():
             return
         front = self.screen
         reload = getattr(front, "store_changed", None)
@@ -584,7 +590,7 @@ class SpoApp(App[None]):
 
     def _when_drawn(self) -> None:
         """Called after a refresh: once a home screen has been drawn, the day's backup may begin."""
-        if not self.screen_stack:
+        if self._closing_down():
             return  # closed before anything was drawn
         if self.ctx is not None and self.screen.is_mounted and self.screen.id != "_default":
             self._first_paint.set()

@@ -686,10 +686,14 @@ async def test_work_added_on_another_screen_is_in_the_queue_on_return(team_db, r
         assert "Tasks 2" in str(today.query_one("#summary").render())
 
 
-async def test_a_change_seen_as_the_app_closes_ends_nothing_with_a_traceback(team_db, running_app, monkeypatch):
-    """The store poll can fire as the app closes, when its screens are already gone (CI once ended a
-    test with "No screens on stack" from it): it has nothing to read again, and says nothing. With a
-    screen in front, the same poll shows the change."""
+@pytest.mark.parametrize(("closing", "value"), [("screen_stack", []), ("is_running", False)])
+async def test_a_change_seen_as_the_app_closes_ends_nothing_with_a_traceback(
+    team_db, running_app, monkeypatch, closing, value
+):
+    """The store poll can fire as the app closes: once Textual has stopped running it, while it takes
+    the screens down (their widgets may be gone: "No nodes match '#diary-table'"), or after they are
+    all gone ("No screens on stack"); the suite met both. It has nothing to read again, and says
+    nothing. With the app running, the same poll shows the change."""
     from spo_tui.config import load_rules
     from spo_tui.services.context import make_context
 
@@ -700,8 +704,8 @@ async def test_a_change_seen_as_the_app_closes_ends_nothing_with_a_traceback(tea
             added = intake.add_task(make_context(db, load_rules(), clock=clock), "Lift out of order", "buildings")
         finally:
             db.close()
-        with monkeypatch.context() as closing:
-            closing.setattr(type(app), "screen_stack", property(lambda _app: []))
+        with monkeypatch.context() as patch:
+            patch.setattr(type(app), closing, property(lambda _app: value))
             app._poll_store()
         assert added.item_id not in [e.id for e in app.screen.entries]
         app._poll_store()
