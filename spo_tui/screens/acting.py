@@ -60,13 +60,27 @@ class ActingScreen(Screen):
         return True
 
     def fill(self, table: DataTable, rows: list[tuple[str, list[Text]]], keep: int | None = None) -> None:
-        """Replace ``table``'s rows, the cursor back on the same row number."""
+        """Replace ``table``'s rows, the cursor back on the record it was on where that is still
+        listed (a change saved elsewhere, a sync, may have put rows above it: the next key must act on
+        what the user is looking at), else on the same row number (the record acted on has gone: the
+        one after it), or on row ``keep`` when given."""
         row = table.cursor_row if keep is None else keep
+        was = self._cursor_key(table) if keep is None else None
         table.clear()
         for key, cells in rows:
             table.add_row(*cells, key=key)
-        if rows:
-            table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
+        if not rows:
+            return
+        if was is not None:
+            row = next((n for n, (key, _cells) in enumerate(rows) if key == was), row)
+        table.move_cursor(row=min(max(row, 0), len(rows) - 1), animate=False)
+
+    @staticmethod
+    def _cursor_key(table: DataTable) -> str | None:
+        """The key of the row under ``table``'s cursor, or None."""
+        if not table.row_count or not 0 <= table.cursor_row < table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     @staticmethod
     def highlighted_row(table: DataTable, rows: Sequence[Row]) -> Row | None:
