@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, clock, read_rows, ui_team
+from conftest import NOW, clock, read_rows, select_item, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.services import decisions, intake, refresh
@@ -37,15 +37,6 @@ def team_db(tmp_path, monkeypatch):
 
 def detail(app) -> str:
     return " ".join(app.screen.query_one("#detail").text.split())
-
-
-async def select_item(app, pilot, item_id):
-    screen = app.screen
-    screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(item_id))
-    for _ in range(100):
-        await pilot.pause(0.02)
-        if getattr(screen, "_detail_for", item_id) == item_id:
-            break
 
 
 async def test_rcat_list_and_recording_an_audit_from_the_admin_screen(team_db):

@@ -361,8 +361,7 @@ async def test_the_item_pane_shows_the_court_time_oral_report_and_what_returned_
 ):
     """[000 §3.2, 004] On screen: a same-day oral report with its court time, gatekeeping in its own
     words, and a resubmitted report showing the changes it was returned for."""
-    from conftest import ui_team
-    from test_today import select_item
+    from conftest import select_item, ui_team
 
     monkeypatch.setenv("SPO_TUI_RULES", str(tmp_path / "no-rules.toml"))
     path = tmp_path / "team.db"

@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ui_team
+from conftest import select_item, ui_team
 from hub_replicas import team  # the fixture
 
 from spo_tui.widgets.header import REFUSED
@@ -190,9 +190,7 @@ async def test_a_decision_made_in_the_app_reaches_the_hub_within_seconds(team, r
     with spo.active():
         async with running_app(spo.path) as (app, pilot):
             await synced(app, pilot)
-            screen = app.screen
-            screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(ids["second"]))
-            await pilot.pause()
+            await select_item(app, pilot, ids["second"])
             await pilot.press("z")
             await pilot.pause()
             await pilot.press(*"04/01/2027", "enter")

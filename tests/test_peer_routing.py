@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import HIGH_CRN, LOW_CRN, PO, PSO, TODAY, row, staff_id
+from conftest import HIGH_CRN, LOW_CRN, PO, PSO, TODAY, row, select_item, staff_id
 from test_court_and_aqa import MED_CRN, NQO, PEER, PQIP, court  # the fixture
-from test_today import select_item
 
 from spo_tui.domain.errors import NotAllowed, ValidationError
 from spo_tui.services import countersigning, decisions, intake

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CASPO, HIGH_CRN, NOW, PO, SPO, fixed_clock, link_me, row, rows
+from conftest import CASPO, HIGH_CRN, NOW, PO, SPO, fixed_clock, link_me, row, rows, select_item
 
 from spo_tui.app import SpoApp
 from spo_tui.domain.errors import NotAllowed
@@ -217,12 +217,6 @@ def db_path(tmp_path):
     return tmp_path / "t.db"
 
 
-async def _select(app, pilot, item_id):
-    screen = app.screen
-    screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(item_id))
-    await pilot.pause()
-
-
 async def test_a_caspo_pressing_an_spo_key_is_told_why_and_nothing_is_written(team_file, tmp_path):
     app = SpoApp(db_path(tmp_path), actor=CASPO, clock=lambda: NOW)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -236,14 +230,14 @@ async def test_a_caspo_pressing_an_spo_key_is_told_why_and_nothing_is_written(te
             ("countersign", "s", "Only an SPO can countersign"),
             ("alert_a", "d", "Only an SPO can close an immediate-risk alert"),
         ):
-            await _select(app, pilot, team_file[item])
+            await select_item(app, pilot, team_file[item])
             app.clear_notifications()
             await pilot.press(key)
             await pilot.pause()
             shown = [str(n.message) for n in app._notifications]
             assert any(m.startswith(why) and m.endswith(f"{CASPO} is CASPO") for m in shown), (key, shown)
             assert type(app.screen).__name__ == "TodayScreen"  # no form or prompt opened
-        await _select(app, pilot, team_file["sbar_a"])
+        await select_item(app, pilot, team_file["sbar_a"])
         footer = " ".join(k.description for k in app.screen.query("FooterKey"))
         assert "Decide (SPO)" in footer and "Escalate (SPO)" in footer and "Book (SPO)" not in footer
         assert app.sub_title.startswith(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import read_rows as rows
-from test_today import make_app, select_item, team_db
+from conftest import select_item
+from test_today import make_app, team_db
 from textual.geometry import Region
 
 from spo_tui.widgets.queue_summary import QueueSummary

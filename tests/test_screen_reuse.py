@@ -6,9 +6,9 @@ the views and details it keeps forgotten at any save."""
 from __future__ import annotations
 
 import pytest
-from conftest import clock
+from conftest import clock, select_item
 from test_case_screen import CRN, db_path, record, spo_context
-from test_today import select_item, team_db
+from test_today import team_db
 
 from spo_tui.app import SpoApp
 from spo_tui.screens.case import CaseScreen

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import BM, CASPO, HIGH_CRN, NOW, PO, PSO, SAO, SPO, fixed_clock
+from conftest import BM, CASPO, HIGH_CRN, NOW, PO, PSO, SAO, SPO, fixed_clock, select_item
 
 from spo_tui.services import admin, decisions, intake, lookup, rhythm, team, workload
 from spo_tui.services.context import make_context
@@ -129,10 +129,8 @@ async def test_the_reassign_picker_offers_no_one_from_another_team(two_teams, tm
     tp = intake.add_touch_point(ctx, HIGH_CRN, "2026-11-20", "Check new address").item_id
     ctx.db.close()
     async with running_app(tmp_path / "t.db") as (app, pilot):
-        screen = app.screen
         assert app.ctx.actor["name"] == SPO
-        screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(tp))
-        await pilot.pause()
+        await select_item(app, pilot, tp)
         await pilot.press("a")
         await pilot.pause()
         picker = app.screen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import NOW, clock, read_rows, ui_team
+from conftest import NOW, clock, read_rows, select_item, ui_team
 
 from spo_tui.app import SpoApp
 from spo_tui.services import intake, refresh
@@ -44,22 +44,6 @@ rows = read_rows
 
 def item_status(path, item_id):
     return rows(path, "SELECT status FROM items WHERE id = ?", [item_id])[0][0]
-
-
-async def select_item(app, pilot, item_id):
-    """Put the queue cursor on ``item_id`` and wait until the detail pane follows it. The queue may
-    be read again just after the app starts (the start-up check, the day's scores), which puts the
-    cursor back: it is put on the item again until it stays there."""
-    screen = app.screen
-    for _ in range(150):
-        current = screen.current
-        if current is None or current.id != item_id:
-            screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(item_id))
-        await pilot.pause(0.02)
-        current = screen.current
-        if current is not None and current.id == item_id and getattr(screen, "_detail_for", item_id) == item_id:
-            return
-    raise AssertionError(f"the cursor would not stay on item {item_id}")
 
 
 def make_app(path):

@@ -3,8 +3,8 @@ and answer of an SBAR shown where the decision is made, driven through the Today
 
 from __future__ import annotations
 
-from conftest import read_rows
-from test_today import make_app, select_item, team_db
+from conftest import read_rows, select_item
+from test_today import make_app, team_db
 
 rows = read_rows
 

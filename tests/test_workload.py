@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import HIGH_CRN, LOW_CRN, PO, PSO, row, staff_id
+from conftest import HIGH_CRN, LOW_CRN, PO, PSO, row, select_item, staff_id
 
 from spo_tui.domain.errors import ValidationError
 from spo_tui.domain.rules import Rules, merge_config
@@ -157,9 +157,7 @@ async def test_the_reassign_picker_shows_workload_and_marks_the_absent(ctx, tmp_
     admin.add_absence(ctx, PO, ctx.today, reason="Leave")
     ctx.db.close()
     async with running_app(tmp_path / "t.db") as (app, pilot):
-        screen = app.screen
-        screen.query_one("#queue").move_cursor(row=[e.id for e in screen.entries].index(tp))
-        await pilot.pause()
+        await select_item(app, pilot, tp)
         await pilot.press("a")
         await pilot.pause()
         picker = app.screen
