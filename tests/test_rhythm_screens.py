@@ -772,10 +772,10 @@ async def test_the_team_table_time_spent_and_eight_weeks_of_trends(rich_demo):
 
 
 async def test_a_row_added_elsewhere_does_not_move_the_person_under_the_cursor(demo_copy):
-    """A practitioner added by another process (a CASPO's staff import, a sync) sorts above the one the
-    SPO has highlighted: when the screen reads again (back from another screen, or after an action),
-    the cursor stays on that person, so the next key (a to record an AQA rating, say) acts on whom
-    the SPO is looking at."""
+    """A practitioner added by another process (a CASPO's staff import, a sync) shows on the screen in
+    front as soon as the app sees the change, sorted above the one the SPO has highlighted: the
+    cursor stays on that person, so the next key (a to record an AQA rating, say) acts on whom the
+    SPO is looking at."""
     from spo_tui.services import intake
 
     app, pilot, cm = await start(demo_copy, TeamScreen())
@@ -789,7 +789,7 @@ async def test_a_row_added_elsewhere_does_not_move_the_person_under_the_cursor(d
             intake.add_staff(ctx, "Aaron Abbott", "PO", team=DEMO_TEAM)
         finally:
             db.close()
-        screen.reload()
+        app._poll_store()  # as its timer does
         await pilot.pause()
         assert column(table, 0)[0] == "Aaron Abbott"
         assert (table.cursor_row, column(table, 0)[table.cursor_row]) == (row + 1, "Carl Bibby")

@@ -99,6 +99,15 @@ class RhythmScreen(ActingScreen):
         if self._loaded and not self._under_modal:
             self.reload()
 
+    def store_changed(self) -> None:
+        """Another process, or a sync with the hub, saved something while this screen is in front
+        (``SpoApp._poll_store``): a team's screen reads again, each cursor kept on its record
+        (``fill``), so a colleague's cover or note shows in the check-in as it is made (a tenth of a
+        second for a team). A PDU head's screens span every team (about a second to read on a PDU of
+        5,000 cases), so they read again only when they come back into view, never under the keys."""
+        if self._loaded and self.ctx.actor.get("role") != "PDU head":
+            self.reload()
+
     def setup(self) -> None:
         """Add table columns and the like, once."""
 
